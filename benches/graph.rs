@@ -1,0 +1,2 @@
+//! Graph benchmarks (placeholder until the BENCH.md workload lands).
+fn main() {}

@@ -1,0 +1,323 @@
+//! Queries on the graph as one viewer sees it.
+
+use super::index::{Slot, for_each_common, with_marks};
+use super::{Degree, GraphError, Neighbourhood, SocialGraph};
+use crate::id::MemberId;
+use crate::page::{Page, PageSize};
+use serde::{Deserialize, Serialize};
+
+/// The graph as seen by one viewer: members hidden from the viewer are
+/// neither results nor links in a path, and a query naming a hidden member
+/// fails exactly as for a member that does not exist.
+///
+/// This is the one place where the per-viewer filter is applied; every graph
+/// query goes through it. Built by [`SocialGraph::view`]; cheap to build (it
+/// sorts the hidden list) and to drop.
+#[derive(Clone, Debug)]
+pub struct View<'g> {
+    pub(super) graph: &'g SocialGraph,
+    /// Sorted slots of hidden members; usually empty or tiny.
+    hidden: Vec<Slot>,
+}
+
+/// How a viewer is connected to another member (SPEC 2, "how you're
+/// connected"): the links in the viewer's network that bring them together.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub enum HowConnected {
+    /// The same member.
+    Yourself,
+    /// Directly connected.
+    First,
+    /// Second degree: the viewer's connections who are connected to the
+    /// member (at most one page of them, in slot order).
+    Second {
+        /// The viewer's connections that link to the member.
+        via: Vec<MemberId>,
+    },
+    /// Third degree: pairs (a connection of the viewer, a connection of the
+    /// member) who are connected to each other (at most one page of pairs).
+    Third {
+        /// `(viewer's connection, member's connection)` pairs.
+        via: Vec<(MemberId, MemberId)>,
+    },
+    /// Further or unreachable.
+    OutOfNetwork,
+}
+
+impl<'g> View<'g> {
+    pub(super) fn new(graph: &'g SocialGraph, hidden: impl IntoIterator<Item = MemberId>) -> Self {
+        let mut hidden: Vec<Slot> = hidden
+            .into_iter()
+            .filter_map(|id| graph.slots.get(&id).copied())
+            .collect();
+        hidden.sort_unstable();
+        hidden.dedup();
+        Self { graph, hidden }
+    }
+
+    #[inline]
+    pub(super) fn visible(&self, s: Slot) -> bool {
+        self.hidden.is_empty() || self.hidden.binary_search(&s).is_err()
+    }
+
+    /// The slot of a member this viewer may see: known, active, not hidden.
+    pub(super) fn resolve(&self, id: MemberId) -> Result<Slot, GraphError> {
+        let s = self.graph.active_slot(id)?;
+        if self.visible(s) {
+            Ok(s)
+        } else {
+            Err(GraphError::UnknownMember(id))
+        }
+    }
+
+    #[inline]
+    pub(super) fn neighbours(&self, s: Slot) -> &'g [Slot] {
+        self.graph.adjacency.of(s)
+    }
+
+    pub(super) fn id(&self, s: Slot) -> MemberId {
+        self.graph.ids[s as usize]
+    }
+
+    /// The degree of `b` in `a`'s network.
+    ///
+    /// First degree is one binary search; second is a sorted-list
+    /// intersection; third marks one side's connections and scans the
+    /// connections of the other side's connections, from the side whose scan
+    /// is cheaper, stopping at the first link found. Without hidden members no
+    /// allocation happens.
+    ///
+    /// # Errors
+    /// [`GraphError::UnknownMember`] if either is unknown, deactivated or hidden.
+    pub fn degree(&self, a: MemberId, b: MemberId) -> Result<Degree, GraphError> {
+        let (sa, sb) = (self.resolve(a)?, self.resolve(b)?);
+        if sa == sb {
+            return Ok(Degree::Yourself);
+        }
+        if self.graph.adjacency.contains(sa, sb) {
+            return Ok(Degree::First);
+        }
+        let (na, nb) = (self.neighbours(sa), self.neighbours(sb));
+        let mut shared = false;
+        for_each_common(na, nb, |s| {
+            shared = self.visible(s);
+            !shared
+        });
+        if shared {
+            return Ok(Degree::Second);
+        }
+        // Scan from the side whose connections have fewer connections.
+        let (marked, scanned) = if self.scan_cost(na) <= self.scan_cost(nb) {
+            (nb, na)
+        } else {
+            (na, nb)
+        };
+        let linked = with_marks(self.graph.adjacency.slots(), |marks| {
+            for &y in marked {
+                if self.visible(y) {
+                    marks.mark(y);
+                }
+            }
+            scanned
+                .iter()
+                .any(|&x| self.visible(x) && self.neighbours(x).iter().any(|&z| marks.is_marked(z)))
+        });
+        Ok(if linked {
+            Degree::Third
+        } else {
+            Degree::OutOfNetwork
+        })
+    }
+
+    fn scan_cost(&self, list: &[Slot]) -> usize {
+        list.iter().map(|&x| self.neighbours(x).len()).sum()
+    }
+
+    /// The members connected to both `a` and `b`, one page at a time, in the
+    /// order the members were added to the graph (stable across pages). Pass
+    /// the `next` cursor of a page as `after` to get the following page.
+    ///
+    /// # Errors
+    /// [`GraphError::UnknownMember`]; [`GraphError::UnknownCursor`] for a
+    /// cursor that is not a member of this graph.
+    pub fn mutuals(
+        &self,
+        a: MemberId,
+        b: MemberId,
+        after: Option<MemberId>,
+        size: PageSize,
+    ) -> Result<Page<MemberId, MemberId>, GraphError> {
+        let (sa, sb) = (self.resolve(a)?, self.resolve(b)?);
+        let start = self.cursor_start(after)?;
+        let (na, nb) = (self.tail(sa, start), self.tail(sb, start));
+        let mut items = Vec::new();
+        let mut more = false;
+        if sa != sb {
+            for_each_common(na, nb, |s| {
+                if !self.visible(s) {
+                    return true;
+                }
+                if items.len() == size.get() {
+                    more = true;
+                    return false;
+                }
+                items.push(s);
+                true
+            });
+        }
+        Ok(self.page(items, more))
+    }
+
+    /// How many members are connected to both `a` and `b`; always equal to
+    /// the total length of the [`mutuals`](Self::mutuals) pages.
+    ///
+    /// # Errors
+    /// [`GraphError::UnknownMember`].
+    pub fn mutual_count(&self, a: MemberId, b: MemberId) -> Result<usize, GraphError> {
+        let (sa, sb) = (self.resolve(a)?, self.resolve(b)?);
+        let mut count = 0;
+        if sa != sb {
+            for_each_common(self.neighbours(sa), self.neighbours(sb), |s| {
+                count += usize::from(self.visible(s));
+                true
+            });
+        }
+        Ok(count)
+    }
+
+    /// The size of `a`'s second-degree network: members who are not `a`, not
+    /// connected to `a`, and share at least one connection with `a`.
+    ///
+    /// # Errors
+    /// [`GraphError::UnknownMember`].
+    pub fn second_degree_count(&self, a: MemberId) -> Result<usize, GraphError> {
+        let sa = self.resolve(a)?;
+        let first = self.neighbours(sa);
+        Ok(with_marks(self.graph.adjacency.slots(), |marks| {
+            marks.mark(sa);
+            for &x in first {
+                marks.mark(x);
+            }
+            let mut count = 0;
+            for &x in first {
+                if !self.visible(x) {
+                    continue;
+                }
+                for &y in self.neighbours(x) {
+                    if marks.mark(y) && self.visible(y) {
+                        count += 1;
+                    }
+                }
+            }
+            count
+        }))
+    }
+
+    /// `a`'s connections, one page at a time, in slot order.
+    ///
+    /// # Errors
+    /// [`GraphError::UnknownMember`], [`GraphError::UnknownCursor`].
+    pub fn connections(
+        &self,
+        a: MemberId,
+        after: Option<MemberId>,
+        size: PageSize,
+    ) -> Result<Page<MemberId, MemberId>, GraphError> {
+        let sa = self.resolve(a)?;
+        let start = self.cursor_start(after)?;
+        let mut visible = self
+            .tail(sa, start)
+            .iter()
+            .copied()
+            .filter(|&s| self.visible(s));
+        let items: Vec<Slot> = visible.by_ref().take(size.get()).collect();
+        let more = visible.next().is_some();
+        Ok(self.page(items, more))
+    }
+
+    /// How `a` is connected to `b`: the mutual connections for a
+    /// second-degree member, the linking pairs for a third-degree one, each
+    /// list at most one page long.
+    ///
+    /// # Errors
+    /// [`GraphError::UnknownMember`].
+    pub fn how_connected(
+        &self,
+        a: MemberId,
+        b: MemberId,
+        size: PageSize,
+    ) -> Result<HowConnected, GraphError> {
+        Ok(match self.degree(a, b)? {
+            Degree::Yourself => HowConnected::Yourself,
+            Degree::First => HowConnected::First,
+            Degree::OutOfNetwork => HowConnected::OutOfNetwork,
+            Degree::Second => HowConnected::Second {
+                via: self.mutuals(a, b, None, size)?.items,
+            },
+            Degree::Third => {
+                let (sa, sb) = (self.resolve(a)?, self.resolve(b)?);
+                let via = with_marks(self.graph.adjacency.slots(), |marks| {
+                    for &y in self.neighbours(sb) {
+                        if self.visible(y) {
+                            marks.mark(y);
+                        }
+                    }
+                    let mut via = Vec::new();
+                    'scan: for &x in self.neighbours(sa) {
+                        if !self.visible(x) {
+                            continue;
+                        }
+                        for &y in self.neighbours(x) {
+                            if marks.is_marked(y) {
+                                via.push((self.id(x), self.id(y)));
+                                if via.len() == size.get() {
+                                    break 'scan;
+                                }
+                            }
+                        }
+                    }
+                    via
+                });
+                HowConnected::Third { via }
+            }
+        })
+    }
+
+    /// Prepares `viewer`'s neighbourhood once, to answer many degree questions
+    /// for that viewer cheaply (a badge on every row of a results page).
+    ///
+    /// # Errors
+    /// [`GraphError::UnknownMember`].
+    pub fn neighbourhood(&self, viewer: MemberId) -> Result<Neighbourhood<'g>, GraphError> {
+        Ok(Neighbourhood::new(self.clone(), self.resolve(viewer)?))
+    }
+
+    /// The first slot a page may start at: just past the cursor's slot.
+    fn cursor_start(&self, after: Option<MemberId>) -> Result<Slot, GraphError> {
+        match after {
+            None => Ok(0),
+            Some(id) => self
+                .graph
+                .slots
+                .get(&id)
+                .map(|&s| s.saturating_add(1))
+                .ok_or(GraphError::UnknownCursor(id)),
+        }
+    }
+
+    /// The part of `s`'s neighbour list at or after slot `start`.
+    fn tail(&self, s: Slot, start: Slot) -> &'g [Slot] {
+        let list = self.neighbours(s);
+        &list[list.partition_point(|&n| n < start)..]
+    }
+
+    fn page(&self, slots: Vec<Slot>, more: bool) -> Page<MemberId, MemberId> {
+        let next = if more {
+            slots.last().map(|&s| self.id(s))
+        } else {
+            None
+        };
+        Page::new(slots.into_iter().map(|s| self.id(s)).collect(), next)
+    }
+}

@@ -1,0 +1,142 @@
+//! Members (SPEC 1): persons and company pages, their tier, profile and
+//! invitation preference.
+
+use crate::id::MemberId;
+use serde::{Deserialize, Serialize};
+
+/// Whether a member is a person or a company page. Only persons connect; a
+/// company can be followed but never sends nor receives an invitation.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[non_exhaustive]
+pub enum Kind {
+    /// A person: connects, invites, is invited.
+    Person,
+    /// An organisation page: followed, never connected.
+    Company,
+}
+
+/// A person's account tier: it sets the invitation quota and note allowance
+/// (SPEC 4). Paid levels are numbered by the host, `Premium(0)` being its
+/// first paid level; what each level allows is the host's policy.
+#[derive(
+    Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize,
+)]
+#[non_exhaustive]
+pub enum Tier {
+    /// The free tier.
+    #[default]
+    Free,
+    /// One of the host's paid levels.
+    Premium(u8),
+}
+
+/// Who may send this member an invitation (SPEC 1). Every choice also
+/// requires the ordinary eligibility of SPEC 3.1.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[non_exhaustive]
+pub enum InvitePreference {
+    /// Anyone eligible (the default).
+    #[default]
+    Anyone,
+    /// Only people who prove they know one of my email addresses, or have me
+    /// in their imported contacts.
+    EmailOrContacts,
+    /// Only people who have me in their imported contacts.
+    ContactsOnly,
+}
+
+/// What others can search a member by (SPEC 1 and 8). Companies are referred
+/// to by the member id of their company page.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct Profile {
+    /// The name shown everywhere.
+    pub display_name: String,
+    /// Headline or current title.
+    pub headline: String,
+    /// Free-text location.
+    pub location: String,
+    /// Company pages the member works at now.
+    pub current_companies: Vec<MemberId>,
+    /// Company pages the member worked at before.
+    pub past_companies: Vec<MemberId>,
+    /// Schools attended.
+    pub schools: Vec<String>,
+    /// Skills listed.
+    pub skills: Vec<String>,
+}
+
+impl Profile {
+    /// A profile with only a display name.
+    #[must_use]
+    pub fn named(display_name: impl Into<String>) -> Self {
+        Self {
+            display_name: display_name.into(),
+            ..Self::default()
+        }
+    }
+}
+
+/// A member of the network.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct Member {
+    /// The host's id for this member.
+    pub id: MemberId,
+    /// Person or company page.
+    pub kind: Kind,
+    /// Account tier; meaningful for persons only.
+    pub tier: Tier,
+    /// Discovery profile.
+    pub profile: Profile,
+    /// Who may invite this member.
+    pub invite_preference: InvitePreference,
+    /// A deactivated member appears nowhere, and every operation addressed to
+    /// them fails as if they did not exist (SPEC 1).
+    pub active: bool,
+}
+
+impl Member {
+    /// An active person on the free tier with the default preference.
+    #[must_use]
+    pub fn person(id: MemberId, profile: Profile) -> Self {
+        Self {
+            id,
+            kind: Kind::Person,
+            tier: Tier::Free,
+            profile,
+            invite_preference: InvitePreference::Anyone,
+            active: true,
+        }
+    }
+
+    /// An active company page.
+    #[must_use]
+    pub fn company(id: MemberId, profile: Profile) -> Self {
+        Self {
+            kind: Kind::Company,
+            ..Self::person(id, profile)
+        }
+    }
+
+    /// The same member on another tier.
+    #[must_use]
+    pub fn with_tier(self, tier: Tier) -> Self {
+        Self { tier, ..self }
+    }
+
+    /// The same member with another invitation preference.
+    #[must_use]
+    pub fn with_invite_preference(self, invite_preference: InvitePreference) -> Self {
+        Self {
+            invite_preference,
+            ..self
+        }
+    }
+
+    /// Whether this member is an active person, the only kind that connects.
+    #[must_use]
+    pub fn is_active_person(&self) -> bool {
+        self.active && self.kind == Kind::Person
+    }
+}
