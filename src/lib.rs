@@ -1,17 +1,43 @@
 //! pronet: the connection side of a professional network.
 //!
-//! Members and their connections (1st, 2nd, 3rd degree, mutual connections),
-//! with invitations, limits and discovery to come. The host brings
-//! persistence and time; the core does no I/O.
+//! Members and their connections (1st, 2nd, 3rd degree, mutual
+//! connections), and the invitations that create connections, with the rules
+//! that keep them personal. The host brings persistence (a [`Store`]) and
+//! time (a [`Clock`]); the core does no I/O.
+//!
+//! - [`graph`]: the social graph index and its degree queries.
+//! - [`invitation`]: invitation records and, in [`invitation::decide`], every
+//!   rule of SPEC 3 as a pure decision.
+//! - [`Network`]: the shell that loads facts, decides, commits atomically
+//!   through the [`Store`], and keeps the graph current.
 
+pub mod change;
+pub mod contact;
+pub mod email;
+pub mod error;
+pub mod event;
 pub mod graph;
 pub mod id;
+pub mod invitation;
 pub mod member;
+pub mod network;
+pub mod note;
 pub mod page;
+pub mod policy;
+pub mod store;
 pub mod time;
 
+pub use email::{Email, EmailError};
+pub use error::{CommitError, Error, Refusal, StoreError};
+pub use event::{Audience, Event};
 pub use graph::{Degree, GraphError, SocialGraph};
 pub use id::{GroupId, InvitationId, MemberId, PairKey};
-pub use member::{InvitePreference, Kind, Member, Profile, Tier};
+pub use invitation::decide::SendOutcome;
+pub use invitation::{IgnoreReason, Seen};
+pub use member::{InvitePreference, Kind, Member, MemberEmail, Profile, Tier};
+pub use network::{Committed, InvitationView, ListCursor, Listed, Network};
+pub use note::{Note, NoteError};
 pub use page::{Page, PageSize, PageSizeError};
+pub use policy::{Policy, PolicyError};
+pub use store::{MemoryStore, Store};
 pub use time::{Clock, ManualClock, SystemClock, Timestamp};

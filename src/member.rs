@@ -1,6 +1,7 @@
 //! Members (SPEC 1): persons and company pages, their tier, profile and
 //! invitation preference.
 
+use crate::email::Email;
 use crate::id::MemberId;
 use serde::{Deserialize, Serialize};
 
@@ -77,6 +78,18 @@ impl Profile {
     }
 }
 
+/// One of a member's email addresses. Proving it (SPEC 3.1) works whatever
+/// its discoverability; discoverability only governs whether others may find
+/// the member by it (contact matching, SPEC 9).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct MemberEmail {
+    /// The address.
+    pub email: Email,
+    /// Whether others may find the member by it.
+    pub discoverable: bool,
+}
+
 /// A member of the network.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[non_exhaustive]
@@ -89,6 +102,8 @@ pub struct Member {
     pub tier: Tier,
     /// Discovery profile.
     pub profile: Profile,
+    /// The member's email addresses.
+    pub emails: Vec<MemberEmail>,
     /// Who may invite this member.
     pub invite_preference: InvitePreference,
     /// A deactivated member appears nowhere, and every operation addressed to
@@ -105,6 +120,7 @@ impl Member {
             kind: Kind::Person,
             tier: Tier::Free,
             profile,
+            emails: Vec::new(),
             invite_preference: InvitePreference::Anyone,
             active: true,
         }
@@ -134,9 +150,90 @@ impl Member {
         }
     }
 
+    /// The same member with one more email address.
+    #[must_use]
+    pub fn with_email(mut self, email: Email, discoverable: bool) -> Self {
+        self.emails.push(MemberEmail {
+            email,
+            discoverable,
+        });
+        self
+    }
+
     /// Whether this member is an active person, the only kind that connects.
     #[must_use]
     pub fn is_active_person(&self) -> bool {
         self.active && self.kind == Kind::Person
+    }
+}
+
+/// The pure decisions about members themselves.
+pub mod decide {
+    use super::Member;
+    use crate::change::{ChangeSet, Record, Versioned};
+    use crate::error::Refusal;
+    use crate::event::Event;
+
+    /// Registers a new member.
+    ///
+    /// # Errors
+    /// [`Refusal::MemberExists`] when the id is taken (even by a deactivated
+    /// member: ids are never reused).
+    pub fn register(
+        existing: Option<&Versioned<Member>>,
+        member: Member,
+    ) -> Result<ChangeSet, Refusal> {
+        if existing.is_some() {
+            return Err(Refusal::MemberExists(member.id));
+        }
+        let mut changes = ChangeSet::default();
+        changes.emit(Event::MemberRegistered { member: member.id });
+        changes.write::<Member>(None, Record::Member(member));
+        Ok(changes)
+    }
+
+    /// Replaces a member's profile, tier, emails and preference; the id, kind
+    /// and activity cannot change this way.
+    ///
+    /// # Errors
+    /// [`Refusal::UnknownMember`] for a missing or deactivated member.
+    pub fn update(
+        existing: Option<&Versioned<Member>>,
+        member: Member,
+    ) -> Result<ChangeSet, Refusal> {
+        let current = existing
+            .filter(|m| m.value.active)
+            .ok_or(Refusal::UnknownMember(member.id))?;
+        let updated = Member {
+            id: current.value.id,
+            kind: current.value.kind,
+            active: true,
+            ..member
+        };
+        let mut changes = ChangeSet::default();
+        if updated != current.value {
+            changes.write(Some(current), Record::Member(updated));
+        }
+        Ok(changes)
+    }
+
+    /// Deactivates a member (SPEC 1): from now on they appear nowhere.
+    /// Deactivating twice answers the same and changes nothing.
+    ///
+    /// # Errors
+    /// [`Refusal::UnknownMember`] for an id never registered.
+    pub fn deactivate(
+        existing: Option<&Versioned<Member>>,
+        id: crate::id::MemberId,
+    ) -> Result<ChangeSet, Refusal> {
+        let current = existing.ok_or(Refusal::UnknownMember(id))?;
+        let mut changes = ChangeSet::default();
+        if current.value.active {
+            let mut member = current.value.clone();
+            member.active = false;
+            changes.write(Some(current), Record::Member(member));
+            changes.emit(Event::MemberDeactivated { member: id });
+        }
+        Ok(changes)
     }
 }

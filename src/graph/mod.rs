@@ -342,6 +342,12 @@ impl SocialGraph {
             + self.dormant.len() * size_of::<(Slot, Slot)>()
     }
 
+    /// Whether `id` is a known, active member.
+    #[must_use]
+    pub fn contains(&self, id: MemberId) -> bool {
+        self.active_slot(id).is_ok()
+    }
+
     /// Whether `a` and `b` are connected (both active).
     #[must_use]
     pub fn are_connected(&self, a: MemberId, b: MemberId) -> bool {

@@ -1,0 +1,167 @@
+//! The unit of work: a change set of writes, each carrying what its writer
+//! expects to be stored, plus the events to publish once it commits.
+
+use crate::contact::Contact;
+use crate::event::Event;
+use crate::id::{InvitationId, MemberId, PairKey};
+use crate::invitation::{Invitation, Ledger, PairState};
+use crate::member::Member;
+use serde::{Deserialize, Serialize};
+
+/// A record's version in the store: 1 when first written, then one more on
+/// every write.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct Version(pub u64);
+
+impl Version {
+    /// The version of a record written for the first time.
+    pub const FIRST: Self = Self(1);
+
+    /// The version after one more write.
+    #[must_use]
+    pub fn next(self) -> Self {
+        Self(self.0.saturating_add(1))
+    }
+}
+
+/// What a write expects to find in the store before it applies.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum Expect {
+    /// No record under the key.
+    Absent,
+    /// The record at exactly this version.
+    At(Version),
+}
+
+/// A value read from the store with its version.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Versioned<T> {
+    /// The version read.
+    pub version: Version,
+    /// The value.
+    pub value: T,
+}
+
+/// Where a record lives. Each key holds one kind of [`Record`].
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[non_exhaustive]
+pub enum Key {
+    /// A member.
+    Member(MemberId),
+    /// An invitation.
+    Invitation(InvitationId),
+    /// The state of an unordered pair of members.
+    Pair(PairKey),
+    /// A member's counters.
+    Ledger(MemberId),
+    /// One imported contact: the owner and the address's canonical key.
+    Contact(MemberId, String),
+}
+
+/// A stored value.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub enum Record {
+    /// A member.
+    Member(Member),
+    /// An invitation.
+    Invitation(Invitation),
+    /// A pair's connection, open invitation and history.
+    Pair(PairState),
+    /// A member's counters.
+    Ledger(Ledger),
+    /// An imported contact.
+    Contact(Contact),
+}
+
+impl Record {
+    /// The key this record is stored under.
+    #[must_use]
+    pub fn key(&self) -> Key {
+        match self {
+            Self::Member(m) => Key::Member(m.id),
+            Self::Invitation(i) => Key::Invitation(i.id),
+            Self::Pair(p) => Key::Pair(p.key),
+            Self::Ledger(l) => Key::Ledger(l.member),
+            Self::Contact(c) => Key::Contact(c.owner, c.email.canonical().to_owned()),
+        }
+    }
+}
+
+/// One write: store `record` under its key if the key holds what `expect`
+/// says; records are never deleted, only superseded.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Write {
+    /// What must be stored before the write.
+    pub expect: Expect,
+    /// The new value; its key is [`Record::key`].
+    pub record: Record,
+}
+
+impl Write {
+    /// A write replacing `read` (or creating the record when `read` is
+    /// `None`) with `record`.
+    #[must_use]
+    pub fn replacing<T>(read: Option<&Versioned<T>>, record: Record) -> Self {
+        Self {
+            expect: read.map_or(Expect::Absent, |v| Expect::At(v.version)),
+            record,
+        }
+    }
+}
+
+/// Everything one operation changes: all writes apply or none does, and the
+/// events are published only once they have.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[must_use]
+pub struct ChangeSet {
+    /// The writes, at most one per key.
+    pub writes: Vec<Write>,
+    /// The events the change produces, for their audiences.
+    pub events: Vec<Event>,
+}
+
+impl ChangeSet {
+    /// Whether it changes nothing (a repeated command answered as before).
+    #[must_use]
+    pub fn is_empty(&self) -> bool {
+        self.writes.is_empty()
+    }
+
+    /// Adds a write.
+    pub fn write<T>(&mut self, read: Option<&Versioned<T>>, record: Record) {
+        self.writes.push(Write::replacing(read, record));
+    }
+
+    /// Adds an event.
+    pub fn emit(&mut self, event: Event) {
+        self.events.push(event);
+    }
+}
+
+macro_rules! record_kind {
+    ($variant:ident, $ty:ty) => {
+        impl From<$ty> for Record {
+            fn from(value: $ty) -> Self {
+                Self::$variant(value)
+            }
+        }
+
+        impl TryFrom<Record> for $ty {
+            type Error = Record;
+            fn try_from(record: Record) -> Result<Self, Record> {
+                match record {
+                    Record::$variant(value) => Ok(value),
+                    other => Err(other),
+                }
+            }
+        }
+    };
+}
+
+record_kind!(Member, Member);
+record_kind!(Invitation, Invitation);
+record_kind!(Pair, PairState);
+record_kind!(Ledger, Ledger);
+record_kind!(Contact, Contact);

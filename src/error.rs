@@ -1,0 +1,138 @@
+//! Errors: a [`Refusal`] when a rule said no, a [`StoreError`] when the
+//! store failed, or contention that outlasted the retries.
+
+use crate::change::Key;
+use crate::id::{InvitationId, MemberId};
+use crate::invitation::Seen;
+use crate::note::NoteError;
+use crate::page::PageSizeError;
+use crate::time::Timestamp;
+use thiserror::Error;
+
+/// A rule of SPEC.md said no. Each variant names the rule and carries what
+/// the caller needs to act, and nothing SPEC 3.4 keeps private: an ignored
+/// invitation, a held or dropped one, and a member hidden by a block never
+/// show through a refusal.
+#[derive(Clone, Debug, PartialEq, Eq, Error)]
+#[non_exhaustive]
+pub enum Refusal {
+    /// No such member, or deactivated: the two are indistinguishable.
+    #[error("member {0} not found")]
+    UnknownMember(MemberId),
+    /// The member is a company page; only persons invite and connect.
+    #[error("member {0} is a company page; only persons connect")]
+    NotAPerson(MemberId),
+    /// A member cannot invite themself.
+    #[error("a member cannot invite themself")]
+    SelfInvitation,
+    /// The member id is taken.
+    #[error("member {0} already exists")]
+    MemberExists(MemberId),
+    /// The two are already connected.
+    #[error("already connected")]
+    AlreadyConnected,
+    /// One of the two has reached the connection cap.
+    #[error("member {member} has reached the maximum of {cap} connections")]
+    ConnectionCap {
+        /// Who is at the cap.
+        member: MemberId,
+        /// The cap.
+        cap: u32,
+    },
+    /// The recipient rejected an earlier invitation from this sender.
+    #[error("this member declined an earlier invitation; you cannot invite them again")]
+    Barred,
+    /// The re-send ladder or the withdraw cooldown asks to wait.
+    #[error("you can invite this member again from {retry_at}")]
+    ResendTooSoon {
+        /// The first instant a send can succeed.
+        retry_at: Timestamp,
+    },
+    /// Three or more unanswered invitations: no more, unless the recipient
+    /// invites the sender.
+    #[error("you cannot invite this member again unless they invite you")]
+    ResendNever,
+    /// Not enough shared connections, no proof of the recipient's email, and
+    /// not in the sender's imported contacts.
+    #[error(
+        "you need {required} shared connection(s), their email address, or them in your contacts"
+    )]
+    NotEligible {
+        /// Shared connections the policy asks for.
+        required: u32,
+    },
+    /// The note is not valid.
+    #[error("invalid note: {0}")]
+    InvalidNote(#[from] NoteError),
+    /// No such invitation for this member: it does not exist, they are not
+    /// the party who may act on it, or it never reached them.
+    #[error("invitation {0} not found")]
+    InvitationNotFound(InvitationId),
+    /// The invitation is no longer pending; `seen` is its state as the
+    /// acting member sees it.
+    #[error("the invitation is no longer pending ({seen:?})")]
+    NotPending {
+        /// The state as seen by the actor.
+        seen: Seen,
+    },
+}
+
+/// The store could not do what was asked.
+#[derive(Debug, Error)]
+#[non_exhaustive]
+pub enum StoreError {
+    /// The backend failed (I/O, connection, driver): the operation may be
+    /// retried later.
+    #[error("store backend failed: {0}")]
+    Backend(Box<dyn std::error::Error + Send + Sync>),
+    /// A record read back is not what its key should hold.
+    #[error("corrupt record under {0:?}")]
+    Corrupt(Key),
+}
+
+/// Why a change set was not committed.
+#[derive(Debug, Error)]
+#[non_exhaustive]
+pub enum CommitError {
+    /// A write's expectation no longer holds: somebody else changed `key`
+    /// first. Nothing was written.
+    #[error("conflict on {0:?}")]
+    Conflict(Key),
+    /// The store failed. Nothing was written, unless the store cannot tell
+    /// (a lost acknowledgement), in which case a retry re-decides from fresh
+    /// facts and so applies the change at most once.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// Everything a [`Network`](crate::Network) operation can fail with.
+#[derive(Debug, Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// A rule said no.
+    #[error(transparent)]
+    Refused(#[from] Refusal),
+    /// The store failed.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    /// Other writers kept changing the same records through every attempt.
+    #[error("gave up after {attempts} conflicting attempts")]
+    Contended {
+        /// Attempts made.
+        attempts: u32,
+    },
+    /// A bad page size.
+    #[error(transparent)]
+    PageSize(#[from] PageSizeError),
+}
+
+impl Error {
+    /// The refusal, if a rule said no.
+    #[must_use]
+    pub fn refusal(&self) -> Option<&Refusal> {
+        match self {
+            Self::Refused(r) => Some(r),
+            _ => None,
+        }
+    }
+}

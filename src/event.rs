@@ -1,0 +1,135 @@
+//! Domain events (SPEC 6): what changed, and who should hear of it. The host
+//! turns them into notifications or feeds them to other systems. Events are
+//! produced only for committed changes, exactly once each.
+
+use crate::id::{InvitationId, MemberId};
+use crate::note::Note;
+use serde::{Deserialize, Serialize};
+
+/// Who an event is for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[non_exhaustive]
+pub enum Audience {
+    /// One member.
+    Member(MemberId),
+    /// Both members of a pair.
+    Both(MemberId, MemberId),
+}
+
+impl Audience {
+    /// Whether `member` is in the audience.
+    #[must_use]
+    pub fn includes(self, member: MemberId) -> bool {
+        match self {
+            Self::Member(m) => m == member,
+            Self::Both(a, b) => a == member || b == member,
+        }
+    }
+}
+
+/// Something that happened.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub enum Event {
+    /// A member joined (for the member).
+    MemberRegistered {
+        /// The member.
+        member: MemberId,
+    },
+    /// A member was deactivated (for the member).
+    MemberDeactivated {
+        /// The member.
+        member: MemberId,
+    },
+    /// The sender's invitation was recorded (for the sender). Identical
+    /// whether or not it reached the recipient (SPEC 3.4).
+    InvitationSent {
+        /// The invitation.
+        invitation: InvitationId,
+        /// Who sent it.
+        sender: MemberId,
+        /// Who it is for.
+        recipient: MemberId,
+        /// The earlier invitation to the same person it replaces.
+        supersedes: Option<InvitationId>,
+    },
+    /// An invitation arrived in the recipient's inbox (for the recipient:
+    /// the bell icon, an email with an Accept button).
+    InvitationReceived {
+        /// The invitation.
+        invitation: InvitationId,
+        /// Who sent it.
+        sender: MemberId,
+        /// Who it is for.
+        recipient: MemberId,
+        /// The personal note, for the recipient's eyes.
+        note: Option<Note>,
+    },
+    /// The recipient accepted (for the sender).
+    InvitationAccepted {
+        /// The invitation.
+        invitation: InvitationId,
+        /// Who sent it.
+        sender: MemberId,
+        /// Who accepted.
+        recipient: MemberId,
+    },
+    /// The recipient rejected (for the sender).
+    InvitationRejected {
+        /// The invitation.
+        invitation: InvitationId,
+        /// Who sent it.
+        sender: MemberId,
+        /// Who rejected.
+        recipient: MemberId,
+    },
+    /// The recipient ignored, possibly saying they do not know the sender
+    /// (for the recipient only: the sender is never told).
+    InvitationIgnored {
+        /// The invitation.
+        invitation: InvitationId,
+        /// Who ignored it.
+        recipient: MemberId,
+    },
+    /// The sender withdrew (for the sender only: nobody is notified).
+    InvitationWithdrawn {
+        /// The invitation.
+        invitation: InvitationId,
+        /// Who withdrew it.
+        sender: MemberId,
+    },
+    /// Two members became connected (for both).
+    ConnectionCreated {
+        /// One member.
+        a: MemberId,
+        /// The other.
+        b: MemberId,
+    },
+    /// Contacts were added to a member's address book (for the owner).
+    ContactsImported {
+        /// Whose contacts.
+        owner: MemberId,
+        /// How many addresses were new.
+        added: usize,
+    },
+}
+
+impl Event {
+    /// Who should hear of it.
+    #[must_use]
+    pub fn audience(&self) -> Audience {
+        match *self {
+            Self::MemberRegistered { member } | Self::MemberDeactivated { member } => {
+                Audience::Member(member)
+            }
+            Self::InvitationSent { sender, .. }
+            | Self::InvitationAccepted { sender, .. }
+            | Self::InvitationRejected { sender, .. }
+            | Self::InvitationWithdrawn { sender, .. } => Audience::Member(sender),
+            Self::InvitationReceived { recipient, .. }
+            | Self::InvitationIgnored { recipient, .. } => Audience::Member(recipient),
+            Self::ConnectionCreated { a, b } => Audience::Both(a, b),
+            Self::ContactsImported { owner, .. } => Audience::Member(owner),
+        }
+    }
+}

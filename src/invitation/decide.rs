@@ -1,0 +1,538 @@
+//! Every rule of SPEC 3 as a pure decision: loaded facts, the policy and
+//! `now` in; a [`Refusal`] or a [`Decision`] (a change set with its events)
+//! out. No I/O, no clock, no randomness: the same facts always give the same
+//! answer, which is what lets the shell retry safely after a conflict.
+//!
+//! Hosts that want full control can load the facts themselves and call these
+//! functions directly; [`Network`](crate::Network) is one such caller.
+
+use super::{Attempts, Bar, Delivery, IgnoreReason, Invitation, Ledger, PairState, Seen, Status};
+use crate::change::{ChangeSet, Record, Versioned};
+use crate::email::Email;
+use crate::error::Refusal;
+use crate::event::Event;
+use crate::id::{InvitationId, MemberId, PairKey};
+use crate::member::{InvitePreference, Kind, Member};
+use crate::note::Note;
+use crate::policy::Policy;
+use crate::time::Timestamp;
+
+/// A decided change and what the caller is told.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[must_use]
+pub struct Decision<O> {
+    /// What to commit; empty when a repeated command changes nothing.
+    pub changes: ChangeSet,
+    /// The answer for the caller.
+    pub outcome: O,
+}
+
+/// What a send did.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum SendOutcome {
+    /// A new invitation, pending from the sender's point of view.
+    Sent(InvitationId),
+    /// The recipient had already invited the sender: that invitation was
+    /// accepted instead, and the two are connected (SPEC 3.1).
+    Connected {
+        /// The recipient's invitation that was accepted.
+        accepted: InvitationId,
+    },
+}
+
+/// A send as asked by the sender.
+#[derive(Clone, Copy, Debug)]
+pub struct SendRequest<'a> {
+    /// Who sends.
+    pub sender: MemberId,
+    /// To whom.
+    pub recipient: MemberId,
+    /// The personal note, as typed (validated here).
+    pub note: Option<&'a str>,
+    /// An email address of the recipient's that the sender claims to know.
+    pub proof: Option<&'a Email>,
+}
+
+/// What a send decision needs from the store and the graph.
+#[derive(Clone, Debug)]
+pub struct SendFacts {
+    /// The sender's record.
+    pub sender: Option<Versioned<Member>>,
+    /// The recipient's record.
+    pub recipient: Option<Versioned<Member>>,
+    /// The pair's record.
+    pub pair: Option<Versioned<PairState>>,
+    /// The invitation the pair record names as open, if any.
+    pub open: Option<Versioned<Invitation>>,
+    /// The sender's counters.
+    pub sender_ledger: Option<Versioned<Ledger>>,
+    /// The recipient's counters.
+    pub recipient_ledger: Option<Versioned<Ledger>>,
+    /// Connections the two share, as the graph sees them.
+    pub shared_connections: usize,
+    /// Whether one of the recipient's addresses is in the sender's contacts.
+    pub in_contacts: bool,
+    /// The id a new invitation would take.
+    pub new_id: InvitationId,
+}
+
+/// What an answer or a withdrawal needs from the store.
+#[derive(Clone, Debug)]
+pub struct AnswerFacts {
+    /// The invitation acted on.
+    pub invitation: Option<Versioned<Invitation>>,
+    /// Its sender's record.
+    pub sender: Option<Versioned<Member>>,
+    /// Its recipient's record.
+    pub recipient: Option<Versioned<Member>>,
+    /// The pair's record.
+    pub pair: Option<Versioned<PairState>>,
+    /// The sender's counters (read for accepting).
+    pub sender_ledger: Option<Versioned<Ledger>>,
+    /// The recipient's counters (read for accepting).
+    pub recipient_ledger: Option<Versioned<Ledger>>,
+}
+
+/// SPEC 3.1: send an invitation, or accept the recipient's own pending
+/// invitation to the sender (a crossing send).
+///
+/// The checks run in SPEC order, the first failure being the answer, with
+/// one deliberate exception for privacy (SPEC 3.4): a bar from an earlier
+/// "I don't know" is not refused but applied last, by dropping an
+/// invitation that every other rule accepted, so that the sender's answer is
+/// exactly what it would be had the recipient never answered.
+///
+/// # Errors
+/// [`Refusal::UnknownMember`], [`Refusal::NotAPerson`],
+/// [`Refusal::SelfInvitation`], [`Refusal::AlreadyConnected`],
+/// [`Refusal::ConnectionCap`], [`Refusal::Barred`],
+/// [`Refusal::ResendTooSoon`], [`Refusal::ResendNever`],
+/// [`Refusal::NotEligible`], [`Refusal::InvalidNote`].
+pub fn send(
+    req: &SendRequest<'_>,
+    facts: &SendFacts,
+    policy: &Policy,
+    now: Timestamp,
+) -> Result<Decision<SendOutcome>, Refusal> {
+    // 1. Both exist and are active persons, and are not the same member.
+    let sender = active_person(facts.sender.as_ref(), req.sender)?;
+    let key = PairKey::new(req.sender, req.recipient).ok_or(Refusal::SelfInvitation)?;
+    let recipient = active_person(facts.recipient.as_ref(), req.recipient)?;
+    let mut pair = pair_or_new(facts.pair.as_ref(), key);
+    // 3. Not connected, neither at the cap.
+    if pair.connected_since.is_some() {
+        return Err(Refusal::AlreadyConnected);
+    }
+    below_cap(facts.sender_ledger.as_ref(), req.sender, policy)?;
+    below_cap(facts.recipient_ledger.as_ref(), req.recipient, policy)?;
+    // Crossing send: the recipient's live invitation to the sender is accepted.
+    if let Some(open) = &facts.open {
+        if open.value.sender == req.recipient && open.value.is_live(policy, now) {
+            let answer = AnswerFacts {
+                invitation: Some(open.clone()),
+                sender: facts.recipient.clone(),
+                recipient: facts.sender.clone(),
+                pair: facts.pair.clone(),
+                sender_ledger: facts.recipient_ledger.clone(),
+                recipient_ledger: facts.sender_ledger.clone(),
+            };
+            let accepted = open.value.id;
+            let decision = connect(&answer, open, policy, now)?;
+            return Ok(Decision {
+                changes: decision,
+                outcome: SendOutcome::Connected { accepted },
+            });
+        }
+    }
+    // 4. Not barred openly.
+    let attempts = *pair.attempts(req.sender);
+    if attempts.bar == Some(Bar::Rejected) {
+        return Err(Refusal::Barred);
+    }
+    // 5. The re-send ladder and the withdraw cooldown.
+    let retry_at = earliest_send(&attempts, policy)?;
+    if now < retry_at {
+        return Err(Refusal::ResendTooSoon { retry_at });
+    }
+    // 6. Eligibility, then the recipient's preference (which holds, not refuses).
+    let knows_email = req
+        .proof
+        .is_some_and(|p| recipient.emails.iter().any(|e| e.email == *p));
+    let shared_enough = facts.shared_connections >= policy.min_shared_connections() as usize;
+    if !(shared_enough || knows_email || facts.in_contacts) {
+        return Err(Refusal::NotEligible {
+            required: policy.min_shared_connections(),
+        });
+    }
+    let admitted = match recipient.invite_preference {
+        InvitePreference::Anyone => true,
+        InvitePreference::EmailOrContacts => knows_email || facts.in_contacts,
+        InvitePreference::ContactsOnly => facts.in_contacts,
+    };
+    // 7. The note.
+    let note = match req.note {
+        Some(text) => Note::parse(text, policy.note_max_chars(sender.tier))?,
+        None => None,
+    };
+    // 8. Quotas and standing: SPEC 4 and 5 (not yet enforced).
+    let delivery = if attempts.bar == Some(Bar::DontKnow) {
+        Delivery::Dropped
+    } else if admitted {
+        Delivery::Inbox
+    } else {
+        Delivery::Held
+    };
+
+    let mut changes = ChangeSet::default();
+    let mut supersedes = None;
+    if let Some(open) = facts.open.as_ref().filter(|o| o.value.is_open()) {
+        let mut old = open.value.clone();
+        if old.is_live(policy, now) {
+            // Only the sender's own invitation can still be live here.
+            old.status = Status::Superseded;
+            old.closed_at = Some(now);
+            supersedes = Some(old.id);
+        } else {
+            old.status = Status::Expired;
+            old.closed_at = Some(old.expires_at(policy));
+        }
+        changes.write(Some(open), Record::Invitation(old));
+    }
+    let id = facts.new_id;
+    let own = pair.attempts_mut(req.sender);
+    own.unanswered = own.unanswered.saturating_add(1);
+    own.last_sent = Some(now);
+    // The recipient is invited by the sender: the recipient's own ladder
+    // towards the sender starts again (SPEC 3.3, "unless the recipient
+    // invites the sender").
+    pair.attempts_mut(req.recipient).unanswered = 0;
+    pair.open = Some(id);
+    changes.write(facts.pair.as_ref(), Record::Pair(pair));
+    let invitation = Invitation {
+        id,
+        sender: req.sender,
+        recipient: req.recipient,
+        note: note.clone(),
+        sent_at: now,
+        status: Status::Pending,
+        delivery,
+        closed_at: None,
+    };
+    changes.write::<Invitation>(None, Record::Invitation(invitation));
+    changes.emit(Event::InvitationSent {
+        invitation: id,
+        sender: req.sender,
+        recipient: req.recipient,
+        supersedes,
+    });
+    if delivery == Delivery::Inbox {
+        changes.emit(Event::InvitationReceived {
+            invitation: id,
+            sender: req.sender,
+            recipient: req.recipient,
+            note,
+        });
+    }
+    Ok(Decision {
+        changes,
+        outcome: SendOutcome::Sent(id),
+    })
+}
+
+/// The earliest instant the sender may invite this person again (SPEC 3.3):
+/// the ladder counted from the last send, and the withdraw cooldown.
+///
+/// # Errors
+/// [`Refusal::ResendNever`] after three or more unanswered attempts.
+pub fn earliest_send(attempts: &Attempts, policy: &Policy) -> Result<Timestamp, Refusal> {
+    let wait = policy
+        .resend_wait(attempts.unanswered)
+        .ok_or(Refusal::ResendNever)?;
+    let ladder = attempts
+        .last_sent
+        .map_or(Timestamp::MIN, |t| t.saturating_add(wait));
+    let cooldown = attempts.withdrawn_at.map_or(Timestamp::MIN, |t| {
+        t.saturating_add(policy.withdraw_cooldown())
+    });
+    Ok(ladder.max(cooldown))
+}
+
+/// SPEC 3.2: the recipient accepts; the two become connected.
+///
+/// Accepting an invitation already accepted answers the same and changes
+/// nothing.
+///
+/// # Errors
+/// [`Refusal::InvitationNotFound`] unless `actor` is the recipient of an
+/// invitation that reached them; [`Refusal::NotPending`];
+/// [`Refusal::ConnectionCap`].
+pub fn accept(
+    actor: MemberId,
+    id: InvitationId,
+    facts: &AnswerFacts,
+    policy: &Policy,
+    now: Timestamp,
+) -> Result<Decision<()>, Refusal> {
+    let (invitation, seen) = as_recipient(actor, id, facts, policy, now)?;
+    match seen {
+        Seen::Pending | Seen::Held => Ok(Decision {
+            changes: connect(facts, invitation, policy, now)?,
+            outcome: (),
+        }),
+        Seen::Accepted => Ok(unchanged()),
+        seen => Err(Refusal::NotPending { seen }),
+    }
+}
+
+/// SPEC 3.2: the recipient ignores, possibly saying "I don't know this
+/// person" or reporting spam, which bars the sender silently. The sender is
+/// told nothing and keeps seeing the invitation as pending.
+///
+/// Ignoring again answers the same and changes nothing.
+///
+/// # Errors
+/// [`Refusal::InvitationNotFound`], [`Refusal::NotPending`].
+pub fn ignore(
+    actor: MemberId,
+    id: InvitationId,
+    reason: IgnoreReason,
+    facts: &AnswerFacts,
+    policy: &Policy,
+    now: Timestamp,
+) -> Result<Decision<()>, Refusal> {
+    let (invitation, seen) = as_recipient(actor, id, facts, policy, now)?;
+    match seen {
+        Seen::Pending | Seen::Held => {}
+        Seen::Ignored => return Ok(unchanged()),
+        seen => return Err(Refusal::NotPending { seen }),
+    }
+    let mut changes = ChangeSet::default();
+    let mut closed = invitation.value.clone();
+    closed.status = Status::Ignored(reason);
+    changes.write(Some(invitation), Record::Invitation(closed));
+    if reason.bars() {
+        let mut pair = pair_or_new(facts.pair.as_ref(), pair_of(&invitation.value)?);
+        let bar = &mut pair.attempts_mut(invitation.value.sender).bar;
+        if bar.is_none() {
+            *bar = Some(Bar::DontKnow);
+        }
+        changes.write(facts.pair.as_ref(), Record::Pair(pair));
+    }
+    changes.emit(Event::InvitationIgnored {
+        invitation: id,
+        recipient: actor,
+    });
+    Ok(Decision {
+        changes,
+        outcome: (),
+    })
+}
+
+/// SPEC 3.2: the recipient rejects; the sender is told and barred from
+/// inviting this recipient ever again (the other direction stays open).
+///
+/// Rejecting again answers the same and changes nothing.
+///
+/// # Errors
+/// [`Refusal::InvitationNotFound`], [`Refusal::NotPending`].
+pub fn reject(
+    actor: MemberId,
+    id: InvitationId,
+    facts: &AnswerFacts,
+    policy: &Policy,
+    now: Timestamp,
+) -> Result<Decision<()>, Refusal> {
+    let (invitation, seen) = as_recipient(actor, id, facts, policy, now)?;
+    match seen {
+        Seen::Pending | Seen::Held => {}
+        Seen::Rejected => return Ok(unchanged()),
+        seen => return Err(Refusal::NotPending { seen }),
+    }
+    let mut changes = ChangeSet::default();
+    let mut closed = invitation.value.clone();
+    closed.status = Status::Rejected;
+    closed.closed_at = Some(now);
+    changes.write(Some(invitation), Record::Invitation(closed));
+    let mut pair = pair_or_new(facts.pair.as_ref(), pair_of(&invitation.value)?);
+    pair.open = None;
+    pair.attempts_mut(invitation.value.sender).bar = Some(Bar::Rejected);
+    changes.write(facts.pair.as_ref(), Record::Pair(pair));
+    changes.emit(Event::InvitationRejected {
+        invitation: id,
+        sender: invitation.value.sender,
+        recipient: actor,
+    });
+    Ok(Decision {
+        changes,
+        outcome: (),
+    })
+}
+
+/// SPEC 3.2: the sender withdraws a pending invitation. Nobody is notified,
+/// no quota is refunded, and the sender waits the withdraw cooldown before
+/// inviting the same person again; the re-send ladder still counts it.
+///
+/// Withdrawing again answers the same and changes nothing.
+///
+/// # Errors
+/// [`Refusal::InvitationNotFound`] unless `actor` sent it;
+/// [`Refusal::NotPending`].
+pub fn withdraw(
+    actor: MemberId,
+    id: InvitationId,
+    facts: &AnswerFacts,
+    policy: &Policy,
+    now: Timestamp,
+) -> Result<Decision<()>, Refusal> {
+    let invitation = facts
+        .invitation
+        .as_ref()
+        .filter(|i| i.value.id == id && i.value.sender == actor)
+        .ok_or(Refusal::InvitationNotFound(id))?;
+    parties_active(&invitation.value, facts)?;
+    match invitation.value.seen_by_sender(policy, now) {
+        Seen::Pending => {}
+        Seen::Withdrawn => return Ok(unchanged()),
+        seen => return Err(Refusal::NotPending { seen }),
+    }
+    let mut changes = ChangeSet::default();
+    let mut closed = invitation.value.clone();
+    closed.status = Status::Withdrawn;
+    closed.closed_at = Some(now);
+    changes.write(Some(invitation), Record::Invitation(closed));
+    let mut pair = pair_or_new(facts.pair.as_ref(), pair_of(&invitation.value)?);
+    pair.open = None;
+    pair.attempts_mut(actor).withdrawn_at = Some(now);
+    changes.write(facts.pair.as_ref(), Record::Pair(pair));
+    changes.emit(Event::InvitationWithdrawn {
+        invitation: id,
+        sender: actor,
+    });
+    Ok(Decision {
+        changes,
+        outcome: (),
+    })
+}
+
+/// The invitation as its recipient sees it, or not found: not theirs, never
+/// delivered to them, taken back by the sender, or between members one of
+/// whom is gone.
+fn as_recipient<'f>(
+    actor: MemberId,
+    id: InvitationId,
+    facts: &'f AnswerFacts,
+    policy: &Policy,
+    now: Timestamp,
+) -> Result<(&'f Versioned<Invitation>, Seen), Refusal> {
+    let invitation = facts
+        .invitation
+        .as_ref()
+        .filter(|i| i.value.id == id && i.value.recipient == actor)
+        .ok_or(Refusal::InvitationNotFound(id))?;
+    parties_active(&invitation.value, facts).map_err(|_| Refusal::InvitationNotFound(id))?;
+    let seen = invitation
+        .value
+        .seen_by_recipient(policy, now)
+        .ok_or(Refusal::InvitationNotFound(id))?;
+    Ok((invitation, seen))
+}
+
+/// Accepting `invitation`: the shared core of an accept and a crossing send.
+fn connect(
+    facts: &AnswerFacts,
+    invitation: &Versioned<Invitation>,
+    policy: &Policy,
+    now: Timestamp,
+) -> Result<ChangeSet, Refusal> {
+    let inv = &invitation.value;
+    let mut ledgers = Vec::with_capacity(2);
+    for (read, member) in [
+        (facts.sender_ledger.as_ref(), inv.sender),
+        (facts.recipient_ledger.as_ref(), inv.recipient),
+    ] {
+        let mut ledger = below_cap(read, member, policy)?;
+        ledger.connections = ledger.connections.saturating_add(1);
+        ledgers.push((read, ledger));
+    }
+    let mut changes = ChangeSet::default();
+    let mut closed = inv.clone();
+    closed.status = Status::Accepted;
+    closed.closed_at = Some(now);
+    changes.write(Some(invitation), Record::Invitation(closed));
+    let mut pair = pair_or_new(facts.pair.as_ref(), pair_of(inv)?);
+    pair.connected_since = Some(now);
+    pair.open = None;
+    for member in [inv.sender, inv.recipient] {
+        let attempts = pair.attempts_mut(member);
+        *attempts = Attempts {
+            bar: attempts.bar,
+            ..Attempts::default()
+        };
+    }
+    changes.write(facts.pair.as_ref(), Record::Pair(pair));
+    for (read, ledger) in ledgers {
+        changes.write(read, Record::Ledger(ledger));
+    }
+    changes.emit(Event::InvitationAccepted {
+        invitation: inv.id,
+        sender: inv.sender,
+        recipient: inv.recipient,
+    });
+    changes.emit(Event::ConnectionCreated {
+        a: inv.sender,
+        b: inv.recipient,
+    });
+    Ok(changes)
+}
+
+/// The member, if it is an active person.
+fn active_person(member: Option<&Versioned<Member>>, id: MemberId) -> Result<&Member, Refusal> {
+    let member = member
+        .map(|m| &m.value)
+        .filter(|m| m.id == id && m.active)
+        .ok_or(Refusal::UnknownMember(id))?;
+    if member.kind == Kind::Person {
+        Ok(member)
+    } else {
+        Err(Refusal::NotAPerson(id))
+    }
+}
+
+fn parties_active(inv: &Invitation, facts: &AnswerFacts) -> Result<(), Refusal> {
+    active_person(facts.sender.as_ref(), inv.sender)?;
+    active_person(facts.recipient.as_ref(), inv.recipient)?;
+    Ok(())
+}
+
+/// The member's ledger (a fresh one if none is stored), if below the cap.
+fn below_cap(
+    read: Option<&Versioned<Ledger>>,
+    member: MemberId,
+    policy: &Policy,
+) -> Result<Ledger, Refusal> {
+    let ledger = read.map_or_else(|| Ledger::new(member), |l| l.value.clone());
+    if ledger.connections >= policy.max_connections() {
+        Err(Refusal::ConnectionCap {
+            member,
+            cap: policy.max_connections(),
+        })
+    } else {
+        Ok(ledger)
+    }
+}
+
+fn pair_or_new(read: Option<&Versioned<PairState>>, key: PairKey) -> PairState {
+    read.map_or_else(|| PairState::new(key), |p| p.value.clone())
+}
+
+fn pair_of(inv: &Invitation) -> Result<PairKey, Refusal> {
+    inv.pair().ok_or(Refusal::InvitationNotFound(inv.id))
+}
+
+fn unchanged() -> Decision<()> {
+    Decision {
+        changes: ChangeSet::default(),
+        outcome: (),
+    }
+}

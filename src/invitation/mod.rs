@@ -1,0 +1,278 @@
+//! Invitations (SPEC 3): the records, their states, and (in [`decide`]) every
+//! rule as a pure decision over loaded facts.
+
+pub mod decide;
+
+use crate::id::{InvitationId, MemberId, PairKey};
+use crate::note::Note;
+use crate::policy::Policy;
+use crate::time::Timestamp;
+use serde::{Deserialize, Serialize};
+
+/// Where an invitation stands, as stored. What each party sees of it is
+/// [`Seen`], which hides what SPEC 3.4 keeps private.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[non_exhaustive]
+pub enum Status {
+    /// Waiting for the recipient.
+    Pending,
+    /// The recipient ignored it; to the sender it is still pending.
+    Ignored(IgnoreReason),
+    /// The recipient accepted: the two are connected.
+    Accepted,
+    /// The recipient rejected it; the sender was told and is barred.
+    Rejected,
+    /// The sender withdrew it.
+    Withdrawn,
+    /// The sender sent a newer invitation to the same person.
+    Superseded,
+    /// Unanswered past the policy's pending expiry. Stored when a later
+    /// change touches the pair; until then readers derive it from the time.
+    Expired,
+}
+
+/// How the recipient ignored an invitation.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[non_exhaustive]
+pub enum IgnoreReason {
+    /// Just ignored.
+    Ignored,
+    /// "I don't know this person": bars the sender, silently.
+    DontKnow,
+    /// Reported as spam: as "I don't know", plus a report.
+    Spam,
+}
+
+impl IgnoreReason {
+    /// Whether this answer bars the sender from inviting again.
+    #[must_use]
+    pub fn bars(self) -> bool {
+        matches!(self, Self::DontKnow | Self::Spam)
+    }
+}
+
+/// Whether an invitation reached the recipient's inbox.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[non_exhaustive]
+pub enum Delivery {
+    /// In the recipient's inbox, with a notification.
+    Inbox,
+    /// The recipient's "who may invite me" setting did not admit the sender:
+    /// it waits, without notification, in a list the recipient may open.
+    Held,
+    /// The recipient had said "I don't know" this sender: it never reaches
+    /// the recipient. The sender sees an ordinary pending invitation.
+    Dropped,
+}
+
+/// An invitation from one person to another.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct Invitation {
+    /// Its id.
+    pub id: InvitationId,
+    /// Who sent it.
+    pub sender: MemberId,
+    /// Who it is for.
+    pub recipient: MemberId,
+    /// The personal note, readable only by the two.
+    pub note: Option<Note>,
+    /// When it was sent.
+    pub sent_at: Timestamp,
+    /// Where it stands.
+    pub status: Status,
+    /// Whether it reached the recipient.
+    pub delivery: Delivery,
+    /// When it stopped being pending from the sender's point of view.
+    pub closed_at: Option<Timestamp>,
+}
+
+/// An invitation's state as one of its two parties sees it (SPEC 3.4): the
+/// sender never sees an ignore, and an invitation past its expiry shows as
+/// expired.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[non_exhaustive]
+pub enum Seen {
+    /// Waiting for an answer.
+    Pending,
+    /// Waiting in the recipient's held list (seen by the recipient only).
+    Held,
+    /// The recipient ignored it (seen by the recipient only).
+    Ignored,
+    /// Accepted.
+    Accepted,
+    /// Rejected.
+    Rejected,
+    /// Withdrawn by the sender (seen by the sender only).
+    Withdrawn,
+    /// Replaced by a newer invitation (seen by the sender only).
+    Superseded,
+    /// Unanswered for longer than the policy's pending expiry.
+    Expired,
+}
+
+impl Invitation {
+    /// The pair of members it concerns.
+    #[must_use]
+    pub fn pair(&self) -> Option<PairKey> {
+        PairKey::new(self.sender, self.recipient)
+    }
+
+    /// Open from the sender's point of view: pending, or ignored (which the
+    /// sender cannot tell apart), whatever the delivery.
+    #[must_use]
+    pub fn is_open(&self) -> bool {
+        matches!(self.status, Status::Pending | Status::Ignored(_))
+    }
+
+    /// The instant it expires if still open.
+    #[must_use]
+    pub fn expires_at(&self, policy: &Policy) -> Timestamp {
+        self.sent_at.saturating_add(policy.pending_expiry())
+    }
+
+    /// Open and not yet expired at `now`.
+    #[must_use]
+    pub fn is_live(&self, policy: &Policy, now: Timestamp) -> bool {
+        self.is_open() && now < self.expires_at(policy)
+    }
+
+    /// What the sender sees: never an ignore, never the delivery.
+    #[must_use]
+    pub fn seen_by_sender(&self, policy: &Policy, now: Timestamp) -> Seen {
+        match self.status {
+            Status::Pending | Status::Ignored(_) if now >= self.expires_at(policy) => Seen::Expired,
+            Status::Pending | Status::Ignored(_) => Seen::Pending,
+            Status::Accepted => Seen::Accepted,
+            Status::Rejected => Seen::Rejected,
+            Status::Withdrawn => Seen::Withdrawn,
+            Status::Superseded => Seen::Superseded,
+            Status::Expired => Seen::Expired,
+        }
+    }
+
+    /// What the recipient sees, or `None` when the invitation does not exist
+    /// for them: dropped, or taken back by the sender (withdrawn or
+    /// superseded) before they answered.
+    #[must_use]
+    pub fn seen_by_recipient(&self, policy: &Policy, now: Timestamp) -> Option<Seen> {
+        if self.delivery == Delivery::Dropped {
+            return None;
+        }
+        Some(match self.status {
+            Status::Pending if now >= self.expires_at(policy) => Seen::Expired,
+            Status::Expired => Seen::Expired,
+            Status::Pending if self.delivery == Delivery::Held => Seen::Held,
+            Status::Pending => Seen::Pending,
+            Status::Ignored(_) => Seen::Ignored,
+            Status::Accepted => Seen::Accepted,
+            Status::Rejected => Seen::Rejected,
+            Status::Withdrawn | Status::Superseded => return None,
+        })
+    }
+}
+
+/// Why a sender may not invite a recipient again (SPEC 3.2).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[non_exhaustive]
+pub enum Bar {
+    /// The recipient rejected an invitation: refused openly.
+    Rejected,
+    /// The recipient answered "I don't know this person" (or reported it):
+    /// later sends are taken silently and dropped.
+    DontKnow,
+}
+
+/// One direction of a pair's invitation history: what the re-send ladder
+/// (SPEC 3.3) and the bars need.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct Attempts {
+    /// Sends since the pair last connected or the other side last invited:
+    /// every send is an unanswered attempt until accepted (ignored, expired,
+    /// withdrawn and still pending all count), so withdrawing never shortens
+    /// the ladder.
+    pub unanswered: u32,
+    /// When the last of them was sent.
+    pub last_sent: Option<Timestamp>,
+    /// When the sender last withdrew an invitation to this person.
+    pub withdrawn_at: Option<Timestamp>,
+    /// A permanent bar, once the recipient rejected or did not know them.
+    pub bar: Option<Bar>,
+}
+
+/// Everything stored about one unordered pair of members: whether they are
+/// connected, their one open invitation, and each direction's history.
+/// Every change to the pair writes this one record, so the store's version
+/// check on it serialises all races within a pair (double send, crossing
+/// sends, accept versus withdraw).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct PairState {
+    /// The pair.
+    pub key: PairKey,
+    /// Since when they are connected, if they are.
+    pub connected_since: Option<Timestamp>,
+    /// The one invitation between them that is open (it may have expired
+    /// since; readers check).
+    pub open: Option<InvitationId>,
+    /// Invitations sent by `key.low()` to `key.high()`.
+    pub from_low: Attempts,
+    /// Invitations sent by `key.high()` to `key.low()`.
+    pub from_high: Attempts,
+}
+
+impl PairState {
+    /// A pair with no history.
+    #[must_use]
+    pub fn new(key: PairKey) -> Self {
+        Self {
+            key,
+            connected_since: None,
+            open: None,
+            from_low: Attempts::default(),
+            from_high: Attempts::default(),
+        }
+    }
+
+    /// The history of invitations sent by `sender` (one of the pair).
+    #[must_use]
+    pub fn attempts(&self, sender: MemberId) -> &Attempts {
+        if sender == self.key.low() {
+            &self.from_low
+        } else {
+            &self.from_high
+        }
+    }
+
+    /// Mutable history of invitations sent by `sender`.
+    pub fn attempts_mut(&mut self, sender: MemberId) -> &mut Attempts {
+        if sender == self.key.low() {
+            &mut self.from_low
+        } else {
+            &mut self.from_high
+        }
+    }
+}
+
+/// Per-member counters that hard limits need, guarded by the store's version
+/// check so that concurrent accepts cannot pass the connection cap.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct Ledger {
+    /// The member.
+    pub member: MemberId,
+    /// Current connections.
+    pub connections: u32,
+}
+
+impl Ledger {
+    /// A member's empty ledger.
+    #[must_use]
+    pub fn new(member: MemberId) -> Self {
+        Self {
+            member,
+            connections: 0,
+        }
+    }
+}

@@ -1,0 +1,272 @@
+//! Validated personal notes on invitations (SPEC 3.5).
+//!
+//! A note is optional. It is at most `max_chars` user-perceived characters
+//! (extended grapheme clusters, so `👍🏽` or `e` + combining accent count as
+//! one) and at most [`MAX_NOTE_BYTES`] UTF-8 bytes. It may not contain
+//! control characters other than the line breaks `\n` and `\r` (so `\r\n`
+//! is fine), nor bidirectional control characters. A note of only
+//! whitespace is no note. Invalid notes are refused with the reason, never
+//! silently cut.
+//!
+//! Refused as control characters: everything [`char::is_control`] reports
+//! except `\n` and `\r` — this includes tab (`\t`) and the C1 control NEL
+//! (U+0085). The Unicode separators U+2028 and U+2029 are not controls and
+//! are allowed.
+//!
+//! Blankness is decided first, by [`char::is_whitespace`]: a text made only
+//! of whitespace — including whitespace controls such as tab, vertical tab,
+//! form feed or NEL — is no note (`Ok(None)`), not an error.
+//!
+//! Refused as bidirectional controls: U+202A–U+202E (embeddings and
+//! overrides), U+2066–U+2069 (isolates), U+200E and U+200F (left-to-right and
+//! right-to-left marks) and U+061C (Arabic letter mark).
+
+use std::fmt;
+
+use serde::de::{self, Visitor};
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+use unicode_segmentation::UnicodeSegmentation;
+
+/// Maximum size of a note, in UTF-8 bytes.
+pub const MAX_NOTE_BYTES: usize = 2000;
+
+/// A validated, non-blank personal note.
+///
+/// The text is kept exactly as written: nothing is trimmed, normalised or
+/// cut.
+///
+/// Serialises as its text. Deserialising validates the byte limit and the
+/// character rules, and refuses blank text, but checks the grapheme count
+/// only against [`MAX_NOTE_BYTES`] (that is, not at all beyond the byte
+/// limit): the per-tier `note_max_chars` limit is a policy of the moment of
+/// sending, which the caller re-checks with [`Note::chars`] at send time.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct Note {
+    text: String,
+    chars: usize,
+}
+
+/// Why a text is not an acceptable note.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum NoteError {
+    /// More user-perceived characters (grapheme clusters) than allowed.
+    #[error("note is too long: {chars} characters, at most {max} are allowed")]
+    TooLong {
+        /// Number of grapheme clusters in the note.
+        chars: usize,
+        /// The limit that applied.
+        max: usize,
+    },
+    /// More UTF-8 bytes than [`MAX_NOTE_BYTES`].
+    #[error("note is too large: {bytes} bytes, at most {max} are allowed")]
+    TooManyBytes {
+        /// Size of the note in UTF-8 bytes.
+        bytes: usize,
+        /// The limit, [`MAX_NOTE_BYTES`].
+        max: usize,
+    },
+    /// A control character other than `\n` or `\r`.
+    #[error(
+        "note contains a control character (U+{code:04X}) at byte {position}; \
+         only line breaks are allowed",
+        code = u32::from(*.character)
+    )]
+    ControlCharacter {
+        /// Byte offset of the character in the text (`&text[position..]`
+        /// starts with it).
+        position: usize,
+        /// The refused character.
+        character: char,
+    },
+    /// A bidirectional control character (override, embedding, isolate or
+    /// mark), which can make text display differently from what it says.
+    #[error(
+        "note contains a bidirectional control character (U+{code:04X}) at byte {position}",
+        code = u32::from(*.character)
+    )]
+    BidiOverride {
+        /// Byte offset of the character in the text (`&text[position..]`
+        /// starts with it).
+        position: usize,
+        /// The refused character.
+        character: char,
+    },
+}
+
+impl Note {
+    /// Validates a note allowing at most `max_chars` grapheme clusters.
+    ///
+    /// Returns `Ok(None)` when `text` is empty or only whitespace (a blank
+    /// note is no note). Otherwise the text is kept exactly as written,
+    /// including any leading or trailing whitespace.
+    ///
+    /// Checks, in order: blankness (only whitespace gives `Ok(None)`), the
+    /// byte limit [`MAX_NOTE_BYTES`], the character rules (the first
+    /// offending character is reported, with its byte offset), then the
+    /// grapheme limit.
+    ///
+    /// # Errors
+    ///
+    /// Returns a [`NoteError`] saying why the note is refused. Never panics.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use pronet::note::{Note, NoteError};
+    ///
+    /// let note = Note::parse("Hi 👋🏽, let's connect!\r\n", 300)?.expect("not blank");
+    /// assert_eq!(note.as_str(), "Hi 👋🏽, let's connect!\r\n");
+    /// assert_eq!(note.chars(), 21); // 👋🏽 and \r\n are one character each
+    ///
+    /// assert_eq!(Note::parse("  \n ", 300)?, None);
+    /// assert_eq!(
+    ///     Note::parse("abc", 2),
+    ///     Err(NoteError::TooLong { chars: 3, max: 2 })
+    /// );
+    /// assert!(matches!(
+    ///     Note::parse("a\tb", 300),
+    ///     Err(NoteError::ControlCharacter { position: 1, .. })
+    /// ));
+    /// # Ok::<(), NoteError>(())
+    /// ```
+    pub fn parse(text: &str, max_chars: usize) -> Result<Option<Self>, NoteError> {
+        if text.chars().all(char::is_whitespace) {
+            return Ok(None);
+        }
+        let bytes = text.len();
+        if bytes > MAX_NOTE_BYTES {
+            return Err(NoteError::TooManyBytes {
+                bytes,
+                max: MAX_NOTE_BYTES,
+            });
+        }
+        for (position, character) in text.char_indices() {
+            if is_bidi_control(character) {
+                return Err(NoteError::BidiOverride {
+                    position,
+                    character,
+                });
+            }
+            if character.is_control() && character != '\n' && character != '\r' {
+                return Err(NoteError::ControlCharacter {
+                    position,
+                    character,
+                });
+            }
+        }
+        let chars = text.graphemes(true).count();
+        if chars > max_chars {
+            return Err(NoteError::TooLong {
+                chars,
+                max: max_chars,
+            });
+        }
+        Ok(Some(Self {
+            text: text.to_owned(),
+            chars,
+        }))
+    }
+
+    /// The text, exactly as written.
+    #[must_use]
+    pub fn as_str(&self) -> &str {
+        &self.text
+    }
+
+    /// Number of user-perceived characters (extended grapheme clusters).
+    #[must_use]
+    pub fn chars(&self) -> usize {
+        self.chars
+    }
+}
+
+impl fmt::Display for Note {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.text)
+    }
+}
+
+impl AsRef<str> for Note {
+    fn as_ref(&self) -> &str {
+        &self.text
+    }
+}
+
+impl Serialize for Note {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(&self.text)
+    }
+}
+
+impl<'de> Deserialize<'de> for Note {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct NoteVisitor;
+
+        impl Visitor<'_> for NoteVisitor {
+            type Value = Note;
+
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a non-blank note string")
+            }
+
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<Note, E> {
+                match Note::parse(v, MAX_NOTE_BYTES) {
+                    Ok(Some(note)) => Ok(note),
+                    Ok(None) => Err(E::custom(
+                        "a note may not be empty or only whitespace (a blank note is no note)",
+                    )),
+                    Err(err) => Err(E::custom(err)),
+                }
+            }
+        }
+
+        deserializer.deserialize_str(NoteVisitor)
+    }
+}
+
+/// The bidirectional control characters refused in notes.
+fn is_bidi_control(c: char) -> bool {
+    matches!(
+        c,
+        '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}' | '\u{200E}' | '\u{200F}' | '\u{061C}'
+    )
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn error_messages_name_the_problem() {
+        let err = NoteError::ControlCharacter {
+            position: 3,
+            character: '\t',
+        };
+        assert_eq!(
+            err.to_string(),
+            "note contains a control character (U+0009) at byte 3; only line breaks are allowed"
+        );
+        let err = NoteError::BidiOverride {
+            position: 0,
+            character: '\u{202E}',
+        };
+        assert_eq!(
+            err.to_string(),
+            "note contains a bidirectional control character (U+202E) at byte 0"
+        );
+    }
+
+    #[test]
+    fn bytes_are_checked_before_characters() {
+        let text = format!("\t{}", "a".repeat(MAX_NOTE_BYTES));
+        assert_eq!(
+            Note::parse(&text, MAX_NOTE_BYTES),
+            Err(NoteError::TooManyBytes {
+                bytes: MAX_NOTE_BYTES + 1,
+                max: MAX_NOTE_BYTES
+            })
+        );
+    }
+}

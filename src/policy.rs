@@ -1,0 +1,268 @@
+//! The host-configurable rules of SPEC 3 with their documented defaults,
+//! validated when built so that an impossible policy cannot exist.
+
+use crate::member::Tier;
+use chrono::TimeDelta;
+use serde::{Deserialize, Serialize};
+use thiserror::Error;
+
+/// Every value of SPEC 3 that a host may tune. Build one with
+/// [`Policy::builder`]; [`Policy::default`] gives SPEC.md's defaults.
+///
+/// ```
+/// use pronet::Policy;
+/// use chrono::TimeDelta;
+///
+/// let strict = Policy::builder()
+///     .min_shared_connections(4)
+///     .first_resend_wait(TimeDelta::days(120))
+///     .build()?;
+/// assert_eq!(strict.min_shared_connections(), 4);
+/// assert!(Policy::builder().first_resend_wait(TimeDelta::days(30)).build().is_err());
+/// # Ok::<(), pronet::PolicyError>(())
+/// ```
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Policy {
+    min_shared_connections: u32,
+    note_max_chars_free: u32,
+    note_max_chars_paid: u32,
+    withdraw_cooldown: TimeDelta,
+    pending_expiry: TimeDelta,
+    first_resend_wait: TimeDelta,
+    second_resend_wait: TimeDelta,
+    max_connections: u32,
+    max_attempts: u32,
+}
+
+impl Default for Policy {
+    fn default() -> Self {
+        Self {
+            min_shared_connections: 1,
+            note_max_chars_free: 200,
+            note_max_chars_paid: 300,
+            withdraw_cooldown: TimeDelta::days(21),
+            pending_expiry: TimeDelta::days(180),
+            first_resend_wait: TimeDelta::days(90),
+            second_resend_wait: TimeDelta::days(365),
+            max_connections: 30_000,
+            max_attempts: 8,
+        }
+    }
+}
+
+/// A policy value outside what SPEC.md allows.
+#[derive(Clone, Debug, PartialEq, Eq, Error)]
+#[non_exhaustive]
+pub enum PolicyError {
+    /// The first re-send wait must lie in 3 to 6 months (90 to 183 days).
+    #[error("the first re-send wait must be 90 to 183 days, not {0}")]
+    FirstResendWait(TimeDelta),
+    /// The second re-send wait must not be shorter than the first.
+    #[error("the second re-send wait must be at least the first")]
+    SecondResendWait,
+    /// A duration that must be positive was zero or negative.
+    #[error("{0} must be a positive duration")]
+    NotPositive(&'static str),
+    /// A count that must be at least 1 was zero, or past its ceiling.
+    #[error("{name} must be between 1 and {max}")]
+    OutOfRange {
+        /// The setting.
+        name: &'static str,
+        /// Its largest allowed value.
+        max: u32,
+    },
+}
+
+impl Policy {
+    /// A builder starting from the defaults.
+    #[must_use]
+    pub fn builder() -> PolicyBuilder {
+        PolicyBuilder(Self::default())
+    }
+
+    /// Shared connections needed to invite without email proof or contacts
+    /// (default 1: the recipient is 2nd degree).
+    #[must_use]
+    pub fn min_shared_connections(&self) -> u32 {
+        self.min_shared_connections
+    }
+
+    /// The longest note, in user-perceived characters, for a tier (default
+    /// 200 for Free, 300 for paid tiers).
+    #[must_use]
+    pub fn note_max_chars(&self, tier: Tier) -> usize {
+        match tier {
+            Tier::Free => self.note_max_chars_free as usize,
+            Tier::Premium(_) => self.note_max_chars_paid as usize,
+        }
+    }
+
+    /// How long after withdrawing the sender must wait to invite the same
+    /// person again (default 21 days).
+    #[must_use]
+    pub fn withdraw_cooldown(&self) -> TimeDelta {
+        self.withdraw_cooldown
+    }
+
+    /// How long an unanswered invitation stays pending (default 180 days).
+    #[must_use]
+    pub fn pending_expiry(&self) -> TimeDelta {
+        self.pending_expiry
+    }
+
+    /// The wait before sending again, counted from the last send, after
+    /// `unanswered` unanswered attempts (SPEC 3.3): nothing before the first
+    /// send, 90 days after one, 365 days after two, and `None` (never) after
+    /// three or more.
+    #[must_use]
+    pub fn resend_wait(&self, unanswered: u32) -> Option<TimeDelta> {
+        match unanswered {
+            0 => Some(TimeDelta::zero()),
+            1 => Some(self.first_resend_wait),
+            2 => Some(self.second_resend_wait),
+            _ => None,
+        }
+    }
+
+    /// The most connections a person may have (default 30,000).
+    #[must_use]
+    pub fn max_connections(&self) -> u32 {
+        self.max_connections
+    }
+
+    /// How many times an operation is decided and committed before it gives
+    /// up under contention (default 8).
+    #[must_use]
+    pub fn max_attempts(&self) -> u32 {
+        self.max_attempts
+    }
+}
+
+/// Builds a [`Policy`], validating every value in [`build`](Self::build).
+#[derive(Clone, Debug)]
+#[must_use]
+pub struct PolicyBuilder(Policy);
+
+impl PolicyBuilder {
+    /// See [`Policy::min_shared_connections`]; 1 to 1,000.
+    pub fn min_shared_connections(mut self, n: u32) -> Self {
+        self.0.min_shared_connections = n;
+        self
+    }
+
+    /// The note limit for the Free tier; 1 to 2,000.
+    pub fn note_max_chars_free(mut self, n: u32) -> Self {
+        self.0.note_max_chars_free = n;
+        self
+    }
+
+    /// The note limit for paid tiers; 1 to 2,000.
+    pub fn note_max_chars_paid(mut self, n: u32) -> Self {
+        self.0.note_max_chars_paid = n;
+        self
+    }
+
+    /// See [`Policy::withdraw_cooldown`]; positive.
+    pub fn withdraw_cooldown(mut self, wait: TimeDelta) -> Self {
+        self.0.withdraw_cooldown = wait;
+        self
+    }
+
+    /// See [`Policy::pending_expiry`]; positive.
+    pub fn pending_expiry(mut self, after: TimeDelta) -> Self {
+        self.0.pending_expiry = after;
+        self
+    }
+
+    /// The wait after one unanswered attempt; 90 to 183 days.
+    pub fn first_resend_wait(mut self, wait: TimeDelta) -> Self {
+        self.0.first_resend_wait = wait;
+        self
+    }
+
+    /// The wait after two unanswered attempts; at least the first wait.
+    pub fn second_resend_wait(mut self, wait: TimeDelta) -> Self {
+        self.0.second_resend_wait = wait;
+        self
+    }
+
+    /// See [`Policy::max_connections`]; 1 to 1,000,000.
+    pub fn max_connections(mut self, n: u32) -> Self {
+        self.0.max_connections = n;
+        self
+    }
+
+    /// See [`Policy::max_attempts`]; 1 to 100.
+    pub fn max_attempts(mut self, n: u32) -> Self {
+        self.0.max_attempts = n;
+        self
+    }
+
+    /// The policy, if every value is allowed.
+    ///
+    /// # Errors
+    /// The first value out of its range, as a [`PolicyError`].
+    pub fn build(self) -> Result<Policy, PolicyError> {
+        let p = self.0;
+        let in_range = |name, value: u32, max: u32| {
+            if (1..=max).contains(&value) {
+                Ok(())
+            } else {
+                Err(PolicyError::OutOfRange { name, max })
+            }
+        };
+        in_range("min_shared_connections", p.min_shared_connections, 1_000)?;
+        in_range("note_max_chars_free", p.note_max_chars_free, 2_000)?;
+        in_range("note_max_chars_paid", p.note_max_chars_paid, 2_000)?;
+        in_range("max_connections", p.max_connections, 1_000_000)?;
+        in_range("max_attempts", p.max_attempts, 100)?;
+        for (name, d) in [
+            ("withdraw_cooldown", p.withdraw_cooldown),
+            ("pending_expiry", p.pending_expiry),
+        ] {
+            if d <= TimeDelta::zero() {
+                return Err(PolicyError::NotPositive(name));
+            }
+        }
+        if p.first_resend_wait < TimeDelta::days(90) || p.first_resend_wait > TimeDelta::days(183) {
+            return Err(PolicyError::FirstResendWait(p.first_resend_wait));
+        }
+        if p.second_resend_wait < p.first_resend_wait {
+            return Err(PolicyError::SecondResendWait);
+        }
+        Ok(p)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults_are_spec_values_and_valid() {
+        let p = Policy::default();
+        assert_eq!(Policy::builder().build().as_ref(), Ok(&p));
+        assert_eq!(p.resend_wait(1), Some(TimeDelta::days(90)));
+        assert_eq!(p.resend_wait(2), Some(TimeDelta::days(365)));
+        assert_eq!(p.resend_wait(3), None);
+        assert_eq!(p.note_max_chars(Tier::Free), 200);
+        assert_eq!(p.note_max_chars(Tier::Premium(0)), 300);
+        assert_eq!(p.withdraw_cooldown(), TimeDelta::days(21));
+        assert_eq!(p.pending_expiry(), TimeDelta::days(180));
+    }
+
+    #[test]
+    fn invalid_values_are_refused() {
+        let b = Policy::builder;
+        assert!(b().min_shared_connections(0).build().is_err());
+        assert!(b().first_resend_wait(TimeDelta::days(89)).build().is_err());
+        assert!(b().first_resend_wait(TimeDelta::days(183)).build().is_ok());
+        assert!(b().first_resend_wait(TimeDelta::days(184)).build().is_err());
+        assert_eq!(
+            b().second_resend_wait(TimeDelta::days(80)).build(),
+            Err(PolicyError::SecondResendWait)
+        );
+        assert!(b().pending_expiry(TimeDelta::zero()).build().is_err());
+        assert!(b().max_attempts(0).build().is_err());
+    }
+}
