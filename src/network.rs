@@ -456,7 +456,7 @@ impl<S: Store, C: Clock> Network<S, C> {
             sent_at: inv.sent_at,
             invitation: inv.id,
         };
-        items.sort_by(|a, b| cursor(&b.1).cmp(&cursor(&a.1)));
+        items.sort_by_key(|item| std::cmp::Reverse(cursor(&item.1)));
         let graph = self.graph();
         let mut rest = items
             .into_iter()

@@ -75,7 +75,6 @@ pub enum PolicyError {
 
 impl Policy {
     /// A builder starting from the defaults.
-    #[must_use]
     pub fn builder() -> PolicyBuilder {
         PolicyBuilder(Self::default())
     }

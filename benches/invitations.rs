@@ -1,0 +1,81 @@
+//! Invitation throughput (BENCH.md): send then accept for many distinct
+//! pairs, with `MemoryStore` and `ManualClock`, on one thread.
+//!
+//! `PRONET_BENCH_PAIRS` sets the number of pairs (default 100,000; BENCH.md's
+//! full run is 1,000,000). Prints `summary throughput=send_accept_memory ...`,
+//! then runs a short criterion measurement of one send+accept.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use criterion::{Criterion, black_box};
+use pronet::{
+    Email, ManualClock, Member, MemberId, MemoryStore, Network, Policy, Profile, SendOutcome,
+    Timestamp,
+};
+use std::time::Instant;
+
+type Net = Network<MemoryStore, ManualClock>;
+
+/// A network with `2 * pairs` members, each with an email address so that
+/// email proof makes every pair eligible.
+fn network(pairs: u64) -> (Net, Vec<Email>) {
+    let clock = ManualClock::new(Timestamp::from_micros(1_767_225_600_000_000));
+    let net = Network::open(MemoryStore::new(), clock, Policy::default()).unwrap();
+    let mut emails = Vec::with_capacity(2 * pairs as usize);
+    for i in 0..2 * pairs {
+        let email = Email::parse(&format!("member{i}@example.com")).unwrap();
+        let member = Member::person(MemberId::new(i), Profile::named(format!("M{i}")))
+            .with_email(email.clone(), false);
+        let _ = net.register(member).unwrap();
+        emails.push(email);
+    }
+    (net, emails)
+}
+
+fn send_accept(net: &Net, emails: &[Email], pair: u64) {
+    let (a, b) = (MemberId::new(2 * pair), MemberId::new(2 * pair + 1));
+    let sent = net
+        .send(a, b, Some("Hello!"), Some(&emails[b.get() as usize]))
+        .unwrap();
+    let SendOutcome::Sent(id) = sent.outcome else {
+        panic!("expected a new invitation")
+    };
+    black_box(net.accept(b, id).unwrap());
+}
+
+fn main() {
+    let pairs: u64 = std::env::var("PRONET_BENCH_PAIRS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(100_000);
+    let (net, emails) = network(pairs);
+    let start = Instant::now();
+    for pair in 0..pairs {
+        send_accept(&net, &emails, pair);
+    }
+    let elapsed = start.elapsed().as_secs_f64();
+    let ops = 2 * pairs;
+    println!(
+        "summary throughput=send_accept_memory ops={ops} ops_per_sec={:.0}",
+        ops as f64 / elapsed
+    );
+    assert_eq!(net.graph().connection_count() as u64, pairs);
+
+    let mut criterion = Criterion::default()
+        .sample_size(10)
+        .measurement_time(std::time::Duration::from_secs(2))
+        .configure_from_args();
+    criterion.bench_function("send_accept_memory", |b| {
+        // Every iteration needs a pair that has never met: build a fresh
+        // network per sample, outside the timed part.
+        b.iter_custom(|iters| {
+            let (net, emails) = network(iters);
+            let start = Instant::now();
+            for pair in 0..iters {
+                send_accept(&net, &emails, pair);
+            }
+            start.elapsed()
+        });
+    });
+    criterion.final_summary();
+}

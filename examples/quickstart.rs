@@ -1,0 +1,91 @@
+//! The main example: a small network, degrees and mutual connections, and
+//! two members who meet through a shared connection, one inviting the other
+//! with a note.
+
+use pronet::{
+    Degree, Email, Event, ManualClock, Member, MemberId, MemoryStore, Network, PageSize, Policy,
+    Profile, SendOutcome, Timestamp,
+};
+
+fn main() -> Result<(), Box<dyn std::error::Error>> {
+    let clock = ManualClock::new(Timestamp::from_micros(1_767_225_600_000_000)); // 2026-01-01
+    let net = Network::open(MemoryStore::new(), clock.clone(), Policy::default())?;
+    // Every committed operation hands back its events; a host publishes them
+    // (notifications, emails). Here they are collected.
+    let mut outbox: Vec<Event> = Vec::new();
+
+    let names = ["Ana", "Bo", "Cy", "Dee", "Eli"];
+    let ids: Vec<MemberId> = (1..=5).map(MemberId::new).collect();
+    for (&id, name) in ids.iter().zip(names) {
+        let email = Email::parse(&format!("{}@example.com", name.to_lowercase()))?;
+        let member = Member::person(id, Profile::named(name)).with_email(email, true);
+        outbox.extend(net.register(member)?.events);
+    }
+    let [ana, bo, cy, dee, eli] = [ids[0], ids[1], ids[2], ids[3], ids[4]];
+
+    // Bo knows everyone's address book entry, so Bo can invite them all.
+    for (&friend, name) in [cy, dee, eli].iter().zip(["cy", "dee", "eli"]) {
+        let email = Email::parse(&format!("{name}@example.com"))?;
+        let sent = net.send(bo, friend, None, Some(&email))?;
+        outbox.extend(sent.events);
+        if let SendOutcome::Sent(invitation) = sent.outcome {
+            outbox.extend(net.accept(friend, invitation)?.events);
+        }
+    }
+    let ana_email = Email::parse("ana@example.com")?;
+    let sent = net.send(bo, ana, None, Some(&ana_email))?;
+    outbox.extend(sent.events);
+    if let SendOutcome::Sent(invitation) = sent.outcome {
+        outbox.extend(net.accept(ana, invitation)?.events);
+    }
+    println!("{} events so far", outbox.len());
+
+    let show = |label: &str| -> Result<(), pronet::GraphError> {
+        let g = net.graph();
+        println!("{label}");
+        for (&other, name) in ids.iter().zip(names).skip(1) {
+            println!(
+                "  Ana -> {name:<3}: {:?}, {} mutual",
+                g.degree(ana, other)?,
+                g.mutual_count(ana, other)?
+            );
+        }
+        Ok(())
+    };
+    show("Ana's network after connecting with Bo:")?;
+
+    // Ana and Cy meet through Bo: Ana may invite Cy, with a personal note.
+    let sent = net.send(
+        ana,
+        cy,
+        Some("Hi Cy, Bo says you run the data team. Would love to connect."),
+        None,
+    )?;
+    let SendOutcome::Sent(invitation) = sent.outcome else {
+        return Err("expected a new invitation".into());
+    };
+    for event in &sent.events {
+        println!("event for {:?}: {event:?}", event.audience());
+    }
+    let inbox = net.inbox(cy, None, PageSize::default())?;
+    for item in &inbox.items {
+        println!(
+            "Cy's inbox: from {} ({} mutual): {:?}",
+            item.other,
+            item.mutual_connections,
+            item.note.as_ref().map(|n| n.as_str())
+        );
+    }
+
+    let accepted = net.accept(cy, invitation)?;
+    for event in &accepted.events {
+        println!("event for {:?}: {event:?}", event.audience());
+    }
+    assert_eq!(net.graph().degree(ana, cy)?, Degree::First);
+    show("Ana's network after Cy accepted:")?;
+    println!(
+        "Ana's second-degree network: {} members",
+        net.graph().second_degree_count(ana)?
+    );
+    Ok(())
+}
