@@ -24,6 +24,8 @@ pub mod network;
 pub mod note;
 pub mod page;
 pub mod policy;
+pub mod quota;
+pub mod standing;
 pub mod store;
 pub mod time;
 

@@ -2,8 +2,10 @@
 //! validated when built so that an impossible policy cannot exist.
 
 use crate::member::Tier;
+use crate::quota::Quota;
+use crate::standing::StandingPolicy;
 use chrono::TimeDelta;
-use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
 use thiserror::Error;
 
 /// Every value of SPEC 3 that a host may tune. Build one with
@@ -21,7 +23,10 @@ use thiserror::Error;
 /// assert!(Policy::builder().first_resend_wait(TimeDelta::days(30)).build().is_err());
 /// # Ok::<(), pronet::PolicyError>(())
 /// ```
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+///
+/// It deliberately has no `Deserialize`: every policy goes through the
+/// builder's validation.
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Policy {
     min_shared_connections: u32,
     note_max_chars_free: u32,
@@ -32,6 +37,15 @@ pub struct Policy {
     second_resend_wait: TimeDelta,
     max_connections: u32,
     max_attempts: u32,
+    invitation_quotas: BTreeMap<Tier, Quota>,
+    note_quotas: BTreeMap<Tier, Quota>,
+    max_outstanding: u32,
+    standing: StandingPolicy,
+}
+
+/// `limit` per 30 days, for the defaults (whose values are always valid).
+fn per_30_days(limit: u32) -> Quota {
+    Quota::new(limit.max(1), TimeDelta::days(30)).unwrap_or_else(|_| unreachable!())
 }
 
 impl Default for Policy {
@@ -46,6 +60,13 @@ impl Default for Policy {
             second_resend_wait: TimeDelta::days(365),
             max_connections: 30_000,
             max_attempts: 8,
+            invitation_quotas: BTreeMap::from([
+                (Tier::Free, per_30_days(300)),
+                (Tier::Premium(0), per_30_days(600)),
+            ]),
+            note_quotas: BTreeMap::new(),
+            max_outstanding: 5_000,
+            standing: StandingPolicy::default(),
         }
     }
 }
@@ -63,6 +84,14 @@ pub enum PolicyError {
     /// A duration that must be positive was zero or negative.
     #[error("{0} must be a positive duration")]
     NotPositive(&'static str),
+    /// A paid tier's invitation quota is below the free tier's, or the free
+    /// tier's quota was removed.
+    #[error("invitation quotas must exist for Free and grow with the tier")]
+    TierQuotas,
+    /// The standing thresholds are inconsistent (see
+    /// [`StandingPolicy::is_valid`]).
+    #[error("inconsistent standing policy")]
+    Standing,
     /// A count that must be at least 1 was zero, or past its ceiling.
     #[error("{name} must be between 1 and {max}")]
     OutOfRange {
@@ -135,6 +164,50 @@ impl Policy {
     pub fn max_attempts(&self) -> u32 {
         self.max_attempts
     }
+
+    /// The invitation quota of a tier (SPEC 4): Free 300 per 30 days by
+    /// default; a paid level uses the quota set for the highest configured
+    /// level at or below it (by default every paid level has 600 per 30
+    /// days, pronet's choice where SPEC.md leaves paid levels to the host).
+    #[must_use]
+    pub fn invitation_quota(&self, tier: Tier) -> Quota {
+        self.invitation_quotas
+            .range(..=tier)
+            .next_back()
+            .map_or_else(|| per_30_days(1), |(_, q)| *q)
+    }
+
+    /// The personalised-note allowance of a tier, looked up like
+    /// [`invitation_quota`](Self::invitation_quota); `None` (the default) is
+    /// unlimited.
+    #[must_use]
+    pub fn note_quota(&self, tier: Tier) -> Option<Quota> {
+        self.note_quotas.range(..=tier).next_back().map(|(_, q)| *q)
+    }
+
+    /// The most invitations a sender may have pending at once (default
+    /// 5,000).
+    #[must_use]
+    pub fn max_outstanding(&self) -> u32 {
+        self.max_outstanding
+    }
+
+    /// The thresholds of spam standing (SPEC 5).
+    #[must_use]
+    pub fn standing(&self) -> &StandingPolicy {
+        &self.standing
+    }
+
+    /// How long a sender's sends must be remembered: the longest of the
+    /// quota, note and standing windows.
+    #[must_use]
+    pub fn send_retention(&self) -> TimeDelta {
+        self.invitation_quotas
+            .values()
+            .chain(self.note_quotas.values())
+            .map(|q| q.window())
+            .fold(self.standing.retention(), TimeDelta::max)
+    }
 }
 
 /// Builds a [`Policy`], validating every value in [`build`](Self::build).
@@ -197,6 +270,35 @@ impl PolicyBuilder {
         self
     }
 
+    /// The invitation quota of `tier` and of paid levels above it that have
+    /// none of their own.
+    pub fn invitation_quota(mut self, tier: Tier, quota: Quota) -> Self {
+        self.0.invitation_quotas.insert(tier, quota);
+        self
+    }
+
+    /// The note allowance of `tier` (and of higher levels without their own);
+    /// `None` makes it unlimited.
+    pub fn note_quota(mut self, tier: Tier, quota: Option<Quota>) -> Self {
+        match quota {
+            Some(q) => self.0.note_quotas.insert(tier, q),
+            None => self.0.note_quotas.remove(&tier),
+        };
+        self
+    }
+
+    /// See [`Policy::max_outstanding`]; 1 to 100,000.
+    pub fn max_outstanding(mut self, n: u32) -> Self {
+        self.0.max_outstanding = n;
+        self
+    }
+
+    /// See [`Policy::standing`].
+    pub fn standing(mut self, standing: StandingPolicy) -> Self {
+        self.0.standing = standing;
+        self
+    }
+
     /// The policy, if every value is allowed.
     ///
     /// # Errors
@@ -215,6 +317,17 @@ impl PolicyBuilder {
         in_range("note_max_chars_paid", p.note_max_chars_paid, 2_000)?;
         in_range("max_connections", p.max_connections, 1_000_000)?;
         in_range("max_attempts", p.max_attempts, 100)?;
+        in_range("max_outstanding", p.max_outstanding, 100_000)?;
+        let free = p
+            .invitation_quotas
+            .get(&Tier::Free)
+            .ok_or(PolicyError::TierQuotas)?;
+        if p.invitation_quotas.values().any(|q| q.limit() < free.limit()) {
+            return Err(PolicyError::TierQuotas);
+        }
+        if !p.standing.is_valid() {
+            return Err(PolicyError::Standing);
+        }
         for (name, d) in [
             ("withdraw_cooldown", p.withdraw_cooldown),
             ("pending_expiry", p.pending_expiry),
