@@ -16,6 +16,7 @@ use crate::member::{self, Member};
 use crate::note::Note;
 use crate::page::{Page, PageSize};
 use crate::policy::Policy;
+use crate::standing::Standing;
 use crate::store::{Role, Store};
 use crate::time::{Clock, Timestamp};
 use serde::{Deserialize, Serialize};
@@ -270,7 +271,7 @@ impl<S: Store, C: Clock> Network<S, C> {
             proof,
         };
         self.run(|now| {
-            let facts = self.send_facts(sender, recipient)?;
+            let facts = self.send_facts(sender, recipient, now)?;
             Ok(decide::send(&req, &facts, &self.policy, now)?)
         })
     }
@@ -386,6 +387,20 @@ impl<S: Store, C: Clock> Network<S, C> {
         Ok(self.paginate(sender, items, after, size))
     }
 
+    /// A member's spam standing as it stands now (SPEC 5), for the member
+    /// themself: a sanction whose time has passed shows as lifted.
+    ///
+    /// # Errors
+    /// [`Refusal::UnknownMember`]; store failures.
+    pub fn standing(&self, member: MemberId) -> Result<Standing, Error> {
+        self.active_member(member)?;
+        let now = self.clock.now();
+        Ok(self
+            .load::<Ledger>(Key::Ledger(member))?
+            .map(|l| l.value.standing.at(now.max(l.value.latest)))
+            .unwrap_or_default())
+    }
+
     /// One invitation as `viewer` sees it. Only its sender and recipient can
     /// read it, note included (SPEC 3.4); anyone else is told it does not
     /// exist.
@@ -483,7 +498,12 @@ impl<S: Store, C: Clock> Network<S, C> {
         Page::new(page, next)
     }
 
-    fn send_facts(&self, sender: MemberId, recipient: MemberId) -> Result<SendFacts, Error> {
+    fn send_facts(
+        &self,
+        sender: MemberId,
+        recipient: MemberId,
+        now: Timestamp,
+    ) -> Result<SendFacts, Error> {
         let pair_key = PairKey::new(sender, recipient);
         let pair = match pair_key {
             Some(k) => self.load::<PairState>(Key::Pair(k))?,
@@ -513,6 +533,12 @@ impl<S: Store, C: Clock> Network<S, C> {
             recipient_ledger: self.load::<Ledger>(Key::Ledger(recipient))?,
             shared_connections: self.graph().mutual_count(sender, recipient).unwrap_or(0),
             in_contacts,
+            outstanding: self
+                .store
+                .open_invitations(sender, Role::Sender)?
+                .iter()
+                .filter(|inv| inv.is_live(&self.policy, now))
+                .count(),
             new_id: self.store.next_invitation_id()?,
         })
     }

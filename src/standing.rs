@@ -171,9 +171,12 @@ pub struct StandingPolicy {
     pub burst_window: TimeDelta,
     /// Signals for a warning (default 1).
     pub warn_at: u32,
-    /// Signals for a restriction (default 2).
+    /// Signals for a restriction (default 3: SPEC 5's example, a burst of
+    /// unpersonalised invitations to strangers, trips three; a new member
+    /// inviting their imported contacts without notes trips two and is only
+    /// warned).
     pub restrict_at: u32,
-    /// Signals for a suspension (default 4).
+    /// Signals for a suspension (default 5).
     pub suspend_at: u32,
     /// How long the first sanction lasts; each repeat doubles it
     /// (default 7 days).
@@ -197,8 +200,8 @@ impl Default for StandingPolicy {
             burst_sends: 40,
             burst_window: TimeDelta::hours(1),
             warn_at: 1,
-            restrict_at: 2,
-            suspend_at: 4,
+            restrict_at: 3,
+            suspend_at: 5,
             sanction: TimeDelta::days(7),
             sanction_max: TimeDelta::days(30),
         }
