@@ -7,11 +7,12 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-use criterion::{Criterion, black_box};
+use criterion::Criterion;
 use pronet::{
     Email, ManualClock, Member, MemberId, MemoryStore, Network, Policy, Profile, SendOutcome,
     Timestamp,
 };
+use std::hint::black_box;
 use std::time::Instant;
 
 type Net = Network<MemoryStore, ManualClock>;
@@ -40,7 +41,7 @@ fn send_accept(net: &Net, emails: &[Email], pair: u64) {
     let SendOutcome::Sent(id) = sent.outcome else {
         panic!("expected a new invitation")
     };
-    black_box(net.accept(b, id).unwrap());
+    let _ = black_box(net.accept(b, id).unwrap());
 }
 
 fn main() {

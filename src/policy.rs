@@ -322,7 +322,10 @@ impl PolicyBuilder {
             .invitation_quotas
             .get(&Tier::Free)
             .ok_or(PolicyError::TierQuotas)?;
-        if p.invitation_quotas.values().any(|q| q.limit() < free.limit()) {
+        if p.invitation_quotas
+            .values()
+            .any(|q| q.limit() < free.limit())
+        {
             return Err(PolicyError::TierQuotas);
         }
         if !p.standing.is_valid() {

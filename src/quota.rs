@@ -43,7 +43,10 @@ struct RawQuota {
 impl TryFrom<RawQuota> for Quota {
     type Error = QuotaError;
     fn try_from(raw: RawQuota) -> Result<Self, QuotaError> {
-        Self::new(raw.limit, TimeDelta::try_seconds(raw.window_secs).ok_or(QuotaError)?)
+        Self::new(
+            raw.limit,
+            TimeDelta::try_seconds(raw.window_secs).ok_or(QuotaError)?,
+        )
     }
 }
 
@@ -129,7 +132,10 @@ mod tests {
     #[test]
     fn extreme_instants_do_not_panic() {
         let q = Quota::new(1, TimeDelta::MAX).unwrap_or_else(|_| unreachable!());
-        assert_eq!(q.check(&[Timestamp::MAX], Timestamp::MIN), Err(Timestamp::MAX));
+        assert_eq!(
+            q.check(&[Timestamp::MAX], Timestamp::MIN),
+            Err(Timestamp::MAX)
+        );
         // MIN + window saturates to MAX, where the event stops counting.
         assert_eq!(q.check(&[Timestamp::MIN], Timestamp::MAX), Ok(()));
         assert!(Quota::new(0, TimeDelta::days(1)).is_err());

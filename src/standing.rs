@@ -37,7 +37,12 @@ pub struct SendEntry {
 impl SendEntry {
     /// A send without an answer yet.
     #[must_use]
-    pub fn new(at: Timestamp, invitation: InvitationId, with_note: bool, outside_network: bool) -> Self {
+    pub fn new(
+        at: Timestamp,
+        invitation: InvitationId,
+        with_note: bool,
+        outside_network: bool,
+    ) -> Self {
         Self {
             at,
             invitation,
@@ -108,7 +113,9 @@ pub enum Signal {
 }
 
 /// How far a sender is trusted to send, from best to worst.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[derive(
+    Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize,
+)]
 #[non_exhaustive]
 pub enum Level {
     /// No concern.
@@ -290,32 +297,32 @@ pub fn signals(
     };
     let count = |f: &dyn Fn(&SendEntry) -> bool| recent.iter().filter(|s| f(s)).count();
     if n >= policy.min_sample as usize {
-        let checks: [(usize, usize, u8, fn(u8) -> Signal); 4] = [
-            (count(&|s| !s.with_note), n, policy.without_note_percent, |percent| {
-                Signal::WithoutNote { percent }
-            }),
-            (count(&|s| s.outside_network), n, policy.outside_network_percent, |percent| {
-                Signal::OutsideNetwork { percent }
-            }),
-            (
-                count(&|s| s.answer == Some(Answer::Rejected)),
-                n,
-                policy.rejected_percent,
-                |percent| Signal::Rejected { percent },
-            ),
-            (
-                count(&|s| matches!(s.answer, Some(Answer::DontKnow | Answer::Spam))),
-                n,
-                policy.not_known_percent,
-                |percent| Signal::NotKnown { percent },
-            ),
-        ];
-        for (hits, of, threshold, signal) in checks {
-            let percent = share(hits, of);
+        let mut trip = |hits: usize, threshold: u8, signal: fn(u8) -> Signal| {
+            let percent = share(hits, n);
             if percent >= threshold {
                 out.push(signal(percent));
             }
-        }
+        };
+        trip(
+            count(&|s| !s.with_note),
+            policy.without_note_percent,
+            |percent| Signal::WithoutNote { percent },
+        );
+        trip(
+            count(&|s| s.outside_network),
+            policy.outside_network_percent,
+            |percent| Signal::OutsideNetwork { percent },
+        );
+        trip(
+            count(&|s| s.answer == Some(Answer::Rejected)),
+            policy.rejected_percent,
+            |percent| Signal::Rejected { percent },
+        );
+        trip(
+            count(&|s| matches!(s.answer, Some(Answer::DontKnow | Answer::Spam))),
+            policy.not_known_percent,
+            |percent| Signal::NotKnown { percent },
+        );
         let judged: Vec<&&SendEntry> = recent
             .iter()
             .filter(|s| s.at.saturating_add(policy.unanswered_after) <= now)

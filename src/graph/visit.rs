@@ -22,10 +22,18 @@ impl SocialGraph {
     /// their ids) and connections, for algorithms beyond the visit traits.
     #[must_use]
     pub fn to_petgraph(&self) -> UnGraph<MemberId, ()> {
-        let mut graph = UnGraph::with_capacity(self.ids.len(), self.connections);
-        let nodes: Vec<_> = self.ids.iter().map(|&id| graph.add_node(id)).collect();
+        let mut graph = UnGraph::with_capacity(self.member_count(), self.connections);
+        let nodes: Vec<_> = self
+            .ids
+            .iter()
+            .zip(&self.flags)
+            .map(|(&id, f)| f.active.then(|| graph.add_node(id)))
+            .collect();
+        // Connections only ever join two active members.
         for (a, b) in self.edge_slots() {
-            graph.add_edge(nodes[a as usize], nodes[b as usize], ());
+            if let (Some(x), Some(y)) = (nodes[a as usize], nodes[b as usize]) {
+                graph.add_edge(x, y, ());
+            }
         }
         graph
     }
