@@ -16,10 +16,11 @@ use crate::member::{self, Member};
 use crate::note::Note;
 use crate::page::{Page, PageSize};
 use crate::policy::Policy;
-use crate::standing::Standing;
+use crate::standing::{self, Standing};
 use crate::store::{Role, Store};
 use crate::time::{Clock, Timestamp};
 use serde::{Deserialize, Serialize};
+use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::{PoisonError, RwLock, RwLockReadGuard};
 
 /// The result of a committed operation: its answer and the events it
@@ -124,6 +125,8 @@ pub struct Network<S: Store, C: Clock> {
     clock: C,
     policy: Policy,
     graph: RwLock<SocialGraph>,
+    /// The latest instant this network has acted on, in microseconds.
+    latest: AtomicI64,
 }
 
 impl<S: Store, C: Clock> Network<S, C> {
@@ -153,7 +156,18 @@ impl<S: Store, C: Clock> Network<S, C> {
             clock,
             policy,
             graph: RwLock::new(graph),
+            latest: AtomicI64::new(i64::MIN),
         })
+    }
+
+    /// The time this network acts on: the clock, unless it has gone back
+    /// behind an instant this network already acted on (SPEC 4). Decisions
+    /// also move it forward to the latest instant recorded in the facts they
+    /// read, which carries the guarantee across processes and restarts.
+    fn now(&self) -> Timestamp {
+        let clock = self.clock.now().as_micros();
+        let before = self.latest.fetch_max(clock, Ordering::SeqCst);
+        Timestamp::from_micros(before.max(clock))
     }
 
     /// The store.
@@ -375,7 +389,7 @@ impl<S: Store, C: Clock> Network<S, C> {
         size: PageSize,
     ) -> Result<Page<Listed, ListCursor>, Error> {
         self.active_member(sender)?;
-        let now = self.clock.now();
+        let now = self.now();
         let items = self
             .store
             .open_invitations(sender, Role::Sender)?
@@ -387,17 +401,26 @@ impl<S: Store, C: Clock> Network<S, C> {
         Ok(self.paginate(sender, items, after, size))
     }
 
-    /// A member's spam standing as it stands now (SPEC 5), for the member
-    /// themself: a sanction whose time has passed shows as lifted.
+    /// A member's spam standing as judged now (SPEC 5), for the member
+    /// themself: from their recent sends and the answers so far, and with
+    /// a sanction whose time has passed shown as lifted.
     ///
     /// # Errors
     /// [`Refusal::UnknownMember`]; store failures.
     pub fn standing(&self, member: MemberId) -> Result<Standing, Error> {
         self.active_member(member)?;
-        let now = self.clock.now();
+        let now = self.now();
         Ok(self
             .load::<Ledger>(Key::Ledger(member))?
-            .map(|l| l.value.standing.at(now.max(l.value.latest)))
+            .map(|l| {
+                let now = now.max(l.value.latest);
+                standing::evaluate(
+                    &l.value.standing,
+                    &l.value.sends,
+                    self.policy.standing(),
+                    now,
+                )
+            })
             .unwrap_or_default())
     }
 
@@ -408,7 +431,7 @@ impl<S: Store, C: Clock> Network<S, C> {
     /// # Errors
     /// [`Refusal::InvitationNotFound`]; store failures.
     pub fn invitation(&self, viewer: MemberId, id: InvitationId) -> Result<InvitationView, Error> {
-        let now = self.clock.now();
+        let now = self.now();
         let not_found = || Error::Refused(Refusal::InvitationNotFound(id));
         let inv = self
             .load::<Invitation>(Key::Invitation(id))?
@@ -443,7 +466,7 @@ impl<S: Store, C: Clock> Network<S, C> {
         size: PageSize,
     ) -> Result<Page<Listed, ListCursor>, Error> {
         self.active_member(recipient)?;
-        let now = self.clock.now();
+        let now = self.now();
         let want = match which {
             Inbox::Main => Seen::Pending,
             Inbox::Held => Seen::Held,
@@ -600,7 +623,7 @@ impl<S: Store, C: Clock> Network<S, C> {
         &self,
         mut decide: impl FnMut(Timestamp) -> Result<Decision<O>, Error>,
     ) -> Result<Committed<O>, Error> {
-        let now = self.clock.now();
+        let now = self.now();
         let attempts = self.policy.max_attempts();
         for _ in 0..attempts {
             let Decision { changes, outcome } = decide(now)?;

@@ -354,7 +354,7 @@ fn densest(sends: &[&SendEntry], window: TimeDelta) -> u32 {
     let mut best = 0;
     let mut start = 0;
     for end in 0..times.len() {
-        while times[start].saturating_add(window) <= times[end] {
+        while times[end].since(times[start]) >= window {
             start += 1;
         }
         best = best.max(end - start + 1);

@@ -194,7 +194,9 @@ pub fn send(
         .open
         .as_ref()
         .is_some_and(|o| o.value.sender == req.sender && o.value.is_live(policy, now));
-    if facts.outstanding.saturating_sub(usize::from(superseding)) >= policy.max_outstanding() as usize {
+    if facts.outstanding.saturating_sub(usize::from(superseding))
+        >= policy.max_outstanding() as usize
+    {
         return Err(Refusal::TooManyOutstanding {
             max: policy.max_outstanding(),
         });
@@ -205,7 +207,12 @@ pub fn send(
         .check(&sent_at, now)
         .map_err(|retry_at| Refusal::QuotaExhausted { retry_at })?;
     if let (Some(_), Some(notes)) = (&note, policy.note_quota(sender.tier)) {
-        let with_note: Vec<Timestamp> = ledger.sends.iter().filter(|e| e.with_note).map(|e| e.at).collect();
+        let with_note: Vec<Timestamp> = ledger
+            .sends
+            .iter()
+            .filter(|e| e.with_note)
+            .map(|e| e.at)
+            .collect();
         notes
             .check(&with_note, now)
             .map_err(|retry_at| Refusal::NoteQuotaExhausted { retry_at })?;
@@ -433,7 +440,13 @@ pub fn reject(
     pair.attempts_mut(invitation.value.sender).bar = Some(Bar::Rejected);
     changes.write(facts.pair.as_ref(), Record::Pair(pair));
     let sender = invitation.value.sender;
-    let ledger = answered(facts.sender_ledger.as_ref(), sender, id, Answer::Rejected, now);
+    let ledger = answered(
+        facts.sender_ledger.as_ref(),
+        sender,
+        id,
+        Answer::Rejected,
+        now,
+    );
     changes.write(facts.sender_ledger.as_ref(), Record::Ledger(ledger));
     changes.emit(Event::InvitationRejected {
         invitation: id,
@@ -483,7 +496,13 @@ pub fn withdraw(
     pair.open = None;
     pair.attempts_mut(actor).withdrawn_at = Some(now);
     changes.write(facts.pair.as_ref(), Record::Pair(pair));
-    let ledger = answered(facts.sender_ledger.as_ref(), actor, id, Answer::Withdrawn, now);
+    let ledger = answered(
+        facts.sender_ledger.as_ref(),
+        actor,
+        id,
+        Answer::Withdrawn,
+        now,
+    );
     changes.write(facts.sender_ledger.as_ref(), Record::Ledger(ledger));
     changes.emit(Event::InvitationWithdrawn {
         invitation: id,

@@ -153,11 +153,12 @@ impl Invitation {
     }
 
     /// What the recipient sees, or `None` when the invitation does not exist
-    /// for them: dropped, or taken back by the sender (withdrawn or
-    /// superseded) before they answered.
+    /// for them: dropped (unless the recipient accepted it by inviting the
+    /// sender in turn), or taken back by the sender (withdrawn or superseded)
+    /// before they answered.
     #[must_use]
     pub fn seen_by_recipient(&self, policy: &Policy, now: Timestamp) -> Option<Seen> {
-        if self.delivery == Delivery::Dropped {
+        if self.delivery == Delivery::Dropped && self.status != Status::Accepted {
             return None;
         }
         Some(match self.status {
