@@ -138,6 +138,11 @@ impl ChangeSet {
     pub fn emit(&mut self, event: Event) {
         self.events.push(event);
     }
+
+    /// Adds each of some events.
+    pub fn extend_events(&mut self, events: impl IntoIterator<Item = Event>) {
+        self.events.extend(events);
+    }
 }
 
 macro_rules! record_kind {

@@ -61,6 +61,38 @@ pub enum Refusal {
         /// Shared connections the policy asks for.
         required: u32,
     },
+    /// The sender has used the tier's invitation quota for the window.
+    #[error("invitation quota used up; the next invitation is possible from {retry_at}")]
+    QuotaExhausted {
+        /// The first instant a send can succeed.
+        retry_at: Timestamp,
+    },
+    /// The sender has used the tier's allowance of personalised notes; an
+    /// invitation without a note is still possible.
+    #[error("personal note allowance used up until {retry_at}; send without a note or wait")]
+    NoteQuotaExhausted {
+        /// The first instant a note fits again.
+        retry_at: Timestamp,
+    },
+    /// The sender has too many invitations pending.
+    #[error("you have {max} invitations pending; withdraw some before sending more")]
+    TooManyOutstanding {
+        /// The most pending at once.
+        max: u32,
+    },
+    /// The sender is restricted: every invitation needs the recipient's email
+    /// address as proof.
+    #[error("until {until}, invitations need the recipient's email address")]
+    EmailProofRequired {
+        /// When the restriction lifts.
+        until: Timestamp,
+    },
+    /// The sender is suspended from sending invitations.
+    #[error("sending invitations is suspended until {until}")]
+    Suspended {
+        /// When the suspension lifts.
+        until: Timestamp,
+    },
     /// The note is not valid.
     #[error("invalid note: {0}")]
     InvalidNote(#[from] NoteError),

@@ -4,6 +4,8 @@
 
 use crate::id::{InvitationId, MemberId};
 use crate::note::Note;
+use crate::standing::{Level, Signal};
+use crate::time::Timestamp;
 use serde::{Deserialize, Serialize};
 
 /// Who an event is for.
@@ -105,6 +107,27 @@ pub enum Event {
         /// The other.
         b: MemberId,
     },
+    /// A sender's standing changed (for the sender), with its reasons.
+    StandingChanged {
+        /// The sender.
+        member: MemberId,
+        /// The level before.
+        from: Level,
+        /// The level now.
+        to: Level,
+        /// The signals behind the new level.
+        reasons: Vec<Signal>,
+        /// When a restriction or suspension lifts.
+        until: Option<Timestamp>,
+    },
+    /// The send just made used the last slot of the sender's quota (for the
+    /// sender).
+    QuotaExhausted {
+        /// The sender.
+        member: MemberId,
+        /// When the next send becomes possible.
+        retry_at: Timestamp,
+    },
     /// Contacts were added to a member's address book (for the owner).
     ContactsImported {
         /// Whose contacts.
@@ -119,9 +142,10 @@ impl Event {
     #[must_use]
     pub fn audience(&self) -> Audience {
         match *self {
-            Self::MemberRegistered { member } | Self::MemberDeactivated { member } => {
-                Audience::Member(member)
-            }
+            Self::MemberRegistered { member }
+            | Self::MemberDeactivated { member }
+            | Self::StandingChanged { member, .. }
+            | Self::QuotaExhausted { member, .. } => Audience::Member(member),
             Self::InvitationSent { sender, .. }
             | Self::InvitationAccepted { sender, .. }
             | Self::InvitationRejected { sender, .. }

@@ -16,9 +16,11 @@ use crate::member::{self, Member};
 use crate::note::Note;
 use crate::page::{Page, PageSize};
 use crate::policy::Policy;
+use crate::standing::{self, Standing};
 use crate::store::{Role, Store};
 use crate::time::{Clock, Timestamp};
 use serde::{Deserialize, Serialize};
+use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::{PoisonError, RwLock, RwLockReadGuard};
 
 /// The result of a committed operation: its answer and the events it
@@ -123,6 +125,8 @@ pub struct Network<S: Store, C: Clock> {
     clock: C,
     policy: Policy,
     graph: RwLock<SocialGraph>,
+    /// The latest instant this network has acted on, in microseconds.
+    latest: AtomicI64,
 }
 
 impl<S: Store, C: Clock> Network<S, C> {
@@ -152,7 +156,18 @@ impl<S: Store, C: Clock> Network<S, C> {
             clock,
             policy,
             graph: RwLock::new(graph),
+            latest: AtomicI64::new(i64::MIN),
         })
+    }
+
+    /// The time this network acts on: the clock, unless it has gone back
+    /// behind an instant this network already acted on (SPEC 4). Decisions
+    /// also move it forward to the latest instant recorded in the facts they
+    /// read, which carries the guarantee across processes and restarts.
+    fn now(&self) -> Timestamp {
+        let clock = self.clock.now().as_micros();
+        let before = self.latest.fetch_max(clock, Ordering::SeqCst);
+        Timestamp::from_micros(before.max(clock))
     }
 
     /// The store.
@@ -270,7 +285,7 @@ impl<S: Store, C: Clock> Network<S, C> {
             proof,
         };
         self.run(|now| {
-            let facts = self.send_facts(sender, recipient)?;
+            let facts = self.send_facts(sender, recipient, now)?;
             Ok(decide::send(&req, &facts, &self.policy, now)?)
         })
     }
@@ -374,7 +389,7 @@ impl<S: Store, C: Clock> Network<S, C> {
         size: PageSize,
     ) -> Result<Page<Listed, ListCursor>, Error> {
         self.active_member(sender)?;
-        let now = self.clock.now();
+        let now = self.now();
         let items = self
             .store
             .open_invitations(sender, Role::Sender)?
@@ -386,6 +401,29 @@ impl<S: Store, C: Clock> Network<S, C> {
         Ok(self.paginate(sender, items, after, size))
     }
 
+    /// A member's spam standing as judged now (SPEC 5), for the member
+    /// themself: from their recent sends and the answers so far, and with
+    /// a sanction whose time has passed shown as lifted.
+    ///
+    /// # Errors
+    /// [`Refusal::UnknownMember`]; store failures.
+    pub fn standing(&self, member: MemberId) -> Result<Standing, Error> {
+        self.active_member(member)?;
+        let now = self.now();
+        Ok(self
+            .load::<Ledger>(Key::Ledger(member))?
+            .map(|l| {
+                let now = now.max(l.value.latest);
+                standing::evaluate(
+                    &l.value.standing,
+                    &l.value.sends,
+                    self.policy.standing(),
+                    now,
+                )
+            })
+            .unwrap_or_default())
+    }
+
     /// One invitation as `viewer` sees it. Only its sender and recipient can
     /// read it, note included (SPEC 3.4); anyone else is told it does not
     /// exist.
@@ -393,7 +431,7 @@ impl<S: Store, C: Clock> Network<S, C> {
     /// # Errors
     /// [`Refusal::InvitationNotFound`]; store failures.
     pub fn invitation(&self, viewer: MemberId, id: InvitationId) -> Result<InvitationView, Error> {
-        let now = self.clock.now();
+        let now = self.now();
         let not_found = || Error::Refused(Refusal::InvitationNotFound(id));
         let inv = self
             .load::<Invitation>(Key::Invitation(id))?
@@ -428,7 +466,7 @@ impl<S: Store, C: Clock> Network<S, C> {
         size: PageSize,
     ) -> Result<Page<Listed, ListCursor>, Error> {
         self.active_member(recipient)?;
-        let now = self.clock.now();
+        let now = self.now();
         let want = match which {
             Inbox::Main => Seen::Pending,
             Inbox::Held => Seen::Held,
@@ -483,7 +521,12 @@ impl<S: Store, C: Clock> Network<S, C> {
         Page::new(page, next)
     }
 
-    fn send_facts(&self, sender: MemberId, recipient: MemberId) -> Result<SendFacts, Error> {
+    fn send_facts(
+        &self,
+        sender: MemberId,
+        recipient: MemberId,
+        now: Timestamp,
+    ) -> Result<SendFacts, Error> {
         let pair_key = PairKey::new(sender, recipient);
         let pair = match pair_key {
             Some(k) => self.load::<PairState>(Key::Pair(k))?,
@@ -513,6 +556,12 @@ impl<S: Store, C: Clock> Network<S, C> {
             recipient_ledger: self.load::<Ledger>(Key::Ledger(recipient))?,
             shared_connections: self.graph().mutual_count(sender, recipient).unwrap_or(0),
             in_contacts,
+            outstanding: self
+                .store
+                .open_invitations(sender, Role::Sender)?
+                .iter()
+                .filter(|inv| inv.is_live(&self.policy, now))
+                .count(),
             new_id: self.store.next_invitation_id()?,
         })
     }
@@ -574,7 +623,7 @@ impl<S: Store, C: Clock> Network<S, C> {
         &self,
         mut decide: impl FnMut(Timestamp) -> Result<Decision<O>, Error>,
     ) -> Result<Committed<O>, Error> {
-        let now = self.clock.now();
+        let now = self.now();
         let attempts = self.policy.max_attempts();
         for _ in 0..attempts {
             let Decision { changes, outcome } = decide(now)?;

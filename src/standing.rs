@@ -178,9 +178,12 @@ pub struct StandingPolicy {
     pub burst_window: TimeDelta,
     /// Signals for a warning (default 1).
     pub warn_at: u32,
-    /// Signals for a restriction (default 2).
+    /// Signals for a restriction (default 3: SPEC 5's example, a burst of
+    /// unpersonalised invitations to strangers, trips three; a new member
+    /// inviting their imported contacts without notes trips two and is only
+    /// warned).
     pub restrict_at: u32,
-    /// Signals for a suspension (default 4).
+    /// Signals for a suspension (default 5).
     pub suspend_at: u32,
     /// How long the first sanction lasts; each repeat doubles it
     /// (default 7 days).
@@ -204,8 +207,8 @@ impl Default for StandingPolicy {
             burst_sends: 40,
             burst_window: TimeDelta::hours(1),
             warn_at: 1,
-            restrict_at: 2,
-            suspend_at: 4,
+            restrict_at: 3,
+            suspend_at: 5,
             sanction: TimeDelta::days(7),
             sanction_max: TimeDelta::days(30),
         }
@@ -351,7 +354,7 @@ fn densest(sends: &[&SendEntry], window: TimeDelta) -> u32 {
     let mut best = 0;
     let mut start = 0;
     for end in 0..times.len() {
-        while times[start].saturating_add(window) <= times[end] {
+        while times[end].since(times[start]) >= window {
             start += 1;
         }
         best = best.max(end - start + 1);

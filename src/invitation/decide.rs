@@ -15,6 +15,7 @@ use crate::id::{InvitationId, MemberId, PairKey};
 use crate::member::{InvitePreference, Kind, Member};
 use crate::note::Note;
 use crate::policy::Policy;
+use crate::standing::{self, Answer, Level, SendEntry};
 use crate::time::Timestamp;
 
 /// A decided change and what the caller is told.
@@ -73,6 +74,8 @@ pub struct SendFacts {
     pub shared_connections: usize,
     /// Whether one of the recipient's addresses is in the sender's contacts.
     pub in_contacts: bool,
+    /// How many live invitations the sender has pending.
+    pub outstanding: usize,
     /// The id a new invitation would take.
     pub new_id: InvitationId,
 }
@@ -113,8 +116,9 @@ pub fn send(
     req: &SendRequest<'_>,
     facts: &SendFacts,
     policy: &Policy,
-    now: Timestamp,
+    clock: Timestamp,
 ) -> Result<Decision<SendOutcome>, Refusal> {
+    let now = facts.effective_now(clock);
     // 1. Both exist and are active persons, and are not the same member.
     let sender = active_person(facts.sender.as_ref(), req.sender)?;
     let key = PairKey::new(req.sender, req.recipient).ok_or(Refusal::SelfInvitation)?;
@@ -175,7 +179,44 @@ pub fn send(
         Some(text) => Note::parse(text, policy.note_max_chars(sender.tier))?,
         None => None,
     };
-    // 8. Quotas and standing: SPEC 4 and 5 (not yet enforced).
+    // 8. Standing, outstanding invitations, quotas (SPEC 4 and 5).
+    let ledger_read = facts.sender_ledger.as_ref();
+    let mut ledger = ledger_read.map_or_else(|| Ledger::new(req.sender), |l| l.value.clone());
+    let standing_now = standing::evaluate(&ledger.standing, &ledger.sends, policy.standing(), now);
+    match (standing_now.level, standing_now.until) {
+        (Level::Suspended, Some(until)) => return Err(Refusal::Suspended { until }),
+        (Level::Restricted, Some(until)) if !knows_email => {
+            return Err(Refusal::EmailProofRequired { until });
+        }
+        _ => {}
+    }
+    let superseding = facts
+        .open
+        .as_ref()
+        .is_some_and(|o| o.value.sender == req.sender && o.value.is_live(policy, now));
+    if facts.outstanding.saturating_sub(usize::from(superseding))
+        >= policy.max_outstanding() as usize
+    {
+        return Err(Refusal::TooManyOutstanding {
+            max: policy.max_outstanding(),
+        });
+    }
+    let quota = policy.invitation_quota(sender.tier);
+    let mut sent_at: Vec<Timestamp> = ledger.sends.iter().map(|e| e.at).collect();
+    quota
+        .check(&sent_at, now)
+        .map_err(|retry_at| Refusal::QuotaExhausted { retry_at })?;
+    if let (Some(_), Some(notes)) = (&note, policy.note_quota(sender.tier)) {
+        let with_note: Vec<Timestamp> = ledger
+            .sends
+            .iter()
+            .filter(|e| e.with_note)
+            .map(|e| e.at)
+            .collect();
+        notes
+            .check(&with_note, now)
+            .map_err(|retry_at| Refusal::NoteQuotaExhausted { retry_at })?;
+    }
     let delivery = if attempts.bar == Some(Bar::DontKnow) {
         Delivery::Dropped
     } else if admitted {
@@ -220,6 +261,28 @@ pub fn send(
         closed_at: None,
     };
     changes.write::<Invitation>(None, Record::Invitation(invitation));
+
+    // The sender's ledger: the send, the standing it leads to, the quota.
+    let forget_before = now.saturating_sub(policy.send_retention());
+    ledger.sends.retain(|e| e.at > forget_before);
+    let outside_network = facts.shared_connections == 0;
+    ledger
+        .sends
+        .push(SendEntry::new(now, id, note.is_some(), outside_network));
+    let judged = standing::evaluate(&ledger.standing, &ledger.sends, policy.standing(), now);
+    let standing_event = (judged.level != ledger.standing.level).then(|| Event::StandingChanged {
+        member: req.sender,
+        from: ledger.standing.level,
+        to: judged.level,
+        reasons: judged.reasons.clone(),
+        until: judged.until,
+    });
+    ledger.standing = judged;
+    ledger.latest = now;
+    sent_at.push(now);
+    let exhausted = quota.check(&sent_at, now).err();
+    changes.write(ledger_read, Record::Ledger(ledger));
+
     changes.emit(Event::InvitationSent {
         invitation: id,
         sender: req.sender,
@@ -234,6 +297,13 @@ pub fn send(
             note,
         });
     }
+    if let Some(retry_at) = exhausted {
+        changes.emit(Event::QuotaExhausted {
+            member: req.sender,
+            retry_at,
+        });
+    }
+    changes.extend_events(standing_event);
     Ok(Decision {
         changes,
         outcome: SendOutcome::Sent(id),
@@ -272,8 +342,9 @@ pub fn accept(
     id: InvitationId,
     facts: &AnswerFacts,
     policy: &Policy,
-    now: Timestamp,
+    clock: Timestamp,
 ) -> Result<Decision<()>, Refusal> {
+    let now = facts.effective_now(clock);
     let (invitation, seen) = as_recipient(actor, id, facts, policy, now)?;
     match seen {
         Seen::Pending | Seen::Held => Ok(Decision {
@@ -299,8 +370,9 @@ pub fn ignore(
     reason: IgnoreReason,
     facts: &AnswerFacts,
     policy: &Policy,
-    now: Timestamp,
+    clock: Timestamp,
 ) -> Result<Decision<()>, Refusal> {
+    let now = facts.effective_now(clock);
     let (invitation, seen) = as_recipient(actor, id, facts, policy, now)?;
     match seen {
         Seen::Pending | Seen::Held => {}
@@ -318,6 +390,14 @@ pub fn ignore(
             *bar = Some(Bar::DontKnow);
         }
         changes.write(facts.pair.as_ref(), Record::Pair(pair));
+        let answer = if reason == IgnoreReason::Spam {
+            Answer::Spam
+        } else {
+            Answer::DontKnow
+        };
+        let sender = invitation.value.sender;
+        let ledger = answered(facts.sender_ledger.as_ref(), sender, id, answer, now);
+        changes.write(facts.sender_ledger.as_ref(), Record::Ledger(ledger));
     }
     changes.emit(Event::InvitationIgnored {
         invitation: id,
@@ -341,8 +421,9 @@ pub fn reject(
     id: InvitationId,
     facts: &AnswerFacts,
     policy: &Policy,
-    now: Timestamp,
+    clock: Timestamp,
 ) -> Result<Decision<()>, Refusal> {
+    let now = facts.effective_now(clock);
     let (invitation, seen) = as_recipient(actor, id, facts, policy, now)?;
     match seen {
         Seen::Pending | Seen::Held => {}
@@ -358,6 +439,15 @@ pub fn reject(
     pair.open = None;
     pair.attempts_mut(invitation.value.sender).bar = Some(Bar::Rejected);
     changes.write(facts.pair.as_ref(), Record::Pair(pair));
+    let sender = invitation.value.sender;
+    let ledger = answered(
+        facts.sender_ledger.as_ref(),
+        sender,
+        id,
+        Answer::Rejected,
+        now,
+    );
+    changes.write(facts.sender_ledger.as_ref(), Record::Ledger(ledger));
     changes.emit(Event::InvitationRejected {
         invitation: id,
         sender: invitation.value.sender,
@@ -383,8 +473,9 @@ pub fn withdraw(
     id: InvitationId,
     facts: &AnswerFacts,
     policy: &Policy,
-    now: Timestamp,
+    clock: Timestamp,
 ) -> Result<Decision<()>, Refusal> {
+    let now = facts.effective_now(clock);
     let invitation = facts
         .invitation
         .as_ref()
@@ -405,6 +496,14 @@ pub fn withdraw(
     pair.open = None;
     pair.attempts_mut(actor).withdrawn_at = Some(now);
     changes.write(facts.pair.as_ref(), Record::Pair(pair));
+    let ledger = answered(
+        facts.sender_ledger.as_ref(),
+        actor,
+        id,
+        Answer::Withdrawn,
+        now,
+    );
+    changes.write(facts.sender_ledger.as_ref(), Record::Ledger(ledger));
     changes.emit(Event::InvitationWithdrawn {
         invitation: id,
         sender: actor,
@@ -453,6 +552,10 @@ fn connect(
     ] {
         let mut ledger = below_cap(read, member, policy)?;
         ledger.connections = ledger.connections.saturating_add(1);
+        ledger.latest = ledger.latest.max(now);
+        if member == inv.sender {
+            ledger.record_answer(inv.id, Answer::Accepted);
+        }
         ledgers.push((read, ledger));
     }
     let mut changes = ChangeSet::default();
@@ -528,6 +631,79 @@ fn pair_or_new(read: Option<&Versioned<PairState>>, key: PairKey) -> PairState {
 
 fn pair_of(inv: &Invitation) -> Result<PairKey, Refusal> {
     inv.pair().ok_or(Refusal::InvitationNotFound(inv.id))
+}
+
+/// The latest instant among the given ones and `now`: the effective time of
+/// a decision, which never goes backwards for the records it reads.
+fn latest(now: Timestamp, recorded: impl IntoIterator<Item = Option<Timestamp>>) -> Timestamp {
+    recorded.into_iter().flatten().fold(now, Timestamp::max)
+}
+
+fn pair_times(pair: Option<&Versioned<PairState>>) -> [Option<Timestamp>; 5] {
+    pair.map_or([None; 5], |p| {
+        let p = &p.value;
+        [
+            p.connected_since,
+            p.from_low.last_sent,
+            p.from_low.withdrawn_at,
+            p.from_high.last_sent,
+            p.from_high.withdrawn_at,
+        ]
+    })
+}
+
+fn ledger_time(ledger: Option<&Versioned<Ledger>>) -> Option<Timestamp> {
+    ledger.map(|l| l.value.latest)
+}
+
+impl SendFacts {
+    /// The effective time of a send: the clock, or the latest instant
+    /// already recorded in these facts if that is later (SPEC 4: a clock
+    /// that goes backwards never refills a quota or shortens a wait).
+    #[must_use]
+    pub fn effective_now(&self, clock: Timestamp) -> Timestamp {
+        let open = self.open.as_ref().map(|o| o.value.sent_at);
+        latest(
+            clock,
+            pair_times(self.pair.as_ref()).into_iter().chain([
+                open,
+                ledger_time(self.sender_ledger.as_ref()),
+                ledger_time(self.recipient_ledger.as_ref()),
+            ]),
+        )
+    }
+}
+
+impl AnswerFacts {
+    /// The effective time of an answer or withdrawal (see
+    /// [`SendFacts::effective_now`]).
+    #[must_use]
+    pub fn effective_now(&self, clock: Timestamp) -> Timestamp {
+        let inv = self.invitation.as_ref().map(|i| &i.value);
+        latest(
+            clock,
+            pair_times(self.pair.as_ref()).into_iter().chain([
+                inv.map(|i| i.sent_at),
+                inv.and_then(|i| i.closed_at),
+                ledger_time(self.sender_ledger.as_ref()),
+                ledger_time(self.recipient_ledger.as_ref()),
+            ]),
+        )
+    }
+}
+
+/// The sender's ledger with the answer to `invitation` recorded.
+fn answered(
+    read: Option<&Versioned<Ledger>>,
+    sender: MemberId,
+    invitation: InvitationId,
+    answer: Answer,
+    now: Timestamp,
+) -> Ledger {
+    let mut ledger = read.map_or_else(|| Ledger::new(sender), |l| l.value.clone());
+    ledger.record_answer(invitation, answer);
+    ledger.latest = ledger.latest.max(now);
+    ledger
 }
 
 fn unchanged() -> Decision<()> {

@@ -6,6 +6,7 @@ pub mod decide;
 use crate::id::{InvitationId, MemberId, PairKey};
 use crate::note::Note;
 use crate::policy::Policy;
+use crate::standing::{Answer, SendEntry, Standing};
 use crate::time::Timestamp;
 use serde::{Deserialize, Serialize};
 
@@ -152,11 +153,12 @@ impl Invitation {
     }
 
     /// What the recipient sees, or `None` when the invitation does not exist
-    /// for them: dropped, or taken back by the sender (withdrawn or
-    /// superseded) before they answered.
+    /// for them: dropped (unless the recipient accepted it by inviting the
+    /// sender in turn), or taken back by the sender (withdrawn or superseded)
+    /// before they answered.
     #[must_use]
     pub fn seen_by_recipient(&self, policy: &Policy, now: Timestamp) -> Option<Seen> {
-        if self.delivery == Delivery::Dropped {
+        if self.delivery == Delivery::Dropped && self.status != Status::Accepted {
             return None;
         }
         Some(match self.status {
@@ -255,8 +257,12 @@ impl PairState {
     }
 }
 
-/// Per-member counters that hard limits need, guarded by the store's version
-/// check so that concurrent accepts cannot pass the connection cap.
+/// Per-member counters that limits need: connections (for the cap), the
+/// recent sends (for quotas and standing), the standing itself, and the
+/// latest instant recorded for the member (so that time never goes
+/// backwards for them). Guarded by the store's version check, so that
+/// concurrent accepts cannot pass the connection cap and concurrent sends
+/// cannot take the last quota slot twice.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct Ledger {
@@ -264,6 +270,12 @@ pub struct Ledger {
     pub member: MemberId,
     /// Current connections.
     pub connections: u32,
+    /// The member's sends within the policy's retention, oldest first.
+    pub sends: Vec<SendEntry>,
+    /// The standing as last judged.
+    pub standing: Standing,
+    /// The latest effective instant at which this ledger was written.
+    pub latest: Timestamp,
 }
 
 impl Ledger {
@@ -273,6 +285,16 @@ impl Ledger {
         Self {
             member,
             connections: 0,
+            sends: Vec::new(),
+            standing: Standing::default(),
+            latest: Timestamp::MIN,
+        }
+    }
+
+    /// Records the answer to one of this member's sends, if still remembered.
+    pub fn record_answer(&mut self, invitation: InvitationId, answer: Answer) {
+        if let Some(entry) = self.sends.iter_mut().find(|e| e.invitation == invitation) {
+            entry.answer = Some(answer);
         }
     }
 }

@@ -1,0 +1,512 @@
+//! Quotas, limits and spam standing: SPEC.md sections 4 and 5, and
+//! properties Q1 to Q5 of RELIABILITY.md.
+//!
+//! Every send here goes to a stranger with the stranger's email address as
+//! proof, so eligibility never interferes; notes are added where a test
+//! must stay clear of the standing signals.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use chrono::TimeDelta;
+use pronet::quota::Quota;
+use pronet::standing::{self, Answer, Level, SendEntry, Signal, Standing, StandingPolicy};
+use pronet::{
+    Committed, Email, Error, Event, IgnoreReason, InvitationId, ManualClock, Member, MemberId,
+    MemoryStore, Network, Policy, Profile, Refusal, SendOutcome, Tier, Timestamp,
+};
+use proptest::prelude::*;
+use std::sync::{Arc, Barrier};
+
+/// 2026-01-01T00:00:00Z.
+const T0: Timestamp = Timestamp::from_micros(1_767_225_600_000_000);
+const SENDER: MemberId = MemberId::new(0);
+
+type Net = Network<Arc<MemoryStore>, ManualClock>;
+
+struct World {
+    net: Net,
+    store: Arc<MemoryStore>,
+    clock: ManualClock,
+}
+
+fn email_of(id: u64) -> Email {
+    Email::parse(&format!("m{id}@example.com")).unwrap()
+}
+
+fn member(id: u64, tier: Tier) -> Member {
+    Member::person(MemberId::new(id), Profile::named(format!("M{id}")))
+        .with_email(email_of(id), true)
+        .with_tier(tier)
+}
+
+/// A network of `members` persons (id 0 is the sender) at day 0.
+fn world(members: u64, policy: Policy) -> World {
+    let store = Arc::new(MemoryStore::new());
+    let clock = ManualClock::new(T0);
+    let net = Network::open(Arc::clone(&store), clock.clone(), policy).unwrap();
+    for id in 0..members {
+        let _ = net.register(member(id, Tier::Free)).unwrap();
+    }
+    World { net, store, clock }
+}
+
+impl World {
+    fn at(&self, offset: TimeDelta) {
+        self.clock.set(T0.saturating_add(offset));
+    }
+
+    fn send(&self, to: u64, note: Option<&str>) -> Result<Committed<SendOutcome>, Error> {
+        self.net
+            .send(SENDER, MemberId::new(to), note, Some(&email_of(to)))
+    }
+}
+
+fn refusal<T: std::fmt::Debug>(result: Result<T, Error>) -> Refusal {
+    match result {
+        Err(Error::Refused(r)) => r,
+        other => panic!("expected a refusal, got {other:?}"),
+    }
+}
+
+fn sent_id(c: &Committed<SendOutcome>) -> InvitationId {
+    match c.outcome {
+        SendOutcome::Sent(id) => id,
+        other => panic!("expected a new invitation, got {other:?}"),
+    }
+}
+
+fn policy_with_quota(free: u32) -> Policy {
+    Policy::builder()
+        .invitation_quota(Tier::Free, Quota::new(free, TimeDelta::days(30)).unwrap())
+        .invitation_quota(
+            Tier::Premium(0),
+            Quota::new(free * 2, TimeDelta::days(30)).unwrap(),
+        )
+        .build()
+        .unwrap()
+}
+
+/// Q1: the default Free quota, 300 per rolling 30 days: exactly 300 pass,
+/// one more fails with the exact instant the window frees a slot, and at
+/// that instant exactly one more passes.
+#[test]
+fn q1_free_quota_is_exact_at_every_window_boundary() {
+    let w = world(310, Policy::default());
+    let gap = TimeDelta::hours(2);
+    let mut events = Vec::new();
+    for i in 0..300 {
+        w.at(gap * i);
+        let sent = w
+            .send(i as u64 + 1, Some("Hello, we met at the meetup."))
+            .unwrap();
+        events = sent.events;
+    }
+    // The 300th send used the last slot, and said so.
+    let retry_at = T0.saturating_add(TimeDelta::days(30));
+    assert!(events.contains(&Event::QuotaExhausted {
+        member: SENDER,
+        retry_at
+    }));
+    w.at(gap * 300);
+    assert_eq!(
+        refusal(w.send(301, Some("Hello"))),
+        Refusal::QuotaExhausted { retry_at }
+    );
+    w.at(TimeDelta::days(30) - TimeDelta::microseconds(1));
+    assert_eq!(
+        refusal(w.send(301, Some("Hello"))),
+        Refusal::QuotaExhausted { retry_at }
+    );
+    // The first send leaves the window at exactly day 30: one slot.
+    w.at(TimeDelta::days(30));
+    let _ = w.send(301, Some("Hello")).unwrap();
+    assert_eq!(
+        refusal(w.send(302, Some("Hello"))),
+        Refusal::QuotaExhausted {
+            retry_at: T0.saturating_add(TimeDelta::days(30) + gap)
+        }
+    );
+    w.at(TimeDelta::days(30) + gap);
+    let _ = w.send(302, Some("Hello")).unwrap();
+}
+
+/// Q1 under concurrency: the last slot, raced by threads sending to
+/// different recipients, is taken exactly once.
+#[test]
+fn q1_last_quota_slot_raced_by_threads_is_taken_once() {
+    let reps: usize = std::env::var("PRONET_RACE_REPS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(50);
+    for _ in 0..reps {
+        let w = world(12, policy_with_quota(5));
+        for to in 1..=4 {
+            let _ = w.send(to, Some("hi")).unwrap();
+        }
+        let barrier = Barrier::new(4);
+        let results: Vec<_> = std::thread::scope(|s| {
+            let handles: Vec<_> = (5..=8)
+                .map(|to| {
+                    let (w, barrier) = (&w, &barrier);
+                    s.spawn(move || {
+                        barrier.wait();
+                        w.send(to, Some("hi"))
+                    })
+                })
+                .collect();
+            handles.into_iter().map(|h| h.join().unwrap()).collect()
+        });
+        let ok = results.iter().filter(|r| r.is_ok()).count();
+        assert_eq!(ok, 1, "{results:?}");
+        for r in results.into_iter().filter(Result::is_err) {
+            assert!(matches!(refusal(r), Refusal::QuotaExhausted { .. }));
+        }
+        let pending = w
+            .net
+            .sent(
+                SENDER,
+                None,
+                pronet::PageSize::new(pronet::PageSize::MAX).unwrap(),
+            )
+            .unwrap();
+        assert_eq!(pending.items.len(), 5);
+    }
+}
+
+/// Q2: a clock that jumps backwards, by a second up to a year and
+/// repeatedly, refills no quota and ends no wait early, in this process and
+/// in a new one opened over the same store.
+#[test]
+fn q2_clock_jumping_back_refills_nothing_and_ends_no_wait() {
+    let w = world(6, policy_with_quota(3));
+    for to in 1..=3 {
+        let _ = w.send(to, Some("hi")).unwrap();
+    }
+    let quota_end = T0.saturating_add(TimeDelta::days(30));
+    let resend_end = T0.saturating_add(TimeDelta::days(90));
+    for back in [
+        TimeDelta::seconds(1),
+        TimeDelta::hours(1),
+        TimeDelta::days(1),
+        TimeDelta::days(365),
+        TimeDelta::days(365),
+    ] {
+        w.clock.advance(-back);
+        assert_eq!(
+            refusal(w.send(4, Some("hi"))),
+            Refusal::QuotaExhausted {
+                retry_at: quota_end
+            }
+        );
+        assert_eq!(
+            refusal(w.send(1, Some("again"))),
+            Refusal::ResendTooSoon {
+                retry_at: resend_end
+            }
+        );
+    }
+    // A restarted process with a clock a year behind reads the recorded time.
+    let earlier = ManualClock::new(T0.saturating_sub(TimeDelta::days(365)));
+    let net2 = Network::open(Arc::clone(&w.store), earlier, policy_with_quota(3)).unwrap();
+    assert_eq!(
+        refusal(net2.send(SENDER, MemberId::new(4), Some("hi"), Some(&email_of(4)))),
+        Refusal::QuotaExhausted {
+            retry_at: quota_end
+        }
+    );
+    // An invitation that expired does not come back when the clock does.
+    let w = world(3, Policy::default());
+    let id = sent_id(&w.send(1, Some("hi")).unwrap());
+    w.at(TimeDelta::days(180));
+    assert!(matches!(
+        refusal(w.net.accept(MemberId::new(1), id)),
+        Refusal::NotPending { .. }
+    ));
+    w.at(TimeDelta::days(179));
+    assert!(matches!(
+        refusal(w.net.accept(MemberId::new(1), id)),
+        Refusal::NotPending { .. }
+    ));
+}
+
+/// Q3: refused sends and crossing sends (which accept instead) use no quota.
+#[test]
+fn q3_only_successful_sends_count() {
+    let w = world(8, policy_with_quota(3));
+    // Refused: an invalid note, twice.
+    for _ in 0..2 {
+        assert!(matches!(
+            refusal(w.send(1, Some("bad\u{7}note"))),
+            Refusal::InvalidNote(_)
+        ));
+    }
+    // A crossing send: member 5 invites the sender, the sender "sends" back.
+    let from5 = w
+        .net
+        .send(MemberId::new(5), SENDER, None, Some(&email_of(0)))
+        .unwrap();
+    let crossing = w.send(5, None).unwrap();
+    assert_eq!(
+        crossing.outcome,
+        SendOutcome::Connected {
+            accepted: sent_id(&from5)
+        }
+    );
+    // All three slots are still free.
+    for to in 1..=3 {
+        let _ = w.send(to, Some("hi")).unwrap();
+    }
+    assert!(matches!(
+        refusal(w.send(4, Some("hi"))),
+        Refusal::QuotaExhausted { .. }
+    ));
+}
+
+/// Q4: changing tier never resets the window: a downgrade with more sends
+/// in the window than the lower quota allows must wait; upgrading back only
+/// raises the limit over the same window.
+#[test]
+fn q4_tier_changes_never_reset_the_window() {
+    let w = world(12, policy_with_quota(3));
+    let _ = w.net.update_member(member(0, Tier::Premium(0))).unwrap();
+    for to in 1..=5 {
+        let _ = w.send(to, Some("hi")).unwrap();
+    }
+    let _ = w.net.update_member(member(0, Tier::Free)).unwrap();
+    assert_eq!(
+        refusal(w.send(6, Some("hi"))),
+        Refusal::QuotaExhausted {
+            retry_at: T0.saturating_add(TimeDelta::days(30))
+        }
+    );
+    let _ = w.net.update_member(member(0, Tier::Premium(0))).unwrap();
+    let _ = w.send(6, Some("hi")).unwrap();
+    assert!(matches!(
+        refusal(w.send(7, Some("hi"))),
+        Refusal::QuotaExhausted { .. }
+    ));
+}
+
+/// Q5: extreme instants and durations neither overflow nor panic.
+#[test]
+fn q5_extreme_instants_do_not_panic() {
+    for start in [
+        Timestamp::MAX,
+        Timestamp::MAX.saturating_sub(TimeDelta::days(1)),
+        Timestamp::MIN,
+        Timestamp::UNIX_EPOCH,
+    ] {
+        let w = world(4, Policy::default());
+        w.clock.set(start);
+        let id = sent_id(&w.send(1, Some("hi")).unwrap());
+        w.clock.advance(TimeDelta::MAX);
+        let _ = w.send(1, Some("again"));
+        let _ = w.net.accept(MemberId::new(1), id);
+        w.clock.advance(TimeDelta::MIN);
+        let _ = w.send(2, Some("hi"));
+        let _ = w.net.standing(SENDER).unwrap();
+        let _ = w
+            .net
+            .sent(SENDER, None, pronet::PageSize::default())
+            .unwrap();
+    }
+}
+
+/// SPEC 4: at most `max_outstanding` pending at once.
+#[test]
+fn outstanding_invitations_are_capped() {
+    let w = world(6, Policy::builder().max_outstanding(2).build().unwrap());
+    let first = sent_id(&w.send(1, Some("hi")).unwrap());
+    let _ = w.send(2, Some("hi")).unwrap();
+    assert_eq!(
+        refusal(w.send(3, Some("hi"))),
+        Refusal::TooManyOutstanding { max: 2 }
+    );
+    let _ = w.net.withdraw(SENDER, first).unwrap();
+    let _ = w.send(3, Some("hi")).unwrap();
+    // Expired invitations are no longer outstanding.
+    w.at(TimeDelta::days(180));
+    let _ = w.send(4, Some("hi")).unwrap();
+    let _ = w.send(5, Some("hi")).unwrap();
+}
+
+/// SPEC 4: a personalised-note allowance (5 per 30 days, as LinkedIn's free
+/// tier) refuses the sixth note, while a send without a note passes.
+#[test]
+fn note_allowance_limits_notes_not_sends() {
+    let notes = Quota::new(5, TimeDelta::days(30)).unwrap();
+    let w = world(
+        10,
+        Policy::builder()
+            .note_quota(Tier::Free, Some(notes))
+            .build()
+            .unwrap(),
+    );
+    for to in 1..=5 {
+        w.at(TimeDelta::hours(to as i64));
+        let _ = w.send(to, Some("a personal note")).unwrap();
+    }
+    assert_eq!(
+        refusal(w.send(6, Some("one too many"))),
+        Refusal::NoteQuotaExhausted {
+            retry_at: T0.saturating_add(TimeDelta::days(30) + TimeDelta::hours(1))
+        }
+    );
+    let _ = w.send(6, None).unwrap();
+}
+
+/// SPEC 5's example: an account sending 100 unpersonalised invitations to
+/// strangers in an hour ends restricted, with its reasons, as an event; it
+/// then needs email proof for every invitation, and can still answer.
+#[test]
+fn spec5_unpersonalised_burst_to_strangers_ends_restricted() {
+    let w = world(103, Policy::default());
+    let mut changes = Vec::new();
+    for to in 1..=100u64 {
+        w.at(TimeDelta::seconds(36 * to as i64));
+        let sent = w.send(to, None).unwrap();
+        changes.extend(
+            sent.events
+                .into_iter()
+                .filter(|e| matches!(e, Event::StandingChanged { .. })),
+        );
+    }
+    let standing = w.net.standing(SENDER).unwrap();
+    assert_eq!(standing.level, Level::Restricted);
+    assert!(
+        standing
+            .reasons
+            .contains(&Signal::WithoutNote { percent: 100 })
+    );
+    assert!(
+        standing
+            .reasons
+            .contains(&Signal::OutsideNetwork { percent: 100 })
+    );
+    assert!(
+        standing
+            .reasons
+            .iter()
+            .any(|r| matches!(r, Signal::Burst { .. }))
+    );
+    let restricted_at = changes.iter().find_map(|e| match e {
+        Event::StandingChanged {
+            to: Level::Restricted,
+            until,
+            reasons,
+            ..
+        } => Some((*until, reasons.len())),
+        _ => None,
+    });
+    let (until, reasons) = restricted_at.expect("a StandingChanged event to Restricted");
+    assert_eq!(reasons, 3);
+    let until = until.unwrap();
+    // Restricted: eligible through contacts but without proof, refused.
+    let to = MemberId::new(101);
+    let _ = w.net.add_contacts(SENDER, &[email_of(101)]).unwrap();
+    assert_eq!(
+        refusal(w.net.send(SENDER, to, None, None)),
+        Refusal::EmailProofRequired { until }
+    );
+    // Still answers: member 102 invites the sender, who ignores it.
+    let inv = sent_id(
+        &w.net
+            .send(MemberId::new(102), SENDER, None, Some(&email_of(0)))
+            .unwrap(),
+    );
+    let _ = w.net.ignore(SENDER, inv, IgnoreReason::Ignored).unwrap();
+    // The restriction lifts by itself.
+    w.clock.set(until);
+    assert_eq!(w.net.standing(SENDER).unwrap().level, Level::Good);
+}
+
+/// SPEC 5: enough signals suspend sending; a suspended member still
+/// accepts, rejects and withdraws.
+#[test]
+fn spec5_reports_and_unknowns_suspend_sending_but_not_answering() {
+    let w = world(60, Policy::default());
+    let mut ids = Vec::new();
+    for to in 1..=45u64 {
+        w.at(TimeDelta::seconds(60 * to as i64));
+        ids.push(sent_id(&w.send(to, None).unwrap()));
+    }
+    // Five recipients report, and the sender is invited by member 55.
+    for (i, id) in ids.iter().take(5).enumerate() {
+        let _ = w
+            .net
+            .ignore(MemberId::new(i as u64 + 1), *id, IgnoreReason::Spam)
+            .unwrap();
+    }
+    let incoming = sent_id(
+        &w.net
+            .send(MemberId::new(55), SENDER, None, Some(&email_of(0)))
+            .unwrap(),
+    );
+    let refused = refusal(w.send(46, None));
+    let Refusal::Suspended { until } = refused else {
+        panic!("expected a suspension, got {refused:?}")
+    };
+    let standing = w.net.standing(SENDER).unwrap();
+    assert_eq!(standing.level, Level::Suspended);
+    assert_eq!(standing.until, Some(until));
+    assert!(standing.reasons.contains(&Signal::Reported { count: 5 }));
+    let _ = w.net.withdraw(SENDER, ids[10]).unwrap();
+    let _ = w.net.accept(SENDER, incoming).unwrap();
+    assert!(until > T0);
+}
+
+fn entry_strategy() -> impl Strategy<Value = SendEntry> {
+    (
+        0i64..3_000,
+        0u64..1_000,
+        any::<bool>(),
+        any::<bool>(),
+        0u8..6,
+    )
+        .prop_map(|(secs, id, with_note, outside, answer)| {
+            let mut e = SendEntry::new(
+                T0.saturating_add(TimeDelta::seconds(secs * 60)),
+                InvitationId::new(id),
+                with_note,
+                outside,
+            );
+            e.answer = match answer {
+                0 => Some(Answer::Accepted),
+                1 => Some(Answer::Rejected),
+                2 => Some(Answer::DontKnow),
+                3 => Some(Answer::Spam),
+                4 => Some(Answer::Withdrawn),
+                _ => None,
+            };
+            e
+        })
+}
+
+proptest! {
+    /// Standing is deterministic and monotone: one more reject, "I don't
+    /// know" or report never improves it; one more accept never worsens it.
+    #[test]
+    fn standing_is_deterministic_and_monotone(
+        mut sends in prop::collection::vec(entry_strategy(), 0..80),
+        pick in any::<prop::sample::Index>(),
+        worse in prop::sample::select(vec![Answer::Rejected, Answer::DontKnow, Answer::Spam]),
+        days_later in 0i64..20,
+    ) {
+        let policy = StandingPolicy::default();
+        let now = T0.saturating_add(TimeDelta::days(2 + days_later));
+        let base = Standing::default();
+        let before = standing::evaluate(&base, &sends, &policy, now);
+        prop_assert_eq!(&before, &standing::evaluate(&base, &sends, &policy, now));
+        let unanswered: Vec<usize> =
+            (0..sends.len()).filter(|&i| sends[i].answer.is_none()).collect();
+        prop_assume!(!unanswered.is_empty());
+        let i = unanswered[pick.index(unanswered.len())];
+        let mut worse_sends = sends.clone();
+        worse_sends[i].answer = Some(worse);
+        let after_worse = standing::evaluate(&base, &worse_sends, &policy, now);
+        prop_assert!(after_worse.level >= before.level);
+        sends[i].answer = Some(Answer::Accepted);
+        let after_accept = standing::evaluate(&base, &sends, &policy, now);
+        prop_assert!(after_accept.level <= before.level);
+    }
+}
