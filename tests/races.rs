@@ -297,6 +297,12 @@ impl Ids {
                 p.open = p.open.map(|id| self.id(id));
                 Record::Pair(p)
             }
+            Record::Ledger(mut l) => {
+                for entry in &mut l.sends {
+                    entry.invitation = self.id(entry.invitation);
+                }
+                Record::Ledger(l)
+            }
             other => other,
         }
     }
