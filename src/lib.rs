@@ -43,3 +43,8 @@ pub use page::{Page, PageSize, PageSizeError};
 pub use policy::{Policy, PolicyError};
 pub use store::{MemoryStore, Store};
 pub use time::{Clock, ManualClock, SystemClock, Timestamp};
+
+/// The README's examples, compiled and run as doctests.
+#[doc = include_str!("../README.md")]
+#[cfg(doctest)]
+pub struct ReadmeDoctests;
