@@ -1,6 +1,7 @@
 //! The unit of work: a change set of writes, each carrying what its writer
 //! expects to be stored, plus the events to publish once it commits.
 
+use crate::block::{BlockList, Report};
 use crate::contact::Contact;
 use crate::event::Event;
 use crate::id::{InvitationId, MemberId, PairKey};
@@ -57,6 +58,10 @@ pub enum Key {
     Ledger(MemberId),
     /// One imported contact: the owner and the address's canonical key.
     Contact(MemberId, String),
+    /// A member's blocks, both ways.
+    Blocks(MemberId),
+    /// One reporter's report of one member: (reporter, target).
+    Report(MemberId, MemberId),
 }
 
 /// A stored value.
@@ -73,6 +78,10 @@ pub enum Record {
     Ledger(Ledger),
     /// An imported contact.
     Contact(Contact),
+    /// A member's blocks.
+    Blocks(BlockList),
+    /// A report.
+    Report(Report),
 }
 
 impl Record {
@@ -85,6 +94,8 @@ impl Record {
             Self::Pair(p) => Key::Pair(p.key),
             Self::Ledger(l) => Key::Ledger(l.member),
             Self::Contact(c) => Key::Contact(c.owner, c.email.canonical().to_owned()),
+            Self::Blocks(b) => Key::Blocks(b.member),
+            Self::Report(r) => Key::Report(r.reporter, r.target),
         }
     }
 }
@@ -170,3 +181,5 @@ record_kind!(Invitation, Invitation);
 record_kind!(Pair, PairState);
 record_kind!(Ledger, Ledger);
 record_kind!(Contact, Contact);
+record_kind!(Blocks, BlockList);
+record_kind!(Report, Report);

@@ -25,6 +25,27 @@ pub enum Refusal {
     /// A member cannot invite themself.
     #[error("a member cannot invite themself")]
     SelfInvitation,
+    /// A member cannot block, unblock, report or remove themself.
+    #[error("not possible with yourself")]
+    Yourself,
+    /// The actor blocked this member; unblock them first.
+    #[error("you blocked member {0}")]
+    YouBlocked(MemberId),
+    /// Blocking a member again too soon after unblocking them.
+    #[error("you can block this member again from {retry_at}")]
+    ReblockTooSoon {
+        /// The first instant the block is possible.
+        retry_at: Timestamp,
+    },
+    /// The member has blocked the most members allowed.
+    #[error("you have blocked the maximum of {max} members")]
+    TooManyBlocks {
+        /// The limit.
+        max: u32,
+    },
+    /// A pagination cursor that does not belong to the list.
+    #[error("cursor {0} does not belong to this list")]
+    UnknownCursor(MemberId),
     /// The member id is taken.
     #[error("member {0} already exists")]
     MemberExists(MemberId),
@@ -156,6 +177,20 @@ pub enum Error {
     /// A bad page size.
     #[error(transparent)]
     PageSize(#[from] PageSizeError),
+}
+
+impl From<crate::graph::GraphError> for Error {
+    /// Graph answers as network answers: an unknown (or hidden) member and a
+    /// foreign cursor are refusals; anything else means the index disagrees
+    /// with the store, which is reported as a store failure.
+    fn from(e: crate::graph::GraphError) -> Self {
+        use crate::graph::GraphError as G;
+        match e {
+            G::UnknownMember(m) => Self::Refused(Refusal::UnknownMember(m)),
+            G::UnknownCursor(m) => Self::Refused(Refusal::UnknownCursor(m)),
+            other => Self::Store(StoreError::Backend(Box::new(other))),
+        }
+    }
 }
 
 impl Error {

@@ -128,6 +128,36 @@ pub enum Event {
         /// When the next send becomes possible.
         retry_at: Timestamp,
     },
+    /// A connection was removed (for the member who removed it only: the
+    /// other is not notified).
+    ConnectionRemoved {
+        /// Who removed it.
+        by: MemberId,
+        /// The former connection.
+        other: MemberId,
+    },
+    /// A member blocked another (for the blocker only).
+    MemberBlocked {
+        /// Who blocked.
+        blocker: MemberId,
+        /// Who is blocked.
+        blocked: MemberId,
+    },
+    /// A member lifted their block (for the blocker only).
+    MemberUnblocked {
+        /// Who had blocked.
+        blocker: MemberId,
+        /// Who is no longer blocked.
+        unblocked: MemberId,
+    },
+    /// A report was recorded (for the reporter only: the reported member is
+    /// never told who reported).
+    MemberReported {
+        /// Who reported.
+        reporter: MemberId,
+        /// Who is reported.
+        target: MemberId,
+    },
     /// Contacts were added to a member's address book (for the owner).
     ContactsImported {
         /// Whose contacts.
@@ -154,6 +184,11 @@ impl Event {
             | Self::InvitationIgnored { recipient, .. } => Audience::Member(recipient),
             Self::ConnectionCreated { a, b } => Audience::Both(a, b),
             Self::ContactsImported { owner, .. } => Audience::Member(owner),
+            Self::ConnectionRemoved { by, .. } => Audience::Member(by),
+            Self::MemberBlocked { blocker, .. } | Self::MemberUnblocked { blocker, .. } => {
+                Audience::Member(blocker)
+            }
+            Self::MemberReported { reporter, .. } => Audience::Member(reporter),
         }
     }
 }

@@ -11,6 +11,7 @@
 //! - [`Network`]: the shell that loads facts, decides, commits atomically
 //!   through the [`Store`], and keeps the graph current.
 
+pub mod block;
 pub mod change;
 pub mod contact;
 pub mod email;
@@ -29,6 +30,7 @@ pub mod standing;
 pub mod store;
 pub mod time;
 
+pub use block::ReportReason;
 pub use email::{Email, EmailError};
 pub use error::{CommitError, Error, Refusal, StoreError};
 pub use event::{Audience, Event};
@@ -37,7 +39,7 @@ pub use id::{GroupId, InvitationId, MemberId, PairKey};
 pub use invitation::decide::SendOutcome;
 pub use invitation::{IgnoreReason, Seen};
 pub use member::{InvitePreference, Kind, Member, MemberEmail, Profile, Tier};
-pub use network::{Committed, InvitationView, ListCursor, Listed, Network};
+pub use network::{Committed, InvitationView, ListCursor, Listed, Network, ReadQuery};
 pub use note::{Note, NoteError};
 pub use page::{Page, PageSize, PageSizeError};
 pub use policy::{Policy, PolicyError};

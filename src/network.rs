@@ -3,12 +3,13 @@
 //! atomically (retrying on conflict from fresh facts), updates the graph
 //! index after the commit, and returns the committed events.
 
+use crate::block::{self, BlockList, PairFacts, ReportReason};
 use crate::change::{Key, Record, Versioned, Write};
 use crate::contact::Contact;
 use crate::email::Email;
 use crate::error::{CommitError, Error, Refusal, StoreError};
 use crate::event::Event;
-use crate::graph::SocialGraph;
+use crate::graph::{Degree, HowConnected, SocialGraph, View};
 use crate::id::{InvitationId, MemberId, PairKey};
 use crate::invitation::decide::{self, AnswerFacts, Decision, SendFacts, SendOutcome, SendRequest};
 use crate::invitation::{IgnoreReason, Invitation, Ledger, PairState, Seen};
@@ -20,6 +21,7 @@ use crate::standing::{self, Standing};
 use crate::store::{Role, Store};
 use crate::time::{Clock, Timestamp};
 use serde::{Deserialize, Serialize};
+use std::collections::BTreeSet;
 use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::{PoisonError, RwLock, RwLockReadGuard};
 
@@ -348,6 +350,165 @@ impl<S: Store, C: Clock> Network<S, C> {
         })
     }
 
+    /// `actor` blocks `other` (SPEC 7): their connection and every pending
+    /// invitation between them go, atomically, and each is hidden from the
+    /// other until `actor` unblocks.
+    ///
+    /// # Errors
+    /// The refusals of [`block::block`]; store failures; contention.
+    pub fn block(&self, actor: MemberId, other: MemberId) -> Result<Committed<()>, Error> {
+        self.run(|now| {
+            let facts = self.pair_facts(actor, other)?;
+            let changes = block::block(actor, other, &facts, &self.policy, now)?;
+            Ok(Decision {
+                changes,
+                outcome: (),
+            })
+        })
+    }
+
+    /// `actor` lifts their block of `other`; nothing is restored.
+    ///
+    /// # Errors
+    /// The refusals of [`block::unblock`]; store failures; contention.
+    pub fn unblock(&self, actor: MemberId, other: MemberId) -> Result<Committed<()>, Error> {
+        self.run(|now| {
+            let facts = self.pair_facts(actor, other)?;
+            let changes = block::unblock(actor, other, &facts, now)?;
+            Ok(Decision {
+                changes,
+                outcome: (),
+            })
+        })
+    }
+
+    /// `actor` reports `other`, once per reporter and target.
+    ///
+    /// # Errors
+    /// The refusals of [`block::report`]; store failures; contention.
+    pub fn report(
+        &self,
+        actor: MemberId,
+        other: MemberId,
+        reason: ReportReason,
+    ) -> Result<Committed<()>, Error> {
+        self.run(|now| {
+            let facts = self.pair_facts(actor, other)?;
+            let changes = block::report(actor, other, reason, &facts, now)?;
+            Ok(Decision {
+                changes,
+                outcome: (),
+            })
+        })
+    }
+
+    /// `actor` removes their connection with `other`, silently.
+    ///
+    /// # Errors
+    /// The refusals of [`block::remove_connection`]; store failures;
+    /// contention.
+    pub fn remove_connection(
+        &self,
+        actor: MemberId,
+        other: MemberId,
+    ) -> Result<Committed<()>, Error> {
+        self.run(|now| {
+            let facts = self.pair_facts(actor, other)?;
+            let changes = block::remove_connection(actor, other, &facts, now)?;
+            Ok(Decision {
+                changes,
+                outcome: (),
+            })
+        })
+    }
+
+    /// The degree of `other` in `viewer`'s network (SPEC 2), as the viewer
+    /// may see it.
+    ///
+    /// # Errors
+    /// [`Refusal::UnknownMember`], also for a member hidden from the viewer.
+    pub fn degree(&self, viewer: MemberId, other: MemberId) -> Result<Degree, Error> {
+        self.with_view(viewer, |view| Ok(view.degree(viewer, other)?))
+    }
+
+    /// The connections `viewer` shares with `other`, one page at a time.
+    ///
+    /// # Errors
+    /// [`Refusal::UnknownMember`], [`Refusal::UnknownCursor`].
+    pub fn mutuals(
+        &self,
+        viewer: MemberId,
+        other: MemberId,
+        after: Option<MemberId>,
+        size: PageSize,
+    ) -> Result<Page<MemberId, MemberId>, Error> {
+        self.with_view(viewer, |view| Ok(view.mutuals(viewer, other, after, size)?))
+    }
+
+    /// How many connections `viewer` shares with `other`.
+    ///
+    /// # Errors
+    /// [`Refusal::UnknownMember`].
+    pub fn mutual_count(&self, viewer: MemberId, other: MemberId) -> Result<usize, Error> {
+        self.with_view(viewer, |view| Ok(view.mutual_count(viewer, other)?))
+    }
+
+    /// The size of `viewer`'s second-degree network.
+    ///
+    /// # Errors
+    /// [`Refusal::UnknownMember`].
+    pub fn second_degree_count(&self, viewer: MemberId) -> Result<usize, Error> {
+        self.with_view(viewer, |view| Ok(view.second_degree_count(viewer)?))
+    }
+
+    /// How `viewer` is connected to `other` ("how you're connected").
+    ///
+    /// # Errors
+    /// [`Refusal::UnknownMember`].
+    pub fn how_connected(
+        &self,
+        viewer: MemberId,
+        other: MemberId,
+        size: PageSize,
+    ) -> Result<HowConnected, Error> {
+        self.with_view(viewer, |view| Ok(view.how_connected(viewer, other, size)?))
+    }
+
+    /// The connections of `member` (the viewer's own or someone else's), as
+    /// `viewer` may see them, one page at a time.
+    ///
+    /// # Errors
+    /// [`Refusal::UnknownMember`], [`Refusal::UnknownCursor`].
+    pub fn connections(
+        &self,
+        viewer: MemberId,
+        member: MemberId,
+        after: Option<MemberId>,
+        size: PageSize,
+    ) -> Result<Page<MemberId, MemberId>, Error> {
+        self.with_view(viewer, |view| Ok(view.connections(member, after, size)?))
+    }
+
+    /// Runs `query` on the graph as `viewer` may see it: members the viewer
+    /// blocked or was blocked by, and deactivated members, are neither
+    /// results nor paths. For queries beyond the methods above, such as a
+    /// prepared [`Neighbourhood`](crate::graph::Neighbourhood) for many
+    /// degree badges.
+    ///
+    /// # Errors
+    /// [`Refusal::UnknownMember`] for an unknown or deactivated viewer; what
+    /// `query` answers.
+    pub fn with_view<T>(
+        &self,
+        viewer: MemberId,
+        query: impl FnOnce(&View<'_>) -> Result<T, Error>,
+    ) -> Result<T, Error> {
+        let sight = self.sight(viewer)?;
+        let graph = self.graph();
+        let view = graph.view(sight.hidden.iter().copied());
+        query(&view)
+    }
+
     /// The recipient's inbox: delivered pending invitations, newest first,
     /// each with its mutual-connection count (SPEC 8).
     ///
@@ -388,17 +549,16 @@ impl<S: Store, C: Clock> Network<S, C> {
         after: Option<ListCursor>,
         size: PageSize,
     ) -> Result<Page<Listed, ListCursor>, Error> {
-        self.active_member(sender)?;
+        let sight = self.sight(sender)?;
         let now = self.now();
         let items = self
             .store
             .open_invitations(sender, Role::Sender)?
             .into_iter()
             .filter(|inv| inv.seen_by_sender(&self.policy, now) == Seen::Pending)
-            .filter(|inv| self.is_active(inv.recipient))
             .map(|inv| (inv.recipient, inv))
             .collect();
-        Ok(self.paginate(sender, items, after, size))
+        Ok(self.paginate(&sight, items, after, size))
     }
 
     /// A member's spam standing as judged now (SPEC 5), for the member
@@ -417,6 +577,7 @@ impl<S: Store, C: Clock> Network<S, C> {
                 standing::evaluate(
                     &l.value.standing,
                     &l.value.sends,
+                    &l.value.reports,
                     self.policy.standing(),
                     now,
                 )
@@ -425,24 +586,22 @@ impl<S: Store, C: Clock> Network<S, C> {
     }
 
     /// One invitation as `viewer` sees it. Only its sender and recipient can
-    /// read it, note included (SPEC 3.4); anyone else is told it does not
-    /// exist.
+    /// read it, note included (SPEC 3.4); anyone else, and either party
+    /// while a block stands between them, is told it does not exist.
     ///
     /// # Errors
     /// [`Refusal::InvitationNotFound`]; store failures.
     pub fn invitation(&self, viewer: MemberId, id: InvitationId) -> Result<InvitationView, Error> {
         let now = self.now();
         let not_found = || Error::Refused(Refusal::InvitationNotFound(id));
+        let sight = self.sight(viewer).map_err(|_| not_found())?;
         let inv = self
             .load::<Invitation>(Key::Invitation(id))?
             .ok_or_else(not_found)?
             .value;
-        if !(self.is_active(inv.sender) && self.is_active(inv.recipient)) {
-            return Err(not_found());
-        }
-        let seen = if viewer == inv.sender {
+        let seen = if viewer == inv.sender && sight.sees(inv.recipient, &self.graph()) {
             inv.seen_by_sender(&self.policy, now)
-        } else if viewer == inv.recipient {
+        } else if viewer == inv.recipient && sight.sees(inv.sender, &self.graph()) {
             inv.seen_by_recipient(&self.policy, now)
                 .ok_or_else(not_found)?
         } else {
@@ -458,6 +617,17 @@ impl<S: Store, C: Clock> Network<S, C> {
         })
     }
 
+    /// What `viewer` may see: the one place that applies blocks (and, via
+    /// the graph, deactivation) to every read.
+    fn sight(&self, viewer: MemberId) -> Result<Sight, Error> {
+        self.active_member(viewer)?;
+        let hidden = self
+            .load::<BlockList>(Key::Blocks(viewer))?
+            .map(|b| b.value.hidden().collect())
+            .unwrap_or_default();
+        Ok(Sight { hidden })
+    }
+
     fn received(
         &self,
         recipient: MemberId,
@@ -465,7 +635,7 @@ impl<S: Store, C: Clock> Network<S, C> {
         after: Option<ListCursor>,
         size: PageSize,
     ) -> Result<Page<Listed, ListCursor>, Error> {
-        self.active_member(recipient)?;
+        let sight = self.sight(recipient)?;
         let now = self.now();
         let want = match which {
             Inbox::Main => Seen::Pending,
@@ -476,17 +646,17 @@ impl<S: Store, C: Clock> Network<S, C> {
             .open_invitations(recipient, Role::Recipient)?
             .into_iter()
             .filter(|inv| inv.seen_by_recipient(&self.policy, now) == Some(want))
-            .filter(|inv| self.is_active(inv.sender))
             .map(|inv| (inv.sender, inv))
             .collect();
-        Ok(self.paginate(recipient, items, after, size))
+        Ok(self.paginate(&sight, items, after, size))
     }
 
-    /// Sorts newest first and cuts one page after the cursor.
+    /// Keeps what the viewer may see, sorts newest first, and cuts one page
+    /// after the cursor.
     fn paginate(
         &self,
-        viewer: MemberId,
-        mut items: Vec<(MemberId, Invitation)>,
+        sight: &Sight,
+        items: Vec<(MemberId, Invitation)>,
         after: Option<ListCursor>,
         size: PageSize,
     ) -> Page<Listed, ListCursor> {
@@ -494,8 +664,13 @@ impl<S: Store, C: Clock> Network<S, C> {
             sent_at: inv.sent_at,
             invitation: inv.id,
         };
-        items.sort_by_key(|item| std::cmp::Reverse(cursor(&item.1)));
         let graph = self.graph();
+        let view = graph.view(sight.hidden.iter().copied());
+        let mut items: Vec<_> = items
+            .into_iter()
+            .filter(|(other, _)| sight.sees(*other, &graph))
+            .collect();
+        items.sort_by_key(|item| std::cmp::Reverse(cursor(&item.1)));
         let mut rest = items
             .into_iter()
             .filter(|(_, inv)| after.is_none_or(|c| cursor(inv) < c));
@@ -505,7 +680,7 @@ impl<S: Store, C: Clock> Network<S, C> {
             .map(|(other, inv)| Listed {
                 invitation: inv.id,
                 other,
-                mutual_connections: graph.mutual_count(viewer, other).unwrap_or(0),
+                mutual_connections: view.mutual_count(inv.sender, inv.recipient).unwrap_or(0),
                 note: inv.note,
                 sent_at: inv.sent_at,
             })
@@ -550,6 +725,7 @@ impl<S: Store, C: Clock> Network<S, C> {
         Ok(SendFacts {
             sender: self.load(Key::Member(sender))?,
             recipient: recipient_member,
+            sender_blocks: self.load(Key::Blocks(sender))?,
             pair,
             open,
             sender_ledger: self.load::<Ledger>(Key::Ledger(sender))?,
@@ -566,12 +742,36 @@ impl<S: Store, C: Clock> Network<S, C> {
         })
     }
 
+    fn pair_facts(&self, actor: MemberId, other: MemberId) -> Result<PairFacts, Error> {
+        let pair = match PairKey::new(actor, other) {
+            Some(k) => self.load::<PairState>(Key::Pair(k))?,
+            None => None,
+        };
+        let open = match pair.as_ref().and_then(|p| p.value.open) {
+            Some(id) => self.load::<Invitation>(Key::Invitation(id))?,
+            None => None,
+        };
+        Ok(PairFacts {
+            actor: self.load(Key::Member(actor))?,
+            other: self.load(Key::Member(other))?,
+            actor_blocks: self.load(Key::Blocks(actor))?,
+            other_blocks: self.load(Key::Blocks(other))?,
+            pair,
+            open,
+            actor_ledger: self.load(Key::Ledger(actor))?,
+            other_ledger: self.load(Key::Ledger(other))?,
+            report: self.load(Key::Report(actor, other))?,
+        })
+    }
+
     fn answer_facts(&self, id: InvitationId) -> Result<AnswerFacts, Error> {
         let Some(invitation) = self.load::<Invitation>(Key::Invitation(id))? else {
             return Ok(AnswerFacts {
                 invitation: None,
                 sender: None,
                 recipient: None,
+                sender_blocks: None,
+                report: None,
                 pair: None,
                 sender_ledger: None,
                 recipient_ledger: None,
@@ -585,6 +785,8 @@ impl<S: Store, C: Clock> Network<S, C> {
         Ok(AnswerFacts {
             sender: self.load(Key::Member(s))?,
             recipient: self.load(Key::Member(r))?,
+            sender_blocks: self.load(Key::Blocks(s))?,
+            report: self.load(Key::Report(r, s))?,
             pair,
             sender_ledger: self.load(Key::Ledger(s))?,
             recipient_ledger: self.load(Key::Ledger(r))?,
@@ -597,10 +799,6 @@ impl<S: Store, C: Clock> Network<S, C> {
             Some(m) if m.value.active => Ok(m.value),
             _ => Err(Refusal::UnknownMember(id).into()),
         }
-    }
-
-    fn is_active(&self, id: MemberId) -> bool {
-        self.graph().contains(id)
     }
 
     /// A typed read: the record under `key`, which must be of kind `T`.
@@ -670,4 +868,67 @@ fn index(graph: &mut SocialGraph, writes: &[Write]) {
             _ => Ok(false),
         };
     }
+}
+
+/// The members hidden from one viewer by blocks, either way.
+struct Sight {
+    hidden: BTreeSet<MemberId>,
+}
+
+impl Sight {
+    /// Whether the viewer may see `other`: active and not hidden.
+    fn sees(&self, other: MemberId, graph: &SocialGraph) -> bool {
+        !self.hidden.contains(&other) && graph.contains(other)
+    }
+}
+
+/// Every read query of [`Network`], so that a test can assert, for each,
+/// that blocked and deactivated members are absent (B4 of RELIABILITY.md).
+///
+/// Deliberately exhaustive: adding a read query to `Network` means adding a
+/// variant here, and the registry test stops compiling until it covers it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum ReadQuery {
+    /// [`Network::degree`].
+    Degree,
+    /// [`Network::mutuals`].
+    Mutuals,
+    /// [`Network::mutual_count`].
+    MutualCount,
+    /// [`Network::second_degree_count`].
+    SecondDegreeCount,
+    /// [`Network::how_connected`].
+    HowConnected,
+    /// [`Network::connections`].
+    Connections,
+    /// [`Network::with_view`] (any graph query, such as a neighbourhood).
+    WithView,
+    /// [`Network::inbox`].
+    Inbox,
+    /// [`Network::held`].
+    Held,
+    /// [`Network::sent`].
+    Sent,
+    /// [`Network::invitation`].
+    Invitation,
+    /// [`Network::standing`] (a member's own; names nobody else).
+    Standing,
+}
+
+impl ReadQuery {
+    /// All of them.
+    pub const ALL: [ReadQuery; 12] = [
+        Self::Degree,
+        Self::Mutuals,
+        Self::MutualCount,
+        Self::SecondDegreeCount,
+        Self::HowConnected,
+        Self::Connections,
+        Self::WithView,
+        Self::Inbox,
+        Self::Held,
+        Self::Sent,
+        Self::Invitation,
+        Self::Standing,
+    ];
 }

@@ -41,6 +41,8 @@ pub struct Policy {
     note_quotas: BTreeMap<Tier, Quota>,
     max_outstanding: u32,
     standing: StandingPolicy,
+    reblock_wait: TimeDelta,
+    max_blocks: u32,
 }
 
 /// `limit` per 30 days, for the defaults (whose values are always valid).
@@ -67,6 +69,8 @@ impl Default for Policy {
             note_quotas: BTreeMap::new(),
             max_outstanding: 5_000,
             standing: StandingPolicy::default(),
+            reblock_wait: TimeDelta::hours(48),
+            max_blocks: 10_000,
         }
     }
 }
@@ -198,6 +202,20 @@ impl Policy {
         &self.standing
     }
 
+    /// How long after unblocking a member the same member cannot be blocked
+    /// again (SPEC 7; default 48 hours).
+    #[must_use]
+    pub fn reblock_wait(&self) -> TimeDelta {
+        self.reblock_wait
+    }
+
+    /// The most members one member may block (default 10,000), so that the
+    /// per-viewer filter stays bounded.
+    #[must_use]
+    pub fn max_blocks(&self) -> u32 {
+        self.max_blocks
+    }
+
     /// How long a sender's sends must be remembered: the longest of the
     /// quota, note and standing windows.
     #[must_use]
@@ -293,6 +311,18 @@ impl PolicyBuilder {
         self
     }
 
+    /// See [`Policy::reblock_wait`]; positive.
+    pub fn reblock_wait(mut self, wait: TimeDelta) -> Self {
+        self.0.reblock_wait = wait;
+        self
+    }
+
+    /// See [`Policy::max_blocks`]; 1 to 1,000,000.
+    pub fn max_blocks(mut self, n: u32) -> Self {
+        self.0.max_blocks = n;
+        self
+    }
+
     /// See [`Policy::standing`].
     pub fn standing(mut self, standing: StandingPolicy) -> Self {
         self.0.standing = standing;
@@ -318,6 +348,7 @@ impl PolicyBuilder {
         in_range("max_connections", p.max_connections, 1_000_000)?;
         in_range("max_attempts", p.max_attempts, 100)?;
         in_range("max_outstanding", p.max_outstanding, 100_000)?;
+        in_range("max_blocks", p.max_blocks, 1_000_000)?;
         let free = p
             .invitation_quotas
             .get(&Tier::Free)
@@ -334,6 +365,7 @@ impl PolicyBuilder {
         for (name, d) in [
             ("withdraw_cooldown", p.withdraw_cooldown),
             ("pending_expiry", p.pending_expiry),
+            ("reblock_wait", p.reblock_wait),
         ] {
             if d <= TimeDelta::zero() {
                 return Err(PolicyError::NotPositive(name));

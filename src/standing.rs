@@ -276,20 +276,20 @@ impl Standing {
     }
 }
 
-/// The signals tripped by the sends judged at `now`: those in the policy's
-/// window that came after `counted_from`.
+/// The signals tripped at `now` by the sends and the reports received (one
+/// instant per distinct reporter) that fall in the policy's window and came
+/// after `counted_from`.
 #[must_use]
 pub fn signals(
     sends: &[SendEntry],
+    reports: &[Timestamp],
     counted_from: Option<Timestamp>,
     policy: &StandingPolicy,
     now: Timestamp,
 ) -> Vec<Signal> {
     let from = now.saturating_sub(policy.window);
-    let recent: Vec<&SendEntry> = sends
-        .iter()
-        .filter(|s| s.at > from && counted_from.is_none_or(|c| s.at >= c))
-        .collect();
+    let counts = |at: Timestamp| at > from && counted_from.is_none_or(|c| at >= c);
+    let recent: Vec<&SendEntry> = sends.iter().filter(|s| counts(s.at)).collect();
     let mut out = Vec::new();
     let n = recent.len();
     let share = |count: usize, of: usize| -> u8 {
@@ -336,7 +336,8 @@ pub fn signals(
             }
         }
     }
-    let reports = u32::try_from(count(&|s| s.answer == Some(Answer::Spam))).unwrap_or(u32::MAX);
+    let reports =
+        u32::try_from(reports.iter().filter(|&&at| counts(at)).count()).unwrap_or(u32::MAX);
     if reports >= policy.reports {
         out.push(Signal::Reported { count: reports });
     }
@@ -362,7 +363,8 @@ fn densest(sends: &[&SendEntry], window: TimeDelta) -> u32 {
     u32::try_from(best).unwrap_or(u32::MAX)
 }
 
-/// The standing after judging `sends` at `now`, from the `previous` one.
+/// The standing after judging `sends` and `reports` at `now`, from the
+/// `previous` one.
 ///
 /// A sanction in force stays until its time, and can only be raised; a new
 /// restriction or suspension lasts `sanction × 2^(strikes so far)`, at most
@@ -372,11 +374,12 @@ fn densest(sends: &[&SendEntry], window: TimeDelta) -> u32 {
 pub fn evaluate(
     previous: &Standing,
     sends: &[SendEntry],
+    reports: &[Timestamp],
     policy: &StandingPolicy,
     now: Timestamp,
 ) -> Standing {
     let base = previous.at(now);
-    let reasons = signals(sends, base.counted_from, policy, now);
+    let reasons = signals(sends, reports, base.counted_from, policy, now);
     let tripped = u32::try_from(reasons.len()).unwrap_or(u32::MAX);
     let computed = if tripped >= policy.suspend_at {
         Level::Suspended
@@ -431,7 +434,7 @@ mod tests {
         let policy = StandingPolicy::default();
         let sends = entries(100, TimeDelta::seconds(36), false, true);
         let now = sends[99].at;
-        let s = evaluate(&Standing::default(), &sends, &policy, now);
+        let s = evaluate(&Standing::default(), &sends, &[], &policy, now);
         assert_eq!(s.level, Level::Restricted);
         assert_eq!(s.until, Some(now.saturating_add(TimeDelta::days(7))));
         assert!(s.reasons.contains(&Signal::WithoutNote { percent: 100 }));
@@ -455,12 +458,12 @@ mod tests {
                 })
                 .collect();
             now = start.saturating_add(TimeDelta::seconds(100));
-            standing = evaluate(&standing, &sends, &policy, now);
+            standing = evaluate(&standing, &sends, &[], &policy, now);
             assert_eq!(standing.level, Level::Restricted);
             let until = standing.until.unwrap_or(now);
             lengths.push(until.since(now).num_days());
             // After it lifts, the same old sends count no more.
-            let lifted = evaluate(&standing, &sends, &policy, until);
+            let lifted = evaluate(&standing, &sends, &[], &policy, until);
             assert_eq!(lifted.level, Level::Good);
             standing = lifted;
             now = until;

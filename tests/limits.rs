@@ -485,28 +485,36 @@ fn entry_strategy() -> impl Strategy<Value = SendEntry> {
 proptest! {
     /// Standing is deterministic and monotone: one more reject, "I don't
     /// know" or report never improves it; one more accept never worsens it.
+    /// (Each case asks about one more report before it needs an unanswered
+    /// send, so reports are checked in every case.)
     #[test]
     fn standing_is_deterministic_and_monotone(
         mut sends in prop::collection::vec(entry_strategy(), 0..80),
         pick in any::<prop::sample::Index>(),
         worse in prop::sample::select(vec![Answer::Rejected, Answer::DontKnow, Answer::Spam]),
         days_later in 0i64..20,
+        reports in prop::collection::vec((0i64..3_000).prop_map(|m| T0.saturating_add(TimeDelta::minutes(m))), 0..5),
+        extra_report in (0i64..3_000).prop_map(|m| T0.saturating_add(TimeDelta::minutes(m))),
     ) {
         let policy = StandingPolicy::default();
         let now = T0.saturating_add(TimeDelta::days(2 + days_later));
         let base = Standing::default();
-        let before = standing::evaluate(&base, &sends, &policy, now);
-        prop_assert_eq!(&before, &standing::evaluate(&base, &sends, &policy, now));
+        let before = standing::evaluate(&base, &sends, &reports, &policy, now);
+        prop_assert_eq!(&before, &standing::evaluate(&base, &sends, &reports, &policy, now));
+        let mut more_reports = reports.clone();
+        more_reports.push(extra_report);
+        let after_report = standing::evaluate(&base, &sends, &more_reports, &policy, now);
+        prop_assert!(after_report.level >= before.level);
         let unanswered: Vec<usize> =
             (0..sends.len()).filter(|&i| sends[i].answer.is_none()).collect();
         prop_assume!(!unanswered.is_empty());
         let i = unanswered[pick.index(unanswered.len())];
         let mut worse_sends = sends.clone();
         worse_sends[i].answer = Some(worse);
-        let after_worse = standing::evaluate(&base, &worse_sends, &policy, now);
+        let after_worse = standing::evaluate(&base, &worse_sends, &reports, &policy, now);
         prop_assert!(after_worse.level >= before.level);
         sends[i].answer = Some(Answer::Accepted);
-        let after_accept = standing::evaluate(&base, &sends, &policy, now);
+        let after_accept = standing::evaluate(&base, &sends, &reports, &policy, now);
         prop_assert!(after_accept.level <= before.level);
     }
 }

@@ -7,6 +7,7 @@
 //! functions directly; [`Network`](crate::Network) is one such caller.
 
 use super::{Attempts, Bar, Delivery, IgnoreReason, Invitation, Ledger, PairState, Seen, Status};
+use crate::block::{self, BlockList, Report, ReportReason};
 use crate::change::{ChangeSet, Record, Versioned};
 use crate::email::Email;
 use crate::error::Refusal;
@@ -62,6 +63,8 @@ pub struct SendFacts {
     pub sender: Option<Versioned<Member>>,
     /// The recipient's record.
     pub recipient: Option<Versioned<Member>>,
+    /// The sender's block list.
+    pub sender_blocks: Option<Versioned<BlockList>>,
     /// The pair's record.
     pub pair: Option<Versioned<PairState>>,
     /// The invitation the pair record names as open, if any.
@@ -89,6 +92,10 @@ pub struct AnswerFacts {
     pub sender: Option<Versioned<Member>>,
     /// Its recipient's record.
     pub recipient: Option<Versioned<Member>>,
+    /// Its sender's block list (which also names who blocked the sender).
+    pub sender_blocks: Option<Versioned<BlockList>>,
+    /// The recipient's earlier report of the sender, if any.
+    pub report: Option<Versioned<Report>>,
     /// The pair's record.
     pub pair: Option<Versioned<PairState>>,
     /// The sender's counters (read for accepting).
@@ -122,6 +129,16 @@ pub fn send(
     // 1. Both exist and are active persons, and are not the same member.
     let sender = active_person(facts.sender.as_ref(), req.sender)?;
     let key = PairKey::new(req.sender, req.recipient).ok_or(Refusal::SelfInvitation)?;
+    // 2. No block either way. A member who blocked the sender is, to the
+    // sender, a member who does not exist (SPEC 3.4), so this comes first.
+    if let Some(blocks) = &facts.sender_blocks {
+        if blocks.value.blocked_by.contains(&req.recipient) {
+            return Err(Refusal::UnknownMember(req.recipient));
+        }
+        if blocks.value.blocked.contains_key(&req.recipient) {
+            return Err(Refusal::YouBlocked(req.recipient));
+        }
+    }
     let recipient = active_person(facts.recipient.as_ref(), req.recipient)?;
     let mut pair = pair_or_new(facts.pair.as_ref(), key);
     // 3. Not connected, neither at the cap.
@@ -137,6 +154,9 @@ pub fn send(
                 invitation: Some(open.clone()),
                 sender: facts.recipient.clone(),
                 recipient: facts.sender.clone(),
+                // Blocks were checked above; the crossing accept needs none.
+                sender_blocks: None,
+                report: None,
                 pair: facts.pair.clone(),
                 sender_ledger: facts.recipient_ledger.clone(),
                 recipient_ledger: facts.sender_ledger.clone(),
@@ -182,7 +202,13 @@ pub fn send(
     // 8. Standing, outstanding invitations, quotas (SPEC 4 and 5).
     let ledger_read = facts.sender_ledger.as_ref();
     let mut ledger = ledger_read.map_or_else(|| Ledger::new(req.sender), |l| l.value.clone());
-    let standing_now = standing::evaluate(&ledger.standing, &ledger.sends, policy.standing(), now);
+    let standing_now = standing::evaluate(
+        &ledger.standing,
+        &ledger.sends,
+        &ledger.reports,
+        policy.standing(),
+        now,
+    );
     match (standing_now.level, standing_now.until) {
         (Level::Suspended, Some(until)) => return Err(Refusal::Suspended { until }),
         (Level::Restricted, Some(until)) if !knows_email => {
@@ -265,11 +291,18 @@ pub fn send(
     // The sender's ledger: the send, the standing it leads to, the quota.
     let forget_before = now.saturating_sub(policy.send_retention());
     ledger.sends.retain(|e| e.at > forget_before);
+    ledger.reports.retain(|&at| at > forget_before);
     let outside_network = facts.shared_connections == 0;
     ledger
         .sends
         .push(SendEntry::new(now, id, note.is_some(), outside_network));
-    let judged = standing::evaluate(&ledger.standing, &ledger.sends, policy.standing(), now);
+    let judged = standing::evaluate(
+        &ledger.standing,
+        &ledger.sends,
+        &ledger.reports,
+        policy.standing(),
+        now,
+    );
     let standing_event = (judged.level != ledger.standing.level).then(|| Event::StandingChanged {
         member: req.sender,
         from: ledger.standing.level,
@@ -396,7 +429,12 @@ pub fn ignore(
             Answer::DontKnow
         };
         let sender = invitation.value.sender;
-        let ledger = answered(facts.sender_ledger.as_ref(), sender, id, answer, now);
+        let mut ledger = answered(facts.sender_ledger.as_ref(), sender, id, answer, now);
+        // Reporting the invitation is "I don't know" plus a report of the
+        // sender, counted once per reporter (SPEC 3.2, 7).
+        if reason == IgnoreReason::Spam && facts.report.is_none() {
+            block::add_report(&mut changes, actor, &mut ledger, ReportReason::Spam, now);
+        }
         changes.write(facts.sender_ledger.as_ref(), Record::Ledger(ledger));
     }
     changes.emit(Event::InvitationIgnored {
@@ -602,9 +640,18 @@ fn active_person(member: Option<&Versioned<Member>>, id: MemberId) -> Result<&Me
     }
 }
 
+/// Both parties are active and neither blocked the other: otherwise the
+/// invitation does not exist for either of them.
 fn parties_active(inv: &Invitation, facts: &AnswerFacts) -> Result<(), Refusal> {
     active_person(facts.sender.as_ref(), inv.sender)?;
     active_person(facts.recipient.as_ref(), inv.recipient)?;
+    if facts
+        .sender_blocks
+        .as_ref()
+        .is_some_and(|b| b.value.hides(inv.recipient))
+    {
+        return Err(Refusal::InvitationNotFound(inv.id));
+    }
     Ok(())
 }
 

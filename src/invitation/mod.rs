@@ -30,6 +30,8 @@ pub enum Status {
     /// Unanswered past the policy's pending expiry. Stored when a later
     /// change touches the pair; until then readers derive it from the time.
     Expired,
+    /// Removed by a block between the two (SPEC 7).
+    Cancelled,
 }
 
 /// How the recipient ignored an invitation.
@@ -110,6 +112,9 @@ pub enum Seen {
     Superseded,
     /// Unanswered for longer than the policy's pending expiry.
     Expired,
+    /// Removed by a block between the two; while the block lasts, neither
+    /// party sees the invitation at all.
+    Cancelled,
 }
 
 impl Invitation {
@@ -149,6 +154,7 @@ impl Invitation {
             Status::Withdrawn => Seen::Withdrawn,
             Status::Superseded => Seen::Superseded,
             Status::Expired => Seen::Expired,
+            Status::Cancelled => Seen::Cancelled,
         }
     }
 
@@ -169,6 +175,7 @@ impl Invitation {
             Status::Ignored(_) => Seen::Ignored,
             Status::Accepted => Seen::Accepted,
             Status::Rejected => Seen::Rejected,
+            Status::Cancelled => Seen::Cancelled,
             Status::Withdrawn | Status::Superseded => return None,
         })
     }
@@ -274,6 +281,9 @@ pub struct Ledger {
     pub sends: Vec<SendEntry>,
     /// The standing as last judged.
     pub standing: Standing,
+    /// When this member was reported, once per reporter, within the
+    /// policy's retention.
+    pub reports: Vec<Timestamp>,
     /// The latest effective instant at which this ledger was written.
     pub latest: Timestamp,
 }
@@ -287,6 +297,7 @@ impl Ledger {
             connections: 0,
             sends: Vec::new(),
             standing: Standing::default(),
+            reports: Vec::new(),
             latest: Timestamp::MIN,
         }
     }

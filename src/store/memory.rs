@@ -93,7 +93,7 @@ impl State {
             Record::Member(m) => {
                 self.members.insert(m.id);
             }
-            Record::Ledger(_) | Record::Contact(_) => {}
+            Record::Ledger(_) | Record::Contact(_) | Record::Blocks(_) | Record::Report(_) => {}
         }
         self.records.insert(
             key,

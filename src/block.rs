@@ -1,0 +1,349 @@
+//! Blocking, removing and reporting (SPEC 7), and the per-viewer visibility
+//! they imply (SPEC 2 and 3.4).
+//!
+//! Each member has one [`BlockList`] record: whom they blocked and who
+//! blocked them. Together the two sets are the members hidden from that
+//! member in every answer, the one filter every read goes through. A block
+//! also writes the pair's record, so that it serialises with every send,
+//! accept and removal between the two (the store's version check referees).
+
+use crate::change::{ChangeSet, Record, Versioned};
+use crate::error::Refusal;
+use crate::event::Event;
+use crate::id::{MemberId, PairKey};
+use crate::invitation::{Invitation, Ledger, PairState, Status};
+use crate::member::Member;
+use crate::policy::Policy;
+use crate::time::Timestamp;
+use serde::{Deserialize, Serialize};
+use std::collections::{BTreeMap, BTreeSet};
+
+/// One member's blocks, both ways.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct BlockList {
+    /// The member.
+    pub member: MemberId,
+    /// Members this member blocked, with when.
+    pub blocked: BTreeMap<MemberId, Timestamp>,
+    /// Members who blocked this member.
+    pub blocked_by: BTreeSet<MemberId>,
+    /// When this member last unblocked each member (for the re-block wait).
+    pub unblocked: BTreeMap<MemberId, Timestamp>,
+}
+
+impl BlockList {
+    /// A member's empty list.
+    #[must_use]
+    pub fn new(member: MemberId) -> Self {
+        Self {
+            member,
+            blocked: BTreeMap::new(),
+            blocked_by: BTreeSet::new(),
+            unblocked: BTreeMap::new(),
+        }
+    }
+
+    /// Whether `other` is hidden from this member: blocked either way.
+    #[must_use]
+    pub fn hides(&self, other: MemberId) -> bool {
+        self.blocked.contains_key(&other) || self.blocked_by.contains(&other)
+    }
+
+    /// Every member hidden from this member.
+    pub fn hidden(&self) -> impl Iterator<Item = MemberId> + '_ {
+        self.blocked
+            .keys()
+            .copied()
+            .chain(self.blocked_by.iter().copied())
+    }
+}
+
+/// Why a member is reported.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[non_exhaustive]
+pub enum ReportReason {
+    /// Spam or unwanted invitations.
+    Spam,
+    /// A fake or impersonating profile.
+    Fake,
+    /// Harassment or abuse.
+    Harassment,
+    /// Anything else.
+    Other,
+}
+
+/// One reporter's report of one member. One reporter counts once per
+/// target: a second report replaces nothing and counts nothing.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct Report {
+    /// Who reported. Never shown to the reported member.
+    pub reporter: MemberId,
+    /// Who is reported.
+    pub target: MemberId,
+    /// Why.
+    pub reason: ReportReason,
+    /// When.
+    pub at: Timestamp,
+}
+
+/// What a block, unblock, report or removal needs from the store.
+#[derive(Clone, Debug)]
+pub struct PairFacts {
+    /// The acting member's record.
+    pub actor: Option<Versioned<Member>>,
+    /// The other member's record.
+    pub other: Option<Versioned<Member>>,
+    /// The actor's block list.
+    pub actor_blocks: Option<Versioned<BlockList>>,
+    /// The other member's block list.
+    pub other_blocks: Option<Versioned<BlockList>>,
+    /// The pair's record.
+    pub pair: Option<Versioned<PairState>>,
+    /// The invitation the pair record names as open, if any.
+    pub open: Option<Versioned<Invitation>>,
+    /// The actor's ledger.
+    pub actor_ledger: Option<Versioned<Ledger>>,
+    /// The other member's ledger.
+    pub other_ledger: Option<Versioned<Ledger>>,
+    /// The actor's earlier report of the other member, if any.
+    pub report: Option<Versioned<Report>>,
+}
+
+impl PairFacts {
+    /// The other member as the actor may see them: an active member not
+    /// hidden by a block the other made. A member who blocked the actor is
+    /// indistinguishable from one that does not exist (B3).
+    fn other_visible(&self, actor: MemberId, other: MemberId) -> Result<(), Refusal> {
+        let actor_member = self
+            .actor
+            .as_ref()
+            .filter(|m| m.value.active && m.value.id == actor);
+        actor_member.ok_or(Refusal::UnknownMember(actor))?;
+        if actor == other {
+            return Err(Refusal::Yourself);
+        }
+        let blocked_by_other = self
+            .actor_blocks
+            .as_ref()
+            .is_some_and(|b| b.value.blocked_by.contains(&other));
+        let exists = self.other.as_ref().is_some_and(|m| m.value.active);
+        if blocked_by_other || !exists {
+            return Err(Refusal::UnknownMember(other));
+        }
+        Ok(())
+    }
+
+    fn key(&self, actor: MemberId, other: MemberId) -> Result<PairKey, Refusal> {
+        PairKey::new(actor, other).ok_or(Refusal::Yourself)
+    }
+
+    fn blocks(read: Option<&Versioned<BlockList>>, member: MemberId) -> BlockList {
+        read.map_or_else(|| BlockList::new(member), |b| b.value.clone())
+    }
+}
+
+/// SPEC 7: `actor` blocks `other`. Atomically removes their connection and
+/// every pending invitation between them, both ways, and from then on each
+/// is hidden from the other. Blocking someone already blocked answers the
+/// same and changes nothing; the other member blocking back adds a second,
+/// independent block.
+///
+/// # Errors
+/// [`Refusal::UnknownMember`] (also when `other` blocked `actor`: the
+/// blocker is indistinguishable from a missing member); [`Refusal::Yourself`];
+/// [`Refusal::ReblockTooSoon`] within the policy's wait after unblocking;
+/// [`Refusal::TooManyBlocks`].
+pub fn block(
+    actor: MemberId,
+    other: MemberId,
+    facts: &PairFacts,
+    policy: &Policy,
+    now: Timestamp,
+) -> Result<ChangeSet, Refusal> {
+    // Blocking back someone who blocked you is allowed, though you cannot see
+    // them: so existence is checked without the hiding.
+    let actor_ok = facts
+        .actor
+        .as_ref()
+        .is_some_and(|m| m.value.active && m.value.id == actor);
+    if !actor_ok {
+        return Err(Refusal::UnknownMember(actor));
+    }
+    let key = facts.key(actor, other)?;
+    if !facts.other.as_ref().is_some_and(|m| m.value.active) {
+        return Err(Refusal::UnknownMember(other));
+    }
+    let mut mine = PairFacts::blocks(facts.actor_blocks.as_ref(), actor);
+    if mine.blocked.contains_key(&other) {
+        return Ok(ChangeSet::default());
+    }
+    if let Some(&unblocked) = mine.unblocked.get(&other) {
+        let retry_at = unblocked.saturating_add(policy.reblock_wait());
+        if now < retry_at {
+            return Err(Refusal::ReblockTooSoon { retry_at });
+        }
+    }
+    if mine.blocked.len() >= policy.max_blocks() as usize {
+        return Err(Refusal::TooManyBlocks {
+            max: policy.max_blocks(),
+        });
+    }
+    let mut theirs = PairFacts::blocks(facts.other_blocks.as_ref(), other);
+    mine.blocked.insert(other, now);
+    theirs.blocked_by.insert(actor);
+
+    let mut changes = ChangeSet::default();
+    changes.write(facts.actor_blocks.as_ref(), Record::Blocks(mine));
+    changes.write(facts.other_blocks.as_ref(), Record::Blocks(theirs));
+    let mut pair = facts
+        .pair
+        .as_ref()
+        .map_or_else(|| PairState::new(key), |p| p.value.clone());
+    if let Some(open) = facts.open.as_ref().filter(|o| o.value.is_open()) {
+        let mut cancelled = open.value.clone();
+        cancelled.status = Status::Cancelled;
+        cancelled.closed_at = Some(now);
+        changes.write(Some(open), Record::Invitation(cancelled));
+    }
+    pair.open = None;
+    let was_connected = pair.connected_since.take().is_some();
+    // Always write the pair: it is what serialises this block with any send
+    // or accept racing it.
+    changes.write(facts.pair.as_ref(), Record::Pair(pair));
+    if was_connected {
+        for (read, member) in [(&facts.actor_ledger, actor), (&facts.other_ledger, other)] {
+            let mut ledger = read
+                .as_ref()
+                .map_or_else(|| Ledger::new(member), |l| l.value.clone());
+            ledger.connections = ledger.connections.saturating_sub(1);
+            ledger.latest = ledger.latest.max(now);
+            changes.write(read.as_ref(), Record::Ledger(ledger));
+        }
+    }
+    changes.emit(Event::MemberBlocked {
+        blocker: actor,
+        blocked: other,
+    });
+    Ok(changes)
+}
+
+/// SPEC 7: `actor` lifts their own block of `other`. Restores nothing: no
+/// connection, no invitation. A block made by the other member stays.
+/// Unblocking someone not blocked answers the same and changes nothing.
+///
+/// # Errors
+/// [`Refusal::UnknownMember`] when `other` does not exist or, without a
+/// block of the actor's own, blocked the actor; [`Refusal::Yourself`].
+pub fn unblock(
+    actor: MemberId,
+    other: MemberId,
+    facts: &PairFacts,
+    now: Timestamp,
+) -> Result<ChangeSet, Refusal> {
+    let mut mine = PairFacts::blocks(facts.actor_blocks.as_ref(), actor);
+    if !mine.blocked.contains_key(&other) {
+        facts.other_visible(actor, other)?;
+        return Ok(ChangeSet::default());
+    }
+    facts.key(actor, other)?;
+    let mut theirs = PairFacts::blocks(facts.other_blocks.as_ref(), other);
+    mine.blocked.remove(&other);
+    mine.unblocked.insert(other, now);
+    theirs.blocked_by.remove(&actor);
+    let mut changes = ChangeSet::default();
+    changes.write(facts.actor_blocks.as_ref(), Record::Blocks(mine));
+    changes.write(facts.other_blocks.as_ref(), Record::Blocks(theirs));
+    changes.emit(Event::MemberUnblocked {
+        blocker: actor,
+        unblocked: other,
+    });
+    Ok(changes)
+}
+
+/// SPEC 7: `actor` reports `other`. Recorded with its reason, once per
+/// reporter and target; it counts against the target's standing. Nobody is
+/// told who reported. A blocker may still report whom they blocked.
+///
+/// # Errors
+/// [`Refusal::UnknownMember`] (also when `other` blocked `actor`);
+/// [`Refusal::Yourself`].
+pub fn report(
+    actor: MemberId,
+    other: MemberId,
+    reason: ReportReason,
+    facts: &PairFacts,
+    now: Timestamp,
+) -> Result<ChangeSet, Refusal> {
+    facts.other_visible(actor, other)?;
+    let mut changes = ChangeSet::default();
+    if facts.report.is_some() {
+        return Ok(changes);
+    }
+    let read = facts.other_ledger.as_ref();
+    let mut ledger = read.map_or_else(|| Ledger::new(other), |l| l.value.clone());
+    add_report(&mut changes, actor, &mut ledger, reason, now);
+    changes.write(read, Record::Ledger(ledger));
+    Ok(changes)
+}
+
+/// Adds a first report by `reporter` of the owner of `target_ledger`: the
+/// report record, its count on the ledger (which the caller writes), and the
+/// event for the reporter. The caller has checked there was none before.
+pub(crate) fn add_report(
+    changes: &mut ChangeSet,
+    reporter: MemberId,
+    target_ledger: &mut Ledger,
+    reason: ReportReason,
+    now: Timestamp,
+) {
+    let target = target_ledger.member;
+    let report = Report {
+        reporter,
+        target,
+        reason,
+        at: now,
+    };
+    changes.write::<Report>(None, Record::Report(report));
+    target_ledger.reports.push(now);
+    target_ledger.latest = target_ledger.latest.max(now);
+    changes.emit(Event::MemberReported { reporter, target });
+}
+
+/// SPEC 7: either member removes their connection. Nobody is notified and
+/// nothing bars them from inviting each other again. Removing a connection
+/// that does not exist answers the same and changes nothing.
+///
+/// # Errors
+/// [`Refusal::UnknownMember`] (also for a member hidden by a block);
+/// [`Refusal::Yourself`].
+pub fn remove_connection(
+    actor: MemberId,
+    other: MemberId,
+    facts: &PairFacts,
+    now: Timestamp,
+) -> Result<ChangeSet, Refusal> {
+    facts.other_visible(actor, other)?;
+    let mut changes = ChangeSet::default();
+    let Some(read) = facts
+        .pair
+        .as_ref()
+        .filter(|p| p.value.connected_since.is_some())
+    else {
+        return Ok(changes);
+    };
+    let mut pair = read.value.clone();
+    pair.connected_since = None;
+    changes.write(Some(read), Record::Pair(pair));
+    for (read, member) in [(&facts.actor_ledger, actor), (&facts.other_ledger, other)] {
+        let mut ledger = read
+            .as_ref()
+            .map_or_else(|| Ledger::new(member), |l| l.value.clone());
+        ledger.connections = ledger.connections.saturating_sub(1);
+        ledger.latest = ledger.latest.max(now);
+        changes.write(read.as_ref(), Record::Ledger(ledger));
+    }
+    changes.emit(Event::ConnectionRemoved { by: actor, other });
+    Ok(changes)
+}
