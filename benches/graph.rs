@@ -1,2 +1,764 @@
-//! Graph benchmarks (placeholder until the BENCH.md workload lands).
-fn main() {}
+//! Graph benchmarks: the BENCH.md workload for the social graph index.
+//!
+//! Builds the standard graph (Barabási–Albert, seeded, `m = 25`) or loads an
+//! edge list, builds pronet's index and the petgraph `UnGraph` baseline, then
+//! times each query set per call with `Instant` against its baseline in the
+//! same run, on the same queries, and prints one `summary` line per set in
+//! the BENCH.md format. Afterwards criterion benchmarks degree, mutual count
+//! and second-degree count on the same graph.
+//!
+//! Environment:
+//! - `PRONET_BENCH_MEMBERS` (default 100000): members of the generated graph.
+//! - `PRONET_BENCH_EDGES=<file>`: load `a b` pairs instead (blank lines and
+//!   `#` comments skipped; self-loops and repeats dropped, with a note).
+//! - `PRONET_BENCH_SEED` (default 0x5eed_b0a7): graph and query seed.
+//! - `PRONET_BENCH_M` (default 25): attachments per new member.
+//! - `PRONET_BENCH_QUERIES` (default 20000): queries per set.
+//! - `PRONET_BENCH_BASELINE_SECS` (default 10): time budget of each slow
+//!   baseline; the baseline runs on the longest prefix of the same queries
+//!   that fits (the count is printed).
+//! - `PRONET_BENCH_SAMPLE_SECS` (default 30): time budget for finding the
+//!   stratified pairs by sampling.
+//! - `PRONET_BENCH_CRITERION=0`: skip the criterion part.
+//!
+//! Run without `--bench` (as `cargo test --benches` does) it runs a small
+//! smoke version of everything.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use criterion::{Criterion, Throughput};
+use petgraph::graph::{Edge, Node, NodeIndex, UnGraph};
+use pronet::graph::DEFAULT_MAX_CONNECTIONS;
+use pronet::{Degree, Kind, MemberId, SocialGraph};
+use std::collections::{HashMap, HashSet, VecDeque};
+use std::hint::black_box;
+use std::io::BufRead;
+use std::time::{Duration, Instant};
+
+/// The baseline petgraph graph: node weights are member ids.
+type Baseline = UnGraph<MemberId, ()>;
+
+/// splitmix64: a tiny, good-enough seeded generator.
+struct Rng(u64);
+
+impl Rng {
+    fn next_u64(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+        z ^ (z >> 31)
+    }
+
+    /// Uniform in `0..n` (multiply-shift; the bias is negligible here).
+    fn below(&mut self, n: usize) -> usize {
+        ((u128::from(self.next_u64()) * n as u128) >> 64) as usize
+    }
+}
+
+fn env_u64(name: &str, default: u64) -> u64 {
+    match std::env::var(name) {
+        Ok(v) => {
+            let v = v.trim().replace('_', "");
+            if let Some(hex) = v.strip_prefix("0x") {
+                u64::from_str_radix(hex, 16)
+            } else {
+                v.parse()
+            }
+            .unwrap_or_else(|e| panic!("{name}={v}: {e}"))
+        }
+        Err(_) => default,
+    }
+}
+
+struct Config {
+    full: bool,
+    members: usize,
+    m: usize,
+    seed: u64,
+    queries: usize,
+    baseline_budget: Duration,
+    sample_budget: Duration,
+    viewers: usize,
+    candidates: usize,
+    criterion: bool,
+    edges_file: Option<String>,
+}
+
+impl Config {
+    fn from_env() -> Self {
+        let args: Vec<String> = std::env::args().collect();
+        let flag = |f: &str| args.iter().any(|a| a == f);
+        // Like criterion: only `--bench` (and not `--test`) is a real run.
+        let full = flag("--bench") && !flag("--test");
+        let (members, queries, base_secs, sample_secs) = if full {
+            (100_000, 20_000, 10, 30)
+        } else {
+            (3_000, 300, 1, 2)
+        };
+        Self {
+            full,
+            members: env_u64("PRONET_BENCH_MEMBERS", members) as usize,
+            m: env_u64("PRONET_BENCH_M", 25) as usize,
+            seed: env_u64("PRONET_BENCH_SEED", 0x5eed_b0a7),
+            queries: env_u64("PRONET_BENCH_QUERIES", queries) as usize,
+            baseline_budget: Duration::from_secs(env_u64("PRONET_BENCH_BASELINE_SECS", base_secs)),
+            sample_budget: Duration::from_secs(env_u64("PRONET_BENCH_SAMPLE_SECS", sample_secs)),
+            viewers: if full { 200 } else { 20 },
+            candidates: 100,
+            criterion: env_u64("PRONET_BENCH_CRITERION", 1) != 0 && !flag("--list"),
+            edges_file: std::env::var("PRONET_BENCH_EDGES").ok(),
+        }
+    }
+}
+
+/// The input: member ids (dense position = petgraph node index) and each
+/// connection once, as pairs of positions.
+struct Input {
+    ids: Vec<MemberId>,
+    edges: Vec<(u32, u32)>,
+}
+
+/// Barabási–Albert preferential attachment: members `0..m` start with no
+/// connections, member `m` connects to all of them, and each later member
+/// connects to `m` distinct members drawn with probability proportional to
+/// their degree (uniformly from the list of all connection endpoints).
+fn barabasi_albert(n: usize, m: usize, rng: &mut Rng) -> Vec<(u32, u32)> {
+    assert!(m >= 1 && n > m, "need n > m >= 1 (n = {n}, m = {m})");
+    let total = (n - m) * m;
+    let mut edges = Vec::with_capacity(total);
+    let mut ends: Vec<u32> = Vec::with_capacity(2 * total);
+    let mut targets: Vec<u32> = (0..m as u32).collect();
+    for v in m..n {
+        let v = v as u32;
+        for &t in &targets {
+            edges.push((v, t));
+            ends.push(t);
+            ends.push(v);
+        }
+        targets.clear();
+        while targets.len() < m {
+            let t = ends[rng.below(ends.len())];
+            if !targets.contains(&t) {
+                targets.push(t);
+            }
+        }
+    }
+    edges
+}
+
+fn load_edges(path: &str) -> Input {
+    let file = std::fs::File::open(path).unwrap_or_else(|e| panic!("{path}: {e}"));
+    let mut raw: Vec<(u64, u64)> = Vec::new();
+    for (no, line) in std::io::BufReader::new(file).lines().enumerate() {
+        let line = line.unwrap_or_else(|e| panic!("{path}: {e}"));
+        let line = line.trim();
+        if line.is_empty() || line.starts_with('#') {
+            continue;
+        }
+        let mut parts = line.split_whitespace().map(str::parse::<u64>);
+        match (parts.next(), parts.next()) {
+            (Some(Ok(a)), Some(Ok(b))) => raw.push((a, b)),
+            _ => panic!("{path}:{}: expected two integer ids: {line:?}", no + 1),
+        }
+    }
+    let mut ids: Vec<u64> = raw.iter().flat_map(|&(a, b)| [a, b]).collect();
+    ids.sort_unstable();
+    ids.dedup();
+    let position: HashMap<u64, u32> = ids
+        .iter()
+        .enumerate()
+        .map(|(i, &id)| (id, i as u32))
+        .collect();
+    let lines = raw.len();
+    let mut edges: Vec<(u32, u32)> = raw
+        .into_iter()
+        .filter(|&(a, b)| a != b)
+        .map(|(a, b)| {
+            let (x, y) = (position[&a], position[&b]);
+            (x.min(y), x.max(y))
+        })
+        .collect();
+    let self_loops = lines - edges.len();
+    edges.sort_unstable();
+    edges.dedup();
+    println!(
+        "note edges_file={path} lines={lines} self_loops_dropped={self_loops} repeats_dropped={} members={} connections={}",
+        lines - self_loops - edges.len(),
+        ids.len(),
+        edges.len()
+    );
+    Input {
+        ids: ids.into_iter().map(MemberId::new).collect(),
+        edges,
+    }
+}
+
+/// Latency statistics of one set, in nanoseconds.
+struct Stats {
+    count: usize,
+    median: u64,
+    p99: u64,
+    max: u64,
+    total: u64,
+}
+
+fn stats(mut ns: Vec<u64>) -> Stats {
+    ns.sort_unstable();
+    let rank = |p: f64| {
+        if ns.is_empty() {
+            0
+        } else {
+            let i = ((p * ns.len() as f64).ceil() as usize).clamp(1, ns.len()) - 1;
+            ns[i]
+        }
+    };
+    Stats {
+        count: ns.len(),
+        median: rank(0.5),
+        p99: rank(0.99),
+        max: ns.last().copied().unwrap_or(0),
+        total: ns.iter().sum(),
+    }
+}
+
+/// Times `f` on each item, one `Instant` pair per call, stopping early once
+/// `budget` (if any) is spent. Returns the latencies and the answers.
+fn timed<T, R>(
+    items: &[T],
+    budget: Option<Duration>,
+    mut f: impl FnMut(&T) -> R,
+) -> (Vec<u64>, Vec<R>) {
+    let start = Instant::now();
+    let mut ns = Vec::with_capacity(items.len());
+    let mut out = Vec::with_capacity(items.len());
+    for item in items {
+        let t = Instant::now();
+        let r = black_box(f(black_box(item)));
+        ns.push(t.elapsed().as_nanos() as u64);
+        out.push(r);
+        if budget.is_some_and(|b| start.elapsed() > b) {
+            break;
+        }
+    }
+    (ns, out)
+}
+
+/// Prints the BENCH.md summary line of one query set, with extra fields after
+/// the required ones.
+fn summary(
+    name: &str,
+    members: usize,
+    pronet: &Stats,
+    baseline: &str,
+    base: Option<&Stats>,
+    extra: &str,
+) {
+    let (base_median, ratio, base_extra) = match base {
+        Some(b) => (
+            b.median,
+            b.median as f64 / pronet.median.max(1) as f64,
+            format!(" baseline_p99_ns={} baseline_queries={}", b.p99, b.count),
+        ),
+        None => (0, 0.0, String::new()),
+    };
+    let qps = if pronet.total == 0 {
+        0.0
+    } else {
+        pronet.count as f64 * 1e9 / pronet.total as f64
+    };
+    println!(
+        "summary query={name} members={members} median_ns={} p99_ns={} baseline={baseline} baseline_median_ns={base_median} ratio={ratio:.1} max_ns={} queries={} qps={qps:.0}{base_extra}{extra}",
+        pronet.median, pronet.p99, pronet.max, pronet.count
+    );
+}
+
+/// The baseline degree query: breadth-first search from `a` over the
+/// petgraph graph with a `HashSet` of seen nodes and a `VecDeque`, stopping
+/// as soon as `b` shows up and never going past depth 3.
+fn bfs_degree(g: &Baseline, a: NodeIndex, b: NodeIndex) -> Degree {
+    if a == b {
+        return Degree::Yourself;
+    }
+    let mut seen = HashSet::new();
+    seen.insert(a);
+    let mut queue = VecDeque::new();
+    queue.push_back((a, 0u8));
+    while let Some((x, depth)) = queue.pop_front() {
+        for y in g.neighbors(x) {
+            if y == b {
+                return match depth {
+                    0 => Degree::First,
+                    1 => Degree::Second,
+                    _ => Degree::Third,
+                };
+            }
+            if depth < 2 && seen.insert(y) {
+                queue.push_back((y, depth + 1));
+            }
+        }
+    }
+    Degree::OutOfNetwork
+}
+
+/// The baseline mutual count: a `HashSet` of `a`'s neighbours, probed with
+/// `b`'s.
+fn hashset_mutual_count(g: &Baseline, a: NodeIndex, b: NodeIndex) -> usize {
+    if a == b {
+        return 0;
+    }
+    let of_a: HashSet<NodeIndex> = g.neighbors(a).collect();
+    g.neighbors(b).filter(|y| of_a.contains(y)).count()
+}
+
+/// The baseline second-degree count: a `HashSet` of neighbours of neighbours
+/// that are neither `a` nor its neighbours.
+fn hashset_second_degree_count(g: &Baseline, a: NodeIndex) -> usize {
+    let first: HashSet<NodeIndex> = g.neighbors(a).collect();
+    let mut second = HashSet::new();
+    for x in g.neighbors(a) {
+        for y in g.neighbors(x) {
+            if y != a && !first.contains(&y) {
+                second.insert(y);
+            }
+        }
+    }
+    second.len()
+}
+
+fn degree_index(d: Degree) -> usize {
+    match d {
+        Degree::Yourself => 0,
+        Degree::First => 1,
+        Degree::Second => 2,
+        Degree::Third => 3,
+        Degree::OutOfNetwork => 4,
+    }
+}
+
+const DEGREE_NAMES: [&str; 5] = ["yourself", "first", "second", "third", "out"];
+
+/// The query sets, as pairs of dense positions.
+struct Queries {
+    uniform: Vec<(u32, u32)>,
+    /// By degree: first, second, third, out of network.
+    strata: [Vec<(u32, u32)>; 4],
+}
+
+fn make_queries(cfg: &Config, graph: &SocialGraph, input: &Input, rng: &mut Rng) -> Queries {
+    let n = input.ids.len();
+    let want = cfg.queries;
+    let pair = |rng: &mut Rng| loop {
+        let (a, b) = (rng.below(n) as u32, rng.below(n) as u32);
+        if a != b {
+            return (a, b);
+        }
+    };
+    let uniform: Vec<(u32, u32)> = (0..want).map(|_| pair(rng)).collect();
+    let first: Vec<(u32, u32)> = (0..want)
+        .filter_map(|_| {
+            let &(a, b) = input.edges.get(rng.below(input.edges.len()))?;
+            Some(if rng.next_u64() & 1 == 0 {
+                (a, b)
+            } else {
+                (b, a)
+            })
+        })
+        .collect();
+    // Second, third and out of network: rejection sampling from uniform pairs,
+    // bounded in samples and in time. Pairs are classified in full by pronet
+    // (and checked against the BFS baseline later) until the third and out
+    // strata are full; second-degree pairs are rarer, so after that a pair is
+    // only checked for being connected or sharing a connection, which is
+    // much cheaper than ruling out the third degree.
+    let mut strata: [Vec<(u32, u32)>; 3] = Default::default();
+    let mut seen = [0usize; 5];
+    let mut quick = [0usize; 3];
+    let start = Instant::now();
+    let max_samples = want.saturating_mul(500);
+    let mut samples = 0usize;
+    while samples < max_samples && strata.iter().any(|s| s.len() < want) {
+        if samples % 1024 == 0 && start.elapsed() > cfg.sample_budget {
+            break;
+        }
+        samples += 1;
+        let (a, b) = pair(rng);
+        let (ia, ib) = (input.ids[a as usize], input.ids[b as usize]);
+        if strata[1].len() < want || strata[2].len() < want {
+            let i = degree_index(graph.degree(ia, ib).expect("sampled members exist"));
+            seen[i] += 1;
+            if i >= 2 && strata[i - 2].len() < want {
+                strata[i - 2].push((a, b));
+            }
+        } else if graph.are_connected(ia, ib) {
+            quick[0] += 1;
+        } else if graph.mutual_count(ia, ib).expect("sampled members exist") > 0 {
+            quick[1] += 1;
+            strata[0].push((a, b));
+        } else {
+            quick[2] += 1;
+        }
+    }
+    let full: usize = seen.iter().sum();
+    let share = |k: usize, of: usize| format!("{k}({:.3}%)", 100.0 * k as f64 / of.max(1) as f64);
+    println!(
+        "note strata: {samples} uniform pairs sampled in {:.1} s (budget {} s, at most {max_samples}); {full} classified in full: first={} second={} third={} out={}; then {} checked for second degree only: first={} second={} further={}",
+        start.elapsed().as_secs_f64(),
+        cfg.sample_budget.as_secs(),
+        share(seen[1], full),
+        share(seen[2], full),
+        share(seen[3], full),
+        share(seen[4], full),
+        samples - full,
+        share(quick[0], samples - full),
+        share(quick[1], samples - full),
+        share(quick[2], samples - full),
+    );
+    let [second, third, out] = strata;
+    Queries {
+        uniform,
+        strata: [first, second, third, out],
+    }
+}
+
+/// The least number of queries for which a stratum gets a summary line.
+const MIN_STRATUM: usize = 100;
+
+fn main() {
+    let cfg = Config::from_env();
+    let started = Instant::now();
+    println!(
+        "note mode={} seed={:#x} m={} queries={} baseline_budget_s={} sample_budget_s={}",
+        if cfg.full { "bench" } else { "smoke" },
+        cfg.seed,
+        if cfg.edges_file.is_some() {
+            "file".to_string()
+        } else {
+            cfg.m.to_string()
+        },
+        cfg.queries,
+        cfg.baseline_budget.as_secs(),
+        cfg.sample_budget.as_secs()
+    );
+    let mut rng = Rng(cfg.seed);
+
+    // The input graph.
+    let t = Instant::now();
+    let input = match &cfg.edges_file {
+        Some(path) => load_edges(path),
+        None => Input {
+            ids: (0..cfg.members as u64).map(MemberId::new).collect(),
+            edges: barabasi_albert(cfg.members, cfg.m, &mut rng),
+        },
+    };
+    let n = input.ids.len();
+    let mut degrees = vec![0usize; n];
+    for &(a, b) in &input.edges {
+        degrees[a as usize] += 1;
+        degrees[b as usize] += 1;
+    }
+    let max_degree = degrees.iter().copied().max().unwrap_or(0);
+    drop(degrees);
+    println!(
+        "note input {} members={n} connections={} max_degree={max_degree} in {:.2} s",
+        if cfg.edges_file.is_some() {
+            "loaded"
+        } else {
+            "barabasi_albert"
+        },
+        input.edges.len(),
+        t.elapsed().as_secs_f64()
+    );
+
+    // pronet's index. The cap is the policy default unless the hubs of this
+    // graph exceed it, so that the standard graph always loads.
+    let cap = DEFAULT_MAX_CONNECTIONS.max(max_degree);
+    let t = Instant::now();
+    let graph = SocialGraph::build(
+        input.ids.iter().map(|&id| (id, Kind::Person)),
+        input
+            .edges
+            .iter()
+            .map(|&(a, b)| (input.ids[a as usize], input.ids[b as usize])),
+        cap,
+    )
+    .expect("the input graph loads");
+    let build = t.elapsed();
+    assert_eq!(graph.connection_count(), input.edges.len());
+
+    // The baseline: a petgraph UnGraph built from the same pairs, ids as node
+    // weights, positions as node indices (no id lookup, the cheapest build).
+    let t = Instant::now();
+    let mut pg: Baseline = UnGraph::with_capacity(n, input.edges.len());
+    for &id in &input.ids {
+        pg.add_node(id);
+    }
+    for &(a, b) in &input.edges {
+        pg.add_edge(NodeIndex::new(a as usize), NodeIndex::new(b as usize), ());
+    }
+    let pg_build = t.elapsed();
+    let (node_cap, edge_cap) = pg.capacity();
+    let pg_bytes =
+        node_cap * size_of::<Node<MemberId, u32>>() + edge_cap * size_of::<Edge<(), u32>>();
+    let t = Instant::now();
+    let copy = graph.to_petgraph();
+    let to_pg = t.elapsed();
+    assert_eq!(copy.edge_count(), pg.edge_count());
+    drop(copy);
+    let per_connection = |bytes: usize| bytes as f64 / input.edges.len().max(1) as f64;
+    println!(
+        "summary index members={n} connections={} build_ms={:.0} bytes_per_connection={:.2} cap={cap} baseline=petgraph_ungraph baseline_build_ms={:.0} baseline_bytes_per_connection={:.2} to_petgraph_ms={:.0}",
+        graph.connection_count(),
+        build.as_secs_f64() * 1e3,
+        per_connection(graph.index_bytes()),
+        pg_build.as_secs_f64() * 1e3,
+        per_connection(pg_bytes),
+        to_pg.as_secs_f64() * 1e3,
+    );
+
+    // The query sets, from their own seeded stream.
+    let mut qrng = Rng(cfg.seed ^ 0x9e37_79b9_7f4a_7c15);
+    let queries = make_queries(&cfg, &graph, &input, &mut qrng);
+    let id = |p: u32| input.ids[p as usize];
+    let node = |p: u32| NodeIndex::new(p as usize);
+
+    // Timer overhead, to read the fastest sets with.
+    let (ns, _) = timed(&[(); 10_000], None, |()| ());
+    println!(
+        "note timer_overhead_median_ns={} (included in every per-call latency)",
+        stats(ns).median
+    );
+
+    // Degree sets.
+    let sets: [(&str, &[(u32, u32)]); 5] = [
+        ("degree_uniform", &queries.uniform),
+        ("degree_first", &queries.strata[0]),
+        ("degree_second", &queries.strata[1]),
+        ("degree_third", &queries.strata[2]),
+        ("degree_out", &queries.strata[3]),
+    ];
+    for (name, set) in sets {
+        if set.len() < MIN_STRATUM {
+            println!(
+                "note {name}: skipped, found {} pairs (< {MIN_STRATUM}) within the sampling bound",
+                set.len()
+            );
+            continue;
+        }
+        // Warm the branch predictors and the scratch bitset.
+        for &(a, b) in set.iter().take(100) {
+            black_box(graph.degree(id(a), id(b)).ok());
+        }
+        let (ns, answers) = timed(set, None, |&(a, b)| graph.degree(id(a), id(b)).ok());
+        let (base_ns, base_answers) = timed(set, Some(cfg.baseline_budget), |&(a, b)| {
+            bfs_degree(&pg, node(a), node(b))
+        });
+        let mismatches = answers
+            .iter()
+            .zip(&base_answers)
+            .filter(|(p, b)| **p != Some(**b))
+            .count();
+        let mut mix = [0usize; 5];
+        for d in answers.iter().flatten() {
+            mix[degree_index(*d)] += 1;
+        }
+        let mix: Vec<String> = (1..5)
+            .filter(|&i| mix[i] > 0)
+            .map(|i| format!("{}:{}", DEGREE_NAMES[i], mix[i]))
+            .collect();
+        let prefix = stats(ns[..base_ns.len()].to_vec());
+        summary(
+            name,
+            n,
+            &stats(ns),
+            "bfs_petgraph_hashset_vecdeque",
+            Some(&stats(base_ns)),
+            &format!(
+                " prefix_median_ns={} mismatches={mismatches} answers={}",
+                prefix.median,
+                mix.join(",")
+            ),
+        );
+    }
+
+    // Degree badges: one viewer, 100 candidates, neighbourhood prepared once.
+    {
+        let viewers: Vec<(u32, Vec<u32>)> = (0..cfg.viewers)
+            .map(|_| {
+                let v = qrng.below(n) as u32;
+                let c = (0..cfg.candidates).map(|_| qrng.below(n) as u32).collect();
+                (v, c)
+            })
+            .collect();
+        let mut prepare = Vec::with_capacity(viewers.len());
+        let (ns, answers) = timed(&viewers, None, |(v, cands)| {
+            let t = Instant::now();
+            let hood = graph.neighbourhood(id(*v)).expect("viewer exists");
+            prepare.push(t.elapsed().as_nanos() as u64);
+            cands
+                .iter()
+                .map(|&c| hood.degree(black_box(id(c))).ok())
+                .collect::<Vec<_>>()
+        });
+        let (base_ns, base_answers) = timed(&viewers, None, |(v, cands)| {
+            cands
+                .iter()
+                .map(|&c| graph.degree(id(*v), black_box(id(c))).ok())
+                .collect::<Vec<_>>()
+        });
+        let mismatches = answers
+            .iter()
+            .flatten()
+            .zip(base_answers.iter().flatten())
+            .filter(|(a, b)| a != b)
+            .count();
+        summary(
+            "degree_badges_100",
+            n,
+            &stats(ns),
+            "pronet_degree_x100",
+            Some(&stats(base_ns)),
+            &format!(
+                " prepare_median_ns={} prepare_p99_ns={} viewers={} mismatches={mismatches}",
+                stats(prepare.clone()).median,
+                stats(prepare).p99,
+                viewers.len()
+            ),
+        );
+    }
+
+    // Mutual count on the uniform pairs.
+    {
+        let set = &queries.uniform;
+        let (ns, answers) = timed(set, None, |&(a, b)| graph.mutual_count(id(a), id(b)).ok());
+        let (base_ns, base_answers) = timed(set, Some(cfg.baseline_budget), |&(a, b)| {
+            hashset_mutual_count(&pg, node(a), node(b))
+        });
+        let mismatches = answers
+            .iter()
+            .zip(&base_answers)
+            .filter(|(p, b)| **p != Some(**b))
+            .count();
+        let nonzero = answers.iter().filter(|c| c.is_some_and(|c| c > 0)).count();
+        summary(
+            "mutual_count",
+            n,
+            &stats(ns),
+            "hashset_intersection_petgraph",
+            Some(&stats(base_ns)),
+            &format!(" mismatches={mismatches} nonzero={nonzero}"),
+        );
+    }
+
+    // Second-degree network size of uniformly drawn members.
+    {
+        let set: Vec<u32> = queries.uniform.iter().map(|&(a, _)| a).collect();
+        let (ns, answers) = timed(&set, None, |&a| graph.second_degree_count(id(a)).ok());
+        let (base_ns, base_answers) = timed(&set, Some(cfg.baseline_budget), |&a| {
+            hashset_second_degree_count(&pg, node(a))
+        });
+        let mismatches = answers
+            .iter()
+            .zip(&base_answers)
+            .filter(|(p, b)| **p != Some(**b))
+            .count();
+        let mut sizes: Vec<usize> = answers.iter().flatten().copied().collect();
+        sizes.sort_unstable();
+        let prefix = stats(ns[..base_ns.len()].to_vec());
+        summary(
+            "second_degree_count",
+            n,
+            &stats(ns),
+            "hashset_neighbours_of_neighbours_petgraph",
+            Some(&stats(base_ns)),
+            &format!(
+                " prefix_median_ns={} mismatches={mismatches} median_size={}",
+                prefix.median,
+                sizes.get(sizes.len() / 2).copied().unwrap_or(0)
+            ),
+        );
+    }
+
+    println!("note pymk_top10: skipped, pronet has no people-you-may-know query yet");
+
+    // Criterion's report on the same graph and queries.
+    if cfg.criterion {
+        let mut c = Criterion::default()
+            .warm_up_time(Duration::from_secs(1))
+            .measurement_time(Duration::from_secs(3))
+            .configure_from_args();
+        let mut group = c.benchmark_group(format!("graph_{n}"));
+        group.throughput(Throughput::Elements(1));
+        let uniform = &queries.uniform;
+        group.bench_function("degree_uniform", |bench| {
+            let mut i = 0;
+            bench.iter(|| {
+                let (a, b) = uniform[i % uniform.len()];
+                i += 1;
+                graph.degree(black_box(id(a)), black_box(id(b))).ok()
+            });
+        });
+        group.bench_function("mutual_count", |bench| {
+            let mut i = 0;
+            bench.iter(|| {
+                let (a, b) = uniform[i % uniform.len()];
+                i += 1;
+                graph.mutual_count(black_box(id(a)), black_box(id(b))).ok()
+            });
+        });
+        group.bench_function("second_degree_count", |bench| {
+            let mut i = 0;
+            bench.iter(|| {
+                let (a, _) = uniform[i % uniform.len()];
+                i += 1;
+                graph.second_degree_count(black_box(id(a))).ok()
+            });
+        });
+        group.finish();
+        c.final_summary();
+    }
+
+    // Connect then disconnect unconnected pairs in the live index (last, as it
+    // needs the graph mutably; every change is undone).
+    let mut graph = graph;
+    {
+        let pairs: Vec<(MemberId, MemberId)> = queries
+            .uniform
+            .iter()
+            .map(|&(a, b)| (id(a), id(b)))
+            .filter(|&(a, b)| !graph.are_connected(a, b))
+            .collect();
+        let before = graph.connection_count();
+        let mut connect = Vec::with_capacity(pairs.len());
+        let mut disconnect = Vec::with_capacity(pairs.len());
+        for &(a, b) in &pairs {
+            let t = Instant::now();
+            let added = graph.connect(black_box(a), black_box(b));
+            connect.push(t.elapsed().as_nanos() as u64);
+            assert_eq!(added, Ok(true));
+            let t = Instant::now();
+            let removed = graph.disconnect(black_box(a), black_box(b));
+            disconnect.push(t.elapsed().as_nanos() as u64);
+            assert_eq!(removed, Ok(true));
+        }
+        assert_eq!(graph.connection_count(), before);
+        let both: Vec<u64> = connect.iter().chain(&disconnect).copied().collect();
+        let (c, d) = (stats(connect), stats(disconnect));
+        summary(
+            "connect",
+            n,
+            &stats(both),
+            "none",
+            None,
+            &format!(
+                " pairs={} connect_median_ns={} connect_p99_ns={} disconnect_median_ns={} disconnect_p99_ns={}",
+                pairs.len(),
+                c.median,
+                c.p99,
+                d.median,
+                d.p99
+            ),
+        );
+    }
+    println!("note done in {:.1} s", started.elapsed().as_secs_f64());
+}
