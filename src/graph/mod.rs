@@ -33,6 +33,7 @@
 
 mod index;
 mod neighbourhood;
+mod slots;
 mod view;
 mod visit;
 
@@ -44,7 +45,8 @@ use crate::member::Kind;
 use crate::page::{Page, PageSize};
 use index::{Adjacency, Slot};
 use serde::{Deserialize, Serialize};
-use std::collections::{BTreeSet, HashMap};
+use slots::SlotTable;
+use std::collections::BTreeSet;
 use thiserror::Error;
 
 /// The default connection cap of SPEC 2 (policy `max_connections`).
@@ -121,7 +123,7 @@ struct Flags {
 #[derive(Clone, Debug)]
 pub struct SocialGraph {
     ids: Vec<MemberId>,
-    slots: HashMap<MemberId, Slot>,
+    slots: SlotTable,
     flags: Vec<Flags>,
     adjacency: Adjacency,
     /// Connections with a deactivated endpoint, both directions stored, so
@@ -149,7 +151,7 @@ impl SocialGraph {
     pub fn with_max_connections(max_connections: usize) -> Self {
         Self {
             ids: Vec::new(),
-            slots: HashMap::new(),
+            slots: SlotTable::default(),
             flags: Vec::new(),
             adjacency: Adjacency::default(),
             dormant: BTreeSet::new(),
@@ -172,10 +174,12 @@ impl SocialGraph {
         max_connections: usize,
     ) -> Result<Self, GraphError> {
         let mut graph = Self::with_max_connections(max_connections);
-        for (id, kind) in members {
-            graph.add_member(id, kind)?;
+        let members: Vec<(MemberId, Kind)> = members.into_iter().collect();
+        for &(id, kind) in &members {
+            graph.insert_member(id, kind, members.len())?;
         }
-        let mut edges = Vec::new();
+        let connections = connections.into_iter();
+        let mut edges = Vec::with_capacity(connections.size_hint().0);
         for (a, b) in connections {
             let (sa, sb) = graph.connectable(a, b)?;
             edges.push((sa, sb));
@@ -204,8 +208,20 @@ impl SocialGraph {
     /// [`GraphError::KindMismatch`] when it exists with the other kind;
     /// [`GraphError::Full`] past `u32::MAX` members.
     pub fn add_member(&mut self, id: MemberId, kind: Kind) -> Result<bool, GraphError> {
+        self.insert_member(id, kind, 0)
+    }
+
+    /// [`add_member`](Self::add_member), knowing that about `expected`
+    /// members will be added in all (so that dense ids added out of order
+    /// still get the direct slot table).
+    fn insert_member(
+        &mut self,
+        id: MemberId,
+        kind: Kind,
+        expected: usize,
+    ) -> Result<bool, GraphError> {
         let person = kind == Kind::Person;
-        if let Some(&s) = self.slots.get(&id) {
+        if let Some(s) = self.slots.get(id) {
             return if self.flags[s as usize].person == person {
                 Ok(false)
             } else {
@@ -214,7 +230,7 @@ impl SocialGraph {
         }
         let s = Slot::try_from(self.ids.len()).map_err(|_| GraphError::Full)?;
         self.ids.push(id);
-        self.slots.insert(id, s);
+        self.slots.insert(id, s, self.ids.len().max(expected));
         self.flags.push(Flags {
             person,
             active: true,
@@ -334,11 +350,10 @@ impl SocialGraph {
     /// connection.
     #[must_use]
     pub fn index_bytes(&self) -> usize {
-        let map_entry = size_of::<(MemberId, Slot)>() + 1;
         self.adjacency.heap_bytes()
             + self.ids.capacity() * size_of::<MemberId>()
             + self.flags.capacity() * size_of::<Flags>()
-            + self.slots.capacity() * map_entry
+            + self.slots.heap_bytes()
             + self.dormant.len() * size_of::<(Slot, Slot)>()
     }
 
@@ -430,10 +445,7 @@ impl SocialGraph {
     }
 
     fn slot_of(&self, id: MemberId) -> Result<Slot, GraphError> {
-        self.slots
-            .get(&id)
-            .copied()
-            .ok_or(GraphError::UnknownMember(id))
+        self.slots.get(id).ok_or(GraphError::UnknownMember(id))
     }
 
     /// The slot of an active member; deactivated members are unknown.

@@ -79,7 +79,7 @@ impl NodeIndexable for SocialGraph {
     }
 
     fn to_index(&self, id: MemberId) -> usize {
-        self.slots.get(&id).map_or(self.ids.len(), |&s| s as usize)
+        self.slots.get(id).map_or(self.ids.len(), |s| s as usize)
     }
 
     fn from_index(&self, i: usize) -> MemberId {
