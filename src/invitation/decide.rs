@@ -150,6 +150,11 @@ pub fn send(
     // Crossing send: the recipient's live invitation to the sender is accepted.
     if let Some(open) = &facts.open {
         if open.value.sender == req.recipient && open.value.is_live(policy, now) {
+            // No invitation is created, so a note goes nowhere; an invalid
+            // one is still refused rather than silently dropped.
+            if let Some(text) = req.note {
+                Note::parse(text, policy.note_max_chars(sender.tier))?;
+            }
             let answer = AnswerFacts {
                 invitation: Some(open.clone()),
                 sender: facts.recipient.clone(),
@@ -272,8 +277,11 @@ pub fn send(
     own.last_sent = Some(now);
     // The recipient is invited by the sender: the recipient's own ladder
     // towards the sender starts again (SPEC 3.3, "unless the recipient
-    // invites the sender").
-    pair.attempts_mut(req.recipient).unanswered = 0;
+    // invites the sender"), unless the invitation is dropped: the recipient
+    // never learns of it, so it must change nothing they can observe.
+    if delivery != Delivery::Dropped {
+        pair.attempts_mut(req.recipient).unanswered = 0;
+    }
     pair.open = Some(id);
     changes.write(facts.pair.as_ref(), Record::Pair(pair));
     let invitation = Invitation {
@@ -393,7 +401,9 @@ pub fn accept(
 /// person" or reporting spam, which bars the sender silently. The sender is
 /// told nothing and keeps seeing the invitation as pending.
 ///
-/// Ignoring again answers the same and changes nothing.
+/// Ignoring again answers the same and changes nothing, unless the new
+/// answer is stronger (a plain ignore later marked "I don't know", or
+/// reported): that one applies.
 ///
 /// # Errors
 /// [`Refusal::InvitationNotFound`], [`Refusal::NotPending`].
@@ -407,10 +417,13 @@ pub fn ignore(
 ) -> Result<Decision<()>, Refusal> {
     let now = facts.effective_now(clock);
     let (invitation, seen) = as_recipient(actor, id, facts, policy, now)?;
-    match seen {
-        Seen::Pending | Seen::Held => {}
-        Seen::Ignored => return Ok(unchanged()),
-        seen => return Err(Refusal::NotPending { seen }),
+    match (seen, invitation.value.status) {
+        (Seen::Pending | Seen::Held, _) => {}
+        // A later "I don't know" or report of an ignored invitation still
+        // counts; a weaker or equal answer repeats and changes nothing.
+        (Seen::Ignored, Status::Ignored(earlier)) if reason > earlier => {}
+        (Seen::Ignored, _) => return Ok(unchanged()),
+        (seen, _) => return Err(Refusal::NotPending { seen }),
     }
     let mut changes = ChangeSet::default();
     let mut closed = invitation.value.clone();
@@ -519,7 +532,7 @@ pub fn withdraw(
         .as_ref()
         .filter(|i| i.value.id == id && i.value.sender == actor)
         .ok_or(Refusal::InvitationNotFound(id))?;
-    parties_active(&invitation.value, facts)?;
+    parties_active(&invitation.value, facts).map_err(|_| Refusal::InvitationNotFound(id))?;
     match invitation.value.seen_by_sender(policy, now) {
         Seen::Pending => {}
         Seen::Withdrawn => return Ok(unchanged()),

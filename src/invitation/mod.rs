@@ -27,15 +27,18 @@ pub enum Status {
     Withdrawn,
     /// The sender sent a newer invitation to the same person.
     Superseded,
-    /// Unanswered past the policy's pending expiry. Stored when a later
-    /// change touches the pair; until then readers derive it from the time.
+    /// Past the policy's pending expiry without an accept or reject. Stored
+    /// when the sender sends again after expiry (it replaces a stored
+    /// ignore too: the recipient sees only the newest invitation, SPEC 3.3);
+    /// until then readers derive it from the time.
     Expired,
     /// Removed by a block between the two (SPEC 7).
     Cancelled,
 }
 
-/// How the recipient ignored an invitation.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+/// How the recipient ignored an invitation, from the mildest answer to the
+/// strongest (a later, stronger answer to an ignored invitation applies).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[non_exhaustive]
 pub enum IgnoreReason {
     /// Just ignored.
