@@ -6,7 +6,7 @@ use crate::contact::Contact;
 use crate::event::Event;
 use crate::id::{InvitationId, MemberId, PairKey};
 use crate::invitation::{Invitation, Ledger, PairState};
-use crate::member::Member;
+use crate::member::{EmailOwner, Member};
 use serde::{Deserialize, Serialize};
 
 /// A record's version in the store: 1 when first written, then one more on
@@ -62,6 +62,8 @@ pub enum Key {
     Blocks(MemberId),
     /// One reporter's report of one member: (reporter, target).
     Report(MemberId, MemberId),
+    /// Who owns an email address, by its canonical key.
+    EmailOwner(String),
 }
 
 /// A stored value.
@@ -82,6 +84,8 @@ pub enum Record {
     Blocks(BlockList),
     /// A report.
     Report(Report),
+    /// An address's owner.
+    EmailOwner(EmailOwner),
 }
 
 impl Record {
@@ -96,6 +100,7 @@ impl Record {
             Self::Contact(c) => Key::Contact(c.owner, c.email.canonical().to_owned()),
             Self::Blocks(b) => Key::Blocks(b.member),
             Self::Report(r) => Key::Report(r.reporter, r.target),
+            Self::EmailOwner(o) => Key::EmailOwner(o.email.canonical().to_owned()),
         }
     }
 }
@@ -183,3 +188,4 @@ record_kind!(Ledger, Ledger);
 record_kind!(Contact, Contact);
 record_kind!(Blocks, BlockList);
 record_kind!(Report, Report);
+record_kind!(EmailOwner, EmailOwner);

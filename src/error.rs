@@ -49,6 +49,9 @@ pub enum Refusal {
     /// The member id is taken.
     #[error("member {0} already exists")]
     MemberExists(MemberId),
+    /// Another member owns this email address.
+    #[error("the address {0} belongs to another member")]
+    EmailInUse(crate::email::Email),
     /// The two are already connected.
     #[error("already connected")]
     AlreadyConnected,

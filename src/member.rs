@@ -90,6 +90,18 @@ pub struct MemberEmail {
     pub discoverable: bool,
 }
 
+/// Who an email address belongs to: each canonical address belongs to at
+/// most one member, so that proving or importing an address finds exactly
+/// one person. Released (`member: None`) when its owner drops it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct EmailOwner {
+    /// The address, as its owner wrote it.
+    pub email: Email,
+    /// Its owner, if any.
+    pub member: Option<MemberId>,
+}
+
 /// A member of the network.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[non_exhaustive]
@@ -169,37 +181,93 @@ impl Member {
 
 /// The pure decisions about members themselves.
 pub mod decide {
-    use super::Member;
+    use super::{EmailOwner, Member};
     use crate::change::{ChangeSet, Record, Versioned};
     use crate::error::Refusal;
     use crate::event::Event;
+    use std::collections::{BTreeMap, BTreeSet};
 
-    /// Registers a new member.
+    /// The stored owners of addresses, by canonical address (absent: never
+    /// owned).
+    pub type Owners = BTreeMap<String, Versioned<EmailOwner>>;
+
+    /// Claims `member`'s addresses and releases those of `previous` it no
+    /// longer has.
+    ///
+    /// # Errors
+    /// [`Refusal::EmailInUse`] when another member owns one of them.
+    fn claim_emails(
+        changes: &mut ChangeSet,
+        previous: Option<&Member>,
+        member: &Member,
+        owners: &Owners,
+    ) -> Result<(), Refusal> {
+        let keep: BTreeSet<&str> = member.emails.iter().map(|e| e.email.canonical()).collect();
+        let mut claimed = BTreeSet::new();
+        for e in &member.emails {
+            if !claimed.insert(e.email.canonical()) {
+                continue; // the same address listed twice
+            }
+            let owner = owners.get(e.email.canonical());
+            match owner.and_then(|o| o.value.member) {
+                Some(m) if m == member.id => {}
+                Some(_) => return Err(Refusal::EmailInUse(e.email.clone())),
+                None => {
+                    let claim = EmailOwner {
+                        email: e.email.clone(),
+                        member: Some(member.id),
+                    };
+                    changes.write(owner, Record::EmailOwner(claim));
+                }
+            }
+        }
+        for e in previous.map_or(&[][..], |p| &p.emails) {
+            if keep.contains(e.email.canonical()) {
+                continue;
+            }
+            let owner = owners.get(e.email.canonical());
+            if owner.is_some_and(|o| o.value.member == Some(member.id)) {
+                let release = EmailOwner {
+                    email: e.email.clone(),
+                    member: None,
+                };
+                changes.write(owner, Record::EmailOwner(release));
+            }
+        }
+        Ok(())
+    }
+
+    /// Registers a new member, claiming their email addresses.
     ///
     /// # Errors
     /// [`Refusal::MemberExists`] when the id is taken (even by a deactivated
-    /// member: ids are never reused).
+    /// member: ids are never reused); [`Refusal::EmailInUse`].
     pub fn register(
         existing: Option<&Versioned<Member>>,
         member: Member,
+        owners: &Owners,
     ) -> Result<ChangeSet, Refusal> {
         if existing.is_some() {
             return Err(Refusal::MemberExists(member.id));
         }
         let mut changes = ChangeSet::default();
+        claim_emails(&mut changes, None, &member, owners)?;
         changes.emit(Event::MemberRegistered { member: member.id });
         changes.write::<Member>(None, Record::Member(member));
         Ok(changes)
     }
 
     /// Replaces a member's profile, tier, emails and preference; the id, kind
-    /// and activity cannot change this way.
+    /// and activity cannot change this way. Addresses dropped are released
+    /// for others to claim.
     ///
     /// # Errors
-    /// [`Refusal::UnknownMember`] for a missing or deactivated member.
+    /// [`Refusal::UnknownMember`] for a missing or deactivated member;
+    /// [`Refusal::EmailInUse`].
     pub fn update(
         existing: Option<&Versioned<Member>>,
         member: Member,
+        owners: &Owners,
     ) -> Result<ChangeSet, Refusal> {
         let current = existing
             .filter(|m| m.value.active)
@@ -212,6 +280,7 @@ pub mod decide {
         };
         let mut changes = ChangeSet::default();
         if updated != current.value {
+            claim_emails(&mut changes, Some(&current.value), &updated, owners)?;
             changes.write(Some(current), Record::Member(updated));
         }
         Ok(changes)

@@ -13,6 +13,7 @@ use crate::graph::{Degree, HowConnected, SocialGraph, View};
 use crate::id::{InvitationId, MemberId, PairKey};
 use crate::invitation::decide::{self, AnswerFacts, Decision, SendFacts, SendOutcome, SendRequest};
 use crate::invitation::{IgnoreReason, Invitation, Ledger, PairState, Seen};
+use crate::member::decide::Owners;
 use crate::member::{self, Member};
 use crate::note::Note;
 use crate::page::{Page, PageSize};
@@ -195,7 +196,8 @@ impl<S: Store, C: Clock> Network<S, C> {
     pub fn register(&self, member: Member) -> Result<Committed<()>, Error> {
         self.run(|_| {
             let existing = self.load::<Member>(Key::Member(member.id))?;
-            let changes = member::decide::register(existing.as_ref(), member.clone())?;
+            let owners = self.owners([&member])?;
+            let changes = member::decide::register(existing.as_ref(), member.clone(), &owners)?;
             Ok(Decision {
                 changes,
                 outcome: (),
@@ -210,7 +212,8 @@ impl<S: Store, C: Clock> Network<S, C> {
     pub fn update_member(&self, member: Member) -> Result<Committed<()>, Error> {
         self.run(|_| {
             let existing = self.load::<Member>(Key::Member(member.id))?;
-            let changes = member::decide::update(existing.as_ref(), member.clone())?;
+            let owners = self.owners(existing.iter().map(|e| &e.value).chain([&member]))?;
+            let changes = member::decide::update(existing.as_ref(), member.clone(), &owners)?;
             Ok(Decision {
                 changes,
                 outcome: (),
@@ -792,6 +795,20 @@ impl<S: Store, C: Clock> Network<S, C> {
             recipient_ledger: self.load(Key::Ledger(r))?,
             invitation: Some(invitation),
         })
+    }
+
+    /// The stored owners of every address of `members`.
+    fn owners<'m>(&self, members: impl IntoIterator<Item = &'m Member>) -> Result<Owners, Error> {
+        let mut owners = Owners::new();
+        for m in members {
+            for e in &m.emails {
+                let canonical = e.email.canonical().to_owned();
+                if let Some(owner) = self.load(Key::EmailOwner(canonical.clone()))? {
+                    owners.insert(canonical, owner);
+                }
+            }
+        }
+        Ok(owners)
     }
 
     fn active_member(&self, id: MemberId) -> Result<Member, Error> {

@@ -2,6 +2,7 @@
 
 use super::{Role, Store};
 use crate::change::{Expect, Key, Record, Version, Versioned, Write};
+use crate::contact::Contact;
 use crate::error::{CommitError, StoreError};
 use crate::id::{InvitationId, MemberId, PairKey};
 use crate::invitation::Invitation;
@@ -24,6 +25,8 @@ struct State {
     open: BTreeSet<(MemberId, Role, InvitationId)>,
     connections: BTreeSet<PairKey>,
     members: BTreeSet<MemberId>,
+    /// Contacts by owner: the secondary read.
+    contacts: BTreeSet<(MemberId, String)>,
     last_invitation_id: u64,
 }
 
@@ -93,7 +96,11 @@ impl State {
             Record::Member(m) => {
                 self.members.insert(m.id);
             }
-            Record::Ledger(_) | Record::Contact(_) | Record::Blocks(_) | Record::Report(_) => {}
+            Record::Contact(c) => {
+                self.contacts
+                    .insert((c.owner, c.email.canonical().to_owned()));
+            }
+            Record::Ledger(_) | Record::Blocks(_) | Record::Report(_) | Record::EmailOwner(_) => {}
         }
         self.records.insert(
             key,
@@ -164,6 +171,23 @@ impl Store for MemoryStore {
 
     fn connections(&self) -> Result<Vec<PairKey>, StoreError> {
         Ok(self.lock().connections.iter().copied().collect())
+    }
+
+    fn contacts(&self, owner: MemberId) -> Result<Vec<Contact>, StoreError> {
+        let state = self.lock();
+        let from = (owner, String::new());
+        state
+            .contacts
+            .range(from..)
+            .take_while(|(o, _)| *o == owner)
+            .map(|(o, canonical)| {
+                let key = Key::Contact(*o, canonical.clone());
+                match state.records.get(&key).map(|v| v.value.clone()) {
+                    Some(Record::Contact(c)) => Ok(c),
+                    _ => Err(StoreError::Corrupt(key)),
+                }
+            })
+            .collect()
     }
 
     fn next_invitation_id(&self) -> Result<InvitationId, StoreError> {

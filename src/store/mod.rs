@@ -5,6 +5,7 @@ mod memory;
 pub use memory::MemoryStore;
 
 use crate::change::{Key, Record, Versioned, Write};
+use crate::contact::Contact;
 use crate::error::{CommitError, StoreError};
 use crate::id::{InvitationId, MemberId, PairKey};
 use crate::invitation::Invitation;
@@ -50,7 +51,8 @@ pub enum Role {
 ///    returns the invitations where the member has the given role and
 ///    [`Invitation::is_open`] holds (status pending or ignored);
 ///    [`connections`](Store::connections) the pairs whose record has
-///    `connected_since` set; [`members`](Store::members) every member record.
+///    `connected_since` set; [`members`](Store::members) every member record;
+///    [`contacts`](Store::contacts) the contact records of one owner.
 /// 6. **Ids.** [`next_invitation_id`](Store::next_invitation_id) never
 ///    returns the same id twice, across all callers and processes; ids
 ///    may be skipped.
@@ -99,6 +101,12 @@ pub trait Store: Send + Sync {
     /// [`StoreError`] when the backend fails.
     fn connections(&self) -> Result<Vec<PairKey>, StoreError>;
 
+    /// Every contact `owner` imported, in any order.
+    ///
+    /// # Errors
+    /// [`StoreError`] when the backend fails.
+    fn contacts(&self, owner: MemberId) -> Result<Vec<Contact>, StoreError>;
+
     /// A fresh invitation id.
     ///
     /// # Errors
@@ -126,6 +134,9 @@ impl<S: Store + ?Sized> Store for &S {
     fn connections(&self) -> Result<Vec<PairKey>, StoreError> {
         (**self).connections()
     }
+    fn contacts(&self, owner: MemberId) -> Result<Vec<Contact>, StoreError> {
+        (**self).contacts(owner)
+    }
     fn next_invitation_id(&self) -> Result<InvitationId, StoreError> {
         (**self).next_invitation_id()
     }
@@ -150,6 +161,9 @@ impl<S: Store + ?Sized> Store for std::sync::Arc<S> {
     }
     fn connections(&self) -> Result<Vec<PairKey>, StoreError> {
         (**self).connections()
+    }
+    fn contacts(&self, owner: MemberId) -> Result<Vec<Contact>, StoreError> {
+        (**self).contacts(owner)
     }
     fn next_invitation_id(&self) -> Result<InvitationId, StoreError> {
         (**self).next_invitation_id()
