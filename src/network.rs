@@ -725,6 +725,15 @@ impl<S: Store, C: Clock> Network<S, C> {
                 }
             }
         }
+        // Shared connections as the sender may see them: a member hidden by
+        // a block carries no path (SPEC 2). Unknown members share nothing;
+        // the decision names them.
+        let shared_connections =
+            match self.with_view(sender, |view| Ok(view.mutual_count(sender, recipient)?)) {
+                Ok(n) => n,
+                Err(Error::Refused(_)) => 0,
+                Err(e) => return Err(e),
+            };
         Ok(SendFacts {
             sender: self.load(Key::Member(sender))?,
             recipient: recipient_member,
@@ -733,7 +742,7 @@ impl<S: Store, C: Clock> Network<S, C> {
             open,
             sender_ledger: self.load::<Ledger>(Key::Ledger(sender))?,
             recipient_ledger: self.load::<Ledger>(Key::Ledger(recipient))?,
-            shared_connections: self.graph().mutual_count(sender, recipient).unwrap_or(0),
+            shared_connections,
             in_contacts,
             outstanding: self
                 .store
