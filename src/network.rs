@@ -360,14 +360,11 @@ impl<S: Store, C: Clock> Network<S, C> {
     /// # Errors
     /// The refusals of [`block::block`]; store failures; contention.
     pub fn block(&self, actor: MemberId, other: MemberId) -> Result<Committed<()>, Error> {
-        self.run(|now| {
+        let done = self.run(|now| {
             let facts = self.pair_facts(actor, other)?;
-            let changes = block::block(actor, other, &facts, &self.policy, now)?;
-            Ok(Decision {
-                changes,
-                outcome: (),
-            })
-        })
+            Ok(block::block(actor, other, &facts, &self.policy, now)?)
+        })?;
+        answer(done)
     }
 
     /// `actor` lifts their block of `other`; nothing is restored.
@@ -375,14 +372,11 @@ impl<S: Store, C: Clock> Network<S, C> {
     /// # Errors
     /// The refusals of [`block::unblock`]; store failures; contention.
     pub fn unblock(&self, actor: MemberId, other: MemberId) -> Result<Committed<()>, Error> {
-        self.run(|now| {
+        let done = self.run(|now| {
             let facts = self.pair_facts(actor, other)?;
-            let changes = block::unblock(actor, other, &facts, now)?;
-            Ok(Decision {
-                changes,
-                outcome: (),
-            })
-        })
+            Ok(block::unblock(actor, other, &facts, now)?)
+        })?;
+        answer(done)
     }
 
     /// `actor` reports `other`, once per reporter and target.
@@ -893,6 +887,18 @@ fn index(graph: &mut SocialGraph, writes: &[Write]) {
             Record::Pair(p) => graph.disconnect(p.key.low(), p.key.high()),
             _ => Ok(false),
         };
+    }
+}
+
+/// The caller's answer to a committed block or unblock: a silent one is
+/// answered with its refusal, exactly as for a missing member.
+fn answer(done: Committed<block::Outcome>) -> Result<Committed<()>, Error> {
+    match done.outcome {
+        block::Outcome::Silent(refusal) => Err(refusal.into()),
+        _ => Ok(Committed {
+            outcome: (),
+            events: done.events,
+        }),
     }
 }
 
