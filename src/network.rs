@@ -719,19 +719,20 @@ impl<S: Store, C: Clock> Network<S, C> {
                 }
             }
         }
+        let sender_blocks = self.load::<BlockList>(Key::Blocks(sender))?;
         // Shared connections as the sender may see them: a member hidden by
         // a block carries no path (SPEC 2). Unknown members share nothing;
         // the decision names them.
-        let shared_connections =
-            match self.with_view(sender, |view| Ok(view.mutual_count(sender, recipient)?)) {
-                Ok(n) => n,
-                Err(Error::Refused(_)) => 0,
-                Err(e) => return Err(e),
-            };
+        let hidden = sender_blocks.iter().flat_map(|b| b.value.hidden());
+        let shared_connections = self
+            .graph()
+            .view(hidden)
+            .mutual_count(sender, recipient)
+            .unwrap_or(0);
         Ok(SendFacts {
             sender: self.load(Key::Member(sender))?,
             recipient: recipient_member,
-            sender_blocks: self.load(Key::Blocks(sender))?,
+            sender_blocks,
             pair,
             open,
             sender_ledger: self.load::<Ledger>(Key::Ledger(sender))?,
