@@ -739,11 +739,14 @@ impl<S: Store, C: Clock> Network<S, C> {
             recipient_ledger: self.load::<Ledger>(Key::Ledger(recipient))?,
             shared_connections,
             in_contacts,
+            // Invitations to members since deactivated are invisible to the
+            // sender (not listed, not withdrawable), so they do not count.
             outstanding: self
                 .store
                 .open_invitations(sender, Role::Sender)?
                 .iter()
                 .filter(|inv| inv.is_live(&self.policy, now))
+                .filter(|inv| self.graph().contains(inv.recipient))
                 .count(),
             new_id: self.store.next_invitation_id()?,
         })

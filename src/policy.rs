@@ -38,7 +38,7 @@ pub struct Policy {
     max_connections: u32,
     max_attempts: u32,
     invitation_quotas: BTreeMap<Tier, Quota>,
-    note_quotas: BTreeMap<Tier, Quota>,
+    note_quotas: BTreeMap<Tier, Option<Quota>>,
     max_outstanding: u32,
     standing: StandingPolicy,
     reblock_wait: TimeDelta,
@@ -186,7 +186,10 @@ impl Policy {
     /// unlimited.
     #[must_use]
     pub fn note_quota(&self, tier: Tier) -> Option<Quota> {
-        self.note_quotas.range(..=tier).next_back().map(|(_, q)| *q)
+        self.note_quotas
+            .range(..=tier)
+            .next_back()
+            .and_then(|(_, q)| *q)
     }
 
     /// The most invitations a sender may have pending at once (default
@@ -222,7 +225,7 @@ impl Policy {
     pub fn send_retention(&self) -> TimeDelta {
         self.invitation_quotas
             .values()
-            .chain(self.note_quotas.values())
+            .chain(self.note_quotas.values().flatten())
             .map(|q| q.window())
             .fold(self.standing.retention(), TimeDelta::max)
     }
@@ -298,10 +301,7 @@ impl PolicyBuilder {
     /// The note allowance of `tier` (and of higher levels without their own);
     /// `None` makes it unlimited.
     pub fn note_quota(mut self, tier: Tier, quota: Option<Quota>) -> Self {
-        match quota {
-            Some(q) => self.0.note_quotas.insert(tier, q),
-            None => self.0.note_quotas.remove(&tier),
-        };
+        self.0.note_quotas.insert(tier, quota);
         self
     }
 

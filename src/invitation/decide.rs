@@ -129,17 +129,17 @@ pub fn send(
     // 1. Both exist and are active persons, and are not the same member.
     let sender = active_person(facts.sender.as_ref(), req.sender)?;
     let key = PairKey::new(req.sender, req.recipient).ok_or(Refusal::SelfInvitation)?;
-    // 2. No block either way. A member who blocked the sender is, to the
-    // sender, a member who does not exist (SPEC 3.4), so this comes first.
-    if let Some(blocks) = &facts.sender_blocks {
-        if blocks.value.blocked_by.contains(&req.recipient) {
-            return Err(Refusal::UnknownMember(req.recipient));
-        }
-        if blocks.value.blocked.contains_key(&req.recipient) {
-            return Err(Refusal::YouBlocked(req.recipient));
-        }
+    // A member who blocked the sender is, to the sender, a member who does
+    // not exist (SPEC 3.4), so that part of rule 2 comes first.
+    let blocks = facts.sender_blocks.as_ref().map(|b| &b.value);
+    if blocks.is_some_and(|b| b.blocked_by.contains(&req.recipient)) {
+        return Err(Refusal::UnknownMember(req.recipient));
     }
     let recipient = active_person(facts.recipient.as_ref(), req.recipient)?;
+    // 2. The sender's own block of the recipient.
+    if blocks.is_some_and(|b| b.blocked.contains_key(&req.recipient)) {
+        return Err(Refusal::YouBlocked(req.recipient));
+    }
     let mut pair = pair_or_new(facts.pair.as_ref(), key);
     // 3. Not connected, neither at the cap.
     if pair.connected_since.is_some() {
