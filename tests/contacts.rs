@@ -70,6 +70,17 @@ fn refusal<T: Debug>(result: Result<T, Error>) -> Refusal {
     }
 }
 
+/// `cases` proptest cases, unless `PROPTEST_CASES` says otherwise.
+fn config(cases: u32) -> ProptestConfig {
+    let from_env = std::env::var("PROPTEST_CASES")
+        .ok()
+        .and_then(|v| v.parse::<u32>().ok());
+    ProptestConfig {
+        cases: from_env.unwrap_or(cases),
+        ..ProptestConfig::default()
+    }
+}
+
 fn whole() -> PageSize {
     PageSize::new(PageSize::MAX).unwrap()
 }
@@ -536,7 +547,7 @@ fn bookish() -> impl Strategy<Value = Vec<u8>> {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig { cases: 512, ..ProptestConfig::default() })]
+    #![proptest_config(config(512))]
 
     /// C1: arbitrary bytes give a book or a clear error, never a panic, and
     /// every answer stays within the limits.
@@ -694,7 +705,7 @@ fn address_lists() -> impl Strategy<Value = (Vec<String>, Vec<String>)> {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig { cases: 64, ..ProptestConfig::default() })]
+    #![proptest_config(config(64))]
 
     /// C3 as a property: after importing a file, importing it again (or any
     /// part of it, in any case and order) changes nothing; and importing
@@ -1253,4 +1264,39 @@ fn the_report_marks_addresses_already_invited() {
             ("y@example.org".into(), false)
         ]
     );
+}
+
+/// SPEC 9 limits at full size: a file of exactly the default row limit
+/// (50,000 rows) is imported in one atomic change, and importing it again
+/// changes nothing; one more row is refused whole.
+#[test]
+fn an_import_at_the_default_row_limit_is_one_change() {
+    let w = World::new();
+    let ana = w.person(1);
+    let _bo = w.person(2);
+    let mut file = String::from("Name,Email\n");
+    for i in 0..50_000 {
+        file.push_str(&format!("Person {i},p{i}@example.org\n"));
+    }
+    file.push_str("Bo,m2@example.com\n");
+    let err = w
+        .net
+        .import_contacts(ana, file.as_bytes(), &Format::Detect)
+        .unwrap_err();
+    assert!(matches!(
+        err,
+        Error::Import(ImportError::TooManyRows { max: 50_000 })
+    ));
+    let file = file.replacen("Person 0,p0@example.org\n", "", 1);
+    let started = std::time::Instant::now();
+    let done = w.import(ana, &file);
+    let took = started.elapsed();
+    assert_eq!(done.outcome.added, 50_000);
+    assert_eq!(done.outcome.members.len(), 1);
+    assert_eq!(done.outcome.not_members.len(), 49_999);
+    assert_eq!(done.outcome.not_members[0].line, 2);
+    let snapshot = w.net.store().snapshot();
+    assert_eq!(w.import(ana, &file).outcome.added, 0);
+    assert_eq!(w.net.store().snapshot(), snapshot);
+    eprintln!("50,000 rows imported in {took:?}");
 }
