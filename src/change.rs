@@ -2,7 +2,7 @@
 //! expects to be stored, plus the events to publish once it commits.
 
 use crate::block::{BlockList, Report};
-use crate::contact::Contact;
+use crate::contacts::{Contact, Invitee};
 use crate::event::Event;
 use crate::id::{InvitationId, MemberId, PairKey};
 use crate::invitation::{Invitation, Ledger, PairState};
@@ -64,6 +64,8 @@ pub enum Key {
     Report(MemberId, MemberId),
     /// Who owns an email address, by its canonical key.
     EmailOwner(String),
+    /// An address as a target of invitations to join, by its canonical key.
+    Invitee(String),
 }
 
 /// A stored value.
@@ -86,6 +88,8 @@ pub enum Record {
     Report(Report),
     /// An address's owner.
     EmailOwner(EmailOwner),
+    /// An address's invitations to join and opt-out.
+    Invitee(Invitee),
 }
 
 impl Record {
@@ -101,6 +105,7 @@ impl Record {
             Self::Blocks(b) => Key::Blocks(b.member),
             Self::Report(r) => Key::Report(r.reporter, r.target),
             Self::EmailOwner(o) => Key::EmailOwner(o.email.canonical().to_owned()),
+            Self::Invitee(i) => Key::Invitee(i.email.canonical().to_owned()),
         }
     }
 }
@@ -189,3 +194,4 @@ record_kind!(Contact, Contact);
 record_kind!(Blocks, BlockList);
 record_kind!(Report, Report);
 record_kind!(EmailOwner, EmailOwner);
+record_kind!(Invitee, Invitee);

@@ -8,12 +8,14 @@
 //! - [`graph`]: the social graph index and its degree queries.
 //! - [`invitation`]: invitation records and, in [`invitation::decide`], every
 //!   rule of SPEC 3 as a pure decision.
+//! - [`contacts`]: address-book import (the pure parser in
+//!   [`contacts::import`]), matching, and invitations to join.
 //! - [`Network`]: the shell that loads facts, decides, commits atomically
 //!   through the [`Store`], and keeps the graph current.
 
 pub mod block;
 pub mod change;
-pub mod contact;
+pub mod contacts;
 pub mod email;
 pub mod error;
 pub mod event;
@@ -30,7 +32,13 @@ pub mod standing;
 pub mod store;
 pub mod time;
 
+/// The former name of [`contacts`], kept so that code written against it
+/// still compiles.
+#[doc(hidden)]
+pub use contacts as contact;
+
 pub use block::ReportReason;
+pub use contacts::{Format as ImportFormat, ImportReport, InviteOutcome};
 pub use email::{Email, EmailError};
 pub use error::{CommitError, Error, Refusal, StoreError};
 pub use event::{Audience, Event};

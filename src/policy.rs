@@ -1,6 +1,7 @@
 //! The host-configurable rules of SPEC 3 with their documented defaults,
 //! validated when built so that an impossible policy cannot exist.
 
+use crate::contacts::ImportLimits;
 use crate::member::Tier;
 use crate::quota::Quota;
 use crate::standing::StandingPolicy;
@@ -43,6 +44,8 @@ pub struct Policy {
     standing: StandingPolicy,
     reblock_wait: TimeDelta,
     max_blocks: u32,
+    max_join_invitations_per_address: u32,
+    import_limits: ImportLimits,
 }
 
 /// `limit` per 30 days, for the defaults (whose values are always valid).
@@ -71,6 +74,8 @@ impl Default for Policy {
             standing: StandingPolicy::default(),
             reblock_wait: TimeDelta::hours(48),
             max_blocks: 10_000,
+            max_join_invitations_per_address: 3,
+            import_limits: ImportLimits::default(),
         }
     }
 }
@@ -219,6 +224,20 @@ impl Policy {
         self.max_blocks
     }
 
+    /// The most invitations to join one address may receive, across all
+    /// senders and all time (SPEC 9; default 3).
+    #[must_use]
+    pub fn max_join_invitations_per_address(&self) -> u32 {
+        self.max_join_invitations_per_address
+    }
+
+    /// The limits on one address-book import (SPEC 9; default 10 MiB,
+    /// 50,000 rows, 1,024 bytes per field).
+    #[must_use]
+    pub fn import_limits(&self) -> &ImportLimits {
+        &self.import_limits
+    }
+
     /// How long a sender's sends must be remembered: the longest of the
     /// quota, note and standing windows.
     #[must_use]
@@ -323,6 +342,18 @@ impl PolicyBuilder {
         self
     }
 
+    /// See [`Policy::max_join_invitations_per_address`]; 1 to 100.
+    pub fn max_join_invitations_per_address(mut self, n: u32) -> Self {
+        self.0.max_join_invitations_per_address = n;
+        self
+    }
+
+    /// See [`Policy::import_limits`] (validated when built).
+    pub fn import_limits(mut self, limits: ImportLimits) -> Self {
+        self.0.import_limits = limits;
+        self
+    }
+
     /// See [`Policy::standing`].
     pub fn standing(mut self, standing: StandingPolicy) -> Self {
         self.0.standing = standing;
@@ -349,6 +380,11 @@ impl PolicyBuilder {
         in_range("max_attempts", p.max_attempts, 100)?;
         in_range("max_outstanding", p.max_outstanding, 100_000)?;
         in_range("max_blocks", p.max_blocks, 1_000_000)?;
+        in_range(
+            "max_join_invitations_per_address",
+            p.max_join_invitations_per_address,
+            100,
+        )?;
         let free = p
             .invitation_quotas
             .get(&Tier::Free)

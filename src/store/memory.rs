@@ -2,7 +2,7 @@
 
 use super::{Role, Store};
 use crate::change::{Expect, Key, Record, Version, Versioned, Write};
-use crate::contact::Contact;
+use crate::contacts::Contact;
 use crate::error::{CommitError, StoreError};
 use crate::id::{InvitationId, MemberId, PairKey};
 use crate::invitation::Invitation;
@@ -108,7 +108,11 @@ impl State {
                 self.contacts
                     .insert((c.owner, c.email.canonical().to_owned()));
             }
-            Record::Ledger(_) | Record::Blocks(_) | Record::Report(_) | Record::EmailOwner(_) => {}
+            Record::Ledger(_)
+            | Record::Blocks(_)
+            | Record::Report(_)
+            | Record::EmailOwner(_)
+            | Record::Invitee(_) => {}
         }
         self.records
             .insert(key, (version, Box::new(write.record.clone())));
