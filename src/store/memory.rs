@@ -1,17 +1,18 @@
 //! The in-memory reference [`Store`].
 
-use super::{Role, Store};
+use super::{ChangeCursor, Changes, Entry, Role, Store, entries};
 use crate::change::{Expect, Key, Record, Version, Versioned, Write};
 use crate::error::{CommitError, StoreError};
 use crate::id::{InvitationId, MemberId, PairKey};
 use crate::invitation::Invitation;
 use crate::member::Member;
-use std::collections::{BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::{Mutex, MutexGuard, PoisonError};
 
 /// A [`Store`] in memory, keeping the whole contract: change sets apply
 /// atomically under one lock, expectations are checked before anything is
-/// written. For tests, examples, and hosts that persist elsewhere.
+/// written, and every write takes the next position in the change feed.
+/// For tests, examples, and hosts that persist elsewhere.
 #[derive(Debug, Default)]
 pub struct MemoryStore {
     state: Mutex<State>,
@@ -19,12 +20,22 @@ pub struct MemoryStore {
 
 #[derive(Debug, Default)]
 struct State {
-    records: HashMap<Key, Versioned<Record>>,
+    records: HashMap<Key, Stored>,
     /// Open invitations by (member, role): the secondary read.
     open: BTreeSet<(MemberId, Role, InvitationId)>,
     connections: BTreeSet<PairKey>,
     members: BTreeSet<MemberId>,
+    /// The change feed: each record's key at its latest position.
+    feed: BTreeMap<u64, Key>,
+    last_position: u64,
     last_invitation_id: u64,
+}
+
+/// A record with its version and its position in the change feed.
+#[derive(Debug)]
+struct Stored {
+    record: Versioned<Record>,
+    position: u64,
 }
 
 impl MemoryStore {
@@ -42,7 +53,7 @@ impl MemoryStore {
         let mut all: Vec<_> = state
             .records
             .iter()
-            .map(|(k, v)| (k.clone(), v.clone()))
+            .map(|(k, v)| (k.clone(), v.record.clone()))
             .collect();
         all.sort_by(|a, b| a.0.cmp(&b.0));
         all
@@ -58,7 +69,7 @@ impl MemoryStore {
 impl State {
     fn check(&self, write: &Write) -> Result<(), CommitError> {
         let key = write.record.key();
-        let stored = self.records.get(&key).map(|v| v.version);
+        let stored = self.records.get(&key).map(|v| v.record.version);
         match (write.expect, stored) {
             (Expect::Absent, None) => Ok(()),
             (Expect::At(want), Some(have)) if want == have => Ok(()),
@@ -72,55 +83,63 @@ impl State {
             Expect::Absent => Version::FIRST,
             Expect::At(v) => v.next(),
         };
-        match &write.record {
-            Record::Invitation(inv) => {
-                for (member, role) in [(inv.sender, Role::Sender), (inv.recipient, Role::Recipient)]
-                {
-                    if inv.is_open() {
-                        self.open.insert((member, role, inv.id));
-                    } else {
-                        self.open.remove(&(member, role, inv.id));
-                    }
-                }
-            }
-            Record::Pair(pair) => {
-                if pair.connected_since.is_some() {
-                    self.connections.insert(pair.key);
-                } else {
-                    self.connections.remove(&pair.key);
-                }
-            }
-            Record::Member(m) => {
-                self.members.insert(m.id);
-            }
-            Record::Ledger(_) | Record::Contact(_) => {}
-        }
-        self.records.insert(
-            key,
-            Versioned {
+        self.last_position = self.last_position.saturating_add(1);
+        let stored = Stored {
+            record: Versioned {
                 version,
                 value: write.record.clone(),
             },
-        );
+            position: self.last_position,
+        };
+        if let Some(old) = self.records.insert(key.clone(), stored) {
+            self.feed.remove(&old.position);
+            for entry in entries(&old.record.value) {
+                self.index(entry, false);
+            }
+        }
+        for entry in entries(&write.record) {
+            self.index(entry, true);
+        }
+        self.feed.insert(self.last_position, key);
+    }
+
+    /// Adds or removes one secondary-read entry.
+    fn index(&mut self, entry: Entry, present: bool) {
+        fn set<T: Ord>(set: &mut BTreeSet<T>, item: T, present: bool) {
+            if present {
+                set.insert(item);
+            } else {
+                set.remove(&item);
+            }
+        }
+        match entry {
+            Entry::Open(member, role, id) => set(&mut self.open, (member, role, id), present),
+            Entry::Connected(pair) => set(&mut self.connections, pair, present),
+            Entry::Member(id) => set(&mut self.members, id, present),
+        }
+    }
+
+    fn record(&self, key: &Key) -> Option<&Record> {
+        self.records.get(key).map(|s| &s.record.value)
     }
 }
 
 impl Store for MemoryStore {
     fn get(&self, key: &Key) -> Result<Option<Versioned<Record>>, StoreError> {
-        Ok(self.lock().records.get(key).cloned())
+        Ok(self.lock().records.get(key).map(|s| s.record.clone()))
     }
 
     fn commit(&self, writes: &[Write]) -> Result<(), CommitError> {
         let mut state = self.lock();
         let mut keys = BTreeSet::new();
         for write in writes {
-            state.check(write)?;
             // Two writes to one key in one change set would make the second
             // expectation meaningless: refuse it as a conflict.
             let key = write.record.key();
             if !keys.insert(key.clone()) {
                 return Err(CommitError::Conflict(key));
             }
+            state.check(write)?;
         }
         for write in writes {
             state.apply(write);
@@ -139,8 +158,8 @@ impl Store for MemoryStore {
         );
         ids.map(|&(_, _, id)| {
             let key = Key::Invitation(id);
-            match state.records.get(&key).map(|v| v.value.clone()) {
-                Some(Record::Invitation(inv)) => Ok(inv),
+            match state.record(&key) {
+                Some(Record::Invitation(inv)) => Ok(inv.clone()),
                 _ => Err(StoreError::Corrupt(key)),
             }
         })
@@ -154,8 +173,8 @@ impl Store for MemoryStore {
             .iter()
             .map(|&id| {
                 let key = Key::Member(id);
-                match state.records.get(&key).map(|v| v.value.clone()) {
-                    Some(Record::Member(m)) => Ok(m),
+                match state.record(&key) {
+                    Some(Record::Member(m)) => Ok(m.clone()),
                     _ => Err(StoreError::Corrupt(key)),
                 }
             })
@@ -170,5 +189,27 @@ impl Store for MemoryStore {
         let mut state = self.lock();
         state.last_invitation_id = state.last_invitation_id.saturating_add(1);
         Ok(InvitationId::new(state.last_invitation_id))
+    }
+
+    fn change_cursor(&self) -> Result<ChangeCursor, StoreError> {
+        Ok(ChangeCursor::new(self.lock().last_position))
+    }
+
+    fn changes_since(&self, after: ChangeCursor, limit: usize) -> Result<Changes, StoreError> {
+        let state = self.lock();
+        let mut cursor = after;
+        let mut records = Vec::new();
+        let Some(start) = after.get().checked_add(1) else {
+            return Ok(Changes::new(records, cursor));
+        };
+        for (&position, key) in state.feed.range(start..).take(limit) {
+            let stored = state
+                .records
+                .get(key)
+                .ok_or_else(|| StoreError::Corrupt(key.clone()))?;
+            records.push(stored.record.clone());
+            cursor = ChangeCursor::new(position);
+        }
+        Ok(Changes::new(records, cursor))
     }
 }
