@@ -41,6 +41,8 @@ pub use network::{Committed, InvitationView, ListCursor, Listed, Network};
 pub use note::{Note, NoteError};
 pub use page::{Page, PageSize, PageSizeError};
 pub use policy::{Policy, PolicyError};
+#[cfg(feature = "sqlite")]
+pub use store::SqliteStore;
 pub use store::{ChangeCursor, Changes, MemoryStore, Store};
 pub use time::{Clock, ManualClock, SystemClock, Timestamp};
 

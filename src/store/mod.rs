@@ -1,8 +1,13 @@
-//! Persistence: the [`Store`] trait the host implements, and [`MemoryStore`].
+//! Persistence: the [`Store`] trait the host implements, [`MemoryStore`],
+//! and `SqliteStore` (feature `sqlite`).
 
 mod memory;
+#[cfg(feature = "sqlite")]
+mod sqlite;
 
 pub use memory::MemoryStore;
+#[cfg(feature = "sqlite")]
+pub use sqlite::{OpenError, SqliteStore};
 
 use crate::change::{Key, Record, Versioned, Write};
 use crate::error::{CommitError, StoreError};
