@@ -1,10 +1,17 @@
 //! Persistence: the [`Store`] trait the host implements, [`MemoryStore`],
-//! and `SqliteStore` (feature `sqlite`).
+//! `SqliteStore` (feature `sqlite`), and for testing stores (feature
+//! `testing`) the conformance suite and a fault-injecting wrapper.
 
+#[cfg(feature = "testing")]
+pub mod conformance;
+#[cfg(feature = "testing")]
+mod faulty;
 mod memory;
 #[cfg(feature = "sqlite")]
 mod sqlite;
 
+#[cfg(feature = "testing")]
+pub use faulty::{Fault, FaultyStore, Injected};
 pub use memory::MemoryStore;
 #[cfg(feature = "sqlite")]
 pub use sqlite::{OpenError, SqliteStore};
