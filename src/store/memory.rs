@@ -6,7 +6,7 @@ use crate::error::{CommitError, StoreError};
 use crate::id::{InvitationId, MemberId, PairKey};
 use crate::invitation::Invitation;
 use crate::member::Member;
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeSet, HashMap};
 use std::sync::{Mutex, MutexGuard, PoisonError};
 
 /// A [`Store`] in memory, keeping the whole contract: change sets apply
@@ -25,8 +25,11 @@ struct State {
     open: BTreeSet<(MemberId, Role, InvitationId)>,
     connections: BTreeSet<PairKey>,
     members: BTreeSet<MemberId>,
-    /// The change feed: each record's key at its latest position.
-    feed: BTreeMap<u64, Key>,
+    /// The change feed: every write's position and key, in position
+    /// order. An entry is stale once its record was written again (the
+    /// record's position moved on); readers skip stale entries, and they
+    /// are dropped once they outnumber the records.
+    feed: Vec<(u64, Key)>,
     last_position: u64,
     last_invitation_id: u64,
 }
@@ -92,7 +95,6 @@ impl State {
             position: self.last_position,
         };
         if let Some(old) = self.records.insert(key.clone(), stored) {
-            self.feed.remove(&old.position);
             for entry in entries(&old.record.value) {
                 self.index(entry, false);
             }
@@ -100,7 +102,18 @@ impl State {
         for entry in entries(&write.record) {
             self.index(entry, true);
         }
-        self.feed.insert(self.last_position, key);
+        self.feed.push((self.last_position, key));
+    }
+
+    /// Drops the stale feed entries once they outnumber the live ones
+    /// (amortised constant time per write).
+    fn compact_feed(&mut self) {
+        if self.feed.len() > 2 * self.records.len() + 1024 {
+            let records = &self.records;
+            self.feed.retain(|(position, key)| {
+                records.get(key).is_some_and(|s| s.position == *position)
+            });
+        }
     }
 
     /// Adds or removes one secondary-read entry.
@@ -144,6 +157,7 @@ impl Store for MemoryStore {
         for write in writes {
             state.apply(write);
         }
+        state.compact_feed();
         Ok(())
     }
 
@@ -199,16 +213,21 @@ impl Store for MemoryStore {
         let state = self.lock();
         let mut cursor = after;
         let mut records = Vec::new();
-        let Some(start) = after.get().checked_add(1) else {
-            return Ok(Changes::new(records, cursor));
-        };
-        for (&position, key) in state.feed.range(start..).take(limit) {
+        let start = state
+            .feed
+            .partition_point(|(position, _)| *position <= after.get());
+        for (position, key) in &state.feed[start..] {
+            if records.len() >= limit {
+                break;
+            }
             let stored = state
                 .records
                 .get(key)
                 .ok_or_else(|| StoreError::Corrupt(key.clone()))?;
-            records.push(stored.record.clone());
-            cursor = ChangeCursor::new(position);
+            if stored.position == *position {
+                records.push(stored.record.clone());
+                cursor = ChangeCursor::new(*position);
+            }
         }
         Ok(Changes::new(records, cursor))
     }
