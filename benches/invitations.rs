@@ -4,24 +4,35 @@
 //! `PRONET_BENCH_PAIRS` sets the number of pairs (default 100,000; BENCH.md's
 //! full run is 1,000,000). Prints `summary throughput=send_accept_memory ...`,
 //! then runs a short criterion measurement of one send+accept.
+//!
+//! With the `sqlite` feature (`cargo bench --features sqlite --bench
+//! invitations`), the same over a `SqliteStore` on a file in WAL mode:
+//! `PRONET_BENCH_SQLITE_PAIRS` pairs (default 20,000), each send and each
+//! accept one committed transaction, printing
+//! `summary throughput=send_accept_sqlite ...` (BENCH.md's target: 10,000
+//! committed operations per second).
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use criterion::Criterion;
 use pronet::{
     Email, ManualClock, Member, MemberId, MemoryStore, Network, Policy, Profile, SendOutcome,
-    Timestamp,
+    Store, Timestamp,
 };
 use std::hint::black_box;
 use std::time::Instant;
 
-type Net = Network<MemoryStore, ManualClock>;
+type Net<S = MemoryStore> = Network<S, ManualClock>;
 
 /// A network with `2 * pairs` members, each with an email address so that
 /// email proof makes every pair eligible.
 fn network(pairs: u64) -> (Net, Vec<Email>) {
+    network_over(MemoryStore::new(), pairs)
+}
+
+fn network_over<S: Store>(store: S, pairs: u64) -> (Net<S>, Vec<Email>) {
     let clock = ManualClock::new(Timestamp::from_micros(1_767_225_600_000_000));
-    let net = Network::open(MemoryStore::new(), clock, Policy::default()).unwrap();
+    let net = Network::open(store, clock, Policy::default()).unwrap();
     let mut emails = Vec::with_capacity(2 * pairs as usize);
     for i in 0..2 * pairs {
         let email = Email::parse(&format!("member{i}@example.com")).unwrap();
@@ -33,7 +44,7 @@ fn network(pairs: u64) -> (Net, Vec<Email>) {
     (net, emails)
 }
 
-fn send_accept(net: &Net, emails: &[Email], pair: u64) {
+fn send_accept<S: Store>(net: &Net<S>, emails: &[Email], pair: u64) {
     let (a, b) = (MemberId::new(2 * pair), MemberId::new(2 * pair + 1));
     let sent = net
         .send(a, b, Some("Hello!"), Some(&emails[b.get() as usize]))
@@ -61,6 +72,10 @@ fn main() {
         ops as f64 / elapsed
     );
     assert_eq!(net.graph().connection_count() as u64, pairs);
+    drop(net);
+
+    #[cfg(feature = "sqlite")]
+    sqlite_throughput();
 
     let mut criterion = Criterion::default()
         .sample_size(10)
@@ -79,4 +94,39 @@ fn main() {
         });
     });
     criterion.final_summary();
+}
+
+/// Send+accept over a `SqliteStore` on a fresh file (WAL): each operation
+/// one committed transaction.
+#[cfg(feature = "sqlite")]
+fn sqlite_throughput() {
+    let pairs: u64 = std::env::var("PRONET_BENCH_SQLITE_PAIRS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(20_000);
+    let dir = std::path::PathBuf::from(env!("CARGO_TARGET_TMPDIR"));
+    let path = dir.join(format!("bench-send-accept-{}.db", std::process::id()));
+    let remove = || {
+        for suffix in ["", "-wal", "-shm"] {
+            let mut name = path.clone().into_os_string();
+            name.push(suffix);
+            let _ = std::fs::remove_file(name);
+        }
+    };
+    remove();
+    let store = pronet::SqliteStore::open(&path).unwrap();
+    let (net, emails) = network_over(store, pairs);
+    let start = Instant::now();
+    for pair in 0..pairs {
+        send_accept(&net, &emails, pair);
+    }
+    let elapsed = start.elapsed().as_secs_f64();
+    let ops = 2 * pairs;
+    println!(
+        "summary throughput=send_accept_sqlite ops={ops} ops_per_sec={:.0}",
+        ops as f64 / elapsed
+    );
+    assert_eq!(net.graph().connection_count() as u64, pairs);
+    drop(net);
+    remove();
 }

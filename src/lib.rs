@@ -51,7 +51,9 @@ pub use network::{Committed, InvitationView, ListCursor, Listed, Network, ReadQu
 pub use note::{Note, NoteError};
 pub use page::{Page, PageSize, PageSizeError};
 pub use policy::{Policy, PolicyError};
-pub use store::{MemoryStore, Store};
+#[cfg(feature = "sqlite")]
+pub use store::SqliteStore;
+pub use store::{ChangeCursor, Changes, MemoryStore, Store};
 pub use time::{Clock, ManualClock, SystemClock, Timestamp};
 
 /// The README's examples, compiled and run as doctests.

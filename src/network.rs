@@ -4,7 +4,7 @@
 //! index after the commit, and returns the committed events.
 
 use crate::block::{self, BlockList, PairFacts, ReportReason};
-use crate::change::{Key, Record, Versioned, Write};
+use crate::change::{Key, Record, Versioned};
 use crate::contacts::join::{self, Invitee, JoinFacts, JoinState};
 use crate::contacts::{self, Format, ImportReport, InviteOutcome, MemberMatch, NonMember};
 use crate::email::Email;
@@ -20,12 +20,15 @@ use crate::note::Note;
 use crate::page::{Page, PageSize};
 use crate::policy::Policy;
 use crate::standing::{self, Standing};
-use crate::store::{Role, Store};
+use crate::store::{ChangeCursor, Role, Store};
 use crate::time::{Clock, Timestamp};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeSet;
-use std::sync::atomic::{AtomicI64, Ordering};
-use std::sync::{PoisonError, RwLock, RwLockReadGuard};
+use std::sync::atomic::{AtomicBool, AtomicI64, Ordering};
+use std::sync::{Mutex, PoisonError, RwLock, RwLockReadGuard};
+
+/// Records read from the change feed per store call while catching up.
+const FEED_PAGE: usize = 1024;
 
 /// The result of a committed operation: its answer and the events it
 /// produced (empty when a repeated command changed nothing).
@@ -96,6 +99,10 @@ enum Inbox {
 /// the store referees races through expected versions, and the graph index
 /// sits behind a read-write lock.
 ///
+/// Several processes may share one database, each with its own `Network`:
+/// each indexes its own commits at once, and follows the others' through
+/// the store's change feed when it calls [`catch_up`](Network::catch_up).
+///
 /// ```
 /// use pronet::{ManualClock, Member, MemberId, MemoryStore, Network, Policy, Profile};
 /// use pronet::{Degree, PageSize, Refusal, SendOutcome, Timestamp};
@@ -131,15 +138,25 @@ pub struct Network<S: Store, C: Clock> {
     graph: RwLock<SocialGraph>,
     /// The latest instant this network has acted on, in microseconds.
     latest: AtomicI64,
+    /// How far the graph index has followed the store's change feed.
+    followed: Mutex<ChangeCursor>,
+    /// Set when a commit failed in a way that may have applied it: the
+    /// index then catches up before the next operation.
+    unsure: AtomicBool,
 }
 
 impl<S: Store, C: Clock> Network<S, C> {
-    /// Opens a network over `store`, rebuilding the graph index from it.
+    /// Opens a network over `store`, rebuilding the graph index from it, and
+    /// following the store's change feed from its current end (see
+    /// [`catch_up`](Network::catch_up)).
     ///
     /// # Errors
     /// [`Error::Store`] when the store fails or holds connections that make
     /// no sense (an endpoint missing or not a person).
     pub fn open(store: S, clock: C, policy: Policy) -> Result<Self, Error> {
+        // The feed position first: whatever commits while the graph is read
+        // comes again through the feed, and applying it twice is harmless.
+        let followed = store.change_cursor()?;
         let members = store.members()?;
         let connections = store.connections()?;
         let mut graph = SocialGraph::build(
@@ -161,7 +178,81 @@ impl<S: Store, C: Clock> Network<S, C> {
             policy,
             graph: RwLock::new(graph),
             latest: AtomicI64::new(i64::MIN),
+            followed: Mutex::new(followed),
+            unsure: AtomicBool::new(false),
         })
+    }
+
+    /// Brings the graph index up to date with the store: applies every
+    /// record committed since this network last followed the store's change
+    /// feed (see [`Store`], clause 7), and answers how many it applied.
+    ///
+    /// A network indexes its own commits as it makes them, so a process that
+    /// is the only writer to its store never needs this. **Processes that
+    /// share one database must call it** to see each other's members and
+    /// connections: before degree, mutual and list queries whose freshness
+    /// matters, or periodically (every second, say), from any thread. Until
+    /// then the index may lag behind the other processes' commits, never
+    /// behind this network's own. The rules that must hold across processes
+    /// (one open invitation per pair, the connection cap, quotas, the
+    /// re-send ladder) never rely on the index: the store referees them.
+    /// What the index does decide in a stale process is soft: eligibility by
+    /// shared connections, mutual-connection counts, and whether a member
+    /// registered elsewhere shows in lists yet.
+    ///
+    /// It also repairs the index after a commit whose outcome was unknown
+    /// (the store reported an error but may have applied it); the network
+    /// does that by itself before its next operation.
+    ///
+    /// Re-applying a record is harmless, so calling it often costs one feed
+    /// read when nothing changed. Operations wait while it applies what it reads.
+    ///
+    /// # Errors
+    /// [`Error::Store`] when the store fails; the index then keeps what it
+    /// applied, and the next call continues from there.
+    pub fn catch_up(&self) -> Result<usize, Error> {
+        let mut graph = self.graph.write().unwrap_or_else(PoisonError::into_inner);
+        Ok(self.follow(&mut graph)?)
+    }
+
+    /// Follows the change feed to its end, applying each page to `graph`.
+    /// The caller holds the graph's write lock, so no commit of this network
+    /// interleaves with the feed reads: every record read is at least as new
+    /// as what the index holds.
+    fn follow(&self, graph: &mut SocialGraph) -> Result<usize, StoreError> {
+        let mut followed = self.followed.lock().unwrap_or_else(PoisonError::into_inner);
+        let mut applied = 0;
+        loop {
+            let page = self.store.changes_since(*followed, FEED_PAGE)?;
+            let records: Vec<&Record> = page.records.iter().map(|v| &v.value).collect();
+            // Members first, then the endpoints of connected pairs that the
+            // index does not know yet (a member rewritten since moved to a
+            // later page), then the rest.
+            let (members, others): (Vec<&Record>, Vec<&Record>) =
+                records.iter().partition(|r| matches!(r, Record::Member(_)));
+            index(graph, members);
+            for record in &others {
+                if let Record::Pair(p) = record {
+                    if p.connected_since.is_some() {
+                        for id in [p.key.low(), p.key.high()] {
+                            if !graph.contains(id) {
+                                if let Some(m) = self.store.get(&Key::Member(id))? {
+                                    index(graph, [&m.value]);
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+            index(graph, others);
+            applied += records.len();
+            *followed = page.cursor.max(*followed);
+            if records.len() < FEED_PAGE {
+                break;
+            }
+        }
+        self.unsure.store(false, Ordering::SeqCst);
+        Ok(applied)
     }
 
     /// The time this network acts on: the clock, unless it has gone back
@@ -1156,6 +1247,10 @@ impl<S: Store, C: Clock> Network<S, C> {
         mut decide: impl FnMut(Timestamp) -> Result<Decision<O>, Error>,
     ) -> Result<Committed<O>, Error> {
         let now = self.now();
+        if self.unsure.load(Ordering::SeqCst) {
+            let mut graph = self.graph.write().unwrap_or_else(PoisonError::into_inner);
+            self.follow(&mut graph)?;
+        }
         let attempts = self.policy.max_attempts();
         for _ in 0..attempts {
             let Decision { changes, outcome } = decide(now)?;
@@ -1170,14 +1265,23 @@ impl<S: Store, C: Clock> Network<S, C> {
             let mut graph = self.graph.write().unwrap_or_else(PoisonError::into_inner);
             match self.store.commit(&changes.writes) {
                 Ok(()) => {
-                    index(&mut graph, &changes.writes);
+                    index(&mut graph, changes.writes.iter().map(|w| &w.record));
                     return Ok(Committed {
                         outcome,
                         events: changes.events,
                     });
                 }
                 Err(CommitError::Conflict(_)) => continue,
-                Err(CommitError::Store(e)) => return Err(e.into()),
+                Err(CommitError::Store(e)) => {
+                    // The commit may have been applied although the store
+                    // says otherwise (a lost acknowledgement): follow the
+                    // feed now, or before the next operation if the store
+                    // does not answer. The caller's retry re-decides from
+                    // the store, so nothing applies twice.
+                    self.unsure.store(true, Ordering::SeqCst);
+                    let _ = self.follow(&mut graph);
+                    return Err(e.into());
+                }
             }
         }
         Err(Error::Contended { attempts })
@@ -1192,14 +1296,18 @@ fn unchanged<O>(outcome: O) -> Decision<O> {
     }
 }
 
-/// Mirrors committed writes into the graph. Every update is idempotent, so
-/// re-applying a change is harmless.
-fn index(graph: &mut SocialGraph, writes: &[Write]) {
-    for write in writes {
+/// Mirrors committed records into the graph: the one function both the
+/// commit path and the change feed go through. Each record sets the state
+/// its key stands for (a member present and active or not, a pair connected
+/// or not), so re-applying a record is harmless.
+fn index<'a>(graph: &mut SocialGraph, records: impl IntoIterator<Item = &'a Record>) {
+    for record in records {
         // Errors cannot arise from committed, decided state; the index is
         // rebuilt from the store by `open` if it ever drifts.
-        let _ = match &write.record {
-            Record::Member(m) if m.active => graph.add_member(m.id, m.kind),
+        let _ = match record {
+            Record::Member(m) if m.active => graph
+                .add_member(m.id, m.kind)
+                .and_then(|_| graph.reactivate(m.id)),
             Record::Member(m) => graph
                 .add_member(m.id, m.kind)
                 .and_then(|_| graph.deactivate(m.id)),

@@ -706,8 +706,18 @@ impl Store for Counting {
     fn contacts(
         &self,
         owner: MemberId,
-    ) -> Result<Vec<pronet::contact::Contact>, pronet::StoreError> {
+    ) -> Result<Vec<pronet::contacts::Contact>, pronet::StoreError> {
         self.inner.contacts(owner)
+    }
+    fn change_cursor(&self) -> Result<pronet::ChangeCursor, pronet::StoreError> {
+        self.inner.change_cursor()
+    }
+    fn changes_since(
+        &self,
+        after: pronet::ChangeCursor,
+        limit: usize,
+    ) -> Result<pronet::Changes, pronet::StoreError> {
+        self.inner.changes_since(after, limit)
     }
     fn next_invitation_id(&self) -> Result<InvitationId, pronet::StoreError> {
         self.inner.next_invitation_id()

@@ -1361,14 +1361,14 @@ impl Model {
         };
         let note = note.expected(sender.premium)?;
         // 8. Standing never changes under this test's policy. The
-        // outstanding cap counts the sender's live invitations, those to
-        // members since deactivated included (the code's choice: the store
-        // keeps them open until they expire, though the sender can neither
-        // list nor withdraw them), less one the send supersedes.
+        // outstanding cap counts the sender's live invitations to active
+        // members (those to members since deactivated are invisible to the
+        // sender, who can neither list nor withdraw them), less one the send
+        // supersedes.
         let outstanding = self
             .invitations
             .values()
-            .filter(|i| i.sender == s && self.live(i))
+            .filter(|i| i.sender == s && self.live(i) && self.person(i.recipient).is_ok())
             .count();
         let superseding = open.is_some_and(|id| {
             let inv = &self.invitations[&id];

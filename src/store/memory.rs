@@ -1,6 +1,6 @@
 //! The in-memory reference [`Store`].
 
-use super::{Role, Store};
+use super::{ChangeCursor, Changes, Entry, Role, Store, entries};
 use crate::change::{Expect, Key, Record, Version, Versioned, Write};
 use crate::contacts::Contact;
 use crate::error::{CommitError, StoreError};
@@ -12,7 +12,8 @@ use std::sync::{Mutex, MutexGuard, PoisonError};
 
 /// A [`Store`] in memory, keeping the whole contract: change sets apply
 /// atomically under one lock, expectations are checked before anything is
-/// written. For tests, examples, and hosts that persist elsewhere.
+/// written, and every write takes the next position in the change feed.
+/// For tests, examples, and hosts that persist elsewhere.
 #[derive(Debug, Default)]
 pub struct MemoryStore {
     state: Mutex<State>,
@@ -20,15 +21,28 @@ pub struct MemoryStore {
 
 #[derive(Debug, Default)]
 struct State {
-    /// Records boxed, so that growing the table moves small entries.
-    records: HashMap<Key, (Version, Box<Record>), foldhash::fast::RandomState>,
+    records: HashMap<Key, Stored, foldhash::fast::RandomState>,
     /// Open invitations by (member, role): the secondary read.
     open: BTreeSet<(MemberId, Role, InvitationId)>,
     connections: BTreeSet<PairKey>,
     members: BTreeSet<MemberId>,
-    /// Contacts by owner: the secondary read.
+    /// Contacts by owner and canonical address: the secondary read.
     contacts: BTreeSet<(MemberId, String)>,
+    /// The change feed: every write's position and key, in position
+    /// order. An entry is stale once its record was written again (the
+    /// record's position moved on); readers skip stale entries, and they
+    /// are dropped once they outnumber the records.
+    feed: Vec<(u64, Key)>,
+    last_position: u64,
     last_invitation_id: u64,
+}
+
+/// A record with its version and its position in the change feed, boxed
+/// so that growing the table moves small entries.
+#[derive(Debug)]
+struct Stored {
+    record: Box<Versioned<Record>>,
+    position: u64,
 }
 
 impl MemoryStore {
@@ -46,7 +60,7 @@ impl MemoryStore {
         let mut all: Vec<_> = state
             .records
             .iter()
-            .map(|(k, (version, record))| (k.clone(), versioned(*version, record)))
+            .map(|(k, v)| (k.clone(), (*v.record).clone()))
             .collect();
         all.sort_by(|a, b| a.0.cmp(&b.0));
         all
@@ -59,17 +73,10 @@ impl MemoryStore {
     }
 }
 
-fn versioned(version: Version, record: &Record) -> Versioned<Record> {
-    Versioned {
-        version,
-        value: record.clone(),
-    }
-}
-
 impl State {
     fn check(&self, write: &Write) -> Result<(), CommitError> {
         let key = write.record.key();
-        let stored = self.records.get(&key).map(|(version, _)| *version);
+        let stored = self.records.get(&key).map(|v| v.record.version);
         match (write.expect, stored) {
             (Expect::Absent, None) => Ok(()),
             (Expect::At(want), Some(have)) if want == have => Ok(()),
@@ -83,66 +90,83 @@ impl State {
             Expect::Absent => Version::FIRST,
             Expect::At(v) => v.next(),
         };
-        match &write.record {
-            Record::Invitation(inv) => {
-                for (member, role) in [(inv.sender, Role::Sender), (inv.recipient, Role::Recipient)]
-                {
-                    if inv.is_open() {
-                        self.open.insert((member, role, inv.id));
-                    } else {
-                        self.open.remove(&(member, role, inv.id));
-                    }
-                }
-            }
-            Record::Pair(pair) => {
-                if pair.connected_since.is_some() {
-                    self.connections.insert(pair.key);
-                } else {
-                    self.connections.remove(&pair.key);
-                }
-            }
-            Record::Member(m) => {
-                self.members.insert(m.id);
-            }
-            Record::Contact(c) => {
-                self.contacts
-                    .insert((c.owner, c.email.canonical().to_owned()));
-            }
-            Record::Ledger(_)
-            | Record::Blocks(_)
-            | Record::Report(_)
-            | Record::EmailOwner(_)
-            | Record::Invitee(_) => {}
+        self.last_position = self.last_position.saturating_add(1);
+        let stored = Stored {
+            record: Box::new(Versioned {
+                version,
+                value: write.record.clone(),
+            }),
+            position: self.last_position,
+        };
+        if let Record::Contact(c) = &write.record {
+            // Contacts are never deleted, only written again.
+            self.contacts
+                .insert((c.owner, c.email.canonical().to_owned()));
         }
-        self.records
-            .insert(key, (version, Box::new(write.record.clone())));
+        if let Some(old) = self.records.insert(key.clone(), stored) {
+            for entry in entries(&old.record.value) {
+                self.index(entry, false);
+            }
+        }
+        for entry in entries(&write.record) {
+            self.index(entry, true);
+        }
+        self.feed.push((self.last_position, key));
+    }
+
+    /// Drops the stale feed entries once they outnumber the live ones
+    /// (amortised constant time per write).
+    fn compact_feed(&mut self) {
+        if self.feed.len() > 2 * self.records.len() + 1024 {
+            let records = &self.records;
+            self.feed.retain(|(position, key)| {
+                records.get(key).is_some_and(|s| s.position == *position)
+            });
+        }
+    }
+
+    /// Adds or removes one secondary-read entry.
+    fn index(&mut self, entry: Entry, present: bool) {
+        fn set<T: Ord>(set: &mut BTreeSet<T>, item: T, present: bool) {
+            if present {
+                set.insert(item);
+            } else {
+                set.remove(&item);
+            }
+        }
+        match entry {
+            Entry::Open(member, role, id) => set(&mut self.open, (member, role, id), present),
+            Entry::Connected(pair) => set(&mut self.connections, pair, present),
+            Entry::Member(id) => set(&mut self.members, id, present),
+        }
+    }
+
+    fn record(&self, key: &Key) -> Option<&Record> {
+        self.records.get(key).map(|s| &s.record.value)
     }
 }
 
 impl Store for MemoryStore {
     fn get(&self, key: &Key) -> Result<Option<Versioned<Record>>, StoreError> {
-        Ok(self
-            .lock()
-            .records
-            .get(key)
-            .map(|(version, record)| versioned(*version, record)))
+        Ok(self.lock().records.get(key).map(|s| (*s.record).clone()))
     }
 
     fn commit(&self, writes: &[Write]) -> Result<(), CommitError> {
         let mut state = self.lock();
         let mut keys = BTreeSet::new();
         for write in writes {
-            state.check(write)?;
             // Two writes to one key in one change set would make the second
             // expectation meaningless: refuse it as a conflict.
             let key = write.record.key();
             if !keys.insert(key.clone()) {
                 return Err(CommitError::Conflict(key));
             }
+            state.check(write)?;
         }
         for write in writes {
             state.apply(write);
         }
+        state.compact_feed();
         Ok(())
     }
 
@@ -157,8 +181,8 @@ impl Store for MemoryStore {
         );
         ids.map(|&(_, _, id)| {
             let key = Key::Invitation(id);
-            match state.records.get(&key).map(|(_, r)| (**r).clone()) {
-                Some(Record::Invitation(inv)) => Ok(inv),
+            match state.record(&key) {
+                Some(Record::Invitation(inv)) => Ok(inv.clone()),
                 _ => Err(StoreError::Corrupt(key)),
             }
         })
@@ -172,8 +196,8 @@ impl Store for MemoryStore {
             .iter()
             .map(|&id| {
                 let key = Key::Member(id);
-                match state.records.get(&key).map(|(_, r)| (**r).clone()) {
-                    Some(Record::Member(m)) => Ok(m),
+                match state.record(&key) {
+                    Some(Record::Member(m)) => Ok(m.clone()),
                     _ => Err(StoreError::Corrupt(key)),
                 }
             })
@@ -193,8 +217,8 @@ impl Store for MemoryStore {
             .take_while(|(o, _)| *o == owner)
             .map(|(o, canonical)| {
                 let key = Key::Contact(*o, canonical.clone());
-                match state.records.get(&key).map(|(_, r)| (**r).clone()) {
-                    Some(Record::Contact(c)) => Ok(c),
+                match state.record(&key) {
+                    Some(Record::Contact(c)) => Ok(c.clone()),
                     _ => Err(StoreError::Corrupt(key)),
                 }
             })
@@ -205,5 +229,32 @@ impl Store for MemoryStore {
         let mut state = self.lock();
         state.last_invitation_id = state.last_invitation_id.saturating_add(1);
         Ok(InvitationId::new(state.last_invitation_id))
+    }
+
+    fn change_cursor(&self) -> Result<ChangeCursor, StoreError> {
+        Ok(ChangeCursor::new(self.lock().last_position))
+    }
+
+    fn changes_since(&self, after: ChangeCursor, limit: usize) -> Result<Changes, StoreError> {
+        let state = self.lock();
+        let mut cursor = after;
+        let mut records = Vec::new();
+        let start = state
+            .feed
+            .partition_point(|(position, _)| *position <= after.get());
+        for (position, key) in &state.feed[start..] {
+            if records.len() >= limit {
+                break;
+            }
+            let stored = state
+                .records
+                .get(key)
+                .ok_or_else(|| StoreError::Corrupt(key.clone()))?;
+            if stored.position == *position {
+                records.push((*stored.record).clone());
+                cursor = ChangeCursor::new(*position);
+            }
+        }
+        Ok(Changes::new(records, cursor))
     }
 }

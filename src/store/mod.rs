@@ -1,8 +1,20 @@
-//! Persistence: the [`Store`] trait the host implements, and [`MemoryStore`].
+//! Persistence: the [`Store`] trait the host implements, [`MemoryStore`],
+//! `SqliteStore` (feature `sqlite`), and for testing stores (feature
+//! `testing`) the conformance suite and a fault-injecting wrapper.
 
+#[cfg(feature = "testing")]
+pub mod conformance;
+#[cfg(feature = "testing")]
+mod faulty;
 mod memory;
+#[cfg(feature = "sqlite")]
+mod sqlite;
 
+#[cfg(feature = "testing")]
+pub use faulty::{Fault, FaultyStore, Injected};
 pub use memory::MemoryStore;
+#[cfg(feature = "sqlite")]
+pub use sqlite::{OpenError, SqliteStore};
 
 use crate::change::{Key, Record, Versioned, Write};
 use crate::contacts::Contact;
@@ -10,6 +22,7 @@ use crate::error::{CommitError, StoreError};
 use crate::id::{InvitationId, MemberId, PairKey};
 use crate::invitation::Invitation;
 use crate::member::Member;
+use serde::{Deserialize, Serialize};
 
 /// Which side of an invitation a member is on.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -23,7 +36,10 @@ pub enum Role {
 
 /// The source of truth: where pronet keeps members, invitations, pairs and
 /// counters. The host implements it over its database; [`MemoryStore`] is the
-/// reference implementation.
+/// reference implementation, and `SqliteStore` (feature `sqlite`) keeps it in
+/// SQLite. The conformance suite (feature `testing`,
+/// `pronet::store::conformance`) checks an implementation against every
+/// clause below.
 ///
 /// # The contract
 ///
@@ -33,7 +49,7 @@ pub enum Role {
 ///
 /// 1. **Atomic change sets.** [`commit`](Store::commit) applies every write
 ///    of the slice or none of them. Readers never observe a partly applied
-///    change set.
+///    change set: each read method answers from one consistent state.
 /// 2. **Expected versions.** Each write carries an [`Expect`]: `Absent` holds
 ///    when no record is stored under the key, `At(v)` when the stored record
 ///    has version `v`. If any expectation fails, `commit` writes nothing and
@@ -41,29 +57,55 @@ pub enum Role {
 ///    writing are one atomic step: two commits expecting the same version of
 ///    one key can never both succeed. In SQL this is `INSERT ... ON CONFLICT
 ///    DO NOTHING` and `UPDATE ... WHERE version = ?` checked for one affected
-///    row, inside one transaction.
+///    row, inside one transaction. A change set that writes one key twice is
+///    refused the same way (`Conflict` naming that key, nothing written),
+///    whatever its expectations. An empty change set succeeds and changes
+///    nothing.
 /// 3. **Versions advance.** A successful write stores the record with the
 ///    expected version plus one (`Version::FIRST` when it was absent).
 /// 4. **Reads are committed state.** [`get`](Store::get) returns the latest
-///    committed record and its version; the secondary reads below reflect
-///    exactly the committed records.
+///    committed record and its version, equal to what was written; the
+///    secondary reads below reflect exactly the committed records. A record
+///    read back that cannot be decoded, or that does not belong under its
+///    key, is [`StoreError::Corrupt`], never a guess.
 /// 5. **Secondary reads.** [`open_invitations`](Store::open_invitations)
 ///    returns the invitations where the member has the given role and
 ///    [`Invitation::is_open`] holds (status pending or ignored);
 ///    [`connections`](Store::connections) the pairs whose record has
 ///    `connected_since` set; [`members`](Store::members) every member record;
 ///    [`contacts`](Store::contacts) the contact records of one owner.
+///    Each is derived from the latest version of each record alone, and
+///    records of other kinds never appear in them.
 /// 6. **Ids.** [`next_invitation_id`](Store::next_invitation_id) never
 ///    returns the same id twice, across all callers and processes; ids
 ///    may be skipped.
-/// 7. **Failures.** A backend failure is [`StoreError::Backend`]. If a
+/// 7. **The change feed.** Every successful commit gives each record it
+///    writes a new position in the store's change feed, after every
+///    position given before (a change set's records in the order of its
+///    writes); a record's earlier position is then vacated.
+///    [`changes_since(after, limit)`](Store::changes_since) returns the
+///    records whose position is after `after`, in position order, each once
+///    at its latest committed version, at most `limit` of them (at least one
+///    when `limit > 0` and any exists), with the cursor of the last one
+///    returned (`after` itself when none is). Positions become visible in
+///    order: once a reader has seen a position, no commit becomes visible
+///    later with a position before it (in SQL, positions are assigned under
+///    the database's write lock, or from a commit-ordered sequence). So a
+///    reader that follows the feed from a cursor to its end has seen every
+///    record written since, at its latest version.
+///    [`change_cursor`](Store::change_cursor) is the position of the latest
+///    committed write ([`ChangeCursor::START`] in an empty store). Positions
+///    may have gaps; failed commits take none that a reader can see.
+/// 8. **Failures.** A backend failure is [`StoreError::Backend`]. If a
 ///    commit may have been applied although an error is reported (a lost
 ///    acknowledgement), pronet's retry re-reads and re-decides, so the
 ///    change is never applied twice; the store must not apply it twice
 ///    on its own either.
 ///
 /// Implementations must be safe to share between threads; pronet calls them
-/// concurrently from as many threads as the host uses.
+/// concurrently from as many threads as the host uses, and several processes
+/// may share one database (each following the change feed, see
+/// [`Network::catch_up`](crate::Network::catch_up)).
 ///
 /// [`Version`]: crate::change::Version
 /// [`Expect`]: crate::change::Expect
@@ -71,34 +113,35 @@ pub trait Store: Send + Sync {
     /// The record under `key` with its version, or `None`.
     ///
     /// # Errors
-    /// [`StoreError`] when the backend fails.
+    /// [`StoreError`] when the backend fails or the record is corrupt.
     fn get(&self, key: &Key) -> Result<Option<Versioned<Record>>, StoreError>;
 
     /// Applies all `writes` atomically if every expectation holds.
     ///
     /// # Errors
-    /// [`CommitError::Conflict`] when an expectation fails (nothing written);
-    /// [`CommitError::Store`] when the backend fails.
+    /// [`CommitError::Conflict`] when an expectation fails or a key is
+    /// written twice (nothing written); [`CommitError::Store`] when the
+    /// backend fails.
     fn commit(&self, writes: &[Write]) -> Result<(), CommitError>;
 
     /// The open invitations (pending or ignored) where `member` has `role`,
     /// in any order.
     ///
     /// # Errors
-    /// [`StoreError`] when the backend fails.
+    /// [`StoreError`] when the backend fails or a record is corrupt.
     fn open_invitations(&self, member: MemberId, role: Role)
     -> Result<Vec<Invitation>, StoreError>;
 
     /// Every member, active or not (to rebuild the graph).
     ///
     /// # Errors
-    /// [`StoreError`] when the backend fails.
+    /// [`StoreError`] when the backend fails or a record is corrupt.
     fn members(&self) -> Result<Vec<Member>, StoreError>;
 
     /// Every connected pair (to rebuild the graph).
     ///
     /// # Errors
-    /// [`StoreError`] when the backend fails.
+    /// [`StoreError`] when the backend fails or a record is corrupt.
     fn connections(&self) -> Result<Vec<PairKey>, StoreError>;
 
     /// Every contact `owner` imported, in any order.
@@ -112,6 +155,94 @@ pub trait Store: Send + Sync {
     /// # Errors
     /// [`StoreError`] when the backend fails.
     fn next_invitation_id(&self) -> Result<InvitationId, StoreError>;
+
+    /// The position of the latest committed write in the change feed
+    /// (clause 7): following the feed from here yields only later commits.
+    ///
+    /// # Errors
+    /// [`StoreError`] when the backend fails.
+    fn change_cursor(&self) -> Result<ChangeCursor, StoreError>;
+
+    /// Up to `limit` records written after `after`, in feed order, each at
+    /// its latest version, and where the feed continues (clause 7).
+    ///
+    /// # Errors
+    /// [`StoreError`] when the backend fails or a record is corrupt.
+    fn changes_since(&self, after: ChangeCursor, limit: usize) -> Result<Changes, StoreError>;
+}
+
+/// A position in a store's change feed (see [`Store`], clause 7). Cursors
+/// are ordered: a later position compares greater.
+#[derive(
+    Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize,
+)]
+#[serde(transparent)]
+pub struct ChangeCursor(u64);
+
+impl ChangeCursor {
+    /// Before the first position: following the feed from here yields every
+    /// record.
+    pub const START: Self = Self(0);
+
+    /// The cursor at `position`.
+    #[must_use]
+    pub const fn new(position: u64) -> Self {
+        Self(position)
+    }
+
+    /// Its position.
+    #[must_use]
+    pub const fn get(self) -> u64 {
+        self.0
+    }
+}
+
+/// One page of the change feed: records in feed order, each at its latest
+/// version, and the cursor to continue from.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Changes {
+    /// The records written after the cursor asked for, in feed order.
+    pub records: Vec<Versioned<Record>>,
+    /// The position of the last record returned, or the cursor asked for
+    /// when none was: where the next call continues.
+    pub cursor: ChangeCursor,
+}
+
+impl Changes {
+    /// A page of `records` ending at `cursor`.
+    #[must_use]
+    pub fn new(records: Vec<Versioned<Record>>, cursor: ChangeCursor) -> Self {
+        Self { records, cursor }
+    }
+}
+
+/// What one record contributes to the secondary reads (clause 5). The one
+/// place that derives them from a record's content, shared by every store
+/// in this crate: a new record kind without secondary reads needs no store
+/// changes at all.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub(crate) enum Entry {
+    /// An open invitation where the member has the role.
+    Open(MemberId, Role, InvitationId),
+    /// A connected pair.
+    Connected(PairKey),
+    /// A member.
+    Member(MemberId),
+}
+
+/// The secondary-read entries of `record` (at most two).
+pub(crate) fn entries(record: &Record) -> impl Iterator<Item = Entry> {
+    let pair = match record {
+        Record::Invitation(inv) if inv.is_open() => [
+            Some(Entry::Open(inv.sender, Role::Sender, inv.id)),
+            Some(Entry::Open(inv.recipient, Role::Recipient, inv.id)),
+        ],
+        Record::Pair(p) if p.connected_since.is_some() => [Some(Entry::Connected(p.key)), None],
+        Record::Member(m) => [Some(Entry::Member(m.id)), None],
+        _ => [None, None],
+    };
+    pair.into_iter().flatten()
 }
 
 impl<S: Store + ?Sized> Store for &S {
@@ -140,6 +271,12 @@ impl<S: Store + ?Sized> Store for &S {
     fn next_invitation_id(&self) -> Result<InvitationId, StoreError> {
         (**self).next_invitation_id()
     }
+    fn change_cursor(&self) -> Result<ChangeCursor, StoreError> {
+        (**self).change_cursor()
+    }
+    fn changes_since(&self, after: ChangeCursor, limit: usize) -> Result<Changes, StoreError> {
+        (**self).changes_since(after, limit)
+    }
 }
 
 impl<S: Store + ?Sized> Store for std::sync::Arc<S> {
@@ -167,5 +304,11 @@ impl<S: Store + ?Sized> Store for std::sync::Arc<S> {
     }
     fn next_invitation_id(&self) -> Result<InvitationId, StoreError> {
         (**self).next_invitation_id()
+    }
+    fn change_cursor(&self) -> Result<ChangeCursor, StoreError> {
+        (**self).change_cursor()
+    }
+    fn changes_since(&self, after: ChangeCursor, limit: usize) -> Result<Changes, StoreError> {
+        (**self).changes_since(after, limit)
     }
 }

@@ -1,0 +1,502 @@
+//! Store faults: RELIABILITY A1 and A2, with `FaultyStore` in front of
+//! `MemoryStore` and (feature `sqlite`) `SqliteStore` in memory.
+//!
+//! - A1: for every mutating `Network` operation (register, update_member,
+//!   deactivate, add_contacts, send, a crossing send, accept, ignore with
+//!   each reason, reject, withdraw) and every k from 1 to the number of
+//!   store calls the operation makes, an operation whose k-th store call
+//!   fails answers `Error::Store`, carries no events, and leaves the stored
+//!   records (with their versions) and the graph index exactly as before;
+//!   the same operation run again without the fault then succeeds with the
+//!   outcome of an undisturbed run. A commit failing without being applied
+//!   (`Fault::Commit`) is one of those points, and is checked on its own too.
+//! - A2: a commit that is applied but reported as failed
+//!   (`Fault::CommitApplied`, a lost acknowledgement), followed by the
+//!   caller retrying the same operation, leaves the records and the graph
+//!   exactly as one undisturbed application does. The retry re-decides from
+//!   the store, so it answers as a repeat does: accept, ignore, reject,
+//!   withdraw, update and deactivate succeed with no events (I4), register
+//!   is refused `MemberExists`, add_contacts adds nothing, a send is refused
+//!   `ResendTooSoon` (its invitation exists; the re-send ladder applies) and
+//!   a crossing send `AlreadyConnected`. The events of the lost commit are
+//!   lost with its acknowledgement. The graph is repaired from the change
+//!   feed at once, or, when the store is still failing then, before the
+//!   next operation.
+//!
+//! Each test prints the fault points it swept (`-- --nocapture`).
+
+#![cfg(feature = "testing")]
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use pronet::change::{Key, Record, Versioned};
+use pronet::store::{Fault, FaultyStore};
+use pronet::{
+    Email, Error, Event, IgnoreReason, InvitationId, ManualClock, Member, MemberId, MemoryStore,
+    Network, PageSize, Policy, Profile, Refusal, SendOutcome, Store, Timestamp,
+};
+use std::collections::BTreeMap;
+
+type Snapshot = Vec<(Key, Versioned<Record>)>;
+
+/// A store the tests can make empty and read whole.
+trait Inspect: Store + Sized {
+    const NAME: &'static str;
+    fn make() -> Self;
+    fn snap(&self) -> Snapshot;
+}
+
+impl Inspect for MemoryStore {
+    const NAME: &'static str = "MemoryStore";
+    fn make() -> Self {
+        MemoryStore::new()
+    }
+    fn snap(&self) -> Snapshot {
+        self.snapshot()
+    }
+}
+
+#[cfg(feature = "sqlite")]
+impl Inspect for pronet::SqliteStore {
+    const NAME: &'static str = "SqliteStore (in memory)";
+    fn make() -> Self {
+        pronet::SqliteStore::open_in_memory().unwrap()
+    }
+    fn snap(&self) -> Snapshot {
+        self.snapshot().unwrap()
+    }
+}
+
+type Net<S> = Network<FaultyStore<S>, ManualClock>;
+
+/// 2026-01-01T00:00:00Z; the clock never moves.
+const T0: Timestamp = Timestamp::from_micros(1_767_225_600_000_000);
+
+/// Everyone the tests look at: the world's members and the one registered.
+const EVERYONE: [u64; 8] = [1, 2, 3, 4, 5, 6, 7, 20];
+
+fn m(raw: u64) -> MemberId {
+    MemberId::new(raw)
+}
+
+fn email(raw: u64) -> Email {
+    Email::parse(&format!("m{raw}@example.com")).unwrap()
+}
+
+fn person(raw: u64) -> Member {
+    Member::person(m(raw), Profile::named(format!("Member {raw}"))).with_email(email(raw), true)
+}
+
+/// The invitations the operations act on.
+#[derive(Clone, Copy, Debug)]
+struct Ids {
+    /// 3 → 1, accepted by 1.
+    accept: InvitationId,
+    /// 4 → 1, ignored by 1.
+    ignore: InvitationId,
+    /// 5 → 1, rejected by 1.
+    reject: InvitationId,
+    /// 1 → 6, withdrawn by 1.
+    withdraw: InvitationId,
+}
+
+fn invite<S: Inspect>(net: &Net<S>, from: u64, to: u64) -> InvitationId {
+    match net
+        .send(m(from), m(to), Some("Hello 👋"), Some(&email(to)))
+        .unwrap()
+        .outcome
+    {
+        SendOutcome::Sent(id) => id,
+        other => panic!("{other:?}"),
+    }
+}
+
+/// Members 1 to 7; 1 and 2 connected; invitations to 1 from 3, 4, 5 and 7,
+/// and from 1 to 6; 1 has 2's address in their contacts.
+fn world<S: Inspect>() -> (Net<S>, Ids) {
+    let store = FaultyStore::new(S::make());
+    let net = Network::open(store, ManualClock::new(T0), Policy::default()).unwrap();
+    for raw in 1..=7 {
+        let _ = net.register(person(raw)).unwrap();
+    }
+    let first = invite(&net, 1, 2);
+    let _ = net.accept(m(2), first).unwrap();
+    let ids = Ids {
+        accept: invite(&net, 3, 1),
+        ignore: invite(&net, 4, 1),
+        reject: invite(&net, 5, 1),
+        withdraw: invite(&net, 1, 6),
+    };
+    invite(&net, 7, 1);
+    let _ = net.add_contacts(m(1), &[email(2)]).unwrap();
+    (net, ids)
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Op {
+    Register,
+    UpdateMember,
+    Deactivate,
+    AddContacts,
+    Send,
+    CrossingSend,
+    Accept,
+    Ignore(IgnoreReason),
+    Reject,
+    Withdraw,
+}
+
+const OPS: [Op; 12] = [
+    Op::Register,
+    Op::UpdateMember,
+    Op::Deactivate,
+    Op::AddContacts,
+    Op::Send,
+    Op::CrossingSend,
+    Op::Accept,
+    Op::Ignore(IgnoreReason::Ignored),
+    Op::Ignore(IgnoreReason::DontKnow),
+    Op::Ignore(IgnoreReason::Spam),
+    Op::Reject,
+    Op::Withdraw,
+];
+
+/// An operation's answer, with invitation ids left out (retries consume
+/// ids, so a repeated run may use other numbers).
+#[derive(Clone, Debug, PartialEq, Eq)]
+enum Answer {
+    Done { events: usize, added: Option<usize> },
+    Refused(String),
+    Failed,
+}
+
+fn perform<S: Inspect>(net: &Net<S>, ids: Ids, op: Op) -> Result<Vec<Event>, Error> {
+    let new_headline = || {
+        let mut bo = person(2);
+        bo.profile.headline = "Now at ACME".to_owned();
+        bo
+    };
+    match op {
+        Op::Register => net.register(person(20)).map(|c| c.events),
+        Op::UpdateMember => net.update_member(new_headline()).map(|c| c.events),
+        Op::Deactivate => net.deactivate(m(3)).map(|c| c.events),
+        Op::AddContacts => net
+            .add_contacts(m(1), &[email(2), email(30), email(31)])
+            .map(|c| c.events),
+        Op::Send => net
+            .send(m(2), m(6), Some("Hi — Bo here"), Some(&email(6)))
+            .map(|c| c.events),
+        Op::CrossingSend => net.send(m(1), m(7), None, None).map(|c| c.events),
+        Op::Accept => net.accept(m(1), ids.accept).map(|c| c.events),
+        Op::Ignore(reason) => net.ignore(m(1), ids.ignore, reason).map(|c| c.events),
+        Op::Reject => net.reject(m(1), ids.reject).map(|c| c.events),
+        Op::Withdraw => net.withdraw(m(1), ids.withdraw).map(|c| c.events),
+    }
+}
+
+fn answer(result: &Result<Vec<Event>, Error>) -> Answer {
+    match result {
+        Ok(events) => Answer::Done {
+            events: events.len(),
+            added: events.iter().find_map(|e| match e {
+                Event::ContactsImported { added, .. } => Some(*added),
+                _ => None,
+            }),
+        },
+        Err(Error::Refused(r)) => Answer::Refused(format!("{r:?}")),
+        Err(_) => Answer::Failed,
+    }
+}
+
+/// Each member's presence and connections in the graph index.
+fn graph<S: Inspect>(net: &Net<S>) -> Vec<(u64, bool, Vec<MemberId>)> {
+    let graph = net.graph();
+    EVERYONE
+        .iter()
+        .map(|&raw| {
+            let connections = graph
+                .connections(m(raw), None, PageSize::new(PageSize::MAX).unwrap())
+                .map(|p| {
+                    let mut items = p.items;
+                    items.sort();
+                    items
+                })
+                .unwrap_or_default();
+            (raw, graph.contains(m(raw)), connections)
+        })
+        .collect()
+}
+
+/// The stored records with invitation ids renumbered in (sender,
+/// recipient, id) order, as retries skip ids.
+fn normalized(snap: &Snapshot) -> Snapshot {
+    let mut invitations: Vec<_> = snap
+        .iter()
+        .filter_map(|(_, v)| match &v.value {
+            Record::Invitation(i) => Some((i.sender, i.recipient, i.id)),
+            _ => None,
+        })
+        .collect();
+    invitations.sort();
+    let ids: BTreeMap<InvitationId, InvitationId> = invitations
+        .into_iter()
+        .zip(1..)
+        .map(|((_, _, raw), n)| (raw, InvitationId::new(n)))
+        .collect();
+    let id = |raw: InvitationId| ids.get(&raw).copied().unwrap_or(raw);
+    let mut out: Snapshot = snap
+        .iter()
+        .map(|(key, v)| {
+            let key = match key {
+                Key::Invitation(raw) => Key::Invitation(id(*raw)),
+                other => other.clone(),
+            };
+            let value = match v.value.clone() {
+                Record::Invitation(mut i) => {
+                    i.id = id(i.id);
+                    Record::Invitation(i)
+                }
+                Record::Pair(mut p) => {
+                    p.open = p.open.map(id);
+                    Record::Pair(p)
+                }
+                Record::Ledger(mut l) => {
+                    for entry in &mut l.sends {
+                        entry.invitation = id(entry.invitation);
+                    }
+                    Record::Ledger(l)
+                }
+                other => other,
+            };
+            (
+                key,
+                Versioned {
+                    version: v.version,
+                    value,
+                },
+            )
+        })
+        .collect();
+    out.sort_by(|a, b| a.0.cmp(&b.0));
+    out
+}
+
+/// What an undisturbed run of `op` answers and leaves, and how many store
+/// calls it makes.
+struct Reference {
+    answer: Answer,
+    records: Snapshot,
+    graph: Vec<(u64, bool, Vec<MemberId>)>,
+    calls: u64,
+}
+
+fn reference<S: Inspect>(op: Op) -> Reference {
+    let (net, ids) = world::<S>();
+    let before = net.store().calls();
+    let result = perform(&net, ids, op);
+    assert!(
+        result.is_ok(),
+        "{op:?} must succeed undisturbed: {result:?}"
+    );
+    Reference {
+        answer: answer(&result),
+        calls: net.store().calls() - before,
+        records: normalized(&net.store().inner().snap()),
+        graph: graph(&net),
+    }
+}
+
+/// A1 for one store: every operation, every k. Answers the fault points.
+fn a1_sweep<S: Inspect>() -> u64 {
+    let mut points = 0;
+    let mut per_op = Vec::new();
+    for op in OPS {
+        let reference = reference::<S>(op);
+        let mut faults: Vec<Fault> = (1..=reference.calls).map(Fault::Call).collect();
+        faults.push(Fault::Commit);
+        for fault in faults {
+            let (net, ids) = world::<S>();
+            let (records, graph_before) = (net.store().inner().snap(), graph(&net));
+            net.store().inject(fault);
+            let result = perform(&net, ids, op);
+            assert_eq!(net.store().fired(), 1, "{op:?} {fault:?}: the fault fired");
+            match &result {
+                Err(Error::Store(_)) => {}
+                // Registering and updating are followed, after their commit,
+                // by delivering waiting invitations to join: a second
+                // operation, whose failure leaves the first committed (see
+                // `Network::register`). A fault there finds the state as after
+                // one successful run.
+                Ok(_) if matches!(op, Op::Register | Op::UpdateMember) => {
+                    assert_eq!(answer(&result), reference.answer, "A1 {op:?} {fault:?}");
+                    assert_eq!(
+                        normalized(&net.store().inner().snap()),
+                        reference.records,
+                        "A1 {op:?} {fault:?}: a fault after the commit"
+                    );
+                    assert_eq!(graph(&net), reference.graph, "A1 {op:?} {fault:?}");
+                    continue;
+                }
+                other => panic!("A1 {op:?} {fault:?}: expected Error::Store, got {other:?}"),
+            }
+            assert_eq!(
+                net.store().inner().snap(),
+                records,
+                "A1 {op:?} {fault:?}: the records changed"
+            );
+            assert_eq!(
+                graph(&net),
+                graph_before,
+                "A1 {op:?} {fault:?}: the graph changed"
+            );
+            // Nothing was left half done: the operation now succeeds as if
+            // it had never been tried.
+            let again = perform(&net, ids, op);
+            assert_eq!(
+                answer(&again),
+                reference.answer,
+                "A1 {op:?} {fault:?}: run again"
+            );
+            assert_eq!(
+                normalized(&net.store().inner().snap()),
+                reference.records,
+                "A1 {op:?} {fault:?}: run again"
+            );
+            assert_eq!(
+                graph(&net),
+                reference.graph,
+                "A1 {op:?} {fault:?}: graph run again"
+            );
+        }
+        points += reference.calls;
+        per_op.push(format!("{op:?}: {}", reference.calls));
+    }
+    eprintln!(
+        "A1 {}: {points} fault points swept (store calls per operation: {}), each also \
+         with Fault::Commit",
+        S::NAME,
+        per_op.join(", ")
+    );
+    points
+}
+
+/// A2 for one store.
+fn a2_lost_acknowledgements<S: Inspect>() -> Vec<(Op, Answer)> {
+    let mut retries = Vec::new();
+    for op in OPS {
+        let reference = reference::<S>(op);
+        let (net, ids) = world::<S>();
+        net.store().inject(Fault::CommitApplied);
+        let result = perform(&net, ids, op);
+        assert!(
+            matches!(result, Err(Error::Store(_))),
+            "A2 {op:?}: the lost acknowledgement is an error: {result:?}"
+        );
+        assert_eq!(net.store().fired(), 1);
+        // Applied once already, and the index followed the change feed.
+        assert_eq!(
+            normalized(&net.store().inner().snap()),
+            reference.records,
+            "A2 {op:?}"
+        );
+        assert_eq!(
+            graph(&net),
+            reference.graph,
+            "A2 {op:?}: graph after the error"
+        );
+        let retry = perform(&net, ids, op);
+        match &retry {
+            Ok(events) => assert!(events.is_empty(), "A2 {op:?}: the retry repeated events"),
+            Err(Error::Refused(_)) => {}
+            Err(e) => panic!("A2 {op:?}: the retry failed: {e}"),
+        }
+        assert_eq!(
+            normalized(&net.store().inner().snap()),
+            reference.records,
+            "A2 {op:?}: one application after the retry"
+        );
+        assert_eq!(
+            graph(&net),
+            reference.graph,
+            "A2 {op:?}: graph after the retry"
+        );
+        retries.push((op, answer(&retry)));
+    }
+    retries
+}
+
+fn expected_retry(op: Op) -> Answer {
+    let refused = |r: Refusal| Answer::Refused(format!("{r:?}"));
+    let quiet = Answer::Done {
+        events: 0,
+        added: None,
+    };
+    match op {
+        Op::Register => refused(Refusal::MemberExists(m(20))),
+        Op::Send => refused(Refusal::ResendTooSoon {
+            retry_at: T0.saturating_add(Policy::default().resend_wait(1).unwrap()),
+        }),
+        Op::CrossingSend => refused(Refusal::AlreadyConnected),
+        _ => quiet,
+    }
+}
+
+#[test]
+fn a1_every_failed_store_call_leaves_memory_store_state_unchanged() {
+    assert!(a1_sweep::<MemoryStore>() > 50);
+}
+
+#[cfg(feature = "sqlite")]
+#[test]
+fn a1_every_failed_store_call_leaves_sqlite_store_state_unchanged() {
+    assert!(a1_sweep::<pronet::SqliteStore>() > 50);
+}
+
+#[test]
+fn a2_lost_acknowledgement_then_retry_applies_once_memory_store() {
+    for (op, retry) in a2_lost_acknowledgements::<MemoryStore>() {
+        assert_eq!(retry, expected_retry(op), "A2 {op:?}: the retry's answer");
+    }
+}
+
+#[cfg(feature = "sqlite")]
+#[test]
+fn a2_lost_acknowledgement_then_retry_applies_once_sqlite_store() {
+    for (op, retry) in a2_lost_acknowledgements::<pronet::SqliteStore>() {
+        assert_eq!(retry, expected_retry(op), "A2 {op:?}: the retry's answer");
+    }
+}
+
+/// A2 when the store keeps failing just after the lost acknowledgement:
+/// the index cannot follow at once, so it lags; the next operation
+/// catches it up before deciding.
+#[test]
+fn a2_index_catches_up_before_the_next_operation() {
+    let (net, ids) = world::<MemoryStore>();
+    let calls = reference::<MemoryStore>(Op::Accept).calls;
+    // The commit is the accept's last call; the feed read after it fails.
+    net.store().inject(Fault::CommitApplied);
+    net.store().inject(Fault::Call(calls + 1));
+    assert!(matches!(net.accept(m(1), ids.accept), Err(Error::Store(_))));
+    assert_eq!(net.store().fired(), 2);
+    assert!(
+        !net.graph().are_connected(m(1), m(3)),
+        "the index could not follow yet"
+    );
+    // Any operation catches up first; here an unrelated one.
+    let _ = net.update_member(person(5)).unwrap();
+    assert!(net.graph().are_connected(m(1), m(3)));
+    let retry = net.accept(m(1), ids.accept).unwrap();
+    assert!(retry.events.is_empty());
+}
+
+/// `Network::catch_up` reports a failing store, and succeeds afterwards.
+#[test]
+fn catch_up_reports_store_failures() {
+    let (net, _) = world::<MemoryStore>();
+    net.store().inject(Fault::Call(1));
+    assert!(matches!(net.catch_up(), Err(Error::Store(_))));
+    // Its own commits were indexed already; the feed holds nothing new.
+    let applied = net.catch_up().unwrap();
+    assert!(applied > 0, "re-applying its own commits is harmless");
+    assert_eq!(net.catch_up().unwrap(), 0);
+}

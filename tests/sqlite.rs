@@ -1,0 +1,357 @@
+//! `SqliteStore` under `Network`: RELIABILITY A5 (a whole network's state
+//! round-trips exactly through a SQLite file and a restart), several
+//! networks sharing one file and converging through the change feed
+//! (`Network::catch_up`), and several connections opening, migrating and
+//! taking ids from one file at once.
+
+#![cfg(feature = "sqlite")]
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use chrono::TimeDelta;
+use pronet::change::{Key, Record, Versioned};
+use pronet::{
+    Clock, Email, IgnoreReason, InvitationId, InvitePreference, ManualClock, Member, MemberId,
+    MemoryStore, Network, PageSize, Policy, Profile, SendOutcome, SqliteStore, Store, Tier,
+    Timestamp,
+};
+use std::collections::HashSet;
+use std::path::PathBuf;
+use std::sync::Barrier;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+/// 2026-01-01T00:00:00Z.
+const T0: Timestamp = Timestamp::from_micros(1_767_225_600_000_000);
+
+/// A fresh database path, its files removed on drop.
+struct TempPath(PathBuf);
+
+impl TempPath {
+    fn new(name: &str) -> Self {
+        static NEXT: AtomicUsize = AtomicUsize::new(0);
+        let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("sqlite");
+        std::fs::create_dir_all(&dir).unwrap();
+        let n = NEXT.fetch_add(1, Ordering::SeqCst);
+        let path = dir.join(format!("{name}-{}-{n}.db", std::process::id()));
+        let this = Self(path);
+        this.remove();
+        this
+    }
+
+    fn remove(&self) {
+        for suffix in ["", "-wal", "-shm"] {
+            let mut name = self.0.clone().into_os_string();
+            name.push(suffix);
+            let _ = std::fs::remove_file(name);
+        }
+    }
+}
+
+impl Drop for TempPath {
+    fn drop(&mut self) {
+        self.remove();
+    }
+}
+
+fn m(raw: u64) -> MemberId {
+    MemberId::new(raw)
+}
+
+fn email(raw: u64) -> Email {
+    Email::parse(&format!("Member.{raw}@Example.com")).unwrap()
+}
+
+fn page() -> PageSize {
+    PageSize::new(PageSize::MAX).unwrap()
+}
+
+fn sent(outcome: SendOutcome) -> InvitationId {
+    match outcome {
+        SendOutcome::Sent(id) => id,
+        other => panic!("{other:?}"),
+    }
+}
+
+/// A varied history: Unicode profiles and notes, a company, tiers and
+/// preferences, contacts, every answer, a crossing send, a deactivation,
+/// and a clock moving by odd microseconds.
+fn history<S: Store>(net: &Network<S, ManualClock>, clock: &ManualClock) {
+    let names = ["Zoë", "Bo", "Cy 李", "Dee", "Eli", "Fé", "Gus"];
+    for (raw, name) in (1..=7).zip(names) {
+        let mut member = Member::person(m(raw), Profile::named(name)).with_email(email(raw), true);
+        member.profile.headline = format!("Engineer #{raw} — “quoted”\n\tline two");
+        member.profile.skills = vec!["Rust".into(), "🦀".into()];
+        if raw == 4 {
+            member = member
+                .with_tier(Tier::Premium(2))
+                .with_invite_preference(InvitePreference::EmailOrContacts);
+        }
+        let _ = net.register(member).unwrap();
+        clock.advance(TimeDelta::microseconds(123_457));
+    }
+    let _ = net
+        .register(Member::company(m(100), Profile::named("ACME Ltd.")))
+        .unwrap();
+    let _ = net.add_contacts(m(1), &[email(2), email(3)]).unwrap();
+    let note = Some("Hi Bo 👋🏽 we met at RustConf — let's connect!\r\nZoë");
+    let to_bo = sent(net.send(m(1), m(2), note, None).unwrap().outcome);
+    clock.advance(TimeDelta::milliseconds(1_500) + TimeDelta::microseconds(1));
+    let _ = net.accept(m(2), to_bo).unwrap();
+    let to_cy = sent(net.send(m(1), m(3), None, None).unwrap().outcome);
+    let _ = net.accept(m(3), to_cy).unwrap();
+    // 2 and 3 now share 1: eligible by shared connection.
+    let _ = net.send(m(2), m(3), Some("Hello Cy"), None).unwrap();
+    // A crossing send connects at once.
+    let _ = net.send(m(3), m(2), None, None).unwrap();
+    // 4 admits only email or contacts: 1, eligible through 3, is held.
+    let to_dee = sent(net.send(m(3), m(4), None, Some(&email(4))).unwrap().outcome);
+    let _ = net.accept(m(4), to_dee).unwrap();
+    let _ = net.send(m(1), m(4), None, None).unwrap();
+    let to_eli = sent(net.send(m(1), m(5), None, Some(&email(5))).unwrap().outcome);
+    let _ = net.ignore(m(5), to_eli, IgnoreReason::DontKnow).unwrap();
+    let to_fe = sent(net.send(m(2), m(6), None, Some(&email(6))).unwrap().outcome);
+    let _ = net.reject(m(6), to_fe).unwrap();
+    clock.advance(TimeDelta::days(3) + TimeDelta::microseconds(7));
+    let to_gus = sent(
+        net.send(m(3), m(7), Some("Gus?"), Some(&email(7)))
+            .unwrap()
+            .outcome,
+    );
+    let _ = net.withdraw(m(3), to_gus).unwrap();
+    let _ = net.send(m(6), m(1), Some("Hi!"), Some(&email(1))).unwrap();
+    let _ = net.deactivate(m(7)).unwrap();
+}
+
+type Lists = Vec<(
+    MemberId,
+    Vec<pronet::Listed>,
+    Vec<pronet::Listed>,
+    Vec<pronet::Listed>,
+)>;
+
+/// What members see: the graph, and each one's inbox, held and sent lists.
+fn observe<S: Store>(net: &Network<S, ManualClock>) -> (Vec<Vec<MemberId>>, Lists) {
+    let members: Vec<MemberId> = (1..=7).map(m).collect();
+    let graph = {
+        let g = net.graph();
+        members
+            .iter()
+            .map(|&id| {
+                let mut items = g
+                    .connections(id, None, page())
+                    .map(|p| p.items)
+                    .unwrap_or_default();
+                items.sort();
+                items
+            })
+            .collect()
+    };
+    let lists = members
+        .iter()
+        .filter(|&&id| net.graph().contains(id))
+        .map(|&id| {
+            (
+                id,
+                net.inbox(id, None, page()).unwrap().items,
+                net.held(id, None, page()).unwrap().items,
+                net.sent(id, None, page()).unwrap().items,
+            )
+        })
+        .collect();
+    (graph, lists)
+}
+
+fn exact(a: &[(Key, Versioned<Record>)], b: &[(Key, Versioned<Record>)]) {
+    assert_eq!(a, b);
+    // Debug shows what equality may not compare (an email as written).
+    assert_eq!(format!("{a:?}"), format!("{b:?}"));
+}
+
+/// A5: the same history on MemoryStore and on a SQLite file stores exactly
+/// the same records and versions; reopened after a "restart", the file
+/// gives a network whose graph and lists equal the in-memory one's.
+#[test]
+fn a5_network_state_round_trips_exactly_through_a_file_and_a_restart() {
+    let path = TempPath::new("a5");
+    let memory_clock = ManualClock::new(T0);
+    let memory =
+        Network::open(MemoryStore::new(), memory_clock.clone(), Policy::default()).unwrap();
+    history(&memory, &memory_clock);
+    assert_eq!(
+        memory.held(m(4), None, page()).unwrap().items.len(),
+        1,
+        "a held invitation"
+    );
+    let sqlite_clock = ManualClock::new(T0);
+    {
+        let store = SqliteStore::open(&path.0).unwrap();
+        let net = Network::open(store, sqlite_clock.clone(), Policy::default()).unwrap();
+        history(&net, &sqlite_clock);
+        exact(&net.store().snapshot().unwrap(), &memory.store().snapshot());
+        assert_eq!(observe(&net), observe(&memory));
+    }
+    // A restart: a new connection, a graph rebuilt from the file.
+    let reopened = Network::open(
+        SqliteStore::open(&path.0).unwrap(),
+        ManualClock::new(sqlite_clock.now()),
+        Policy::default(),
+    )
+    .unwrap();
+    exact(
+        &reopened.store().snapshot().unwrap(),
+        &memory.store().snapshot(),
+    );
+    assert_eq!(observe(&reopened), observe(&memory));
+    for raw in 1..=12 {
+        let id = InvitationId::new(raw);
+        for viewer in (1..=7).map(m) {
+            let a = memory.invitation(viewer, id).map_err(|e| format!("{e:?}"));
+            let b = reopened
+                .invitation(viewer, id)
+                .map_err(|e| format!("{e:?}"));
+            assert_eq!(a, b, "invitation {id} as seen by {viewer}");
+        }
+    }
+    let g = reopened.graph();
+    assert_eq!(g.degree(m(2), m(3)).unwrap(), pronet::Degree::First);
+    assert_eq!(g.mutual_count(m(2), m(3)).unwrap(), 1);
+}
+
+/// Two networks, each over its own connection to one file (as two
+/// processes would be): each sees its own commits at once and the other's
+/// after `catch_up`, and then both answer exactly as a network freshly
+/// opened on the file.
+#[test]
+fn networks_sharing_a_file_converge_after_catch_up() {
+    let path = TempPath::new("shared");
+    let clock = ManualClock::new(T0);
+    let open = || {
+        Network::open(
+            SqliteStore::open(&path.0).unwrap(),
+            clock.clone(),
+            Policy::default(),
+        )
+        .unwrap()
+    };
+    let (a, b) = (open(), open());
+    for raw in 1..=6 {
+        let net = if raw % 2 == 0 { &a } else { &b };
+        let _ = net
+            .register(
+                Member::person(m(raw), Profile::named(format!("M{raw}")))
+                    .with_email(email(raw), true),
+            )
+            .unwrap();
+    }
+    // Each sees only its own registrations so far.
+    assert!(a.graph().contains(m(2)) && !a.graph().contains(m(1)));
+    // Each registration wrote two records: the member and its address's
+    // owner.
+    assert_eq!(
+        a.catch_up().unwrap(),
+        12,
+        "a applies the whole feed, its own records too"
+    );
+    assert_eq!(b.catch_up().unwrap(), 12);
+    assert_eq!(a.catch_up().unwrap(), 0, "nothing new");
+    // Connections made on both sides, answered on the other.
+    let i = sent(a.send(m(1), m(2), None, Some(&email(2))).unwrap().outcome);
+    let _ = b.accept(m(2), i).unwrap();
+    assert!(b.graph().are_connected(m(1), m(2)));
+    assert!(
+        !a.graph().are_connected(m(1), m(2)),
+        "a lags until it catches up"
+    );
+    let _ = a.catch_up().unwrap();
+    assert!(a.graph().are_connected(m(1), m(2)));
+    let j = sent(b.send(m(2), m(3), None, Some(&email(3))).unwrap().outcome);
+    let _ = a.accept(m(3), j).unwrap();
+    let _ = b.catch_up().unwrap();
+    // 1 and 3 share 2 in both indexes: eligible without proof on either side.
+    let k = sent(b.send(m(1), m(3), Some("via Bo"), None).unwrap().outcome);
+    let _ = a.catch_up().unwrap();
+    assert_eq!(
+        a.inbox(m(3), None, page()).unwrap().items[0].mutual_connections,
+        1
+    );
+    let _ = a.accept(m(3), k).unwrap();
+    let _ = a.deactivate(m(6)).unwrap();
+    let _ = a.catch_up().unwrap();
+    let _ = b.catch_up().unwrap();
+    let fresh = open();
+    assert_eq!(observe(&a), observe(&fresh));
+    assert_eq!(observe(&b), observe(&fresh));
+    assert!(!b.graph().contains(m(6)), "the deactivation reached b");
+    assert_eq!(b.graph().degree(m(1), m(3)).unwrap(), pronet::Degree::First);
+    assert_eq!(b.graph().connection_count(), 3);
+}
+
+/// Catching up across many pages of the feed (more than one store call
+/// reads), with a member rewritten after its connection: the connection's
+/// page comes before the member's new position, and is still applied.
+#[test]
+fn catch_up_follows_a_long_feed_and_members_rewritten_after_their_connections() {
+    let store = SqliteStore::open_in_memory().unwrap();
+    let clock = ManualClock::new(T0);
+    let writer = Network::open(&store, clock.clone(), Policy::default()).unwrap();
+    let reader = Network::open(&store, clock, Policy::default()).unwrap();
+    let person = |raw: u64| {
+        Member::person(m(raw), Profile::named(format!("M{raw}"))).with_email(email(raw), true)
+    };
+    for raw in 1..=2 {
+        let _ = writer.register(person(raw)).unwrap();
+    }
+    let i = sent(
+        writer
+            .send(m(1), m(2), None, Some(&email(2)))
+            .unwrap()
+            .outcome,
+    );
+    let _ = writer.accept(m(2), i).unwrap();
+    for raw in 10..1_300 {
+        let _ = writer.register(person(raw)).unwrap();
+    }
+    // Member 1 moves to the end of the feed, after its connection.
+    let mut renamed = person(1);
+    renamed.profile.headline = "moved".into();
+    let _ = writer.update_member(renamed).unwrap();
+    let applied = reader.catch_up().unwrap();
+    assert!(applied > 1_290, "{applied}");
+    assert!(reader.graph().are_connected(m(1), m(2)));
+    assert_eq!(reader.graph().member_count(), writer.graph().member_count());
+    assert_eq!(reader.graph().connection_count(), 1);
+}
+
+/// Connections opening one new file at once agree on one schema, and ids
+/// taken through separate connections at once are all distinct (clause 6
+/// across connections).
+#[test]
+fn connections_open_one_file_at_once_and_take_distinct_ids() {
+    const THREADS: usize = 4;
+    let path = TempPath::new("ids");
+    let barrier = Barrier::new(THREADS);
+    let ids: Vec<Vec<InvitationId>> = std::thread::scope(|s| {
+        let handles: Vec<_> = (0..THREADS)
+            .map(|_| {
+                let (path, barrier) = (&path, &barrier);
+                s.spawn(move || {
+                    barrier.wait();
+                    let store = SqliteStore::open(&path.0).unwrap();
+                    (0..150)
+                        .map(|_| store.next_invitation_id().unwrap())
+                        .collect()
+                })
+            })
+            .collect();
+        handles.into_iter().map(|h| h.join().unwrap()).collect()
+    });
+    let mut all = HashSet::new();
+    for id in ids.into_iter().flatten() {
+        assert!(all.insert(id), "id {id} taken twice");
+    }
+    assert_eq!(all.len(), THREADS * 150);
+    // Reopening continues after every id handed out (each connection
+    // reserves ids in blocks, so unused ones are skipped).
+    let store = SqliteStore::open(&path.0).unwrap();
+    let next = store.next_invitation_id().unwrap();
+    assert!(all.iter().all(|&id| id < next), "{next}");
+}
