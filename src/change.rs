@@ -3,6 +3,7 @@
 
 use crate::block::{BlockList, Report};
 use crate::contact::Contact;
+use crate::discovery::{Dismissals, Follows, Memberships};
 use crate::event::Event;
 use crate::id::{InvitationId, MemberId, PairKey};
 use crate::invitation::{Invitation, Ledger, PairState};
@@ -64,6 +65,12 @@ pub enum Key {
     Report(MemberId, MemberId),
     /// Who owns an email address, by its canonical key.
     EmailOwner(String),
+    /// The company pages a member follows.
+    Follows(MemberId),
+    /// The groups a member belongs to.
+    Groups(MemberId),
+    /// The suggestions a member dismissed.
+    Dismissed(MemberId),
 }
 
 /// A stored value.
@@ -86,6 +93,12 @@ pub enum Record {
     Report(Report),
     /// An address's owner.
     EmailOwner(EmailOwner),
+    /// A member's follows.
+    Follows(Follows),
+    /// A member's groups.
+    Groups(Memberships),
+    /// A member's dismissed suggestions.
+    Dismissed(Dismissals),
 }
 
 impl Record {
@@ -101,6 +114,9 @@ impl Record {
             Self::Blocks(b) => Key::Blocks(b.member),
             Self::Report(r) => Key::Report(r.reporter, r.target),
             Self::EmailOwner(o) => Key::EmailOwner(o.email.canonical().to_owned()),
+            Self::Follows(f) => Key::Follows(f.member),
+            Self::Groups(g) => Key::Groups(g.member),
+            Self::Dismissed(d) => Key::Dismissed(d.member),
         }
     }
 }
@@ -189,3 +205,6 @@ record_kind!(Contact, Contact);
 record_kind!(Blocks, BlockList);
 record_kind!(Report, Report);
 record_kind!(EmailOwner, EmailOwner);
+record_kind!(Follows, Follows);
+record_kind!(Groups, Memberships);
+record_kind!(Dismissed, Dismissals);

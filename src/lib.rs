@@ -8,12 +8,14 @@
 //! - [`graph`]: the social graph index and its degree queries.
 //! - [`invitation`]: invitation records and, in [`invitation::decide`], every
 //!   rule of SPEC 3 as a pure decision.
+//! - [`discovery`]: people you may know, people search, follows and groups.
 //! - [`Network`]: the shell that loads facts, decides, commits atomically
 //!   through the [`Store`], and keeps the graph current.
 
 pub mod block;
 pub mod change;
 pub mod contact;
+pub mod discovery;
 pub mod email;
 pub mod error;
 pub mod event;
@@ -31,6 +33,7 @@ pub mod store;
 pub mod time;
 
 pub use block::ReportReason;
+pub use discovery::{DegreeFilter, Reason, SearchCursor, SearchHit, SearchQuery, Suggestion};
 pub use email::{Email, EmailError};
 pub use error::{CommitError, Error, Refusal, StoreError};
 pub use event::{Audience, Event};

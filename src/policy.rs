@@ -1,6 +1,7 @@
 //! The host-configurable rules of SPEC 3 with their documented defaults,
 //! validated when built so that an impossible policy cannot exist.
 
+use crate::discovery::DiscoveryPolicy;
 use crate::member::Tier;
 use crate::quota::Quota;
 use crate::standing::StandingPolicy;
@@ -43,6 +44,7 @@ pub struct Policy {
     standing: StandingPolicy,
     reblock_wait: TimeDelta,
     max_blocks: u32,
+    discovery: DiscoveryPolicy,
 }
 
 /// `limit` per 30 days, for the defaults (whose values are always valid).
@@ -71,6 +73,7 @@ impl Default for Policy {
             standing: StandingPolicy::default(),
             reblock_wait: TimeDelta::hours(48),
             max_blocks: 10_000,
+            discovery: DiscoveryPolicy::default(),
         }
     }
 }
@@ -96,6 +99,10 @@ pub enum PolicyError {
     /// [`StandingPolicy::is_valid`]).
     #[error("inconsistent standing policy")]
     Standing,
+    /// A discovery value is out of range (see
+    /// [`DiscoveryPolicy::is_valid`]).
+    #[error("invalid discovery policy")]
+    Discovery,
     /// A count that must be at least 1 was zero, or past its ceiling.
     #[error("{name} must be between 1 and {max}")]
     OutOfRange {
@@ -216,6 +223,13 @@ impl Policy {
         self.max_blocks
     }
 
+    /// The weights and limits of discovery (SPEC 8): people you may know,
+    /// follows, groups and dismissals.
+    #[must_use]
+    pub fn discovery(&self) -> &DiscoveryPolicy {
+        &self.discovery
+    }
+
     /// How long a sender's sends must be remembered: the longest of the
     /// quota, note and standing windows.
     #[must_use]
@@ -329,6 +343,12 @@ impl PolicyBuilder {
         self
     }
 
+    /// See [`Policy::discovery`].
+    pub fn discovery(mut self, discovery: DiscoveryPolicy) -> Self {
+        self.0.discovery = discovery;
+        self
+    }
+
     /// The policy, if every value is allowed.
     ///
     /// # Errors
@@ -361,6 +381,9 @@ impl PolicyBuilder {
         }
         if !p.standing.is_valid() {
             return Err(PolicyError::Standing);
+        }
+        if !p.discovery.is_valid() {
+            return Err(PolicyError::Discovery);
         }
         for (name, d) in [
             ("withdraw_cooldown", p.withdraw_cooldown),
@@ -411,5 +434,18 @@ mod tests {
         );
         assert!(b().pending_expiry(TimeDelta::zero()).build().is_err());
         assert!(b().max_attempts(0).build().is_err());
+        let heavy = DiscoveryPolicy {
+            school: DiscoveryPolicy::MAX_WEIGHT + 1,
+            ..DiscoveryPolicy::default()
+        };
+        assert_eq!(b().discovery(heavy).build(), Err(PolicyError::Discovery));
+        let no_budget = DiscoveryPolicy {
+            expansion_budget: 0,
+            ..DiscoveryPolicy::default()
+        };
+        assert_eq!(
+            b().discovery(no_budget).build(),
+            Err(PolicyError::Discovery)
+        );
     }
 }

@@ -237,6 +237,75 @@ pub(crate) fn with_marks<R>(slots: usize, f: impl FnOnce(&mut Marks) -> R) -> R 
     })
 }
 
+/// A reusable counter per slot for one query (a score or a count of
+/// links), cleared when the query ends. Like [`Marks`], it remembers what it
+/// touched so that clearing costs as much as counting.
+#[derive(Default)]
+pub(crate) struct Tally {
+    counts: Vec<u32>,
+    touched: Vec<Slot>,
+}
+
+impl Tally {
+    /// Adds `n` to the counter of `s` (saturating).
+    #[inline]
+    pub(crate) fn add(&mut self, s: Slot, n: u32) {
+        let c = &mut self.counts[s as usize];
+        if *c == 0 && n > 0 {
+            self.touched.push(s);
+        }
+        *c = c.saturating_add(n);
+    }
+
+    /// The counter of `s`.
+    #[inline]
+    pub(crate) fn get(&self, s: Slot) -> u32 {
+        self.counts[s as usize]
+    }
+
+    /// Every slot with a non-zero counter, in the order first counted.
+    pub(crate) fn touched(&self) -> &[Slot] {
+        &self.touched
+    }
+
+    fn clear(&mut self) {
+        if self.touched.len() > self.counts.len() / 16 {
+            self.counts.iter_mut().for_each(|c| *c = 0);
+        } else {
+            for &s in &self.touched {
+                self.counts[s as usize] = 0;
+            }
+        }
+        self.touched.clear();
+    }
+}
+
+thread_local! {
+    static TALLY: RefCell<Tally> = RefCell::new(Tally::default());
+}
+
+/// Runs `f` with a cleared [`Tally`] able to hold `slots` slots, kept per
+/// thread between queries like [`with_marks`].
+pub(crate) fn with_tally<R>(slots: usize, f: impl FnOnce(&mut Tally) -> R) -> R {
+    TALLY.with(|cell| match cell.try_borrow_mut() {
+        Ok(mut tally) => {
+            if tally.counts.len() < slots {
+                tally.counts.resize(slots, 0);
+            }
+            let out = f(&mut tally);
+            tally.clear();
+            out
+        }
+        Err(_) => {
+            let mut tally = Tally {
+                counts: vec![0; slots],
+                touched: Vec::new(),
+            };
+            f(&mut tally)
+        }
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -279,6 +348,22 @@ mod tests {
         assert_eq!(adj.of(0), &[] as &[Slot]);
         assert_eq!(adj.take_all(2), vec![1, 3]);
         assert!(adj.of(1).is_empty() && adj.of(3).is_empty());
+    }
+
+    #[test]
+    fn tally_counts_and_clears_between_queries() {
+        with_tally(100, |t| {
+            t.add(7, 2);
+            t.add(7, 3);
+            t.add(9, 0);
+            t.add(u32::from(u8::MAX) / 4, u32::MAX);
+            t.add(u32::from(u8::MAX) / 4, 1);
+            assert_eq!((t.get(7), t.get(9), t.get(63)), (5, 0, u32::MAX));
+            assert_eq!(t.touched(), &[7, 63]);
+        });
+        with_tally(100, |t| {
+            assert!((0..100).all(|s| t.get(s) == 0) && t.touched().is_empty())
+        });
     }
 
     #[test]

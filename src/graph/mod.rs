@@ -31,7 +31,7 @@
 //! # Ok::<(), pronet::graph::GraphError>(())
 //! ```
 
-mod index;
+pub(crate) mod index;
 mod neighbourhood;
 mod slots;
 mod view;

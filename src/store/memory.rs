@@ -100,7 +100,13 @@ impl State {
                 self.contacts
                     .insert((c.owner, c.email.canonical().to_owned()));
             }
-            Record::Ledger(_) | Record::Blocks(_) | Record::Report(_) | Record::EmailOwner(_) => {}
+            Record::Ledger(_)
+            | Record::Blocks(_)
+            | Record::Report(_)
+            | Record::EmailOwner(_)
+            | Record::Follows(_)
+            | Record::Groups(_)
+            | Record::Dismissed(_) => {}
         }
         self.records.insert(
             key,

@@ -1,0 +1,414 @@
+//! People you may know (SPEC 8): ranked candidates, each with its reasons.
+//!
+//! [`suggest`] is pure: it ranks from a [`View`] of the graph (so members
+//! hidden from the viewer are never candidates, never counted as mutual
+//! connections), the [`DiscoveryIndex`], the facts the shell loaded
+//! ([`PymkFacts`]) and the [`DiscoveryPolicy`]; one question it cannot
+//! answer from those (whether a pair record bars a candidate) is asked
+//! through a callback, and only for the candidates about to be returned.
+//!
+//! # Candidates and score
+//!
+//! Candidates come from *sources*, each a list of members with a weight:
+//! the connections of each of the viewer's connections (weight
+//! [`mutual`](DiscoveryPolicy::mutual): one per mutual connection); the
+//! current and past colleagues at each of the viewer's companies
+//! ([`current_company`](DiscoveryPolicy::current_company) when both work
+//! there now, [`past_company`](DiscoveryPolicy::past_company) otherwise);
+//! the members of each of the viewer's schools and groups; and the owners of
+//! the viewer's imported contacts. A candidate's score is the sum of the
+//! weights of the sources it is in; the ranking is by score, highest first,
+//! then by member id, lowest first.
+//!
+//! # Bounded work
+//!
+//! Sources are walked smallest first (by the number of members in them that
+//! the viewer may see, the viewer included; ties by kind: connections,
+//! companies, schools, groups; then by the connection's, company's or
+//! group's id or the school's folded name; one company's lists in the order
+//! (the viewer's past or current company, colleagues listed as past or
+//! current there), past before current), and only as long as their
+//! sizes add up to at most [`expansion_budget`](DiscoveryPolicy::expansion_budget):
+//! the first source that would go past it, and every larger one, is left
+//! out. So a viewer connected to hubs, or working at a company of a million,
+//! costs at most the budget, and the left-out sources are exactly the ones
+//! that say least about any single candidate (a mutual connection with
+//! 20,000 connections). Contacts are always counted. For most viewers
+//! nothing is left out; when something is, a score counts only the walked
+//! sources, while the reasons shown are always the exact facts (the exact
+//! mutual count, every shared company, school and group).
+//!
+//! # Exclusions
+//!
+//! Never suggested: the viewer, their connections, company pages, members
+//! hidden from the viewer (blocks either way) or deactivated, and the
+//! members in [`PymkFacts::excluded`] (the shell puts there the other party
+//! of every live pending invitation, either way, and every dismissed
+//! suggestion), and whoever the `admit` callback refuses (the shell refuses
+//! pairs with a bar, see [`Network::people_you_may_know`](crate::Network::people_you_may_know)).
+
+use super::{DiscoveryIndex, DiscoveryPolicy, index::Entry};
+use crate::graph::index::{Slot, with_marks, with_tally};
+use crate::graph::{GraphError, View};
+use crate::id::{GroupId, MemberId};
+use serde::{Deserialize, Serialize};
+use std::cmp::Reverse;
+use std::collections::BTreeSet;
+
+/// Why a member is suggested. Listed in this order: mutual connections,
+/// contacts, current companies, past companies, schools, groups (each kind
+/// in id or name order).
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[non_exhaustive]
+pub enum Reason {
+    /// This many connections in common (exact, as the viewer may see them).
+    MutualConnections(usize),
+    /// The candidate has a discoverable address in the viewer's imported
+    /// contacts.
+    InContacts,
+    /// Both work at this company page now.
+    CurrentCompany(MemberId),
+    /// Both list this company page, at least one of them as a past company.
+    PastCompany(MemberId),
+    /// Both list this school (its folded name, see [`fold`](crate::discovery::fold)).
+    School(String),
+    /// Both belong to this group.
+    Group(GroupId),
+}
+
+/// One suggested member.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct Suggestion {
+    /// Who.
+    pub member: MemberId,
+    /// The score it was ranked by (see the [module docs](self)).
+    pub score: u64,
+    /// Why, never empty.
+    pub reasons: Vec<Reason>,
+}
+
+/// What the shell loads for a ranking, beyond the graph and the index.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct PymkFacts {
+    /// Members never to suggest: the other parties of live pending
+    /// invitations (either way) and dismissed suggestions.
+    pub excluded: BTreeSet<MemberId>,
+    /// Members who own a discoverable address in the viewer's imported
+    /// contacts.
+    pub contacts: BTreeSet<MemberId>,
+}
+
+/// A ranking and what it cost.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Ranked {
+    /// The suggestions, best first.
+    pub suggestions: Vec<Suggestion>,
+    /// List entries walked (at most the expansion budget).
+    pub walked: usize,
+    /// Sources left out by the budget (0 when the ranking is exact).
+    pub left_out: usize,
+    /// Candidates scored.
+    pub candidates: usize,
+}
+
+/// Which list a source walks, for the deterministic order of sources.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+enum Kind {
+    Connection(MemberId),
+    /// (viewer's company, the viewer is current there, colleagues listed as
+    /// current there)
+    Company(MemberId, bool, bool),
+    School,
+    Group(GroupId),
+}
+
+struct Source<'a> {
+    size: usize,
+    kind: Kind,
+    /// For schools: the folded name, which orders schools of one size.
+    name: &'a str,
+    weight: u32,
+    list: List<'a>,
+}
+
+enum List<'a> {
+    Slots(&'a [Slot]),
+    Members(&'a [MemberId]),
+}
+
+/// Ranks people `viewer` may know and returns the best `limit` that
+/// `admit` accepts, with their reasons.
+///
+/// `admit` is asked about candidates in rank order until `limit` are
+/// accepted; it may fail, and its error is returned.
+///
+/// # Errors
+/// [`GraphError::UnknownMember`] (as `E`) when the viewer is unknown,
+/// deactivated or hidden; what `admit` fails with.
+pub fn suggest<E: From<GraphError>>(
+    view: &View<'_>,
+    viewer: MemberId,
+    index: &DiscoveryIndex,
+    facts: &PymkFacts,
+    policy: &DiscoveryPolicy,
+    limit: usize,
+    mut admit: impl FnMut(MemberId) -> Result<bool, E>,
+) -> Result<Ranked, E> {
+    let sv = view.resolve(viewer)?;
+    let me = index.entry(viewer);
+    let hidden = hidden_members(view);
+    let sources = sources(view, sv, index, me, policy, &hidden);
+    let slots = view.slot_count();
+    let (ranked, walked, left_out) = with_marks(slots, |excluded| {
+        excluded.mark(sv);
+        for &x in view.neighbours(sv) {
+            excluded.mark(x);
+        }
+        for &m in &facts.excluded {
+            if let Some(s) = view.slot(m) {
+                excluded.mark(s);
+            }
+        }
+        with_tally(slots, |tally| {
+            let budget = policy.expansion_budget as usize;
+            let mut walked = 0usize;
+            let mut left_out = 0usize;
+            for source in &sources {
+                if walked + source.size > budget {
+                    left_out += 1;
+                    continue;
+                }
+                walked += source.size;
+                match source.list {
+                    List::Slots(list) => {
+                        for &y in list {
+                            if view.visible(y) {
+                                tally.add(y, source.weight);
+                            }
+                        }
+                    }
+                    List::Members(list) => {
+                        for &m in list {
+                            if let Some(y) = view.slot(m) {
+                                tally.add(y, source.weight);
+                            }
+                        }
+                    }
+                }
+            }
+            if policy.contact > 0 {
+                for &m in &facts.contacts {
+                    if let Some(y) = view.slot(m) {
+                        tally.add(y, policy.contact);
+                    }
+                }
+            }
+            let ranked: Vec<(Reverse<u32>, MemberId)> = tally
+                .touched()
+                .iter()
+                .filter(|&&s| !excluded.is_marked(s) && view.visible(s))
+                .map(|&s| (Reverse(tally.get(s)), view.id(s)))
+                .collect();
+            (ranked, walked, left_out)
+        })
+    });
+    let candidates = ranked.len();
+    let mut suggestions = Vec::new();
+    for (Reverse(score), member) in best_first(ranked, limit) {
+        if suggestions.len() == limit {
+            break;
+        }
+        if !admit(member)? {
+            continue;
+        }
+        let reasons = reasons(view, viewer, member, index, me, facts)?;
+        suggestions.push(Suggestion {
+            member,
+            score: u64::from(score),
+            reasons,
+        });
+    }
+    Ok(Ranked {
+        suggestions,
+        walked,
+        left_out,
+        candidates,
+    })
+}
+
+/// The candidates in rank order, sorting only as many as are likely needed
+/// (a few more than `limit`, in case some are refused) and the rest only if
+/// asked for.
+fn best_first<T: Ord + Copy>(mut all: Vec<T>, limit: usize) -> impl Iterator<Item = T> {
+    let head = limit.saturating_add(limit / 2 + 8).min(all.len());
+    if head < all.len() {
+        all.select_nth_unstable(head);
+    }
+    all[..head].sort_unstable();
+    let mut sorted_rest = false;
+    let mut i = 0;
+    std::iter::from_fn(move || {
+        if i == head && !sorted_rest {
+            all[head..].sort_unstable();
+            sorted_rest = true;
+        }
+        let item = all.get(i).copied();
+        i += 1;
+        item
+    })
+}
+
+/// The members hidden from the viewer, in id order, to size postings as the
+/// viewer sees them.
+fn hidden_members(view: &View<'_>) -> Vec<MemberId> {
+    let mut ids: Vec<MemberId> = view.hidden_slots().iter().map(|&s| view.id(s)).collect();
+    ids.sort_unstable();
+    ids
+}
+
+/// How many of `list` (sorted) are not in `hidden` (sorted).
+fn visible_len(list: &[MemberId], hidden: &[MemberId]) -> usize {
+    if hidden.is_empty() {
+        return list.len();
+    }
+    let hid = hidden
+        .iter()
+        .filter(|h| list.binary_search(h).is_ok())
+        .count();
+    list.len() - hid
+}
+
+fn sources<'a>(
+    view: &View<'a>,
+    sv: Slot,
+    index: &'a DiscoveryIndex,
+    me: Option<&'a Entry>,
+    policy: &DiscoveryPolicy,
+    hidden: &[MemberId],
+) -> Vec<Source<'a>> {
+    let mut sources = Vec::new();
+    if policy.mutual > 0 {
+        for &x in view.neighbours(sv) {
+            if view.visible(x) {
+                let list = view.neighbours(x);
+                sources.push(Source {
+                    size: list.len() - view.hidden_among(list),
+                    kind: Kind::Connection(view.id(x)),
+                    name: "",
+                    weight: policy.mutual,
+                    list: List::Slots(list),
+                });
+            }
+        }
+    }
+    let mut postings = |kind: Kind, name: &'a str, weight: u32, list: &'a [MemberId]| {
+        if weight > 0 && !list.is_empty() {
+            sources.push(Source {
+                size: visible_len(list, hidden),
+                kind,
+                name,
+                weight,
+                list: List::Members(list),
+            });
+        }
+    };
+    if let Some(me) = me {
+        for &c in &me.current {
+            postings(
+                Kind::Company(c, true, true),
+                "",
+                policy.current_company,
+                index.current.get(c),
+            );
+            postings(
+                Kind::Company(c, true, false),
+                "",
+                policy.past_company,
+                index.past.get(c),
+            );
+        }
+        for &c in &me.past {
+            postings(
+                Kind::Company(c, false, true),
+                "",
+                policy.past_company,
+                index.current.get(c),
+            );
+            postings(
+                Kind::Company(c, false, false),
+                "",
+                policy.past_company,
+                index.past.get(c),
+            );
+        }
+        for &s in &me.schools {
+            postings(
+                Kind::School,
+                index.text(s),
+                policy.school,
+                index.schools.get(s),
+            );
+        }
+        for &g in &me.groups {
+            postings(Kind::Group(g), "", policy.group, index.groups.get(g));
+        }
+    }
+    sources.sort_by(|a, b| (a.size, a.kind, a.name).cmp(&(b.size, b.kind, b.name)));
+    sources
+}
+
+/// The exact reasons `viewer` may know `member`.
+fn reasons(
+    view: &View<'_>,
+    viewer: MemberId,
+    member: MemberId,
+    index: &DiscoveryIndex,
+    me: Option<&Entry>,
+    facts: &PymkFacts,
+) -> Result<Vec<Reason>, GraphError> {
+    let mut reasons = Vec::new();
+    let mutual = view.mutual_count(viewer, member)?;
+    if mutual > 0 {
+        reasons.push(Reason::MutualConnections(mutual));
+    }
+    if facts.contacts.contains(&member) {
+        reasons.push(Reason::InContacts);
+    }
+    if let (Some(me), Some(them)) = (me, index.entry(member)) {
+        let both = |a: &[MemberId], b: &[MemberId]| -> Vec<MemberId> {
+            a.iter()
+                .copied()
+                .filter(|c| b.binary_search(c).is_ok())
+                .collect()
+        };
+        let current = both(&me.current, &them.current);
+        let mut mine: Vec<MemberId> = me.current.iter().chain(&me.past).copied().collect();
+        mine.sort_unstable();
+        let mut theirs: Vec<MemberId> = them.current.iter().chain(&them.past).copied().collect();
+        theirs.sort_unstable();
+        let past: Vec<MemberId> = both(&mine, &theirs)
+            .into_iter()
+            .filter(|c| current.binary_search(c).is_err())
+            .collect();
+        reasons.extend(current.into_iter().map(Reason::CurrentCompany));
+        reasons.extend(past.into_iter().map(Reason::PastCompany));
+        let mut schools: Vec<&str> = me
+            .schools
+            .iter()
+            .filter(|s| them.schools.binary_search(s).is_ok())
+            .map(|&s| index.text(s))
+            .collect();
+        schools.sort_unstable();
+        reasons.extend(schools.into_iter().map(|s| Reason::School(s.to_owned())));
+        reasons.extend(
+            me.groups
+                .iter()
+                .filter(|g| them.groups.binary_search(g).is_ok())
+                .map(|&g| Reason::Group(g)),
+        );
+    }
+    Ok(reasons)
+}
