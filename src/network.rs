@@ -1,11 +1,14 @@
 //! [`Network`]: the thin imperative shell. Each operation reads the clock
 //! once, loads the facts, lets a pure decision rule, commits the change set
 //! atomically (retrying on conflict from fresh facts), updates the graph
-//! index after the commit, and returns the committed events.
+//! and discovery indexes after the commit, and returns the committed events.
+
+mod people;
 
 use crate::block::{self, BlockList, PairFacts, ReportReason};
 use crate::change::{Key, Record, Versioned, Write};
 use crate::contact::Contact;
+use crate::discovery::DiscoveryIndex;
 use crate::email::Email;
 use crate::error::{CommitError, Error, Refusal, StoreError};
 use crate::event::Event;
@@ -14,7 +17,7 @@ use crate::id::{InvitationId, MemberId, PairKey};
 use crate::invitation::decide::{self, AnswerFacts, Decision, SendFacts, SendOutcome, SendRequest};
 use crate::invitation::{IgnoreReason, Invitation, Ledger, PairState, Seen};
 use crate::member::decide::Owners;
-use crate::member::{self, Member};
+use crate::member::{self, Kind, Member};
 use crate::note::Note;
 use crate::page::{Page, PageSize};
 use crate::policy::Policy;
@@ -128,12 +131,18 @@ pub struct Network<S: Store, C: Clock> {
     clock: C,
     policy: Policy,
     graph: RwLock<SocialGraph>,
+    /// Profiles and groups for discovery. Locked after `graph` whenever
+    /// both are held, and written only while `graph` is write-locked, so
+    /// that readers holding the graph see both as of the same commit.
+    discovery: RwLock<DiscoveryIndex>,
     /// The latest instant this network has acted on, in microseconds.
     latest: AtomicI64,
 }
 
 impl<S: Store, C: Clock> Network<S, C> {
-    /// Opens a network over `store`, rebuilding the graph index from it.
+    /// Opens a network over `store`, rebuilding the graph index and the
+    /// discovery index from it (the latter reads each active person's group
+    /// record, one read per person).
     ///
     /// # Errors
     /// [`Error::Store`] when the store fails or holds connections that make
@@ -154,11 +163,27 @@ impl<S: Store, C: Clock> Network<S, C> {
                 .deactivate(m.id)
                 .map_err(|e| StoreError::Backend(Box::new(e)))?;
         }
+        let mut discovery = DiscoveryIndex::new();
+        for m in &members {
+            discovery.upsert(m);
+        }
+        for m in members
+            .iter()
+            .filter(|m| m.active && m.kind == Kind::Person)
+        {
+            let key = Key::Groups(m.id);
+            match store.get(&key)?.map(|v| v.value) {
+                None => {}
+                Some(Record::Groups(g)) => discovery.set_groups(m.id, g.groups),
+                Some(_) => return Err(StoreError::Corrupt(key).into()),
+            }
+        }
         Ok(Self {
             store,
             clock,
             policy,
             graph: RwLock::new(graph),
+            discovery: RwLock::new(discovery),
             latest: AtomicI64::new(i64::MIN),
         })
     }
@@ -854,6 +879,17 @@ impl<S: Store, C: Clock> Network<S, C> {
             match self.store.commit(&changes.writes) {
                 Ok(()) => {
                     index(&mut graph, &changes.writes);
+                    if changes
+                        .writes
+                        .iter()
+                        .any(|w| indexed_for_discovery(&w.record))
+                    {
+                        let mut discovery = self
+                            .discovery
+                            .write()
+                            .unwrap_or_else(PoisonError::into_inner);
+                        index_discovery(&mut discovery, &changes.writes);
+                    }
                     return Ok(Committed {
                         outcome,
                         events: changes.events,
@@ -884,6 +920,23 @@ fn index(graph: &mut SocialGraph, writes: &[Write]) {
             Record::Pair(p) => graph.disconnect(p.key.low(), p.key.high()),
             _ => Ok(false),
         };
+    }
+}
+
+/// Whether the discovery index mirrors this kind of record.
+fn indexed_for_discovery(record: &Record) -> bool {
+    matches!(record, Record::Member(_) | Record::Groups(_))
+}
+
+/// Mirrors committed member and group records into the discovery index;
+/// idempotent like [`index`].
+fn index_discovery(discovery: &mut DiscoveryIndex, writes: &[Write]) {
+    for write in writes {
+        match &write.record {
+            Record::Member(m) => discovery.upsert(m),
+            Record::Groups(g) => discovery.set_groups(g.member, g.groups.iter().copied()),
+            _ => {}
+        }
     }
 }
 
@@ -930,11 +983,17 @@ pub enum ReadQuery {
     Invitation,
     /// [`Network::standing`] (a member's own; names nobody else).
     Standing,
+    /// [`Network::people_you_may_know`].
+    PeopleYouMayKnow,
+    /// [`Network::search`].
+    Search,
+    /// [`Network::company_people`].
+    CompanyPeople,
 }
 
 impl ReadQuery {
     /// All of them.
-    pub const ALL: [ReadQuery; 12] = [
+    pub const ALL: [ReadQuery; 15] = [
         Self::Degree,
         Self::Mutuals,
         Self::MutualCount,
@@ -947,5 +1006,8 @@ impl ReadQuery {
         Self::Sent,
         Self::Invitation,
         Self::Standing,
+        Self::PeopleYouMayKnow,
+        Self::Search,
+        Self::CompanyPeople,
     ];
 }
