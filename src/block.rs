@@ -11,6 +11,7 @@ use crate::change::{ChangeSet, Record, Versioned};
 use crate::error::Refusal;
 use crate::event::Event;
 use crate::id::{MemberId, PairKey};
+use crate::invitation::decide::Decision;
 use crate::invitation::{Invitation, Ledger, PairState, Status};
 use crate::member::Member;
 use crate::policy::Policy;
@@ -112,27 +113,51 @@ pub struct PairFacts {
 }
 
 impl PairFacts {
-    /// The other member as the actor may see them: an active member not
-    /// hidden by a block the other made. A member who blocked the actor is
-    /// indistinguishable from one that does not exist (B3).
-    fn other_visible(&self, actor: MemberId, other: MemberId) -> Result<(), Refusal> {
-        let actor_member = self
-            .actor
-            .as_ref()
-            .filter(|m| m.value.active && m.value.id == actor);
-        actor_member.ok_or(Refusal::UnknownMember(actor))?;
+    /// The acting member is active and not acting on themself; the other
+    /// member exists and has not blocked the actor (a member who blocked the
+    /// actor is indistinguishable from one that does not exist, B3).
+    /// `also_blocked` also refuses a member the actor blocked.
+    fn other_visible(
+        &self,
+        actor: MemberId,
+        other: MemberId,
+        also_blocked: bool,
+    ) -> Result<(), Refusal> {
+        self.actor_active(actor)?;
         if actor == other {
             return Err(Refusal::Yourself);
         }
-        let blocked_by_other = self
-            .actor_blocks
-            .as_ref()
-            .is_some_and(|b| b.value.blocked_by.contains(&other));
-        let exists = self.other.as_ref().is_some_and(|m| m.value.active);
-        if blocked_by_other || !exists {
+        let blocks = self.actor_blocks.as_ref().map(|b| &b.value);
+        let hidden = blocks.is_some_and(|b| {
+            b.blocked_by.contains(&other) || also_blocked && b.blocked.contains_key(&other)
+        });
+        if hidden || !self.other_active() {
             return Err(Refusal::UnknownMember(other));
         }
         Ok(())
+    }
+
+    fn actor_active(&self, actor: MemberId) -> Result<(), Refusal> {
+        let active = self
+            .actor
+            .as_ref()
+            .is_some_and(|m| m.value.active && m.value.id == actor);
+        if active {
+            Ok(())
+        } else {
+            Err(Refusal::UnknownMember(actor))
+        }
+    }
+
+    fn other_active(&self) -> bool {
+        self.other.as_ref().is_some_and(|m| m.value.active)
+    }
+
+    /// Whether `other` blocked the actor.
+    fn blocked_by_other(&self, other: MemberId) -> bool {
+        self.actor_blocks
+            .as_ref()
+            .is_some_and(|b| b.value.blocked_by.contains(&other))
     }
 
     fn key(&self, actor: MemberId, other: MemberId) -> Result<PairKey, Refusal> {
@@ -144,15 +169,28 @@ impl PairFacts {
     }
 }
 
+/// What a block or unblock did.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Outcome {
+    /// Done, and answered.
+    Done,
+    /// Done, but answered with this refusal, exactly as for a member who
+    /// does not exist: the other member had blocked the actor, and a blocker
+    /// must look absent to the blocked member (SPEC 3.4). Blocking back is
+    /// still recorded, so it stands if the first block is lifted (B5).
+    Silent(Refusal),
+}
+
 /// SPEC 7: `actor` blocks `other`. Atomically removes their connection and
 /// every pending invitation between them, both ways, and from then on each
 /// is hidden from the other. Blocking someone already blocked answers the
-/// same and changes nothing; the other member blocking back adds a second,
-/// independent block.
+/// same and changes nothing. A member blocked by `other` may block back: it
+/// is recorded silently ([`Outcome::Silent`]), since to them `other` does
+/// not exist.
 ///
 /// # Errors
-/// [`Refusal::UnknownMember`] (also when `other` blocked `actor`: the
-/// blocker is indistinguishable from a missing member); [`Refusal::Yourself`];
+/// [`Refusal::UnknownMember`]; [`Refusal::Yourself`];
 /// [`Refusal::ReblockTooSoon`] within the policy's wait after unblocking;
 /// [`Refusal::TooManyBlocks`].
 pub fn block(
@@ -161,20 +199,41 @@ pub fn block(
     facts: &PairFacts,
     policy: &Policy,
     now: Timestamp,
-) -> Result<ChangeSet, Refusal> {
-    // Blocking back someone who blocked you is allowed, though you cannot see
-    // them: so existence is checked without the hiding.
-    let actor_ok = facts
-        .actor
-        .as_ref()
-        .is_some_and(|m| m.value.active && m.value.id == actor);
-    if !actor_ok {
-        return Err(Refusal::UnknownMember(actor));
-    }
+) -> Result<Decision<Outcome>, Refusal> {
+    facts.actor_active(actor)?;
     let key = facts.key(actor, other)?;
-    if !facts.other.as_ref().is_some_and(|m| m.value.active) {
+    if !facts.other_active() {
         return Err(Refusal::UnknownMember(other));
     }
+    if facts.blocked_by_other(other) {
+        // Answered as for a missing member, whatever happens.
+        let changes = match blocked(actor, other, key, facts, policy, now) {
+            Ok(mut changes) => {
+                changes.events.clear();
+                changes
+            }
+            Err(_) => ChangeSet::default(),
+        };
+        return Ok(Decision {
+            changes,
+            outcome: Outcome::Silent(Refusal::UnknownMember(other)),
+        });
+    }
+    Ok(Decision {
+        changes: blocked(actor, other, key, facts, policy, now)?,
+        outcome: Outcome::Done,
+    })
+}
+
+/// The change of `actor` blocking `other`, both known to exist.
+fn blocked(
+    actor: MemberId,
+    other: MemberId,
+    key: PairKey,
+    facts: &PairFacts,
+    policy: &Policy,
+    now: Timestamp,
+) -> Result<ChangeSet, Refusal> {
     let mut mine = PairFacts::blocks(facts.actor_blocks.as_ref(), actor);
     if mine.blocked.contains_key(&other) {
         return Ok(ChangeSet::default());
@@ -232,22 +291,33 @@ pub fn block(
 /// SPEC 7: `actor` lifts their own block of `other`. Restores nothing: no
 /// connection, no invitation. A block made by the other member stays.
 /// Unblocking someone not blocked answers the same and changes nothing.
+/// When `other` blocked the actor too, the actor's block is lifted silently
+/// ([`Outcome::Silent`]): to the actor, `other` does not exist.
 ///
 /// # Errors
-/// [`Refusal::UnknownMember`] when `other` does not exist or, without a
-/// block of the actor's own, blocked the actor; [`Refusal::Yourself`].
+/// [`Refusal::UnknownMember`] when `other` does not exist, is deactivated,
+/// or (without a block of the actor's own) blocked the actor;
+/// [`Refusal::Yourself`].
 pub fn unblock(
     actor: MemberId,
     other: MemberId,
     facts: &PairFacts,
     now: Timestamp,
-) -> Result<ChangeSet, Refusal> {
+) -> Result<Decision<Outcome>, Refusal> {
     let mut mine = PairFacts::blocks(facts.actor_blocks.as_ref(), actor);
     if !mine.blocked.contains_key(&other) {
-        facts.other_visible(actor, other)?;
-        return Ok(ChangeSet::default());
+        facts.other_visible(actor, other, false)?;
+        return Ok(Decision {
+            changes: ChangeSet::default(),
+            outcome: Outcome::Done,
+        });
     }
+    facts.actor_active(actor)?;
     facts.key(actor, other)?;
+    if !facts.other_active() {
+        return Err(Refusal::UnknownMember(other));
+    }
+    let silent = facts.blocked_by_other(other);
     let mut theirs = PairFacts::blocks(facts.other_blocks.as_ref(), other);
     mine.blocked.remove(&other);
     mine.unblocked.insert(other, now);
@@ -255,11 +325,20 @@ pub fn unblock(
     let mut changes = ChangeSet::default();
     changes.write(facts.actor_blocks.as_ref(), Record::Blocks(mine));
     changes.write(facts.other_blocks.as_ref(), Record::Blocks(theirs));
+    if silent {
+        return Ok(Decision {
+            changes,
+            outcome: Outcome::Silent(Refusal::UnknownMember(other)),
+        });
+    }
     changes.emit(Event::MemberUnblocked {
         blocker: actor,
         unblocked: other,
     });
-    Ok(changes)
+    Ok(Decision {
+        changes,
+        outcome: Outcome::Done,
+    })
 }
 
 /// SPEC 7: `actor` reports `other`. Recorded with its reason, once per
@@ -276,7 +355,7 @@ pub fn report(
     facts: &PairFacts,
     now: Timestamp,
 ) -> Result<ChangeSet, Refusal> {
-    facts.other_visible(actor, other)?;
+    facts.other_visible(actor, other, false)?;
     let mut changes = ChangeSet::default();
     if facts.report.is_some() {
         return Ok(changes);
@@ -324,7 +403,7 @@ pub fn remove_connection(
     facts: &PairFacts,
     now: Timestamp,
 ) -> Result<ChangeSet, Refusal> {
-    facts.other_visible(actor, other)?;
+    facts.other_visible(actor, other, true)?;
     let mut changes = ChangeSet::default();
     let Some(read) = facts
         .pair

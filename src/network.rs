@@ -385,14 +385,11 @@ impl<S: Store, C: Clock> Network<S, C> {
     /// # Errors
     /// The refusals of [`block::block`]; store failures; contention.
     pub fn block(&self, actor: MemberId, other: MemberId) -> Result<Committed<()>, Error> {
-        self.run(|now| {
+        let done = self.run(|now| {
             let facts = self.pair_facts(actor, other)?;
-            let changes = block::block(actor, other, &facts, &self.policy, now)?;
-            Ok(Decision {
-                changes,
-                outcome: (),
-            })
-        })
+            Ok(block::block(actor, other, &facts, &self.policy, now)?)
+        })?;
+        answer(done)
     }
 
     /// `actor` lifts their block of `other`; nothing is restored.
@@ -400,14 +397,11 @@ impl<S: Store, C: Clock> Network<S, C> {
     /// # Errors
     /// The refusals of [`block::unblock`]; store failures; contention.
     pub fn unblock(&self, actor: MemberId, other: MemberId) -> Result<Committed<()>, Error> {
-        self.run(|now| {
+        let done = self.run(|now| {
             let facts = self.pair_facts(actor, other)?;
-            let changes = block::unblock(actor, other, &facts, now)?;
-            Ok(Decision {
-                changes,
-                outcome: (),
-            })
-        })
+            Ok(block::unblock(actor, other, &facts, now)?)
+        })?;
+        answer(done)
     }
 
     /// `actor` reports `other`, once per reporter and target.
@@ -750,15 +744,25 @@ impl<S: Store, C: Clock> Network<S, C> {
                 }
             }
         }
+        let sender_blocks = self.load::<BlockList>(Key::Blocks(sender))?;
+        // Shared connections as the sender may see them: a member hidden by
+        // a block carries no path (SPEC 2). Unknown members share nothing;
+        // the decision names them.
+        let hidden = sender_blocks.iter().flat_map(|b| b.value.hidden());
+        let shared_connections = self
+            .graph()
+            .view(hidden)
+            .mutual_count(sender, recipient)
+            .unwrap_or(0);
         Ok(SendFacts {
             sender: self.load(Key::Member(sender))?,
             recipient: recipient_member,
-            sender_blocks: self.load(Key::Blocks(sender))?,
+            sender_blocks,
             pair,
             open,
             sender_ledger: self.load::<Ledger>(Key::Ledger(sender))?,
             recipient_ledger: self.load::<Ledger>(Key::Ledger(recipient))?,
-            shared_connections: self.graph().mutual_count(sender, recipient).unwrap_or(0),
+            shared_connections,
             in_contacts,
             outstanding: self
                 .store
@@ -937,6 +941,18 @@ fn index_discovery(discovery: &mut DiscoveryIndex, writes: &[Write]) {
             Record::Groups(g) => discovery.set_groups(g.member, g.groups.iter().copied()),
             _ => {}
         }
+    }
+}
+
+/// The caller's answer to a committed block or unblock: a silent one is
+/// answered with its refusal, exactly as for a missing member.
+fn answer(done: Committed<block::Outcome>) -> Result<Committed<()>, Error> {
+    match done.outcome {
+        block::Outcome::Silent(refusal) => Err(refusal.into()),
+        _ => Ok(Committed {
+            outcome: (),
+            events: done.events,
+        }),
     }
 }
 

@@ -1292,7 +1292,16 @@ impl Sim {
                 {
                     return;
                 }
-                let _ = net.block(a, b).unwrap();
+                if model.blocks.contains(&(b, a)) {
+                    // Blocking back is recorded, and answered as for a
+                    // missing member (the blocker is hidden from `a`).
+                    assert!(matches!(
+                        net.block(a, b),
+                        Err(Error::Refused(Refusal::UnknownMember(x))) if x == b
+                    ));
+                } else {
+                    let _ = net.block(a, b).unwrap();
+                }
                 model.blocks.insert((a, b));
                 model.edges.remove(&key(a, b));
                 model.pending.remove(&(a, b));

@@ -23,7 +23,7 @@ pub(crate) enum SlotTable {
     /// `table[id]` is the slot of member `id`, or [`NONE`].
     Direct(Vec<Slot>),
     /// Any ids.
-    Hashed(HashMap<MemberId, Slot>),
+    Hashed(HashMap<MemberId, Slot, foldhash::fast::RandomState>),
 }
 
 impl Default for SlotTable {
@@ -68,7 +68,7 @@ impl SlotTable {
         }
     }
 
-    fn entries(&self) -> HashMap<MemberId, Slot> {
+    fn entries(&self) -> HashMap<MemberId, Slot, foldhash::fast::RandomState> {
         match self {
             Self::Direct(table) => table
                 .iter()

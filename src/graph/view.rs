@@ -330,16 +330,17 @@ impl<'g> View<'g> {
         Ok(Neighbourhood::new(self.clone(), self.resolve(viewer)?))
     }
 
-    /// The first slot a page may start at: just past the cursor's slot.
+    /// The first slot a page may start at: just past the cursor's slot. A
+    /// cursor naming a member the viewer cannot see (unknown, deactivated or
+    /// hidden) is refused like an id that never existed, so that cursors are
+    /// no oracle; a client whose cursor member left starts the list again.
     fn cursor_start(&self, after: Option<MemberId>) -> Result<Slot, GraphError> {
         match after {
             None => Ok(0),
             Some(id) => self
-                .graph
-                .slots
-                .get(id)
+                .resolve(id)
                 .map(|s| s.saturating_add(1))
-                .ok_or(GraphError::UnknownCursor(id)),
+                .map_err(|_| GraphError::UnknownCursor(id)),
         }
     }
 

@@ -20,7 +20,8 @@ pub struct MemoryStore {
 
 #[derive(Debug, Default)]
 struct State {
-    records: HashMap<Key, Versioned<Record>>,
+    /// Records boxed, so that growing the table moves small entries.
+    records: HashMap<Key, (Version, Box<Record>), foldhash::fast::RandomState>,
     /// Open invitations by (member, role): the secondary read.
     open: BTreeSet<(MemberId, Role, InvitationId)>,
     connections: BTreeSet<PairKey>,
@@ -45,7 +46,7 @@ impl MemoryStore {
         let mut all: Vec<_> = state
             .records
             .iter()
-            .map(|(k, v)| (k.clone(), v.clone()))
+            .map(|(k, (version, record))| (k.clone(), versioned(*version, record)))
             .collect();
         all.sort_by(|a, b| a.0.cmp(&b.0));
         all
@@ -58,10 +59,17 @@ impl MemoryStore {
     }
 }
 
+fn versioned(version: Version, record: &Record) -> Versioned<Record> {
+    Versioned {
+        version,
+        value: record.clone(),
+    }
+}
+
 impl State {
     fn check(&self, write: &Write) -> Result<(), CommitError> {
         let key = write.record.key();
-        let stored = self.records.get(&key).map(|v| v.version);
+        let stored = self.records.get(&key).map(|(version, _)| *version);
         match (write.expect, stored) {
             (Expect::Absent, None) => Ok(()),
             (Expect::At(want), Some(have)) if want == have => Ok(()),
@@ -108,19 +116,18 @@ impl State {
             | Record::Groups(_)
             | Record::Dismissed(_) => {}
         }
-        self.records.insert(
-            key,
-            Versioned {
-                version,
-                value: write.record.clone(),
-            },
-        );
+        self.records
+            .insert(key, (version, Box::new(write.record.clone())));
     }
 }
 
 impl Store for MemoryStore {
     fn get(&self, key: &Key) -> Result<Option<Versioned<Record>>, StoreError> {
-        Ok(self.lock().records.get(key).cloned())
+        Ok(self
+            .lock()
+            .records
+            .get(key)
+            .map(|(version, record)| versioned(*version, record)))
     }
 
     fn commit(&self, writes: &[Write]) -> Result<(), CommitError> {
@@ -152,7 +159,7 @@ impl Store for MemoryStore {
         );
         ids.map(|&(_, _, id)| {
             let key = Key::Invitation(id);
-            match state.records.get(&key).map(|v| v.value.clone()) {
+            match state.records.get(&key).map(|(_, r)| (**r).clone()) {
                 Some(Record::Invitation(inv)) => Ok(inv),
                 _ => Err(StoreError::Corrupt(key)),
             }
@@ -167,7 +174,7 @@ impl Store for MemoryStore {
             .iter()
             .map(|&id| {
                 let key = Key::Member(id);
-                match state.records.get(&key).map(|v| v.value.clone()) {
+                match state.records.get(&key).map(|(_, r)| (**r).clone()) {
                     Some(Record::Member(m)) => Ok(m),
                     _ => Err(StoreError::Corrupt(key)),
                 }
@@ -188,7 +195,7 @@ impl Store for MemoryStore {
             .take_while(|(o, _)| *o == owner)
             .map(|(o, canonical)| {
                 let key = Key::Contact(*o, canonical.clone());
-                match state.records.get(&key).map(|v| v.value.clone()) {
+                match state.records.get(&key).map(|(_, r)| (**r).clone()) {
                     Some(Record::Contact(c)) => Ok(c),
                     _ => Err(StoreError::Corrupt(key)),
                 }
