@@ -1206,12 +1206,20 @@ struct Sim {
 }
 
 impl Sim {
-    fn new(profiles: &[(Profile, bool)], policy: Policy) -> Self {
+    /// Companies are registered before the persons, or after them (then
+    /// the graph's slots follow member ids, which rankings use to break
+    /// ties without id lookups: both paths are exercised).
+    fn new(profiles: &[(Profile, bool)], policy: Policy, companies_first: bool) -> Self {
         let w = World::with(policy);
         let mut model = Model::default();
-        for (i, c) in COMPANIES.iter().enumerate() {
-            w.company(m(*c), NAMES[i]);
-            model.companies.insert(m(*c));
+        let companies = |w: &World, model: &mut Model| {
+            for (i, c) in COMPANIES.iter().enumerate() {
+                w.company(m(*c), NAMES[i]);
+                model.companies.insert(m(*c));
+            }
+        };
+        if companies_first {
+            companies(&w, &mut model);
         }
         let mut ids = Vec::new();
         for (i, (p, discoverable)) in profiles.iter().enumerate() {
@@ -1220,6 +1228,9 @@ impl Sim {
             let _ = w.net.register(member).unwrap();
             model.persons.insert(id, (p.clone(), *discoverable));
             ids.push(id);
+        }
+        if !companies_first {
+            companies(&w, &mut model);
         }
         Self { w, model, ids }
     }
@@ -1493,9 +1504,10 @@ proptest! {
         ops in prop::collection::vec(arb_op(16), 10..70),
         discovery in arb_policy(),
         limit in 1u32..6,
+        companies_first in any::<bool>(),
     ) {
         let policy = Policy::builder().discovery(discovery.clone()).build().unwrap();
-        let mut sim = Sim::new(&profiles, policy);
+        let mut sim = Sim::new(&profiles, policy, companies_first);
         for op in &ops {
             sim.apply(op);
         }
@@ -1520,8 +1532,9 @@ proptest! {
         ops in prop::collection::vec(arb_op(16), 10..60),
         queries in prop::collection::vec(arb_query(), 1..4),
         size in 1u32..5,
+        companies_first in any::<bool>(),
     ) {
-        let mut sim = Sim::new(&profiles, Policy::default());
+        let mut sim = Sim::new(&profiles, Policy::default(), companies_first);
         for op in &ops {
             sim.apply(op);
         }
@@ -1561,7 +1574,7 @@ proptest! {
         viewer in 0usize..14,
         size in 1u32..4,
     ) {
-        let mut sim = Sim::new(&profiles, Policy::default());
+        let mut sim = Sim::new(&profiles, Policy::default(), true);
         for op in &ops {
             sim.apply(op);
         }

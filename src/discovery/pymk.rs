@@ -206,21 +206,38 @@ pub fn suggest<E: From<GraphError>>(
                     }
                 }
             }
-            let ranked: Vec<(Reverse<u32>, MemberId)> = tally
+            // Ties go to the lower member id; when slots follow ids, the
+            // slot stands in for the id until the few winners are known
+            // (saving one id lookup per candidate).
+            let by_slot = view.slots_follow_ids();
+            let ranked: Vec<(Reverse<u32>, u64)> = tally
                 .touched()
                 .iter()
                 .filter(|&&s| !excluded.is_marked(s) && view.visible(s))
-                .map(|&s| (Reverse(tally.get(s)), view.id(s)))
+                .map(|&s| {
+                    let tie = if by_slot {
+                        u64::from(s)
+                    } else {
+                        view.id(s).get()
+                    };
+                    (Reverse(tally.get(s)), tie)
+                })
                 .collect();
             (ranked, walked, left_out)
         })
     });
     let candidates = ranked.len();
     let mut suggestions = Vec::new();
-    for (Reverse(score), member) in best_first(ranked, limit) {
+    let by_slot = view.slots_follow_ids();
+    for (Reverse(score), tie) in best_first(ranked, limit) {
         if suggestions.len() == limit {
             break;
         }
+        let member = if by_slot {
+            view.id(Slot::try_from(tie).unwrap_or(Slot::MAX))
+        } else {
+            MemberId::new(tie)
+        };
         if !admit(member)? {
             continue;
         }

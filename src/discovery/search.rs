@@ -47,7 +47,7 @@
 use super::DiscoveryIndex;
 use super::index::Term;
 use super::{fold, words};
-use crate::graph::index::{with_marks, with_tally};
+use crate::graph::index::{Slot, with_marks, with_tally};
 use crate::graph::{Degree, GraphError, View};
 use crate::id::{GroupId, MemberId};
 use crate::page::{Page, PageSize};
@@ -384,6 +384,8 @@ enum Generator<'a> {
     Lists(Vec<&'a [MemberId]>),
     /// The viewer's 1st- and 2nd-degree members.
     Near,
+    /// The viewer's connections.
+    First,
     /// Every person.
     All,
 }
@@ -393,6 +395,7 @@ fn generator<'a>(
     q: &Compiled,
     query: &SearchQuery,
     near_bound: usize,
+    first_bound: usize,
 ) -> Generator<'a> {
     let mut best: (usize, Generator<'a>) = (index.len(), Generator::All);
     let mut consider = |lists: Vec<&'a [MemberId]>| {
@@ -448,6 +451,9 @@ fn generator<'a>(
     if !query.degrees.third_plus && near_bound < best.0 {
         best = (near_bound, Generator::Near);
     }
+    if !query.degrees.third_plus && !query.degrees.second && first_bound < best.0 {
+        best = (first_bound, Generator::First);
+    }
     best.1
 }
 
@@ -477,7 +483,8 @@ pub fn search(
         .iter()
         .map(|&x| view.neighbours(x).len() + 1)
         .sum();
-    let generator = generator(index, &q, query, near_bound);
+    let first_bound = view.neighbours(sv).len();
+    let generator = generator(index, &q, query, near_bound, first_bound);
     let mut hits = with_marks(slots, |first| {
         with_tally(slots, |tally| {
             // Every visible member within two steps, with the number of the
@@ -492,34 +499,46 @@ pub fn search(
                     }
                 }
             }
-            let candidates: Box<dyn Iterator<Item = MemberId>> = match generator {
-                Generator::All => Box::new(index.people_after(None)),
+            // Candidates with their slots. Near members come straight from
+            // the pass (no id-to-slot lookups, no sort: they are ordered by
+            // key below); the others in id order, which the far tier needs.
+            let candidates: Box<dyn Iterator<Item = (MemberId, Slot)>> = match generator {
+                Generator::All => Box::new(
+                    index
+                        .people_after(None)
+                        .filter_map(|m| view.slot(m).map(|s| (m, s))),
+                ),
                 Generator::Lists(lists) => {
                     let mut all: Vec<MemberId> = lists.concat();
                     all.sort_unstable();
                     all.dedup();
-                    Box::new(all.into_iter())
+                    Box::new(all.into_iter().filter_map(|m| view.slot(m).map(|s| (m, s))))
                 }
-                Generator::Near => {
-                    let mut all: Vec<MemberId> = tally
+                Generator::Near => Box::new(
+                    tally
                         .touched()
                         .iter()
-                        .chain(view.neighbours(sv))
-                        .map(|&s| view.id(s))
-                        .collect();
-                    all.sort_unstable();
-                    all.dedup();
-                    Box::new(all.into_iter())
-                }
+                        .copied()
+                        .chain(
+                            view.neighbours(sv)
+                                .iter()
+                                .copied()
+                                .filter(|&x| first.is_marked(x) && tally.get(x) == 0),
+                        )
+                        .map(|s| (view.id(s), s)),
+                ),
+                Generator::First => Box::new(
+                    view.neighbours(sv)
+                        .iter()
+                        .copied()
+                        .filter(|&x| first.is_marked(x))
+                        .map(|s| (view.id(s), s)),
+                ),
             };
             let mut near = Vec::new();
             let mut far = Vec::new();
-            for m in candidates {
-                if m == viewer {
-                    continue;
-                }
-                let Some(s) = view.slot(m) else { continue };
-                if !matches(index, &q, query, m) {
+            for (m, s) in candidates {
+                if m == viewer || !matches(index, &q, query, m) {
                     continue;
                 }
                 let degree = if first.is_marked(s) {

@@ -104,6 +104,12 @@ impl<'g> View<'g> {
         count
     }
 
+    /// Whether slot order is member id order, so that ties can be broken by
+    /// slot.
+    pub(crate) fn slots_follow_ids(&self) -> bool {
+        self.graph.ids_ascending
+    }
+
     /// How many slots the graph has: the size a per-slot scratch needs.
     pub(crate) fn slot_count(&self) -> usize {
         self.graph.adjacency.slots()
