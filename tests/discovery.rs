@@ -489,6 +489,61 @@ fn pymk_bounds_hub_expansion_and_keeps_reasons_exact() {
     assert_eq!((ranked.walked, ranked.left_out), (2, 1));
 }
 
+/// G6's hub pair for people you may know: two hubs at the 30,000 cap
+/// (19,999 fans shared) and a viewer connected to both and to 50 ordinary
+/// members. With a budget of 40,000, whatever the viewer, the entries
+/// walked stay within it; for the viewer the second hub is what is left
+/// out (the first, lower id, fits), and the ordinary side is still ranked.
+#[test]
+fn pymk_on_two_30k_hubs_walks_at_most_the_budget() {
+    use pronet::discovery::DiscoveryIndex;
+    use pronet::graph::GraphError;
+    use pronet::{Kind, SocialGraph};
+    let (h1, h2, viewer) = (m(1), m(2), m(3));
+    let ordinary: Vec<MemberId> = (10..60).map(m).collect();
+    let fans: Vec<MemberId> = (1_000..41_000).map(m).collect();
+    let members = [h1, h2, viewer]
+        .into_iter()
+        .chain(ordinary.iter().copied())
+        .chain(fans.iter().copied())
+        .map(|id| (id, Kind::Person));
+    let mut edges = vec![(viewer, h1), (viewer, h2)];
+    edges.extend(fans[..29_999].iter().map(|&f| (h1, f)));
+    edges.extend(fans[10_000..39_999].iter().map(|&f| (h2, f)));
+    for (i, &o) in ordinary.iter().enumerate() {
+        edges.push((viewer, o));
+        edges.push((o, fans[i]));
+        edges.push((o, fans[i + 1]));
+    }
+    let graph = SocialGraph::build(members, edges, 30_000).unwrap();
+    let mut policy = DiscoveryPolicy::default();
+    policy.expansion_budget = 40_000;
+    let index = DiscoveryIndex::new();
+    let facts = pymk::PymkFacts::default();
+    for who in [viewer, h1, h2, ordinary[0], fans[15_000]] {
+        let ranked =
+            pymk::suggest::<GraphError>(&graph.view([]), who, &index, &facts, &policy, 10, |_| {
+                Ok(true)
+            })
+            .unwrap();
+        assert!(
+            ranked.walked <= policy.expansion_budget as usize,
+            "{who}: {ranked:?}"
+        );
+        if who == viewer {
+            assert_eq!(ranked.left_out, 1, "one hub fits the budget, not two");
+            assert_eq!(ranked.walked, 50 * 3 + 30_000);
+            // fans[1] shares two ordinary connections and the first hub.
+            assert_eq!(ranked.suggestions[0].member, fans[1]);
+            assert_eq!(ranked.suggestions[0].score, 30);
+            assert_eq!(
+                ranked.suggestions[0].reasons,
+                [Reason::MutualConnections(3)]
+            );
+        }
+    }
+}
+
 // ------------------------------------------------------------------- search
 
 /// A small world for search: Ana (the viewer) - Bo - Cy - Dee - Eli in a
