@@ -48,7 +48,7 @@
 //! pairs with a bar, see [`Network::people_you_may_know`](crate::Network::people_you_may_know)).
 
 use super::{DiscoveryIndex, DiscoveryPolicy, index::Entry};
-use crate::graph::index::{Slot, with_marks, with_tally};
+use crate::graph::index::{Slot, with_counts, with_marks};
 use crate::graph::{GraphError, View};
 use crate::id::{GroupId, MemberId};
 use serde::{Deserialize, Serialize};
@@ -172,10 +172,18 @@ pub fn suggest<E: From<GraphError>>(
                 excluded.mark(s);
             }
         }
-        with_tally(slots, |tally| {
+        with_counts(slots, |counts| {
             let budget = policy.expansion_budget as usize;
             let mut walked = 0usize;
             let mut left_out = 0usize;
+            // Each candidate once, with the weight of its first source; the
+            // rest of its score is in `counts`.
+            let mut firsts: Vec<(Slot, u32)> = Vec::new();
+            let mut add = |y: Slot, w: u32| {
+                if counts.add(y, w) {
+                    firsts.push((y, w));
+                }
+            };
             for source in &sources {
                 if walked + source.size > budget {
                     left_out += 1;
@@ -186,14 +194,14 @@ pub fn suggest<E: From<GraphError>>(
                     List::Slots(list) => {
                         for &y in list {
                             if view.visible(y) {
-                                tally.add(y, source.weight);
+                                add(y, source.weight);
                             }
                         }
                     }
                     List::Members(list) => {
                         for &m in list {
                             if let Some(y) = view.slot(m) {
-                                tally.add(y, source.weight);
+                                add(y, source.weight);
                             }
                         }
                     }
@@ -202,7 +210,7 @@ pub fn suggest<E: From<GraphError>>(
             if policy.contact > 0 {
                 for &m in &facts.contacts {
                     if let Some(y) = view.slot(m) {
-                        tally.add(y, policy.contact);
+                        add(y, policy.contact);
                     }
                 }
             }
@@ -210,17 +218,16 @@ pub fn suggest<E: From<GraphError>>(
             // slot stands in for the id until the few winners are known
             // (saving one id lookup per candidate).
             let by_slot = view.slots_follow_ids();
-            let ranked: Vec<(Reverse<u32>, u64)> = tally
-                .touched()
+            let ranked: Vec<(Reverse<u32>, u64)> = firsts
                 .iter()
-                .filter(|&&s| !excluded.is_marked(s) && view.visible(s))
-                .map(|&s| {
+                .filter(|&&(s, _)| !excluded.is_marked(s))
+                .map(|&(s, w)| {
                     let tie = if by_slot {
                         u64::from(s)
                     } else {
                         view.id(s).get()
                     };
-                    (Reverse(tally.get(s)), tie)
+                    (Reverse(w.saturating_add(counts.extra(s))), tie)
                 })
                 .collect();
             (ranked, walked, left_out)
