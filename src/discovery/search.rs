@@ -47,7 +47,7 @@
 use super::DiscoveryIndex;
 use super::index::Term;
 use super::{fold, words};
-use crate::graph::index::{Slot, with_marks, with_tally};
+use crate::graph::index::{Slot, with_counts, with_marks};
 use crate::graph::{Degree, GraphError, View};
 use crate::id::{GroupId, MemberId};
 use crate::page::{Page, PageSize};
@@ -348,12 +348,89 @@ fn compile(index: &DiscoveryIndex, query: &SearchQuery) -> Option<Compiled> {
     })
 }
 
-fn listed(list: &[MemberId], m: MemberId) -> bool {
-    list.binary_search(&m).is_ok()
+/// Membership in one sorted member list, asked for members in increasing
+/// order: each answer starts where the last one stopped and gallops
+/// forward, so a run of candidates costs about log(gap) steps each, close
+/// together in memory, instead of a binary search from the top of a list
+/// that may hold a tenth of the network.
+struct Probe<'a> {
+    list: &'a [MemberId],
+    at: usize,
 }
 
-fn any_listed<'a, K: Copy>(keys: &[K], m: MemberId, list: impl Fn(K) -> &'a [MemberId]) -> bool {
-    keys.is_empty() || keys.iter().any(|&k| listed(list(k), m))
+impl<'a> Probe<'a> {
+    fn new(list: &'a [MemberId]) -> Self {
+        Self { list, at: 0 }
+    }
+
+    /// Whether `m` is listed; `m` must not be below the previous question.
+    fn has(&mut self, m: MemberId) -> bool {
+        let rest = &self.list[self.at.min(self.list.len())..];
+        let mut bound = 1;
+        while bound < rest.len() && rest[bound - 1] < m {
+            bound *= 2;
+        }
+        let lo = bound / 2;
+        let hi = bound.min(rest.len());
+        self.at += lo + rest[lo.min(hi)..hi].partition_point(|&x| x < m);
+        self.list.get(self.at) == Some(&m)
+    }
+}
+
+/// A query's member-list filters, probed for candidates in id order.
+struct Filters<'a> {
+    /// Every keyword's list: all must hold.
+    words: Vec<Probe<'a>>,
+    /// For each filter with values, its values' lists: one must hold.
+    any: Vec<Vec<Probe<'a>>>,
+}
+
+impl<'a> Filters<'a> {
+    fn new(index: &'a DiscoveryIndex, q: &Compiled, query: &SearchQuery) -> Self {
+        let mut any = Vec::new();
+        let mut filter = |lists: Vec<&'a [MemberId]>| {
+            if !lists.is_empty() {
+                any.push(lists.into_iter().map(Probe::new).collect());
+            }
+        };
+        filter(q.schools.iter().map(|&t| index.schools.get(t)).collect());
+        filter(q.skills.iter().map(|&t| index.skills.get(t)).collect());
+        filter(
+            query
+                .current_companies
+                .iter()
+                .map(|&c| index.current.get(c))
+                .collect(),
+        );
+        filter(
+            query
+                .past_companies
+                .iter()
+                .map(|&c| index.past.get(c))
+                .collect(),
+        );
+        filter(query.groups.iter().map(|&g| index.groups.get(g)).collect());
+        Self {
+            words: q
+                .words
+                .iter()
+                .map(|&t| Probe::new(index.words.get(t)))
+                .collect(),
+            any,
+        }
+    }
+
+    /// Whether `m` passes every list filter. Members must be asked about in
+    /// increasing id order.
+    fn admit(&mut self, m: MemberId) -> bool {
+        // A probe skipped for one member stays valid for the next, which is
+        // larger: so the checks may stop at the first answer that decides.
+        self.words.iter_mut().all(|p| p.has(m))
+            && self
+                .any
+                .iter_mut()
+                .all(|alternatives| alternatives.iter_mut().any(|p| p.has(m)))
+    }
 }
 
 fn words_in(alternatives: &[Vec<Term>], have: &[Term]) -> bool {
@@ -363,19 +440,12 @@ fn words_in(alternatives: &[Vec<Term>], have: &[Term]) -> bool {
             .any(|alt| alt.iter().all(|t| have.binary_search(t).is_ok()))
 }
 
-/// Whether the indexed person `m` matches every keyword and filter but the
-/// degree.
-fn matches(index: &DiscoveryIndex, q: &Compiled, query: &SearchQuery, m: MemberId) -> bool {
-    q.words.iter().all(|&t| listed(index.words.get(t), m))
-        && any_listed(&q.schools, m, |t| index.schools.get(t))
-        && any_listed(&q.skills, m, |t| index.skills.get(t))
-        && any_listed(&query.current_companies, m, |c| index.current.get(c))
-        && any_listed(&query.past_companies, m, |c| index.past.get(c))
-        && any_listed(&query.groups, m, |g| index.groups.get(g))
-        && (q.locations.is_empty() && q.titles.is_empty()
-            || index.entry(m).is_some_and(|e| {
-                words_in(&q.locations, &e.location) && words_in(&q.titles, &e.headline)
-            }))
+/// Whether the indexed person `m` matches the location and title filters.
+fn fields_match(index: &DiscoveryIndex, q: &Compiled, m: MemberId) -> bool {
+    q.locations.is_empty() && q.titles.is_empty()
+        || index.entry(m).is_some_and(|e| {
+            words_in(&q.locations, &e.location) && words_in(&q.titles, &e.headline)
+        })
 }
 
 /// Where candidates come from: the smallest superset of the results.
@@ -485,23 +555,36 @@ pub fn search(
         .sum();
     let first_bound = view.neighbours(sv).len();
     let generator = generator(index, &q, query, near_bound, first_bound);
+    let mut filters = Filters::new(index, &q, query);
     let mut hits = with_marks(slots, |first| {
-        with_tally(slots, |tally| {
-            // Every visible member within two steps, with the number of the
-            // viewer's visible connections they are connected to.
+        with_counts(slots, |counts| {
+            // Every visible member within two steps, counted once per
+            // visible connection of the viewer they are connected to.
             for &x in view.neighbours(sv) {
                 if view.visible(x) {
                     first.mark(x);
                     for &y in view.neighbours(x) {
                         if view.visible(y) {
-                            tally.add(y, 1);
+                            counts.add(y, 1);
                         }
                     }
                 }
             }
-            // Candidates with their slots. Near members come straight from
-            // the pass (no id-to-slot lookups, no sort: they are ordered by
-            // key below); the others in id order, which the far tier needs.
+            let mutual = |s: Slot| -> usize {
+                if counts.counted(s) {
+                    1 + counts.extra(s) as usize
+                } else {
+                    0
+                }
+            };
+            // Candidates with their slots, in increasing id order (the
+            // filters probe their lists in that order, and the far tier
+            // needs it).
+            let near_in_order = |slots: &mut dyn Iterator<Item = Slot>| {
+                let mut all: Vec<(MemberId, Slot)> = slots.map(|s| (view.id(s), s)).collect();
+                all.sort_unstable();
+                all
+            };
             let candidates: Box<dyn Iterator<Item = (MemberId, Slot)>> = match generator {
                 Generator::All => Box::new(
                     index
@@ -515,35 +598,36 @@ pub fn search(
                     Box::new(all.into_iter().filter_map(|m| view.slot(m).map(|s| (m, s))))
                 }
                 Generator::Near => Box::new(
-                    tally
-                        .touched()
-                        .iter()
-                        .copied()
-                        .chain(
+                    near_in_order(
+                        &mut counts.counted_slots().iter().copied().chain(
                             view.neighbours(sv)
                                 .iter()
                                 .copied()
-                                .filter(|&x| first.is_marked(x) && tally.get(x) == 0),
-                        )
-                        .map(|s| (view.id(s), s)),
+                                .filter(|&x| first.is_marked(x) && !counts.counted(x)),
+                        ),
+                    )
+                    .into_iter(),
                 ),
                 Generator::First => Box::new(
-                    view.neighbours(sv)
-                        .iter()
-                        .copied()
-                        .filter(|&x| first.is_marked(x))
-                        .map(|s| (view.id(s), s)),
+                    near_in_order(
+                        &mut view
+                            .neighbours(sv)
+                            .iter()
+                            .copied()
+                            .filter(|&x| first.is_marked(x)),
+                    )
+                    .into_iter(),
                 ),
             };
             let mut near = Vec::new();
             let mut far = Vec::new();
             for (m, s) in candidates {
-                if m == viewer || !matches(index, &q, query, m) {
+                if m == viewer || !filters.admit(m) || !fields_match(index, &q, m) {
                     continue;
                 }
                 let degree = if first.is_marked(s) {
                     Degree::First
-                } else if tally.get(s) > 0 {
+                } else if counts.counted(s) {
                     Degree::Second
                 } else {
                     if query.degrees.third_plus {
@@ -554,7 +638,7 @@ pub fn search(
                 let hit = SearchHit {
                     member: m,
                     degree,
-                    mutual_connections: tally.get(s) as usize,
+                    mutual_connections: mutual(s),
                 };
                 if query.degrees.admits(degree) && after_ok(&hit) {
                     near.push(hit);
@@ -571,7 +655,7 @@ pub fn search(
             let mut thirds = Vec::new();
             let mut outs = Vec::new();
             for (m, s) in far {
-                let third = view.neighbours(s).iter().any(|&y| tally.get(y) > 0);
+                let third = view.neighbours(s).iter().any(|&y| counts.counted(y));
                 let hit = SearchHit {
                     member: m,
                     degree: if third {
