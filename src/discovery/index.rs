@@ -7,6 +7,9 @@ use crate::member::{Kind, Member};
 use std::collections::{BTreeSet, HashMap};
 use std::hash::Hash;
 
+/// The hasher of the index's maps (fast, and randomly seeded per map).
+type Hasher = foldhash::fast::RandomState;
+
 /// An interned folded word or value.
 pub(crate) type Term = u32;
 
@@ -14,7 +17,7 @@ pub(crate) type Term = u32;
 /// number is bounded by the distinct words ever used).
 #[derive(Clone, Debug, Default)]
 struct Vocabulary {
-    ids: HashMap<Box<str>, Term>,
+    ids: HashMap<Box<str>, Term, Hasher>,
     text: Vec<Box<str>>,
 }
 
@@ -58,11 +61,11 @@ pub(crate) struct Entry {
 
 /// Sorted member lists by key.
 #[derive(Clone, Debug)]
-pub(crate) struct Postings<K>(HashMap<K, Vec<MemberId>>);
+pub(crate) struct Postings<K>(HashMap<K, Vec<MemberId>, Hasher>);
 
 impl<K> Default for Postings<K> {
     fn default() -> Self {
-        Self(HashMap::new())
+        Self(HashMap::default())
     }
 }
 
@@ -138,7 +141,7 @@ impl<K: Hash + Eq + Copy> Postings<K> {
 #[derive(Clone, Debug, Default)]
 pub struct DiscoveryIndex {
     vocabulary: Vocabulary,
-    entries: HashMap<MemberId, Entry>,
+    entries: HashMap<MemberId, Entry, Hasher>,
     people: BTreeSet<MemberId>,
     pub(crate) words: Postings<Term>,
     pub(crate) schools: Postings<Term>,

@@ -215,8 +215,20 @@ impl DiscoveryPolicy {
 /// ```
 #[must_use]
 pub fn fold(text: &str) -> String {
-    let lower: String = text.nfkc().collect::<String>().to_lowercase();
-    lower.split_whitespace().collect::<Vec<_>>().join(" ")
+    let lower = if text.is_ascii() {
+        // NFKC leaves ASCII as it is, and its lowercase is ASCII's.
+        text.to_ascii_lowercase()
+    } else {
+        text.nfkc().collect::<String>().to_lowercase()
+    };
+    let mut folded = String::with_capacity(lower.len());
+    for word in lower.split_whitespace() {
+        if !folded.is_empty() {
+            folded.push(' ');
+        }
+        folded.push_str(word);
+    }
+    folded
 }
 
 /// The words of `text` for matching: the UAX #29 words of its [`fold`].
