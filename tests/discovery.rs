@@ -544,6 +544,58 @@ fn pymk_on_two_30k_hubs_walks_at_most_the_budget() {
     }
 }
 
+/// When the shell's `admit` refuses more candidates than the few ranked up
+/// front, the ranking carries on with the rest, in order: the answer is the
+/// full ranking without the refused.
+#[test]
+fn pymk_ranks_on_past_many_refused_candidates() {
+    use pronet::discovery::DiscoveryIndex;
+    use pronet::graph::GraphError;
+    use pronet::{Kind, SocialGraph};
+    let viewer = m(1);
+    let friends: Vec<MemberId> = (2..6).map(m).collect();
+    let others: Vec<MemberId> = (10..70).map(m).collect();
+    let members = [viewer]
+        .into_iter()
+        .chain(friends.iter().copied())
+        .chain(others.iter().copied())
+        .map(|id| (id, Kind::Person));
+    let mut edges: Vec<(MemberId, MemberId)> = friends.iter().map(|&f| (viewer, f)).collect();
+    // Other k is connected to k % 4 + 1 of the friends.
+    for (k, &o) in others.iter().enumerate() {
+        for &f in &friends[..k % 4 + 1] {
+            edges.push((f, o));
+        }
+    }
+    let graph = SocialGraph::build(members, edges, 30_000).unwrap();
+    let run = |limit: usize, refuse: &dyn Fn(MemberId) -> bool| -> Vec<(MemberId, u64)> {
+        pymk::suggest::<GraphError>(
+            &graph.view([]),
+            viewer,
+            &DiscoveryIndex::new(),
+            &pymk::PymkFacts::default(),
+            &DiscoveryPolicy::default(),
+            limit,
+            |c| Ok(!refuse(c)),
+        )
+        .unwrap()
+        .suggestions
+        .into_iter()
+        .map(|s| (s.member, s.score))
+        .collect()
+    };
+    let all = run(100, &|_| false);
+    assert_eq!(all.len(), 60);
+    assert!(
+        all.windows(2)
+            .all(|w| (Reverse(w[0].1), w[0].0) < (Reverse(w[1].1), w[1].0))
+    );
+    let refused = |c: MemberId| c.get() % 7 != 0;
+    let want: Vec<(MemberId, u64)> = all.iter().copied().filter(|(c, _)| !refused(*c)).collect();
+    assert_eq!(run(5, &refused), want[..5]);
+    assert_eq!(run(100, &refused), want);
+}
+
 // ------------------------------------------------------------------- search
 
 /// A small world for search: Ana (the viewer) - Bo - Cy - Dee - Eli in a

@@ -161,8 +161,28 @@ pub fn suggest<E: From<GraphError>>(
     let me = index.entry(viewer);
     let hidden = hidden_members(view);
     let sources = sources(view, sv, index, me, policy, &hidden);
+    // Which sources fit the budget: a prefix of them, smallest first.
+    let budget = policy.expansion_budget as usize;
+    let mut walked = 0usize;
+    let mut fits = vec![false; sources.len()];
+    for (source, fit) in sources.iter().zip(&mut fits) {
+        if walked + source.size <= budget {
+            walked += source.size;
+            *fit = true;
+        }
+    }
+    let left_out = fits.iter().filter(|f| !**f).count();
+    // When every connection of the viewer was walked, a candidate's mutual
+    // count is its score less the other walked sources, over the weight:
+    // no need to intersect connection lists again (for the best candidates,
+    // often hubs, that was a quarter of the time).
+    let mutuals_walked = policy.mutual > 0
+        && sources
+            .iter()
+            .zip(&fits)
+            .all(|(s, &fit)| fit || !matches!(s.kind, Kind::Connection(_)));
     let slots = view.slot_count();
-    let (ranked, walked, left_out) = with_marks(slots, |excluded| {
+    with_marks(slots, |excluded| {
         excluded.mark(sv);
         for &x in view.neighbours(sv) {
             excluded.mark(x);
@@ -173,23 +193,15 @@ pub fn suggest<E: From<GraphError>>(
             }
         }
         with_counts(slots, |counts| {
-            let budget = policy.expansion_budget as usize;
-            let mut walked = 0usize;
-            let mut left_out = 0usize;
             // Each candidate once, with the weight of its first source; the
             // rest of its score is in `counts`.
-            let mut firsts: Vec<(Slot, u32)> = Vec::new();
+            let mut firsts: Vec<(Slot, u32)> = Vec::with_capacity(walked + facts.contacts.len());
             let mut add = |y: Slot, w: u32| {
                 if counts.add(y, w) {
                     firsts.push((y, w));
                 }
             };
-            for source in &sources {
-                if walked + source.size > budget {
-                    left_out += 1;
-                    continue;
-                }
-                walked += source.size;
+            for (source, _) in sources.iter().zip(&fits).filter(|(_, fit)| **fit) {
                 match source.list {
                     List::Slots(list) => {
                         for &y in list {
@@ -218,71 +230,108 @@ pub fn suggest<E: From<GraphError>>(
             // slot stands in for the id until the few winners are known
             // (saving one id lookup per candidate).
             let by_slot = view.slots_follow_ids();
-            let ranked: Vec<(Reverse<u32>, u64)> = firsts
-                .iter()
-                .filter(|&&(s, _)| !excluded.is_marked(s))
-                .map(|&(s, w)| {
-                    let tie = if by_slot {
-                        u64::from(s)
-                    } else {
-                        view.id(s).get()
-                    };
-                    (Reverse(w.saturating_add(counts.extra(s))), tie)
-                })
-                .collect();
-            (ranked, walked, left_out)
+            let candidates =
+                firsts
+                    .iter()
+                    .filter(|&&(s, _)| !excluded.is_marked(s))
+                    .map(|&(s, w)| {
+                        let tie = if by_slot {
+                            u64::from(s)
+                        } else {
+                            view.id(s).get()
+                        };
+                        (Reverse(w.saturating_add(counts.extra(s))), tie)
+                    });
+            // The best few, kept in a bounded heap as the candidates go by;
+            // all of them, sorted, only if `admit` refuses so many that the
+            // few run out.
+            let head = limit.saturating_add(limit / 2 + 8);
+            let (best, total) = smallest(candidates.clone(), head);
+            let mut queue = best.into_iter();
+            let mut rest_loaded = total <= head;
+            let mut suggestions = Vec::new();
+            while suggestions.len() < limit {
+                let (Reverse(score), tie) = match queue.next() {
+                    Some(item) => item,
+                    None if !rest_loaded => {
+                        rest_loaded = true;
+                        let mut all: Vec<_> = candidates.clone().collect();
+                        all.sort_unstable();
+                        queue = all.split_off(head.min(all.len())).into_iter();
+                        continue;
+                    }
+                    None => break,
+                };
+                let member = if by_slot {
+                    view.id(Slot::try_from(tie).unwrap_or(Slot::MAX))
+                } else {
+                    MemberId::new(tie)
+                };
+                if !admit(member)? {
+                    continue;
+                }
+                let mutual = if mutuals_walked && score < u32::MAX {
+                    let other = walked_profile_score(&sources, &fits, facts, policy, member);
+                    (score.saturating_sub(other) / policy.mutual) as usize
+                } else {
+                    view.mutual_count(viewer, member)?
+                };
+                suggestions.push(Suggestion {
+                    member,
+                    score: u64::from(score),
+                    reasons: reasons(member, mutual, index, me, facts),
+                });
+            }
+            Ok(Ranked {
+                suggestions,
+                walked,
+                left_out,
+                candidates: total,
+            })
         })
-    });
-    let candidates = ranked.len();
-    let mut suggestions = Vec::new();
-    let by_slot = view.slots_follow_ids();
-    for (Reverse(score), tie) in best_first(ranked, limit) {
-        if suggestions.len() == limit {
-            break;
-        }
-        let member = if by_slot {
-            view.id(Slot::try_from(tie).unwrap_or(Slot::MAX))
-        } else {
-            MemberId::new(tie)
-        };
-        if !admit(member)? {
-            continue;
-        }
-        let reasons = reasons(view, viewer, member, index, me, facts)?;
-        suggestions.push(Suggestion {
-            member,
-            score: u64::from(score),
-            reasons,
-        });
-    }
-    Ok(Ranked {
-        suggestions,
-        walked,
-        left_out,
-        candidates,
     })
 }
 
-/// The candidates in rank order, sorting only as many as are likely needed
-/// (a few more than `limit`, in case some are refused) and the rest only if
-/// asked for.
-fn best_first<T: Ord + Copy>(mut all: Vec<T>, limit: usize) -> impl Iterator<Item = T> {
-    let head = limit.saturating_add(limit / 2 + 8).min(all.len());
-    if head < all.len() {
-        all.select_nth_unstable(head);
-    }
-    all[..head].sort_unstable();
-    let mut sorted_rest = false;
-    let mut i = 0;
-    std::iter::from_fn(move || {
-        if i == head && !sorted_rest {
-            all[head..].sort_unstable();
-            sorted_rest = true;
+/// The `k` smallest items, sorted, and how many items there were: a
+/// bounded heap, so that the many candidates are looked at once and never
+/// stored.
+fn smallest<T: Ord>(items: impl Iterator<Item = T>, k: usize) -> (Vec<T>, usize) {
+    let mut heap = std::collections::BinaryHeap::with_capacity(k.saturating_add(1));
+    let mut total = 0;
+    for item in items {
+        total += 1;
+        if heap.len() < k {
+            heap.push(item);
+        } else if heap.peek().is_some_and(|top| item < *top) {
+            heap.pop();
+            heap.push(item);
         }
-        let item = all.get(i).copied();
-        i += 1;
-        item
-    })
+    }
+    (heap.into_sorted_vec(), total)
+}
+
+/// The part of `member`'s score from the walked member lists (companies,
+/// schools, groups) and from contacts; the rest came from mutual
+/// connections.
+fn walked_profile_score(
+    sources: &[Source<'_>],
+    fits: &[bool],
+    facts: &PymkFacts,
+    policy: &DiscoveryPolicy,
+    member: MemberId,
+) -> u32 {
+    let mut score = 0u32;
+    for (source, _) in sources.iter().zip(fits).filter(|(_, fit)| **fit) {
+        if let List::Members(list) = source.list {
+            if list.binary_search(&member).is_ok() {
+                score = score.saturating_add(source.weight);
+            }
+        }
+    }
+    if policy.contact > 0 && facts.contacts.contains(&member) {
+        score = score.saturating_add(policy.contact);
+    }
+    score
 }
 
 /// The members hidden from the viewer, in id order, to size postings as the
@@ -384,17 +433,16 @@ fn sources<'a>(
     sources
 }
 
-/// The exact reasons `viewer` may know `member`.
+/// The exact reasons the viewer may know `member`, who has `mutual`
+/// connections in common with them.
 fn reasons(
-    view: &View<'_>,
-    viewer: MemberId,
     member: MemberId,
+    mutual: usize,
     index: &DiscoveryIndex,
     me: Option<&Entry>,
     facts: &PymkFacts,
-) -> Result<Vec<Reason>, GraphError> {
+) -> Vec<Reason> {
     let mut reasons = Vec::new();
-    let mutual = view.mutual_count(viewer, member)?;
     if mutual > 0 {
         reasons.push(Reason::MutualConnections(mutual));
     }
@@ -434,5 +482,5 @@ fn reasons(
                 .map(|&g| Reason::Group(g)),
         );
     }
-    Ok(reasons)
+    reasons
 }
