@@ -471,14 +471,14 @@ fn pymk_bounds_hub_expansion_and_keeps_reasons_exact() {
     assert_eq!(got[0].member, cy);
     assert_eq!(got[0].score, 10);
     assert_eq!(got[0].reasons, vec![Reason::MutualConnections(2)]);
-    let index = w.net.discovery();
+    // The graph's guard first (with_view), then the index's, as documented.
     let ranked = w
         .net
         .with_view(ana, |view| {
             pymk::suggest::<Error>(
                 view,
                 ana,
-                &index,
+                &w.net.discovery(),
                 &pymk::PymkFacts::default(),
                 w.net.policy().discovery(),
                 10,

@@ -22,8 +22,10 @@ use std::sync::{PoisonError, RwLockReadGuard};
 impl<S: Store, C: Clock> Network<S, C> {
     /// The discovery index (profiles and groups of active persons), for
     /// calling [`crate::discovery`]'s pure functions directly. Hold the guard
-    /// briefly: writers wait for it; take [`graph`](Self::graph) first when
-    /// holding both.
+    /// briefly: writers wait for it. When holding both guards, take the
+    /// graph's first (for instance, call this inside
+    /// [`with_view`](Self::with_view)): a writer holds the graph's while it
+    /// waits for this one, so the other order can deadlock.
     pub fn discovery(&self) -> RwLockReadGuard<'_, DiscoveryIndex> {
         self.discovery
             .read()
