@@ -183,8 +183,11 @@ pub enum Outcome {
 }
 
 /// SPEC 7: `actor` blocks `other`. Atomically removes their connection and
-/// every pending invitation between them, both ways, and from then on each
-/// is hidden from the other. Blocking someone already blocked answers the
+/// every pending invitation between them, both ways (cancelled: after an
+/// unblock it still counts on its sender's re-send ladder, so a block and
+/// unblock never shorten a wait), and from then on each is hidden from the
+/// other. The one event is `MemberBlocked`, for the blocker; the removed
+/// connection is part of it. Blocking someone already blocked answers the
 /// same and changes nothing. A member blocked by `other` may block back: it
 /// is recorded silently ([`Outcome::Silent`]), since to them `other` does
 /// not exist.
@@ -260,11 +263,18 @@ fn blocked(
         .pair
         .as_ref()
         .map_or_else(|| PairState::new(key), |p| p.value.clone());
+    // A pending invitation is cancelled; one already past its expiry is
+    // recorded as expired, which it already was for both parties.
     if let Some(open) = facts.open.as_ref().filter(|o| o.value.is_open()) {
-        let mut cancelled = open.value.clone();
-        cancelled.status = Status::Cancelled;
-        cancelled.closed_at = Some(now);
-        changes.write(Some(open), Record::Invitation(cancelled));
+        let mut closed = open.value.clone();
+        if closed.is_live(policy, now) {
+            closed.status = Status::Cancelled;
+            closed.closed_at = Some(now);
+        } else {
+            closed.status = Status::Expired;
+            closed.closed_at = Some(closed.expires_at(policy));
+        }
+        changes.write(Some(open), Record::Invitation(closed));
     }
     pair.open = None;
     let was_connected = pair.connected_since.take().is_some();

@@ -2,7 +2,7 @@
 //! expects to be stored, plus the events to publish once it commits.
 
 use crate::block::{BlockList, Report};
-use crate::contact::Contact;
+use crate::contacts::{Contact, Invitee};
 use crate::discovery::{Dismissals, Follows, Memberships};
 use crate::event::Event;
 use crate::id::{InvitationId, MemberId, PairKey};
@@ -65,6 +65,8 @@ pub enum Key {
     Report(MemberId, MemberId),
     /// Who owns an email address, by its canonical key.
     EmailOwner(String),
+    /// An address as a target of invitations to join, by its canonical key.
+    Invitee(String),
     /// The company pages a member follows.
     Follows(MemberId),
     /// The groups a member belongs to.
@@ -93,6 +95,8 @@ pub enum Record {
     Report(Report),
     /// An address's owner.
     EmailOwner(EmailOwner),
+    /// An address's invitations to join and opt-out.
+    Invitee(Invitee),
     /// A member's follows.
     Follows(Follows),
     /// A member's groups.
@@ -114,6 +118,7 @@ impl Record {
             Self::Blocks(b) => Key::Blocks(b.member),
             Self::Report(r) => Key::Report(r.reporter, r.target),
             Self::EmailOwner(o) => Key::EmailOwner(o.email.canonical().to_owned()),
+            Self::Invitee(i) => Key::Invitee(i.email.canonical().to_owned()),
             Self::Follows(f) => Key::Follows(f.member),
             Self::Groups(g) => Key::Groups(g.member),
             Self::Dismissed(d) => Key::Dismissed(d.member),
@@ -205,6 +210,7 @@ record_kind!(Contact, Contact);
 record_kind!(Blocks, BlockList);
 record_kind!(Report, Report);
 record_kind!(EmailOwner, EmailOwner);
+record_kind!(Invitee, Invitee);
 record_kind!(Follows, Follows);
 record_kind!(Groups, Memberships);
 record_kind!(Dismissed, Dismissals);

@@ -132,6 +132,11 @@ pub enum Refusal {
         /// When the suspension lifts.
         until: Timestamp,
     },
+    /// The address cannot be invited to join: it has had the most
+    /// invitations to join allowed, or it opted out. Which is not said
+    /// (SPEC 9).
+    #[error("this address cannot be invited to join")]
+    NotInvitable,
     /// The note is not valid.
     #[error("invalid note: {0}")]
     InvalidNote(#[from] NoteError),
@@ -195,6 +200,9 @@ pub enum Error {
     /// A bad page size.
     #[error(transparent)]
     PageSize(#[from] PageSizeError),
+    /// An address book that cannot be imported (SPEC 9).
+    #[error(transparent)]
+    Import(#[from] crate::contacts::ImportError),
 }
 
 impl From<crate::graph::GraphError> for Error {

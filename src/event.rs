@@ -2,6 +2,7 @@
 //! turns them into notifications or feeds them to other systems. Events are
 //! produced only for committed changes, exactly once each.
 
+use crate::email::Email;
 use crate::id::{GroupId, InvitationId, MemberId};
 use crate::note::Note;
 use crate::standing::{Level, Signal};
@@ -16,6 +17,9 @@ pub enum Audience {
     Member(MemberId),
     /// Both members of a pair.
     Both(MemberId, MemberId),
+    /// The person at the email address the event names, who is not a
+    /// member: the host emails them. Never a member's audience.
+    Address,
 }
 
 impl Audience {
@@ -25,6 +29,7 @@ impl Audience {
         match self {
             Self::Member(m) => m == member,
             Self::Both(a, b) => a == member || b == member,
+            Self::Address => false,
         }
     }
 }
@@ -202,6 +207,33 @@ pub enum Event {
         /// How many addresses were new.
         added: usize,
     },
+    /// The sender's invitation to join was recorded (for the sender).
+    /// Identical whether or not an email goes out (SPEC 9, RELIABILITY B7).
+    JoinInvitationSent {
+        /// The invitation to join.
+        invitation: InvitationId,
+        /// Who invited.
+        sender: MemberId,
+        /// The address, as the sender wrote it.
+        email: Email,
+    },
+    /// The person at `email` is invited to join ([`Audience::Address`]):
+    /// the host sends them the invitation email, with a link to opt out.
+    /// Emitted only when no member has the address.
+    JoinInvitationReceived {
+        /// The invitation to join.
+        invitation: InvitationId,
+        /// Who invited.
+        sender: MemberId,
+        /// The address to email, as the sender wrote it.
+        email: Email,
+    },
+    /// The address opted out of invitations to join
+    /// ([`Audience::Address`]; for the host's records).
+    OptedOut {
+        /// The address.
+        email: Email,
+    },
 }
 
 impl Event {
@@ -231,6 +263,8 @@ impl Event {
                 Audience::Member(blocker)
             }
             Self::MemberReported { reporter, .. } => Audience::Member(reporter),
+            Self::JoinInvitationSent { sender, .. } => Audience::Member(sender),
+            Self::JoinInvitationReceived { .. } | Self::OptedOut { .. } => Audience::Address,
         }
     }
 }

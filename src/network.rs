@@ -7,7 +7,8 @@ mod people;
 
 use crate::block::{self, BlockList, PairFacts, ReportReason};
 use crate::change::{Key, Record, Versioned, Write};
-use crate::contact::Contact;
+use crate::contacts::join::{self, Invitee, JoinFacts, JoinState};
+use crate::contacts::{self, Format, ImportReport, InviteOutcome, MemberMatch, NonMember};
 use crate::discovery::DiscoveryIndex;
 use crate::email::Email;
 use crate::error::{CommitError, Error, Refusal, StoreError};
@@ -17,7 +18,7 @@ use crate::id::{InvitationId, MemberId, PairKey};
 use crate::invitation::decide::{self, AnswerFacts, Decision, SendFacts, SendOutcome, SendRequest};
 use crate::invitation::{IgnoreReason, Invitation, Ledger, PairState, Seen};
 use crate::member::decide::Owners;
-use crate::member::{self, Kind, Member};
+use crate::member::{self, EmailOwner, Kind, Member};
 use crate::note::Note;
 use crate::page::{Page, PageSize};
 use crate::policy::Policy;
@@ -218,8 +219,16 @@ impl<S: Store, C: Clock> Network<S, C> {
     ///
     /// # Errors
     /// [`Refusal::MemberExists`]; store failures.
+    ///
+    /// Once the member is committed, the invitations to join waiting for
+    /// their discoverable addresses become ordinary invitations (see
+    /// [`deliver_join_invitations`](Self::deliver_join_invitations)), and
+    /// their events are added to the answer's. That second step is not part
+    /// of the registration: if it fails, the member is registered all the
+    /// same, and the host may run it again.
     pub fn register(&self, member: Member) -> Result<Committed<()>, Error> {
-        self.run(|_| {
+        let id = member.id;
+        let mut done = self.run(|_| {
             let existing = self.load::<Member>(Key::Member(member.id))?;
             let owners = self.owners([&member])?;
             let changes = member::decide::register(existing.as_ref(), member.clone(), &owners)?;
@@ -227,15 +236,23 @@ impl<S: Store, C: Clock> Network<S, C> {
                 changes,
                 outcome: (),
             })
-        })
+        })?;
+        self.follow_up_joins(id, &mut done.events);
+        Ok(done)
     }
 
     /// Replaces a member's profile, tier, emails and invitation preference.
     ///
     /// # Errors
     /// [`Refusal::UnknownMember`]; store failures.
+    ///
+    /// Like [`register`](Self::register), an update that changes something
+    /// is followed by delivering the invitations to join waiting for the
+    /// member's discoverable addresses (an address just added or just made
+    /// discoverable).
     pub fn update_member(&self, member: Member) -> Result<Committed<()>, Error> {
-        self.run(|_| {
+        let id = member.id;
+        let mut done = self.run(|_| {
             let existing = self.load::<Member>(Key::Member(member.id))?;
             let owners = self.owners(existing.iter().map(|e| &e.value).chain([&member]))?;
             let changes = member::decide::update(existing.as_ref(), member.clone(), &owners)?;
@@ -243,7 +260,9 @@ impl<S: Store, C: Clock> Network<S, C> {
                 changes,
                 outcome: (),
             })
-        })
+        })?;
+        self.follow_up_joins(id, &mut done.events);
+        Ok(done)
     }
 
     /// Deactivates a member: they appear nowhere from now on.
@@ -273,24 +292,314 @@ impl<S: Store, C: Clock> Network<S, C> {
     ) -> Result<Committed<usize>, Error> {
         self.run(|now| {
             self.active_member(owner)?;
-            let mut changes = crate::change::ChangeSet::default();
-            let mut seen = std::collections::BTreeSet::new();
+            let mut existing = BTreeSet::new();
             for email in emails {
-                let key = Key::Contact(owner, email.canonical().to_owned());
-                if seen.insert(key.clone()) && self.store.get(&key)?.is_none() {
-                    let contact = Contact::new(owner, email.clone(), now);
-                    changes.write::<Contact>(None, Record::Contact(contact));
+                let canonical = email.canonical().to_owned();
+                if self
+                    .store
+                    .get(&Key::Contact(owner, canonical.clone()))?
+                    .is_some()
+                {
+                    existing.insert(canonical);
                 }
             }
-            let added = changes.writes.len();
-            if added > 0 {
-                changes.emit(Event::ContactsImported { owner, added });
-            }
+            let (changes, added) =
+                contacts::add(owner, emails.iter().map(|e| (e, None)), &existing, now);
             Ok(Decision {
                 changes,
                 outcome: added,
             })
         })
+    }
+
+    /// Imports an address book into `owner`'s contacts (SPEC 9) and reports
+    /// what it holds: the addresses of members the owner may find by them,
+    /// with their degree, every other address, and the rows that gave no
+    /// address, with their lines and reasons.
+    ///
+    /// The file is read by [`contacts::parse`] under the policy's
+    /// [`import_limits`](Policy::import_limits). Addresses new to the
+    /// address book are added in one atomic change set (at most the row
+    /// limit of writes: 50,000 by default), with one
+    /// [`Event::ContactsImported`]; importing the same file again writes
+    /// nothing and emits nothing (RELIABILITY C3). Contacts make the owner
+    /// eligible to invite the members who have those addresses (SPEC 3.1).
+    ///
+    /// Matching follows [`contacts::findable`]: an address of an
+    /// undiscoverable member, of a member on either side of a block, or of a
+    /// deactivated member is reported exactly like an address nobody has
+    /// (RELIABILITY B7).
+    ///
+    /// ```
+    /// use pronet::{Email, ImportFormat, ManualClock, Member, MemberId, MemoryStore, Network};
+    /// use pronet::{Policy, Profile, Timestamp};
+    ///
+    /// let net = Network::open(MemoryStore::new(), ManualClock::new(Timestamp::UNIX_EPOCH), Policy::default())?;
+    /// let (ana, bo) = (MemberId::new(1), MemberId::new(2));
+    /// net.register(Member::person(ana, Profile::named("Ana")))?;
+    /// net.register(Member::person(bo, Profile::named("Bo")).with_email(Email::parse("bo@example.com")?, true))?;
+    /// let csv = "Name,Email\nBo,BO@example.com\nCy,cy@example.org\nDee,dee-at-example\n";
+    /// let report = net.import_contacts(ana, csv.as_bytes(), &ImportFormat::Detect)?.outcome;
+    /// assert_eq!((report.added, report.members.len(), report.not_members.len()), (2, 1, 1));
+    /// assert_eq!(report.members[0].member, bo);
+    /// assert_eq!(report.bad_rows[0].line, 4);
+    /// // Importing the same file again adds nothing.
+    /// assert_eq!(net.import_contacts(ana, csv.as_bytes(), &ImportFormat::Detect)?.outcome.added, 0);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    ///
+    /// # Errors
+    /// [`Refusal::UnknownMember`] for an unknown or deactivated owner;
+    /// [`Error::Import`] for a file that cannot be read at all (too large,
+    /// too many rows, not text, no email column); store failures.
+    pub fn import_contacts(
+        &self,
+        owner: MemberId,
+        bytes: &[u8],
+        format: &Format,
+    ) -> Result<Committed<ImportReport>, Error> {
+        self.active_member(owner)?;
+        let book = contacts::parse(bytes, format, self.policy.import_limits())?;
+        self.run(|now| {
+            let sight = self.sight(owner)?;
+            let existing: BTreeSet<String> = self
+                .store
+                .contacts(owner)?
+                .into_iter()
+                .map(|c| c.email.canonical().to_owned())
+                .collect();
+            let entries = book.entries.iter().map(|e| (&e.email, e.name.as_deref()));
+            let (changes, added) = contacts::add(owner, entries, &existing, now);
+            let mut found = Vec::with_capacity(book.entries.len());
+            for entry in &book.entries {
+                found.push(self.findable(owner, &sight, entry.email.canonical())?);
+            }
+            let mut members = Vec::new();
+            let mut not_members = Vec::new();
+            {
+                let graph = self.graph();
+                let view = graph.view(sight.hidden.iter().copied());
+                let hood = view.neighbourhood(owner)?;
+                for (entry, found) in book.entries.iter().zip(found) {
+                    match found {
+                        Some(member) => members.push(MemberMatch {
+                            line: entry.line,
+                            email: entry.email.clone(),
+                            name: entry.name.clone(),
+                            member,
+                            degree: hood.degree(member).unwrap_or(Degree::OutOfNetwork),
+                        }),
+                        None => not_members.push((entry, false)),
+                    }
+                }
+            }
+            let mut not_member_entries = Vec::with_capacity(not_members.len());
+            for (entry, _) in not_members {
+                let invited = self
+                    .load::<Invitee>(Key::Invitee(entry.email.canonical().to_owned()))?
+                    .is_some_and(|i| i.value.invitations.iter().any(|j| j.sender == owner));
+                not_member_entries.push(NonMember {
+                    line: entry.line,
+                    email: entry.email.clone(),
+                    name: entry.name.clone(),
+                    invited,
+                });
+            }
+            Ok(Decision {
+                changes,
+                outcome: ImportReport {
+                    source: book.source,
+                    added,
+                    members,
+                    not_members: not_member_entries,
+                    bad_rows: book.bad_rows.clone(),
+                    duplicates: book.duplicates,
+                },
+            })
+        })
+    }
+
+    /// `sender` invites the person at `email` to join (SPEC 9).
+    ///
+    /// If the address belongs to a member the sender may find by it
+    /// ([`contacts::findable`], the rule of the import report), an ordinary
+    /// invitation is sent instead, with the address as proof, and answered
+    /// as [`InviteOutcome::Member`]. Otherwise an invitation to join is
+    /// recorded, counted in the sender's quota, and answered as
+    /// [`InviteOutcome::Invited`] with an [`Event::JoinInvitationSent`] for
+    /// the sender; the host emails the address when an
+    /// [`Event::JoinInvitationReceived`] comes with it. See
+    /// [`contacts::join`] for the rules and why the sender's answer is the
+    /// same whoever has the address.
+    ///
+    /// # Errors
+    /// [`Refusal::UnknownMember`], [`Refusal::NotAPerson`] for the sender;
+    /// [`Refusal::NotInvitable`]; [`Refusal::Suspended`];
+    /// [`Refusal::QuotaExhausted`]; for a member's address, the refusals of
+    /// [`send`](Self::send); store failures; contention.
+    pub fn invite_to_join(
+        &self,
+        sender: MemberId,
+        email: &Email,
+    ) -> Result<Committed<InviteOutcome>, Error> {
+        let sight = self.sight(sender)?;
+        let canonical = email.canonical();
+        if let Some(member) = self.findable(sender, &sight, canonical)? {
+            let sent = self.send(sender, member, None, Some(email))?;
+            return Ok(Committed {
+                outcome: InviteOutcome::Member {
+                    member,
+                    sent: sent.outcome,
+                },
+                events: sent.events,
+            });
+        }
+        self.run(|now| {
+            let owner = self.load::<EmailOwner>(Key::EmailOwner(canonical.to_owned()))?;
+            let facts = JoinFacts {
+                sender: self.load(Key::Member(sender))?,
+                sender_ledger: self.load(Key::Ledger(sender))?,
+                invitee: self.load(Key::Invitee(canonical.to_owned()))?,
+                new_id: self.store.next_invitation_id()?,
+                deliver: owner.is_none_or(|o| o.value.member.is_none()),
+            };
+            Ok(join::invite(sender, email, &facts, &self.policy, now)?)
+        })
+    }
+
+    /// Records that the person at `email` wants no invitations to join (the
+    /// host calls it from the unsubscribe link of the invitation email):
+    /// none is accepted from now on, and none waiting is delivered if they
+    /// join. Opting out again changes nothing.
+    ///
+    /// # Errors
+    /// Store failures; contention.
+    pub fn opt_out(&self, email: &Email) -> Result<Committed<()>, Error> {
+        self.run(|now| {
+            let invitee = self.load::<Invitee>(Key::Invitee(email.canonical().to_owned()))?;
+            Ok(Decision {
+                changes: join::opt_out(email, invitee.as_ref(), now),
+                outcome: (),
+            })
+        })
+    }
+
+    /// Turns the invitations to join waiting for `member`'s discoverable
+    /// addresses into ordinary invitations, each by the ordinary send
+    /// decision with the address as proof; a refusal drops the invitation
+    /// to join silently (see [`contacts::join`]). Answers how many became
+    /// invitations (or connections).
+    ///
+    /// [`register`](Self::register) and [`update_member`](Self::update_member)
+    /// run it after their commit; a host runs it again if that step failed.
+    /// Each invitation is its own atomic change, and running it again only
+    /// delivers what is still waiting.
+    ///
+    /// # Errors
+    /// [`Refusal::UnknownMember`]; store failures; contention.
+    pub fn deliver_join_invitations(&self, member: MemberId) -> Result<Committed<usize>, Error> {
+        let me = self.active_member(member)?;
+        let now = self.now();
+        let mut events = Vec::new();
+        let mut delivered = 0;
+        for address in me.emails.iter().filter(|e| e.discoverable) {
+            let canonical = address.email.canonical().to_owned();
+            let owned = self
+                .load::<EmailOwner>(Key::EmailOwner(canonical.clone()))?
+                .is_some_and(|o| o.value.member == Some(member));
+            let Some(invitee) = self.load::<Invitee>(Key::Invitee(canonical.clone()))? else {
+                continue;
+            };
+            if !owned {
+                continue;
+            }
+            let waiting: Vec<_> = invitee
+                .value
+                .deliverable(&self.policy, now)
+                .map(|i| (i.id, i.sender))
+                .collect();
+            for (id, sender) in waiting {
+                let done = self.deliver_one(member, &address.email, id, sender)?;
+                delivered += usize::from(done.outcome);
+                events.extend(done.events);
+            }
+        }
+        Ok(Committed {
+            outcome: delivered,
+            events,
+        })
+    }
+
+    /// Delivers one invitation to join, if still waiting: answers whether it
+    /// became an invitation (or a connection).
+    fn deliver_one(
+        &self,
+        member: MemberId,
+        email: &Email,
+        id: InvitationId,
+        sender: MemberId,
+    ) -> Result<Committed<bool>, Error> {
+        let key = Key::Invitee(email.canonical().to_owned());
+        self.run(|now| {
+            let Some(invitee) = self.load::<Invitee>(key.clone())? else {
+                return Ok(unchanged(false));
+            };
+            let mut facts = self.send_facts(sender, member, now)?;
+            facts.join = Some(id);
+            let req = SendRequest {
+                sender,
+                recipient: member,
+                note: None,
+                proof: Some(email),
+            };
+            let now = facts.effective_now(now);
+            let (mut changes, state) = match decide::send(&req, &facts, &self.policy, now) {
+                Ok(decision) => (decision.changes, JoinState::Delivered),
+                Err(_) => (crate::change::ChangeSet::default(), JoinState::Dropped),
+            };
+            let Some(settled) = join::settle(&invitee.value, id, state, &self.policy, now) else {
+                return Ok(unchanged(false));
+            };
+            changes.write(Some(&invitee), Record::Invitee(settled));
+            Ok(Decision {
+                changes,
+                outcome: state == JoinState::Delivered,
+            })
+        })
+    }
+
+    /// Runs [`deliver_join_invitations`](Self::deliver_join_invitations)
+    /// after a committed registration or update, adding its events. Its
+    /// failure leaves the committed change standing (see
+    /// [`register`](Self::register)).
+    fn follow_up_joins(&self, member: MemberId, events: &mut Vec<Event>) {
+        if let Ok(delivered) = self.deliver_join_invitations(member) {
+            events.extend(delivered.events);
+        }
+    }
+
+    /// The member `viewer` may be shown for the address `canonical`: the one
+    /// place that applies [`contacts::findable`] to stored records.
+    fn findable(
+        &self,
+        viewer: MemberId,
+        sight: &Sight,
+        canonical: &str,
+    ) -> Result<Option<MemberId>, Error> {
+        let Some(owner) = self.load::<EmailOwner>(Key::EmailOwner(canonical.to_owned()))? else {
+            return Ok(None);
+        };
+        let Some(id) = owner.value.member else {
+            return Ok(None);
+        };
+        let member = self.load::<Member>(Key::Member(id))?;
+        Ok(contacts::findable(
+            viewer,
+            canonical,
+            Some(&owner.value),
+            member.as_ref().map(|m| &m.value),
+            |m| sight.hidden.contains(&m),
+        ))
     }
 
     /// Sends an invitation (SPEC 3.1), or connects at once when the
@@ -764,13 +1073,17 @@ impl<S: Store, C: Clock> Network<S, C> {
             recipient_ledger: self.load::<Ledger>(Key::Ledger(recipient))?,
             shared_connections,
             in_contacts,
+            // Invitations to members since deactivated are invisible to the
+            // sender (not listed, not withdrawable), so they do not count.
             outstanding: self
                 .store
                 .open_invitations(sender, Role::Sender)?
                 .iter()
                 .filter(|inv| inv.is_live(&self.policy, now))
+                .filter(|inv| self.graph().contains(inv.recipient))
                 .count(),
             new_id: self.store.next_invitation_id()?,
+            join: None,
         })
     }
 
@@ -904,6 +1217,14 @@ impl<S: Store, C: Clock> Network<S, C> {
             }
         }
         Err(Error::Contended { attempts })
+    }
+}
+
+/// A decision that changes nothing.
+fn unchanged<O>(outcome: O) -> Decision<O> {
+    Decision {
+        changes: crate::change::ChangeSet::default(),
+        outcome,
     }
 }
 

@@ -1,6 +1,7 @@
 //! The host-configurable rules of SPEC 3 with their documented defaults,
 //! validated when built so that an impossible policy cannot exist.
 
+use crate::contacts::ImportLimits;
 use crate::discovery::DiscoveryPolicy;
 use crate::member::Tier;
 use crate::quota::Quota;
@@ -39,11 +40,13 @@ pub struct Policy {
     max_connections: u32,
     max_attempts: u32,
     invitation_quotas: BTreeMap<Tier, Quota>,
-    note_quotas: BTreeMap<Tier, Quota>,
+    note_quotas: BTreeMap<Tier, Option<Quota>>,
     max_outstanding: u32,
     standing: StandingPolicy,
     reblock_wait: TimeDelta,
     max_blocks: u32,
+    max_join_invitations_per_address: u32,
+    import_limits: ImportLimits,
     discovery: DiscoveryPolicy,
 }
 
@@ -73,6 +76,8 @@ impl Default for Policy {
             standing: StandingPolicy::default(),
             reblock_wait: TimeDelta::hours(48),
             max_blocks: 10_000,
+            max_join_invitations_per_address: 3,
+            import_limits: ImportLimits::default(),
             discovery: DiscoveryPolicy::default(),
         }
     }
@@ -193,7 +198,10 @@ impl Policy {
     /// unlimited.
     #[must_use]
     pub fn note_quota(&self, tier: Tier) -> Option<Quota> {
-        self.note_quotas.range(..=tier).next_back().map(|(_, q)| *q)
+        self.note_quotas
+            .range(..=tier)
+            .next_back()
+            .and_then(|(_, q)| *q)
     }
 
     /// The most invitations a sender may have pending at once (default
@@ -223,6 +231,20 @@ impl Policy {
         self.max_blocks
     }
 
+    /// The most invitations to join one address may receive, across all
+    /// senders and all time (SPEC 9; default 3).
+    #[must_use]
+    pub fn max_join_invitations_per_address(&self) -> u32 {
+        self.max_join_invitations_per_address
+    }
+
+    /// The limits on one address-book import (SPEC 9; default 10 MiB,
+    /// 50,000 rows, 1,024 bytes per field).
+    #[must_use]
+    pub fn import_limits(&self) -> &ImportLimits {
+        &self.import_limits
+    }
+
     /// The weights and limits of discovery (SPEC 8): people you may know,
     /// follows, groups and dismissals.
     #[must_use]
@@ -236,7 +258,7 @@ impl Policy {
     pub fn send_retention(&self) -> TimeDelta {
         self.invitation_quotas
             .values()
-            .chain(self.note_quotas.values())
+            .chain(self.note_quotas.values().flatten())
             .map(|q| q.window())
             .fold(self.standing.retention(), TimeDelta::max)
     }
@@ -312,10 +334,7 @@ impl PolicyBuilder {
     /// The note allowance of `tier` (and of higher levels without their own);
     /// `None` makes it unlimited.
     pub fn note_quota(mut self, tier: Tier, quota: Option<Quota>) -> Self {
-        match quota {
-            Some(q) => self.0.note_quotas.insert(tier, q),
-            None => self.0.note_quotas.remove(&tier),
-        };
+        self.0.note_quotas.insert(tier, quota);
         self
     }
 
@@ -334,6 +353,18 @@ impl PolicyBuilder {
     /// See [`Policy::max_blocks`]; 1 to 1,000,000.
     pub fn max_blocks(mut self, n: u32) -> Self {
         self.0.max_blocks = n;
+        self
+    }
+
+    /// See [`Policy::max_join_invitations_per_address`]; 1 to 100.
+    pub fn max_join_invitations_per_address(mut self, n: u32) -> Self {
+        self.0.max_join_invitations_per_address = n;
+        self
+    }
+
+    /// See [`Policy::import_limits`] (validated when built).
+    pub fn import_limits(mut self, limits: ImportLimits) -> Self {
+        self.0.import_limits = limits;
         self
     }
 
@@ -369,6 +400,11 @@ impl PolicyBuilder {
         in_range("max_attempts", p.max_attempts, 100)?;
         in_range("max_outstanding", p.max_outstanding, 100_000)?;
         in_range("max_blocks", p.max_blocks, 1_000_000)?;
+        in_range(
+            "max_join_invitations_per_address",
+            p.max_join_invitations_per_address,
+            100,
+        )?;
         let free = p
             .invitation_quotas
             .get(&Tier::Free)

@@ -32,6 +32,11 @@ pub struct SendEntry {
     pub outside_network: bool,
     /// The answer that counts for standing, once there is one.
     pub answer: Option<Answer>,
+    /// Whether it is an invitation to join (SPEC 9) not delivered yet: it
+    /// counts toward the quota and bursts, but not toward the shares (it
+    /// has no note, and nobody in the network to answer it).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub join: bool,
 }
 
 impl SendEntry {
@@ -49,6 +54,16 @@ impl SendEntry {
             with_note,
             outside_network,
             answer: None,
+            join: false,
+        }
+    }
+
+    /// An invitation to join sent at `at`.
+    #[must_use]
+    pub fn invitation_to_join(at: Timestamp, invitation: InvitationId) -> Self {
+        Self {
+            join: true,
+            ..Self::new(at, invitation, false, true)
         }
     }
 }
@@ -289,7 +304,9 @@ pub fn signals(
 ) -> Vec<Signal> {
     let from = now.saturating_sub(policy.window);
     let counts = |at: Timestamp| at > from && counted_from.is_none_or(|c| at >= c);
-    let recent: Vec<&SendEntry> = sends.iter().filter(|s| counts(s.at)).collect();
+    let all_recent: Vec<&SendEntry> = sends.iter().filter(|s| counts(s.at)).collect();
+    // Invitations to join count in bursts only (see [`SendEntry::invitation_to_join`]).
+    let recent: Vec<&SendEntry> = all_recent.iter().copied().filter(|s| !s.join).collect();
     let mut out = Vec::new();
     let n = recent.len();
     let share = |count: usize, of: usize| -> u8 {
@@ -341,7 +358,7 @@ pub fn signals(
     if reports >= policy.reports {
         out.push(Signal::Reported { count: reports });
     }
-    let burst = densest(&recent, policy.burst_window);
+    let burst = densest(&all_recent, policy.burst_window);
     if burst >= policy.burst_sends {
         out.push(Signal::Burst { sends: burst });
     }

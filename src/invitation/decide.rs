@@ -13,7 +13,7 @@ use crate::email::Email;
 use crate::error::Refusal;
 use crate::event::Event;
 use crate::id::{InvitationId, MemberId, PairKey};
-use crate::member::{InvitePreference, Kind, Member};
+use crate::member::{InvitePreference, Kind, Member, Tier};
 use crate::note::Note;
 use crate::policy::Policy;
 use crate::standing::{self, Answer, Level, SendEntry};
@@ -81,6 +81,10 @@ pub struct SendFacts {
     pub outstanding: usize,
     /// The id a new invitation would take.
     pub new_id: InvitationId,
+    /// The invitation to join this send delivers, if it does (SPEC 9): the
+    /// new invitation takes its id, and the quota, counted when it was
+    /// sent, is not counted again.
+    pub join: Option<InvitationId>,
 }
 
 /// What an answer or a withdrawal needs from the store.
@@ -129,17 +133,17 @@ pub fn send(
     // 1. Both exist and are active persons, and are not the same member.
     let sender = active_person(facts.sender.as_ref(), req.sender)?;
     let key = PairKey::new(req.sender, req.recipient).ok_or(Refusal::SelfInvitation)?;
-    // 2. No block either way. A member who blocked the sender is, to the
-    // sender, a member who does not exist (SPEC 3.4), so this comes first.
-    if let Some(blocks) = &facts.sender_blocks {
-        if blocks.value.blocked_by.contains(&req.recipient) {
-            return Err(Refusal::UnknownMember(req.recipient));
-        }
-        if blocks.value.blocked.contains_key(&req.recipient) {
-            return Err(Refusal::YouBlocked(req.recipient));
-        }
+    // A member who blocked the sender is, to the sender, a member who does
+    // not exist (SPEC 3.4), so that part of rule 2 comes first.
+    let blocks = facts.sender_blocks.as_ref().map(|b| &b.value);
+    if blocks.is_some_and(|b| b.blocked_by.contains(&req.recipient)) {
+        return Err(Refusal::UnknownMember(req.recipient));
     }
     let recipient = active_person(facts.recipient.as_ref(), req.recipient)?;
+    // 2. The sender's own block of the recipient.
+    if blocks.is_some_and(|b| b.blocked.contains_key(&req.recipient)) {
+        return Err(Refusal::YouBlocked(req.recipient));
+    }
     let mut pair = pair_or_new(facts.pair.as_ref(), key);
     // 3. Not connected, neither at the cap.
     if pair.connected_since.is_some() {
@@ -207,20 +211,7 @@ pub fn send(
     // 8. Standing, outstanding invitations, quotas (SPEC 4 and 5).
     let ledger_read = facts.sender_ledger.as_ref();
     let mut ledger = ledger_read.map_or_else(|| Ledger::new(req.sender), |l| l.value.clone());
-    let standing_now = standing::evaluate(
-        &ledger.standing,
-        &ledger.sends,
-        &ledger.reports,
-        policy.standing(),
-        now,
-    );
-    match (standing_now.level, standing_now.until) {
-        (Level::Suspended, Some(until)) => return Err(Refusal::Suspended { until }),
-        (Level::Restricted, Some(until)) if !knows_email => {
-            return Err(Refusal::EmailProofRequired { until });
-        }
-        _ => {}
-    }
+    standing_allows(&ledger, knows_email, policy, now)?;
     let superseding = facts
         .open
         .as_ref()
@@ -232,21 +223,9 @@ pub fn send(
             max: policy.max_outstanding(),
         });
     }
-    let quota = policy.invitation_quota(sender.tier);
-    let mut sent_at: Vec<Timestamp> = ledger.sends.iter().map(|e| e.at).collect();
-    quota
-        .check(&sent_at, now)
-        .map_err(|retry_at| Refusal::QuotaExhausted { retry_at })?;
-    if let (Some(_), Some(notes)) = (&note, policy.note_quota(sender.tier)) {
-        let with_note: Vec<Timestamp> = ledger
-            .sends
-            .iter()
-            .filter(|e| e.with_note)
-            .map(|e| e.at)
-            .collect();
-        notes
-            .check(&with_note, now)
-            .map_err(|retry_at| Refusal::NoteQuotaExhausted { retry_at })?;
+    // An invitation to join being delivered was counted when it was sent.
+    if facts.join.is_none() {
+        quota_allows(&ledger, sender.tier, note.is_some(), policy, now)?;
     }
     let delivery = if attempts.bar == Some(Bar::DontKnow) {
         Delivery::Dropped
@@ -271,7 +250,7 @@ pub fn send(
         }
         changes.write(Some(open), Record::Invitation(old));
     }
-    let id = facts.new_id;
+    let id = facts.join.unwrap_or(facts.new_id);
     let own = pair.attempts_mut(req.sender);
     own.unanswered = own.unanswered.saturating_add(1);
     own.last_sent = Some(now);
@@ -297,31 +276,19 @@ pub fn send(
     changes.write::<Invitation>(None, Record::Invitation(invitation));
 
     // The sender's ledger: the send, the standing it leads to, the quota.
-    let forget_before = now.saturating_sub(policy.send_retention());
-    ledger.sends.retain(|e| e.at > forget_before);
-    ledger.reports.retain(|&at| at > forget_before);
     let outside_network = facts.shared_connections == 0;
-    ledger
-        .sends
-        .push(SendEntry::new(now, id, note.is_some(), outside_network));
-    let judged = standing::evaluate(
-        &ledger.standing,
-        &ledger.sends,
-        &ledger.reports,
-        policy.standing(),
-        now,
-    );
-    let standing_event = (judged.level != ledger.standing.level).then(|| Event::StandingChanged {
-        member: req.sender,
-        from: ledger.standing.level,
-        to: judged.level,
-        reasons: judged.reasons.clone(),
-        until: judged.until,
-    });
-    ledger.standing = judged;
-    ledger.latest = now;
-    sent_at.push(now);
-    let exhausted = quota.check(&sent_at, now).err();
+    let entry = match facts.join {
+        None => Some(SendEntry::new(now, id, note.is_some(), outside_network)),
+        Some(join) => {
+            // The invitation to join's entry becomes this invitation's.
+            for e in ledger.sends.iter_mut().filter(|e| e.invitation == join) {
+                e.join = false;
+                e.outside_network = outside_network;
+            }
+            None
+        }
+    };
+    let (exhausted, standing_event) = record_send(&mut ledger, entry, sender.tier, policy, now);
     changes.write(ledger_read, Record::Ledger(ledger));
 
     changes.emit(Event::InvitationSent {
@@ -338,17 +305,122 @@ pub fn send(
             note,
         });
     }
-    if let Some(retry_at) = exhausted {
-        changes.emit(Event::QuotaExhausted {
-            member: req.sender,
-            retry_at,
-        });
-    }
+    changes.extend_events(exhausted);
     changes.extend_events(standing_event);
     Ok(Decision {
         changes,
         outcome: SendOutcome::Sent(id),
     })
+}
+
+/// SPEC 5 for one more send of any kind (an invitation, an invitation to
+/// join): a suspended sender sends nothing, and a restricted one only with
+/// the recipient's email address proved.
+///
+/// # Errors
+/// [`Refusal::Suspended`], [`Refusal::EmailProofRequired`].
+pub fn standing_allows(
+    ledger: &Ledger,
+    email_proved: bool,
+    policy: &Policy,
+    now: Timestamp,
+) -> Result<(), Refusal> {
+    let standing_now = standing::evaluate(
+        &ledger.standing,
+        &ledger.sends,
+        &ledger.reports,
+        policy.standing(),
+        now,
+    );
+    match (standing_now.level, standing_now.until) {
+        (Level::Suspended, Some(until)) => Err(Refusal::Suspended { until }),
+        (Level::Restricted, Some(until)) if !email_proved => {
+            Err(Refusal::EmailProofRequired { until })
+        }
+        _ => Ok(()),
+    }
+}
+
+/// SPEC 4 for one more send of any kind: the tier's invitation quota over
+/// its rolling window, counting every send in the ledger (invitations to
+/// join included), and, for a send with a note, the note allowance.
+///
+/// # Errors
+/// [`Refusal::QuotaExhausted`], [`Refusal::NoteQuotaExhausted`], each with
+/// the instant the next send fits.
+pub fn quota_allows(
+    ledger: &Ledger,
+    tier: Tier,
+    with_note: bool,
+    policy: &Policy,
+    now: Timestamp,
+) -> Result<(), Refusal> {
+    let sent_at: Vec<Timestamp> = ledger.sends.iter().map(|e| e.at).collect();
+    policy
+        .invitation_quota(tier)
+        .check(&sent_at, now)
+        .map_err(|retry_at| Refusal::QuotaExhausted { retry_at })?;
+    if let (true, Some(notes)) = (with_note, policy.note_quota(tier)) {
+        let with_note: Vec<Timestamp> = ledger
+            .sends
+            .iter()
+            .filter(|e| e.with_note)
+            .map(|e| e.at)
+            .collect();
+        notes
+            .check(&with_note, now)
+            .map_err(|retry_at| Refusal::NoteQuotaExhausted { retry_at })?;
+    }
+    Ok(())
+}
+
+/// Records one more send of any kind in the sender's ledger: forgets sends
+/// past the policy's retention, adds `entry` (`None` when the send was
+/// counted before, as an invitation to join being delivered), and judges
+/// the standing again. Answers the [`Event::QuotaExhausted`] if this send
+/// took the quota's last slot, and the [`Event::StandingChanged`] if the
+/// level changed.
+pub fn record_send(
+    ledger: &mut Ledger,
+    entry: Option<SendEntry>,
+    tier: Tier,
+    policy: &Policy,
+    now: Timestamp,
+) -> (Option<Event>, Option<Event>) {
+    let forget_before = now.saturating_sub(policy.send_retention());
+    ledger.sends.retain(|e| e.at > forget_before);
+    ledger.reports.retain(|&at| at > forget_before);
+    let counted = entry.is_some();
+    ledger.sends.extend(entry);
+    let judged = standing::evaluate(
+        &ledger.standing,
+        &ledger.sends,
+        &ledger.reports,
+        policy.standing(),
+        now,
+    );
+    let standing_event = (judged.level != ledger.standing.level).then(|| Event::StandingChanged {
+        member: ledger.member,
+        from: ledger.standing.level,
+        to: judged.level,
+        reasons: judged.reasons.clone(),
+        until: judged.until,
+    });
+    ledger.standing = judged;
+    ledger.latest = ledger.latest.max(now);
+    let exhausted = if counted {
+        quota_allows(ledger, tier, false, policy, now).err()
+    } else {
+        None
+    };
+    let exhausted = match exhausted {
+        Some(Refusal::QuotaExhausted { retry_at }) => Some(Event::QuotaExhausted {
+            member: ledger.member,
+            retry_at,
+        }),
+        _ => None,
+    };
+    (exhausted, standing_event)
 }
 
 /// The earliest instant the sender may invite this person again (SPEC 3.3):
@@ -641,7 +713,10 @@ fn connect(
 }
 
 /// The member, if it is an active person.
-fn active_person(member: Option<&Versioned<Member>>, id: MemberId) -> Result<&Member, Refusal> {
+pub(crate) fn active_person(
+    member: Option<&Versioned<Member>>,
+    id: MemberId,
+) -> Result<&Member, Refusal> {
     let member = member
         .map(|m| &m.value)
         .filter(|m| m.id == id && m.active)

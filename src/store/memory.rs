@@ -2,7 +2,7 @@
 
 use super::{Role, Store};
 use crate::change::{Expect, Key, Record, Version, Versioned, Write};
-use crate::contact::Contact;
+use crate::contacts::Contact;
 use crate::error::{CommitError, StoreError};
 use crate::id::{InvitationId, MemberId, PairKey};
 use crate::invitation::Invitation;
@@ -112,6 +112,7 @@ impl State {
             | Record::Blocks(_)
             | Record::Report(_)
             | Record::EmailOwner(_)
+            | Record::Invitee(_)
             | Record::Follows(_)
             | Record::Groups(_)
             | Record::Dismissed(_) => {}

@@ -5,7 +5,7 @@ mod memory;
 pub use memory::MemoryStore;
 
 use crate::change::{Key, Record, Versioned, Write};
-use crate::contact::Contact;
+use crate::contacts::Contact;
 use crate::error::{CommitError, StoreError};
 use crate::id::{InvitationId, MemberId, PairKey};
 use crate::invitation::Invitation;

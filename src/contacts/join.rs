@@ -1,0 +1,325 @@
+//! Invitations to join (SPEC 9): a member invites an address that no member
+//! they can find has, by email.
+//!
+//! # Rules
+//!
+//! Every address has one [`Invitee`] record (`Key::Invitee(canonical)`),
+//! which holds every invitation to join it ever received and whether it
+//! opted out. Writing that one record with its expected version makes the
+//! per-address rules hold under concurrent senders.
+//!
+//! * **The sender** is an active person; their [standing and
+//!   quota](crate::invitation::decide::standing_allows) are checked by the
+//!   same functions as an ordinary send, and an invitation to join is one
+//!   send in the sender's quota and in the burst signal of their standing
+//!   (it carries no note and has no recipient in the network to answer
+//!   it, so the share signals leave it out until it becomes an ordinary
+//!   invitation).
+//! * **Once per sender and address.** Inviting an address again answers
+//!   the first invitation and changes nothing (no event, no quota).
+//! * **At most [`Policy::max_join_invitations_per_address`]** (default 3)
+//!   invitations per address across all senders, ever, and **none after
+//!   the address opted out** ([`Network::opt_out`](crate::Network::opt_out),
+//!   which the host calls from the email's unsubscribe link). Both answer
+//!   the same [`Refusal::NotInvitable`], so a sender learns neither whether
+//!   the person opted out nor how many others invited them, and no quota is
+//!   used.
+//! * **Expiry.** An invitation to join is pending for the policy's
+//!   [`pending_expiry`](Policy::pending_expiry) (180 days), like an
+//!   ordinary one; it still counts toward the per-address cap afterwards.
+//!
+//! # Privacy (RELIABILITY B7)
+//!
+//! [`Network::invite_to_join`](crate::Network::invite_to_join) first asks
+//! [`findable`](super::findable) whether the address belongs to a member the
+//! sender may find. If so, the sender already sees that member in their
+//! import report, and an ordinary invitation is sent to them with the
+//! address as proof ([`InviteOutcome::Member`]). Otherwise (nobody has the
+//! address, or its owner is undiscoverable by it, deactivated, or on either
+//! side of a block with the sender) the same decision runs, with the same
+//! answer, the same records and the same events for the sender; the only
+//! difference is that an email is requested
+//! ([`Event::JoinInvitationReceived`], for the host, never for the sender)
+//! only when no member has the address. A member who is not to be found by
+//! the address is never reached through it.
+//!
+//! # Joining
+//!
+//! When a member registers, or later updates their profile, every address
+//! they own **and let others find them by** is checked for pending
+//! invitations to join (not expired, not opted out). Each is turned into an
+//! ordinary invitation by the ordinary [`send`](crate::invitation::decide::send)
+//! decision, with the address as the sender's email proof, so every rule of
+//! SPEC 3.1 is checked again at that moment: the sender must still be an
+//! active person in good enough standing, with no block either way, not
+//! barred, within the re-send ladder and the outstanding cap, and admitted
+//! by the new member's "who may invite me" setting (or held, as usual).
+//! The quota is not counted again: the invitation keeps the id of the
+//! invitation to join, whose entry in the sender's ledger it takes over. A
+//! refusal drops the invitation to join silently: the sender was never
+//! promised delivery, and telling them would say who owns the address.
+//! Addresses their owner keeps undiscoverable are never delivered this
+//! way: delivering would tell the sender who has the address.
+//!
+//! [`Policy::max_join_invitations_per_address`]: crate::Policy::max_join_invitations_per_address
+//! [`Policy`]: crate::Policy
+//! [`Refusal::NotInvitable`]: crate::Refusal::NotInvitable
+
+use crate::change::{ChangeSet, Record, Versioned};
+use crate::email::Email;
+use crate::error::Refusal;
+use crate::event::Event;
+use crate::id::{InvitationId, MemberId};
+use crate::invitation::Ledger;
+use crate::invitation::decide::{
+    Decision, SendOutcome, active_person, quota_allows, record_send, standing_allows,
+};
+use crate::member::Member;
+use crate::policy::Policy;
+use crate::standing::SendEntry;
+use crate::time::Timestamp;
+use serde::{Deserialize, Serialize};
+
+/// What an invitation to join did.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum InviteOutcome {
+    /// An invitation to join is recorded for the address (or was already,
+    /// from this sender). Whether an email goes out is not the sender's to
+    /// know (see the [module documentation](self)).
+    Invited(InvitationId),
+    /// The address belongs to a member the sender can find by it: an
+    /// ordinary invitation was sent to them instead, with the address as
+    /// proof.
+    Member {
+        /// The member.
+        member: MemberId,
+        /// What the send did.
+        sent: SendOutcome,
+    },
+}
+
+/// What became of an invitation to join.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[non_exhaustive]
+pub enum JoinState {
+    /// Waiting for the address to join (or past its expiry).
+    Pending,
+    /// The address joined and the invitation became an ordinary invitation
+    /// with the same id (or connected the two at once).
+    Delivered,
+    /// The address joined but a rule of SPEC 3.1 refused the invitation.
+    Dropped,
+}
+
+/// One invitation to join.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct JoinInvitation {
+    /// Its id, from the same sequence as ordinary invitations; the ordinary
+    /// invitation it becomes keeps it.
+    pub id: InvitationId,
+    /// Who invited.
+    pub sender: MemberId,
+    /// The address as the sender wrote it (for delivery).
+    pub email: Email,
+    /// When.
+    pub sent_at: Timestamp,
+    /// What became of it.
+    pub state: JoinState,
+}
+
+impl JoinInvitation {
+    /// Pending and not expired at `now`.
+    #[must_use]
+    pub fn is_live(&self, policy: &Policy, now: Timestamp) -> bool {
+        self.state == JoinState::Pending
+            && now < self.sent_at.saturating_add(policy.pending_expiry())
+    }
+}
+
+/// Everything about one address as a target of invitations to join.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct Invitee {
+    /// The address (its canonical key is the record's key).
+    pub email: Email,
+    /// Every invitation to join it, oldest first; at most the policy's cap.
+    pub invitations: Vec<JoinInvitation>,
+    /// When the address opted out of invitations to join, if it did.
+    pub opted_out: Option<Timestamp>,
+}
+
+impl Invitee {
+    /// An address nobody invited yet.
+    #[must_use]
+    pub fn new(email: Email) -> Self {
+        Self {
+            email,
+            invitations: Vec::new(),
+            opted_out: None,
+        }
+    }
+
+    /// The invitations that joining with this address delivers now:
+    /// pending, not expired, and only if the address did not opt out.
+    pub fn deliverable<'a>(
+        &'a self,
+        policy: &'a Policy,
+        now: Timestamp,
+    ) -> impl Iterator<Item = &'a JoinInvitation> + 'a {
+        self.invitations
+            .iter()
+            .filter(move |i| self.opted_out.is_none() && i.is_live(policy, now))
+    }
+
+    /// The latest instant recorded in it.
+    #[must_use]
+    pub fn latest(&self) -> Option<Timestamp> {
+        self.invitations
+            .iter()
+            .map(|i| i.sent_at)
+            .chain(self.opted_out)
+            .max()
+    }
+}
+
+/// What an invitation to join needs from the store.
+#[derive(Clone, Debug)]
+pub struct JoinFacts {
+    /// The sender's record.
+    pub sender: Option<Versioned<Member>>,
+    /// The sender's counters.
+    pub sender_ledger: Option<Versioned<Ledger>>,
+    /// The address's record.
+    pub invitee: Option<Versioned<Invitee>>,
+    /// The id a new invitation would take.
+    pub new_id: InvitationId,
+    /// Whether the host is to email the address: no member has it. Only
+    /// the events for the host depend on it, never the sender's answer.
+    pub deliver: bool,
+}
+
+impl JoinFacts {
+    /// The effective time: the clock, or the latest instant already
+    /// recorded in these facts if later.
+    #[must_use]
+    pub fn effective_now(&self, clock: Timestamp) -> Timestamp {
+        let ledger = self.sender_ledger.as_ref().map(|l| l.value.latest);
+        let invitee = self.invitee.as_ref().and_then(|i| i.value.latest());
+        [ledger, invitee]
+            .into_iter()
+            .flatten()
+            .fold(clock, Timestamp::max)
+    }
+}
+
+/// SPEC 9: `sender` invites `email` to join (see the
+/// [module documentation](self) for the rules and their order).
+///
+/// # Errors
+/// [`Refusal::UnknownMember`], [`Refusal::NotAPerson`] for the sender;
+/// [`Refusal::NotInvitable`] past the per-address cap or after an opt-out;
+/// [`Refusal::Suspended`]; [`Refusal::QuotaExhausted`].
+pub fn invite(
+    sender: MemberId,
+    email: &Email,
+    facts: &JoinFacts,
+    policy: &Policy,
+    clock: Timestamp,
+) -> Result<Decision<InviteOutcome>, Refusal> {
+    let now = facts.effective_now(clock);
+    let member = active_person(facts.sender.as_ref(), sender)?;
+    let mut invitee = facts
+        .invitee
+        .as_ref()
+        .map_or_else(|| Invitee::new(email.clone()), |i| i.value.clone());
+    if let Some(earlier) = invitee.invitations.iter().find(|i| i.sender == sender) {
+        return Ok(Decision {
+            changes: ChangeSet::default(),
+            outcome: InviteOutcome::Invited(earlier.id),
+        });
+    }
+    let cap = policy.max_join_invitations_per_address() as usize;
+    if invitee.opted_out.is_some() || invitee.invitations.len() >= cap {
+        return Err(Refusal::NotInvitable);
+    }
+    let read = facts.sender_ledger.as_ref();
+    let mut ledger = read.map_or_else(|| Ledger::new(sender), |l| l.value.clone());
+    // An invitation to join is by email: it proves the address.
+    standing_allows(&ledger, true, policy, now)?;
+    quota_allows(&ledger, member.tier, false, policy, now)?;
+
+    let id = facts.new_id;
+    invitee.invitations.push(JoinInvitation {
+        id,
+        sender,
+        email: email.clone(),
+        sent_at: now,
+        state: JoinState::Pending,
+    });
+    let (exhausted, standing) = record_send(
+        &mut ledger,
+        Some(SendEntry::invitation_to_join(now, id)),
+        member.tier,
+        policy,
+        now,
+    );
+    let mut changes = ChangeSet::default();
+    changes.write(facts.invitee.as_ref(), Record::Invitee(invitee));
+    changes.write(read, Record::Ledger(ledger));
+    changes.emit(Event::JoinInvitationSent {
+        invitation: id,
+        sender,
+        email: email.clone(),
+    });
+    if facts.deliver {
+        changes.emit(Event::JoinInvitationReceived {
+            invitation: id,
+            sender,
+            email: email.clone(),
+        });
+    }
+    changes.extend_events(exhausted);
+    changes.extend_events(standing);
+    Ok(Decision {
+        changes,
+        outcome: InviteOutcome::Invited(id),
+    })
+}
+
+/// The address opts out of invitations to join: none is accepted from now
+/// on, and none pending is delivered if it joins. Opting out again changes
+/// nothing.
+pub fn opt_out(email: &Email, invitee: Option<&Versioned<Invitee>>, clock: Timestamp) -> ChangeSet {
+    let mut changes = ChangeSet::default();
+    let mut record = invitee.map_or_else(|| Invitee::new(email.clone()), |i| i.value.clone());
+    if record.opted_out.is_none() {
+        let now = record.latest().map_or(clock, |l| l.max(clock));
+        record.opted_out = Some(now);
+        changes.write(invitee, Record::Invitee(record));
+        changes.emit(Event::OptedOut {
+            email: email.clone(),
+        });
+    }
+    changes
+}
+
+/// The address's record with invitation `id` settled as `state`, or `None`
+/// if it is no longer deliverable at `now` (already settled, expired, or
+/// the address opted out).
+#[must_use]
+pub fn settle(
+    invitee: &Invitee,
+    id: InvitationId,
+    state: JoinState,
+    policy: &Policy,
+    now: Timestamp,
+) -> Option<Invitee> {
+    invitee.deliverable(policy, now).find(|i| i.id == id)?;
+    let mut record = invitee.clone();
+    for invitation in record.invitations.iter_mut().filter(|i| i.id == id) {
+        invitation.state = state;
+    }
+    Some(record)
+}
