@@ -4,6 +4,7 @@
 use super::Network;
 use crate::block::BlockList;
 use crate::change::{Key, Record};
+use crate::contacts;
 use crate::discovery::decide::{self, Facts};
 use crate::discovery::pymk::{self, PymkFacts};
 use crate::discovery::search::{self, DegreeFilter, SearchCursor, SearchHit, SearchQuery};
@@ -270,27 +271,28 @@ impl<S: Store, C: Clock> Network<S, C> {
     }
 
     /// The active persons who own a discoverable address among `viewer`'s
-    /// imported contacts.
+    /// imported contacts: SPEC 9's matching rule ([`contacts::findable`]),
+    /// persons only; members hidden by a block are left to the view.
     fn contact_owners(&self, viewer: MemberId) -> Result<BTreeSet<MemberId>, Error> {
         let mut owners = BTreeSet::new();
         for contact in self.store.contacts(viewer)? {
             let canonical = contact.email.canonical();
-            let owner = self
-                .load::<EmailOwner>(Key::EmailOwner(canonical.to_owned()))?
-                .and_then(|o| o.value.member);
-            let Some(owner) = owner.filter(|&o| o != viewer) else {
+            let owner = self.load::<EmailOwner>(Key::EmailOwner(canonical.to_owned()))?;
+            let Some(id) = owner.as_ref().and_then(|o| o.value.member) else {
                 continue;
             };
-            let Some(member) = self.load::<Member>(Key::Member(owner))? else {
-                continue;
-            };
-            let discoverable = member
-                .value
-                .emails
-                .iter()
-                .any(|e| e.discoverable && e.email.canonical() == canonical);
-            if discoverable && member.value.is_active_person() {
-                owners.insert(owner);
+            let member = self.load::<Member>(Key::Member(id))?;
+            let found = contacts::findable(
+                viewer,
+                canonical,
+                owner.as_ref().map(|o| &o.value),
+                member.as_ref().map(|m| &m.value),
+                |_| false,
+            );
+            if found.is_some_and(|f| f != viewer)
+                && member.is_some_and(|m| m.value.is_active_person())
+            {
+                owners.insert(id);
             }
         }
         Ok(owners)
