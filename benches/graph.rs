@@ -28,8 +28,11 @@
 
 use criterion::{Criterion, Throughput};
 use petgraph::graph::{Edge, Node, NodeIndex, UnGraph};
-use pronet::graph::DEFAULT_MAX_CONNECTIONS;
-use pronet::{Degree, Kind, MemberId, SocialGraph};
+use pronet::discovery::pymk::{self, PymkFacts};
+use pronet::discovery::search;
+use pronet::discovery::{DegreeFilter, DiscoveryIndex, DiscoveryPolicy, SearchQuery};
+use pronet::graph::{DEFAULT_MAX_CONNECTIONS, GraphError};
+use pronet::{Degree, Kind, Member, MemberId, PageSize, Profile, Reason, SocialGraph};
 use std::collections::{HashMap, HashSet, VecDeque};
 use std::hint::black_box;
 use std::io::BufRead;
@@ -324,6 +327,114 @@ fn hashset_second_degree_count(g: &Baseline, a: NodeIndex) -> usize {
         }
     }
     second.len()
+}
+
+/// The baseline people you may know: a `HashMap` counting, for every
+/// neighbour of a neighbour of `a` that is neither `a` nor a neighbour, the
+/// shared neighbours, then a sort by count (most first) and id.
+fn hashmap_pymk_top10(g: &Baseline, a: NodeIndex) -> Vec<(u64, usize)> {
+    let first: HashSet<NodeIndex> = g.neighbors(a).collect();
+    let mut counts: HashMap<NodeIndex, usize> = HashMap::new();
+    for x in g.neighbors(a) {
+        for y in g.neighbors(x) {
+            if y != a && !first.contains(&y) {
+                *counts.entry(y).or_default() += 1;
+            }
+        }
+    }
+    let mut ranked: Vec<(NodeIndex, usize)> = counts.into_iter().collect();
+    ranked.sort_by(|p, q| q.1.cmp(&p.1).then(p.0.cmp(&q.0)));
+    ranked
+        .into_iter()
+        .take(10)
+        .map(|(n, c)| (n.index() as u64, c))
+        .collect()
+}
+
+/// The baseline 2nd-degree keyword search: the same counting over petgraph,
+/// then the second-degree members whose profile has `word`, sorted by
+/// mutual count and id, first `size`.
+fn hashmap_search_second(
+    g: &Baseline,
+    words: &[Vec<String>],
+    a: NodeIndex,
+    word: &str,
+    size: usize,
+) -> Vec<(u64, usize)> {
+    let first: HashSet<NodeIndex> = g.neighbors(a).collect();
+    let mut counts: HashMap<NodeIndex, usize> = HashMap::new();
+    for x in g.neighbors(a) {
+        for y in g.neighbors(x) {
+            if y != a && !first.contains(&y) {
+                *counts.entry(y).or_default() += 1;
+            }
+        }
+    }
+    let mut hits: Vec<(NodeIndex, usize)> = counts
+        .into_iter()
+        .filter(|(y, _)| words[y.index()].iter().any(|w| w == word))
+        .collect();
+    hits.sort_by(|p, q| q.1.cmp(&p.1).then(p.0.cmp(&q.0)));
+    hits.into_iter()
+        .take(size)
+        .map(|(n, c)| (n.index() as u64, c))
+        .collect()
+}
+
+const SENIORITY: [&str; 6] = ["Junior", "Senior", "Staff", "Lead", "Principal", "Head of"];
+const FIELDS: [&str; 10] = [
+    "Software",
+    "Data",
+    "Product",
+    "Sales",
+    "Marketing",
+    "Design",
+    "Research",
+    "Finance",
+    "Operations",
+    "Security",
+];
+const ROLES: [&str; 8] = [
+    "Engineer",
+    "Manager",
+    "Analyst",
+    "Designer",
+    "Scientist",
+    "Director",
+    "Consultant",
+    "Specialist",
+];
+const FIRST_NAMES: [&str; 16] = [
+    "Ana", "Bo", "Cy", "Dee", "Eli", "Fay", "Gus", "Hal", "Ida", "Jo", "Kai", "Lea", "Max", "Noor",
+    "Oli", "Pia",
+];
+
+/// A synthetic profile for member `i`: one of 16 first names and 5,000
+/// surnames, a title of three words, one of 200 cities, a current company
+/// of 20,000 (company ids start at `companies`), up to two past ones, one
+/// of 3,000 schools, three of 1,000 skills.
+fn synthetic_profile(rng: &mut Rng, companies: u64) -> Profile {
+    let mut p = Profile::named(format!(
+        "{} Name{:04}",
+        FIRST_NAMES[rng.below(FIRST_NAMES.len())],
+        rng.below(5_000)
+    ));
+    p.headline = format!(
+        "{} {} {}",
+        SENIORITY[rng.below(SENIORITY.len())],
+        FIELDS[rng.below(FIELDS.len())],
+        ROLES[rng.below(ROLES.len())]
+    );
+    p.location = format!("City{}", rng.below(200));
+    p.current_companies = vec![MemberId::new(companies + rng.below(20_000) as u64)];
+    p.past_companies = (0..rng.below(3))
+        .map(|_| MemberId::new(companies + rng.below(20_000) as u64))
+        .collect();
+    p.schools = vec![format!("School {}", rng.below(3_000))];
+    p.skills = (0..3)
+        .map(|_| format!("Skill{}", rng.below(1_000)))
+        .collect();
+    p
 }
 
 fn degree_index(d: Degree) -> usize {
@@ -679,7 +790,172 @@ fn main() {
         );
     }
 
-    println!("note pymk_top10: skipped, pronet has no people-you-may-know query yet");
+    // People you may know, top 10 by mutual count: the profile side is
+    // empty here, so the ranking is by mutual connections alone, as in the
+    // baseline. Answers are compared where the budget left nothing out.
+    let discovery_policy = DiscoveryPolicy::default();
+    let pymk_run = |name: &str, viewers: &[u32]| {
+        let empty = DiscoveryIndex::new();
+        let view = graph.view([]);
+        let facts = PymkFacts::default();
+        let mut walked = Vec::with_capacity(viewers.len());
+        let mut bounded = 0usize;
+        let (ns, answers) = timed(viewers, None, |&v| {
+            let ranked = pymk::suggest::<GraphError>(
+                &view,
+                id(v),
+                &empty,
+                &facts,
+                &discovery_policy,
+                10,
+                |_| Ok(true),
+            )
+            .expect("viewer exists");
+            walked.push(ranked.walked as u64);
+            bounded += usize::from(ranked.left_out > 0);
+            let top: Vec<(u64, usize)> = ranked
+                .suggestions
+                .iter()
+                .map(|s| {
+                    let mutual = s
+                        .reasons
+                        .iter()
+                        .find_map(|r| match r {
+                            Reason::MutualConnections(n) => Some(*n),
+                            _ => None,
+                        })
+                        .unwrap_or(0);
+                    (s.member.get(), mutual)
+                })
+                .collect();
+            (top, ranked.left_out == 0)
+        });
+        let (base_ns, base_answers) = timed(viewers, Some(cfg.baseline_budget), |&v| {
+            hashmap_pymk_top10(&pg, node(v))
+        });
+        let compared: Vec<_> = answers
+            .iter()
+            .zip(&base_answers)
+            .filter(|((_, exact), _)| *exact)
+            .collect();
+        let mismatches = compared.iter().filter(|((p, _), b)| p != *b).count();
+        let prefix = stats(ns[..base_ns.len()].to_vec());
+        let walked = stats(walked);
+        summary(
+            name,
+            n,
+            &stats(ns),
+            "hashmap_counting_sort_petgraph",
+            Some(&stats(base_ns)),
+            &format!(
+                " prefix_median_ns={} mismatches={mismatches} compared={} bounded={bounded} walked_median={} walked_max={} budget={}",
+                prefix.median,
+                compared.len(),
+                walked.median,
+                walked.max,
+                discovery_policy.expansion_budget
+            ),
+        );
+    };
+    {
+        let viewers: Vec<u32> = queries.uniform.iter().map(|&(a, _)| a).collect();
+        pymk_run("pymk_top10", &viewers);
+        let mut by_degree: Vec<u32> = (0..n as u32).collect();
+        by_degree.sort_by_key(|&s| (std::cmp::Reverse(pg.neighbors(node(s)).count()), s));
+        by_degree.truncate(cfg.viewers);
+        pymk_run("pymk_top10_hubs", &by_degree);
+    }
+
+    // Search over synthetic profiles.
+    {
+        let t = Instant::now();
+        let mut prng = Rng(cfg.seed ^ 0x5ea2_c4ed);
+        let companies = n as u64 + 1_000;
+        let mut index = DiscoveryIndex::new();
+        let mut profile_words: Vec<Vec<String>> = Vec::with_capacity(n);
+        for &member in &input.ids {
+            let profile = synthetic_profile(&mut prng, companies);
+            let mut ws: Vec<String> = [&profile.display_name, &profile.headline, &profile.location]
+                .into_iter()
+                .chain(&profile.schools)
+                .chain(&profile.skills)
+                .flat_map(|t| pronet::discovery::words(t).collect::<Vec<_>>())
+                .collect();
+            ws.sort_unstable();
+            ws.dedup();
+            profile_words.push(ws);
+            index.upsert(&Member::person(member, profile));
+        }
+        println!(
+            "note discovery_index members={} build_ms={:.0} bytes_per_member={:.0}",
+            index.len(),
+            t.elapsed().as_secs_f64() * 1e3,
+            index.heap_bytes() as f64 / index.len().max(1) as f64
+        );
+        let size = PageSize::default();
+        let view = graph.view([]);
+        let lowered: Vec<String> = ROLES.iter().map(|r| r.to_lowercase()).collect();
+        let set: Vec<(u32, usize)> = queries
+            .uniform
+            .iter()
+            .map(|&(a, _)| (a, qrng.below(lowered.len())))
+            .collect();
+        let (ns, answers) = timed(&set, None, |&(v, w)| {
+            let query = SearchQuery::keywords(lowered[w].as_str()).degrees(DegreeFilter::SECOND);
+            search::search(&view, id(v), &index, &query, None, size)
+                .expect("viewer exists")
+                .items
+                .iter()
+                .map(|h| (h.member.get(), h.mutual_connections))
+                .collect::<Vec<_>>()
+        });
+        let (base_ns, base_answers) = timed(&set, Some(cfg.baseline_budget), |&(v, w)| {
+            hashmap_search_second(&pg, &profile_words, node(v), &lowered[w], size.get())
+        });
+        let mismatches = answers
+            .iter()
+            .zip(&base_answers)
+            .filter(|(p, b)| p != b)
+            .count();
+        let prefix = stats(ns[..base_ns.len()].to_vec());
+        summary(
+            "search_second_keyword",
+            n,
+            &stats(ns),
+            "hashmap_counting_word_filter_petgraph",
+            Some(&stats(base_ns)),
+            &format!(
+                " prefix_median_ns={} mismatches={mismatches} page_size={}",
+                prefix.median,
+                size.get()
+            ),
+        );
+        let names: Vec<(u32, String)> = queries
+            .uniform
+            .iter()
+            .map(|&(a, _)| (a, format!("name{:04}", qrng.below(5_000))))
+            .collect();
+        let mut results = Vec::with_capacity(names.len());
+        let (ns, _) = timed(&names, None, |(v, name)| {
+            let query = SearchQuery::keywords(name.as_str());
+            let page =
+                search::search(&view, id(*v), &index, &query, None, size).expect("viewer exists");
+            results.push(page.items.len() as u64);
+            page.items.len()
+        });
+        summary(
+            "search_name_any",
+            n,
+            &stats(ns),
+            "none",
+            None,
+            &format!(
+                " page_size={} results_median={}",
+                size.get(),
+                stats(results).median
+            ),
+        );
+    }
 
     // Criterion's report on the same graph and queries.
     if cfg.criterion {
@@ -704,6 +980,26 @@ fn main() {
                 let (a, b) = uniform[i % uniform.len()];
                 i += 1;
                 graph.mutual_count(black_box(id(a)), black_box(id(b))).ok()
+            });
+        });
+        group.bench_function("pymk_top10", |bench| {
+            let empty = DiscoveryIndex::new();
+            let view = graph.view([]);
+            let facts = PymkFacts::default();
+            let mut i = 0;
+            bench.iter(|| {
+                let (a, _) = uniform[i % uniform.len()];
+                i += 1;
+                pymk::suggest::<GraphError>(
+                    &view,
+                    black_box(id(a)),
+                    &empty,
+                    &facts,
+                    &discovery_policy,
+                    10,
+                    |_| Ok(true),
+                )
+                .ok()
             });
         });
         group.bench_function("second_degree_count", |bench| {

@@ -1,10 +1,10 @@
-//! The main example: a small network, degrees and mutual connections, and
-//! two members who meet through a shared connection, one inviting the other
-//! with a note.
+//! The main example: a small network, degrees and mutual connections, two
+//! members who meet through a shared connection, one inviting the other
+//! with a note, and then people Ana may know, with the reasons why.
 
 use pronet::{
-    Degree, Email, Event, ManualClock, Member, MemberId, MemoryStore, Network, PageSize, Policy,
-    Profile, SendOutcome, Timestamp,
+    Degree, Email, Event, GroupId, ManualClock, Member, MemberId, MemoryStore, Network, PageSize,
+    Policy, Profile, Reason, SearchQuery, SendOutcome, Timestamp,
 };
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
@@ -87,5 +87,66 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         "Ana's second-degree network: {} members",
         net.graph().second_degree_count(ana)?
     );
+
+    // Discovery: Ana and Eli work at Acme, Ana and Dee share a group.
+    let acme = MemberId::new(100);
+    outbox.extend(
+        net.register(Member::company(acme, Profile::named("Acme")))?
+            .events,
+    );
+    for (id, name) in [(ana, "Ana"), (eli, "Eli")] {
+        let mut profile = Profile::named(name);
+        profile.headline = "Engineer".into();
+        profile.current_companies = vec![acme];
+        let email = Email::parse(&format!("{}@example.com", name.to_lowercase()))?;
+        outbox.extend(
+            net.update_member(Member::person(id, profile).with_email(email, true))?
+                .events,
+        );
+    }
+    let rustaceans = GroupId::new(7);
+    outbox.extend(net.join_group(ana, rustaceans)?.events);
+    outbox.extend(net.join_group(dee, rustaceans)?.events);
+    let name = |id: MemberId| names[ids.iter().position(|&i| i == id).unwrap_or(0)];
+    println!("People Ana may know:");
+    for s in net.people_you_may_know(ana, PageSize::new(5)?)? {
+        let reasons: Vec<String> = s
+            .reasons
+            .iter()
+            .map(|r| match r {
+                Reason::MutualConnections(n) => format!("{n} mutual connection(s)"),
+                Reason::CurrentCompany(c) if *c == acme => "also works at Acme".into(),
+                Reason::Group(g) if *g == rustaceans => "also in Rustaceans".into(),
+                other => format!("{other:?}"),
+            })
+            .collect();
+        println!(
+            "  {:<3} (score {}): {}",
+            name(s.member),
+            s.score,
+            reasons.join(", ")
+        );
+    }
+    outbox.extend(net.dismiss(ana, dee)?.events);
+    let left: Vec<&str> = net
+        .people_you_may_know(ana, PageSize::new(5)?)?
+        .iter()
+        .map(|s| name(s.member))
+        .collect();
+    println!("After dismissing Dee: {left:?}");
+    let found = net.search(
+        ana,
+        &SearchQuery::keywords("engineer"),
+        None,
+        PageSize::default(),
+    )?;
+    for hit in &found.items {
+        println!(
+            "Search \"engineer\": {} ({:?}, {} mutual)",
+            name(hit.member),
+            hit.degree,
+            hit.mutual_connections
+        );
+    }
     Ok(())
 }

@@ -3,6 +3,7 @@
 
 use crate::block::{BlockList, Report};
 use crate::contacts::{Contact, Invitee};
+use crate::discovery::{Dismissals, Follows, Memberships};
 use crate::event::Event;
 use crate::id::{InvitationId, MemberId, PairKey};
 use crate::invitation::{Invitation, Ledger, PairState};
@@ -66,6 +67,12 @@ pub enum Key {
     EmailOwner(String),
     /// An address as a target of invitations to join, by its canonical key.
     Invitee(String),
+    /// The company pages a member follows.
+    Follows(MemberId),
+    /// The groups a member belongs to.
+    Groups(MemberId),
+    /// The suggestions a member dismissed.
+    Dismissed(MemberId),
 }
 
 /// A stored value.
@@ -90,6 +97,12 @@ pub enum Record {
     EmailOwner(EmailOwner),
     /// An address's invitations to join and opt-out.
     Invitee(Invitee),
+    /// A member's follows.
+    Follows(Follows),
+    /// A member's groups.
+    Groups(Memberships),
+    /// A member's dismissed suggestions.
+    Dismissed(Dismissals),
 }
 
 impl Record {
@@ -106,6 +119,9 @@ impl Record {
             Self::Report(r) => Key::Report(r.reporter, r.target),
             Self::EmailOwner(o) => Key::EmailOwner(o.email.canonical().to_owned()),
             Self::Invitee(i) => Key::Invitee(i.email.canonical().to_owned()),
+            Self::Follows(f) => Key::Follows(f.member),
+            Self::Groups(g) => Key::Groups(g.member),
+            Self::Dismissed(d) => Key::Dismissed(d.member),
         }
     }
 }
@@ -195,3 +211,6 @@ record_kind!(Blocks, BlockList);
 record_kind!(Report, Report);
 record_kind!(EmailOwner, EmailOwner);
 record_kind!(Invitee, Invitee);
+record_kind!(Follows, Follows);
+record_kind!(Groups, Memberships);
+record_kind!(Dismissed, Dismissals);

@@ -22,6 +22,21 @@ pub enum Refusal {
     /// The member is a company page; only persons invite and connect.
     #[error("member {0} is a company page; only persons connect")]
     NotAPerson(MemberId),
+    /// The member is a person, and only company pages can be followed.
+    #[error("member {0} is not a company page")]
+    NotACompany(MemberId),
+    /// The member follows the most company pages allowed.
+    #[error("you follow the maximum of {max} company pages")]
+    TooManyFollows {
+        /// The limit.
+        max: u32,
+    },
+    /// The member belongs to the most groups allowed.
+    #[error("you belong to the maximum of {max} groups")]
+    TooManyGroups {
+        /// The limit.
+        max: u32,
+    },
     /// A member cannot invite themself.
     #[error("a member cannot invite themself")]
     SelfInvitation,

@@ -3,7 +3,7 @@
 //! produced only for committed changes, exactly once each.
 
 use crate::email::Email;
-use crate::id::{InvitationId, MemberId};
+use crate::id::{GroupId, InvitationId, MemberId};
 use crate::note::Note;
 use crate::standing::{Level, Signal};
 use crate::time::Timestamp;
@@ -163,6 +163,43 @@ pub enum Event {
         /// Who is reported.
         target: MemberId,
     },
+    /// A member followed a company page (for the member only: the company
+    /// is not notified).
+    CompanyFollowed {
+        /// The follower.
+        member: MemberId,
+        /// The company page.
+        company: MemberId,
+    },
+    /// A member stopped following a company page (for the member only).
+    CompanyUnfollowed {
+        /// The former follower.
+        member: MemberId,
+        /// The company page.
+        company: MemberId,
+    },
+    /// A member joined a group (for the member).
+    GroupJoined {
+        /// The member.
+        member: MemberId,
+        /// The group.
+        group: GroupId,
+    },
+    /// A member left a group (for the member).
+    GroupLeft {
+        /// The member.
+        member: MemberId,
+        /// The group.
+        group: GroupId,
+    },
+    /// A member dismissed a suggestion (for the member only: the dismissed
+    /// member is never told).
+    SuggestionDismissed {
+        /// Who dismissed.
+        member: MemberId,
+        /// Whom.
+        dismissed: MemberId,
+    },
     /// Contacts were added to a member's address book (for the owner).
     ContactsImported {
         /// Whose contacts.
@@ -216,6 +253,11 @@ impl Event {
             | Self::InvitationIgnored { recipient, .. } => Audience::Member(recipient),
             Self::ConnectionCreated { a, b } => Audience::Both(a, b),
             Self::ContactsImported { owner, .. } => Audience::Member(owner),
+            Self::CompanyFollowed { member, .. }
+            | Self::CompanyUnfollowed { member, .. }
+            | Self::GroupJoined { member, .. }
+            | Self::GroupLeft { member, .. }
+            | Self::SuggestionDismissed { member, .. } => Audience::Member(member),
             Self::ConnectionRemoved { by, .. } => Audience::Member(by),
             Self::MemberBlocked { blocker, .. } | Self::MemberUnblocked { blocker, .. } => {
                 Audience::Member(blocker)

@@ -10,12 +10,14 @@
 //!   rule of SPEC 3 as a pure decision.
 //! - [`contacts`]: address-book import (the pure parser in
 //!   [`contacts::import`]), matching, and invitations to join.
+//! - [`discovery`]: people you may know, people search, follows and groups.
 //! - [`Network`]: the shell that loads facts, decides, commits atomically
 //!   through the [`Store`], and keeps the graph current.
 
 pub mod block;
 pub mod change;
 pub mod contacts;
+pub mod discovery;
 pub mod email;
 pub mod error;
 pub mod event;
@@ -39,6 +41,7 @@ pub use contacts as contact;
 
 pub use block::ReportReason;
 pub use contacts::{Format as ImportFormat, ImportReport, InviteOutcome};
+pub use discovery::{DegreeFilter, Reason, SearchCursor, SearchHit, SearchQuery, Suggestion};
 pub use email::{Email, EmailError};
 pub use error::{CommitError, Error, Refusal, StoreError};
 pub use event::{Audience, Event};

@@ -1,12 +1,15 @@
 //! [`Network`]: the thin imperative shell. Each operation reads the clock
 //! once, loads the facts, lets a pure decision rule, commits the change set
 //! atomically (retrying on conflict from fresh facts), updates the graph
-//! index after the commit, and returns the committed events.
+//! and discovery indexes after the commit, and returns the committed events.
+
+mod people;
 
 use crate::block::{self, BlockList, PairFacts, ReportReason};
 use crate::change::{Key, Record, Versioned};
 use crate::contacts::join::{self, Invitee, JoinFacts, JoinState};
 use crate::contacts::{self, Format, ImportReport, InviteOutcome, MemberMatch, NonMember};
+use crate::discovery::DiscoveryIndex;
 use crate::email::Email;
 use crate::error::{CommitError, Error, Refusal, StoreError};
 use crate::event::Event;
@@ -15,7 +18,7 @@ use crate::id::{InvitationId, MemberId, PairKey};
 use crate::invitation::decide::{self, AnswerFacts, Decision, SendFacts, SendOutcome, SendRequest};
 use crate::invitation::{IgnoreReason, Invitation, Ledger, PairState, Seen};
 use crate::member::decide::Owners;
-use crate::member::{self, EmailOwner, Member};
+use crate::member::{self, EmailOwner, Kind, Member};
 use crate::note::Note;
 use crate::page::{Page, PageSize};
 use crate::policy::Policy;
@@ -136,6 +139,10 @@ pub struct Network<S: Store, C: Clock> {
     clock: C,
     policy: Policy,
     graph: RwLock<SocialGraph>,
+    /// Profiles and groups for discovery. Locked after `graph` whenever
+    /// both are held, and written only while `graph` is write-locked, so
+    /// that readers holding the graph see both as of the same commit.
+    discovery: RwLock<DiscoveryIndex>,
     /// The latest instant this network has acted on, in microseconds.
     latest: AtomicI64,
     /// How far the graph index has followed the store's change feed.
@@ -146,9 +153,10 @@ pub struct Network<S: Store, C: Clock> {
 }
 
 impl<S: Store, C: Clock> Network<S, C> {
-    /// Opens a network over `store`, rebuilding the graph index from it, and
-    /// following the store's change feed from its current end (see
-    /// [`catch_up`](Network::catch_up)).
+    /// Opens a network over `store`, rebuilding the graph index and the
+    /// discovery index from it (the latter reads each active person's group
+    /// record, one read per person), and following the store's change feed
+    /// from its current end (see [`catch_up`](Network::catch_up)).
     ///
     /// # Errors
     /// [`Error::Store`] when the store fails or holds connections that make
@@ -172,11 +180,27 @@ impl<S: Store, C: Clock> Network<S, C> {
                 .deactivate(m.id)
                 .map_err(|e| StoreError::Backend(Box::new(e)))?;
         }
+        let mut discovery = DiscoveryIndex::new();
+        for m in &members {
+            discovery.upsert(m);
+        }
+        for m in members
+            .iter()
+            .filter(|m| m.active && m.kind == Kind::Person)
+        {
+            let key = Key::Groups(m.id);
+            match store.get(&key)?.map(|v| v.value) {
+                None => {}
+                Some(Record::Groups(g)) => discovery.set_groups(m.id, g.groups),
+                Some(_) => return Err(StoreError::Corrupt(key).into()),
+            }
+        }
         Ok(Self {
             store,
             clock,
             policy,
             graph: RwLock::new(graph),
+            discovery: RwLock::new(discovery),
             latest: AtomicI64::new(i64::MIN),
             followed: Mutex::new(followed),
             unsure: AtomicBool::new(false),
@@ -212,14 +236,27 @@ impl<S: Store, C: Clock> Network<S, C> {
     /// applied, and the next call continues from there.
     pub fn catch_up(&self) -> Result<usize, Error> {
         let mut graph = self.graph.write().unwrap_or_else(PoisonError::into_inner);
-        Ok(self.follow(&mut graph)?)
+        Ok(self.follow_feed(&mut graph)?)
     }
 
     /// Follows the change feed to its end, applying each page to `graph`.
     /// The caller holds the graph's write lock, so no commit of this network
     /// interleaves with the feed reads: every record read is at least as new
     /// as what the index holds.
-    fn follow(&self, graph: &mut SocialGraph) -> Result<usize, StoreError> {
+    /// Mirrors committed records into the discovery index, taking its lock
+    /// only when one of them concerns it. Called with the graph's write
+    /// guard held (lock order: graph, then discovery).
+    fn index_discovery<'a>(&self, records: impl IntoIterator<Item = &'a Record> + Clone) {
+        if records.clone().into_iter().any(indexed_for_discovery) {
+            let mut discovery = self
+                .discovery
+                .write()
+                .unwrap_or_else(PoisonError::into_inner);
+            index_discovery(&mut discovery, records);
+        }
+    }
+
+    fn follow_feed(&self, graph: &mut SocialGraph) -> Result<usize, StoreError> {
         let mut followed = self.followed.lock().unwrap_or_else(PoisonError::into_inner);
         let mut applied = 0;
         loop {
@@ -245,6 +282,7 @@ impl<S: Store, C: Clock> Network<S, C> {
                 }
             }
             index(graph, others);
+            self.index_discovery(records.iter().copied());
             applied += records.len();
             *followed = page.cursor.max(*followed);
             if records.len() < FEED_PAGE {
@@ -1249,7 +1287,7 @@ impl<S: Store, C: Clock> Network<S, C> {
         let now = self.now();
         if self.unsure.load(Ordering::SeqCst) {
             let mut graph = self.graph.write().unwrap_or_else(PoisonError::into_inner);
-            self.follow(&mut graph)?;
+            self.follow_feed(&mut graph)?;
         }
         let attempts = self.policy.max_attempts();
         for _ in 0..attempts {
@@ -1266,6 +1304,7 @@ impl<S: Store, C: Clock> Network<S, C> {
             match self.store.commit(&changes.writes) {
                 Ok(()) => {
                     index(&mut graph, changes.writes.iter().map(|w| &w.record));
+                    self.index_discovery(changes.writes.iter().map(|w| &w.record));
                     return Ok(Committed {
                         outcome,
                         events: changes.events,
@@ -1279,7 +1318,7 @@ impl<S: Store, C: Clock> Network<S, C> {
                     // does not answer. The caller's retry re-decides from
                     // the store, so nothing applies twice.
                     self.unsure.store(true, Ordering::SeqCst);
-                    let _ = self.follow(&mut graph);
+                    let _ = self.follow_feed(&mut graph);
                     return Err(e.into());
                 }
             }
@@ -1317,6 +1356,26 @@ fn index<'a>(graph: &mut SocialGraph, records: impl IntoIterator<Item = &'a Reco
             Record::Pair(p) => graph.disconnect(p.key.low(), p.key.high()),
             _ => Ok(false),
         };
+    }
+}
+
+/// Whether the discovery index mirrors this kind of record.
+fn indexed_for_discovery(record: &Record) -> bool {
+    matches!(record, Record::Member(_) | Record::Groups(_))
+}
+
+/// Mirrors committed member and group records into the discovery index;
+/// idempotent like [`index`].
+fn index_discovery<'a>(
+    discovery: &mut DiscoveryIndex,
+    records: impl IntoIterator<Item = &'a Record>,
+) {
+    for record in records {
+        match record {
+            Record::Member(m) => discovery.upsert(m),
+            Record::Groups(g) => discovery.set_groups(g.member, g.groups.iter().copied()),
+            _ => {}
+        }
     }
 }
 
@@ -1375,11 +1434,17 @@ pub enum ReadQuery {
     Invitation,
     /// [`Network::standing`] (a member's own; names nobody else).
     Standing,
+    /// [`Network::people_you_may_know`].
+    PeopleYouMayKnow,
+    /// [`Network::search`].
+    Search,
+    /// [`Network::company_people`].
+    CompanyPeople,
 }
 
 impl ReadQuery {
     /// All of them.
-    pub const ALL: [ReadQuery; 12] = [
+    pub const ALL: [ReadQuery; 15] = [
         Self::Degree,
         Self::Mutuals,
         Self::MutualCount,
@@ -1392,5 +1457,8 @@ impl ReadQuery {
         Self::Sent,
         Self::Invitation,
         Self::Standing,
+        Self::PeopleYouMayKnow,
+        Self::Search,
+        Self::CompanyPeople,
     ];
 }

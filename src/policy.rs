@@ -2,6 +2,7 @@
 //! validated when built so that an impossible policy cannot exist.
 
 use crate::contacts::ImportLimits;
+use crate::discovery::DiscoveryPolicy;
 use crate::member::Tier;
 use crate::quota::Quota;
 use crate::standing::StandingPolicy;
@@ -46,6 +47,7 @@ pub struct Policy {
     max_blocks: u32,
     max_join_invitations_per_address: u32,
     import_limits: ImportLimits,
+    discovery: DiscoveryPolicy,
 }
 
 /// `limit` per 30 days, for the defaults (whose values are always valid).
@@ -76,6 +78,7 @@ impl Default for Policy {
             max_blocks: 10_000,
             max_join_invitations_per_address: 3,
             import_limits: ImportLimits::default(),
+            discovery: DiscoveryPolicy::default(),
         }
     }
 }
@@ -101,6 +104,10 @@ pub enum PolicyError {
     /// [`StandingPolicy::is_valid`]).
     #[error("inconsistent standing policy")]
     Standing,
+    /// A discovery value is out of range (see
+    /// [`DiscoveryPolicy::is_valid`]).
+    #[error("invalid discovery policy")]
+    Discovery,
     /// A count that must be at least 1 was zero, or past its ceiling.
     #[error("{name} must be between 1 and {max}")]
     OutOfRange {
@@ -238,6 +245,13 @@ impl Policy {
         &self.import_limits
     }
 
+    /// The weights and limits of discovery (SPEC 8): people you may know,
+    /// follows, groups and dismissals.
+    #[must_use]
+    pub fn discovery(&self) -> &DiscoveryPolicy {
+        &self.discovery
+    }
+
     /// How long a sender's sends must be remembered: the longest of the
     /// quota, note and standing windows.
     #[must_use]
@@ -360,6 +374,12 @@ impl PolicyBuilder {
         self
     }
 
+    /// See [`Policy::discovery`].
+    pub fn discovery(mut self, discovery: DiscoveryPolicy) -> Self {
+        self.0.discovery = discovery;
+        self
+    }
+
     /// The policy, if every value is allowed.
     ///
     /// # Errors
@@ -397,6 +417,9 @@ impl PolicyBuilder {
         }
         if !p.standing.is_valid() {
             return Err(PolicyError::Standing);
+        }
+        if !p.discovery.is_valid() {
+            return Err(PolicyError::Discovery);
         }
         for (name, d) in [
             ("withdraw_cooldown", p.withdraw_cooldown),
@@ -447,5 +470,18 @@ mod tests {
         );
         assert!(b().pending_expiry(TimeDelta::zero()).build().is_err());
         assert!(b().max_attempts(0).build().is_err());
+        let heavy = DiscoveryPolicy {
+            school: DiscoveryPolicy::MAX_WEIGHT + 1,
+            ..DiscoveryPolicy::default()
+        };
+        assert_eq!(b().discovery(heavy).build(), Err(PolicyError::Discovery));
+        let no_budget = DiscoveryPolicy {
+            expansion_budget: 0,
+            ..DiscoveryPolicy::default()
+        };
+        assert_eq!(
+            b().discovery(no_budget).build(),
+            Err(PolicyError::Discovery)
+        );
     }
 }

@@ -33,6 +33,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use chrono::TimeDelta;
+use pronet::DegreeFilter;
 use pronet::block::BlockList;
 use pronet::change::{Key, Record, Versioned};
 use pronet::graph::HowConnected;
@@ -42,8 +43,8 @@ use pronet::store::Role;
 use pronet::{
     Audience, Committed, Degree, Email, Error, Event, IgnoreReason, InvitationId, InvitePreference,
     ListCursor, Listed, ManualClock, Member, MemberId, MemoryStore, Network, Page, PageSize,
-    PairKey, Policy, Profile, ReadQuery, Refusal, ReportReason, Seen, SendOutcome, Store,
-    Timestamp,
+    PairKey, Policy, Profile, ReadQuery, Reason, Refusal, ReportReason, SearchQuery, Seen,
+    SendOutcome, Store, Timestamp,
 };
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
 use std::fmt::Debug;
@@ -1342,6 +1343,21 @@ fn b3_reads(w: &World, max_id: u64) -> Vec<(String, Answer)> {
     put("held".into(), Answer::read(net.held(B, None, whole())));
     put("sent".into(), Answer::read(net.sent(B, None, whole())));
     put("standing".into(), Answer::read(net.standing(B)));
+    put(
+        "people_you_may_know".into(),
+        Answer::read(net.people_you_may_know(B, whole()).map(|list| {
+            list.into_iter()
+                .map(|s| (s.member, s.score, s.reasons))
+                .collect::<Vec<_>>()
+        })),
+    );
+    put(
+        "search".into(),
+        Answer::read(
+            net.search(B, &SearchQuery::new(), None, whole())
+                .map(|p| search_hits(&p.items)),
+        ),
+    );
     for id in 1..=max_id {
         let id = InvitationId::new(id);
         put(
@@ -1375,6 +1391,8 @@ fn b3_ops_naming_a(w: &World, a_to_b: InvitationId) -> Vec<(String, Answer)> {
         ("accept".to_owned(), Answer::done(net.accept(B, a_to_b))),
         ("reject".to_owned(), Answer::done(net.reject(B, a_to_b))),
         ("withdraw".to_owned(), Answer::done(net.withdraw(B, a_to_b))),
+        ("dismiss".to_owned(), Answer::done(net.dismiss(B, A))),
+        ("follow".to_owned(), Answer::done(net.follow(B, A))),
     ];
     for reason in [
         ReportReason::Spam,
@@ -1433,9 +1451,10 @@ fn read_value(answers: &[(String, Answer)], label: &str) -> String {
 /// events B received after the block; every read (degree, mutuals and
 /// mutual count, how connected, connections, the neighbourhood, graph
 /// queries about others on B's view, second-degree count, inbox, held,
-/// sent, standing, every invitation id); every operation naming A (sends,
-/// remove, unblock, report, accept / reject / withdraw / ignore of A's
-/// invitation) with its refusal or events; then again after B accepts G
+/// sent, standing, people you may know, search, every invitation id);
+/// every operation naming A (sends, remove, unblock, report, accept /
+/// reject / withdraw / ignore of A's invitation, dismiss, follow) with its
+/// refusal or events; then again after B accepts G
 /// (whose only other link is A) and removes C. The numbers are also checked
 /// exactly in world 1: A's connections that B could reach only through A
 /// count nowhere (E, G, H are out of B's network; D is second degree
@@ -1683,6 +1702,76 @@ impl Model {
             .collect())
     }
 
+    /// People `viewer` may know in the B4 world with the default policy:
+    /// 10 per mutual connection and 30 for working at Acme together, best
+    /// first; never the viewer, a connection, a member hidden from them, or
+    /// the other party of a pending invitation.
+    fn suggestions(&self, viewer: MemberId) -> Vec<(MemberId, u64, Vec<Reason>)> {
+        let staff: BTreeSet<MemberId> = B4_ACME_STAFF.into_iter().collect();
+        let mine = self.n(viewer, viewer);
+        let mut out: Vec<(MemberId, u64, Vec<Reason>)> = self
+            .members
+            .iter()
+            .copied()
+            .filter(|&x| {
+                x != viewer
+                    && self.sees(viewer, x)
+                    && !mine.contains(&x)
+                    && !B4_PENDING.contains(&(viewer, x))
+                    && !B4_PENDING.contains(&(x, viewer))
+            })
+            .filter_map(|x| {
+                let mutual = self.mutuals(viewer, viewer, x).ok()?.len();
+                let colleagues = staff.contains(&viewer) && staff.contains(&x);
+                let mut reasons = Vec::new();
+                if mutual > 0 {
+                    reasons.push(Reason::MutualConnections(mutual));
+                }
+                if colleagues {
+                    reasons.push(Reason::CurrentCompany(B4_ACME));
+                }
+                let score = 10 * mutual as u64 + if colleagues { 30 } else { 0 };
+                (score > 0).then_some((x, score, reasons))
+            })
+            .collect();
+        out.sort_by_key(|&(x, score, _)| (std::cmp::Reverse(score), x));
+        out
+    }
+
+    /// `viewer`'s search among `among` (every profile here matches the
+    /// queries used, except the keyword query, which names P2 only): the
+    /// visible ones but the viewer, by degree, mutual count and id.
+    fn search(
+        &self,
+        viewer: MemberId,
+        among: &BTreeSet<MemberId>,
+        query: &SearchQuery,
+    ) -> Vec<(MemberId, Degree, usize)> {
+        let mut out: Vec<(MemberId, Degree, usize)> = among
+            .iter()
+            .copied()
+            .filter(|&x| x != viewer && self.sees(viewer, x))
+            .filter(|&x| query.text.is_empty() || x == B)
+            .filter_map(|x| {
+                let degree = self.degree(viewer, viewer, x).ok()?;
+                let mutual = match degree {
+                    Degree::First | Degree::Second => self.mutuals(viewer, viewer, x).ok()?.len(),
+                    _ => 0,
+                };
+                query.degrees.admits(degree).then_some((x, degree, mutual))
+            })
+            .collect();
+        let rank = |d: Degree| match d {
+            Degree::Yourself => 0,
+            Degree::First => 1,
+            Degree::Second => 2,
+            Degree::Third => 3,
+            Degree::OutOfNetwork => 4,
+        };
+        out.sort_by_key(|&(x, d, mutual)| (rank(d), std::cmp::Reverse(mutual), x));
+        out
+    }
+
     fn second_degree_count(&self, viewer: MemberId, x: MemberId) -> Result<usize, Refusal> {
         self.resolve(viewer, x)?;
         Ok(self
@@ -1734,6 +1823,14 @@ fn modelled<T: Debug>(result: Result<T, Refusal>) -> Answer {
     }
 }
 
+/// Search results as compared: (member, degree, mutual count).
+fn search_hits(items: &[pronet::SearchHit]) -> Vec<(MemberId, Degree, usize)> {
+    items
+        .iter()
+        .map(|h| (h.member, h.degree, h.mutual_connections))
+        .collect()
+}
+
 fn members_page(items: Vec<MemberId>) -> Page<MemberId, MemberId> {
     Page::new(items, None)
 }
@@ -1744,13 +1841,28 @@ const B4_F: MemberId = MemberId::new(6);
 const B4_G: MemberId = MemberId::new(7);
 const B4_X: MemberId = MemberId::new(8);
 const B4_Y: MemberId = MemberId::new(9);
+/// A company page (not among the model's members: it has no connections).
+const B4_ACME: MemberId = MemberId::new(50);
+/// Those who work at Acme now.
+const B4_ACME_STAFF: [MemberId; 6] = [A, B, C, B4_D, B4_E, B4_X];
+/// The live pending invitations after the block, as (sender, recipient).
+const B4_PENDING: [(MemberId, MemberId); 7] = [
+    (B4_E, A),
+    (A, B4_F),
+    (B4_D, B4_F),
+    (B4_F, B4_Y),
+    (B4_X, B4_D),
+    (B4_D, B4_G),
+    (B4_E, B4_G),
+];
 
 /// The B4 network: a hub connected to A..G; A-C, B-C, C-D, A-D, D-E, B-E,
-/// B-X (X reachable only through B), D-Y (Y only through D), F-G. Pending
-/// invitations: B→A (inbox), E→A (inbox), A→F (inbox), D→F (inbox), F→Y
-/// (inbox), X→D (inbox), D→G and E→G (both held: G admits only those who
-/// know the address). Then A blocks B (cancelling B→A) and D is
-/// deactivated. Answers the world and the model of it.
+/// B-X (X reachable only through B), D-Y (Y only through D), F-G; A, B, C,
+/// D, E and X work at the company page Acme. Pending invitations: B→A
+/// (inbox), E→A (inbox), A→F (inbox), D→F (inbox), F→Y (inbox), X→D
+/// (inbox), D→G and E→G (both held: G admits only those who know the
+/// address). Then A blocks B (cancelling B→A) and D is deactivated.
+/// Answers the world and the model of it.
 fn b4_world() -> (World, Model, BTreeMap<&'static str, InvitationId>) {
     let w = World::new();
     let everyone = [A, B, C, B4_D, B4_E, B4_F, B4_G, B4_X, B4_Y, HUB];
@@ -1760,6 +1872,16 @@ fn b4_world() -> (World, Model, BTreeMap<&'static str, InvitationId>) {
         } else {
             w.person(m);
         }
+    }
+    let _ = w
+        .net
+        .register(Member::company(B4_ACME, Profile::named("Acme")))
+        .unwrap();
+    for m in B4_ACME_STAFF {
+        let mut profile = Profile::named(format!("P{}", m.get()));
+        profile.current_companies = vec![B4_ACME];
+        let member = Member::person(m, profile).with_email(email_of(m), true);
+        let _ = w.net.update_member(member).unwrap();
     }
     let mut edges = BTreeSet::new();
     let hub_edges = [A, B, C, B4_D, B4_E, B4_F, B4_G].map(|m| (HUB, m));
@@ -1811,7 +1933,9 @@ fn b4_world() -> (World, Model, BTreeMap<&'static str, InvitationId>) {
 /// lists, queries on a prepared view (third-party degrees, mutual counts,
 /// neighbourhoods); inbox, held and sent lists leave out invitations from
 /// and to them (and their mutual counts leave them out); an invitation
-/// between a viewer and a member hidden from them is not found. D's own
+/// between a viewer and a member hidden from them is not found; people you
+/// may know, search and a company's people leave them out as candidates,
+/// results and mutual connections (scores and reasons included). D's own
 /// reads, standing included, fail as for an unknown member.
 #[test]
 fn b4_every_read_query_hides_blocked_and_deactivated_members() {
@@ -2036,6 +2160,62 @@ fn b4_every_read_query_hides_blocked_and_deactivated_members() {
                     }
                 }
             }
+            ReadQuery::PeopleYouMayKnow => {
+                // Default weights: 10 per mutual connection, 30 for working
+                // at Acme together; no other reason exists in this world.
+                for &v in &viewers {
+                    let got = net.people_you_may_know(v, whole()).map(|list| {
+                        list.into_iter()
+                            .map(|s| (s.member, s.score, s.reasons))
+                            .collect::<Vec<_>>()
+                    });
+                    check(
+                        format!("people_you_may_know({v})"),
+                        Answer::read(got),
+                        for_viewer(v, Answer::Read(dbg(model.suggestions(v)))),
+                    );
+                }
+            }
+            ReadQuery::Search => {
+                for &v in &viewers {
+                    for (label, query) in [
+                        ("everyone", SearchQuery::new()),
+                        (
+                            "near",
+                            SearchQuery::new().degrees(DegreeFilter::FIRST | DegreeFilter::SECOND),
+                        ),
+                        ("named", SearchQuery::keywords("p2")),
+                    ] {
+                        let got = net
+                            .search(v, &query, None, whole())
+                            .map(|p| search_hits(&p.items));
+                        check(
+                            format!("search({v}, {label})"),
+                            Answer::read(got),
+                            for_viewer(
+                                v,
+                                Answer::Read(dbg(model.search(v, &model.members, &query))),
+                            ),
+                        );
+                    }
+                }
+            }
+            ReadQuery::CompanyPeople => {
+                let staff: BTreeSet<MemberId> = B4_ACME_STAFF.into_iter().collect();
+                for &v in &viewers {
+                    let got = net
+                        .company_people(v, B4_ACME, DegreeFilter::ANY, None, whole())
+                        .map(|p| search_hits(&p.items));
+                    check(
+                        format!("company_people({v}, Acme)"),
+                        Answer::read(got),
+                        for_viewer(
+                            v,
+                            Answer::Read(dbg(model.search(v, &staff, &SearchQuery::new()))),
+                        ),
+                    );
+                }
+            }
             ReadQuery::Standing => {
                 for &v in &viewers {
                     let got = net.standing(v);
@@ -2073,6 +2253,33 @@ fn b4_every_read_query_hides_blocked_and_deactivated_members() {
         vec![A, C, B4_E, B4_F, B4_G]
     );
     assert_eq!(net.degree(A, B4_X).unwrap(), Degree::OutOfNetwork);
+    // Discovery too: X, a colleague reachable only through B, is suggested
+    // to A for Acme alone (no mutual connection through B); G through the
+    // hub; B, D, E and F (blocked, deactivated, pending) nowhere.
+    let suggested: Vec<(MemberId, u64, Vec<Reason>)> = net
+        .people_you_may_know(A, whole())
+        .unwrap()
+        .into_iter()
+        .map(|s| (s.member, s.score, s.reasons))
+        .collect();
+    assert_eq!(
+        suggested,
+        vec![
+            (B4_X, 30, vec![Reason::CurrentCompany(B4_ACME)]),
+            (B4_G, 10, vec![Reason::MutualConnections(1)]),
+        ]
+    );
+    let acme = net
+        .company_people(A, B4_ACME, DegreeFilter::ANY, None, whole())
+        .unwrap();
+    assert_eq!(
+        search_hits(&acme.items),
+        vec![
+            (C, Degree::First, 1),
+            (B4_E, Degree::Second, 1),
+            (B4_X, Degree::OutOfNetwork, 0)
+        ]
+    );
     assert_eq!(net.degree(C, B4_X).unwrap(), Degree::Second);
     assert_eq!(net.degree(B, B4_Y).unwrap(), Degree::OutOfNetwork);
     assert_eq!(net.mutual_count(C, B4_E).unwrap(), 2); // the hub and B

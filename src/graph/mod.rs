@@ -31,7 +31,7 @@
 //! # Ok::<(), pronet::graph::GraphError>(())
 //! ```
 
-mod index;
+pub(crate) mod index;
 mod neighbourhood;
 mod slots;
 mod view;
@@ -131,6 +131,10 @@ pub struct SocialGraph {
     dormant: BTreeSet<(Slot, Slot)>,
     connections: usize,
     max_connections: usize,
+    /// Whether slot order is id order (members were added in increasing id
+    /// order, as hosts numbering members from a sequence do), so that
+    /// rankings can break ties by slot without looking ids up.
+    ids_ascending: bool,
 }
 
 impl Default for SocialGraph {
@@ -157,6 +161,7 @@ impl SocialGraph {
             dormant: BTreeSet::new(),
             connections: 0,
             max_connections,
+            ids_ascending: true,
         }
     }
 
@@ -229,6 +234,7 @@ impl SocialGraph {
             };
         }
         let s = Slot::try_from(self.ids.len()).map_err(|_| GraphError::Full)?;
+        self.ids_ascending &= self.ids.last().is_none_or(|&last| last < id);
         self.ids.push(id);
         self.slots.insert(id, s, self.ids.len().max(expected));
         self.flags.push(Flags {

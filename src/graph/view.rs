@@ -15,7 +15,7 @@ use serde::{Deserialize, Serialize};
 /// sorts the hidden list) and to drop.
 #[derive(Clone, Debug)]
 pub struct View<'g> {
-    pub(super) graph: &'g SocialGraph,
+    pub(crate) graph: &'g SocialGraph,
     /// Sorted slots of hidden members; usually empty or tiny.
     hidden: Vec<Slot>,
 }
@@ -57,12 +57,12 @@ impl<'g> View<'g> {
     }
 
     #[inline]
-    pub(super) fn visible(&self, s: Slot) -> bool {
+    pub(crate) fn visible(&self, s: Slot) -> bool {
         self.hidden.is_empty() || self.hidden.binary_search(&s).is_err()
     }
 
     /// The slot of a member this viewer may see: known, active, not hidden.
-    pub(super) fn resolve(&self, id: MemberId) -> Result<Slot, GraphError> {
+    pub(crate) fn resolve(&self, id: MemberId) -> Result<Slot, GraphError> {
         let s = self.graph.active_slot(id)?;
         if self.visible(s) {
             Ok(s)
@@ -72,12 +72,47 @@ impl<'g> View<'g> {
     }
 
     #[inline]
-    pub(super) fn neighbours(&self, s: Slot) -> &'g [Slot] {
+    pub(crate) fn neighbours(&self, s: Slot) -> &'g [Slot] {
         self.graph.adjacency.of(s)
     }
 
-    pub(super) fn id(&self, s: Slot) -> MemberId {
+    pub(crate) fn id(&self, s: Slot) -> MemberId {
         self.graph.ids[s as usize]
+    }
+
+    /// The slot of `id` if this viewer may see it (known, active, not
+    /// hidden).
+    #[inline]
+    pub(crate) fn slot(&self, id: MemberId) -> Option<Slot> {
+        self.resolve(id).ok()
+    }
+
+    /// The hidden members' slots, sorted.
+    pub(crate) fn hidden_slots(&self) -> &[Slot] {
+        &self.hidden
+    }
+
+    /// How many members of the sorted `list` are hidden from this viewer.
+    pub(crate) fn hidden_among(&self, list: &[Slot]) -> usize {
+        let mut count = 0;
+        if !self.hidden.is_empty() {
+            for_each_common(&self.hidden, list, |_| {
+                count += 1;
+                true
+            });
+        }
+        count
+    }
+
+    /// Whether slot order is member id order, so that ties can be broken by
+    /// slot.
+    pub(crate) fn slots_follow_ids(&self) -> bool {
+        self.graph.ids_ascending
+    }
+
+    /// How many slots the graph has: the size a per-slot scratch needs.
+    pub(crate) fn slot_count(&self) -> usize {
+        self.graph.adjacency.slots()
     }
 
     /// The degree of `b` in `a`'s network.

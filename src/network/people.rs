@@ -1,0 +1,315 @@
+//! The discovery side of [`Network`] (SPEC 8 and the follows and groups of
+//! SPEC 2): thin shells over [`crate::discovery`].
+
+use super::Network;
+use crate::block::BlockList;
+use crate::change::{Key, Record};
+use crate::contacts;
+use crate::discovery::decide::{self, Facts};
+use crate::discovery::pymk::{self, PymkFacts};
+use crate::discovery::search::{self, DegreeFilter, SearchCursor, SearchHit, SearchQuery};
+use crate::discovery::{DiscoveryIndex, Dismissals, Follows, Memberships, Suggestion};
+use crate::error::{Error, Refusal};
+use crate::id::{GroupId, MemberId, PairKey};
+use crate::invitation::decide::Decision;
+use crate::invitation::{Bar, PairState};
+use crate::member::{EmailOwner, Kind, Member};
+use crate::page::{Page, PageSize};
+use crate::store::{Role, Store};
+use crate::time::Clock;
+use std::collections::BTreeSet;
+use std::sync::{PoisonError, RwLockReadGuard};
+
+impl<S: Store, C: Clock> Network<S, C> {
+    /// The discovery index (profiles and groups of active persons), for
+    /// calling [`crate::discovery`]'s pure functions directly. Hold the guard
+    /// briefly: writers wait for it. When holding both guards, take the
+    /// graph's first (for instance, call this inside
+    /// [`with_view`](Self::with_view)): a writer holds the graph's while it
+    /// waits for this one, so the other order can deadlock.
+    pub fn discovery(&self) -> RwLockReadGuard<'_, DiscoveryIndex> {
+        self.discovery
+            .read()
+            .unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// `member` follows the company page `company` (SPEC 2): one-way, no
+    /// invitation; following twice changes nothing.
+    ///
+    /// # Errors
+    /// The refusals of [`decide::follow`]; store failures; contention.
+    pub fn follow(
+        &self,
+        member: MemberId,
+        company: MemberId,
+    ) -> Result<super::Committed<()>, Error> {
+        self.run(|_| {
+            let facts = self.discovery_facts::<Follows>(member, company, Key::Follows(member))?;
+            let changes = decide::follow(member, company, &facts, self.policy.discovery())?;
+            Ok(Decision {
+                changes,
+                outcome: (),
+            })
+        })
+    }
+
+    /// `member` stops following `company`.
+    ///
+    /// # Errors
+    /// The refusals of [`decide::unfollow`]; store failures; contention.
+    pub fn unfollow(
+        &self,
+        member: MemberId,
+        company: MemberId,
+    ) -> Result<super::Committed<()>, Error> {
+        self.run(|_| {
+            let facts = self.discovery_facts::<Follows>(member, company, Key::Follows(member))?;
+            let changes = decide::unfollow(member, company, &facts)?;
+            Ok(Decision {
+                changes,
+                outcome: (),
+            })
+        })
+    }
+
+    /// `member` joins `group` (SPEC 2); shared groups count for people you
+    /// may know and search.
+    ///
+    /// # Errors
+    /// The refusals of [`decide::join_group`]; store failures; contention.
+    pub fn join_group(
+        &self,
+        member: MemberId,
+        group: GroupId,
+    ) -> Result<super::Committed<()>, Error> {
+        self.run(|_| {
+            let facts = self.group_facts(member)?;
+            let changes = decide::join_group(member, group, &facts, self.policy.discovery())?;
+            Ok(Decision {
+                changes,
+                outcome: (),
+            })
+        })
+    }
+
+    /// `member` leaves `group`.
+    ///
+    /// # Errors
+    /// The refusals of [`decide::leave_group`]; store failures; contention.
+    pub fn leave_group(
+        &self,
+        member: MemberId,
+        group: GroupId,
+    ) -> Result<super::Committed<()>, Error> {
+        self.run(|_| {
+            let facts = self.group_facts(member)?;
+            let changes = decide::leave_group(member, group, &facts)?;
+            Ok(Decision {
+                changes,
+                outcome: (),
+            })
+        })
+    }
+
+    /// `viewer` dismisses `candidate` from their people you may know; it is
+    /// remembered (up to the policy's limit, see [`decide::dismiss`]).
+    ///
+    /// # Errors
+    /// The refusals of [`decide::dismiss`]; store failures; contention.
+    pub fn dismiss(
+        &self,
+        viewer: MemberId,
+        candidate: MemberId,
+    ) -> Result<super::Committed<()>, Error> {
+        self.run(|now| {
+            let facts =
+                self.discovery_facts::<Dismissals>(viewer, candidate, Key::Dismissed(viewer))?;
+            let changes = decide::dismiss(viewer, candidate, &facts, self.policy.discovery(), now)?;
+            Ok(Decision {
+                changes,
+                outcome: (),
+            })
+        })
+    }
+
+    /// People `viewer` may know (SPEC 8): at most `limit` suggestions, best
+    /// first, each with its reasons; ranked as [`pymk`] describes.
+    ///
+    /// Never suggested: the viewer, their connections, anyone with a live
+    /// pending invitation to or from the viewer (ignored and held ones
+    /// included: they are pending as far as their sender can tell), members
+    /// hidden by a block either way or deactivated, dismissed suggestions,
+    /// and barred pairs: a member who rejected the viewer's invitation (the
+    /// viewer was told), or whom the viewer rejected or answered "I don't
+    /// know" (or reported). A member who answered the viewer's invitation
+    /// with "I don't know" is *not* left out for that reason: the viewer was
+    /// never told, and leaving them out would tell (SPEC 3.4); while the
+    /// invitation is pending they are left out as pending, like anyone.
+    ///
+    /// # Errors
+    /// [`Refusal::UnknownMember`] for an unknown or deactivated viewer;
+    /// [`Refusal::NotAPerson`] for a company page; store failures.
+    pub fn people_you_may_know(
+        &self,
+        viewer: MemberId,
+        limit: PageSize,
+    ) -> Result<Vec<Suggestion>, Error> {
+        let sight = self.sight(viewer)?;
+        if !self.discovery().contains(viewer) {
+            // An active member who is not an indexed person: a company page.
+            return Err(Refusal::NotAPerson(viewer).into());
+        }
+        let now = self.now();
+        let mut excluded = BTreeSet::new();
+        for role in [Role::Sender, Role::Recipient] {
+            for inv in self.store.open_invitations(viewer, role)? {
+                if inv.is_live(&self.policy, now) {
+                    excluded.insert(match role {
+                        Role::Sender => inv.recipient,
+                        _ => inv.sender,
+                    });
+                }
+            }
+        }
+        if let Some(d) = self.load::<Dismissals>(Key::Dismissed(viewer))? {
+            excluded.extend(d.value.dismissed.keys().copied());
+        }
+        let facts = PymkFacts {
+            excluded,
+            contacts: self.contact_owners(viewer)?,
+        };
+        let graph = self.graph();
+        let index = self.discovery();
+        let view = graph.view(sight.hidden.iter().copied());
+        let ranked = pymk::suggest(
+            &view,
+            viewer,
+            &index,
+            &facts,
+            self.policy.discovery(),
+            limit.get(),
+            |candidate| self.unbarred(viewer, candidate),
+        )?;
+        Ok(ranked.suggestions)
+    }
+
+    /// One page of `viewer`'s people search (SPEC 8): see [`search`] for
+    /// what matches, the order, and what the cursor guarantees while the
+    /// network changes between pages.
+    ///
+    /// # Errors
+    /// [`Refusal::UnknownMember`] for an unknown or deactivated viewer.
+    pub fn search(
+        &self,
+        viewer: MemberId,
+        query: &SearchQuery,
+        after: Option<SearchCursor>,
+        size: PageSize,
+    ) -> Result<Page<SearchHit, SearchCursor>, Error> {
+        let sight = self.sight(viewer)?;
+        let graph = self.graph();
+        let index = self.discovery();
+        let view = graph.view(sight.hidden.iter().copied());
+        Ok(search::search(&view, viewer, &index, query, after, size)?)
+    }
+
+    /// A company's people (SPEC 8): the persons who work at `company` now,
+    /// filtered by degree, in search order, to invite them. The same as a
+    /// [`search`](Self::search) with only these two filters.
+    ///
+    /// # Errors
+    /// [`Refusal::UnknownMember`] for an unknown or deactivated viewer or
+    /// company, or a company hidden from the viewer; [`Refusal::NotACompany`]
+    /// when `company` is a person.
+    pub fn company_people(
+        &self,
+        viewer: MemberId,
+        company: MemberId,
+        degrees: DegreeFilter,
+        after: Option<SearchCursor>,
+        size: PageSize,
+    ) -> Result<Page<SearchHit, SearchCursor>, Error> {
+        let sight = self.sight(viewer)?;
+        match self.load::<Member>(Key::Member(company))? {
+            Some(m) if m.value.active && !sight.hidden.contains(&company) => {
+                if m.value.kind != Kind::Company {
+                    return Err(Refusal::NotACompany(company).into());
+                }
+            }
+            _ => return Err(Refusal::UnknownMember(company).into()),
+        }
+        let query = SearchQuery::new().current_company(company).degrees(degrees);
+        let graph = self.graph();
+        let index = self.discovery();
+        let view = graph.view(sight.hidden.iter().copied());
+        Ok(search::search(&view, viewer, &index, &query, after, size)?)
+    }
+
+    fn discovery_facts<T: TryFrom<Record>>(
+        &self,
+        actor: MemberId,
+        other: MemberId,
+        key: Key,
+    ) -> Result<Facts<T>, Error> {
+        Ok(Facts {
+            actor: self.load(Key::Member(actor))?,
+            other: self.load(Key::Member(other))?,
+            hidden: self
+                .load::<BlockList>(Key::Blocks(actor))?
+                .is_some_and(|b| b.value.hides(other)),
+            record: self.load(key)?,
+        })
+    }
+
+    fn group_facts(&self, member: MemberId) -> Result<Facts<Memberships>, Error> {
+        Ok(Facts {
+            actor: self.load(Key::Member(member))?,
+            other: None,
+            hidden: false,
+            record: self.load(Key::Groups(member))?,
+        })
+    }
+
+    /// The active persons who own a discoverable address among `viewer`'s
+    /// imported contacts: SPEC 9's matching rule ([`contacts::findable`]),
+    /// persons only; members hidden by a block are left to the view.
+    fn contact_owners(&self, viewer: MemberId) -> Result<BTreeSet<MemberId>, Error> {
+        let mut owners = BTreeSet::new();
+        for contact in self.store.contacts(viewer)? {
+            let canonical = contact.email.canonical();
+            let owner = self.load::<EmailOwner>(Key::EmailOwner(canonical.to_owned()))?;
+            let Some(id) = owner.as_ref().and_then(|o| o.value.member) else {
+                continue;
+            };
+            let member = self.load::<Member>(Key::Member(id))?;
+            let found = contacts::findable(
+                viewer,
+                canonical,
+                owner.as_ref().map(|o| &o.value),
+                member.as_ref().map(|m| &m.value),
+                |_| false,
+            );
+            if found.is_some_and(|f| f != viewer)
+                && member.is_some_and(|m| m.value.is_active_person())
+            {
+                owners.insert(id);
+            }
+        }
+        Ok(owners)
+    }
+
+    /// Whether no bar keeps `candidate` out of `viewer`'s suggestions (see
+    /// [`people_you_may_know`](Self::people_you_may_know)).
+    fn unbarred(&self, viewer: MemberId, candidate: MemberId) -> Result<bool, Error> {
+        let Some(key) = PairKey::new(viewer, candidate) else {
+            return Ok(false);
+        };
+        Ok(match self.load::<PairState>(Key::Pair(key))? {
+            None => true,
+            Some(p) => {
+                p.value.attempts(viewer).bar != Some(Bar::Rejected)
+                    && p.value.attempts(candidate).bar.is_none()
+            }
+        })
+    }
+}
