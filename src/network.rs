@@ -1055,7 +1055,11 @@ impl<S: Store, C: Clock> Network<S, C> {
     /// What `viewer` may see: the one place that applies blocks (and, via
     /// the graph, deactivation) to every read.
     fn sight(&self, viewer: MemberId) -> Result<Sight, Error> {
-        self.active_member(viewer)?;
+        // Activity is mirrored in the graph: no member record to clone on
+        // every read.
+        if !self.graph().contains(viewer) {
+            return Err(Refusal::UnknownMember(viewer).into());
+        }
         let hidden = self
             .load::<BlockList>(Key::Blocks(viewer))?
             .map(|b| b.value.hidden().collect())
@@ -1167,6 +1171,16 @@ impl<S: Store, C: Clock> Network<S, C> {
             .view(hidden)
             .mutual_count(sender, recipient)
             .unwrap_or(0);
+        // Invitations to members since deactivated are invisible to the
+        // sender (not listed, not withdrawable), so they do not count.
+        let pending = self.store.open_invitations(sender, Role::Sender)?;
+        let outstanding = {
+            let graph = self.graph();
+            pending
+                .iter()
+                .filter(|inv| inv.is_live(&self.policy, now) && graph.contains(inv.recipient))
+                .count()
+        };
         Ok(SendFacts {
             sender: self.load(Key::Member(sender))?,
             recipient: recipient_member,
@@ -1177,15 +1191,7 @@ impl<S: Store, C: Clock> Network<S, C> {
             recipient_ledger: self.load::<Ledger>(Key::Ledger(recipient))?,
             shared_connections,
             in_contacts,
-            // Invitations to members since deactivated are invisible to the
-            // sender (not listed, not withdrawable), so they do not count.
-            outstanding: self
-                .store
-                .open_invitations(sender, Role::Sender)?
-                .iter()
-                .filter(|inv| inv.is_live(&self.policy, now))
-                .filter(|inv| self.graph().contains(inv.recipient))
-                .count(),
+            outstanding,
             new_id: self.store.next_invitation_id()?,
             join: None,
         })

@@ -245,70 +245,47 @@ pub(crate) fn entries(record: &Record) -> impl Iterator<Item = Entry> {
     pair.into_iter().flatten()
 }
 
-impl<S: Store + ?Sized> Store for &S {
-    fn get(&self, key: &Key) -> Result<Option<Versioned<Record>>, StoreError> {
-        (**self).get(key)
-    }
-    fn commit(&self, writes: &[Write]) -> Result<(), CommitError> {
-        (**self).commit(writes)
-    }
-    fn open_invitations(
-        &self,
-        member: MemberId,
-        role: Role,
-    ) -> Result<Vec<Invitation>, StoreError> {
-        (**self).open_invitations(member, role)
-    }
-    fn members(&self) -> Result<Vec<Member>, StoreError> {
-        (**self).members()
-    }
-    fn connections(&self) -> Result<Vec<PairKey>, StoreError> {
-        (**self).connections()
-    }
-    fn contacts(&self, owner: MemberId) -> Result<Vec<Contact>, StoreError> {
-        (**self).contacts(owner)
-    }
-    fn next_invitation_id(&self) -> Result<InvitationId, StoreError> {
-        (**self).next_invitation_id()
-    }
-    fn change_cursor(&self) -> Result<ChangeCursor, StoreError> {
-        (**self).change_cursor()
-    }
-    fn changes_since(&self, after: ChangeCursor, limit: usize) -> Result<Changes, StoreError> {
-        (**self).changes_since(after, limit)
-    }
+/// A store behind a reference or a shared pointer is the same store.
+macro_rules! delegate_store {
+    ($($wrapper:ty),*) => {$(
+        impl<S: Store + ?Sized> Store for $wrapper {
+            fn get(&self, key: &Key) -> Result<Option<Versioned<Record>>, StoreError> {
+                (**self).get(key)
+            }
+            fn commit(&self, writes: &[Write]) -> Result<(), CommitError> {
+                (**self).commit(writes)
+            }
+            fn open_invitations(
+                &self,
+                member: MemberId,
+                role: Role,
+            ) -> Result<Vec<Invitation>, StoreError> {
+                (**self).open_invitations(member, role)
+            }
+            fn members(&self) -> Result<Vec<Member>, StoreError> {
+                (**self).members()
+            }
+            fn connections(&self) -> Result<Vec<PairKey>, StoreError> {
+                (**self).connections()
+            }
+            fn contacts(&self, owner: MemberId) -> Result<Vec<Contact>, StoreError> {
+                (**self).contacts(owner)
+            }
+            fn next_invitation_id(&self) -> Result<InvitationId, StoreError> {
+                (**self).next_invitation_id()
+            }
+            fn change_cursor(&self) -> Result<ChangeCursor, StoreError> {
+                (**self).change_cursor()
+            }
+            fn changes_since(
+                &self,
+                after: ChangeCursor,
+                limit: usize,
+            ) -> Result<Changes, StoreError> {
+                (**self).changes_since(after, limit)
+            }
+        }
+    )*};
 }
 
-impl<S: Store + ?Sized> Store for std::sync::Arc<S> {
-    fn get(&self, key: &Key) -> Result<Option<Versioned<Record>>, StoreError> {
-        (**self).get(key)
-    }
-    fn commit(&self, writes: &[Write]) -> Result<(), CommitError> {
-        (**self).commit(writes)
-    }
-    fn open_invitations(
-        &self,
-        member: MemberId,
-        role: Role,
-    ) -> Result<Vec<Invitation>, StoreError> {
-        (**self).open_invitations(member, role)
-    }
-    fn members(&self) -> Result<Vec<Member>, StoreError> {
-        (**self).members()
-    }
-    fn connections(&self) -> Result<Vec<PairKey>, StoreError> {
-        (**self).connections()
-    }
-    fn contacts(&self, owner: MemberId) -> Result<Vec<Contact>, StoreError> {
-        (**self).contacts(owner)
-    }
-    fn next_invitation_id(&self) -> Result<InvitationId, StoreError> {
-        (**self).next_invitation_id()
-    }
-    fn change_cursor(&self) -> Result<ChangeCursor, StoreError> {
-        (**self).change_cursor()
-    }
-    fn changes_since(&self, after: ChangeCursor, limit: usize) -> Result<Changes, StoreError> {
-        (**self).changes_since(after, limit)
-    }
-}
+delegate_store!(&S, std::sync::Arc<S>);
