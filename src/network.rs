@@ -26,7 +26,7 @@ use crate::standing::{self, Standing};
 use crate::store::{ChangeCursor, Role, Store};
 use crate::time::{Clock, Timestamp};
 use serde::{Deserialize, Serialize};
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, HashSet};
 use std::sync::atomic::{AtomicBool, AtomicI64, Ordering};
 use std::sync::{Mutex, PoisonError, RwLock, RwLockReadGuard};
 
@@ -165,8 +165,24 @@ impl<S: Store, C: Clock> Network<S, C> {
         // The feed position first: whatever commits while the graph is read
         // comes again through the feed, and applying it twice is harmless.
         let followed = store.change_cursor()?;
-        let members = store.members()?;
+        let mut members = store.members()?;
         let connections = store.connections()?;
+        // The two reads are separate snapshots: a member registered after
+        // the first and connected before the second is an endpoint the
+        // member list lacks. Members are never deleted, so read each one.
+        let known: HashSet<MemberId> = members.iter().map(|m| m.id).collect();
+        let missing: BTreeSet<MemberId> = connections
+            .iter()
+            .flat_map(|p| [p.low(), p.high()])
+            .filter(|id| !known.contains(id))
+            .collect();
+        for id in missing {
+            let key = Key::Member(id);
+            match store.get(&key)?.map(|v| v.value) {
+                Some(Record::Member(m)) if m.id == id => members.push(m),
+                _ => return Err(StoreError::Corrupt(key).into()),
+            }
+        }
         let mut graph = SocialGraph::build(
             members.iter().map(|m| (m.id, m.kind)),
             connections.iter().map(|p| (p.low(), p.high())),
@@ -195,7 +211,7 @@ impl<S: Store, C: Clock> Network<S, C> {
                 Some(_) => return Err(StoreError::Corrupt(key).into()),
             }
         }
-        Ok(Self {
+        let network = Self {
             store,
             clock,
             policy,
@@ -204,7 +220,11 @@ impl<S: Store, C: Clock> Network<S, C> {
             latest: AtomicI64::new(i64::MIN),
             followed: Mutex::new(followed),
             unsure: AtomicBool::new(false),
-        })
+        };
+        // What committed while the snapshots were read comes through the
+        // feed: the index is as current as the store when `open` returns.
+        network.catch_up()?;
+        Ok(network)
     }
 
     /// Brings the graph index up to date with the store: applies every
