@@ -38,7 +38,7 @@ fn email(id: u64) -> Email {
 fn join_and_connect<S: Store>(net: &Network<S, ManualClock>, id: u64, to: Option<u64>) {
     let m = MemberId::new(id);
     let _ = net
-        .register(Member::person(m, Profile::named(&format!("M{id}"))).with_email(email(id), true))
+        .register(Member::person(m, Profile::named(format!("M{id}"))).with_email(email(id), true))
         .unwrap();
     if let Some(to) = to {
         let sent = net
