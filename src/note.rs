@@ -20,6 +20,21 @@
 //! Refused as bidirectional controls: U+202A–U+202E (embeddings and
 //! overrides), U+2066–U+2069 (isolates), U+200E and U+200F (left-to-right and
 //! right-to-left marks) and U+061C (Arabic letter mark).
+//!
+//! Refused as invisible characters, which could hide text or make two notes
+//! look alike: the format characters (general category Cf, such as U+00AD,
+//! U+200B, U+2060–U+2064, U+FEFF, U+FFF9–U+FFFB and the tag characters
+//! U+E0000–U+E007F) and the other default-ignorable code points (the Hangul
+//! fillers U+115F, U+1160, U+3164 and U+FFA0, U+034F, U+17B4–U+17B5,
+//! U+180B–U+180F, the variation selectors), except where a character
+//! belongs to a sequence that displays:
+//! - a zero-width joiner (U+200D) or non-joiner (U+200C) that joins: inside
+//!   a grapheme cluster (two emoji, `👩‍💻`; an Indic conjunct), or between
+//!   two letters (Persian `می‌خواهم`); a dangling one is refused;
+//! - one variation selector right after a visible character (`❤️`, or an
+//!   ideographic variation); two in a row hide data and are refused;
+//! - tag characters only in an emoji flag tag sequence: U+1F3F4, one to six
+//!   tag letters or digits, U+E007F (`🏴󠁧󠁢󠁳󠁣󠁴󠁿`).
 
 use std::fmt;
 
@@ -73,6 +88,19 @@ pub enum NoteError {
         code = u32::from(*.character)
     )]
     ControlCharacter {
+        /// Byte offset of the character in the text (`&text[position..]`
+        /// starts with it).
+        position: usize,
+        /// The refused character.
+        character: char,
+    },
+    /// An invisible or format character outside a sequence that displays
+    /// (see the [module documentation](self)), which could hide text.
+    #[error(
+        "note contains an invisible character (U+{code:04X}) at byte {position}",
+        code = u32::from(*.character)
+    )]
+    InvisibleCharacter {
         /// Byte offset of the character in the text (`&text[position..]`
         /// starts with it).
         position: usize,
@@ -155,6 +183,12 @@ impl Note {
                 });
             }
         }
+        if let Some((position, character)) = first_invisible(text) {
+            return Err(NoteError::InvisibleCharacter {
+                position,
+                character,
+            });
+        }
         let chars = text.graphemes(true).count();
         if chars > max_chars {
             return Err(NoteError::TooLong {
@@ -223,6 +257,99 @@ impl<'de> Deserialize<'de> for Note {
 
         deserializer.deserialize_str(NoteVisitor)
     }
+}
+
+/// Invisible characters: format characters (Cf) and other default-ignorable
+/// code points, bidirectional controls excluded (they are reported as such).
+fn is_invisible(c: char) -> bool {
+    matches!(
+        c,
+        '\u{00AD}'
+            | '\u{034F}'
+            | '\u{0600}'..='\u{0605}'
+            | '\u{06DD}'
+            | '\u{070F}'
+            | '\u{0890}'..='\u{0891}'
+            | '\u{08E2}'
+            | '\u{115F}'..='\u{1160}'
+            | '\u{17B4}'..='\u{17B5}'
+            | '\u{180B}'..='\u{180F}'
+            | '\u{200B}'..='\u{200D}'
+            | '\u{2060}'..='\u{2065}'
+            | '\u{206A}'..='\u{206F}'
+            | '\u{3164}'
+            | '\u{FE00}'..='\u{FE0F}'
+            | '\u{FEFF}'
+            | '\u{FFA0}'
+            | '\u{FFF0}'..='\u{FFFB}'
+            | '\u{110BD}'
+            | '\u{110CD}'
+            | '\u{13430}'..='\u{1343F}'
+            | '\u{1BCA0}'..='\u{1BCA3}'
+            | '\u{1D173}'..='\u{1D17A}'
+            | '\u{E0000}'..='\u{E0FFF}'
+    )
+}
+
+fn is_variation_selector(c: char) -> bool {
+    matches!(c, '\u{FE00}'..='\u{FE0F}' | '\u{E0100}'..='\u{E01EF}')
+}
+
+fn is_tag(c: char) -> bool {
+    matches!(c, '\u{E0020}'..='\u{E007F}')
+}
+
+/// The first invisible character not part of a sequence that displays (see
+/// the module documentation), with its byte offset.
+fn first_invisible(text: &str) -> Option<(usize, char)> {
+    for (start, cluster) in text.grapheme_indices(true) {
+        if !cluster.chars().any(is_invisible) {
+            continue;
+        }
+        let chars: Vec<(usize, char)> = cluster.char_indices().collect();
+        let flag = is_flag_tag_sequence(cluster);
+        for (i, &(offset, c)) in chars.iter().enumerate() {
+            let previous = i.checked_sub(1).map(|p| chars[p].1);
+            let allowed = match c {
+                // A joiner must join something: the next character in its
+                // cluster (an emoji sequence, an Indic conjunct) or two
+                // letters (Persian, Indic).
+                '\u{200C}' | '\u{200D}' => {
+                    let next = text[start + offset + c.len_utf8()..].chars().next();
+                    i + 1 < chars.len()
+                        || previous.is_some_and(char::is_alphabetic)
+                            && next.is_some_and(char::is_alphabetic)
+                }
+                c if is_variation_selector(c) => {
+                    previous.is_some_and(|p| !is_invisible(p) && !is_variation_selector(p))
+                }
+                c if is_tag(c) => flag,
+                c => !is_invisible(c),
+            };
+            if !allowed {
+                return Some((start + offset, c));
+            }
+        }
+    }
+    None
+}
+
+/// An emoji flag tag sequence: U+1F3F4, one to six tag letters or digits,
+/// then the cancel tag U+E007F.
+fn is_flag_tag_sequence(cluster: &str) -> bool {
+    let mut chars = cluster.chars();
+    if chars.next() != Some('\u{1F3F4}') {
+        return false;
+    }
+    let rest: Vec<char> = chars.collect();
+    let Some((&last, spec)) = rest.split_last() else {
+        return false;
+    };
+    last == '\u{E007F}'
+        && (1..=6).contains(&spec.len())
+        && spec
+            .iter()
+            .all(|c| matches!(c, '\u{E0030}'..='\u{E0039}' | '\u{E0061}'..='\u{E007A}'))
 }
 
 /// The bidirectional control characters refused in notes.

@@ -889,3 +889,81 @@ fn n2_note_serde_round_trip_and_validation_on_read() {
     assert!(deserialize_str::<Note>("   ").is_err());
     assert!(deserialize_str::<Note>("").is_err());
 }
+
+// ------------------------------------------- N2: invisible characters in notes
+
+/// N2: invisible and format characters are refused in notes, with the
+/// character and its byte offset (issue 11, item 7): the ones emails refuse,
+/// Unicode tag characters hiding text, Hangul fillers, and a note of only
+/// an invisible character.
+#[test]
+fn n2_note_invisible_characters_are_refused() {
+    let hidden_tags: String = "hidden"
+        .chars()
+        .map(|c| char::from_u32(0xE0000 + u32::from(c)).unwrap())
+        .collect();
+    let cases: Vec<(String, usize, char)> = vec![
+        ("\u{200B}".into(), 0, '\u{200B}'),
+        ("hi\u{200B}there".into(), 2, '\u{200B}'),
+        ("\u{FEFF}hello".into(), 0, '\u{FEFF}'),
+        ("a\u{2060}b".into(), 1, '\u{2060}'),
+        ("a\u{2061}b".into(), 1, '\u{2061}'),
+        ("a\u{2062}b".into(), 1, '\u{2062}'),
+        ("a\u{2063}b".into(), 1, '\u{2063}'),
+        ("a\u{2064}b".into(), 1, '\u{2064}'),
+        ("a\u{FFF9}b\u{FFFA}c\u{FFFB}".into(), 1, '\u{FFF9}'),
+        ("x\u{3164}y".into(), 1, '\u{3164}'),
+        ("x\u{115F}".into(), 1, '\u{115F}'),
+        ("x\u{1160}".into(), 1, '\u{1160}'),
+        ("x\u{FFA0}".into(), 1, '\u{FFA0}'),
+        ("soft\u{00AD}hyphen".into(), 4, '\u{00AD}'),
+        // Tag characters after an ordinary letter: hidden text.
+        (format!("Hi{hidden_tags}"), 2, '\u{E0068}'),
+        // Tags after the flag base but without the cancel tag.
+        (format!("\u{1F3F4}{hidden_tags}"), 4, '\u{E0068}'),
+        // A joiner that joins nothing.
+        ("ok\u{200D}".into(), 2, '\u{200D}'),
+        ("\u{200D}".into(), 0, '\u{200D}'),
+        ("a \u{200C} b".into(), 2, '\u{200C}'),
+        // Two variation selectors in a row (data hidden after an emoji).
+        ("\u{2764}\u{FE0F}\u{FE0F}".into(), 6, '\u{FE0F}'),
+        ("\u{1F600}\u{E0100}\u{E0101}".into(), 8, '\u{E0101}'),
+    ];
+    for (text, position, character) in cases {
+        assert_eq!(
+            Note::parse(&text, 300),
+            Err(NoteError::InvisibleCharacter {
+                position,
+                character
+            }),
+            "{text:?}"
+        );
+        // Stored notes are validated the same way.
+        assert!(deserialize_str::<Note>(&text).is_err(), "{text:?}");
+    }
+}
+
+/// N2: the sequences that display keep working: emoji ZWJ sequences,
+/// variation selectors after a visible character, flag tag sequences,
+/// Persian and Indic joiners.
+#[test]
+fn n2_note_visible_sequences_with_joiners_and_selectors_pass() {
+    for text in [
+        "\u{1F469}\u{200D}\u{1F4BB} at work",          // 👩‍💻
+        "\u{1F468}\u{200D}\u{1F469}\u{200D}\u{1F467}", // family
+        "\u{1F3F3}\u{FE0F}\u{200D}\u{1F308}",          // 🏳️‍🌈
+        "\u{1F3F3}\u{FE0F}\u{200D}\u{26A7}\u{FE0F}",   // 🏳️‍⚧️
+        "I \u{2764}\u{FE0F} it",
+        // 🏴󠁧󠁢󠁳󠁣󠁴󠁿 Scotland: black flag, tags g b s c t, cancel tag.
+        "\u{1F3F4}\u{E0067}\u{E0062}\u{E0073}\u{E0063}\u{E0074}\u{E007F}",
+        "\u{645}\u{6CC}\u{200C}\u{62E}\u{648}\u{627}\u{647}\u{645}", // می‌خواهم
+        "\u{915}\u{94D}\u{200D}\u{937}",                             // क्‍ष
+        "\u{8FBB}\u{E0100}", // 辻 with an ideographic variation
+    ] {
+        let n = note(text, 300);
+        assert_eq!(n.as_str(), text);
+    }
+    // The flag counts as one character.
+    let scotland = "\u{1F3F4}\u{E0067}\u{E0062}\u{E0073}\u{E0063}\u{E0074}\u{E007F}";
+    assert_eq!(note(scotland, 1).chars(), 1);
+}
