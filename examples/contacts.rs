@@ -68,16 +68,19 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let _ = net.accept(bo, invitation)?;
     println!("Bo accepted: Ana and Bo are connected");
 
-    // 3. She invites Dee, who is not a member, to join. The host sends the
-    //    email on JoinInvitationReceived (for the address, not a member).
+    // 3. She invites Dee, who is not a member, to join. The events are for
+    //    members; the host's mailer takes `mail` (never shown to a member),
+    //    where JoinInvitationReceived asks for the invitation email.
     let dee_address = Email::parse("dee@example.org")?;
     let invited = net.invite_to_join(ana, &dee_address)?;
     for event in &invited.events {
-        match (event, event.audience()) {
-            (Event::JoinInvitationReceived { email, .. }, Audience::Address) => {
-                println!("host: email an invitation to join to {email}");
-            }
-            (event, audience) => println!("event for {audience:?}: {event:?}"),
+        println!("event for {:?}: {event:?}", event.audience());
+    }
+    for event in &invited.mail {
+        if let (Event::JoinInvitationReceived { email, .. }, Audience::Address) =
+            (event, event.audience())
+        {
+            println!("host: email an invitation to join to {email}");
         }
     }
 

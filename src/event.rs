@@ -219,7 +219,9 @@ pub enum Event {
     },
     /// The person at `email` is invited to join ([`Audience::Address`]):
     /// the host sends them the invitation email, with a link to opt out.
-    /// Emitted only when no member has the address.
+    /// Emitted only when no member has the address, in
+    /// [`Committed::mail`](crate::Committed::mail), never among the events
+    /// a caller may be shown.
     JoinInvitationReceived {
         /// The invitation to join.
         invitation: InvitationId,

@@ -35,13 +35,39 @@ const FEED_PAGE: usize = 1024;
 
 /// The result of a committed operation: its answer and the events it
 /// produced (empty when a repeated command changed nothing).
+///
+/// Events for members and events for the host's mailer come apart, so that
+/// what a caller may be shown has the same shape whoever is behind an email
+/// address: an invitation to join an address nobody has and one to the
+/// address of a member hidden from the sender both answer one
+/// [`Event::JoinInvitationSent`] in `events`; only the first puts an
+/// [`Event::JoinInvitationReceived`] in `mail`. Never show `mail`, or its
+/// length, to a member.
 #[derive(Clone, Debug, PartialEq, Eq)]
 #[must_use]
 pub struct Committed<O> {
     /// The operation's answer.
     pub outcome: O,
-    /// The committed events, each with its audience.
+    /// The committed events for members, each with its audience.
     pub events: Vec<Event>,
+    /// The committed events for the person at an email address who is not
+    /// a member ([`Audience::Address`](crate::event::Audience::Address)):
+    /// the host emails them, and never shows them to a member.
+    pub mail: Vec<Event>,
+}
+
+impl<O> Committed<O> {
+    /// An answer with the events of its change, split by audience.
+    fn new(outcome: O, events: Vec<Event>) -> Self {
+        let (mail, events) = events
+            .into_iter()
+            .partition(|e| e.audience() == crate::event::Audience::Address);
+        Self {
+            outcome,
+            events,
+            mail,
+        }
+    }
 }
 
 /// A pending invitation in a list, as its viewer may see it.
@@ -576,6 +602,7 @@ impl<S: Store, C: Clock> Network<S, C> {
                     sent: sent.outcome,
                 },
                 events: sent.events,
+                mail: sent.mail,
             });
         }
         self.run(|now| {
@@ -648,10 +675,7 @@ impl<S: Store, C: Clock> Network<S, C> {
                 events.extend(done.events);
             }
         }
-        Ok(Committed {
-            outcome: delivered,
-            events,
-        })
+        Ok(Committed::new(delivered, events))
     }
 
     /// Delivers one invitation to join, if still waiting: answers whether it
@@ -1319,10 +1343,7 @@ impl<S: Store, C: Clock> Network<S, C> {
         for _ in 0..attempts {
             let Decision { changes, outcome } = decide(now)?;
             if changes.is_empty() {
-                return Ok(Committed {
-                    outcome,
-                    events: changes.events,
-                });
+                return Ok(Committed::new(outcome, changes.events));
             }
             // Commit and index under the graph's write lock, so the index
             // sees committed changes in commit order.
@@ -1331,10 +1352,7 @@ impl<S: Store, C: Clock> Network<S, C> {
                 Ok(()) => {
                     index(&mut graph, changes.writes.iter().map(|w| &w.record));
                     self.index_discovery(changes.writes.iter().map(|w| &w.record));
-                    return Ok(Committed {
-                        outcome,
-                        events: changes.events,
-                    });
+                    return Ok(Committed::new(outcome, changes.events));
                 }
                 Err(CommitError::Conflict(_)) => continue,
                 Err(CommitError::Store(e)) => {
@@ -1413,6 +1431,7 @@ fn answer(done: Committed<block::Outcome>) -> Result<Committed<()>, Error> {
         _ => Ok(Committed {
             outcome: (),
             events: done.events,
+            mail: done.mail,
         }),
     }
 }

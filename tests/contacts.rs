@@ -797,18 +797,13 @@ fn b7_world(target: Target) -> Observed {
         let r = w.net.invite_to_join(importer, &email(to));
         if let Ok(c) = &r {
             all.extend(c.events.clone());
+            all.extend(c.mail.clone());
         }
+        // The whole answer a caller may be shown, events included, not only
+        // the importer's own (issue 11, item 7: the same shape either side).
         invites.push(
-            r.map(|c| {
-                let mine = c
-                    .events
-                    .iter()
-                    .filter(|e| e.audience().includes(importer))
-                    .cloned()
-                    .collect();
-                (c.outcome, mine)
-            })
-            .map_err(|e| refusal::<()>(Err(e))),
+            r.map(|c| (c.outcome, c.events))
+                .map_err(|e| refusal::<()>(Err(e))),
         );
     };
     invite(&w, "TARGET@example.com", &mut all_events);
@@ -929,21 +924,22 @@ fn c4_the_per_address_cap_holds_across_senders() {
         let id = invited(&done);
         assert_eq!(
             done.events,
-            vec![
-                Event::JoinInvitationSent {
-                    invitation: id,
-                    sender: s,
-                    email: x.clone()
-                },
-                Event::JoinInvitationReceived {
-                    invitation: id,
-                    sender: s,
-                    email: x.clone()
-                },
-            ]
+            vec![Event::JoinInvitationSent {
+                invitation: id,
+                sender: s,
+                email: x.clone()
+            }]
+        );
+        assert_eq!(
+            done.mail,
+            vec![Event::JoinInvitationReceived {
+                invitation: id,
+                sender: s,
+                email: x.clone()
+            }]
         );
         assert_eq!(done.events[0].audience(), Audience::Member(s));
-        assert_eq!(done.events[1].audience(), Audience::Address);
+        assert_eq!(done.mail[0].audience(), Audience::Address);
         ids.push(id);
     }
     let before = w.net.store().snapshot();
@@ -973,14 +969,16 @@ fn c4_no_invitation_after_an_opt_out() {
     let x = email("x@example.org");
     let _ = w.net.invite_to_join(a, &x).unwrap();
     let out = w.net.opt_out(&email("X@example.org")).unwrap();
+    assert!(out.events.is_empty());
     assert_eq!(
-        out.events,
+        out.mail,
         vec![Event::OptedOut {
             email: email("X@example.org")
         }]
     );
     let snapshot = w.net.store().snapshot();
-    assert!(w.net.opt_out(&x).unwrap().events.is_empty());
+    let again = w.net.opt_out(&x).unwrap();
+    assert!(again.events.is_empty() && again.mail.is_empty());
     assert_eq!(w.net.store().snapshot(), snapshot);
     assert_eq!(refusal(w.net.invite_to_join(b, &x)), Refusal::NotInvitable);
     // An address nobody invited may opt out too.

@@ -37,10 +37,10 @@
 //! address as proof ([`InviteOutcome::Member`]). Otherwise (nobody has the
 //! address, or its owner is undiscoverable by it, deactivated, or on either
 //! side of a block with the sender) the same decision runs, with the same
-//! answer, the same records and the same events for the sender; the only
-//! difference is that an email is requested
-//! ([`Event::JoinInvitationReceived`], for the host, never for the sender)
-//! only when no member has the address. A member who is not to be found by
+//! answer, the same records and the same events; the only difference is
+//! that an email is requested ([`Event::JoinInvitationReceived`], in the
+//! answer's [`mail`](crate::Committed::mail), for the host's mailer and
+//! never for the sender) only when no member has the address. A member who is not to be found by
 //! the address is never reached through it.
 //!
 //! # Joining
