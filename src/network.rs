@@ -578,7 +578,7 @@ impl<S: Store, C: Clock> Network<S, C> {
     /// recorded, counted in the sender's quota, and answered as
     /// [`InviteOutcome::Invited`] with an [`Event::JoinInvitationSent`] for
     /// the sender; the host emails the address when an
-    /// [`Event::JoinInvitationReceived`] comes with it. See
+    /// [`Event::JoinInvitationReceived`] comes in the answer's [`mail`](Committed::mail), never shown to the sender. See
     /// [`contacts::join`] for the rules and why the sender's answer is the
     /// same whoever has the address.
     ///
