@@ -6,11 +6,29 @@
 //! and monotone: one more reject, "I don't know" or report never improves
 //! it, one more accept never worsens it.
 //!
-//! Privacy (SPEC 3.4) shapes one signal: a plain ignore is not recorded
+//! Privacy (SPEC 3.4) shapes the signals. A plain ignore is not recorded
 //! against the sender at all. Invitations that were neither accepted nor
-//! withdrawn some time after sending count as *unanswered*, whether the
-//! recipient ignored them or never looked, so a sender's standing is the same
-//! in a world where the recipient ignored and one where they did nothing.
+//! withdrawn some time after sending count as *unanswered*,
+//! whether the recipient ignored them, answered privately or never looked,
+//! so a sender's standing is the same in a world where the recipient
+//! ignored and one where they did nothing.
+//!
+//! The private answers ("I don't know", spam) and reports must not become a
+//! window onto one recipient's answer (SPEC 5). They count only
+//! - once at least [`private_signal_floor`](StandingPolicy::private_signal_floor)
+//!   distinct recipients gave them within the window (each bars its pair
+//!   for good, so each private answer in the ledger is a distinct
+//!   recipient; reports are kept once per reporter), whatever the sender's
+//!   volume, and
+//! - from the start of the evaluation epoch after the one in which they were
+//!   given ([`epoch`](StandingPolicy::epoch), epochs counted from the Unix
+//!   epoch), never within the call that recorded them;
+//!
+//! and the signals they trip ([`Signal::NotKnown`], [`Signal::Reported`])
+//! carry no count or share. Residual risk: a sender with colluding accounts
+//! can make `floor - 1` of them answer privately and learn, at the next
+//! epoch, whether one real recipient did too: one recipient per epoch, each
+//! test costing invitations that are barred for good.
 
 use crate::id::InvitationId;
 use crate::time::Timestamp;
@@ -37,6 +55,10 @@ pub struct SendEntry {
     /// has no note, and nobody in the network to answer it).
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub join: bool,
+    /// When the answer was given (absent in ledgers written before it was
+    /// recorded: such an answer counts as given long ago).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub answered_at: Option<Timestamp>,
 }
 
 impl SendEntry {
@@ -55,6 +77,7 @@ impl SendEntry {
             outside_network,
             answer: None,
             join: false,
+            answered_at: None,
         }
     }
 
@@ -110,16 +133,12 @@ pub enum Signal {
         /// Share rejected.
         percent: u8,
     },
-    /// Too many recipients said they do not know the sender.
-    NotKnown {
-        /// Share answered "I don't know" or reported.
-        percent: u8,
-    },
-    /// Reported as spam too often.
-    Reported {
-        /// Reports received.
-        count: u32,
-    },
+    /// Too many recipients said they do not know the sender, or reported
+    /// an invitation as spam. Private answers: no count is shown (see the
+    /// module documentation).
+    NotKnown,
+    /// Reported too often. Reports are private: no count is shown.
+    Reported,
     /// Sends faster than a person plausibly sends.
     Burst {
         /// The most sends within one burst window.
@@ -182,10 +201,20 @@ pub struct StandingPolicy {
     pub unanswered_percent: u8,
     /// Share rejected that trips [`Signal::Rejected`] (default 20%).
     pub rejected_percent: u8,
-    /// Share not known that trips [`Signal::NotKnown`] (default 10%).
+    /// Share not known that trips [`Signal::NotKnown`] once the sender has
+    /// at least [`min_sample`](Self::min_sample) recent sends (default 10%);
+    /// below that sample, reaching the floor is enough.
     pub not_known_percent: u8,
-    /// Reports that trip [`Signal::Reported`] (default 3).
+    /// Reports that trip [`Signal::Reported`] (default 3; never fewer than
+    /// [`private_signal_floor`](Self::private_signal_floor) count).
     pub reports: u32,
+    /// Private answers ("I don't know", spam) and reports count only once
+    /// at least this many distinct members gave them within the window
+    /// (default 3).
+    pub private_signal_floor: u32,
+    /// Private answers and reports count from the start of the epoch after
+    /// the one they were given in (default 1 day).
+    pub epoch: TimeDelta,
     /// Sends within [`burst_window`](Self::burst_window) that trip
     /// [`Signal::Burst`] (default 40).
     pub burst_sends: u32,
@@ -219,6 +248,8 @@ impl Default for StandingPolicy {
             rejected_percent: 20,
             not_known_percent: 10,
             reports: 3,
+            private_signal_floor: 3,
+            epoch: TimeDelta::days(1),
             burst_sends: 40,
             burst_window: TimeDelta::hours(1),
             warn_at: 1,
@@ -239,7 +270,8 @@ impl StandingPolicy {
 
     /// Whether every value makes sense: thresholds ordered
     /// (`1 <= warn_at <= restrict_at <= suspend_at`), percentages at most
-    /// 100, durations positive, `sanction <= sanction_max`.
+    /// 100, durations positive, `sanction <= sanction_max`, a private
+    /// signal floor of at least 1.
     #[must_use]
     pub fn is_valid(&self) -> bool {
         let percents = [
@@ -254,6 +286,7 @@ impl StandingPolicy {
             self.unanswered_after,
             self.burst_window,
             self.sanction,
+            self.epoch,
         ];
         percents.iter().all(|&p| (1..=100).contains(&p))
             && positive.iter().all(|&d| d > TimeDelta::zero())
@@ -263,6 +296,7 @@ impl StandingPolicy {
             && self.restrict_at <= self.suspend_at
             && self.min_sample >= 1
             && self.reports >= 1
+            && self.private_signal_floor >= 1
             && self.burst_sends >= 2
     }
 }
@@ -335,34 +369,64 @@ pub fn signals(
             policy.rejected_percent,
             |percent| Signal::Rejected { percent },
         );
-        trip(
-            count(&|s| matches!(s.answer, Some(Answer::DontKnow | Answer::Spam))),
-            policy.not_known_percent,
-            |percent| Signal::NotKnown { percent },
-        );
         let judged: Vec<&&SendEntry> = recent
             .iter()
             .filter(|s| s.at.saturating_add(policy.unanswered_after) <= now)
             .filter(|s| s.answer != Some(Answer::Withdrawn))
             .collect();
         if judged.len() >= policy.min_sample as usize {
-            let unanswered = judged.iter().filter(|s| s.answer.is_none()).count();
+            // Neither accepted nor withdrawn: a private answer looks to the
+            // sender like no answer yet, and a reject (one more signal of
+            // its own) must not improve this one.
+            let unanswered = judged
+                .iter()
+                .filter(|s| s.answer != Some(Answer::Accepted))
+                .count();
             let percent = share(unanswered, judged.len());
             if percent >= policy.unanswered_percent {
                 out.push(Signal::Unanswered { percent });
             }
         }
     }
-    let reports =
-        u32::try_from(reports.iter().filter(|&&at| counts(at)).count()).unwrap_or(u32::MAX);
-    if reports >= policy.reports {
-        out.push(Signal::Reported { count: reports });
+    // Private signals: given before this epoch began, from enough
+    // distinct members.
+    let epoch_start = epoch_start(now, policy.epoch);
+    let settled = |at: Option<Timestamp>| at.is_none_or(|at| at < epoch_start);
+    let floor = policy.private_signal_floor as usize;
+    let not_known = recent
+        .iter()
+        .filter(|s| s.answer.is_some_and(private) && settled(s.answered_at))
+        .count();
+    if not_known >= floor
+        && (n < policy.min_sample as usize || share(not_known, n) >= policy.not_known_percent)
+    {
+        out.push(Signal::NotKnown);
+    }
+    let reports = reports
+        .iter()
+        .filter(|&&at| counts(at) && settled(Some(at)))
+        .count();
+    if reports >= floor.max(policy.reports as usize) {
+        out.push(Signal::Reported);
     }
     let burst = densest(&all_recent, policy.burst_window);
     if burst >= policy.burst_sends {
         out.push(Signal::Burst { sends: burst });
     }
     out
+}
+
+/// Whether an answer is one the sender is never told about.
+fn private(answer: Answer) -> bool {
+    matches!(answer, Answer::DontKnow | Answer::Spam)
+}
+
+/// The start of the evaluation epoch holding `now`: epochs of length
+/// `epoch` counted from the Unix epoch.
+fn epoch_start(now: Timestamp, epoch: TimeDelta) -> Timestamp {
+    let length = epoch.num_microseconds().unwrap_or(i64::MAX).max(1);
+    let micros = now.as_micros();
+    Timestamp::from_micros(micros - micros.rem_euclid(length))
 }
 
 /// The most sends within any window of length `window`.

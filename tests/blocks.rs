@@ -2454,10 +2454,12 @@ fn b5_unblocking_restores_nothing() {
 // ----------------------------------------------------------------------- B6
 
 /// The default policy, with `threshold` reports tripping
-/// `Signal::Reported` (3 by default).
+/// `Signal::Reported` (3 by default), and a private signal floor as low.
+/// Reports count from the next day (the evaluation epoch; T0 is midnight).
 fn report_policy(threshold: u32) -> Policy {
     let mut standing = StandingPolicy::default();
     standing.reports = threshold;
+    standing.private_signal_floor = threshold;
     Policy::builder().standing(standing).build().unwrap()
 }
 
@@ -2491,7 +2493,8 @@ fn b6_target_view(spammer: MemberId, reporter: MemberId) -> (Vec<(String, Answer
     )));
     assert_eq!(ledger_reports(&w.snap(), TARGET), 2);
 
-    w.at(hours(2));
+    // The next evaluation epoch: the reports count.
+    w.at(days(1) + hours(2));
     let net = &w.net;
     let mut out = Vec::new();
     let reads = |out: &mut Vec<(String, Answer)>| {
@@ -2535,7 +2538,7 @@ fn b6_target_view(spammer: MemberId, reporter: MemberId) -> (Vec<(String, Answer
 /// S1 reports TARGET; in the other R2 and S2 do. Everything TARGET gets
 /// (events addressed to them, including the standing change their next
 /// send brings; lists; standing, whose only reason is
-/// `Reported { count: 2 }`; invitation views; sends and their refusals;
+/// `Reported`, with no count; invitation views; sends and their refusals;
 /// reads) is identical in both worlds, and none of it names a stranger who
 /// reported. The report events are for the reporters only.
 #[test]
@@ -2564,17 +2567,18 @@ fn b6_reporter_identity_never_reaches_the_reported_member() {
     for stranger in [S1, S2] {
         assert!(!everything.contains(&dbg(stranger)), "{stranger} named");
     }
-    // The standing shows the count, and nothing else.
+    // The standing shows the signal, and nothing else.
     let standing = one.iter().find(|(l, _)| l == "standing").unwrap();
     let Answer::Read(standing) = &standing.1 else {
         panic!("{standing:?}")
     };
     assert!(
-        standing.contains(&dbg(vec![Signal::Reported { count: 2 }])),
+        // The ignore-as-spam is also a private "I don't know" (floor 1 here).
+        standing.contains(&dbg(vec![Signal::NotKnown, Signal::Reported])),
         "{standing}"
     );
     assert!(standing.contains("level: Warned"), "{standing}");
-    // TARGET's next send carried the standing change, with the count only.
+    // TARGET's next send carried the standing change, with the signal only.
     let Some((_, Answer::Done { events, .. })) = one.iter().find(|(l, _)| l == "send W") else {
         panic!("send W")
     };
@@ -2582,7 +2586,7 @@ fn b6_reporter_identity_never_reaches_the_reported_member() {
         events.iter().any(|e| matches!(
             e,
             Event::StandingChanged { member, to: Level::Warned, reasons, .. }
-                if *member == TARGET && *reasons == vec![Signal::Reported { count: 2 }]
+                if *member == TARGET && *reasons == vec![Signal::NotKnown, Signal::Reported]
         )),
         "{events:?}"
     );
@@ -2598,7 +2602,7 @@ fn reasons(w: &World) -> Vec<Signal> {
 /// Ok with no event and changes nothing; a report and an ignore-as-spam of
 /// the target's invitation by the same reporter count 1, in either order.
 /// The count is read from the target's ledger `reports` and from the
-/// standing (`Reported { count: 1 }` with a threshold of 1).
+/// standing (`Reported` with a threshold of 1, from the next epoch).
 #[test]
 fn b6_one_reporter_counts_once_per_target() {
     // Twice.
@@ -2618,7 +2622,9 @@ fn b6_one_reporter_counts_once_per_target() {
     assert!(events(w.net.report(R1, TARGET, ReportReason::Fake)).is_empty());
     assert_eq!(w.snap(), before);
     assert_eq!(ledger_reports(&w.snap(), TARGET), 1);
-    assert_eq!(reasons(&w), vec![Signal::Reported { count: 1 }]);
+    assert_eq!(reasons(&w), vec![], "not within the epoch of the report");
+    w.at(days(1));
+    assert_eq!(reasons(&w), vec![Signal::Reported]);
 
     // A report and an ignore-as-spam, in both orders.
     for report_first in [true, false] {
@@ -2644,15 +2650,21 @@ fn b6_one_reporter_counts_once_per_target() {
             assert!(report(&w).is_empty(), "{ctx}");
         }
         assert_eq!(ledger_reports(&w.snap(), TARGET), 1, "{ctx}");
-        assert_eq!(reasons(&w), vec![Signal::Reported { count: 1 }], "{ctx}");
+        w.at(days(1));
+        // The ignore-as-spam also counts as a private "I don't know".
+        assert_eq!(
+            reasons(&w),
+            vec![Signal::NotKnown, Signal::Reported],
+            "{ctx}"
+        );
     }
 }
 
 /// B6: distinct reporters each count. With the default threshold of 3, two
 /// reporters (one of them reporting twice) leave the standing without the
-/// signal; a third (through an ignore-as-spam) brings
-/// `Reported { count: 3 }`, the standing's only reason, and the ledger
-/// counts 3.
+/// signal; a third (through an ignore-as-spam) brings `Reported` (no
+/// count), the standing's only reason, from the next evaluation epoch, and
+/// the ledger counts 3.
 #[test]
 fn b6_three_distinct_reporters_count_three() {
     let w = World::new();
@@ -2669,7 +2681,10 @@ fn b6_three_distinct_reporters_count_three() {
     assert_eq!(w.net.standing(TARGET).unwrap().level, Level::Good);
     let _ = w.net.ignore(S1, inv, IgnoreReason::Spam).unwrap();
     assert_eq!(ledger_reports(&w.snap(), TARGET), 3);
-    assert_eq!(reasons(&w), vec![Signal::Reported { count: 3 }]);
+    assert_eq!(reasons(&w), vec![], "not within the epoch of the third");
+    assert_eq!(w.net.standing(TARGET).unwrap().level, Level::Good);
+    w.at(days(1));
+    assert_eq!(reasons(&w), vec![Signal::Reported]);
     assert_eq!(w.net.standing(TARGET).unwrap().level, Level::Warned);
 }
 

@@ -442,6 +442,11 @@ fn spec5_reports_and_unknowns_suspend_sending_but_not_answering() {
             .send(MemberId::new(55), SENDER, None, Some(&email_of(0)))
             .unwrap(),
     );
+    // Not within the epoch of the reports (SPEC 5): only the public
+    // signals count, and they restrict.
+    assert_eq!(w.net.standing(SENDER).unwrap().level, Level::Restricted);
+    // From the next evaluation epoch the private ones count too.
+    w.at(TimeDelta::days(1));
     let refused = refusal(w.send(46, None));
     let Refusal::Suspended { until } = refused else {
         panic!("expected a suspension, got {refused:?}")
@@ -449,7 +454,8 @@ fn spec5_reports_and_unknowns_suspend_sending_but_not_answering() {
     let standing = w.net.standing(SENDER).unwrap();
     assert_eq!(standing.level, Level::Suspended);
     assert_eq!(standing.until, Some(until));
-    assert!(standing.reasons.contains(&Signal::Reported { count: 5 }));
+    assert!(standing.reasons.contains(&Signal::Reported));
+    assert!(standing.reasons.contains(&Signal::NotKnown));
     let _ = w.net.withdraw(SENDER, ids[10]).unwrap();
     let _ = w.net.accept(SENDER, incoming).unwrap();
     assert!(until > T0);
@@ -517,4 +523,106 @@ proptest! {
         let after_accept = standing::evaluate(&base, &sends, &reports, &policy, now);
         prop_assert!(after_accept.level <= before.level);
     }
+}
+
+// ------------------------------------------- SPEC 5: private answers in standing
+
+/// What the sender can observe, at one instant: their standing, their sent
+/// list, each invitation's view, and a send's full answer (to a fresh
+/// member), which carries any standing-change event.
+fn sender_view(w: &World, ids: &[InvitationId], probe: u64) -> String {
+    let standing = w.net.standing(SENDER);
+    let sent = w.net.sent(SENDER, None, pronet::PageSize::default());
+    let views: Vec<_> = ids
+        .iter()
+        .map(|&id| w.net.invitation(SENDER, id).map(|v| v.seen))
+        .collect();
+    let send = w.send(probe, Some("Hello, we met at the meetup."));
+    format!("{standing:?}\n{sent:?}\n{views:?}\n{send:?}")
+}
+
+/// Two worlds (SPEC 5, issue 11 item 4): the sender invites 9 accounts of
+/// their own and a target; 2 own accounts answer "I don't know" (below the
+/// private signal floor of 3 with the target). In one world the target
+/// answers "I don't know" too, in the other it does nothing. Within the
+/// epoch of the answer, everything the sender observes is identical, even
+/// with the floor reached; below the floor it stays identical forever.
+#[test]
+fn spec5_one_private_answer_is_not_observable_within_the_epoch_or_below_the_floor() {
+    let observe = |target_answers: bool, own_private: usize| -> Vec<String> {
+        let w = world(40, Policy::default());
+        let mut ids = Vec::new();
+        for to in 1..=10u64 {
+            w.at(TimeDelta::minutes(to as i64));
+            ids.push(sent_id(
+                &w.send(to, Some("Hello, we met at the meetup.")).unwrap(),
+            ));
+        }
+        let mut seen = Vec::new();
+        w.at(TimeDelta::hours(1));
+        for (i, &id) in ids.iter().take(own_private).enumerate() {
+            let _ = w
+                .net
+                .ignore(MemberId::new(i as u64 + 1), id, IgnoreReason::DontKnow)
+                .unwrap();
+        }
+        seen.push(sender_view(&w, &ids, 20));
+        w.at(TimeDelta::hours(2));
+        if target_answers {
+            let _ = w
+                .net
+                .ignore(MemberId::new(10), ids[9], IgnoreReason::DontKnow)
+                .unwrap();
+        }
+        // Polled right after the answer, and through the rest of the epoch
+        // (T0 is midnight; the epoch is one day).
+        for (probe, hours) in [(21, 2), (22, 12), (23, 23)] {
+            w.at(TimeDelta::hours(hours));
+            seen.push(sender_view(&w, &ids, probe));
+        }
+        // Later epochs.
+        for (probe, days) in [(24, 1), (25, 3), (26, 20)] {
+            w.at(TimeDelta::days(days));
+            seen.push(sender_view(&w, &ids, probe));
+        }
+        seen
+    };
+    // Below the floor: 1 own private answer, plus perhaps the target's.
+    let (answered, silent) = (observe(true, 1), observe(false, 1));
+    assert_eq!(
+        answered, silent,
+        "below the floor the answer is never observable"
+    );
+    // At the floor: identical within the epoch, then the signal shows,
+    // without a count.
+    let (answered, silent) = (observe(true, 2), observe(false, 2));
+    assert_eq!(answered[..4], silent[..4], "within the epoch nothing shows");
+    assert_ne!(answered[4], silent[4], "the next epoch applies it");
+    assert!(answered[4].contains("NotKnown"), "{}", answered[4]);
+    assert!(!silent.iter().any(|s| s.contains("NotKnown")));
+}
+
+/// SPEC 5: private answers trip `NotKnown` for a sender of any volume once
+/// the floor is reached (a sender of 5 sends with 3 "I don't know"), and
+/// the reasons carry no count or share.
+#[test]
+fn spec5_private_answers_count_at_the_floor_whatever_the_volume() {
+    let w = world(10, Policy::default());
+    let mut ids = Vec::new();
+    for to in 1..=5u64 {
+        ids.push(sent_id(
+            &w.send(to, Some("Hello, we met at the meetup.")).unwrap(),
+        ));
+    }
+    for (i, &id) in ids.iter().take(3).enumerate() {
+        let _ = w
+            .net
+            .ignore(MemberId::new(i as u64 + 1), id, IgnoreReason::DontKnow)
+            .unwrap();
+    }
+    assert_eq!(w.net.standing(SENDER).unwrap().level, Level::Good);
+    w.at(TimeDelta::days(1));
+    let standing = w.net.standing(SENDER).unwrap();
+    assert_eq!(standing.level, Level::Warned);
+    assert_eq!(standing.reasons, vec![Signal::NotKnown]);
 }

@@ -677,7 +677,7 @@ fn connect(
         ledger.connections = ledger.connections.saturating_add(1);
         ledger.latest = ledger.latest.max(now);
         if member == inv.sender {
-            ledger.record_answer(inv.id, Answer::Accepted);
+            ledger.record_answer(inv.id, Answer::Accepted, now);
         }
         ledgers.push((read, ledger));
     }
@@ -836,7 +836,7 @@ fn answered(
     now: Timestamp,
 ) -> Ledger {
     let mut ledger = read.map_or_else(|| Ledger::new(sender), |l| l.value.clone());
-    ledger.record_answer(invitation, answer);
+    ledger.record_answer(invitation, answer, now);
     ledger.latest = ledger.latest.max(now);
     ledger
 }

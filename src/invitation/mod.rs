@@ -305,10 +305,12 @@ impl Ledger {
         }
     }
 
-    /// Records the answer to one of this member's sends, if still remembered.
-    pub fn record_answer(&mut self, invitation: InvitationId, answer: Answer) {
+    /// Records the answer given at `at` to one of this member's sends, if
+    /// still remembered.
+    pub fn record_answer(&mut self, invitation: InvitationId, answer: Answer, at: Timestamp) {
         if let Some(entry) = self.sends.iter_mut().find(|e| e.invitation == invitation) {
             entry.answer = Some(answer);
+            entry.answered_at = Some(at);
         }
     }
 }

@@ -601,10 +601,7 @@ fn rich_records() -> Vec<Record> {
     ];
     ledger.standing.level = Level::Suspended;
     ledger.standing.until = Some(Timestamp::MAX);
-    ledger.standing.reasons = vec![
-        Signal::Reported { count: u32::MAX },
-        Signal::Rejected { percent: 100 },
-    ];
+    ledger.standing.reasons = vec![Signal::Reported, Signal::Rejected { percent: 100 }];
     ledger.standing.strikes = 7;
     ledger.standing.counted_from = Some(Timestamp::from_micros(1));
     vec![
