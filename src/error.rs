@@ -203,6 +203,22 @@ pub enum Error {
     /// An address book that cannot be imported (SPEC 9).
     #[error(transparent)]
     Import(#[from] crate::contacts::ImportError),
+    /// A record holds an instant further ahead of the host clock than the
+    /// policy's [`max_clock_skew`](crate::Policy::max_clock_skew): the trace
+    /// of a clock that jumped forward, or of a clock now far behind. Nothing
+    /// was decided from it. Fix the host clock, then bring such records back
+    /// with [`Network::repair_clock`](crate::Network::repair_clock). An
+    /// operator's error: log it, and answer the member as for a store
+    /// failure (it names another member's record).
+    #[error("record {key:?} holds the instant {recorded}, beyond the clock's {clock}")]
+    ClockSkew {
+        /// The record.
+        key: crate::change::Key,
+        /// Its latest recorded instant.
+        recorded: crate::time::Timestamp,
+        /// The clock's reading.
+        clock: crate::time::Timestamp,
+    },
 }
 
 impl From<crate::graph::GraphError> for Error {

@@ -23,6 +23,7 @@ pub mod error;
 pub mod event;
 pub mod graph;
 pub mod id;
+mod instants;
 pub mod invitation;
 pub mod member;
 pub mod network;

@@ -15,6 +15,7 @@ use crate::error::{CommitError, Error, Refusal, StoreError};
 use crate::event::Event;
 use crate::graph::{Degree, HowConnected, SocialGraph, View};
 use crate::id::{InvitationId, MemberId, PairKey};
+use crate::instants;
 use crate::invitation::decide::{self, AnswerFacts, Decision, SendFacts, SendOutcome, SendRequest};
 use crate::invitation::{IgnoreReason, Invitation, Ledger, PairState, Seen};
 use crate::member::decide::Owners;
@@ -343,10 +344,105 @@ impl<S: Store, C: Clock> Network<S, C> {
     /// behind an instant this network already acted on (SPEC 4). Decisions
     /// also move it forward to the latest instant recorded in the facts they
     /// read, which carries the guarantee across processes and restarts.
+    ///
+    /// A latest reading further ahead of the clock than the policy's
+    /// [`max_clock_skew`](Policy::max_clock_skew) was a bad reading (or the
+    /// clock is now far behind): it is dropped, so that it stamps nothing
+    /// more; the records it stamped are refused when read (see
+    /// [`Error::ClockSkew`]) until [`repair_clock`](Self::repair_clock).
     fn now(&self) -> Timestamp {
-        let clock = self.clock.now().as_micros();
-        let before = self.latest.fetch_max(clock, Ordering::SeqCst);
-        Timestamp::from_micros(before.max(clock))
+        let clock = self.clock.now();
+        let skew = self.policy.max_clock_skew();
+        let mut seen = self.latest.load(Ordering::SeqCst);
+        loop {
+            // `since` saturates, so `TimeDelta::MAX` is never exceeded.
+            let next = if Timestamp::from_micros(seen).since(clock) > skew {
+                clock.as_micros()
+            } else {
+                seen.max(clock.as_micros())
+            };
+            match self
+                .latest
+                .compare_exchange(seen, next, Ordering::SeqCst, Ordering::SeqCst)
+            {
+                Ok(_) => return Timestamp::from_micros(next),
+                Err(current) => seen = current,
+            }
+        }
+    }
+
+    /// Brings every record holding an instant later than the clock back to
+    /// the clock's time, after a bad clock reading (see
+    /// [`Policy::max_clock_skew`] and [`Error::ClockSkew`]): sends, answers,
+    /// waits, blocks, imports and the like recorded "in the future" count
+    /// as having happened now, and a sanction lasts at most its longest
+    /// length from now. Answers how many records it rewrote.
+    ///
+    /// Fix the host clock first. Each record is rewritten on its own,
+    /// atomically, against the version read; running it again (after a
+    /// failure, or on another instance) rewrites only what is still ahead of
+    /// the clock. It reads the whole store through its change feed: an
+    /// operator's tool, not a request handler's.
+    ///
+    /// # Errors
+    /// Store failures; [`Error::Contended`] when other writers keep changing
+    /// a record it repairs.
+    pub fn repair_clock(&self) -> Result<usize, Error> {
+        let now = self.clock.now();
+        self.latest.store(now.as_micros(), Ordering::SeqCst);
+        let longest = self.policy.standing().sanction_max;
+        let mut repaired = 0;
+        let mut cursor = ChangeCursor::new(0);
+        loop {
+            let page = self.store.changes_since(cursor, FEED_PAGE)?;
+            for read in &page.records {
+                if instants::latest(&read.value).is_some_and(|t| t > now) {
+                    repaired += usize::from(self.repair_one(read.value.key(), now, longest)?);
+                }
+            }
+            if page.records.len() < FEED_PAGE || page.cursor <= cursor {
+                break;
+            }
+            cursor = page.cursor;
+        }
+        Ok(repaired)
+    }
+
+    /// Rewrites one record with its instants brought back to `now`, retrying
+    /// on conflict: answers whether it wrote.
+    fn repair_one(
+        &self,
+        key: Key,
+        now: Timestamp,
+        longest: chrono::TimeDelta,
+    ) -> Result<bool, Error> {
+        let attempts = self.policy.max_attempts();
+        for _ in 0..attempts {
+            let Some(read) = self.store.get(&key)? else {
+                return Ok(false);
+            };
+            let mut record = read.value;
+            if !instants::bring_back(&mut record, now, longest) {
+                return Ok(false);
+            }
+            let write = crate::change::Write {
+                expect: crate::change::Expect::At(read.version),
+                record,
+            };
+            match self.store.commit(std::slice::from_ref(&write)) {
+                Ok(()) => {
+                    let mut graph = self.graph.write().unwrap_or_else(PoisonError::into_inner);
+                    index(&mut graph, [&write.record]);
+                    return Ok(true);
+                }
+                Err(CommitError::Conflict(_)) => continue,
+                Err(CommitError::Store(e)) => {
+                    self.unsure.store(true, Ordering::SeqCst);
+                    return Err(e.into());
+                }
+            }
+        }
+        Err(Error::Contended { attempts })
     }
 
     /// The store.
@@ -1318,13 +1414,33 @@ impl<S: Store, C: Clock> Network<S, C> {
     fn load<T: TryFrom<Record>>(&self, key: Key) -> Result<Option<Versioned<T>>, Error> {
         match self.store.get(&key)? {
             None => Ok(None),
-            Some(v) => match T::try_from(v.value) {
-                Ok(value) => Ok(Some(Versioned {
-                    version: v.version,
-                    value,
-                })),
-                Err(_) => Err(StoreError::Corrupt(key).into()),
-            },
+            Some(v) => {
+                let clock = self.clock.now();
+                // The trace of a bad clock reading is refused, not spread.
+                if let Some(recorded) = instants::latest(&v.value)
+                    .filter(|&t| t.since(clock) > self.policy.max_clock_skew())
+                {
+                    return Err(Error::ClockSkew {
+                        key,
+                        recorded,
+                        clock,
+                    });
+                }
+                Self::typed(key, v)
+            }
+        }
+    }
+
+    fn typed<T: TryFrom<Record>>(
+        key: Key,
+        v: Versioned<Record>,
+    ) -> Result<Option<Versioned<T>>, Error> {
+        match T::try_from(v.value) {
+            Ok(value) => Ok(Some(Versioned {
+                version: v.version,
+                value,
+            })),
+            Err(_) => Err(StoreError::Corrupt(key).into()),
         }
     }
 

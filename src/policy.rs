@@ -44,6 +44,7 @@ pub struct Policy {
     max_outstanding: u32,
     standing: StandingPolicy,
     reblock_wait: TimeDelta,
+    max_clock_skew: TimeDelta,
     max_blocks: u32,
     max_join_invitations_per_address: u32,
     import_limits: ImportLimits,
@@ -75,6 +76,7 @@ impl Default for Policy {
             max_outstanding: 5_000,
             standing: StandingPolicy::default(),
             reblock_wait: TimeDelta::hours(48),
+            max_clock_skew: TimeDelta::days(1),
             max_blocks: 10_000,
             max_join_invitations_per_address: 3,
             import_limits: ImportLimits::default(),
@@ -224,6 +226,22 @@ impl Policy {
         self.reblock_wait
     }
 
+    /// How far a recorded instant may lie ahead of the host clock before it
+    /// is treated as the trace of a bad clock reading (default 1 day).
+    ///
+    /// Within it, time never goes backwards (SPEC 4): a decision acts at
+    /// the latest of the clock, the records it reads and this process's
+    /// latest reading. Beyond it, a record read is refused with
+    /// [`Error::ClockSkew`](crate::Error::ClockSkew), naming its key, so
+    /// that one bad reading does not spread through every record decided
+    /// from it; [`Network::repair_clock`](crate::Network::repair_clock)
+    /// brings such records back to the clock. A process whose own latest
+    /// reading lies this far ahead of the clock drops it.
+    #[must_use]
+    pub fn max_clock_skew(&self) -> TimeDelta {
+        self.max_clock_skew
+    }
+
     /// The most members one member may block (default 10,000), so that the
     /// per-viewer filter stays bounded.
     #[must_use]
@@ -350,6 +368,13 @@ impl PolicyBuilder {
         self
     }
 
+    /// See [`Policy::max_clock_skew`]; positive (`TimeDelta::MAX` turns the
+    /// check off).
+    pub fn max_clock_skew(mut self, skew: TimeDelta) -> Self {
+        self.0.max_clock_skew = skew;
+        self
+    }
+
     /// See [`Policy::max_blocks`]; 1 to 1,000,000.
     pub fn max_blocks(mut self, n: u32) -> Self {
         self.0.max_blocks = n;
@@ -425,6 +450,7 @@ impl PolicyBuilder {
             ("withdraw_cooldown", p.withdraw_cooldown),
             ("pending_expiry", p.pending_expiry),
             ("reblock_wait", p.reblock_wait),
+            ("max_clock_skew", p.max_clock_skew),
         ] {
             if d <= TimeDelta::zero() {
                 return Err(PolicyError::NotPositive(name));

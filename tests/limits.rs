@@ -184,12 +184,11 @@ fn q2_clock_jumping_back_refills_nothing_and_ends_no_wait() {
     }
     let quota_end = T0.saturating_add(TimeDelta::days(30));
     let resend_end = T0.saturating_add(TimeDelta::days(90));
+    // Within the policy's max_clock_skew (1 day): the recorded time holds.
     for back in [
         TimeDelta::seconds(1),
         TimeDelta::hours(1),
-        TimeDelta::days(1),
-        TimeDelta::days(365),
-        TimeDelta::days(365),
+        TimeDelta::hours(22),
     ] {
         w.clock.advance(-back);
         assert_eq!(
@@ -205,11 +204,39 @@ fn q2_clock_jumping_back_refills_nothing_and_ends_no_wait() {
             }
         );
     }
-    // A restarted process with a clock a year behind reads the recorded time.
+    // Beyond it (a day, a year, twice): the records ahead of the clock are
+    // refused by name, and nothing is decided or written.
+    let before = w.store.snapshot();
+    for back in [
+        TimeDelta::days(1),
+        TimeDelta::days(365),
+        TimeDelta::days(365),
+    ] {
+        w.clock.advance(-back);
+        for to in [4, 1] {
+            let answer = w.send(to, Some("hi"));
+            assert!(matches!(answer, Err(Error::ClockSkew { .. })), "{answer:?}");
+        }
+    }
+    assert_eq!(w.store.snapshot(), before);
+    // A restarted process with a clock a year behind: the same.
     let earlier = ManualClock::new(T0.saturating_sub(TimeDelta::days(365)));
-    let net2 = Network::open(Arc::clone(&w.store), earlier, policy_with_quota(3)).unwrap();
+    let net2 = Network::open(Arc::clone(&w.store), earlier.clone(), policy_with_quota(3)).unwrap();
+    let answer = net2.send(SENDER, MemberId::new(4), Some("hi"), Some(&email_of(4)));
+    assert!(matches!(answer, Err(Error::ClockSkew { .. })), "{answer:?}");
+    // With the check off, it reads the recorded time.
+    let unchecked = Policy::builder()
+        .invitation_quota(Tier::Free, Quota::new(3, TimeDelta::days(30)).unwrap())
+        .invitation_quota(
+            Tier::Premium(0),
+            Quota::new(6, TimeDelta::days(30)).unwrap(),
+        )
+        .max_clock_skew(TimeDelta::MAX)
+        .build()
+        .unwrap();
+    let net3 = Network::open(Arc::clone(&w.store), earlier, unchecked).unwrap();
     assert_eq!(
-        refusal(net2.send(SENDER, MemberId::new(4), Some("hi"), Some(&email_of(4)))),
+        refusal(net3.send(SENDER, MemberId::new(4), Some("hi"), Some(&email_of(4)))),
         Refusal::QuotaExhausted {
             retry_at: quota_end
         }
@@ -304,7 +331,12 @@ fn q5_extreme_instants_do_not_panic() {
         let _ = w.net.accept(MemberId::new(1), id);
         w.clock.advance(TimeDelta::MIN);
         let _ = w.send(2, Some("hi"));
-        let _ = w.net.standing(SENDER).unwrap();
+        // Answers, or names the record beyond the clock: never a panic.
+        let standing = w.net.standing(SENDER);
+        assert!(
+            matches!(standing, Ok(_) | Err(Error::ClockSkew { .. })),
+            "{standing:?}"
+        );
         let _ = w
             .net
             .sent(SENDER, None, pronet::PageSize::default())
