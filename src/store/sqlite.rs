@@ -24,7 +24,7 @@ use rusqlite::{Connection, OptionalExtension, Row, Transaction, TransactionBehav
 use std::collections::BTreeSet;
 use std::path::Path;
 use std::sync::{Mutex, MutexGuard, PoisonError};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 use thiserror::Error;
 
 /// `PRAGMA application_id` of a pronet database: "pron" in ASCII.
@@ -169,26 +169,39 @@ impl SqliteStore {
     /// [`OpenError::Foreign`] for another application's database,
     /// [`OpenError::Backend`] when SQLite fails.
     pub fn open(path: impl AsRef<Path>) -> Result<Self, OpenError> {
-        let conn = Connection::open(path).map_err(open_failed)?;
+        let mut conn = Connection::open(path).map_err(open_failed)?;
         conn.busy_timeout(BUSY_TIMEOUT).map_err(open_failed)?;
-        let mode: String = conn
-            .query_row("PRAGMA journal_mode = WAL", [], |r| r.get(0))
-            .map_err(open_failed)?;
+        // Every step of opening tolerates other connections opening the
+        // same file at once: switching the journal mode to WAL upgrades a
+        // read transaction to a write one, which SQLite answers with
+        // SQLITE_BUSY at once, without calling the busy handler; so each
+        // step is retried while the database is busy, until the busy
+        // timeout. Each is idempotent (the migration is one transaction
+        // that rolls back when it fails).
+        let deadline = Instant::now() + BUSY_TIMEOUT;
+        let mode: String = while_busy(deadline, || {
+            conn.query_row("PRAGMA journal_mode = WAL", [], |r| r.get(0))
+                .map_err(open_failed)
+        })?;
         if !mode.eq_ignore_ascii_case("wal") {
             return Err(OpenError::Backend(
                 format!("the database cannot run in WAL mode (journal mode {mode})").into(),
             ));
         }
-        conn.pragma_update(None, "synchronous", "NORMAL")
-            .map_err(open_failed)?;
-        // A larger page cache than SQLite's 2 MiB default, and checkpoints
-        // every 10,000 pages (about 40 MiB of WAL) rather than every 1,000:
-        // fewer fsyncs and fewer copies of the pages every commit touches.
-        conn.pragma_update(None, "cache_size", -8_192)
-            .map_err(open_failed)?;
-        conn.pragma_update(None, "wal_autocheckpoint", 10_000)
-            .map_err(open_failed)?;
-        Self::set_up(conn)
+        while_busy(deadline, || {
+            conn.pragma_update(None, "synchronous", "NORMAL")
+                .map_err(open_failed)?;
+            // A larger page cache than SQLite's 2 MiB default, and
+            // checkpoints every 10,000 pages (about 40 MiB of WAL) rather
+            // than every 1,000: fewer fsyncs and fewer copies of the pages
+            // every commit touches.
+            conn.pragma_update(None, "cache_size", -8_192)
+                .map_err(open_failed)?;
+            conn.pragma_update(None, "wal_autocheckpoint", 10_000)
+                .map_err(open_failed)
+        })?;
+        while_busy(deadline, || migrate(&mut conn))?;
+        Ok(Self::new(conn))
     }
 
     /// A new, private database in memory, gone when the store is dropped.
@@ -202,10 +215,14 @@ impl SqliteStore {
 
     fn set_up(mut conn: Connection) -> Result<Self, OpenError> {
         migrate(&mut conn)?;
-        Ok(Self {
+        Ok(Self::new(conn))
+    }
+
+    fn new(conn: Connection) -> Self {
+        Self {
             conn: Mutex::new(conn),
             ids: Mutex::new((0, 0)),
-        })
+        }
     }
 
     /// Every record with its version, sorted by key: a snapshot for tests
@@ -240,6 +257,37 @@ impl SqliteStore {
     fn write_transaction(conn: &mut Connection) -> Result<Transaction<'_>, StoreError> {
         conn.transaction_with_behavior(TransactionBehavior::Immediate)
             .map_err(failed)
+    }
+}
+
+/// Whether `e` is SQLite saying that another connection holds a lock.
+fn is_busy(e: &OpenError) -> bool {
+    use rusqlite::ErrorCode::{DatabaseBusy, DatabaseLocked};
+    match e {
+        OpenError::Backend(e) => matches!(
+            e.downcast_ref::<rusqlite::Error>(),
+            Some(rusqlite::Error::SqliteFailure(f, _))
+                if matches!(f.code, DatabaseBusy | DatabaseLocked)
+        ),
+        _ => false,
+    }
+}
+
+/// Runs `step` again while it fails because the database is busy, until
+/// `deadline`, pausing a little longer each time (1 ms doubling to 50 ms).
+fn while_busy<T>(
+    deadline: Instant,
+    mut step: impl FnMut() -> Result<T, OpenError>,
+) -> Result<T, OpenError> {
+    let mut pause = Duration::from_millis(1);
+    loop {
+        match step() {
+            Err(e) if is_busy(&e) && Instant::now() < deadline => {
+                std::thread::sleep(pause);
+                pause = (pause * 2).min(Duration::from_millis(50));
+            }
+            done => return done,
+        }
     }
 }
 
