@@ -386,7 +386,10 @@ fn check_ids(path: &std::path::Path, ids: Vec<Vec<InvitationId>>) {
         assert!(all.insert(id), "id {id} taken twice");
     }
     assert_eq!(all.len(), OPENERS * CHILD_IDS);
-    let next = SqliteStore::open(path).unwrap().next_invitation_id().unwrap();
+    let next = SqliteStore::open(path)
+        .unwrap()
+        .next_invitation_id()
+        .unwrap();
     assert!(all.iter().all(|&id| id < next), "{next}");
 }
 
@@ -480,7 +483,11 @@ fn processes_open_one_new_file_at_once_without_busy_errors() {
             let mut line = String::new();
             while !line.contains("pronet-child-ready") {
                 line.clear();
-                assert_ne!(reader.read_line(&mut line).unwrap(), 0, "a child ended early");
+                assert_ne!(
+                    reader.read_line(&mut line).unwrap(),
+                    0,
+                    "a child ended early"
+                );
             }
         }
         for child in &mut children {
