@@ -335,3 +335,148 @@ fn a5_byte_flips_read_back_identical_or_as_errors() {
     assert!(different.is_empty(), "{}", different.join("\n"));
     assert_eq!(identical + errored, trials);
 }
+
+/// A raw connection to the file, as a tamperer (or a broken tool) has.
+fn raw(path: &Path) -> rusqlite::Connection {
+    rusqlite::Connection::open(path).unwrap()
+}
+
+fn corrupt_key<T: std::fmt::Debug>(r: Result<T, Error>) -> Key {
+    match r {
+        Err(Error::Store(StoreError::Corrupt(key))) => key,
+        other => panic!("expected Corrupt, got {other:?}"),
+    }
+}
+
+/// A5: an open-invitation entry deleted behind the store's back is
+/// detected (the inbox and sent lists answer `Corrupt` naming the
+/// invitation), not read as a shorter list; likewise a phantom entry,
+/// whether it names a real record of another list or no record at all.
+#[test]
+fn a5_lost_and_phantom_entries_are_corrupt_naming_the_key() {
+    let path = TempPath::new("entries");
+    build(&path.0);
+    let open = || {
+        Network::open(
+            SqliteStore::open(&path.0).unwrap(),
+            ManualClock::new(T0),
+            Policy::default(),
+        )
+        .unwrap()
+    };
+    // Invitation 3: 2 -> 3, pending with a note.
+    assert_eq!(open().inbox(m(3), None, page()).unwrap().items.len(), 1);
+    let key3 = serde_json::to_string(&Key::Invitation(InvitationId::new(3))).unwrap();
+    let deleted = raw(&path.0)
+        .execute(
+            "DELETE FROM entry WHERE kind = 'open' AND key = ?1 AND b = 1",
+            [&key3],
+        )
+        .unwrap();
+    assert_eq!(deleted, 1);
+    assert_eq!(
+        corrupt_key(open().inbox(m(3), None, page())),
+        Key::Invitation(InvitationId::new(3))
+    );
+    // The sender's side is intact.
+    assert_eq!(open().sent(m(2), None, page()).unwrap().items.len(), 2);
+    // Put it back: sound again.
+    raw(&path.0)
+        .execute(
+            "INSERT INTO entry (kind, a, b, key) VALUES ('open', 3, 1, ?1)",
+            [&key3],
+        )
+        .unwrap();
+    assert_eq!(open().inbox(m(3), None, page()).unwrap().items.len(), 1);
+    // A phantom: invitation 9 (4 -> 6) listed in 5's inbox too.
+    let key9 = serde_json::to_string(&Key::Invitation(InvitationId::new(9))).unwrap();
+    raw(&path.0)
+        .execute(
+            "INSERT INTO entry (kind, a, b, key) VALUES ('open', 5, 1, ?1)",
+            [&key9],
+        )
+        .unwrap();
+    assert_eq!(
+        corrupt_key(open().inbox(m(5), None, page())),
+        Key::Invitation(InvitationId::new(9))
+    );
+    raw(&path.0)
+        .execute("DELETE FROM entry WHERE a = 5 AND b = 1", [])
+        .unwrap();
+    assert!(open().inbox(m(5), None, page()).unwrap().items.is_empty());
+    // A phantom naming no record at all.
+    let key42 = serde_json::to_string(&Key::Invitation(InvitationId::new(42))).unwrap();
+    raw(&path.0)
+        .execute(
+            "INSERT INTO entry (kind, a, b, key) VALUES ('open', 6, 1, ?1)",
+            [&key42],
+        )
+        .unwrap();
+    let store = SqliteStore::open(&path.0).unwrap();
+    assert!(matches!(
+        store.open_invitations(m(6), Role::Recipient),
+        Err(StoreError::Corrupt(Key::Invitation(id))) if id == InvitationId::new(42)
+    ));
+}
+
+/// A5: members and connections are read from the records themselves, so
+/// the entries of older schemas (or rows added to the side tables) can
+/// neither add nor hide one; `Network::open` rebuilds the same graph.
+#[test]
+fn a5_side_table_rows_cannot_add_members_or_connections() {
+    let path = TempPath::new("side");
+    build(&path.0);
+    let before = {
+        let store = SqliteStore::open(&path.0).unwrap();
+        (store.members().unwrap(), store.connections().unwrap())
+    };
+    assert_eq!(before.1.len(), 2);
+    let conn = raw(&path.0);
+    conn.execute_batch(
+        "INSERT INTO entry (kind, a, b, key) VALUES ('connected', 4, 5, '{\"Pair\":{\"low\":4,\"high\":5}}');
+         INSERT INTO entry (kind, a, b, key) VALUES ('member', 77, 0, '{\"Member\":77}');",
+    )
+    .unwrap();
+    drop(conn);
+    let store = SqliteStore::open(&path.0).unwrap();
+    assert_eq!(
+        (store.members().unwrap(), store.connections().unwrap()),
+        before
+    );
+    let net = Network::open(&store, ManualClock::new(T0), Policy::default()).unwrap();
+    assert!(!net.graph().are_connected(m(4), m(5)));
+    assert!(net.graph().are_connected(m(1), m(2)));
+}
+
+/// Issue #11 item 5: a deleted invitation-id counter is a clear error
+/// naming the damage (not "Query returned no rows"), and a damaged one
+/// (its checksum fails) too; ids are never guessed back.
+#[test]
+fn a_lost_or_damaged_id_counter_is_a_clear_error() {
+    let path = TempPath::new("counter");
+    build(&path.0);
+    raw(&path.0)
+        .execute("DELETE FROM meta WHERE name = 'last_invitation_id'", [])
+        .unwrap();
+    let net = Network::open(
+        SqliteStore::open(&path.0).unwrap(),
+        ManualClock::new(T0),
+        Policy::default(),
+    )
+    .unwrap();
+    let e = net.send(m(5), m(6), None, Some(&email(6))).unwrap_err();
+    assert!(matches!(e, Error::Store(StoreError::Backend(_))), "{e:?}");
+    assert!(e.to_string().contains("corrupt SQLite database"), "{e}");
+    assert!(e.to_string().contains("last_invitation_id"), "{e}");
+    assert!(e.to_string().contains("missing"), "{e}");
+    drop(net);
+    raw(&path.0)
+        .execute(
+            "INSERT INTO meta (name, value, checksum) VALUES ('last_invitation_id', 3, 0)",
+            [],
+        )
+        .unwrap();
+    let store = SqliteStore::open(&path.0).unwrap();
+    let e = store.next_invitation_id().unwrap_err();
+    assert!(e.to_string().contains("fails its checksum"), "{e}");
+}

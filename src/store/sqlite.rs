@@ -1237,8 +1237,11 @@ mod tests {
         store.commit(&[write(alice), write(member(2))]).unwrap();
         let key = Key::Member(MemberId::new(1));
         let text = key_text(&key).unwrap();
+        // Each edit recomputes the row's checksum, as a deliberate editor
+        // could: what is then read back must still be validated.
         let tamper = |sql: &str| {
             store.lock().execute(sql, [&text]).unwrap();
+            reseal(&store.lock());
         };
         let corrupt = |store: &SqliteStore| {
             assert!(matches!(store.get(&key), Err(StoreError::Corrupt(k)) if k == key));
@@ -1292,6 +1295,202 @@ mod tests {
             store.changes_since(ChangeCursor::START, 10),
             Err(StoreError::Backend(_))
         ));
+    }
+
+    /// Recomputes every record row's checksum.
+    fn reseal(conn: &Connection) {
+        let rows: Vec<(String, i64, i64, String)> = conn
+            .prepare("SELECT key, version, position, value FROM record")
+            .unwrap()
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))
+            .unwrap()
+            .map(Result::unwrap)
+            .collect();
+        for (key, version, position, value) in rows {
+            conn.execute(
+                "UPDATE record SET checksum = ?1 WHERE key = ?2",
+                params![record_checksum(&key, version, position, &value), key],
+            )
+            .unwrap();
+        }
+    }
+
+    fn pending(id: u64, note: Option<&str>) -> Invitation {
+        use crate::invitation::{Delivery, Status};
+        Invitation {
+            id: InvitationId::new(id),
+            sender: MemberId::new(1),
+            recipient: MemberId::new(2),
+            note: note.and_then(|n| crate::Note::parse(n, 300).unwrap()),
+            sent_at: crate::Timestamp::from_micros(1_767_225_600_000_000),
+            status: Status::Pending,
+            delivery: Delivery::Inbox,
+            closed_at: None,
+        }
+    }
+
+    /// Issue #11 item 5: any change to a stored row that does not
+    /// recompute its checksum is `Corrupt` naming the key, even one that
+    /// decodes to a valid record (a shifted timestamp, another note).
+    #[test]
+    fn a5_an_edited_row_fails_its_checksum() {
+        let store = SqliteStore::open_in_memory().unwrap();
+        store
+            .commit(&[write(Record::Invitation(pending(5, Some("Hello"))))])
+            .unwrap();
+        let key = Key::Invitation(InvitationId::new(5));
+        for sql in [
+            "UPDATE record SET value = replace(value, 'Hello', 'Hallo')",
+            "UPDATE record SET value = replace(value, '1767225600000000', '1767225600000001')",
+            "UPDATE record SET position = position + 10",
+            "UPDATE record SET version = version + 1",
+        ] {
+            let store = SqliteStore::open_in_memory().unwrap();
+            store
+                .commit(&[write(Record::Invitation(pending(5, Some("Hello"))))])
+                .unwrap();
+            store.lock().execute(sql, []).unwrap();
+            assert!(
+                matches!(store.get(&key), Err(StoreError::Corrupt(k)) if k == key),
+                "{sql}"
+            );
+            assert!(matches!(
+                store.open_invitations(MemberId::new(2), Role::Recipient),
+                Err(StoreError::Corrupt(_))
+            ));
+        }
+        assert!(store.get(&key).unwrap().is_some());
+    }
+
+    /// Issue #11 item 5: with the checksum recomputed, a field name hit
+    /// (an unknown field, the `Option` it was now missing), an extra field,
+    /// and a timestamp out of range are still refused as `Corrupt`, never
+    /// ignored, defaulted to `None` or clamped.
+    #[test]
+    fn a5_unknown_missing_and_out_of_range_fields_are_corrupt() {
+        let key = Key::Invitation(InvitationId::new(5));
+        let cases = [
+            // `note` renamed: unknown field, and `note` missing.
+            ("'\"note\":'", "'\"nite\":'"),
+            // `closed_at` dropped altogether.
+            ("',\"closed_at\":null'", "''"),
+            // An extra field.
+            ("'\"status\":'", "'\"extra\":1,\"status\":'"),
+            // Past Timestamp::MAX (would have been clamped to it).
+            ("'1767225600000000'", "'9223372036854775807'"),
+            // Before Timestamp::MIN.
+            ("'1767225600000000'", "'-9223372036854775807'"),
+            // Another spelling of the same value.
+            ("'1767225600000000'", "'1.7672256e15'"),
+        ];
+        for (from, to) in cases {
+            let store = SqliteStore::open_in_memory().unwrap();
+            store
+                .commit(&[write(Record::Invitation(pending(5, Some("Hello"))))])
+                .unwrap();
+            let changed = store
+                .lock()
+                .execute(
+                    &format!("UPDATE record SET value = replace(value, {from}, {to})"),
+                    [],
+                )
+                .unwrap();
+            assert_eq!(changed, 1);
+            reseal(&store.lock());
+            let value: String = store
+                .lock()
+                .query_row("SELECT value FROM record", [], |r| r.get(0))
+                .unwrap();
+            assert!(value.contains(&to[1..to.len() - 1]), "{value}");
+            assert!(
+                matches!(store.get(&key), Err(StoreError::Corrupt(k)) if k == key),
+                "{from} -> {to}: {value}"
+            );
+        }
+    }
+
+    /// A database of schema 1 (no checksums, member and connection
+    /// entries) migrates: every row is sealed, the open-invitation sums
+    /// are computed, and everything reads back.
+    #[test]
+    fn a_schema_1_database_migrates_to_checksums() {
+        let path = TempPath::new();
+        {
+            let conn = Connection::open(&path.0).unwrap();
+            conn.execute_batch(
+                "CREATE TABLE meta (name TEXT PRIMARY KEY NOT NULL, value INTEGER NOT NULL)",
+            )
+            .unwrap();
+            conn.execute_batch(MIGRATIONS[0].sql).unwrap();
+            conn.execute_batch(
+                "INSERT INTO meta (name, value) VALUES ('schema_version', 1);
+                 UPDATE meta SET value = 64 WHERE name = 'last_invitation_id';",
+            )
+            .unwrap();
+            conn.pragma_update(None, "application_id", APPLICATION_ID)
+                .unwrap();
+            let invitation = Record::Invitation(pending(5, Some("Hello")));
+            let rows = [(member(1), 1), (member(2), 2), (invitation, 3)];
+            for (record, position) in &rows {
+                conn.execute(
+                    "INSERT INTO record (key, version, position, value) VALUES (?1, 1, ?2, ?3)",
+                    params![
+                        key_text(&record.key()).unwrap(),
+                        position,
+                        serde_json::to_string(record).unwrap()
+                    ],
+                )
+                .unwrap();
+            }
+            let inv = key_text(&Key::Invitation(InvitationId::new(5))).unwrap();
+            conn.execute_batch(&format!(
+                "INSERT INTO entry VALUES ('member', 1, 0, '{{\"Member\":1}}');
+                 INSERT INTO entry VALUES ('member', 2, 0, '{{\"Member\":2}}');
+                 INSERT INTO entry VALUES ('open', 1, 0, '{inv}');
+                 INSERT INTO entry VALUES ('open', 2, 1, '{inv}');"
+            ))
+            .unwrap();
+        }
+        let store = SqliteStore::open(&path.0).unwrap();
+        assert_eq!(store.snapshot().unwrap().len(), 3);
+        assert_eq!(store.members().unwrap().len(), 2);
+        assert_eq!(
+            store
+                .open_invitations(MemberId::new(2), Role::Recipient)
+                .unwrap()
+                .len(),
+            1
+        );
+        assert_eq!(
+            store
+                .open_invitations(MemberId::new(1), Role::Sender)
+                .unwrap()
+                .len(),
+            1
+        );
+        assert_eq!(store.next_invitation_id().unwrap(), InvitationId::new(65));
+        let kinds: i64 = store
+            .lock()
+            .query_row("SELECT count(*) FROM entry WHERE kind <> 'open'", [], |r| {
+                r.get(0)
+            })
+            .unwrap();
+        assert_eq!(kinds, 0);
+        // Closing an invitation takes its entries and their sums away.
+        let mut closed = pending(5, Some("Hello"));
+        closed.status = crate::invitation::Status::Withdrawn;
+        store
+            .commit(&[Write {
+                expect: Expect::At(Version::FIRST),
+                record: Record::Invitation(closed),
+            }])
+            .unwrap();
+        assert!(
+            store
+                .open_invitations(MemberId::new(2), Role::Recipient)
+                .unwrap()
+                .is_empty()
+        );
     }
 
     #[test]
