@@ -290,7 +290,7 @@ fn a5_byte_flips_read_back_identical_or_as_errors() {
         .ok()
         .and_then(|t| t.parse().ok())
         .unwrap_or(FLIP_TRIALS);
-    let mut rng = Rng(0x5eed_0f_f11b);
+    let mut rng = Rng(0x005e_ed0f_f11b);
     let (mut identical, mut errored) = (0, 0);
     let mut different = Vec::new();
     let mut errors = std::collections::BTreeMap::<String, usize>::new();
