@@ -4,7 +4,8 @@
 //! operation reads its clock once and passes the instant down.
 
 use chrono::{DateTime, TimeDelta, Utc};
-use serde::{Deserialize, Serialize};
+use serde::de::{Error as _, Unexpected};
+use serde::{Deserialize, Deserializer, Serialize};
 use std::fmt;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicI64, Ordering};
@@ -14,7 +15,10 @@ use std::sync::atomic::{AtomicI64, Ordering};
 ///
 /// It is stored as microseconds since the Unix epoch, clamped to the range
 /// chrono can represent, and all arithmetic saturates: no instant or duration,
-/// however extreme, makes it overflow or panic.
+/// however extreme, makes it overflow or panic. It serialises as that
+/// integer; deserialising refuses an integer outside
+/// [`Timestamp::MIN`]..=[`Timestamp::MAX`] (such a value was never written
+/// by pronet, so it is damage, not an instant to clamp).
 ///
 /// ```
 /// use pronet::Timestamp;
@@ -24,9 +28,23 @@ use std::sync::atomic::{AtomicI64, Ordering};
 /// assert_eq!(t.saturating_add(TimeDelta::seconds(1)).as_micros(), 2_000_000);
 /// assert_eq!(Timestamp::MAX.saturating_add(TimeDelta::days(1)), Timestamp::MAX);
 /// ```
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-#[serde(from = "i64", into = "i64")]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(into = "i64")]
 pub struct Timestamp(i64);
+
+impl<'de> Deserialize<'de> for Timestamp {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let micros = i64::deserialize(deserializer)?;
+        if (Self::MIN.0..=Self::MAX.0).contains(&micros) {
+            Ok(Self(micros))
+        } else {
+            Err(D::Error::invalid_value(
+                Unexpected::Signed(micros),
+                &"microseconds since the Unix epoch within Timestamp::MIN..=Timestamp::MAX",
+            ))
+        }
+    }
+}
 
 impl Timestamp {
     /// The earliest representable instant (about 262,000 BCE).
@@ -245,6 +263,29 @@ mod tests {
         clock.set(Timestamp::MAX);
         clock.advance(TimeDelta::MAX);
         assert_eq!(other.now(), Timestamp::MAX);
+    }
+
+    /// A5, Q5: an instant outside the representable range is refused when
+    /// deserialised (it was never written), not clamped; both ends pass.
+    #[test]
+    fn deserialising_refuses_out_of_range_instants() {
+        use serde::de::IntoDeserializer;
+        use serde::de::value::{Error, I64Deserializer};
+        let read = |micros: i64| {
+            let from: I64Deserializer<Error> = micros.into_deserializer();
+            Timestamp::deserialize(from).ok()
+        };
+        for t in [Timestamp::MIN, Timestamp::MAX, Timestamp::UNIX_EPOCH] {
+            assert_eq!(read(t.as_micros()), Some(t));
+        }
+        for micros in [
+            Timestamp::MAX.as_micros() + 1,
+            Timestamp::MIN.as_micros() - 1,
+            i64::MAX,
+            i64::MIN,
+        ] {
+            assert_eq!(read(micros), None, "{micros}");
+        }
     }
 
     #[test]

@@ -355,3 +355,168 @@ fn connections_open_one_file_at_once_and_take_distinct_ids() {
     let next = store.next_invitation_id().unwrap();
     assert!(all.iter().all(|&id| id < next), "{next}");
 }
+
+/// Openers of one new file per trial, as threads and as processes.
+const OPENERS: usize = 4;
+/// Trials of the concurrent-open tests: enough that the old `open` (which
+/// gave up on the journal-mode switch at once) failed every run of each
+/// test, and still quick.
+const THREAD_TRIALS: usize = 60;
+const PROCESS_TRIALS: usize = 20;
+/// The environment variable that turns the child-role test into a child
+/// opener: the path of the database to open.
+const CHILD_PATH: &str = "PRONET_TEST_OPEN_CHILD_PATH";
+/// Ids each opener takes after opening.
+const CHILD_IDS: usize = 3;
+
+/// Opens `path`, takes a few ids and prints them: what each concurrent
+/// opener does.
+fn open_and_take_ids(path: &std::path::Path) -> Result<Vec<InvitationId>, String> {
+    let store = SqliteStore::open(path).map_err(|e| format!("open: {e}"))?;
+    (0..CHILD_IDS)
+        .map(|_| store.next_invitation_id().map_err(|e| format!("id: {e}")))
+        .collect()
+}
+
+/// The ids of every opener are distinct, and a fresh open continues after
+/// all of them.
+fn check_ids(path: &std::path::Path, ids: Vec<Vec<InvitationId>>) {
+    let mut all = HashSet::new();
+    for id in ids.into_iter().flatten() {
+        assert!(all.insert(id), "id {id} taken twice");
+    }
+    assert_eq!(all.len(), OPENERS * CHILD_IDS);
+    let next = SqliteStore::open(path)
+        .unwrap()
+        .next_invitation_id()
+        .unwrap();
+    assert!(all.iter().all(|&id| id < next), "{next}");
+}
+
+/// Threads opening one new file at once all succeed (issue #11, item 1:
+/// switching to WAL answers SQLITE_BUSY at once to all but one of them,
+/// without calling the busy handler; `open` now retries it until its busy
+/// timeout).
+#[test]
+fn threads_open_one_new_file_at_once_without_busy_errors() {
+    for trial in 0..THREAD_TRIALS {
+        let path = TempPath::new("open-threads");
+        let barrier = Barrier::new(OPENERS);
+        let results: Vec<Result<Vec<InvitationId>, String>> = std::thread::scope(|s| {
+            let handles: Vec<_> = (0..OPENERS)
+                .map(|_| {
+                    let (path, barrier) = (&path, &barrier);
+                    s.spawn(move || {
+                        barrier.wait();
+                        open_and_take_ids(&path.0)
+                    })
+                })
+                .collect();
+            handles.into_iter().map(|h| h.join().unwrap()).collect()
+        });
+        let ids = results
+            .into_iter()
+            .map(|r| r.unwrap_or_else(|e| panic!("trial {trial}: {e}")))
+            .collect();
+        check_ids(&path.0, ids);
+    }
+}
+
+/// The child role of [`processes_open_one_new_file_at_once_without_busy_errors`]:
+/// with `PRONET_TEST_OPEN_CHILD_PATH` set, it waits for a line on stdin
+/// (the parent's start signal), opens that file, takes ids and prints
+/// them; without it, it does nothing.
+#[test]
+fn concurrent_open_child_role() {
+    let Some(path) = std::env::var_os(CHILD_PATH) else {
+        return;
+    };
+    println!("pronet-child-ready");
+    let mut line = String::new();
+    std::io::stdin().read_line(&mut line).unwrap();
+    match open_and_take_ids(std::path::Path::new(&path)) {
+        Ok(ids) => {
+            let ids: Vec<String> = ids.iter().map(|id| id.get().to_string()).collect();
+            println!("pronet-child-ids: {}", ids.join(" "));
+        }
+        Err(e) => {
+            println!("pronet-child-error: {e}");
+            std::process::exit(3);
+        }
+    }
+}
+
+/// OS processes opening one new file at once all succeed (issue #11,
+/// item 1). Each child is this test binary re-run with `--exact` on
+/// [`concurrent_open_child_role`]; each says when it is ready and then
+/// blocks on stdin until every one is, so that all open at once.
+#[test]
+fn processes_open_one_new_file_at_once_without_busy_errors() {
+    use std::io::{BufRead as _, BufReader, Read as _, Write as _};
+    use std::process::{Command, Stdio};
+    let exe = std::env::current_exe().unwrap();
+    for trial in 0..PROCESS_TRIALS {
+        let path = TempPath::new("open-processes");
+        let mut children: Vec<_> = (0..OPENERS)
+            .map(|_| {
+                Command::new(&exe)
+                    .args([
+                        "--exact",
+                        "concurrent_open_child_role",
+                        "--nocapture",
+                        "--test-threads=1",
+                    ])
+                    .env(CHILD_PATH, &path.0)
+                    .stdin(Stdio::piped())
+                    .stdout(Stdio::piped())
+                    .stderr(Stdio::piped())
+                    .spawn()
+                    .unwrap()
+            })
+            .collect();
+        // Wait until every child is ready, then start them all.
+        let mut readers: Vec<_> = children
+            .iter_mut()
+            .map(|child| BufReader::new(child.stdout.take().unwrap()))
+            .collect();
+        for reader in &mut readers {
+            let mut line = String::new();
+            while !line.contains("pronet-child-ready") {
+                line.clear();
+                assert_ne!(
+                    reader.read_line(&mut line).unwrap(),
+                    0,
+                    "a child ended early"
+                );
+            }
+        }
+        for child in &mut children {
+            let mut stdin = child.stdin.take().unwrap();
+            stdin.write_all(b"go\n").unwrap();
+        }
+        let mut ids = Vec::new();
+        let mut failures = Vec::new();
+        for (child, mut reader) in children.into_iter().zip(readers) {
+            let mut stdout = String::new();
+            reader.read_to_string(&mut stdout).unwrap();
+            let out = child.wait_with_output().unwrap();
+            let line = stdout
+                .lines()
+                .find_map(|l| l.strip_prefix("pronet-child-ids: "));
+            match (out.status.success(), line) {
+                (true, Some(line)) => ids.push(
+                    line.split(' ')
+                        .map(|n| InvitationId::new(n.parse().unwrap()))
+                        .collect(),
+                ),
+                _ => failures.push(format!(
+                    "{}: {stdout} {}",
+                    out.status,
+                    String::from_utf8_lossy(&out.stderr)
+                )),
+            }
+        }
+        assert!(failures.is_empty(), "trial {trial}: {failures:#?}");
+        check_ids(&path.0, ids);
+    }
+}

@@ -1,17 +1,36 @@
 //! [`SqliteStore`]: the [`Store`] contract over SQLite (feature `sqlite`).
 //!
 //! One generic table holds every record: its key and value as JSON (through
-//! the same serde derives as everything else), its version, and its
-//! position in the change feed. The secondary reads come from an `entry`
-//! table that each commit maintains in the same transaction, from the one
-//! derivation every store in this crate shares. A new record kind therefore
-//! needs no change here; a new secondary read needs one query.
+//! the same serde derives as everything else), its version, its position in
+//! the change feed, and a checksum. The open-invitation lists come from an
+//! `entry` table that each commit maintains in the same transaction, from
+//! the one derivation every store in this crate shares, with a count and a
+//! digest per list in `entry_sum`; members and connections are read from
+//! the records themselves. A new record kind therefore needs no change
+//! here.
 //!
 //! ```text
-//! meta   (name TEXT PRIMARY KEY, value INTEGER)            schema_version, last_invitation_id
-//! record (key TEXT PRIMARY KEY, version INTEGER, position INTEGER UNIQUE, value TEXT)
-//! entry  (kind TEXT, a INTEGER, b INTEGER, key TEXT)       'open' (member, role), 'connected' (low, high), 'member' (id, 0)
+//! meta      (name TEXT PRIMARY KEY, value INTEGER, checksum INTEGER)   schema_version, last_invitation_id
+//! record    (key TEXT PRIMARY KEY, version INTEGER, position INTEGER UNIQUE, value TEXT, checksum INTEGER)
+//! entry     (kind TEXT, a INTEGER, b INTEGER, key TEXT)               'open' (member, role)
+//! entry_sum (kind TEXT, a INTEGER, b INTEGER, count INTEGER, digest INTEGER)  per (kind, a, b)
 //! ```
+//!
+//! # Corruption
+//!
+//! Every `record` and `meta` row carries a CRC-32 (crate `crc32fast`) over
+//! all its columns, checked on every read. A CRC detects accidental damage
+//! (a flipped bit or byte, a torn or misplaced write: every error burst of
+//! up to 32 bits for certain, anything else but for one chance in 2^32); it
+//! is no defence against someone who edits the file on purpose and
+//! recomputes it. What passes the checksum is then decoded, must be
+//! exactly the JSON that the decoded record serialises to (so an unknown
+//! field, a missing field or a value spelled otherwise is refused, not
+//! ignored or defaulted), must pass the validating parsers (an email, a
+//! note, a timestamp within range) and must belong under its key; else the
+//! read answers [`StoreError::Corrupt`] naming the key. Each open-invitation
+//! list is checked against its count and digest, so an entry that is lost
+//! or added is detected too.
 
 use super::{ChangeCursor, Changes, Entry, Role, Store, entries};
 use crate::change::{Expect, Key, Record, Version, Versioned, Write};
@@ -21,10 +40,10 @@ use crate::id::{InvitationId, MemberId, PairKey};
 use crate::invitation::Invitation;
 use crate::member::Member;
 use rusqlite::{Connection, OptionalExtension, Row, Transaction, TransactionBehavior, params};
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 use std::sync::{Mutex, MutexGuard, PoisonError};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 use thiserror::Error;
 
 /// `PRAGMA application_id` of a pronet database: "pron" in ASCII.
@@ -37,12 +56,20 @@ const ID_BLOCK: i64 = 64;
 /// it reports the database busy.
 const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
 
+/// One step of the schema: SQL, then (optionally) Rust that fills in what
+/// SQL cannot compute.
+struct Migration {
+    sql: &'static str,
+    then: Option<fn(&Transaction<'_>) -> rusqlite::Result<()>>,
+}
+
 /// The schema: `MIGRATIONS[i]` takes a database from version `i` to `i + 1`.
 /// Released steps are never edited; a change to the schema is a new step.
-const MIGRATIONS: &[&str] = &[
+const MIGRATIONS: &[Migration] = &[
     // 1: records with their versions and feed positions, and the entries of
     // the secondary reads derived from them.
-    "CREATE TABLE record (
+    Migration {
+        sql: "CREATE TABLE record (
          key TEXT PRIMARY KEY NOT NULL,
          version INTEGER NOT NULL CHECK (version >= 1),
          position INTEGER NOT NULL,
@@ -57,7 +84,113 @@ const MIGRATIONS: &[&str] = &[
          PRIMARY KEY (kind, a, b, key)
      ) WITHOUT ROWID;
      INSERT INTO meta (name, value) VALUES ('last_invitation_id', 0);",
+        then: None,
+    },
+    // 2: a checksum on every record and meta row; a count and digest per
+    // open-invitation list; members and connections read from the records
+    // (their entries go).
+    Migration {
+        sql: "ALTER TABLE record ADD COLUMN checksum INTEGER NOT NULL DEFAULT 0;
+     ALTER TABLE meta ADD COLUMN checksum INTEGER NOT NULL DEFAULT 0;
+     DELETE FROM entry WHERE kind <> 'open';
+     CREATE TABLE entry_sum (
+         kind TEXT NOT NULL,
+         a INTEGER NOT NULL,
+         b INTEGER NOT NULL,
+         count INTEGER NOT NULL,
+         digest INTEGER NOT NULL,
+         PRIMARY KEY (kind, a, b)
+     ) WITHOUT ROWID;",
+        then: Some(seal_existing_rows),
+    },
 ];
+
+/// Migration 2's Rust half: the checksums of the rows already stored, and
+/// the sums of the entries already stored.
+fn seal_existing_rows(tx: &Transaction<'_>) -> rusqlite::Result<()> {
+    let mut rows = Vec::new();
+    {
+        let mut stmt = tx.prepare("SELECT key, version, position, value FROM record")?;
+        let mut query = stmt.query([])?;
+        while let Some(r) = query.next()? {
+            let (key, version, position, value): (String, i64, i64, String) =
+                (r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?);
+            rows.push((record_checksum(&key, version, position, &value), key));
+        }
+    }
+    for (checksum, key) in rows {
+        tx.execute(
+            "UPDATE record SET checksum = ?1 WHERE key = ?2",
+            params![checksum, key],
+        )?;
+    }
+    let mut metas = Vec::new();
+    {
+        let mut stmt = tx.prepare("SELECT name, value FROM meta")?;
+        let mut query = stmt.query([])?;
+        while let Some(r) = query.next()? {
+            let (name, value): (String, i64) = (r.get(0)?, r.get(1)?);
+            metas.push((meta_checksum(&name, value), name));
+        }
+    }
+    for (checksum, name) in metas {
+        tx.execute(
+            "UPDATE meta SET checksum = ?1 WHERE name = ?2",
+            params![checksum, name],
+        )?;
+    }
+    let mut sums: BTreeMap<(String, i64, i64), (i64, i64)> = BTreeMap::new();
+    {
+        let mut stmt = tx.prepare("SELECT kind, a, b, key FROM entry")?;
+        let mut query = stmt.query([])?;
+        while let Some(r) = query.next()? {
+            let (kind, a, b, key): (String, i64, i64, String) =
+                (r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?);
+            let sum = sums.entry((kind, a, b)).or_default();
+            sum.0 += 1;
+            sum.1 += entry_hash(&key);
+        }
+    }
+    for ((kind, a, b), (count, digest)) in sums {
+        tx.execute(
+            "INSERT INTO entry_sum (kind, a, b, count, digest) VALUES (?1, ?2, ?3, ?4, ?5)",
+            params![kind, a, b, count, digest],
+        )?;
+    }
+    Ok(())
+}
+
+/// The checksum of a record row: a CRC-32 over every column, each framed
+/// so that no two rows give the same bytes.
+fn record_checksum(key: &str, version: i64, position: i64, value: &str) -> i64 {
+    let mut h = crc32fast::Hasher::new();
+    h.update(b"pronet record\0");
+    h.update(&(key.len() as u64).to_le_bytes());
+    h.update(key.as_bytes());
+    h.update(&version.to_le_bytes());
+    h.update(&position.to_le_bytes());
+    h.update(value.as_bytes());
+    i64::from(h.finalize())
+}
+
+/// The checksum of a `meta` row.
+fn meta_checksum(name: &str, value: i64) -> i64 {
+    let mut h = crc32fast::Hasher::new();
+    h.update(b"pronet meta\0");
+    h.update(&(name.len() as u64).to_le_bytes());
+    h.update(name.as_bytes());
+    h.update(&value.to_le_bytes());
+    i64::from(h.finalize())
+}
+
+/// An entry's contribution to its list's digest (the digest is the sum of
+/// its entries' hashes).
+fn entry_hash(key: &str) -> i64 {
+    let mut h = crc32fast::Hasher::new();
+    h.update(b"pronet entry\0");
+    h.update(key.as_bytes());
+    i64::from(h.finalize())
+}
 
 /// A [`Store`] in a SQLite database: a file shared by any number of
 /// connections and processes, or a private in-memory database.
@@ -75,10 +208,19 @@ const MIGRATIONS: &[&str] = &[
 ///   other (up to 10 seconds, then [`StoreError::Backend`]).
 /// - Records are stored as JSON through the same serde derives as
 ///   everything else, so they round-trip exactly (timestamps are integer
-///   microseconds), and what is read back is validated: it must decode
-///   through the validating parsers (an [`Email`](crate::Email), a
-///   [`Note`](crate::Note)) and belong under its key, or the read answers
-///   [`StoreError::Corrupt`].
+///   microseconds), and what is read back is validated: its row must pass
+///   its CRC-32 checksum, and it must decode through the validating parsers
+///   (an [`Email`](crate::Email), a [`Note`](crate::Note), a
+///   [`Timestamp`](crate::Timestamp) in range) to a record that serialises
+///   back to exactly the stored JSON (no unknown, missing or respelled
+///   field) and belongs under its key, or the read answers
+///   [`StoreError::Corrupt`] naming the key. Open-invitation lists are
+///   checked against a stored count and digest; members and connections
+///   are read from the (checked) records themselves. The checksum detects
+///   accidental corruption, not a deliberate edit that recomputes it.
+/// - Opening tolerates any number of connections and processes opening
+///   the same (new) file at once: each step that finds the database busy
+///   is retried until the busy timeout.
 ///
 /// The connection is used by one thread at a time. For parallel access,
 /// open one `SqliteStore` per thread (or per process) on the same file;
@@ -153,6 +295,16 @@ fn commit_failed(e: rusqlite::Error) -> CommitError {
 #[error("unreadable stored row: {0}")]
 struct Unreadable(String);
 
+/// Damage outside the records (no key to name): the database needs
+/// restoring from a backup.
+#[derive(Debug, Error)]
+#[error("corrupt SQLite database: {0}")]
+struct Damaged(String);
+
+fn damaged(what: impl Into<String>) -> StoreError {
+    StoreError::Backend(Box::new(Damaged(what.into())))
+}
+
 fn unreadable(what: impl Into<String>) -> StoreError {
     StoreError::Backend(Box::new(Unreadable(what.into())))
 }
@@ -169,26 +321,49 @@ impl SqliteStore {
     /// [`OpenError::Foreign`] for another application's database,
     /// [`OpenError::Backend`] when SQLite fails.
     pub fn open(path: impl AsRef<Path>) -> Result<Self, OpenError> {
-        let conn = Connection::open(path).map_err(open_failed)?;
+        let mut conn = Connection::open(path).map_err(open_failed)?;
         conn.busy_timeout(BUSY_TIMEOUT).map_err(open_failed)?;
-        let mode: String = conn
-            .query_row("PRAGMA journal_mode = WAL", [], |r| r.get(0))
-            .map_err(open_failed)?;
+        // Every step of opening tolerates other connections opening the
+        // same file at once: switching the journal mode to WAL upgrades a
+        // read transaction to a write one, which SQLite answers with
+        // SQLITE_BUSY at once, without calling the busy handler; so each
+        // step is retried while the database is busy, until the busy
+        // timeout. Each is idempotent (the migration is one transaction
+        // that rolls back when it fails).
+        let deadline = Instant::now() + BUSY_TIMEOUT;
+        let mode: String = while_busy(deadline, || {
+            conn.query_row("PRAGMA journal_mode = WAL", [], |r| r.get(0))
+                .map_err(open_failed)
+        })?;
         if !mode.eq_ignore_ascii_case("wal") {
             return Err(OpenError::Backend(
                 format!("the database cannot run in WAL mode (journal mode {mode})").into(),
             ));
         }
-        conn.pragma_update(None, "synchronous", "NORMAL")
-            .map_err(open_failed)?;
-        // A larger page cache than SQLite's 2 MiB default, and checkpoints
-        // every 10,000 pages (about 40 MiB of WAL) rather than every 1,000:
-        // fewer fsyncs and fewer copies of the pages every commit touches.
-        conn.pragma_update(None, "cache_size", -8_192)
-            .map_err(open_failed)?;
-        conn.pragma_update(None, "wal_autocheckpoint", 10_000)
-            .map_err(open_failed)?;
-        Self::set_up(conn)
+        while_busy(deadline, || {
+            conn.pragma_update(None, "synchronous", "NORMAL")
+                .map_err(open_failed)?;
+            // A larger page cache than SQLite's 2 MiB default, and
+            // checkpoints every 10,000 pages (about 40 MiB of WAL) rather
+            // than every 1,000: fewer fsyncs and fewer copies of the pages
+            // every commit touches.
+            conn.pragma_update(None, "cache_size", -8_192)
+                .map_err(open_failed)?;
+            conn.pragma_update(None, "wal_autocheckpoint", 10_000)
+                .map_err(open_failed)
+        })?;
+        while_busy(deadline, || migrate(&mut conn))?;
+        // The b-trees and indexes agree with each other: a damaged index
+        // would otherwise silently skip records in the change feed, which
+        // no per-row checksum can notice. One pass over the file.
+        let verdict: String = while_busy(deadline, || {
+            conn.query_row("PRAGMA integrity_check(1)", [], |r| r.get(0))
+                .map_err(open_failed)
+        })?;
+        if verdict != "ok" {
+            return Err(OpenError::Backend(Box::new(Damaged(verdict))));
+        }
+        Ok(Self::new(conn))
     }
 
     /// A new, private database in memory, gone when the store is dropped.
@@ -202,10 +377,14 @@ impl SqliteStore {
 
     fn set_up(mut conn: Connection) -> Result<Self, OpenError> {
         migrate(&mut conn)?;
-        Ok(Self {
+        Ok(Self::new(conn))
+    }
+
+    fn new(conn: Connection) -> Self {
+        Self {
             conn: Mutex::new(conn),
             ids: Mutex::new((0, 0)),
-        })
+        }
     }
 
     /// Every record with its version, sorted by key: a snapshot for tests
@@ -218,13 +397,12 @@ impl SqliteStore {
     pub fn snapshot(&self) -> Result<Vec<(Key, Versioned<Record>)>, StoreError> {
         let conn = self.lock();
         let mut stmt = conn
-            .prepare_cached("SELECT key, version, value FROM record")
+            .prepare_cached(&format!("SELECT {ROW} FROM record"))
             .map_err(failed)?;
         let rows = stmt.query_map([], raw_row).map_err(failed)?;
         let mut all = Vec::new();
         for row in rows {
-            let (text, version, value) = row.map_err(failed)?;
-            let record = decode_row(&text, version, &value)?;
+            let record = decode_row(&row.map_err(failed)?)?;
             all.push((record.value.key(), record));
         }
         all.sort_by(|a, b| a.0.cmp(&b.0));
@@ -240,6 +418,37 @@ impl SqliteStore {
     fn write_transaction(conn: &mut Connection) -> Result<Transaction<'_>, StoreError> {
         conn.transaction_with_behavior(TransactionBehavior::Immediate)
             .map_err(failed)
+    }
+}
+
+/// Whether `e` is SQLite saying that another connection holds a lock.
+fn is_busy(e: &OpenError) -> bool {
+    use rusqlite::ErrorCode::{DatabaseBusy, DatabaseLocked};
+    match e {
+        OpenError::Backend(e) => matches!(
+            e.downcast_ref::<rusqlite::Error>(),
+            Some(rusqlite::Error::SqliteFailure(f, _))
+                if matches!(f.code, DatabaseBusy | DatabaseLocked)
+        ),
+        _ => false,
+    }
+}
+
+/// Runs `step` again while it fails because the database is busy, until
+/// `deadline`, pausing a little longer each time (1 ms doubling to 50 ms).
+fn while_busy<T>(
+    deadline: Instant,
+    mut step: impl FnMut() -> Result<T, OpenError>,
+) -> Result<T, OpenError> {
+    let mut pause = Duration::from_millis(1);
+    loop {
+        match step() {
+            Err(e) if is_busy(&e) && Instant::now() < deadline => {
+                std::thread::sleep(pause);
+                pause = (pause * 2).min(Duration::from_millis(50));
+            }
+            done => return done,
+        }
     }
 }
 
@@ -279,16 +488,37 @@ fn migrate(conn: &mut Connection) -> Result<(), OpenError> {
             supported: SqliteStore::SCHEMA_VERSION,
         });
     }
+    if found >= 2 {
+        // From version 2 on, the row carries a checksum.
+        let checksum: i64 = tx
+            .query_row(
+                "SELECT checksum FROM meta WHERE name = 'schema_version'",
+                [],
+                |r| r.get(0),
+            )
+            .map_err(open_failed)?;
+        if checksum != meta_checksum("schema_version", found) {
+            return Err(OpenError::Backend(Box::new(Damaged(
+                "the schema version fails its checksum".into(),
+            ))));
+        }
+    }
     let from = usize::try_from(found)
         .map_err(|_| OpenError::Foreign(format!("schema version {found}")))?;
     for step in MIGRATIONS.iter().skip(from) {
-        tx.execute_batch(step).map_err(open_failed)?;
+        tx.execute_batch(step.sql).map_err(open_failed)?;
+        if let Some(then) = step.then {
+            then(&tx).map_err(open_failed)?;
+        }
     }
     if found < SqliteStore::SCHEMA_VERSION {
         tx.execute(
-            "INSERT INTO meta (name, value) VALUES ('schema_version', ?1)
-             ON CONFLICT (name) DO UPDATE SET value = excluded.value",
-            [SqliteStore::SCHEMA_VERSION],
+            "INSERT INTO meta (name, value, checksum) VALUES ('schema_version', ?1, ?2)
+             ON CONFLICT (name) DO UPDATE SET value = excluded.value, checksum = excluded.checksum",
+            params![
+                SqliteStore::SCHEMA_VERSION,
+                meta_checksum("schema_version", SqliteStore::SCHEMA_VERSION)
+            ],
         )
         .map_err(open_failed)?;
         tx.pragma_update(None, "application_id", APPLICATION_ID)
@@ -303,12 +533,21 @@ fn bits(v: u64) -> i64 {
     i64::from_ne_bytes(v.to_ne_bytes())
 }
 
-fn unbits(v: i64) -> u64 {
-    u64::from_ne_bytes(v.to_ne_bytes())
-}
-
 fn key_text(key: &Key) -> Result<String, StoreError> {
     serde_json::to_string(key).map_err(|e| StoreError::Backend(Box::new(e)))
+}
+
+/// The range of key texts of one kind of key, as `(from, to)` (`to`
+/// excluded): keys serialise as `{"Kind":...}`, so one kind's keys are
+/// those from `{"Kind":` up to `{"Kind;`, a primary-key range scan.
+fn kind_range(sample: &Key) -> Result<(String, String), StoreError> {
+    let text = key_text(sample)?;
+    let end = text
+        .find(':')
+        .ok_or_else(|| unreadable(format!("key {text}")))?;
+    let from = text[..=end].to_owned();
+    let to = format!("{};", &text[..end]);
+    Ok((from, to))
 }
 
 fn role_code(role: Role) -> i64 {
@@ -318,28 +557,68 @@ fn role_code(role: Role) -> i64 {
     }
 }
 
-/// An entry's columns: its kind and two integers.
-fn entry_columns(entry: Entry) -> (&'static str, i64, i64) {
+/// The columns of an entry this store keeps (the open-invitation lists):
+/// its kind and two integers. Members and connections are read from their
+/// records, so their entries are not stored.
+fn entry_columns(entry: Entry) -> Option<(&'static str, i64, i64)> {
     match entry {
-        Entry::Open(member, role, _) => ("open", bits(member.get()), role_code(role)),
-        Entry::Connected(pair) => ("connected", bits(pair.low().get()), bits(pair.high().get())),
-        Entry::Member(id) => ("member", bits(id.get()), 0),
+        Entry::Open(member, role, _) => Some(("open", bits(member.get()), role_code(role))),
+        Entry::Connected(_) | Entry::Member(_) => None,
     }
 }
 
-/// A stored row as it comes: key text, version, value text.
-fn raw_row(row: &Row<'_>) -> rusqlite::Result<(String, i64, String)> {
-    Ok((row.get(0)?, row.get(1)?, row.get(2)?))
+/// The columns of a record row, in [`RawRow`]'s order.
+const ROW: &str = "key, version, position, value, checksum";
+
+/// A stored row as it comes.
+struct RawRow {
+    key: String,
+    version: i64,
+    position: i64,
+    value: String,
+    checksum: i64,
 }
 
-/// Decodes and validates a record read under `key`.
-fn decode(key: &Key, version: i64, value: &str) -> Result<Versioned<Record>, StoreError> {
+impl RawRow {
+    /// The row from columns `at..at + 5` (in [`ROW`]'s order).
+    fn read(row: &Row<'_>, at: usize) -> rusqlite::Result<Self> {
+        Ok(Self {
+            key: row.get(at)?,
+            version: row.get(at + 1)?,
+            position: row.get(at + 2)?,
+            value: row.get(at + 3)?,
+            checksum: row.get(at + 4)?,
+        })
+    }
+
+    fn sealed(&self) -> bool {
+        self.checksum == record_checksum(&self.key, self.version, self.position, &self.value)
+    }
+}
+
+fn raw_row(row: &Row<'_>) -> rusqlite::Result<RawRow> {
+    RawRow::read(row, 0)
+}
+
+/// Decodes and validates a record row read under `key`: the checksum, the
+/// version, the JSON (exactly as the record serialises), the validating
+/// parsers, and the key.
+fn decode(key: &Key, row: &RawRow) -> Result<Versioned<Record>, StoreError> {
     let corrupt = || StoreError::Corrupt(key.clone());
-    let version = u64::try_from(version)
+    if !row.sealed() {
+        return Err(corrupt());
+    }
+    let version = u64::try_from(row.version)
         .ok()
         .filter(|v| *v >= Version::FIRST.0)
         .ok_or_else(corrupt)?;
-    let record: Record = serde_json::from_str(value).map_err(|_| corrupt())?;
+    let record: Record = serde_json::from_str(&row.value).map_err(|_| corrupt())?;
+    // What serde would accept but not have written: an unknown field
+    // (ignored), a missing `Option` (defaulted to `None`), another spelling
+    // of a value. Stored JSON is always what `commit` wrote.
+    if serde_json::to_string(&record).ok().as_deref() != Some(row.value.as_str()) {
+        return Err(corrupt());
+    }
     if record.key() != *key {
         return Err(corrupt());
     }
@@ -349,21 +628,20 @@ fn decode(key: &Key, version: i64, value: &str) -> Result<Versioned<Record>, Sto
     })
 }
 
-/// Decodes and validates a row whose key is known only as text.
-fn decode_row(text: &str, version: i64, value: &str) -> Result<Versioned<Record>, StoreError> {
+/// The key a row's key text names, checked to be its one spelling (or
+/// `get` would miss it).
+fn row_key(text: &str) -> Result<Key, StoreError> {
     match serde_json::from_str::<Key>(text) {
-        Ok(key) => {
-            let record = decode(&key, version, value)?;
-            // The key must also be stored in its one spelling, or `get`
-            // would miss it.
-            if key_text(&key)? == text {
-                Ok(record)
-            } else {
-                Err(StoreError::Corrupt(key))
-            }
-        }
+        Ok(key) if key_text(&key)? == text => Ok(key),
+        Ok(key) => Err(StoreError::Corrupt(key)),
         Err(_) => Err(unreadable(format!("key {text:?}"))),
     }
+}
+
+/// Decodes and validates a row whose key is known only as text.
+fn decode_row(row: &RawRow) -> Result<Versioned<Record>, StoreError> {
+    let key = row_key(&row.key)?;
+    decode(&key, row)
 }
 
 /// The position after `position`, for the feed.
@@ -373,20 +651,73 @@ fn next_position(position: i64) -> Result<i64, CommitError> {
         .ok_or_else(|| CommitError::Store(unreadable("change feed positions exhausted")))
 }
 
+/// Every record of one kind (a primary-key range scan), checked.
+fn records_of_kind(conn: &Connection, sample: &Key) -> Result<Vec<Record>, StoreError> {
+    let (from, to) = kind_range(sample)?;
+    let mut stmt = conn
+        .prepare_cached(&format!(
+            "SELECT {ROW} FROM record WHERE key >= ?1 AND key < ?2"
+        ))
+        .map_err(failed)?;
+    let rows = stmt.query_map([from, to], raw_row).map_err(failed)?;
+    let mut found = Vec::new();
+    for row in rows {
+        found.push(decode_row(&row.map_err(failed)?)?.value);
+    }
+    Ok(found)
+}
+
+/// Adds (`sign` 1) or removes (`sign` -1) an entry row and its share of
+/// its list's count and digest.
+fn change_entry(
+    tx: &Transaction<'_>,
+    (kind, a, b): (&str, i64, i64),
+    text: &str,
+    sign: i64,
+) -> Result<(), CommitError> {
+    let sql = if sign > 0 {
+        "INSERT INTO entry (kind, a, b, key) VALUES (?1, ?2, ?3, ?4)"
+    } else {
+        "DELETE FROM entry WHERE kind = ?1 AND a = ?2 AND b = ?3 AND key = ?4"
+    };
+    let changed = tx
+        .prepare_cached(sql)
+        .map_err(commit_failed)?
+        .execute(params![kind, a, b, text])
+        .map_err(commit_failed)?;
+    if changed != 1 {
+        // The entry the record implies was missing, or was there already.
+        let key = row_key(text).map_err(CommitError::Store)?;
+        return Err(CommitError::Store(StoreError::Corrupt(key)));
+    }
+    tx.prepare_cached(
+        "INSERT INTO entry_sum (kind, a, b, count, digest) VALUES (?1, ?2, ?3, ?4, ?5)
+         ON CONFLICT (kind, a, b) DO UPDATE
+         SET count = count + excluded.count, digest = digest + excluded.digest",
+    )
+    .map_err(commit_failed)?
+    .execute(params![kind, a, b, sign, sign * entry_hash(text)])
+    .map_err(commit_failed)?;
+    Ok(())
+}
+
 impl Store for SqliteStore {
     fn get(&self, key: &Key) -> Result<Option<Versioned<Record>>, StoreError> {
         let text = key_text(key)?;
         let conn = self.lock();
         let row = conn
-            .prepare_cached("SELECT version, value FROM record WHERE key = ?1")
+            .prepare_cached(&format!("SELECT {ROW} FROM record WHERE key = ?1"))
             .map_err(failed)?
-            .query_row([&text], |r| {
-                Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?))
-            })
+            .query_row([&text], raw_row)
             .optional()
             .map_err(failed)?;
-        row.map(|(version, value)| decode(key, version, &value))
-            .transpose()
+        match row {
+            // The key column must be the key asked for (a damaged index
+            // could lead elsewhere).
+            Some(row) if row.key == text => decode(key, &row).map(Some),
+            Some(_) => Err(StoreError::Corrupt(key.clone())),
+            None => Ok(None),
+        }
     }
 
     fn commit(&self, writes: &[Write]) -> Result<(), CommitError> {
@@ -423,11 +754,16 @@ impl Store for SqliteStore {
                 Expect::Absent => {
                     let inserted = tx
                         .prepare_cached(
-                            "INSERT INTO record (key, version, position, value)
-                             VALUES (?1, 1, ?2, ?3) ON CONFLICT (key) DO NOTHING",
+                            "INSERT INTO record (key, version, position, value, checksum)
+                             VALUES (?1, 1, ?2, ?3, ?4) ON CONFLICT (key) DO NOTHING",
                         )
                         .map_err(commit_failed)?
-                        .execute(params![text, position, value])
+                        .execute(params![
+                            text,
+                            position,
+                            value,
+                            record_checksum(&text, 1, position, &value)
+                        ])
                         .map_err(commit_failed)?;
                     if inserted != 1 {
                         // Dropping the transaction rolls everything back.
@@ -442,46 +778,51 @@ impl Store for SqliteStore {
                     else {
                         return Err(CommitError::Conflict(key));
                     };
-                    let stored: Option<String> = tx
-                        .prepare_cached("SELECT value FROM record WHERE key = ?1 AND version = ?2")
+                    let stored = tx
+                        .prepare_cached(&format!(
+                            "SELECT {ROW} FROM record WHERE key = ?1 AND version = ?2"
+                        ))
                         .map_err(commit_failed)?
-                        .query_row(params![text, expected], |r| r.get(0))
+                        .query_row(params![text, expected], raw_row)
                         .optional()
                         .map_err(commit_failed)?;
                     let Some(stored) = stored else {
                         return Err(CommitError::Conflict(key));
                     };
+                    // The record replaced must be sound: its entries are
+                    // replaced by the new one's.
+                    let old = decode(&key, &stored).map_err(CommitError::Store)?;
                     let updated = tx
                         .prepare_cached(
-                            "UPDATE record SET version = ?1, position = ?2, value = ?3
-                             WHERE key = ?4 AND version = ?5",
+                            "UPDATE record SET version = ?1, position = ?2, value = ?3, checksum = ?4
+                             WHERE key = ?5 AND version = ?6",
                         )
                         .map_err(commit_failed)?
-                        .execute(params![next, position, value, text, expected])
+                        .execute(params![
+                            next,
+                            position,
+                            value,
+                            record_checksum(&text, next, position, &value),
+                            text,
+                            expected
+                        ])
                         .map_err(commit_failed)?;
                     if updated != 1 {
                         return Err(CommitError::Conflict(key));
                     }
-                    let old = decode(&key, expected, &stored).map_err(CommitError::Store)?;
                     entries(&old.value).collect()
                 }
             };
             let new: Vec<Entry> = entries(&write.record).collect();
             for entry in old.iter().filter(|e| !new.contains(e)) {
-                let (kind, a, b) = entry_columns(*entry);
-                tx.prepare_cached(
-                    "DELETE FROM entry WHERE kind = ?1 AND a = ?2 AND b = ?3 AND key = ?4",
-                )
-                .map_err(commit_failed)?
-                .execute(params![kind, a, b, text])
-                .map_err(commit_failed)?;
+                if let Some(columns) = entry_columns(*entry) {
+                    change_entry(&tx, columns, &text, -1)?;
+                }
             }
             for entry in new.iter().filter(|e| !old.contains(e)) {
-                let (kind, a, b) = entry_columns(*entry);
-                tx.prepare_cached("INSERT INTO entry (kind, a, b, key) VALUES (?1, ?2, ?3, ?4)")
-                    .map_err(commit_failed)?
-                    .execute(params![kind, a, b, text])
-                    .map_err(commit_failed)?;
+                if let Some(columns) = entry_columns(*entry) {
+                    change_entry(&tx, columns, &text, 1)?;
+                }
             }
         }
         tx.commit().map_err(commit_failed)
@@ -492,71 +833,100 @@ impl Store for SqliteStore {
         member: MemberId,
         role: Role,
     ) -> Result<Vec<Invitation>, StoreError> {
-        let conn = self.lock();
-        let mut stmt = conn
-            .prepare_cached(
-                "SELECT r.key, r.version, r.value FROM entry e JOIN record r ON r.key = e.key
-                 WHERE e.kind = 'open' AND e.a = ?1 AND e.b = ?2",
-            )
-            .map_err(failed)?;
-        let rows = stmt
-            .query_map(params![bits(member.get()), role_code(role)], raw_row)
-            .map_err(failed)?;
+        let (a, b) = (bits(member.get()), role_code(role));
+        let mut conn = self.lock();
+        // One read transaction: the entries and their sum from one state.
+        let tx = conn.transaction().map_err(failed)?;
         let mut found = Vec::new();
-        for row in rows {
-            let (text, version, value) = row.map_err(failed)?;
-            let record = decode_row(&text, version, &value)?;
-            match record.value {
-                // The entry must agree with the record it was derived from.
-                Record::Invitation(inv)
-                    if entries(&Record::Invitation(inv.clone()))
-                        .any(|e| e == Entry::Open(member, role, inv.id)) =>
-                {
-                    found.push(inv);
+        let (mut count, mut digest) = (0_i64, 0_i64);
+        {
+            let mut stmt = tx
+                .prepare_cached(&format!(
+                    "SELECT e.key, {} FROM entry e LEFT JOIN record r ON r.key = e.key
+                     WHERE e.kind = 'open' AND e.a = ?1 AND e.b = ?2",
+                    ROW.split(", ")
+                        .map(|c| format!("r.{c}"))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ))
+                .map_err(failed)?;
+            let rows = stmt
+                .query_map(params![a, b], |r| {
+                    let entry: String = r.get(0)?;
+                    let record = match r.get::<_, Option<String>>(1)? {
+                        Some(_) => Some(RawRow::read(r, 1)?),
+                        None => None,
+                    };
+                    Ok((entry, record))
+                })
+                .map_err(failed)?;
+            for row in rows {
+                let (entry, record) = row.map_err(failed)?;
+                // An entry whose record does not exist.
+                let Some(record) = record else {
+                    return Err(StoreError::Corrupt(row_key(&entry)?));
+                };
+                match decode_row(&record)?.value {
+                    // The entry must agree with the record it was derived
+                    // from.
+                    Record::Invitation(inv)
+                        if entries(&Record::Invitation(inv.clone()))
+                            .any(|e| e == Entry::Open(member, role, inv.id)) =>
+                    {
+                        found.push(inv);
+                    }
+                    other => return Err(StoreError::Corrupt(other.key())),
                 }
-                other => return Err(StoreError::Corrupt(other.key())),
+                count += 1;
+                digest += entry_hash(&entry);
             }
+        }
+        let sum: (i64, i64) = tx
+            .prepare_cached(
+                "SELECT count, digest FROM entry_sum WHERE kind = 'open' AND a = ?1 AND b = ?2",
+            )
+            .map_err(failed)?
+            .query_row(params![a, b], |r| Ok((r.get(0)?, r.get(1)?)))
+            .optional()
+            .map_err(failed)?
+            .unwrap_or((0, 0));
+        if sum != (count, digest) {
+            // An entry was lost or added behind the store's back: name
+            // one, found from the records themselves (a full scan, on this
+            // error path only).
+            return Err(StoreError::Corrupt(missing_or_phantom(
+                &tx, member, role, &found,
+            )?));
         }
         Ok(found)
     }
 
     fn members(&self) -> Result<Vec<Member>, StoreError> {
         let conn = self.lock();
-        let mut stmt = conn
-            .prepare_cached(
-                "SELECT r.key, r.version, r.value FROM entry e JOIN record r ON r.key = e.key
-                 WHERE e.kind = 'member' ORDER BY e.a",
-            )
-            .map_err(failed)?;
-        let rows = stmt.query_map([], raw_row).map_err(failed)?;
         let mut found = Vec::new();
-        for row in rows {
-            let (text, version, value) = row.map_err(failed)?;
-            match decode_row(&text, version, &value)?.value {
+        for record in records_of_kind(&conn, &Key::Member(MemberId::new(0)))? {
+            match record {
                 Record::Member(m) => found.push(m),
                 other => return Err(StoreError::Corrupt(other.key())),
             }
         }
+        found.sort_by_key(|m| m.id);
         Ok(found)
     }
 
     fn connections(&self) -> Result<Vec<PairKey>, StoreError> {
         let conn = self.lock();
-        let mut stmt = conn
-            .prepare_cached("SELECT a, b FROM entry WHERE kind = 'connected'")
-            .map_err(failed)?;
-        let rows = stmt
-            .query_map([], |r| Ok((r.get::<_, i64>(0)?, r.get::<_, i64>(1)?)))
-            .map_err(failed)?;
+        let sample = PairKey::new(MemberId::new(0), MemberId::new(1))
+            .ok_or_else(|| unreadable("pair key"))?;
         let mut found = Vec::new();
-        for row in rows {
-            let (a, b) = row.map_err(failed)?;
-            let (a, b) = (MemberId::new(unbits(a)), MemberId::new(unbits(b)));
-            match PairKey::new(a, b) {
-                Some(pair) if pair.low() == a => found.push(pair),
-                _ => return Err(unreadable(format!("connection entry ({a}, {b})"))),
+        for record in records_of_kind(&conn, &Key::Pair(sample))? {
+            match record {
+                Record::Pair(p) if p.connected_since.is_some() => found.push(p.key),
+                Record::Pair(_) => {}
+                other => return Err(StoreError::Corrupt(other.key())),
             }
         }
+        found.sort();
         Ok(found)
     }
 
@@ -569,17 +939,18 @@ impl Store for SqliteStore {
         let upper = format!("{}-", prefix.trim_end_matches(','));
         let conn = self.lock();
         let mut stmt = conn
-            .prepare_cached("SELECT key, version, value FROM record WHERE key >= ?1 AND key < ?2")
+            .prepare_cached(&format!(
+                "SELECT {ROW} FROM record WHERE key >= ?1 AND key < ?2"
+            ))
             .map_err(failed)?;
         let rows = stmt
             .query_map([prefix, upper.as_str()], raw_row)
             .map_err(failed)?;
         let mut found = Vec::new();
         for row in rows {
-            let (text, version, value) = row.map_err(failed)?;
-            let key: Key = serde_json::from_str(&text)
-                .map_err(|_| unreadable(format!("record key {text}")))?;
-            match decode(&key, version, &value)?.value {
+            let row = row.map_err(failed)?;
+            let key = row_key(&row.key)?;
+            match decode(&key, &row)?.value {
                 Record::Contact(c) if c.owner == owner => found.push(c),
                 _ => return Err(StoreError::Corrupt(key)),
             }
@@ -594,19 +965,40 @@ impl Store for SqliteStore {
             // when the store is dropped are skipped (clause 6 allows it).
             let mut conn = self.lock();
             let tx = Self::write_transaction(&mut conn)?;
-            let end: i64 = tx
+            let stored: Option<(i64, i64)> = tx
                 .prepare_cached(
-                    "UPDATE meta SET value = value + ?1 WHERE name = 'last_invitation_id'
-                     RETURNING value",
+                    "SELECT value, checksum FROM meta WHERE name = 'last_invitation_id'",
                 )
                 .map_err(failed)?
-                .query_row([ID_BLOCK], |r| r.get(0))
+                .query_row([], |r| Ok((r.get(0)?, r.get(1)?)))
+                .optional()
                 .map_err(failed)?;
+            // A lost or damaged counter is not guessed back: ids handed out
+            // but not yet used by other connections could be handed out
+            // again.
+            let Some((last, checksum)) = stored else {
+                return Err(damaged(
+                    "the invitation id counter (meta row 'last_invitation_id') is missing",
+                ));
+            };
+            if checksum != meta_checksum("last_invitation_id", last) {
+                return Err(damaged(format!(
+                    "the invitation id counter (meta row 'last_invitation_id', value {last}) \
+                     fails its checksum"
+                )));
+            }
+            let end = last
+                .checked_add(ID_BLOCK)
+                .filter(|&end| end >= ID_BLOCK)
+                .ok_or_else(|| damaged(format!("last invitation id {last}")))?;
+            tx.prepare_cached(
+                "UPDATE meta SET value = ?1, checksum = ?2 WHERE name = 'last_invitation_id'",
+            )
+            .map_err(failed)?
+            .execute(params![end, meta_checksum("last_invitation_id", end)])
+            .map_err(failed)?;
             tx.commit().map_err(failed)?;
-            let end = u64::try_from(end)
-                .ok()
-                .filter(|&end| end >= ID_BLOCK.unsigned_abs())
-                .ok_or_else(|| unreadable(format!("last invitation id {end}")))?;
+            let end = end.unsigned_abs();
             *ids = (end - ID_BLOCK.unsigned_abs(), end);
         }
         ids.0 += 1;
@@ -615,13 +1007,22 @@ impl Store for SqliteStore {
 
     fn change_cursor(&self) -> Result<ChangeCursor, StoreError> {
         let conn = self.lock();
-        let position: i64 = conn
-            .prepare_cached("SELECT coalesce(max(position), 0) FROM record")
+        // The latest row itself, so that its checksum vouches for its
+        // position.
+        let row = conn
+            .prepare_cached(&format!(
+                "SELECT {ROW} FROM record ORDER BY position DESC LIMIT 1"
+            ))
             .map_err(failed)?
-            .query_row([], |r| r.get(0))
+            .query_row([], raw_row)
+            .optional()
             .map_err(failed)?;
-        let position =
-            u64::try_from(position).map_err(|_| unreadable(format!("position {position}")))?;
+        let Some(row) = row else {
+            return Ok(ChangeCursor::START);
+        };
+        decode_row(&row)?;
+        let position = u64::try_from(row.position)
+            .map_err(|_| unreadable(format!("position {}", row.position)))?;
         Ok(ChangeCursor::new(position))
     }
 
@@ -633,27 +1034,51 @@ impl Store for SqliteStore {
         let limit = i64::try_from(limit).unwrap_or(i64::MAX);
         let conn = self.lock();
         let mut stmt = conn
-            .prepare_cached(
-                "SELECT key, version, value, position FROM record
-                 WHERE position > ?1 ORDER BY position LIMIT ?2",
-            )
+            .prepare_cached(&format!(
+                "SELECT {ROW} FROM record WHERE position > ?1 ORDER BY position LIMIT ?2"
+            ))
             .map_err(failed)?;
         let rows = stmt
-            .query_map(params![from, limit], |r| {
-                Ok((raw_row(r)?, r.get::<_, i64>(3)?))
-            })
+            .query_map(params![from, limit], raw_row)
             .map_err(failed)?;
         let mut records = Vec::new();
         let mut cursor = after;
         for row in rows {
-            let ((text, version, value), position) = row.map_err(failed)?;
-            records.push(decode_row(&text, version, &value)?);
-            let position =
-                u64::try_from(position).map_err(|_| unreadable(format!("position {position}")))?;
+            let row = row.map_err(failed)?;
+            records.push(decode_row(&row)?);
+            let position = u64::try_from(row.position)
+                .ok()
+                .filter(|&p| p > cursor.get())
+                .ok_or_else(|| unreadable(format!("position {}", row.position)))?;
             cursor = ChangeCursor::new(position);
         }
         Ok(Changes::new(records, cursor))
     }
+}
+
+/// The key of an open invitation of `member` in `role` that the entries
+/// lost or gained (`listed` is what they list), found by deriving the list
+/// from every invitation record; the member's own key when the entries
+/// agree with the records and only their stored sum is damaged.
+fn missing_or_phantom(
+    tx: &Transaction<'_>,
+    member: MemberId,
+    role: Role,
+    listed: &[Invitation],
+) -> Result<Key, StoreError> {
+    let listed: BTreeSet<InvitationId> = listed.iter().map(|inv| inv.id).collect();
+    let mut derived = BTreeSet::new();
+    for record in records_of_kind(tx, &Key::Invitation(InvitationId::new(0)))? {
+        if let Record::Invitation(inv) = &record {
+            if entries(&record).any(|e| e == Entry::Open(member, role, inv.id)) {
+                derived.insert(inv.id);
+            }
+        }
+    }
+    Ok(derived
+        .symmetric_difference(&listed)
+        .next()
+        .map_or(Key::Member(member), |&id| Key::Invitation(id)))
 }
 
 #[cfg(test)]
@@ -723,7 +1148,7 @@ mod tests {
             )
             .unwrap();
         assert_eq!(version, SqliteStore::SCHEMA_VERSION);
-        assert_eq!(version, 1);
+        assert_eq!(version, 2);
         let app: i32 = conn
             .query_row("PRAGMA application_id", [], |r| r.get(0))
             .unwrap();
@@ -760,7 +1185,7 @@ mod tests {
             Err(
                 e @ OpenError::NewerSchema {
                     found: 99,
-                    supported: 1,
+                    supported: 2,
                 },
             ) => {
                 assert!(e.to_string().contains("newer pronet"), "{e}");
@@ -812,8 +1237,11 @@ mod tests {
         store.commit(&[write(alice), write(member(2))]).unwrap();
         let key = Key::Member(MemberId::new(1));
         let text = key_text(&key).unwrap();
+        // Each edit recomputes the row's checksum, as a deliberate editor
+        // could: what is then read back must still be validated.
         let tamper = |sql: &str| {
             store.lock().execute(sql, [&text]).unwrap();
+            reseal(&store.lock());
         };
         let corrupt = |store: &SqliteStore| {
             assert!(matches!(store.get(&key), Err(StoreError::Corrupt(k)) if k == key));
@@ -867,6 +1295,202 @@ mod tests {
             store.changes_since(ChangeCursor::START, 10),
             Err(StoreError::Backend(_))
         ));
+    }
+
+    /// Recomputes every record row's checksum.
+    fn reseal(conn: &Connection) {
+        let rows: Vec<(String, i64, i64, String)> = conn
+            .prepare("SELECT key, version, position, value FROM record")
+            .unwrap()
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))
+            .unwrap()
+            .map(Result::unwrap)
+            .collect();
+        for (key, version, position, value) in rows {
+            conn.execute(
+                "UPDATE record SET checksum = ?1 WHERE key = ?2",
+                params![record_checksum(&key, version, position, &value), key],
+            )
+            .unwrap();
+        }
+    }
+
+    fn pending(id: u64, note: Option<&str>) -> Invitation {
+        use crate::invitation::{Delivery, Status};
+        Invitation {
+            id: InvitationId::new(id),
+            sender: MemberId::new(1),
+            recipient: MemberId::new(2),
+            note: note.and_then(|n| crate::Note::parse(n, 300).unwrap()),
+            sent_at: crate::Timestamp::from_micros(1_767_225_600_000_000),
+            status: Status::Pending,
+            delivery: Delivery::Inbox,
+            closed_at: None,
+        }
+    }
+
+    /// Issue #11 item 5: any change to a stored row that does not
+    /// recompute its checksum is `Corrupt` naming the key, even one that
+    /// decodes to a valid record (a shifted timestamp, another note).
+    #[test]
+    fn a5_an_edited_row_fails_its_checksum() {
+        let store = SqliteStore::open_in_memory().unwrap();
+        store
+            .commit(&[write(Record::Invitation(pending(5, Some("Hello"))))])
+            .unwrap();
+        let key = Key::Invitation(InvitationId::new(5));
+        for sql in [
+            "UPDATE record SET value = replace(value, 'Hello', 'Hallo')",
+            "UPDATE record SET value = replace(value, '1767225600000000', '1767225600000001')",
+            "UPDATE record SET position = position + 10",
+            "UPDATE record SET version = version + 1",
+        ] {
+            let store = SqliteStore::open_in_memory().unwrap();
+            store
+                .commit(&[write(Record::Invitation(pending(5, Some("Hello"))))])
+                .unwrap();
+            store.lock().execute(sql, []).unwrap();
+            assert!(
+                matches!(store.get(&key), Err(StoreError::Corrupt(k)) if k == key),
+                "{sql}"
+            );
+            assert!(matches!(
+                store.open_invitations(MemberId::new(2), Role::Recipient),
+                Err(StoreError::Corrupt(_))
+            ));
+        }
+        assert!(store.get(&key).unwrap().is_some());
+    }
+
+    /// Issue #11 item 5: with the checksum recomputed, a field name hit
+    /// (an unknown field, the `Option` it was now missing), an extra field,
+    /// and a timestamp out of range are still refused as `Corrupt`, never
+    /// ignored, defaulted to `None` or clamped.
+    #[test]
+    fn a5_unknown_missing_and_out_of_range_fields_are_corrupt() {
+        let key = Key::Invitation(InvitationId::new(5));
+        let cases = [
+            // `note` renamed: unknown field, and `note` missing.
+            ("'\"note\":'", "'\"nite\":'"),
+            // `closed_at` dropped altogether.
+            ("',\"closed_at\":null'", "''"),
+            // An extra field.
+            ("'\"status\":'", "'\"extra\":1,\"status\":'"),
+            // Past Timestamp::MAX (would have been clamped to it).
+            ("'1767225600000000'", "'9223372036854775807'"),
+            // Before Timestamp::MIN.
+            ("'1767225600000000'", "'-9223372036854775807'"),
+            // Another spelling of the same value.
+            ("'1767225600000000'", "'1.7672256e15'"),
+        ];
+        for (from, to) in cases {
+            let store = SqliteStore::open_in_memory().unwrap();
+            store
+                .commit(&[write(Record::Invitation(pending(5, Some("Hello"))))])
+                .unwrap();
+            let changed = store
+                .lock()
+                .execute(
+                    &format!("UPDATE record SET value = replace(value, {from}, {to})"),
+                    [],
+                )
+                .unwrap();
+            assert_eq!(changed, 1);
+            reseal(&store.lock());
+            let value: String = store
+                .lock()
+                .query_row("SELECT value FROM record", [], |r| r.get(0))
+                .unwrap();
+            assert!(value.contains(&to[1..to.len() - 1]), "{value}");
+            assert!(
+                matches!(store.get(&key), Err(StoreError::Corrupt(k)) if k == key),
+                "{from} -> {to}: {value}"
+            );
+        }
+    }
+
+    /// A database of schema 1 (no checksums, member and connection
+    /// entries) migrates: every row is sealed, the open-invitation sums
+    /// are computed, and everything reads back.
+    #[test]
+    fn a_schema_1_database_migrates_to_checksums() {
+        let path = TempPath::new();
+        {
+            let conn = Connection::open(&path.0).unwrap();
+            conn.execute_batch(
+                "CREATE TABLE meta (name TEXT PRIMARY KEY NOT NULL, value INTEGER NOT NULL)",
+            )
+            .unwrap();
+            conn.execute_batch(MIGRATIONS[0].sql).unwrap();
+            conn.execute_batch(
+                "INSERT INTO meta (name, value) VALUES ('schema_version', 1);
+                 UPDATE meta SET value = 64 WHERE name = 'last_invitation_id';",
+            )
+            .unwrap();
+            conn.pragma_update(None, "application_id", APPLICATION_ID)
+                .unwrap();
+            let invitation = Record::Invitation(pending(5, Some("Hello")));
+            let rows = [(member(1), 1), (member(2), 2), (invitation, 3)];
+            for (record, position) in &rows {
+                conn.execute(
+                    "INSERT INTO record (key, version, position, value) VALUES (?1, 1, ?2, ?3)",
+                    params![
+                        key_text(&record.key()).unwrap(),
+                        position,
+                        serde_json::to_string(record).unwrap()
+                    ],
+                )
+                .unwrap();
+            }
+            let inv = key_text(&Key::Invitation(InvitationId::new(5))).unwrap();
+            conn.execute_batch(&format!(
+                "INSERT INTO entry VALUES ('member', 1, 0, '{{\"Member\":1}}');
+                 INSERT INTO entry VALUES ('member', 2, 0, '{{\"Member\":2}}');
+                 INSERT INTO entry VALUES ('open', 1, 0, '{inv}');
+                 INSERT INTO entry VALUES ('open', 2, 1, '{inv}');"
+            ))
+            .unwrap();
+        }
+        let store = SqliteStore::open(&path.0).unwrap();
+        assert_eq!(store.snapshot().unwrap().len(), 3);
+        assert_eq!(store.members().unwrap().len(), 2);
+        assert_eq!(
+            store
+                .open_invitations(MemberId::new(2), Role::Recipient)
+                .unwrap()
+                .len(),
+            1
+        );
+        assert_eq!(
+            store
+                .open_invitations(MemberId::new(1), Role::Sender)
+                .unwrap()
+                .len(),
+            1
+        );
+        assert_eq!(store.next_invitation_id().unwrap(), InvitationId::new(65));
+        let kinds: i64 = store
+            .lock()
+            .query_row("SELECT count(*) FROM entry WHERE kind <> 'open'", [], |r| {
+                r.get(0)
+            })
+            .unwrap();
+        assert_eq!(kinds, 0);
+        // Closing an invitation takes its entries and their sums away.
+        let mut closed = pending(5, Some("Hello"));
+        closed.status = crate::invitation::Status::Withdrawn;
+        store
+            .commit(&[Write {
+                expect: Expect::At(Version::FIRST),
+                record: Record::Invitation(closed),
+            }])
+            .unwrap();
+        assert!(
+            store
+                .open_invitations(MemberId::new(2), Role::Recipient)
+                .unwrap()
+                .is_empty()
+        );
     }
 
     #[test]

@@ -1,0 +1,482 @@
+//! A5 and issue #11 item 5: what a damaged SQLite file reads back. A byte
+//! flipped anywhere in a closed database gives, through every read of the
+//! store and of a `Network` over it, exactly the original answers or a
+//! clear error: never different data, never a panic. Entries of the
+//! open-invitation lists lost or added behind the store's back, and a lost
+//! invitation-id counter, are detected.
+
+#![cfg(feature = "sqlite")]
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use pronet::change::Key;
+use pronet::store::Role;
+use pronet::{
+    ChangeCursor, Email, Error, IgnoreReason, InvitationId, ManualClock, Member, MemberId, Network,
+    PageSize, Policy, Profile, SendOutcome, SqliteStore, Store, StoreError, Timestamp,
+};
+use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+/// 2026-01-01T00:00:00Z.
+const T0: Timestamp = Timestamp::from_micros(1_767_225_600_000_000);
+/// Members 1..=MEMBERS are persons; 100 is a company.
+const MEMBERS: u64 = 7;
+/// Byte-flip trials by default; `PRONET_FLIP_TRIALS` asks for more.
+const FLIP_TRIALS: usize = 150;
+
+/// A fresh database path, its files removed on drop.
+struct TempPath(PathBuf);
+
+impl TempPath {
+    fn new(name: &str) -> Self {
+        static NEXT: AtomicUsize = AtomicUsize::new(0);
+        let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("tamper");
+        std::fs::create_dir_all(&dir).unwrap();
+        let n = NEXT.fetch_add(1, Ordering::SeqCst);
+        let this = Self(dir.join(format!("{name}-{}-{n}.db", std::process::id())));
+        this.remove();
+        this
+    }
+
+    fn remove(&self) {
+        for suffix in ["", "-wal", "-shm"] {
+            let mut name = self.0.clone().into_os_string();
+            name.push(suffix);
+            let _ = std::fs::remove_file(name);
+        }
+    }
+}
+
+impl Drop for TempPath {
+    fn drop(&mut self) {
+        self.remove();
+    }
+}
+
+fn m(raw: u64) -> MemberId {
+    MemberId::new(raw)
+}
+
+fn email(raw: u64) -> Email {
+    Email::parse(&format!("member.{raw}@example.com")).unwrap()
+}
+
+fn page() -> PageSize {
+    PageSize::new(PageSize::MAX).unwrap()
+}
+
+fn sent(outcome: SendOutcome) -> InvitationId {
+    match outcome {
+        SendOutcome::Sent(id) => id,
+        other => panic!("{other:?}"),
+    }
+}
+
+/// A small network: persons and a company, contacts, invitations with and
+/// without notes in every state, connections, a block.
+fn build(path: &Path) {
+    let clock = ManualClock::new(T0);
+    let net = Network::open(
+        SqliteStore::open(path).unwrap(),
+        clock.clone(),
+        Policy::default(),
+    )
+    .unwrap();
+    for raw in 1..=MEMBERS {
+        let mut member = Member::person(m(raw), Profile::named(format!("Member {raw} é")))
+            .with_email(email(raw), true);
+        member.profile.headline = format!("Headline {raw}");
+        let _ = net.register(member).unwrap();
+        clock.advance(chrono::TimeDelta::microseconds(1_234_567));
+    }
+    let _ = net
+        .register(Member::company(m(100), Profile::named("ACME")))
+        .unwrap();
+    let _ = net.add_contacts(m(1), &[email(2), email(3)]).unwrap();
+    let a = sent(
+        net.send(m(1), m(2), Some("Hello two, note one"), None)
+            .unwrap()
+            .outcome,
+    );
+    let _ = net.accept(m(2), a).unwrap();
+    let b = sent(
+        net.send(m(1), m(3), Some("Hi three"), None)
+            .unwrap()
+            .outcome,
+    );
+    let _ = net.accept(m(3), b).unwrap();
+    clock.advance(chrono::TimeDelta::hours(5));
+    let _ = net.send(m(2), m(3), Some("Pending note"), None).unwrap();
+    let c = sent(net.send(m(1), m(4), None, Some(&email(4))).unwrap().outcome);
+    let _ = net.ignore(m(4), c, IgnoreReason::Ignored).unwrap();
+    let d = sent(
+        net.send(m(1), m(5), Some("Rejected note"), Some(&email(5)))
+            .unwrap()
+            .outcome,
+    );
+    let _ = net.reject(m(5), d).unwrap();
+    let e = sent(
+        net.send(m(3), m(6), Some("Withdrawn"), Some(&email(6)))
+            .unwrap()
+            .outcome,
+    );
+    let _ = net.withdraw(m(3), e).unwrap();
+    let _ = net
+        .send(m(6), m(7), Some("Open to seven"), Some(&email(7)))
+        .unwrap();
+    let _ = net.send(m(2), m(4), None, Some(&email(4))).unwrap();
+    clock.advance(chrono::TimeDelta::days(2));
+    let _ = net.block(m(5), m(7)).unwrap();
+    let _ = net
+        .send(m(4), m(6), Some("Last one"), Some(&email(6)))
+        .unwrap();
+}
+
+/// Every answer the store and a `Network` over it give, as text; or the
+/// first error other than a refusal (a refusal is an answer).
+fn observe(path: &Path, keys: &[Key]) -> Result<String, String> {
+    let store = SqliteStore::open(path).map_err(|e| format!("open: {e}"))?;
+    let store_err = |e: StoreError| format!("store: {e}");
+    let mut out = String::new();
+    writeln!(out, "snapshot {:?}", store.snapshot().map_err(store_err)?).unwrap();
+    for key in keys {
+        writeln!(out, "get {key:?} {:?}", store.get(key).map_err(store_err)?).unwrap();
+    }
+    writeln!(out, "members {:?}", store.members().map_err(store_err)?).unwrap();
+    writeln!(
+        out,
+        "connections {:?}",
+        store.connections().map_err(store_err)?
+    )
+    .unwrap();
+    let ids = (1..=MEMBERS).chain([100, 999]).map(m);
+    for id in ids.clone() {
+        for role in [Role::Sender, Role::Recipient] {
+            let mut open = store.open_invitations(id, role).map_err(store_err)?;
+            open.sort_by_key(|inv| inv.id);
+            writeln!(out, "open {id} {role:?} {open:?}").unwrap();
+        }
+        let mut contacts = store.contacts(id).map_err(store_err)?;
+        contacts.sort_by(|a, b| a.email.canonical().cmp(b.email.canonical()));
+        writeln!(out, "contacts {id} {contacts:?}").unwrap();
+    }
+    writeln!(
+        out,
+        "cursor {:?}",
+        store.change_cursor().map_err(store_err)?
+    )
+    .unwrap();
+    // The whole feed at once, and in pages of three.
+    writeln!(
+        out,
+        "feed {:?}",
+        store
+            .changes_since(ChangeCursor::START, 10_000)
+            .map_err(store_err)?
+    )
+    .unwrap();
+    let mut cursor = ChangeCursor::START;
+    loop {
+        let changes = store.changes_since(cursor, 3).map_err(store_err)?;
+        if changes.records.is_empty() {
+            break;
+        }
+        writeln!(out, "page {:?}", changes).unwrap();
+        cursor = changes.cursor;
+    }
+    // A network over the store: its rebuilt indexes and every read.
+    let net = Network::open(&store, ManualClock::new(T0), Policy::default())
+        .map_err(|e| format!("network: {e}"))?;
+    fn answer<T: std::fmt::Debug>(r: Result<T, Error>) -> Result<String, String> {
+        match r {
+            Ok(v) => Ok(format!("{v:?}")),
+            Err(Error::Refused(r)) => Ok(format!("refused {r:?}")),
+            Err(e) => Err(format!("network: {e}")),
+        }
+    }
+    for viewer in ids.clone() {
+        writeln!(
+            out,
+            "inbox {viewer} {}",
+            answer(net.inbox(viewer, None, page()))?
+        )
+        .unwrap();
+        writeln!(
+            out,
+            "held {viewer} {}",
+            answer(net.held(viewer, None, page()))?
+        )
+        .unwrap();
+        writeln!(
+            out,
+            "sent {viewer} {}",
+            answer(net.sent(viewer, None, page()))?
+        )
+        .unwrap();
+        writeln!(out, "standing {viewer} {}", answer(net.standing(viewer))?).unwrap();
+        for other in ids.clone() {
+            writeln!(
+                out,
+                "degree {viewer} {other} {}",
+                answer(net.degree(viewer, other))?
+            )
+            .unwrap();
+            writeln!(
+                out,
+                "connections {viewer} {other} {}",
+                answer(net.connections(viewer, other, None, page()))?
+            )
+            .unwrap();
+        }
+        for raw in 1..=20 {
+            let id = InvitationId::new(raw);
+            writeln!(
+                out,
+                "invitation {viewer} {id} {}",
+                answer(net.invitation(viewer, id))?
+            )
+            .unwrap();
+        }
+    }
+    drop(net);
+    // The id counter (a write, made alike in the original).
+    writeln!(
+        out,
+        "next id {:?}",
+        store.next_invitation_id().map_err(store_err)?
+    )
+    .unwrap();
+    Ok(out)
+}
+
+/// A small deterministic generator (xorshift64*).
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 >> 12;
+        self.0 ^= self.0 << 25;
+        self.0 ^= self.0 >> 27;
+        self.0.wrapping_mul(0x2545_f491_4f6c_dd1d)
+    }
+}
+
+/// A5 (issue #11, item 5): one random byte flipped in a closed database
+/// file, for many trials: every read of the store and of a `Network` over
+/// it answers exactly as the original did, or fails with a clear error.
+/// None answers differently, none panics. Trials: `FLIP_TRIALS`, or
+/// `PRONET_FLIP_TRIALS`.
+#[test]
+fn a5_byte_flips_read_back_identical_or_as_errors() {
+    let original = TempPath::new("flip-original");
+    build(&original.0);
+    // Closed: the WAL is checkpointed into the file and removed.
+    assert!(!Path::new(&format!("{}-wal", original.0.display())).exists());
+    let bytes = std::fs::read(&original.0).unwrap();
+    let keys: Vec<Key> = SqliteStore::open(&original.0)
+        .unwrap()
+        .snapshot()
+        .unwrap()
+        .into_iter()
+        .map(|(k, _)| k)
+        .collect();
+    let baseline = {
+        let copy = TempPath::new("flip-baseline");
+        std::fs::write(&copy.0, &bytes).unwrap();
+        observe(&copy.0, &keys).unwrap()
+    };
+    let trials = std::env::var("PRONET_FLIP_TRIALS")
+        .ok()
+        .and_then(|t| t.parse().ok())
+        .unwrap_or(FLIP_TRIALS);
+    let mut rng = Rng(0x005e_ed0f_f11b);
+    let (mut identical, mut errored) = (0, 0);
+    let mut different = Vec::new();
+    let mut errors = std::collections::BTreeMap::<String, usize>::new();
+    let copy = TempPath::new("flip-trial");
+    for trial in 0..trials {
+        let offset = usize::try_from(rng.next() % bytes.len() as u64).unwrap();
+        let mask = u8::try_from(rng.next() % 255).unwrap() + 1;
+        let mut damaged = bytes.clone();
+        damaged[offset] ^= mask;
+        copy.remove();
+        std::fs::write(&copy.0, &damaged).unwrap();
+        let seen = std::panic::catch_unwind(|| observe(&copy.0, &keys)).unwrap_or_else(|_| {
+            panic!("trial {trial}: a panic (offset {offset}, mask {mask:#04x})")
+        });
+        match seen {
+            Ok(seen) if seen == baseline => identical += 1,
+            Ok(seen) => {
+                let first = seen
+                    .lines()
+                    .zip(baseline.lines())
+                    .find(|(a, b)| a != b)
+                    .map(|(a, b)| format!("now {a}\nwas {b}"));
+                different.push(format!(
+                    "trial {trial} offset {offset} mask {mask:#04x}: {first:?}"
+                ));
+            }
+            Err(e) => {
+                errored += 1;
+                let kind: String = e.chars().take(60).collect();
+                *errors.entry(kind).or_default() += 1;
+            }
+        }
+    }
+    println!(
+        "byte flips: {trials} trials over a {} byte file: {identical} identical, {errored} errors, {} silently different",
+        bytes.len(),
+        different.len()
+    );
+    for (kind, n) in &errors {
+        println!("  {n:5} {kind}");
+    }
+    assert!(different.is_empty(), "{}", different.join("\n"));
+    assert_eq!(identical + errored, trials);
+}
+
+/// A raw connection to the file, as a tamperer (or a broken tool) has.
+fn raw(path: &Path) -> rusqlite::Connection {
+    rusqlite::Connection::open(path).unwrap()
+}
+
+fn corrupt_key<T: std::fmt::Debug>(r: Result<T, Error>) -> Key {
+    match r {
+        Err(Error::Store(StoreError::Corrupt(key))) => key,
+        other => panic!("expected Corrupt, got {other:?}"),
+    }
+}
+
+/// A5: an open-invitation entry deleted behind the store's back is
+/// detected (the inbox and sent lists answer `Corrupt` naming the
+/// invitation), not read as a shorter list; likewise a phantom entry,
+/// whether it names a real record of another list or no record at all.
+#[test]
+fn a5_lost_and_phantom_entries_are_corrupt_naming_the_key() {
+    let path = TempPath::new("entries");
+    build(&path.0);
+    let open = || {
+        Network::open(
+            SqliteStore::open(&path.0).unwrap(),
+            ManualClock::new(T0),
+            Policy::default(),
+        )
+        .unwrap()
+    };
+    // Invitation 3: 2 -> 3, pending with a note.
+    assert_eq!(open().inbox(m(3), None, page()).unwrap().items.len(), 1);
+    let key3 = serde_json::to_string(&Key::Invitation(InvitationId::new(3))).unwrap();
+    let deleted = raw(&path.0)
+        .execute(
+            "DELETE FROM entry WHERE kind = 'open' AND key = ?1 AND b = 1",
+            [&key3],
+        )
+        .unwrap();
+    assert_eq!(deleted, 1);
+    assert_eq!(
+        corrupt_key(open().inbox(m(3), None, page())),
+        Key::Invitation(InvitationId::new(3))
+    );
+    // The sender's side is intact.
+    assert_eq!(open().sent(m(2), None, page()).unwrap().items.len(), 2);
+    // Put it back: sound again.
+    raw(&path.0)
+        .execute(
+            "INSERT INTO entry (kind, a, b, key) VALUES ('open', 3, 1, ?1)",
+            [&key3],
+        )
+        .unwrap();
+    assert_eq!(open().inbox(m(3), None, page()).unwrap().items.len(), 1);
+    // A phantom: invitation 9 (4 -> 6) listed in 5's inbox too.
+    let key9 = serde_json::to_string(&Key::Invitation(InvitationId::new(9))).unwrap();
+    raw(&path.0)
+        .execute(
+            "INSERT INTO entry (kind, a, b, key) VALUES ('open', 5, 1, ?1)",
+            [&key9],
+        )
+        .unwrap();
+    assert_eq!(
+        corrupt_key(open().inbox(m(5), None, page())),
+        Key::Invitation(InvitationId::new(9))
+    );
+    raw(&path.0)
+        .execute("DELETE FROM entry WHERE a = 5 AND b = 1", [])
+        .unwrap();
+    assert!(open().inbox(m(5), None, page()).unwrap().items.is_empty());
+    // A phantom naming no record at all.
+    let key42 = serde_json::to_string(&Key::Invitation(InvitationId::new(42))).unwrap();
+    raw(&path.0)
+        .execute(
+            "INSERT INTO entry (kind, a, b, key) VALUES ('open', 6, 1, ?1)",
+            [&key42],
+        )
+        .unwrap();
+    let store = SqliteStore::open(&path.0).unwrap();
+    assert!(matches!(
+        store.open_invitations(m(6), Role::Recipient),
+        Err(StoreError::Corrupt(Key::Invitation(id))) if id == InvitationId::new(42)
+    ));
+}
+
+/// A5: members and connections are read from the records themselves, so
+/// the entries of older schemas (or rows added to the side tables) can
+/// neither add nor hide one; `Network::open` rebuilds the same graph.
+#[test]
+fn a5_side_table_rows_cannot_add_members_or_connections() {
+    let path = TempPath::new("side");
+    build(&path.0);
+    let before = {
+        let store = SqliteStore::open(&path.0).unwrap();
+        (store.members().unwrap(), store.connections().unwrap())
+    };
+    assert_eq!(before.1.len(), 2);
+    let conn = raw(&path.0);
+    conn.execute_batch(
+        "INSERT INTO entry (kind, a, b, key) VALUES ('connected', 4, 5, '{\"Pair\":{\"low\":4,\"high\":5}}');
+         INSERT INTO entry (kind, a, b, key) VALUES ('member', 77, 0, '{\"Member\":77}');",
+    )
+    .unwrap();
+    drop(conn);
+    let store = SqliteStore::open(&path.0).unwrap();
+    assert_eq!(
+        (store.members().unwrap(), store.connections().unwrap()),
+        before
+    );
+    let net = Network::open(&store, ManualClock::new(T0), Policy::default()).unwrap();
+    assert!(!net.graph().are_connected(m(4), m(5)));
+    assert!(net.graph().are_connected(m(1), m(2)));
+}
+
+/// Issue #11 item 5: a deleted invitation-id counter is a clear error
+/// naming the damage (not "Query returned no rows"), and a damaged one
+/// (its checksum fails) too; ids are never guessed back.
+#[test]
+fn a_lost_or_damaged_id_counter_is_a_clear_error() {
+    let path = TempPath::new("counter");
+    build(&path.0);
+    raw(&path.0)
+        .execute("DELETE FROM meta WHERE name = 'last_invitation_id'", [])
+        .unwrap();
+    let net = Network::open(
+        SqliteStore::open(&path.0).unwrap(),
+        ManualClock::new(T0),
+        Policy::default(),
+    )
+    .unwrap();
+    let e = net.send(m(5), m(6), None, Some(&email(6))).unwrap_err();
+    assert!(matches!(e, Error::Store(StoreError::Backend(_))), "{e:?}");
+    assert!(e.to_string().contains("corrupt SQLite database"), "{e}");
+    assert!(e.to_string().contains("last_invitation_id"), "{e}");
+    assert!(e.to_string().contains("missing"), "{e}");
+    drop(net);
+    raw(&path.0)
+        .execute(
+            "INSERT INTO meta (name, value, checksum) VALUES ('last_invitation_id', 3, 0)",
+            [],
+        )
+        .unwrap();
+    let store = SqliteStore::open(&path.0).unwrap();
+    let e = store.next_invitation_id().unwrap_err();
+    assert!(e.to_string().contains("fails its checksum"), "{e}");
+}
