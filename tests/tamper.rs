@@ -20,6 +20,12 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 
 /// 2026-01-01T00:00:00Z.
 const T0: Timestamp = Timestamp::from_micros(1_767_225_600_000_000);
+
+/// When the built database is read back: after everything it recorded (a
+/// clock behind its records would be refused as a clock fault).
+fn read_at() -> Timestamp {
+    T0.saturating_add(chrono::TimeDelta::days(3))
+}
 /// Members 1..=MEMBERS are persons; 100 is a company.
 const MEMBERS: u64 = 7;
 /// Byte-flip trials by default; `PRONET_FLIP_TRIALS` asks for more.
@@ -186,7 +192,7 @@ fn observe(path: &Path, keys: &[Key]) -> Result<String, String> {
         cursor = changes.cursor;
     }
     // A network over the store: its rebuilt indexes and every read.
-    let net = Network::open(&store, ManualClock::new(T0), Policy::default())
+    let net = Network::open(&store, ManualClock::new(read_at()), Policy::default())
         .map_err(|e| format!("network: {e}"))?;
     fn answer<T: std::fmt::Debug>(r: Result<T, Error>) -> Result<String, String> {
         match r {
@@ -359,7 +365,7 @@ fn a5_lost_and_phantom_entries_are_corrupt_naming_the_key() {
     let open = || {
         Network::open(
             SqliteStore::open(&path.0).unwrap(),
-            ManualClock::new(T0),
+            ManualClock::new(read_at()),
             Policy::default(),
         )
         .unwrap()
@@ -443,7 +449,7 @@ fn a5_side_table_rows_cannot_add_members_or_connections() {
         (store.members().unwrap(), store.connections().unwrap()),
         before
     );
-    let net = Network::open(&store, ManualClock::new(T0), Policy::default()).unwrap();
+    let net = Network::open(&store, ManualClock::new(read_at()), Policy::default()).unwrap();
     assert!(!net.graph().are_connected(m(4), m(5)));
     assert!(net.graph().are_connected(m(1), m(2)));
 }
@@ -460,7 +466,7 @@ fn a_lost_or_damaged_id_counter_is_a_clear_error() {
         .unwrap();
     let net = Network::open(
         SqliteStore::open(&path.0).unwrap(),
-        ManualClock::new(T0),
+        ManualClock::new(read_at()),
         Policy::default(),
     )
     .unwrap();
