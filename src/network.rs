@@ -322,6 +322,8 @@ impl<S: Store, C: Clock> Network<S, C> {
     /// Registers a member.
     ///
     /// # Errors
+    /// [`Refusal::ProfileTooLarge`] past the policy's
+    /// [`profile_limits`](Policy::profile_limits);
     /// [`Refusal::MemberExists`]; store failures.
     ///
     /// Once the member is committed, the invitations to join waiting for
@@ -332,10 +334,14 @@ impl<S: Store, C: Clock> Network<S, C> {
     /// same, and the host may run it again.
     pub fn register(&self, member: Member) -> Result<Committed<()>, Error> {
         let id = member.id;
+        let limits = self.policy.profile_limits();
+        // Before any read: an oversized profile costs nothing more.
+        limits.check(&member)?;
         let mut done = self.run(|_| {
             let existing = self.load::<Member>(Key::Member(member.id))?;
             let owners = self.owners([&member])?;
-            let changes = member::decide::register(existing.as_ref(), member.clone(), &owners)?;
+            let changes =
+                member::decide::register(existing.as_ref(), member.clone(), &owners, limits)?;
             Ok(Decision {
                 changes,
                 outcome: (),
@@ -348,6 +354,8 @@ impl<S: Store, C: Clock> Network<S, C> {
     /// Replaces a member's profile, tier, emails and invitation preference.
     ///
     /// # Errors
+    /// [`Refusal::ProfileTooLarge`] past the policy's
+    /// [`profile_limits`](Policy::profile_limits);
     /// [`Refusal::UnknownMember`]; store failures.
     ///
     /// Like [`register`](Self::register), an update that changes something
@@ -356,10 +364,13 @@ impl<S: Store, C: Clock> Network<S, C> {
     /// discoverable).
     pub fn update_member(&self, member: Member) -> Result<Committed<()>, Error> {
         let id = member.id;
+        let limits = self.policy.profile_limits();
+        limits.check(&member)?;
         let mut done = self.run(|_| {
             let existing = self.load::<Member>(Key::Member(member.id))?;
             let owners = self.owners(existing.iter().map(|e| &e.value).chain([&member]))?;
-            let changes = member::decide::update(existing.as_ref(), member.clone(), &owners)?;
+            let changes =
+                member::decide::update(existing.as_ref(), member.clone(), &owners, limits)?;
             Ok(Decision {
                 changes,
                 outcome: (),
