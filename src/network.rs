@@ -5,7 +5,7 @@
 
 mod people;
 
-use crate::block::{self, BlockList, PairFacts, ReportReason};
+use crate::block::{self, Between, Block, PairFacts, ReportReason};
 use crate::change::{Key, Record, Versioned};
 use crate::contacts::join::{self, Invitee, JoinFacts, JoinState};
 use crate::contacts::{self, Format, ImportReport, InviteOutcome, MemberMatch, NonMember};
@@ -1071,10 +1071,7 @@ impl<S: Store, C: Clock> Network<S, C> {
         if !self.graph().contains(viewer) {
             return Err(Refusal::UnknownMember(viewer).into());
         }
-        let hidden = self
-            .load::<BlockList>(Key::Blocks(viewer))?
-            .map(|b| b.value.hidden().collect())
-            .unwrap_or_default();
+        let hidden = block::hidden_from(&self.store, viewer)?;
         Ok(Sight { hidden })
     }
 
@@ -1172,11 +1169,11 @@ impl<S: Store, C: Clock> Network<S, C> {
                 }
             }
         }
-        let sender_blocks = self.load::<BlockList>(Key::Blocks(sender))?;
+        let sender_blocks = self.between(sender, recipient)?;
         // Shared connections as the sender may see them: a member hidden by
         // a block carries no path (SPEC 2). Unknown members share nothing;
         // the decision names them.
-        let hidden = sender_blocks.iter().flat_map(|b| b.value.hidden());
+        let hidden = block::hidden_from(&self.store, sender)?;
         let shared_connections = self
             .graph()
             .view(hidden)
@@ -1220,8 +1217,8 @@ impl<S: Store, C: Clock> Network<S, C> {
         Ok(PairFacts {
             actor: self.load(Key::Member(actor))?,
             other: self.load(Key::Member(other))?,
-            actor_blocks: self.load(Key::Blocks(actor))?,
-            other_blocks: self.load(Key::Blocks(other))?,
+            mine: self.load(Key::Block(actor, other))?,
+            theirs: self.load(Key::Block(other, actor))?,
             pair,
             open,
             actor_ledger: self.load(Key::Ledger(actor))?,
@@ -1236,7 +1233,7 @@ impl<S: Store, C: Clock> Network<S, C> {
                 invitation: None,
                 sender: None,
                 recipient: None,
-                sender_blocks: None,
+                sender_blocks: Between::default(),
                 report: None,
                 pair: None,
                 sender_ledger: None,
@@ -1251,7 +1248,7 @@ impl<S: Store, C: Clock> Network<S, C> {
         Ok(AnswerFacts {
             sender: self.load(Key::Member(s))?,
             recipient: self.load(Key::Member(r))?,
-            sender_blocks: self.load(Key::Blocks(s))?,
+            sender_blocks: self.between(s, r)?,
             report: self.load(Key::Report(r, s))?,
             pair,
             sender_ledger: self.load(Key::Ledger(s))?,
@@ -1282,6 +1279,13 @@ impl<S: Store, C: Clock> Network<S, C> {
     }
 
     /// A typed read: the record under `key`, which must be of kind `T`.
+    /// The blocks between `a` and `b`, each way.
+    fn between(&self, a: MemberId, b: MemberId) -> Result<Between, Error> {
+        let mine = self.load::<Block>(Key::Block(a, b))?;
+        let theirs = self.load::<Block>(Key::Block(b, a))?;
+        Ok(Between::new(mine.as_ref(), theirs.as_ref()))
+    }
+
     fn load<T: TryFrom<Record>>(&self, key: Key) -> Result<Option<Versioned<T>>, Error> {
         match self.store.get(&key)? {
             None => Ok(None),

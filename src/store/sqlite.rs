@@ -324,6 +324,7 @@ fn entry_columns(entry: Entry) -> (&'static str, i64, i64) {
         Entry::Open(member, role, _) => ("open", bits(member.get()), role_code(role)),
         Entry::Connected(pair) => ("connected", bits(pair.low().get()), bits(pair.high().get())),
         Entry::Member(id) => ("member", bits(id.get()), 0),
+        Entry::Block(member, role, _) => ("block", bits(member.get()), role_code(role)),
     }
 }
 
@@ -513,6 +514,34 @@ impl Store for SqliteStore {
                         .any(|e| e == Entry::Open(member, role, inv.id)) =>
                 {
                     found.push(inv);
+                }
+                other => return Err(StoreError::Corrupt(other.key())),
+            }
+        }
+        Ok(found)
+    }
+
+    fn blocks(&self, member: MemberId, role: Role) -> Result<Vec<crate::block::Block>, StoreError> {
+        let conn = self.lock();
+        let mut stmt = conn
+            .prepare_cached(
+                "SELECT r.key, r.version, r.value FROM entry e JOIN record r ON r.key = e.key
+                 WHERE e.kind = 'block' AND e.a = ?1 AND e.b = ?2",
+            )
+            .map_err(failed)?;
+        let rows = stmt
+            .query_map(params![bits(member.get()), role_code(role)], raw_row)
+            .map_err(failed)?;
+        let mut found = Vec::new();
+        for row in rows {
+            let (text, version, value) = row.map_err(failed)?;
+            match decode_row(&text, version, &value)?.value {
+                // The entry must agree with the record it was derived from.
+                Record::Block(b)
+                    if entries(&Record::Block(b.clone()))
+                        .any(|e| matches!(e, Entry::Block(m, r, _) if m == member && r == role)) =>
+                {
+                    found.push(b);
                 }
                 other => return Err(StoreError::Corrupt(other.key())),
             }
