@@ -235,7 +235,11 @@ impl ProfileLimits {
                 Err(Refusal::ProfileTooLarge { field, limit })
             }
         };
-        text(ProfileField::DisplayName, &p.display_name, self.display_name_chars)?;
+        text(
+            ProfileField::DisplayName,
+            &p.display_name,
+            self.display_name_chars,
+        )?;
         text(ProfileField::Headline, &p.headline, self.headline_chars)?;
         text(ProfileField::Location, &p.location, self.location_chars)?;
         list(

@@ -532,7 +532,11 @@ fn oversized_profile_fields_are_refused_at_register_and_update() {
     assert_eq!(limits.headline_chars, 220);
     let text = |n: u32| "é".repeat(n as usize);
     let list = |n: u32| (0..n).map(|i| format!("s{i}")).collect::<Vec<_>>();
-    let companies = |n: u32| (0..u64::from(n)).map(|i| MemberId::new(1_000 + i)).collect();
+    let companies = |n: u32| {
+        (0..u64::from(n))
+            .map(|i| MemberId::new(1_000 + i))
+            .collect()
+    };
     // A member with one field at `n` (characters or entries).
     let with = |id: u64, field: ProfileField, n: u32| {
         let mut m = member(id, Tier::Free);

@@ -233,9 +233,9 @@ impl Store for MemoryStore {
 
     fn blocks(&self, member: MemberId, role: Role) -> Result<Vec<Block>, StoreError> {
         let state = self.lock();
-        let entries = state.blocks.range(
-            (member, role, MemberId::new(0))..=(member, role, MemberId::new(u64::MAX)),
-        );
+        let entries = state
+            .blocks
+            .range((member, role, MemberId::new(0))..=(member, role, MemberId::new(u64::MAX)));
         entries
             .map(|&(_, _, other)| {
                 let key = match role {

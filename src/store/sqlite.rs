@@ -538,8 +538,9 @@ impl Store for SqliteStore {
             match decode_row(&text, version, &value)?.value {
                 // The entry must agree with the record it was derived from.
                 Record::Block(b)
-                    if entries(&Record::Block(b.clone()))
-                        .any(|e| matches!(e, Entry::Block(m, r, _) if m == member && r == role)) =>
+                    if entries(&Record::Block(b.clone())).any(
+                        |e| matches!(e, Entry::Block(m, r, _) if m == member && r == role),
+                    ) =>
                 {
                     found.push(b);
                 }
