@@ -562,8 +562,7 @@ fn oversized_profile_fields_are_refused_at_register_and_update() {
         m
     };
     let w = world(1, Policy::default());
-    let mut next = 1;
-    for (field, limit) in limits.all() {
+    for (next, (field, limit)) in (1..).zip(limits.all()) {
         let before = w.store.snapshot();
         // Registering one past the limit.
         let over = with(next, field, limit + 1);
@@ -582,7 +581,6 @@ fn oversized_profile_fields_are_refused_at_register_and_update() {
             "{field}"
         );
         assert!(w.store.snapshot() == before, "{field}: refused yet written");
-        next += 1;
     }
     // A 64 MiB display name is refused like any other, on both paths.
     let huge = Member::person(MemberId::new(999), Profile::named("x".repeat(64 << 20)));

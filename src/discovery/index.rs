@@ -469,8 +469,14 @@ mod linear {
         COMPARISONS.with(|c| c.set(c.get() + 1));
     }
 
-    #[derive(Clone, Copy, Debug, Hash)]
+    #[derive(Clone, Copy, Debug)]
     struct Counted(u32);
+
+    impl std::hash::Hash for Counted {
+        fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+            self.0.hash(state);
+        }
+    }
 
     impl PartialEq for Counted {
         fn eq(&self, other: &Self) -> bool {
