@@ -3,7 +3,7 @@
 //!
 //! Each block is its own record, [`Block`], under
 //! [`Key::Block(blocker, target)`](crate::change::Key::Block): a block
-//! writes that one small record (and the blocker's ledger, which counts
+//! writes that one small record (and the blocker's [`BlockTally`], which counts
 //! their blocks against the policy's limit), whatever the number of members
 //! who blocked the same target. Who blocked a member, and whom a member
 //! blocked, are the store's secondary read [`Store::blocks`], derived from
@@ -86,6 +86,27 @@ pub(crate) fn hidden_from<S: crate::store::Store + ?Sized>(
 /// Whether a stored block record stands.
 fn stands(read: Option<&Versioned<Block>>) -> bool {
     read.is_some_and(|b| b.value.stands())
+}
+
+/// How many members one member blocks now: the record under
+/// [`Key::BlockTally(member)`](crate::change::Key::BlockTally), written by
+/// that member's blocks and unblocks only. It checks
+/// [`Policy::max_blocks`], and serialises one member's concurrent blocks.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct BlockTally {
+    /// The member.
+    pub member: MemberId,
+    /// Their standing blocks.
+    pub blocks: u32,
+}
+
+impl BlockTally {
+    /// A member who blocks nobody.
+    #[must_use]
+    pub fn new(member: MemberId) -> Self {
+        Self { member, blocks: 0 }
+    }
 }
 
 /// The blocks between one member and another, as a decision about the two
@@ -223,6 +244,8 @@ pub struct PairFacts {
     pub mine: Option<Versioned<Block>>,
     /// The other member's block record of the actor.
     pub theirs: Option<Versioned<Block>>,
+    /// How many members the actor blocks.
+    pub tally: Option<Versioned<BlockTally>>,
     /// The pair's record.
     pub pair: Option<Versioned<PairState>>,
     /// The invitation the pair record names as open, if any.
@@ -289,11 +312,11 @@ impl PairFacts {
             .map_or_else(|| Block::new(actor, other), |b| b.value.clone())
     }
 
-    /// The actor's ledger, as stored or new.
-    fn actor_ledger(&self, actor: MemberId) -> Ledger {
-        self.actor_ledger
+    /// The actor's tally of blocks, as stored or new.
+    fn tally(&self, actor: MemberId) -> BlockTally {
+        self.tally
             .as_ref()
-            .map_or_else(|| Ledger::new(actor), |l| l.value.clone())
+            .map_or_else(|| BlockTally::new(actor), |t| t.value.clone())
     }
 }
 
@@ -375,20 +398,20 @@ fn blocked(
             return Err(Refusal::ReblockTooSoon { retry_at });
         }
     }
-    // The blocker's ledger counts their standing blocks: the limit is
+    // The blocker's tally counts their standing blocks: the limit is
     // checked, and two blocks by one member serialise, on that one record.
-    let mut ledger = facts.actor_ledger(actor);
-    if ledger.blocks >= policy.max_blocks() {
+    let mut tally = facts.tally(actor);
+    if tally.blocks >= policy.max_blocks() {
         return Err(Refusal::TooManyBlocks {
             max: policy.max_blocks(),
         });
     }
-    ledger.blocks = ledger.blocks.saturating_add(1);
-    ledger.latest = ledger.latest.max(now);
+    tally.blocks = tally.blocks.saturating_add(1);
     mine.since = Some(now);
 
     let mut changes = ChangeSet::default();
     changes.write(facts.mine.as_ref(), Record::Block(mine));
+    changes.write(facts.tally.as_ref(), Record::BlockTally(tally));
     let mut pair = facts
         .pair
         .as_ref()
@@ -412,14 +435,15 @@ fn blocked(
     // or accept racing it.
     changes.write(facts.pair.as_ref(), Record::Pair(pair));
     if was_connected {
-        ledger.connections = ledger.connections.saturating_sub(1);
-        let read = facts.other_ledger.as_ref();
-        let mut theirs = read.map_or_else(|| Ledger::new(other), |l| l.value.clone());
-        theirs.connections = theirs.connections.saturating_sub(1);
-        theirs.latest = theirs.latest.max(now);
-        changes.write(read, Record::Ledger(theirs));
+        for (read, member) in [(&facts.actor_ledger, actor), (&facts.other_ledger, other)] {
+            let mut ledger = read
+                .as_ref()
+                .map_or_else(|| Ledger::new(member), |l| l.value.clone());
+            ledger.connections = ledger.connections.saturating_sub(1);
+            ledger.latest = ledger.latest.max(now);
+            changes.write(read.as_ref(), Record::Ledger(ledger));
+        }
     }
-    changes.write(facts.actor_ledger.as_ref(), Record::Ledger(ledger));
     changes.emit(Event::MemberBlocked {
         blocker: actor,
         blocked: other,
@@ -459,12 +483,11 @@ pub fn unblock(
     let silent = facts.blocked_by_other();
     mine.since = None;
     mine.unblocked = Some(now);
-    let mut ledger = facts.actor_ledger(actor);
-    ledger.blocks = ledger.blocks.saturating_sub(1);
-    ledger.latest = ledger.latest.max(now);
+    let mut tally = facts.tally(actor);
+    tally.blocks = tally.blocks.saturating_sub(1);
     let mut changes = ChangeSet::default();
     changes.write(facts.mine.as_ref(), Record::Block(mine));
-    changes.write(facts.actor_ledger.as_ref(), Record::Ledger(ledger));
+    changes.write(facts.tally.as_ref(), Record::BlockTally(tally));
     if silent {
         return Ok(Decision {
             changes,

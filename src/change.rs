@@ -1,7 +1,7 @@
 //! The unit of work: a change set of writes, each carrying what its writer
 //! expects to be stored, plus the events to publish once it commits.
 
-use crate::block::{Block, BlockList, Report};
+use crate::block::{Block, BlockList, BlockTally, Report};
 use crate::contacts::{Contact, Invitee};
 use crate::discovery::{Dismissals, Follows, Memberships};
 use crate::event::Event;
@@ -76,6 +76,8 @@ pub enum Key {
     Dismissed(MemberId),
     /// One member's block of another: (blocker, target).
     Block(MemberId, MemberId),
+    /// How many members a member blocks.
+    BlockTally(MemberId),
 }
 
 /// A stored value.
@@ -108,6 +110,8 @@ pub enum Record {
     Dismissed(Dismissals),
     /// One member's block of another.
     Block(Block),
+    /// How many members a member blocks.
+    BlockTally(BlockTally),
 }
 
 impl Record {
@@ -128,6 +132,7 @@ impl Record {
             Self::Groups(g) => Key::Groups(g.member),
             Self::Dismissed(d) => Key::Dismissed(d.member),
             Self::Block(b) => Key::Block(b.blocker, b.target),
+            Self::BlockTally(t) => Key::BlockTally(t.member),
         }
     }
 }
@@ -221,3 +226,4 @@ record_kind!(Follows, Follows);
 record_kind!(Groups, Memberships);
 record_kind!(Dismissed, Dismissals);
 record_kind!(Block, Block);
+record_kind!(BlockTally, BlockTally);

@@ -1219,6 +1219,7 @@ impl<S: Store, C: Clock> Network<S, C> {
             other: self.load(Key::Member(other))?,
             mine: self.load(Key::Block(actor, other))?,
             theirs: self.load(Key::Block(other, actor))?,
+            tally: self.load(Key::BlockTally(actor))?,
             pair,
             open,
             actor_ledger: self.load(Key::Ledger(actor))?,

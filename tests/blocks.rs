@@ -2441,7 +2441,7 @@ fn b5_unblocking_restores_nothing() {
         let unblocked = w.snap();
         assert_eq!(
             changed_keys(&blocked, &unblocked),
-            BTreeSet::from([Key::Block(A, B), Key::Ledger(A)]),
+            BTreeSet::from([Key::Block(A, B), Key::BlockTally(A)]),
             "{ctx}"
         );
         assert_nothing_between(&w, A, B, &ctx);

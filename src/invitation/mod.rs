@@ -289,10 +289,6 @@ pub struct Ledger {
     pub reports: Vec<Timestamp>,
     /// The latest effective instant at which this ledger was written.
     pub latest: Timestamp,
-    /// How many members this member blocks now (checked against
-    /// [`Policy::max_blocks`](crate::Policy::max_blocks)).
-    #[serde(default)]
-    pub blocks: u32,
 }
 
 impl Ledger {
@@ -306,7 +302,6 @@ impl Ledger {
             standing: Standing::default(),
             reports: Vec::new(),
             latest: Timestamp::MIN,
-            blocks: 0,
         }
     }
 

@@ -36,7 +36,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use super::{ChangeCursor, Role, Store};
-use crate::block::Block;
+use crate::block::{Block, BlockTally};
 use crate::change::{Expect, Key, Record, Version, Versioned, Write};
 use crate::contact::Contact;
 use crate::email::Email;
@@ -598,7 +598,6 @@ fn rich_records() -> Vec<Record> {
     pair_state.from_high.bar = Some(Bar::Rejected);
     let mut ledger = Ledger::new(id(u64::MAX));
     ledger.connections = u32::MAX;
-    ledger.blocks = u32::MAX;
     ledger.latest = Timestamp::MAX;
     ledger.sends = vec![
         SendEntry::new(Timestamp::MIN, InvitationId::new(0), true, false),
@@ -637,6 +636,10 @@ fn rich_records() -> Vec<Record> {
             b.since = Some(Timestamp::MAX);
             b.unblocked = Some(Timestamp::MIN);
             b
+        }),
+        Record::BlockTally(BlockTally {
+            member: id(u64::MAX),
+            blocks: u32::MAX,
         }),
     ]
 }
