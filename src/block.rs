@@ -1,11 +1,19 @@
 //! Blocking, removing and reporting (SPEC 7), and the per-viewer visibility
 //! they imply (SPEC 2 and 3.4).
 //!
-//! Each member has one [`BlockList`] record: whom they blocked and who
-//! blocked them. Together the two sets are the members hidden from that
-//! member in every answer, the one filter every read goes through. A block
-//! also writes the pair's record, so that it serialises with every send,
-//! accept and removal between the two (the store's version check referees).
+//! Each block is its own record, [`Block`], under
+//! [`Key::Block(blocker, target)`](crate::change::Key::Block): a block
+//! writes that one small record (and the blocker's [`BlockTally`], which counts
+//! their blocks against the policy's limit), whatever the number of members
+//! who blocked the same target. Who blocked a member, and whom a member
+//! blocked, are the store's secondary read [`Store::blocks`], derived from
+//! the standing block records; together they are the members hidden from
+//! that member in every answer, the one filter every read goes through. A
+//! block also writes the pair's record, so that it serialises with every
+//! send, accept and removal between the two (the store's version check
+//! referees).
+//!
+//! [`Store::blocks`]: crate::Store::blocks
 
 use crate::change::{ChangeSet, Record, Versioned};
 use crate::error::Refusal;
@@ -19,7 +27,123 @@ use crate::time::Timestamp;
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, BTreeSet};
 
-/// One member's blocks, both ways.
+/// One member's block of another: the record under
+/// [`Key::Block(blocker, target)`](crate::change::Key::Block). Lifting the
+/// block keeps the record, remembering when (for the re-block wait).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct Block {
+    /// Who blocked.
+    pub blocker: MemberId,
+    /// Who is blocked.
+    pub target: MemberId,
+    /// When the standing block was made; `None` once lifted.
+    pub since: Option<Timestamp>,
+    /// When the blocker last lifted a block of the target, if ever.
+    pub unblocked: Option<Timestamp>,
+}
+
+impl Block {
+    /// `blocker`'s record about `target`, never blocked.
+    #[must_use]
+    pub fn new(blocker: MemberId, target: MemberId) -> Self {
+        Self {
+            blocker,
+            target,
+            since: None,
+            unblocked: None,
+        }
+    }
+
+    /// Whether the block stands.
+    #[must_use]
+    pub fn stands(&self) -> bool {
+        self.since.is_some()
+    }
+}
+
+/// Every member hidden from `member` by a standing block, either way: whom
+/// they blocked and who blocked them, from the store's secondary read.
+pub(crate) fn hidden_from<S: crate::store::Store + ?Sized>(
+    store: &S,
+    member: MemberId,
+) -> Result<BTreeSet<MemberId>, crate::error::StoreError> {
+    use crate::store::Role;
+    let mut hidden: BTreeSet<MemberId> = store
+        .blocks(member, Role::Sender)?
+        .into_iter()
+        .map(|b| b.target)
+        .collect();
+    hidden.extend(
+        store
+            .blocks(member, Role::Recipient)?
+            .into_iter()
+            .map(|b| b.blocker),
+    );
+    Ok(hidden)
+}
+
+/// Whether a stored block record stands.
+fn stands(read: Option<&Versioned<Block>>) -> bool {
+    read.is_some_and(|b| b.value.stands())
+}
+
+/// How many members one member blocks now: the record under
+/// [`Key::BlockTally(member)`](crate::change::Key::BlockTally), written by
+/// that member's blocks and unblocks only. It checks
+/// [`Policy::max_blocks`], and serialises one member's concurrent blocks.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct BlockTally {
+    /// The member.
+    pub member: MemberId,
+    /// Their standing blocks.
+    pub blocks: u32,
+}
+
+impl BlockTally {
+    /// A member who blocks nobody.
+    #[must_use]
+    pub fn new(member: MemberId) -> Self {
+        Self { member, blocks: 0 }
+    }
+}
+
+/// The blocks between one member and another, as a decision about the two
+/// reads them from the records [`Block`] of each way.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Between {
+    /// The first member blocked the second.
+    pub blocked: bool,
+    /// The second member blocked the first.
+    pub blocked_by: bool,
+}
+
+impl Between {
+    /// From the two records: the first member's block of the second, and
+    /// the second's of the first.
+    #[must_use]
+    pub fn new(mine: Option<&Versioned<Block>>, theirs: Option<&Versioned<Block>>) -> Self {
+        Self {
+            blocked: stands(mine),
+            blocked_by: stands(theirs),
+        }
+    }
+
+    /// Whether either blocked the other.
+    #[must_use]
+    pub fn hides(&self) -> bool {
+        self.blocked || self.blocked_by
+    }
+}
+
+/// One member's blocks, both ways: a view assembled from [`Block`]
+/// records (see [`from_blocks`](Self::from_blocks)).
+///
+/// Before 0.2 it was also the stored record, one per member under
+/// `Key::Blocks`, which rewrote the whole `blocked_by` set of a member on
+/// every block of them; pronet no longer writes or reads such records.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct BlockList {
@@ -43,6 +167,26 @@ impl BlockList {
             blocked_by: BTreeSet::new(),
             unblocked: BTreeMap::new(),
         }
+    }
+
+    /// `member`'s list from block records; records not about `member` are
+    /// skipped.
+    #[must_use]
+    pub fn from_blocks<'a>(member: MemberId, blocks: impl IntoIterator<Item = &'a Block>) -> Self {
+        let mut list = Self::new(member);
+        for b in blocks {
+            if b.blocker == member {
+                if let Some(at) = b.since {
+                    list.blocked.insert(b.target, at);
+                }
+                if let Some(at) = b.unblocked {
+                    list.unblocked.insert(b.target, at);
+                }
+            } else if b.target == member && b.stands() {
+                list.blocked_by.insert(b.blocker);
+            }
+        }
+        list
     }
 
     /// Whether `other` is hidden from this member: blocked either way.
@@ -96,10 +240,12 @@ pub struct PairFacts {
     pub actor: Option<Versioned<Member>>,
     /// The other member's record.
     pub other: Option<Versioned<Member>>,
-    /// The actor's block list.
-    pub actor_blocks: Option<Versioned<BlockList>>,
-    /// The other member's block list.
-    pub other_blocks: Option<Versioned<BlockList>>,
+    /// The actor's block record of the other member.
+    pub mine: Option<Versioned<Block>>,
+    /// The other member's block record of the actor.
+    pub theirs: Option<Versioned<Block>>,
+    /// How many members the actor blocks.
+    pub tally: Option<Versioned<BlockTally>>,
     /// The pair's record.
     pub pair: Option<Versioned<PairState>>,
     /// The invitation the pair record names as open, if any.
@@ -127,10 +273,7 @@ impl PairFacts {
         if actor == other {
             return Err(Refusal::Yourself);
         }
-        let blocks = self.actor_blocks.as_ref().map(|b| &b.value);
-        let hidden = blocks.is_some_and(|b| {
-            b.blocked_by.contains(&other) || also_blocked && b.blocked.contains_key(&other)
-        });
+        let hidden = self.blocked_by_other() || also_blocked && stands(self.mine.as_ref());
         if hidden || !self.other_active() {
             return Err(Refusal::UnknownMember(other));
         }
@@ -153,19 +296,27 @@ impl PairFacts {
         self.other.as_ref().is_some_and(|m| m.value.active)
     }
 
-    /// Whether `other` blocked the actor.
-    fn blocked_by_other(&self, other: MemberId) -> bool {
-        self.actor_blocks
-            .as_ref()
-            .is_some_and(|b| b.value.blocked_by.contains(&other))
+    /// Whether the other member blocked the actor.
+    fn blocked_by_other(&self) -> bool {
+        stands(self.theirs.as_ref())
     }
 
     fn key(&self, actor: MemberId, other: MemberId) -> Result<PairKey, Refusal> {
         PairKey::new(actor, other).ok_or(Refusal::Yourself)
     }
 
-    fn blocks(read: Option<&Versioned<BlockList>>, member: MemberId) -> BlockList {
-        read.map_or_else(|| BlockList::new(member), |b| b.value.clone())
+    /// The actor's record of the other member, as stored or new.
+    fn mine(&self, actor: MemberId, other: MemberId) -> Block {
+        self.mine
+            .as_ref()
+            .map_or_else(|| Block::new(actor, other), |b| b.value.clone())
+    }
+
+    /// The actor's tally of blocks, as stored or new.
+    fn tally(&self, actor: MemberId) -> BlockTally {
+        self.tally
+            .as_ref()
+            .map_or_else(|| BlockTally::new(actor), |t| t.value.clone())
     }
 }
 
@@ -208,7 +359,7 @@ pub fn block(
     if !facts.other_active() {
         return Err(Refusal::UnknownMember(other));
     }
-    if facts.blocked_by_other(other) {
+    if facts.blocked_by_other() {
         // Answered as for a missing member, whatever happens.
         let changes = match blocked(actor, other, key, facts, policy, now) {
             Ok(mut changes) => {
@@ -237,28 +388,30 @@ fn blocked(
     policy: &Policy,
     now: Timestamp,
 ) -> Result<ChangeSet, Refusal> {
-    let mut mine = PairFacts::blocks(facts.actor_blocks.as_ref(), actor);
-    if mine.blocked.contains_key(&other) {
+    let mut mine = facts.mine(actor, other);
+    if mine.stands() {
         return Ok(ChangeSet::default());
     }
-    if let Some(&unblocked) = mine.unblocked.get(&other) {
+    if let Some(unblocked) = mine.unblocked {
         let retry_at = unblocked.saturating_add(policy.reblock_wait());
         if now < retry_at {
             return Err(Refusal::ReblockTooSoon { retry_at });
         }
     }
-    if mine.blocked.len() >= policy.max_blocks() as usize {
+    // The blocker's tally counts their standing blocks: the limit is
+    // checked, and two blocks by one member serialise, on that one record.
+    let mut tally = facts.tally(actor);
+    if tally.blocks >= policy.max_blocks() {
         return Err(Refusal::TooManyBlocks {
             max: policy.max_blocks(),
         });
     }
-    let mut theirs = PairFacts::blocks(facts.other_blocks.as_ref(), other);
-    mine.blocked.insert(other, now);
-    theirs.blocked_by.insert(actor);
+    tally.blocks = tally.blocks.saturating_add(1);
+    mine.since = Some(now);
 
     let mut changes = ChangeSet::default();
-    changes.write(facts.actor_blocks.as_ref(), Record::Blocks(mine));
-    changes.write(facts.other_blocks.as_ref(), Record::Blocks(theirs));
+    changes.write(facts.mine.as_ref(), Record::Block(mine));
+    changes.write(facts.tally.as_ref(), Record::BlockTally(tally));
     let mut pair = facts
         .pair
         .as_ref()
@@ -314,8 +467,8 @@ pub fn unblock(
     facts: &PairFacts,
     now: Timestamp,
 ) -> Result<Decision<Outcome>, Refusal> {
-    let mut mine = PairFacts::blocks(facts.actor_blocks.as_ref(), actor);
-    if !mine.blocked.contains_key(&other) {
+    let mut mine = facts.mine(actor, other);
+    if !mine.stands() {
         facts.other_visible(actor, other, false)?;
         return Ok(Decision {
             changes: ChangeSet::default(),
@@ -327,14 +480,14 @@ pub fn unblock(
     if !facts.other_active() {
         return Err(Refusal::UnknownMember(other));
     }
-    let silent = facts.blocked_by_other(other);
-    let mut theirs = PairFacts::blocks(facts.other_blocks.as_ref(), other);
-    mine.blocked.remove(&other);
-    mine.unblocked.insert(other, now);
-    theirs.blocked_by.remove(&actor);
+    let silent = facts.blocked_by_other();
+    mine.since = None;
+    mine.unblocked = Some(now);
+    let mut tally = facts.tally(actor);
+    tally.blocks = tally.blocks.saturating_sub(1);
     let mut changes = ChangeSet::default();
-    changes.write(facts.actor_blocks.as_ref(), Record::Blocks(mine));
-    changes.write(facts.other_blocks.as_ref(), Record::Blocks(theirs));
+    changes.write(facts.mine.as_ref(), Record::Block(mine));
+    changes.write(facts.tally.as_ref(), Record::BlockTally(tally));
     if silent {
         return Ok(Decision {
             changes,

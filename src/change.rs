@@ -1,7 +1,7 @@
 //! The unit of work: a change set of writes, each carrying what its writer
 //! expects to be stored, plus the events to publish once it commits.
 
-use crate::block::{BlockList, Report};
+use crate::block::{Block, BlockList, BlockTally, Report};
 use crate::contacts::{Contact, Invitee};
 use crate::discovery::{Dismissals, Follows, Memberships};
 use crate::event::Event;
@@ -59,7 +59,8 @@ pub enum Key {
     Ledger(MemberId),
     /// One imported contact: the owner and the address's canonical key.
     Contact(MemberId, String),
-    /// A member's blocks, both ways.
+    /// A member's blocks, both ways: no longer written (see
+    /// [`Key::Block`]).
     Blocks(MemberId),
     /// One reporter's report of one member: (reporter, target).
     Report(MemberId, MemberId),
@@ -73,6 +74,10 @@ pub enum Key {
     Groups(MemberId),
     /// The suggestions a member dismissed.
     Dismissed(MemberId),
+    /// One member's block of another: (blocker, target).
+    Block(MemberId, MemberId),
+    /// How many members a member blocks.
+    BlockTally(MemberId),
 }
 
 /// A stored value.
@@ -89,7 +94,7 @@ pub enum Record {
     Ledger(Ledger),
     /// An imported contact.
     Contact(Contact),
-    /// A member's blocks.
+    /// A member's blocks: no longer written (see [`Record::Block`]).
     Blocks(BlockList),
     /// A report.
     Report(Report),
@@ -103,6 +108,10 @@ pub enum Record {
     Groups(Memberships),
     /// A member's dismissed suggestions.
     Dismissed(Dismissals),
+    /// One member's block of another.
+    Block(Block),
+    /// How many members a member blocks.
+    BlockTally(BlockTally),
 }
 
 impl Record {
@@ -122,6 +131,8 @@ impl Record {
             Self::Follows(f) => Key::Follows(f.member),
             Self::Groups(g) => Key::Groups(g.member),
             Self::Dismissed(d) => Key::Dismissed(d.member),
+            Self::Block(b) => Key::Block(b.blocker, b.target),
+            Self::BlockTally(t) => Key::BlockTally(t.member),
         }
     }
 }
@@ -214,3 +225,5 @@ record_kind!(Invitee, Invitee);
 record_kind!(Follows, Follows);
 record_kind!(Groups, Memberships);
 record_kind!(Dismissed, Dismissals);
+record_kind!(Block, Block);
+record_kind!(BlockTally, BlockTally);

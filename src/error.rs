@@ -58,6 +58,15 @@ pub enum Refusal {
         /// The limit.
         max: u32,
     },
+    /// A profile field, list or list entry is longer than the policy
+    /// allows (see [`ProfileLimits`](crate::member::ProfileLimits)).
+    #[error("the {field} may have at most {limit}")]
+    ProfileTooLarge {
+        /// The field over its limit.
+        field: crate::member::ProfileField,
+        /// Its limit: characters for text, entries for a list.
+        limit: u32,
+    },
     /// A pagination cursor that does not belong to the list.
     #[error("cursor {0} does not belong to this list")]
     UnknownCursor(MemberId),

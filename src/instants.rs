@@ -45,13 +45,21 @@ fn each_observed(record: &mut Record, f: &mut dyn FnMut(&mut Timestamp)) {
             b.blocked.values_mut().for_each(&mut *f);
             b.unblocked.values_mut().for_each(&mut *f);
         }
+        Record::Block(b) => {
+            opt(&mut b.since, f);
+            opt(&mut b.unblocked, f);
+        }
         Record::Report(r) => f(&mut r.at),
         Record::Invitee(i) => {
             i.invitations.iter_mut().for_each(|j| f(&mut j.sent_at));
             opt(&mut i.opted_out, f);
         }
         Record::Dismissed(d) => d.dismissed.values_mut().for_each(&mut *f),
-        Record::Member(_) | Record::EmailOwner(_) | Record::Follows(_) | Record::Groups(_) => {}
+        Record::Member(_)
+        | Record::BlockTally(_)
+        | Record::EmailOwner(_)
+        | Record::Follows(_)
+        | Record::Groups(_) => {}
     }
 }
 

@@ -50,7 +50,9 @@ pub use graph::{Degree, GraphError, SocialGraph};
 pub use id::{GroupId, InvitationId, MemberId, PairKey};
 pub use invitation::decide::SendOutcome;
 pub use invitation::{IgnoreReason, Seen};
-pub use member::{InvitePreference, Kind, Member, MemberEmail, Profile, Tier};
+pub use member::{
+    InvitePreference, Kind, Member, MemberEmail, Profile, ProfileField, ProfileLimits, Tier,
+};
 pub use network::{Committed, InvitationView, ListCursor, Listed, Network, ReadQuery};
 pub use note::{Note, NoteError};
 pub use page::{Page, PageSize, PageSizeError};

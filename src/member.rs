@@ -2,6 +2,7 @@
 //! invitation preference.
 
 use crate::email::Email;
+use crate::error::Refusal;
 use crate::id::MemberId;
 use serde::{Deserialize, Serialize};
 
@@ -76,6 +77,199 @@ impl Profile {
             ..Self::default()
         }
     }
+}
+
+/// A member-supplied part of a [`Member`] that has a size limit (SPEC 5:
+/// every member-supplied field has one).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[non_exhaustive]
+pub enum ProfileField {
+    /// [`Profile::display_name`], in characters.
+    DisplayName,
+    /// [`Profile::headline`], in characters.
+    Headline,
+    /// [`Profile::location`], in characters.
+    Location,
+    /// [`Profile::current_companies`], in entries.
+    CurrentCompanies,
+    /// [`Profile::past_companies`], in entries.
+    PastCompanies,
+    /// [`Profile::schools`], in entries.
+    Schools,
+    /// One entry of [`Profile::schools`], in characters.
+    School,
+    /// [`Profile::skills`], in entries.
+    Skills,
+    /// One entry of [`Profile::skills`], in characters.
+    Skill,
+    /// [`Member::emails`], in entries.
+    Emails,
+}
+
+impl std::fmt::Display for ProfileField {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Self::DisplayName => "display name",
+            Self::Headline => "headline",
+            Self::Location => "location",
+            Self::CurrentCompanies => "current companies",
+            Self::PastCompanies => "past companies",
+            Self::Schools => "schools",
+            Self::School => "a school",
+            Self::Skills => "skills",
+            Self::Skill => "a skill",
+            Self::Emails => "email addresses",
+        })
+    }
+}
+
+/// The size limits of a member's profile (SPEC 5), checked when a member
+/// registers and on every update, so that no member can make the work of
+/// storing, indexing or searching their profile grow without bound. Text is
+/// counted in characters (Unicode scalar values), lists in entries. The
+/// defaults follow what professional networks allow:
+///
+/// | limit | default |
+/// |---|---|
+/// | display name | 100 characters |
+/// | headline | 220 characters |
+/// | location | 100 characters |
+/// | current companies | 20 entries |
+/// | past companies | 100 entries |
+/// | schools | 50 entries of at most 100 characters |
+/// | skills | 100 entries of at most 80 characters |
+/// | email addresses | 10 |
+///
+/// Each must be 1 to [`ProfileLimits::CEILING`]; the
+/// [`PolicyBuilder`](crate::policy::PolicyBuilder) refuses anything else.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub struct ProfileLimits {
+    /// Characters of the display name (default 100).
+    pub display_name_chars: u32,
+    /// Characters of the headline (default 220).
+    pub headline_chars: u32,
+    /// Characters of the location (default 100).
+    pub location_chars: u32,
+    /// Current company pages (default 20).
+    pub current_companies: u32,
+    /// Past company pages (default 100).
+    pub past_companies: u32,
+    /// Schools (default 50).
+    pub schools: u32,
+    /// Characters of one school (default 100).
+    pub school_chars: u32,
+    /// Skills (default 100).
+    pub skills: u32,
+    /// Characters of one skill (default 80).
+    pub skill_chars: u32,
+    /// Email addresses (default 10).
+    pub emails: u32,
+}
+
+impl Default for ProfileLimits {
+    fn default() -> Self {
+        Self {
+            display_name_chars: 100,
+            headline_chars: 220,
+            location_chars: 100,
+            current_companies: 20,
+            past_companies: 100,
+            schools: 50,
+            school_chars: 100,
+            skills: 100,
+            skill_chars: 80,
+            emails: 10,
+        }
+    }
+}
+
+impl ProfileLimits {
+    /// The largest value any limit may take.
+    pub const CEILING: u32 = 100_000;
+
+    /// Every limit with its field, for validation and documentation.
+    #[must_use]
+    pub fn all(&self) -> [(ProfileField, u32); 10] {
+        [
+            (ProfileField::DisplayName, self.display_name_chars),
+            (ProfileField::Headline, self.headline_chars),
+            (ProfileField::Location, self.location_chars),
+            (ProfileField::CurrentCompanies, self.current_companies),
+            (ProfileField::PastCompanies, self.past_companies),
+            (ProfileField::Schools, self.schools),
+            (ProfileField::School, self.school_chars),
+            (ProfileField::Skills, self.skills),
+            (ProfileField::Skill, self.skill_chars),
+            (ProfileField::Emails, self.emails),
+        ]
+    }
+
+    /// Whether every limit lies in 1 to [`CEILING`](Self::CEILING).
+    #[must_use]
+    pub fn is_valid(&self) -> bool {
+        self.all()
+            .iter()
+            .all(|(_, v)| (1..=Self::CEILING).contains(v))
+    }
+
+    /// Checks `member`'s profile and addresses against the limits, in the
+    /// order of [`ProfileField`]; the work is bounded by the limits, not by
+    /// the size of what is checked.
+    ///
+    /// # Errors
+    /// [`Refusal::ProfileTooLarge`] naming the first field over its limit.
+    pub fn check(&self, member: &Member) -> Result<(), Refusal> {
+        let p = &member.profile;
+        let text = |field, value: &str, limit: u32| {
+            if within_chars(value, limit) {
+                Ok(())
+            } else {
+                Err(Refusal::ProfileTooLarge { field, limit })
+            }
+        };
+        let list = |field, len: usize, limit: u32| {
+            if len <= limit as usize {
+                Ok(())
+            } else {
+                Err(Refusal::ProfileTooLarge { field, limit })
+            }
+        };
+        text(
+            ProfileField::DisplayName,
+            &p.display_name,
+            self.display_name_chars,
+        )?;
+        text(ProfileField::Headline, &p.headline, self.headline_chars)?;
+        text(ProfileField::Location, &p.location, self.location_chars)?;
+        list(
+            ProfileField::CurrentCompanies,
+            p.current_companies.len(),
+            self.current_companies,
+        )?;
+        list(
+            ProfileField::PastCompanies,
+            p.past_companies.len(),
+            self.past_companies,
+        )?;
+        list(ProfileField::Schools, p.schools.len(), self.schools)?;
+        for school in &p.schools {
+            text(ProfileField::School, school, self.school_chars)?;
+        }
+        list(ProfileField::Skills, p.skills.len(), self.skills)?;
+        for skill in &p.skills {
+            text(ProfileField::Skill, skill, self.skill_chars)?;
+        }
+        list(ProfileField::Emails, member.emails.len(), self.emails)
+    }
+}
+
+/// Whether `value` has at most `limit` characters, reading at most
+/// `limit + 1` of them.
+fn within_chars(value: &str, limit: u32) -> bool {
+    let limit = limit as usize;
+    // A character takes at least one byte.
+    value.len() <= limit || value.chars().nth(limit).is_none()
 }
 
 /// One of a member's email addresses. Proving it (SPEC 3.1) works whatever
@@ -181,7 +375,7 @@ impl Member {
 
 /// The pure decisions about members themselves.
 pub mod decide {
-    use super::{EmailOwner, Member};
+    use super::{EmailOwner, Member, ProfileLimits};
     use crate::change::{ChangeSet, Record, Versioned};
     use crate::error::Refusal;
     use crate::event::Event;
@@ -240,13 +434,16 @@ pub mod decide {
     /// Registers a new member, claiming their email addresses.
     ///
     /// # Errors
+    /// [`Refusal::ProfileTooLarge`] past one of `limits`;
     /// [`Refusal::MemberExists`] when the id is taken (even by a deactivated
     /// member: ids are never reused); [`Refusal::EmailInUse`].
     pub fn register(
         existing: Option<&Versioned<Member>>,
         member: Member,
         owners: &Owners,
+        limits: &ProfileLimits,
     ) -> Result<ChangeSet, Refusal> {
+        limits.check(&member)?;
         if existing.is_some() {
             return Err(Refusal::MemberExists(member.id));
         }
@@ -262,13 +459,16 @@ pub mod decide {
     /// for others to claim.
     ///
     /// # Errors
+    /// [`Refusal::ProfileTooLarge`] past one of `limits`;
     /// [`Refusal::UnknownMember`] for a missing or deactivated member;
     /// [`Refusal::EmailInUse`].
     pub fn update(
         existing: Option<&Versioned<Member>>,
         member: Member,
         owners: &Owners,
+        limits: &ProfileLimits,
     ) -> Result<ChangeSet, Refusal> {
+        limits.check(&member)?;
         let current = existing
             .filter(|m| m.value.active)
             .ok_or(Refusal::UnknownMember(member.id))?;

@@ -5,7 +5,7 @@
 
 mod people;
 
-use crate::block::{self, BlockList, PairFacts, ReportReason};
+use crate::block::{self, Between, Block, PairFacts, ReportReason};
 use crate::change::{Key, Record, Versioned};
 use crate::contacts::join::{self, Invitee, JoinFacts, JoinState};
 use crate::contacts::{self, Format, ImportReport, InviteOutcome, MemberMatch, NonMember};
@@ -464,6 +464,8 @@ impl<S: Store, C: Clock> Network<S, C> {
     /// Registers a member.
     ///
     /// # Errors
+    /// [`Refusal::ProfileTooLarge`] past the policy's
+    /// [`profile_limits`](Policy::profile_limits);
     /// [`Refusal::MemberExists`]; store failures.
     ///
     /// Once the member is committed, the invitations to join waiting for
@@ -474,10 +476,14 @@ impl<S: Store, C: Clock> Network<S, C> {
     /// same, and the host may run it again.
     pub fn register(&self, member: Member) -> Result<Committed<()>, Error> {
         let id = member.id;
+        let limits = self.policy.profile_limits();
+        // Before any read: an oversized profile costs nothing more.
+        limits.check(&member)?;
         let mut done = self.run(|_| {
             let existing = self.load::<Member>(Key::Member(member.id))?;
             let owners = self.owners([&member])?;
-            let changes = member::decide::register(existing.as_ref(), member.clone(), &owners)?;
+            let changes =
+                member::decide::register(existing.as_ref(), member.clone(), &owners, limits)?;
             Ok(Decision {
                 changes,
                 outcome: (),
@@ -490,6 +496,8 @@ impl<S: Store, C: Clock> Network<S, C> {
     /// Replaces a member's profile, tier, emails and invitation preference.
     ///
     /// # Errors
+    /// [`Refusal::ProfileTooLarge`] past the policy's
+    /// [`profile_limits`](Policy::profile_limits);
     /// [`Refusal::UnknownMember`]; store failures.
     ///
     /// Like [`register`](Self::register), an update that changes something
@@ -498,10 +506,13 @@ impl<S: Store, C: Clock> Network<S, C> {
     /// discoverable).
     pub fn update_member(&self, member: Member) -> Result<Committed<()>, Error> {
         let id = member.id;
+        let limits = self.policy.profile_limits();
+        limits.check(&member)?;
         let mut done = self.run(|_| {
             let existing = self.load::<Member>(Key::Member(member.id))?;
             let owners = self.owners(existing.iter().map(|e| &e.value).chain([&member]))?;
-            let changes = member::decide::update(existing.as_ref(), member.clone(), &owners)?;
+            let changes =
+                member::decide::update(existing.as_ref(), member.clone(), &owners, limits)?;
             Ok(Decision {
                 changes,
                 outcome: (),
@@ -1200,10 +1211,7 @@ impl<S: Store, C: Clock> Network<S, C> {
         if !self.graph().contains(viewer) {
             return Err(Refusal::UnknownMember(viewer).into());
         }
-        let hidden = self
-            .load::<BlockList>(Key::Blocks(viewer))?
-            .map(|b| b.value.hidden().collect())
-            .unwrap_or_default();
+        let hidden = block::hidden_from(&self.store, viewer)?;
         Ok(Sight { hidden })
     }
 
@@ -1301,11 +1309,11 @@ impl<S: Store, C: Clock> Network<S, C> {
                 }
             }
         }
-        let sender_blocks = self.load::<BlockList>(Key::Blocks(sender))?;
+        let sender_blocks = self.between(sender, recipient)?;
         // Shared connections as the sender may see them: a member hidden by
         // a block carries no path (SPEC 2). Unknown members share nothing;
         // the decision names them.
-        let hidden = sender_blocks.iter().flat_map(|b| b.value.hidden());
+        let hidden = block::hidden_from(&self.store, sender)?;
         let shared_connections = self
             .graph()
             .view(hidden)
@@ -1349,8 +1357,9 @@ impl<S: Store, C: Clock> Network<S, C> {
         Ok(PairFacts {
             actor: self.load(Key::Member(actor))?,
             other: self.load(Key::Member(other))?,
-            actor_blocks: self.load(Key::Blocks(actor))?,
-            other_blocks: self.load(Key::Blocks(other))?,
+            mine: self.load(Key::Block(actor, other))?,
+            theirs: self.load(Key::Block(other, actor))?,
+            tally: self.load(Key::BlockTally(actor))?,
             pair,
             open,
             actor_ledger: self.load(Key::Ledger(actor))?,
@@ -1365,7 +1374,7 @@ impl<S: Store, C: Clock> Network<S, C> {
                 invitation: None,
                 sender: None,
                 recipient: None,
-                sender_blocks: None,
+                sender_blocks: Between::default(),
                 report: None,
                 pair: None,
                 sender_ledger: None,
@@ -1380,7 +1389,7 @@ impl<S: Store, C: Clock> Network<S, C> {
         Ok(AnswerFacts {
             sender: self.load(Key::Member(s))?,
             recipient: self.load(Key::Member(r))?,
-            sender_blocks: self.load(Key::Blocks(s))?,
+            sender_blocks: self.between(s, r)?,
             report: self.load(Key::Report(r, s))?,
             pair,
             sender_ledger: self.load(Key::Ledger(s))?,
@@ -1411,6 +1420,13 @@ impl<S: Store, C: Clock> Network<S, C> {
     }
 
     /// A typed read: the record under `key`, which must be of kind `T`.
+    /// The blocks between `a` and `b`, each way.
+    fn between(&self, a: MemberId, b: MemberId) -> Result<Between, Error> {
+        let mine = self.load::<Block>(Key::Block(a, b))?;
+        let theirs = self.load::<Block>(Key::Block(b, a))?;
+        Ok(Between::new(mine.as_ref(), theirs.as_ref()))
+    }
+
     fn load<T: TryFrom<Record>>(&self, key: Key) -> Result<Option<Versioned<T>>, Error> {
         match self.store.get(&key)? {
             None => Ok(None),

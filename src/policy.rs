@@ -3,7 +3,7 @@
 
 use crate::contacts::ImportLimits;
 use crate::discovery::DiscoveryPolicy;
-use crate::member::Tier;
+use crate::member::{ProfileLimits, Tier};
 use crate::quota::Quota;
 use crate::standing::StandingPolicy;
 use chrono::TimeDelta;
@@ -49,6 +49,7 @@ pub struct Policy {
     max_join_invitations_per_address: u32,
     import_limits: ImportLimits,
     discovery: DiscoveryPolicy,
+    profile_limits: ProfileLimits,
 }
 
 /// `limit` per 30 days, for the defaults (whose values are always valid).
@@ -81,6 +82,7 @@ impl Default for Policy {
             max_join_invitations_per_address: 3,
             import_limits: ImportLimits::default(),
             discovery: DiscoveryPolicy::default(),
+            profile_limits: ProfileLimits::default(),
         }
     }
 }
@@ -110,6 +112,9 @@ pub enum PolicyError {
     /// [`DiscoveryPolicy::is_valid`]).
     #[error("invalid discovery policy")]
     Discovery,
+    /// A profile limit is zero or past [`ProfileLimits::CEILING`].
+    #[error("every profile limit must be between 1 and {}", ProfileLimits::CEILING)]
+    ProfileLimits,
     /// A count that must be at least 1 was zero, or past its ceiling.
     #[error("{name} must be between 1 and {max}")]
     OutOfRange {
@@ -270,6 +275,16 @@ impl Policy {
         &self.discovery
     }
 
+    /// The size limits of profiles, checked at registration and on every
+    /// update (SPEC 5; defaults: display name 100 characters, headline 220,
+    /// location 100, 20 current and 100 past companies, 50 schools of 100
+    /// characters, 100 skills of 80 characters, 10 email addresses; see
+    /// [`ProfileLimits`]).
+    #[must_use]
+    pub fn profile_limits(&self) -> &ProfileLimits {
+        &self.profile_limits
+    }
+
     /// How long a sender's sends must be remembered: the longest of the
     /// quota, note and standing windows.
     #[must_use]
@@ -405,6 +420,13 @@ impl PolicyBuilder {
         self
     }
 
+    /// See [`Policy::profile_limits`]; each limit 1 to
+    /// [`ProfileLimits::CEILING`].
+    pub fn profile_limits(mut self, limits: ProfileLimits) -> Self {
+        self.0.profile_limits = limits;
+        self
+    }
+
     /// The policy, if every value is allowed.
     ///
     /// # Errors
@@ -445,6 +467,9 @@ impl PolicyBuilder {
         }
         if !p.discovery.is_valid() {
             return Err(PolicyError::Discovery);
+        }
+        if !p.profile_limits.is_valid() {
+            return Err(PolicyError::ProfileLimits);
         }
         for (name, d) in [
             ("withdraw_cooldown", p.withdraw_cooldown),

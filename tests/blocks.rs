@@ -242,13 +242,14 @@ fn ledger_reports(snap: &Snapshot, member: MemberId) -> usize {
     ledger(snap, member).map_or(0, |l| l.reports.len())
 }
 
+/// The member's blocks both ways, assembled from the per-pair block
+/// records.
 fn block_list(snap: &Snapshot, member: MemberId) -> BlockList {
-    snap.iter()
-        .find_map(|(k, v)| match (k, &v.value) {
-            (Key::Blocks(id), Record::Blocks(b)) if *id == member => Some(b.clone()),
-            _ => None,
-        })
-        .unwrap_or_else(|| BlockList::new(member))
+    let records = snap.iter().filter_map(|(_, v)| match &v.value {
+        Record::Block(b) => Some(b),
+        _ => None,
+    });
+    BlockList::from_blocks(member, records)
 }
 
 /// The keys whose record (or version) differs between two snapshots.
@@ -709,6 +710,13 @@ impl Store for Counting {
         owner: MemberId,
     ) -> Result<Vec<pronet::contacts::Contact>, pronet::StoreError> {
         self.inner.contacts(owner)
+    }
+    fn blocks(
+        &self,
+        member: MemberId,
+        role: Role,
+    ) -> Result<Vec<pronet::block::Block>, pronet::StoreError> {
+        self.inner.blocks(member, role)
     }
     fn change_cursor(&self) -> Result<pronet::ChangeCursor, pronet::StoreError> {
         self.inner.change_cursor()
@@ -2433,7 +2441,7 @@ fn b5_unblocking_restores_nothing() {
         let unblocked = w.snap();
         assert_eq!(
             changed_keys(&blocked, &unblocked),
-            BTreeSet::from([Key::Blocks(A), Key::Blocks(B)]),
+            BTreeSet::from([Key::Block(A, B), Key::BlockTally(A)]),
             "{ctx}"
         );
         assert_nothing_between(&w, A, B, &ctx);

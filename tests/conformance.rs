@@ -99,6 +99,13 @@ mod sqlite_file {
         ) -> Result<Vec<pronet::contacts::Contact>, StoreError> {
             self.store().contacts(owner)
         }
+        fn blocks(
+            &self,
+            member: MemberId,
+            role: Role,
+        ) -> Result<Vec<pronet::block::Block>, StoreError> {
+            self.store().blocks(member, role)
+        }
         fn next_invitation_id(&self) -> Result<InvitationId, StoreError> {
             self.store().next_invitation_id()
         }

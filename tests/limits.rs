@@ -658,3 +658,113 @@ fn spec5_private_answers_count_at_the_floor_whatever_the_volume() {
     assert_eq!(standing.level, Level::Warned);
     assert_eq!(standing.reasons, vec![Signal::NotKnown]);
 }
+
+// ------------------------------------------------------- profile limits
+
+/// SPEC 5: every member-supplied field has a limit. Each field one past its
+/// default limit is refused at registration and on update, naming the field
+/// and the limit, and nothing is written; at the limit it is accepted.
+#[test]
+fn oversized_profile_fields_are_refused_at_register_and_update() {
+    use pronet::{ProfileField, ProfileLimits};
+    let limits = ProfileLimits::default();
+    assert_eq!(limits.display_name_chars, 100);
+    assert_eq!(limits.headline_chars, 220);
+    let text = |n: u32| "é".repeat(n as usize);
+    let list = |n: u32| (0..n).map(|i| format!("s{i}")).collect::<Vec<_>>();
+    let companies = |n: u32| {
+        (0..u64::from(n))
+            .map(|i| MemberId::new(1_000 + i))
+            .collect()
+    };
+    // A member with one field at `n` (characters or entries).
+    let with = |id: u64, field: ProfileField, n: u32| {
+        let mut m = member(id, Tier::Free);
+        let p = &mut m.profile;
+        match field {
+            ProfileField::DisplayName => p.display_name = text(n),
+            ProfileField::Headline => p.headline = text(n),
+            ProfileField::Location => p.location = text(n),
+            ProfileField::CurrentCompanies => p.current_companies = companies(n),
+            ProfileField::PastCompanies => p.past_companies = companies(n),
+            ProfileField::Schools => p.schools = list(n),
+            ProfileField::School => p.schools = vec![text(n)],
+            ProfileField::Skills => p.skills = list(n),
+            ProfileField::Skill => p.skills = vec![text(n)],
+            ProfileField::Emails => {
+                m.emails.clear();
+                for i in 0..u64::from(n) {
+                    m = m.with_email(email_of(10_000 * (id + 1) + i), true);
+                }
+            }
+            _ => unreachable!(),
+        }
+        m
+    };
+    let w = world(1, Policy::default());
+    for (next, (field, limit)) in (1..).zip(limits.all()) {
+        let before = w.store.snapshot();
+        // Registering one past the limit.
+        let over = with(next, field, limit + 1);
+        assert_eq!(
+            refusal(w.net.register(over)),
+            Refusal::ProfileTooLarge { field, limit },
+            "{field}"
+        );
+        assert!(w.store.snapshot() == before, "{field}: refused yet written");
+        // At the limit it registers; one more on update is refused.
+        let _ = w.net.register(with(next, field, limit)).unwrap();
+        let before = w.store.snapshot();
+        assert_eq!(
+            refusal(w.net.update_member(with(next, field, limit + 1))),
+            Refusal::ProfileTooLarge { field, limit },
+            "{field}"
+        );
+        assert!(w.store.snapshot() == before, "{field}: refused yet written");
+    }
+    // A 64 MiB display name is refused like any other, on both paths.
+    let huge = Member::person(MemberId::new(999), Profile::named("x".repeat(64 << 20)));
+    assert_eq!(
+        refusal(w.net.register(huge.clone())),
+        Refusal::ProfileTooLarge {
+            field: ProfileField::DisplayName,
+            limit: 100
+        }
+    );
+    let huge = Member::person(SENDER, huge.profile);
+    assert!(matches!(
+        refusal(w.net.update_member(huge)),
+        Refusal::ProfileTooLarge { .. }
+    ));
+}
+
+/// The limits are the host's: a policy may lower or raise them, within
+/// 1 to `ProfileLimits::CEILING`.
+#[test]
+fn profile_limits_are_policy() {
+    use pronet::{PolicyError, ProfileField, ProfileLimits};
+    let mut limits = ProfileLimits::default();
+    limits.skills = 2;
+    let policy = Policy::builder().profile_limits(limits).build().unwrap();
+    assert_eq!(policy.profile_limits().skills, 2);
+    let w = world(1, policy);
+    let mut m = member(1, Tier::Free);
+    m.profile.skills = vec!["a".into(), "b".into(), "c".into()];
+    assert_eq!(
+        refusal(w.net.register(m.clone())),
+        Refusal::ProfileTooLarge {
+            field: ProfileField::Skills,
+            limit: 2
+        }
+    );
+    m.profile.skills.pop();
+    let _ = w.net.register(m).unwrap();
+    for bad in [0, ProfileLimits::CEILING + 1] {
+        let mut limits = ProfileLimits::default();
+        limits.headline_chars = bad;
+        assert_eq!(
+            Policy::builder().profile_limits(limits).build(),
+            Err(PolicyError::ProfileLimits)
+        );
+    }
+}

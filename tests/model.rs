@@ -1962,11 +1962,23 @@ impl Snapshot {
         let mut blocks = BTreeMap::new();
         let mut reports = BTreeMap::new();
         let mut ledger_connections = BTreeMap::new();
+        let block_records: Vec<_> = records
+            .iter()
+            .filter_map(|(_, v)| match &v.value {
+                Record::Block(b) => Some(b),
+                _ => None,
+            })
+            .collect();
+        for b in &block_records {
+            for m in [b.blocker, b.target] {
+                blocks.insert(
+                    m.get(),
+                    BlockList::from_blocks(m, block_records.iter().copied()),
+                );
+            }
+        }
         for (_, v) in &records {
             match &v.value {
-                Record::Blocks(b) => {
-                    blocks.insert(b.member.get(), b.clone());
-                }
                 Record::Report(r) => {
                     reports.insert(
                         (r.reporter.get(), r.target.get()),

@@ -72,6 +72,13 @@ impl<S: Store> Store for Interleaved<S> {
     ) -> Result<Vec<pronet::invitation::Invitation>, StoreError> {
         self.inner.open_invitations(member, role)
     }
+    fn blocks(
+        &self,
+        member: MemberId,
+        role: Role,
+    ) -> Result<Vec<pronet::block::Block>, StoreError> {
+        self.inner.blocks(member, role)
+    }
     fn members(&self) -> Result<Vec<Member>, StoreError> {
         self.inner.members()
     }

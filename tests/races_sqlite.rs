@@ -141,6 +141,13 @@ impl Store for Counting<'_> {
     fn contacts(&self, owner: MemberId) -> Result<Vec<pronet::contacts::Contact>, StoreError> {
         self.inner.contacts(owner)
     }
+    fn blocks(
+        &self,
+        member: MemberId,
+        role: Role,
+    ) -> Result<Vec<pronet::block::Block>, StoreError> {
+        self.inner.blocks(member, role)
+    }
     fn next_invitation_id(&self) -> Result<InvitationId, StoreError> {
         self.inner.next_invitation_id()
     }

@@ -7,7 +7,7 @@
 //! functions directly; [`Network`](crate::Network) is one such caller.
 
 use super::{Attempts, Bar, Delivery, IgnoreReason, Invitation, Ledger, PairState, Seen, Status};
-use crate::block::{self, BlockList, Report, ReportReason};
+use crate::block::{self, Between, Report, ReportReason};
 use crate::change::{ChangeSet, Record, Versioned};
 use crate::email::Email;
 use crate::error::Refusal;
@@ -63,8 +63,8 @@ pub struct SendFacts {
     pub sender: Option<Versioned<Member>>,
     /// The recipient's record.
     pub recipient: Option<Versioned<Member>>,
-    /// The sender's block list.
-    pub sender_blocks: Option<Versioned<BlockList>>,
+    /// The blocks between the sender and the recipient, each way.
+    pub sender_blocks: Between,
     /// The pair's record.
     pub pair: Option<Versioned<PairState>>,
     /// The invitation the pair record names as open, if any.
@@ -96,8 +96,8 @@ pub struct AnswerFacts {
     pub sender: Option<Versioned<Member>>,
     /// Its recipient's record.
     pub recipient: Option<Versioned<Member>>,
-    /// Its sender's block list (which also names who blocked the sender).
-    pub sender_blocks: Option<Versioned<BlockList>>,
+    /// The blocks between its sender and its recipient, each way.
+    pub sender_blocks: Between,
     /// The recipient's earlier report of the sender, if any.
     pub report: Option<Versioned<Report>>,
     /// The pair's record.
@@ -135,13 +135,12 @@ pub fn send(
     let key = PairKey::new(req.sender, req.recipient).ok_or(Refusal::SelfInvitation)?;
     // A member who blocked the sender is, to the sender, a member who does
     // not exist (SPEC 3.4), so that part of rule 2 comes first.
-    let blocks = facts.sender_blocks.as_ref().map(|b| &b.value);
-    if blocks.is_some_and(|b| b.blocked_by.contains(&req.recipient)) {
+    if facts.sender_blocks.blocked_by {
         return Err(Refusal::UnknownMember(req.recipient));
     }
     let recipient = active_person(facts.recipient.as_ref(), req.recipient)?;
     // 2. The sender's own block of the recipient.
-    if blocks.is_some_and(|b| b.blocked.contains_key(&req.recipient)) {
+    if facts.sender_blocks.blocked {
         return Err(Refusal::YouBlocked(req.recipient));
     }
     let mut pair = pair_or_new(facts.pair.as_ref(), key);
@@ -164,7 +163,7 @@ pub fn send(
                 sender: facts.recipient.clone(),
                 recipient: facts.sender.clone(),
                 // Blocks were checked above; the crossing accept needs none.
-                sender_blocks: None,
+                sender_blocks: Between::default(),
                 report: None,
                 pair: facts.pair.clone(),
                 sender_ledger: facts.recipient_ledger.clone(),
@@ -733,11 +732,7 @@ pub(crate) fn active_person(
 fn parties_active(inv: &Invitation, facts: &AnswerFacts) -> Result<(), Refusal> {
     active_person(facts.sender.as_ref(), inv.sender)?;
     active_person(facts.recipient.as_ref(), inv.recipient)?;
-    if facts
-        .sender_blocks
-        .as_ref()
-        .is_some_and(|b| b.value.hides(inv.recipient))
-    {
+    if facts.sender_blocks.hides() {
         return Err(Refusal::InvitationNotFound(inv.id));
     }
     Ok(())

@@ -2,7 +2,6 @@
 //! SPEC 2): thin shells over [`crate::discovery`].
 
 use super::Network;
-use crate::block::BlockList;
 use crate::change::{Key, Record};
 use crate::contacts;
 use crate::discovery::decide::{self, Facts};
@@ -254,9 +253,7 @@ impl<S: Store, C: Clock> Network<S, C> {
         Ok(Facts {
             actor: self.load(Key::Member(actor))?,
             other: self.load(Key::Member(other))?,
-            hidden: self
-                .load::<BlockList>(Key::Blocks(actor))?
-                .is_some_and(|b| b.value.hides(other)),
+            hidden: self.between(actor, other)?.hides(),
             record: self.load(key)?,
         })
     }

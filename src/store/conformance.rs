@@ -36,6 +36,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use super::{ChangeCursor, Role, Store};
+use crate::block::{Block, BlockTally};
 use crate::change::{Expect, Key, Record, Version, Versioned, Write};
 use crate::contact::Contact;
 use crate::email::Email;
@@ -176,6 +177,17 @@ fn ledger(raw: u64, connections: u32) -> Record {
     let mut ledger = Ledger::new(id(raw));
     ledger.connections = connections;
     Record::Ledger(ledger)
+}
+
+/// `blocker`'s block record of `target`: standing, or lifted.
+fn block(blocker: u64, target: u64, standing: bool) -> Record {
+    let mut b = Block::new(id(blocker), id(target));
+    if standing {
+        b.since = Some(Timestamp::from_micros(i64::try_from(target).unwrap_or(0)));
+    } else {
+        b.unblocked = Some(Timestamp::MAX);
+    }
+    Record::Block(b)
 }
 
 fn contact(owner: u64, address: &str) -> Record {
@@ -616,6 +628,16 @@ fn rich_records() -> Vec<Record> {
             Timestamp::MAX,
         )),
         contact(1, "BO@Example.com"),
+        Record::Block({
+            let mut b = Block::new(id(u64::MAX), id(0));
+            b.since = Some(Timestamp::MAX);
+            b.unblocked = Some(Timestamp::MIN);
+            b
+        }),
+        Record::BlockTally(BlockTally {
+            member: id(u64::MAX),
+            blocks: u32::MAX,
+        }),
     ]
 }
 
@@ -722,6 +744,14 @@ pub fn c5_secondary_reads<S: Store>(make: impl Fn() -> S) {
         },
         member(5, "Di"),
         pair(2, 5, true),
+        block(1, 2, true),
+        block(3, 2, true),
+        block(2, 1, true),
+        block(4, 2, false),
+        block(1, 2, false),
+        block(5, 2, true),
+        block(1, 2, true),
+        block(3, 2, false),
     ];
     for (step, record) in steps.into_iter().enumerate() {
         put(&store, record.clone());
@@ -767,6 +797,24 @@ pub fn c5_secondary_reads<S: Store>(make: impl Fn() -> S) {
             })
             .collect();
         assert_eq!(connections, want, "clause 5: connections() at step {step}");
+        for &p in &people {
+            for role in [Role::Sender, Role::Recipient] {
+                let mut read = store.blocks(id(p), role).unwrap();
+                read.sort_by_key(|b| (b.blocker, b.target));
+                let want: Vec<Block> = latest
+                    .values()
+                    .filter_map(|r| match r {
+                        Record::Block(b) if b.stands() => Some(b.clone()),
+                        _ => None,
+                    })
+                    .filter(|b| match role {
+                        Role::Sender => b.blocker == id(p),
+                        Role::Recipient => b.target == id(p),
+                    })
+                    .collect();
+                assert_eq!(read, want, "clause 5: blocks({p}, {role:?}) at step {step}");
+            }
+        }
     }
 }
 

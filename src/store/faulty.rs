@@ -2,6 +2,7 @@
 //! (feature `testing`).
 
 use super::{ChangeCursor, Changes, Role, Store};
+use crate::block::Block;
 use crate::change::{Key, Record, Versioned, Write};
 use crate::contacts::Contact;
 use crate::error::{CommitError, StoreError};
@@ -177,6 +178,11 @@ impl<S: Store> Store for FaultyStore<S> {
     fn contacts(&self, owner: MemberId) -> Result<Vec<Contact>, StoreError> {
         self.check()?;
         self.inner.contacts(owner)
+    }
+
+    fn blocks(&self, member: MemberId, role: Role) -> Result<Vec<Block>, StoreError> {
+        self.check()?;
+        self.inner.blocks(member, role)
     }
 
     fn next_invitation_id(&self) -> Result<InvitationId, StoreError> {

@@ -1,6 +1,7 @@
 //! The in-memory reference [`Store`].
 
 use super::{ChangeCursor, Changes, Entry, Role, Store, entries};
+use crate::block::Block;
 use crate::change::{Expect, Key, Record, Version, Versioned, Write};
 use crate::contacts::Contact;
 use crate::error::{CommitError, StoreError};
@@ -26,6 +27,8 @@ struct State {
     open: BTreeSet<(MemberId, Role, InvitationId)>,
     connections: BTreeSet<PairKey>,
     members: BTreeSet<MemberId>,
+    /// Standing blocks by (member, role, other): the secondary read.
+    blocks: BTreeSet<(MemberId, Role, MemberId)>,
     /// Contacts by owner and canonical address: the secondary read.
     contacts: BTreeSet<(MemberId, String)>,
     /// The change feed: every write's position and key, in position
@@ -138,6 +141,9 @@ impl State {
             Entry::Open(member, role, id) => set(&mut self.open, (member, role, id), present),
             Entry::Connected(pair) => set(&mut self.connections, pair, present),
             Entry::Member(id) => set(&mut self.members, id, present),
+            Entry::Block(member, role, other) => {
+                set(&mut self.blocks, (member, role, other), present);
+            }
         }
     }
 
@@ -219,6 +225,25 @@ impl Store for MemoryStore {
                 let key = Key::Contact(*o, canonical.clone());
                 match state.record(&key) {
                     Some(Record::Contact(c)) => Ok(c.clone()),
+                    _ => Err(StoreError::Corrupt(key)),
+                }
+            })
+            .collect()
+    }
+
+    fn blocks(&self, member: MemberId, role: Role) -> Result<Vec<Block>, StoreError> {
+        let state = self.lock();
+        let entries = state
+            .blocks
+            .range((member, role, MemberId::new(0))..=(member, role, MemberId::new(u64::MAX)));
+        entries
+            .map(|&(_, _, other)| {
+                let key = match role {
+                    Role::Sender => Key::Block(member, other),
+                    Role::Recipient => Key::Block(other, member),
+                };
+                match state.record(&key) {
+                    Some(Record::Block(b)) => Ok(b.clone()),
                     _ => Err(StoreError::Corrupt(key)),
                 }
             })

@@ -16,6 +16,7 @@ pub use memory::MemoryStore;
 #[cfg(feature = "sqlite")]
 pub use sqlite::{OpenError, SqliteStore};
 
+use crate::block::Block;
 use crate::change::{Key, Record, Versioned, Write};
 use crate::contacts::Contact;
 use crate::error::{CommitError, StoreError};
@@ -73,7 +74,10 @@ pub enum Role {
 ///    [`Invitation::is_open`] holds (status pending or ignored);
 ///    [`connections`](Store::connections) the pairs whose record has
 ///    `connected_since` set; [`members`](Store::members) every member record;
-///    [`contacts`](Store::contacts) the contact records of one owner.
+///    [`contacts`](Store::contacts) the contact records of one owner;
+///    [`blocks`](Store::blocks) the [`Block`] records that stand
+///    ([`Block::stands`]) with the member as blocker (`Role::Sender`) or as
+///    target (`Role::Recipient`).
 ///    Each is derived from the latest version of each record alone, and
 ///    records of other kinds never appear in them.
 /// 6. **Ids.** [`next_invitation_id`](Store::next_invitation_id) never
@@ -143,6 +147,17 @@ pub trait Store: Send + Sync {
     /// # Errors
     /// [`StoreError`] when the backend fails or a record is corrupt.
     fn connections(&self) -> Result<Vec<PairKey>, StoreError>;
+
+    /// The standing blocks (see [`Block::stands`]) that `member` made, with
+    /// [`Role::Sender`], or that others made of `member`, with
+    /// [`Role::Recipient`], in any order. A famous member may be blocked by
+    /// very many: the read is indexed, like
+    /// [`open_invitations`](Store::open_invitations), never a scan of every
+    /// record.
+    ///
+    /// # Errors
+    /// [`StoreError`] when the backend fails or a record is corrupt.
+    fn blocks(&self, member: MemberId, role: Role) -> Result<Vec<Block>, StoreError>;
 
     /// Every contact `owner` imported, in any order.
     ///
@@ -229,6 +244,9 @@ pub(crate) enum Entry {
     Connected(PairKey),
     /// A member.
     Member(MemberId),
+    /// A standing block where the member has the role (sender: the blocker;
+    /// recipient: the blocked member) and the other member.
+    Block(MemberId, Role, MemberId),
 }
 
 /// The secondary-read entries of `record` (at most two).
@@ -240,6 +258,10 @@ pub(crate) fn entries(record: &Record) -> impl Iterator<Item = Entry> {
         ],
         Record::Pair(p) if p.connected_since.is_some() => [Some(Entry::Connected(p.key)), None],
         Record::Member(m) => [Some(Entry::Member(m.id)), None],
+        Record::Block(b) if b.stands() => [
+            Some(Entry::Block(b.blocker, Role::Sender, b.target)),
+            Some(Entry::Block(b.target, Role::Recipient, b.blocker)),
+        ],
         _ => [None, None],
     };
     pair.into_iter().flatten()
@@ -270,6 +292,9 @@ macro_rules! delegate_store {
             }
             fn contacts(&self, owner: MemberId) -> Result<Vec<Contact>, StoreError> {
                 (**self).contacts(owner)
+            }
+            fn blocks(&self, member: MemberId, role: Role) -> Result<Vec<Block>, StoreError> {
+                (**self).blocks(member, role)
             }
             fn next_invitation_id(&self) -> Result<InvitationId, StoreError> {
                 (**self).next_invitation_id()

@@ -557,12 +557,13 @@ fn role_code(role: Role) -> i64 {
     }
 }
 
-/// The columns of an entry this store keeps (the open-invitation lists):
-/// its kind and two integers. Members and connections are read from their
+/// The columns of an entry this store keeps (the open-invitation and block
+/// lists): its kind and two integers. Members and connections are read from their
 /// records, so their entries are not stored.
 fn entry_columns(entry: Entry) -> Option<(&'static str, i64, i64)> {
     match entry {
         Entry::Open(member, role, _) => Some(("open", bits(member.get()), role_code(role))),
+        Entry::Block(member, role, _) => Some(("block", bits(member.get()), role_code(role))),
         Entry::Connected(_) | Entry::Member(_) => None,
     }
 }
@@ -701,6 +702,91 @@ fn change_entry(
     Ok(())
 }
 
+impl SqliteStore {
+    /// The records of one entry list, `kind` for (`member`, `role`), each
+    /// checked against its entry by `derived` (the record must imply the
+    /// entry), and the list against its stored count and digest. A lost or
+    /// phantom entry is [`StoreError::Corrupt`] naming the record, found by
+    /// scanning the records of `sample`'s kind (on this error path only).
+    fn listed(
+        &self,
+        kind: &str,
+        member: MemberId,
+        role: Role,
+        sample: &Key,
+        derived: impl Fn(&Record) -> bool,
+    ) -> Result<Vec<Record>, StoreError> {
+        let (a, b) = (bits(member.get()), role_code(role));
+        let mut conn = self.lock();
+        // One read transaction: the entries and their sum from one state.
+        let tx = conn.transaction().map_err(failed)?;
+        let mut found = Vec::new();
+        let (mut count, mut digest) = (0_i64, 0_i64);
+        {
+            let mut stmt = tx
+                .prepare_cached(&format!(
+                    "SELECT e.key, {} FROM entry e LEFT JOIN record r ON r.key = e.key
+                     WHERE e.kind = ?3 AND e.a = ?1 AND e.b = ?2",
+                    ROW.split(", ")
+                        .map(|c| format!("r.{c}"))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ))
+                .map_err(failed)?;
+            let rows = stmt
+                .query_map(params![a, b, kind], |r| {
+                    let entry: String = r.get(0)?;
+                    let record = match r.get::<_, Option<String>>(1)? {
+                        Some(_) => Some(RawRow::read(r, 1)?),
+                        None => None,
+                    };
+                    Ok((entry, record))
+                })
+                .map_err(failed)?;
+            for row in rows {
+                let (entry, record) = row.map_err(failed)?;
+                // An entry whose record does not exist.
+                let Some(record) = record else {
+                    return Err(StoreError::Corrupt(row_key(&entry)?));
+                };
+                let record = decode_row(&record)?.value;
+                // The entry must agree with the record it was derived from.
+                if !derived(&record) {
+                    return Err(StoreError::Corrupt(record.key()));
+                }
+                found.push(record);
+                count += 1;
+                digest += entry_hash(&entry);
+            }
+        }
+        let sum: (i64, i64) = tx
+            .prepare_cached(
+                "SELECT count, digest FROM entry_sum WHERE kind = ?3 AND a = ?1 AND b = ?2",
+            )
+            .map_err(failed)?
+            .query_row(params![a, b, kind], |r| Ok((r.get(0)?, r.get(1)?)))
+            .optional()
+            .map_err(failed)?
+            .unwrap_or((0, 0));
+        if sum != (count, digest) {
+            // An entry was lost or added behind the store's back: name one.
+            let listed: BTreeSet<Key> = found.iter().map(Record::key).collect();
+            let derived: BTreeSet<Key> = records_of_kind(&tx, sample)?
+                .iter()
+                .filter(|r| derived(r))
+                .map(Record::key)
+                .collect();
+            let key = derived
+                .symmetric_difference(&listed)
+                .next()
+                .cloned()
+                .unwrap_or(Key::Member(member));
+            return Err(StoreError::Corrupt(key));
+        }
+        Ok(found)
+    }
+}
+
 impl Store for SqliteStore {
     fn get(&self, key: &Key) -> Result<Option<Versioned<Record>>, StoreError> {
         let text = key_text(key)?;
@@ -833,72 +919,34 @@ impl Store for SqliteStore {
         member: MemberId,
         role: Role,
     ) -> Result<Vec<Invitation>, StoreError> {
-        let (a, b) = (bits(member.get()), role_code(role));
-        let mut conn = self.lock();
-        // One read transaction: the entries and their sum from one state.
-        let tx = conn.transaction().map_err(failed)?;
-        let mut found = Vec::new();
-        let (mut count, mut digest) = (0_i64, 0_i64);
-        {
-            let mut stmt = tx
-                .prepare_cached(&format!(
-                    "SELECT e.key, {} FROM entry e LEFT JOIN record r ON r.key = e.key
-                     WHERE e.kind = 'open' AND e.a = ?1 AND e.b = ?2",
-                    ROW.split(", ")
-                        .map(|c| format!("r.{c}"))
-                        .collect::<Vec<_>>()
-                        .join(", ")
-                ))
-                .map_err(failed)?;
-            let rows = stmt
-                .query_map(params![a, b], |r| {
-                    let entry: String = r.get(0)?;
-                    let record = match r.get::<_, Option<String>>(1)? {
-                        Some(_) => Some(RawRow::read(r, 1)?),
-                        None => None,
-                    };
-                    Ok((entry, record))
-                })
-                .map_err(failed)?;
-            for row in rows {
-                let (entry, record) = row.map_err(failed)?;
-                // An entry whose record does not exist.
-                let Some(record) = record else {
-                    return Err(StoreError::Corrupt(row_key(&entry)?));
-                };
-                match decode_row(&record)?.value {
-                    // The entry must agree with the record it was derived
-                    // from.
-                    Record::Invitation(inv)
-                        if entries(&Record::Invitation(inv.clone()))
-                            .any(|e| e == Entry::Open(member, role, inv.id)) =>
-                    {
-                        found.push(inv);
-                    }
-                    other => return Err(StoreError::Corrupt(other.key())),
-                }
-                count += 1;
-                digest += entry_hash(&entry);
-            }
-        }
-        let sum: (i64, i64) = tx
-            .prepare_cached(
-                "SELECT count, digest FROM entry_sum WHERE kind = 'open' AND a = ?1 AND b = ?2",
-            )
-            .map_err(failed)?
-            .query_row(params![a, b], |r| Ok((r.get(0)?, r.get(1)?)))
-            .optional()
-            .map_err(failed)?
-            .unwrap_or((0, 0));
-        if sum != (count, digest) {
-            // An entry was lost or added behind the store's back: name
-            // one, found from the records themselves (a full scan, on this
-            // error path only).
-            return Err(StoreError::Corrupt(missing_or_phantom(
-                &tx, member, role, &found,
-            )?));
-        }
-        Ok(found)
+        let sample = Key::Invitation(InvitationId::new(0));
+        let listed = self.listed("open", member, role, &sample, |record| {
+            matches!(record, Record::Invitation(inv)
+                if entries(record).any(|e| e == Entry::Open(member, role, inv.id)))
+        })?;
+        Ok(listed
+            .into_iter()
+            .filter_map(|record| match record {
+                Record::Invitation(inv) => Some(inv),
+                _ => None,
+            })
+            .collect())
+    }
+
+    fn blocks(&self, member: MemberId, role: Role) -> Result<Vec<crate::block::Block>, StoreError> {
+        let sample = Key::Block(MemberId::new(0), MemberId::new(0));
+        let listed = self.listed("block", member, role, &sample, |record| {
+            matches!(record, Record::Block(_))
+                && entries(record)
+                    .any(|e| matches!(e, Entry::Block(m, r, _) if m == member && r == role))
+        })?;
+        Ok(listed
+            .into_iter()
+            .filter_map(|record| match record {
+                Record::Block(b) => Some(b),
+                _ => None,
+            })
+            .collect())
     }
 
     fn members(&self) -> Result<Vec<Member>, StoreError> {
@@ -1054,31 +1102,6 @@ impl Store for SqliteStore {
         }
         Ok(Changes::new(records, cursor))
     }
-}
-
-/// The key of an open invitation of `member` in `role` that the entries
-/// lost or gained (`listed` is what they list), found by deriving the list
-/// from every invitation record; the member's own key when the entries
-/// agree with the records and only their stored sum is damaged.
-fn missing_or_phantom(
-    tx: &Transaction<'_>,
-    member: MemberId,
-    role: Role,
-    listed: &[Invitation],
-) -> Result<Key, StoreError> {
-    let listed: BTreeSet<InvitationId> = listed.iter().map(|inv| inv.id).collect();
-    let mut derived = BTreeSet::new();
-    for record in records_of_kind(tx, &Key::Invitation(InvitationId::new(0)))? {
-        if let Record::Invitation(inv) = &record {
-            if entries(&record).any(|e| e == Entry::Open(member, role, inv.id)) {
-                derived.insert(inv.id);
-            }
-        }
-    }
-    Ok(derived
-        .symmetric_difference(&listed)
-        .next()
-        .map_or(Key::Member(member), |&id| Key::Invitation(id)))
 }
 
 #[cfg(test)]

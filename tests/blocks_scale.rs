@@ -1,0 +1,166 @@
+//! Blocks at scale (issue #11 item 6): a member blocked by very many others
+//! costs each new blocker the same, and the limit on how many members one
+//! member may block holds.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use pronet::block::Block;
+use pronet::change::{Key, Record, Versioned, Write};
+use pronet::contacts::Contact;
+use pronet::invitation::Invitation;
+use pronet::store::Role;
+use pronet::{
+    ChangeCursor, Changes, CommitError, Degree, Error, InvitationId, ManualClock, Member, MemberId,
+    MemoryStore, Network, PairKey, Policy, Profile, Refusal, Store, StoreError, Timestamp,
+};
+use std::sync::Mutex;
+
+/// 2026-01-01T00:00:00Z.
+const T0: Timestamp = Timestamp::from_micros(1_767_225_600_000_000);
+
+/// A [`MemoryStore`] that records, for every commit, how many records it
+/// wrote and their size as JSON.
+#[derive(Default)]
+struct Measuring {
+    inner: MemoryStore,
+    /// (records, bytes) of each successful commit.
+    commits: Mutex<Vec<(usize, usize)>>,
+}
+
+impl Measuring {
+    fn last_commit(&self) -> (usize, usize) {
+        *self.commits.lock().unwrap().last().unwrap()
+    }
+}
+
+impl Store for Measuring {
+    fn get(&self, key: &Key) -> Result<Option<Versioned<Record>>, StoreError> {
+        self.inner.get(key)
+    }
+    fn commit(&self, writes: &[Write]) -> Result<(), CommitError> {
+        self.inner.commit(writes)?;
+        let bytes = writes
+            .iter()
+            .map(|w| serde_json::to_vec(&w.record).unwrap().len())
+            .sum();
+        self.commits.lock().unwrap().push((writes.len(), bytes));
+        Ok(())
+    }
+    fn open_invitations(
+        &self,
+        member: MemberId,
+        role: Role,
+    ) -> Result<Vec<Invitation>, StoreError> {
+        self.inner.open_invitations(member, role)
+    }
+    fn members(&self) -> Result<Vec<Member>, StoreError> {
+        self.inner.members()
+    }
+    fn connections(&self) -> Result<Vec<PairKey>, StoreError> {
+        self.inner.connections()
+    }
+    fn contacts(&self, owner: MemberId) -> Result<Vec<Contact>, StoreError> {
+        self.inner.contacts(owner)
+    }
+    fn blocks(&self, member: MemberId, role: Role) -> Result<Vec<Block>, StoreError> {
+        self.inner.blocks(member, role)
+    }
+    fn next_invitation_id(&self) -> Result<InvitationId, StoreError> {
+        self.inner.next_invitation_id()
+    }
+    fn change_cursor(&self) -> Result<ChangeCursor, StoreError> {
+        self.inner.change_cursor()
+    }
+    fn changes_since(&self, after: ChangeCursor, limit: usize) -> Result<Changes, StoreError> {
+        self.inner.changes_since(after, limit)
+    }
+}
+
+fn refusal<T: std::fmt::Debug>(result: Result<T, Error>) -> Refusal {
+    result.unwrap_err().refusal().cloned().unwrap()
+}
+
+/// Members 0 (the famous one) to `n`, registered; ids have the same
+/// number of digits from 1,000 on, so record sizes compare exactly.
+fn network(n: u64, policy: Policy) -> Network<Measuring, ManualClock> {
+    let net = Network::open(Measuring::default(), ManualClock::new(T0), policy).unwrap();
+    for i in [0].into_iter().chain(1_000..1_000 + n) {
+        let m = Member::person(MemberId::new(i), Profile::named(format!("M{i}")));
+        let _ = net.register(m).unwrap();
+    }
+    net
+}
+
+/// A member blocked by 4,000 others: every block writes the same number
+/// of records of the same size, the 4,000th as the first (before, each
+/// block rewrote the target's whole list of blockers: the 4,000th wrote
+/// about 4,000 ids more than the first). Every block still holds both ways.
+#[test]
+fn many_blockers_of_one_member_write_constant_bytes_per_block() {
+    let n = 4_000;
+    let famous = MemberId::new(0);
+    let net = network(n, Policy::default());
+    let mut written = Vec::new();
+    for i in 1_000..1_000 + n {
+        let _ = net.block(MemberId::new(i), famous).unwrap();
+        written.push(net.store().last_commit());
+    }
+    let first = written[0];
+    assert!(first.0 <= 4, "a block writes {} records", first.0);
+    for (k, w) in written.iter().enumerate() {
+        assert_eq!(*w, first, "block {k} wrote {w:?}, the first {first:?}");
+    }
+    // At n and 2n alike: the bytes of the blocks made last equal the first.
+    assert_eq!(written[(n / 2) as usize - 1], written[n as usize - 1]);
+
+    // Both ways, through the secondary read and every read.
+    let blockers = net.store().blocks(famous, Role::Recipient).unwrap();
+    assert_eq!(blockers.len(), n as usize);
+    assert!(net.store().blocks(famous, Role::Sender).unwrap().is_empty());
+    for i in [1_000, 1_000 + n / 2, 1_000 + n - 1] {
+        let m = MemberId::new(i);
+        assert_eq!(refusal(net.degree(famous, m)), Refusal::UnknownMember(m));
+        assert_eq!(
+            refusal(net.degree(m, famous)),
+            Refusal::UnknownMember(famous)
+        );
+        assert_eq!(refusal(net.block(famous, m)), Refusal::UnknownMember(m));
+    }
+    // The famous member's own block of someone else is as small.
+    let _ = net
+        .register(Member::person(MemberId::new(9_999), Profile::named("Z")))
+        .unwrap();
+    let _ = net.block(famous, MemberId::new(9_999)).unwrap();
+    assert!(net.store().last_commit().1 <= first.1 + 64);
+}
+
+/// `max_blocks` counts the standing blocks of one member: at the limit the
+/// next block is refused, and an unblock frees a place.
+#[test]
+fn max_blocks_counts_standing_blocks() {
+    let policy = Policy::builder().max_blocks(3).build().unwrap();
+    let net = network(6, policy);
+    let actor = MemberId::new(0);
+    for i in 1_000..1_003 {
+        let _ = net.block(actor, MemberId::new(i)).unwrap();
+    }
+    // Blocking one already blocked answers the same, at the limit too.
+    let _ = net.block(actor, MemberId::new(1_000)).unwrap();
+    assert_eq!(
+        refusal(net.block(actor, MemberId::new(1_003))),
+        Refusal::TooManyBlocks { max: 3 }
+    );
+    // Blocks of the actor by others do not count.
+    let _ = net.block(MemberId::new(1_004), actor).unwrap();
+    let _ = net.unblock(actor, MemberId::new(1_001)).unwrap();
+    let _ = net.block(actor, MemberId::new(1_003)).unwrap();
+    assert_eq!(
+        refusal(net.block(actor, MemberId::new(1_005))),
+        Refusal::TooManyBlocks { max: 3 }
+    );
+    assert_eq!(net.store().blocks(actor, Role::Sender).unwrap().len(), 3);
+    assert_eq!(
+        net.degree(actor, MemberId::new(1_001)).unwrap(),
+        Degree::OutOfNetwork
+    );
+}
