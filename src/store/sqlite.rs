@@ -882,6 +882,7 @@ mod tests {
             status: Status::Pending,
             delivery: Delivery::Inbox,
             closed_at: None,
+            decline_note: None,
         };
         store
             .commit(&[write(Record::Invitation(invitation))])
