@@ -99,9 +99,9 @@ use std::fmt;
 use std::hash::{Hash, Hasher};
 use std::str::FromStr;
 
+use idna::uts46::{AsciiDenyList, Hyphens, Uts46};
 use serde::de::{self, Visitor};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
-use idna::uts46::{AsciiDenyList, Hyphens, Uts46};
 use unicode_normalization::UnicodeNormalization;
 
 /// Maximum length of a whole address, in UTF-8 bytes (RFC 5321 path limit
@@ -450,7 +450,11 @@ fn canonicalize(written: &str) -> String {
                     idn_key.push_str(&unicode);
                     // All or nothing: a decoded domain that makes the
                     // address unacceptable keeps the punycode form.
-                    if validate(&idn_key).is_ok() { idn_key } else { key }
+                    if validate(&idn_key).is_ok() {
+                        idn_key
+                    } else {
+                        key
+                    }
                 }
                 None => key,
             }

@@ -365,7 +365,10 @@ fn c2_vcard_files_report_contacts_and_bad_cards_with_reasons() {
                 .map(|b| format!("line {}: {}", b.line, b.problem))
                 .collect::<Vec<_>>()
         );
-        book.bad_rows.into_iter().map(|b| (b.line, b.problem)).collect()
+        book.bad_rows
+            .into_iter()
+            .map(|b| (b.line, b.problem))
+            .collect()
     };
     // A card with a phone number only (Android, 2.1 with a photo before it).
     assert_eq!(reasons("android.vcf"), vec![(30, Problem::NoAddress)]);
@@ -404,11 +407,15 @@ fn c2_vcard_line_ends_and_explicit_format_agree() {
 /// addresses and field length.
 #[test]
 fn c2_vcard_limits() {
-    let card = |i: usize| format!("BEGIN:VCARD\nVERSION:3.0\nFN:P{i}\nEMAIL:p{i}@x.example\nEND:VCARD\n");
+    let card =
+        |i: usize| format!("BEGIN:VCARD\nVERSION:3.0\nFN:P{i}\nEMAIL:p{i}@x.example\nEND:VCARD\n");
     let three: String = (0..3).map(card).collect();
     let limits = |rows, field| ImportLimits::new(4_096, rows, field).unwrap();
     assert_eq!(
-        contacts::parse(three.as_bytes(), &Format::Detect, &limits(3, 64)).unwrap().entries.len(),
+        contacts::parse(three.as_bytes(), &Format::Detect, &limits(3, 64))
+            .unwrap()
+            .entries
+            .len(),
         3
     );
     assert_eq!(
@@ -427,11 +434,17 @@ fn c2_vcard_limits() {
     assert!(book.entries.is_empty());
     assert_eq!(
         book.bad_rows,
-        contacts::parse(long.as_bytes(), &Format::Detect, &limits(5, 20)).unwrap().bad_rows
+        contacts::parse(long.as_bytes(), &Format::Detect, &limits(5, 20))
+            .unwrap()
+            .bad_rows
     );
     assert!(matches!(
         book.bad_rows.as_slice(),
-        [BadRow { line: 3, problem: Problem::FieldTooLong { bytes: 30, max: 20 }, .. }]
+        [BadRow {
+            line: 3,
+            problem: Problem::FieldTooLong { bytes: 30, max: 20 },
+            ..
+        }]
     ));
     // A photo far longer than the field limit is not read, so not refused.
     let photo = format!(
@@ -496,7 +509,11 @@ fn c2_a_row_wider_than_the_field_limit_is_a_bad_row() {
             ..
         }]
     ));
-    assert!(ImportLimits::default().with_max_fields(ImportLimits::MAX_FIELDS + 1).is_err());
+    assert!(
+        ImportLimits::default()
+            .with_max_fields(ImportLimits::MAX_FIELDS + 1)
+            .is_err()
+    );
 }
 
 #[test]

@@ -42,7 +42,9 @@ fn a_huge_row_of_commas_is_a_bad_row_in_bounded_memory() {
     let mut vcard = String::with_capacity(5 * MIB);
     vcard.push_str("BEGIN:VCARD\r\nVERSION:3.0\r\nFN:Bo\r\nPHOTO;ENCODING=b;TYPE=JPEG:");
     for _ in 0..(4 * MIB / 76) {
-        vcard.push_str("/9j/4AAQSkZJRgABAQAAAQABAAD/2wBDAAEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQ\r\n ");
+        vcard.push_str(
+            "/9j/4AAQSkZJRgABAQAAAQABAAD/2wBDAAEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQ\r\n ",
+        );
     }
     vcard.push_str("AA==\r\nEMAIL;TYPE=INTERNET:bo@example.com\r\nEND:VCARD\r\n");
     let before = dhat::HeapStats::get();
@@ -64,7 +66,9 @@ fn a_huge_row_of_commas_is_a_bad_row_in_bounded_memory() {
 
     let before_vcard = dhat::HeapStats::get();
     let cards = parse(vcard.as_bytes(), &Format::Detect, &ImportLimits::default()).unwrap();
-    let vcard_growth = dhat::HeapStats::get().max_bytes.saturating_sub(before_vcard.curr_bytes);
+    let vcard_growth = dhat::HeapStats::get()
+        .max_bytes
+        .saturating_sub(before_vcard.curr_bytes);
     assert_eq!(cards.entries.len(), 1);
     assert_eq!(cards.entries[0].email.as_written(), "bo@example.com");
 
@@ -82,5 +86,8 @@ fn a_huge_row_of_commas_is_a_bad_row_in_bounded_memory() {
     assert!(csv_peak < MIB, "peak {csv_peak} bytes");
     // The vCard has CRLF line ends: one copy of the text with LF, nothing
     // per photo line.
-    assert!(vcard_growth < vcard.len() + 64 * 1024, "peak {vcard_growth} bytes");
+    assert!(
+        vcard_growth < vcard.len() + 64 * 1024,
+        "peak {vcard_growth} bytes"
+    );
 }

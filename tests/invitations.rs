@@ -1237,7 +1237,10 @@ fn i10_a_decline_note_reaches_the_sender_and_nobody_else() {
     let seen_by_ana = w.net.invitation(a, id).unwrap();
     assert_eq!(seen_by_ana.seen, Seen::Rejected);
     assert_eq!(seen_by_ana.decline_note, Some(note(text)));
-    assert_eq!(w.net.invitation(b, id).unwrap().decline_note, Some(note(text)));
+    assert_eq!(
+        w.net.invitation(b, id).unwrap().decline_note,
+        Some(note(text))
+    );
     // ... and a third member cannot even see the invitation exists
     assert_eq!(
         refusal(w.net.invitation(c, id)),
@@ -1246,7 +1249,13 @@ fn i10_a_decline_note_reaches_the_sender_and_nobody_else() {
     // (the views are read from the stored invitation record, which keeps it)
 
     // Rejecting again changes nothing and emits nothing, note or not
-    assert!(w.net.reject_with_note(b, id, "again").unwrap().events.is_empty());
+    assert!(
+        w.net
+            .reject_with_note(b, id, "again")
+            .unwrap()
+            .events
+            .is_empty()
+    );
     assert_eq!(
         w.net.invitation(a, id).unwrap().decline_note,
         Some(note(text))

@@ -636,7 +636,10 @@ fn looks_like_list(text: &str) -> bool {
 /// How many bytes of a cell are kept: enough for every field that is read
 /// (a longer one is reported by its length, never read).
 fn kept_bytes(limits: &ImportLimits) -> usize {
-    limits.max_field_bytes.max(MAX_HEADER_CELL).saturating_add(4)
+    limits
+        .max_field_bytes
+        .max(MAX_HEADER_CELL)
+        .saturating_add(4)
 }
 
 /// One CSV record: its first line, its first [`ImportLimits::max_fields`]
@@ -772,7 +775,10 @@ fn find_header(
                 continue;
             }
             if accept(&row.cells) {
-                if best.as_ref().is_none_or(|b| row.cells.len() > b.cells.len()) {
+                if best
+                    .as_ref()
+                    .is_none_or(|b| row.cells.len() > b.cells.len())
+                {
                     best = Some(Header {
                         delimiter,
                         index,

@@ -228,7 +228,9 @@ fn parse_head(head: &str) -> Head<'_> {
         let encoding = key.is_empty() || key.eq_ignore_ascii_case("ENCODING");
         if encoding && value.eq_ignore_ascii_case("QUOTED-PRINTABLE") {
             parsed.quoted_printable = true;
-        } else if encoding && (value.eq_ignore_ascii_case("BASE64") || value.eq_ignore_ascii_case("B")) {
+        } else if encoding
+            && (value.eq_ignore_ascii_case("BASE64") || value.eq_ignore_ascii_case("B"))
+        {
             parsed.base64 = true;
         } else if key.eq_ignore_ascii_case("CHARSET") {
             parsed.charset = Some(value);
@@ -301,7 +303,11 @@ fn decode_quoted_printable(value: &str, charset: Option<&str>) -> String {
     }
     let encoding = charset
         .and_then(|c| Encoding::for_label(c.as_bytes()))
-        .unwrap_or(if std::str::from_utf8(&out).is_ok() { UTF_8 } else { WINDOWS_1252 });
+        .unwrap_or(if std::str::from_utf8(&out).is_ok() {
+            UTF_8
+        } else {
+            WINDOWS_1252
+        });
     encoding.decode_without_bom_handling(&out).0.into_owned()
 }
 
