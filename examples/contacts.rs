@@ -100,5 +100,53 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         "Ana's connections: {:?}",
         net.connections(ana, ana, None, PageSize::default())?.items
     );
+
+    // 5. Bo imports the contacts of his phone: a vCard file (2.1, as an
+    //    Android phone exports it, with a quoted-printable name and a
+    //    photo that is skipped). Eve registered with the punycode form of
+    //    her domain; Bo's phone has the Unicode form: the same address.
+    let eve = MemberId::new(5);
+    let _ = net.register(person(eve, "Eve", "eve@xn--bcher-kva.de", true)?)?;
+    let phone = net.import_contacts(bo, PHONE_CONTACTS.as_bytes(), &ImportFormat::Detect)?;
+    let report = &phone.outcome;
+    println!(
+        "Bo's phone, read as {:?}: {} new contacts",
+        report.source, report.added
+    );
+    for m in &report.members {
+        let name = m.name.as_deref().unwrap_or("?");
+        println!(
+            "  line {}: {name} <{}> is member {} ({:?})",
+            m.line, m.email, m.member, m.degree
+        );
+    }
+    for n in &report.not_members {
+        println!("  line {}: {} is not a member", n.line, n.email);
+    }
+    for bad in &report.bad_rows {
+        println!("  line {}: skipped card: {}", bad.line, bad.problem);
+    }
     Ok(())
 }
+
+/// A phone's export: vCard 2.1 with CRLF line ends.
+const PHONE_CONTACTS: &str = "BEGIN:VCARD\r\n\
+VERSION:2.1\r\n\
+N;CHARSET=UTF-8;ENCODING=QUOTED-PRINTABLE:M=C3=BCller;Eve;;;\r\n\
+FN;CHARSET=UTF-8;ENCODING=QUOTED-PRINTABLE:Eve M=C3=BCller\r\n\
+EMAIL;HOME:eve@b\u{fc}cher.de\r\n\
+PHOTO;ENCODING=BASE64;JPEG:/9j/4AAQSkZJRgABAQAAAQABAAD/2wBDAAEBAQEBAQEBAQEB\r\n\
+ AQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQH/2wBD\r\n\
+\r\n\
+END:VCARD\r\n\
+BEGIN:VCARD\r\n\
+VERSION:2.1\r\n\
+FN:Fay\r\n\
+EMAIL;WORK:fay@example.net\r\n\
+EMAIL;HOME:FAY@example.net\r\n\
+END:VCARD\r\n\
+BEGIN:VCARD\r\n\
+VERSION:2.1\r\n\
+FN:Pizza Roma\r\n\
+TEL;WORK:+39 06 000000\r\n\
+END:VCARD\r\n";

@@ -63,9 +63,31 @@
 //! domain, the full stops U+3002, U+FF0E and U+FF61 (which IDNA treats as
 //! `.`) are refused so that a domain has one spelling.
 //!
-//! Domains are not converted to or from punycode: an internationalised domain
-//! and its `xn--` form are different keys. Byte limits are UTF-8 bytes, not
-//! punycode lengths.
+//! # Internationalised domains
+//!
+//! A domain label written in punycode (`xn--...`) is decoded with UTS #46
+//! ToUnicode processing (the `idna` crate, which is **nontransitional**:
+//! `ß`, final sigma `ς` and the joiners keep their identity and never turn
+//! into `ss`, `σ` or nothing), then lowercased and NFC-normalised like any
+//! other label. So `bücher.de`, `BÜCHER.de` and `xn--bcher-kva.de` have one
+//! key, `bücher.de`, while the address as written keeps the form the person
+//! gave (mail is delivered to it). Labels written in Unicode are *not*
+//! passed through the UTS #46 mapping: it folds compatibility forms
+//! (fullwidth `ａ`, the `ﬁ` ligature) that the rule above keeps distinct,
+//! and a punycode label can only ever decode to an already-mapped label, so
+//! both forms of a real internationalised domain still meet. A punycode
+//! label that UTS #46 refuses (bad punycode, a label that is not valid
+//! after decoding) or whose decoded form this grammar does not accept
+//! (longer than 63 bytes, a refused character, or a whole address over the
+//! limit) keeps its lowercase `xn--` form, so IDNA never changes which
+//! addresses are accepted.
+//!
+//! Keys stored before this rule (databases holding an address whose domain
+//! has an `xn--` label) are not migrated: such a record stays under its
+//! old key (`Key::EmailOwner`, `Key::Contact`, `Key::Invitee`) until it is
+//! written again; the records themselves re-derive the new key when read,
+//! since an [`Email`] is parsed again on deserialisation.
+//! Byte limits are UTF-8 bytes, not punycode lengths.
 //!
 //! The limits and character rules are checked on the address as written and
 //! again on its canonical key (normalisation and lowercasing can lengthen a
@@ -77,6 +99,7 @@ use std::fmt;
 use std::hash::{Hash, Hasher};
 use std::str::FromStr;
 
+use idna::uts46::{AsciiDenyList, Hyphens, Uts46};
 use serde::de::{self, Visitor};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use unicode_normalization::UnicodeNormalization;
@@ -419,10 +442,59 @@ fn canonicalize(written: &str) -> String {
             key.push_str(&local);
             key.push('@');
             key.push_str(&domain);
-            key
+            match idn(&domain) {
+                Some(unicode) => {
+                    let mut idn_key = String::with_capacity(local.len() + 1 + unicode.len());
+                    idn_key.push_str(&local);
+                    idn_key.push('@');
+                    idn_key.push_str(&unicode);
+                    // All or nothing: a decoded domain that makes the
+                    // address unacceptable keeps the punycode form.
+                    if validate(&idn_key).is_ok() {
+                        idn_key
+                    } else {
+                        key
+                    }
+                }
+                None => key,
+            }
         }
         None => lower_nfc(&nfc),
     }
+}
+
+/// The domain with its punycode labels decoded (see the module docs), or
+/// `None` when it has none that decode. Total: never panics.
+fn idn(domain: &str) -> Option<String> {
+    let is_punycode = |label: &str| label.get(..4).is_some_and(|p| p == "xn--");
+    if !domain.split('.').any(is_punycode) {
+        return None;
+    }
+    let uts46 = Uts46::new();
+    let mut changed = false;
+    let labels: Vec<String> = domain
+        .split('.')
+        .map(|label| {
+            if !is_punycode(label) {
+                return label.to_owned();
+            }
+            let (unicode, result) =
+                uts46.to_unicode(label.as_bytes(), AsciiDenyList::STD3, Hyphens::Allow);
+            let decoded = lower_nfc(&unicode);
+            let acceptable = result.is_ok()
+                && !decoded.contains('.')
+                && !is_punycode(&decoded)
+                && is_valid_label(&decoded)
+                && decoded.chars().all(is_domain_char);
+            if acceptable {
+                changed = true;
+                decoded
+            } else {
+                label.to_owned()
+            }
+        })
+        .collect();
+    changed.then(|| labels.join("."))
 }
 
 /// Lowercases, then re-normalises to NFC: lowercasing an NFC string can
@@ -440,6 +512,23 @@ mod tests {
     fn canonicalize_lowercases_and_strips_one_trailing_dot() {
         assert_eq!(canonicalize("A.B@Ex.COM."), "a.b@ex.com");
         assert_eq!(canonicalize("a@b.."), "a@b.");
+    }
+
+    #[test]
+    fn internationalised_domains_have_one_key() {
+        assert_eq!(canonicalize("Ana@BÜCHER.de"), "ana@bücher.de");
+        assert_eq!(canonicalize("ana@xn--bcher-kva.de"), "ana@bücher.de");
+        assert_eq!(canonicalize("ana@XN--BCHER-KVA.DE."), "ana@bücher.de");
+        // Nontransitional: ß stays ß (transitional processing would give ss).
+        assert_eq!(canonicalize("a@straße.de"), "a@straße.de");
+        assert_eq!(canonicalize("a@xn--strae-oqa.de"), "a@straße.de");
+        // A bad punycode label keeps the lowercase form.
+        assert_eq!(canonicalize("a@XN--ZZZZ-.de"), "a@xn--zzzz-.de");
+        assert_eq!(canonicalize("a@xn--.de"), "a@xn--.de");
+        // Punycode of plain ASCII is not a valid IDNA label: kept.
+        assert_eq!(canonicalize("a@xn--abc-.de"), "a@xn--abc-.de");
+        // Unicode labels are not mapped: fullwidth stays fullwidth.
+        assert_eq!(canonicalize("a@\u{FF41}b.de"), "a@\u{FF41}b.de");
     }
 
     #[test]

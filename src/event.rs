@@ -89,6 +89,9 @@ pub enum Event {
         sender: MemberId,
         /// Who rejected.
         recipient: MemberId,
+        /// The recipient's note to the sender, if they gave one.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        note: Option<Note>,
     },
     /// The recipient ignored, possibly saying they do not know the sender
     /// (for the recipient only: the sender is never told).

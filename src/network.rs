@@ -112,6 +112,9 @@ pub struct InvitationView {
     pub sent_at: Timestamp,
     /// Its state as the viewer sees it.
     pub seen: Seen,
+    /// The note the recipient gave when rejecting it, for these two only.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub decline_note: Option<Note>,
 }
 
 /// Which list of received invitations to read.
@@ -921,13 +924,40 @@ impl<S: Store, C: Clock> Network<S, C> {
     }
 
     /// Rejects an invitation: the sender is told and barred (SPEC 3.2).
+    /// [`reject_with_note`](Self::reject_with_note) adds a polite note.
     ///
     /// # Errors
     /// The refusals of [`decide::reject`]; store failures; contention.
     pub fn reject(&self, actor: MemberId, id: InvitationId) -> Result<Committed<()>, Error> {
+        self.reject_as(actor, id, None)
+    }
+
+    /// Rejects an invitation with a note to the sender ("Sorry, I keep my
+    /// network for people I have worked with"), validated as an invitation
+    /// note is. The sender reads it in the [`Event::InvitationRejected`] and
+    /// in the invitation's [`InvitationView::decline_note`]; nobody else
+    /// can. A blank note is no note.
+    ///
+    /// # Errors
+    /// As [`reject`](Self::reject), and [`Refusal::InvalidNote`].
+    pub fn reject_with_note(
+        &self,
+        actor: MemberId,
+        id: InvitationId,
+        note: &str,
+    ) -> Result<Committed<()>, Error> {
+        self.reject_as(actor, id, Some(note))
+    }
+
+    fn reject_as(
+        &self,
+        actor: MemberId,
+        id: InvitationId,
+        note: Option<&str>,
+    ) -> Result<Committed<()>, Error> {
         self.run(|now| {
             let facts = self.answer_facts(id)?;
-            Ok(decide::reject(actor, id, &facts, &self.policy, now)?)
+            Ok(decide::reject(actor, id, note, &facts, &self.policy, now)?)
         })
     }
 
@@ -1200,6 +1230,7 @@ impl<S: Store, C: Clock> Network<S, C> {
             note: inv.note,
             sent_at: inv.sent_at,
             seen,
+            decline_note: inv.decline_note,
         })
     }
 

@@ -305,7 +305,216 @@ const CORPUS: &[Expected] = &[
     ),
     ("header_only.csv", Source::Generic, &[], &[]),
     ("empty.csv", Source::Empty, &[], &[]),
+    // vCard (issue #18): each address at the line of its EMAIL property.
+    (
+        "android.vcf",
+        Source::VCard,
+        &[
+            (7, "juergen.mueller@mail.example", Some("Jürgen Müller")),
+            (8, "j.mueller@firma.example", Some("Jürgen Müller")),
+            (39, "lucia@correo.example", Some("Lucía Álvarez")),
+            (41, "lucia.alvarez@bücher.de", Some("Lucía Álvarez")),
+        ],
+        &[30],
+    ),
+    (
+        "iphone.vcf",
+        Source::VCard,
+        &[
+            (7, "kei@labs.example", Some("Kei Nakamura")),
+            (9, "kei.nakamura@home.example", Some("Kei Nakamura")),
+            (
+                35,
+                "sean.obrien@very-long-company-name.example",
+                Some("Sean O'Brien, Jr."),
+            ),
+            (44, "support@acme", None),
+        ],
+        &[45],
+    ),
+    (
+        "v4.vcf",
+        Source::VCard,
+        &[
+            (6, "olga@post.example", Some("Olga Ivanova")),
+            (7, "olga.ivanova@bücher.de", Some("Olga Ivanova")),
+            (13, "pat@example.org", Some("Pat")),
+        ],
+        &[16],
+    ),
+    (
+        "outlook.vcf",
+        Source::VCard,
+        &[(5, "joerg.weiss@firma.example", Some("Jörg Weiß"))],
+        &[9],
+    ),
 ];
+
+/// Issue #18: each vCard file of the corpus reports the contacts found and
+/// the bad cards with their lines and reasons; the photos are skipped.
+#[test]
+fn c2_vcard_files_report_contacts_and_bad_cards_with_reasons() {
+    let reasons = |file: &str| -> Vec<(u64, Problem)> {
+        let book = parse(&corpus(file)).unwrap();
+        println!(
+            "{file}: {} contacts, {} duplicates, bad cards {:?}",
+            book.entries.len(),
+            book.duplicates,
+            book.bad_rows
+                .iter()
+                .map(|b| format!("line {}: {}", b.line, b.problem))
+                .collect::<Vec<_>>()
+        );
+        book.bad_rows
+            .into_iter()
+            .map(|b| (b.line, b.problem))
+            .collect()
+    };
+    // A card with a phone number only (Android, 2.1 with a photo before it).
+    assert_eq!(reasons("android.vcf"), vec![(30, Problem::NoAddress)]);
+    assert!(matches!(
+        reasons("iphone.vcf").as_slice(),
+        [(45, Problem::InvalidAddress { .. })]
+    ));
+    // The file ends inside a card: its address is not kept.
+    assert_eq!(reasons("v4.vcf"), vec![(16, Problem::UnclosedCard)]);
+    // An exporter's footer after the last card: one bad row for the run.
+    assert_eq!(reasons("outlook.vcf"), vec![(9, Problem::OutsideCard)]);
+    // Duplicates collapse: the same address twice in a card (case), and
+    // the same address in two cards.
+    assert_eq!(parse(&corpus("android.vcf")).unwrap().duplicates, 1);
+    assert_eq!(parse(&corpus("v4.vcf")).unwrap().duplicates, 1);
+}
+
+/// CRLF, LF and CR line ends, with or without a byte-order mark, read the
+/// same; an explicit `Format::VCard` reads what detection reads.
+#[test]
+fn c2_vcard_line_ends_and_explicit_format_agree() {
+    let crlf = corpus("iphone.vcf");
+    let text = String::from_utf8(crlf.clone()).unwrap();
+    let lf = text.replace("\r\n", "\n");
+    let cr = text.replace("\r\n", "\r");
+    let bom = format!("\u{feff}{text}");
+    let want = parse(&crlf).unwrap();
+    for other in [lf.as_bytes(), cr.as_bytes(), bom.as_bytes()] {
+        assert_eq!(parse(other).unwrap(), want);
+    }
+    let explicit = contacts::parse(&crlf, &Format::VCard, &ImportLimits::default()).unwrap();
+    assert_eq!(explicit, want);
+}
+
+/// The import limits hold for vCards as for CSV: size, cards (rows),
+/// addresses and field length.
+#[test]
+fn c2_vcard_limits() {
+    let card =
+        |i: usize| format!("BEGIN:VCARD\nVERSION:3.0\nFN:P{i}\nEMAIL:p{i}@x.example\nEND:VCARD\n");
+    let three: String = (0..3).map(card).collect();
+    let limits = |rows, field| ImportLimits::new(4_096, rows, field).unwrap();
+    assert_eq!(
+        contacts::parse(three.as_bytes(), &Format::Detect, &limits(3, 64))
+            .unwrap()
+            .entries
+            .len(),
+        3
+    );
+    assert_eq!(
+        contacts::parse(three.as_bytes(), &Format::Detect, &limits(2, 64)),
+        Err(ImportError::TooManyRows { max: 2 })
+    );
+    // Two addresses in one card count as two.
+    let two = "BEGIN:VCARD\nEMAIL:a@x.example\nEMAIL:b@x.example\nEND:VCARD\n";
+    assert_eq!(
+        contacts::parse(two.as_bytes(), &Format::Detect, &limits(1, 64)),
+        Err(ImportError::TooManyRows { max: 1 })
+    );
+    // A folded address longer than the field limit: a bad row at its line.
+    let long = "BEGIN:VCARD\nFN:Al\nEMAIL:aaaaaaaaaa\n aaaaaaaaaa@x.example\nEND:VCARD\n";
+    let book = contacts::parse(long.as_bytes(), &Format::Detect, &limits(5, 20)).unwrap();
+    assert!(book.entries.is_empty());
+    assert_eq!(
+        book.bad_rows,
+        contacts::parse(long.as_bytes(), &Format::Detect, &limits(5, 20))
+            .unwrap()
+            .bad_rows
+    );
+    assert!(matches!(
+        book.bad_rows.as_slice(),
+        [BadRow {
+            line: 3,
+            problem: Problem::FieldTooLong { bytes: 30, max: 20 },
+            ..
+        }]
+    ));
+    // A photo far longer than the field limit is not read, so not refused.
+    let photo = format!(
+        "BEGIN:VCARD\nPHOTO;ENCODING=b:{}\n {}\nEMAIL:a@x.example\nEND:VCARD\n",
+        "A".repeat(500),
+        "B".repeat(500)
+    );
+    let book = contacts::parse(photo.as_bytes(), &Format::Detect, &limits(5, 20)).unwrap();
+    assert_eq!(book.entries.len(), 1);
+    assert!(book.bad_rows.is_empty());
+    // Size is checked first.
+    let big = "BEGIN:VCARD\n".repeat(400);
+    assert!(matches!(
+        contacts::parse(big.as_bytes(), &Format::Detect, &limits(5, 20)),
+        Err(ImportError::TooLarge { .. })
+    ));
+}
+
+/// A vCard contact matches a member who registered the other form of an
+/// internationalised domain (issue #18, both directions).
+#[test]
+fn vcard_contacts_match_members_across_idn_forms() {
+    let w = World::new();
+    let ana = w.person(1);
+    let lucia = w.person_with(2, &[("lucia.alvarez@xn--bcher-kva.de", true)]);
+    let olga = w.person_with(3, &[("olga.ivanova@bücher.de", true)]);
+    let report = w
+        .net
+        .import_contacts(ana, &corpus("android.vcf"), &Format::Detect)
+        .unwrap()
+        .outcome;
+    assert_eq!(report.source, Source::VCard);
+    let found: Vec<_> = report.members.iter().map(|m| m.member).collect();
+    assert_eq!(found, vec![lucia]);
+    let report = w
+        .net
+        .import_contacts(ana, &corpus("v4.vcf"), &Format::Detect)
+        .unwrap()
+        .outcome;
+    let found: Vec<_> = report.members.iter().map(|m| m.member).collect();
+    assert_eq!(found, vec![olga]);
+    // The address as written in the file is what the report shows.
+    assert_eq!(
+        report.members[0].email.as_written(),
+        "olga.ivanova@xn--bcher-kva.de"
+    );
+}
+
+/// The CSV row-width limit (issue #11): a record wider than `max_fields`
+/// is a bad row, the rest is kept.
+#[test]
+fn c2_a_row_wider_than_the_field_limit_is_a_bad_row() {
+    let limits = ImportLimits::default().with_max_fields(4).unwrap();
+    let csv = "Name,Email\nAna,ana@x.example\n,,,,,,,,\nBo,bo@x.example,,\n";
+    let book = contacts::parse(csv.as_bytes(), &Format::Detect, &limits).unwrap();
+    assert_eq!(book.entries.len(), 2);
+    assert!(matches!(
+        book.bad_rows.as_slice(),
+        [BadRow {
+            line: 3,
+            problem: Problem::TooManyFields { fields: 9, max: 4 },
+            ..
+        }]
+    ));
+    assert!(
+        ImportLimits::default()
+            .with_max_fields(ImportLimits::MAX_FIELDS + 1)
+            .is_err()
+    );
+}
 
 #[test]
 fn c2_every_corpus_file_gives_its_addresses_lines_and_bad_rows() {
@@ -487,6 +696,7 @@ fn check_bounded(bytes: &[u8], limits: &ImportLimits) {
         Format::Detect,
         Format::List,
         Format::Mapped(ColumnMapping::new(["email"])),
+        Format::VCard,
     ] {
         match contacts::parse(bytes, &format, limits) {
             Ok(book) => {
@@ -546,8 +756,60 @@ fn bookish() -> impl Strategy<Value = Vec<u8>> {
     proptest::collection::vec(piece, 0..60).prop_map(|ps| ps.concat())
 }
 
+/// Text shaped like vCard files: card boundaries, properties with
+/// parameters, folding, quoted-printable soft breaks and escapes, photos,
+/// line ends and garbage, in any order (C1 for the vCard reader).
+fn vcardish() -> impl Strategy<Value = Vec<u8>> {
+    let piece = prop_oneof![
+        Just(b"BEGIN:VCARD".to_vec()),
+        Just(b"END:VCARD".to_vec()),
+        Just(b"begin:vcard".to_vec()),
+        Just(b"VERSION:2.1".to_vec()),
+        Just(b"EMAIL;TYPE=INTERNET,HOME:".to_vec()),
+        Just(b"item1.EMAIL;type=pref:".to_vec()),
+        Just(b"EMAIL;PREF=1;TYPE=\"home,work\":".to_vec()),
+        Just(b"FN:".to_vec()),
+        Just(b"N:".to_vec()),
+        Just(b"FN;CHARSET=UTF-8;ENCODING=QUOTED-PRINTABLE:".to_vec()),
+        Just(b"N;CHARSET=x-unknown;QUOTED-PRINTABLE:=C3=".to_vec()),
+        Just(b"PHOTO;ENCODING=BASE64;JPEG:".to_vec()),
+        Just(b"PHOTO;ENCODING=b:/9j/4AAQ".to_vec()),
+        Just(b"=".to_vec()),
+        Just(b"=4".to_vec()),
+        Just(b"=C3=BC".to_vec()),
+        Just(b"\\".to_vec()),
+        Just(b"\\,".to_vec()),
+        Just(b";".to_vec()),
+        Just(b":".to_vec()),
+        Just(b"\"".to_vec()),
+        Just(b"\r\n".to_vec()),
+        Just(b"\n".to_vec()),
+        Just(b"\r".to_vec()),
+        Just(b"\r\n ".to_vec()),
+        Just(b"\n\t".to_vec()),
+        Just(b"ana@example.com".to_vec()),
+        Just(b"jan@xn--bcher-kva.de".to_vec()),
+        Just("Zoë".as_bytes().to_vec()),
+        Just(b"\xEF\xBB\xBF".to_vec()),
+        Just(b"\xE9".to_vec()),
+        "[a-z.@]{0,12}".prop_map(String::into_bytes),
+    ];
+    proptest::collection::vec(piece, 0..60).prop_map(|ps| ps.concat())
+}
+
 proptest! {
     #![proptest_config(config(512))]
+
+    /// C1 on vCard-shaped text (issue #18).
+    #[test]
+    fn c1_vcard_shaped_text_never_panics_and_respects_limits(
+        bytes in vcardish(),
+        rows in 1usize..8,
+        field in 1usize..40,
+    ) {
+        check_bounded(&bytes, &ImportLimits::default());
+        check_bounded(&bytes, &ImportLimits::new(4_096, rows, field).unwrap());
+    }
 
     /// C1: arbitrary bytes give a book or a clear error, never a panic, and
     /// every answer stays within the limits.

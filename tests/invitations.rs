@@ -1074,6 +1074,7 @@ fn i6_reject_bars_the_sender_for_ever_but_not_the_recipient() {
             invitation: id,
             sender: a,
             recipient: b,
+            note: None,
         }]
     );
     assert_eq!(rejected.events[0].audience(), Audience::Member(a));
@@ -1203,6 +1204,97 @@ fn i10_a_note_is_readable_only_by_its_two_parties() {
         refusal(w.net.invitation(c, id)),
         Refusal::InvitationNotFound(id)
     );
+}
+
+/// Issue #18, I10 for a decline note: Bo rejects Ana with a polite note;
+/// Ana reads it in her rejection event and in the invitation's view, Bo in
+/// his view; no other member can read it, and no event for anyone else
+/// carries it.
+#[test]
+fn i10_a_decline_note_reaches_the_sender_and_nobody_else() {
+    // Given Ana invited Bo, and Cy is another member
+    let w = World::new();
+    let (a, b, c) = (w.person(ANA), w.person(BO), w.person(CY));
+    let id = w.invite(a, b);
+
+    // When Bo rejects with a note
+    let text = "Sorry, I keep LinkedIn for people I have worked with";
+    let rejected = w.net.reject_with_note(b, id, text).unwrap();
+
+    // Then Ana's rejection event carries it, addressed to Ana only
+    assert_eq!(
+        rejected.events,
+        vec![Event::InvitationRejected {
+            invitation: id,
+            sender: a,
+            recipient: b,
+            note: Some(note(text)),
+        }]
+    );
+    assert_eq!(rejected.events[0].audience(), Audience::Member(a));
+    assert!(!rejected.events[0].audience().includes(c));
+    // ... the view of both parties shows it, beside the rejection
+    let seen_by_ana = w.net.invitation(a, id).unwrap();
+    assert_eq!(seen_by_ana.seen, Seen::Rejected);
+    assert_eq!(seen_by_ana.decline_note, Some(note(text)));
+    assert_eq!(
+        w.net.invitation(b, id).unwrap().decline_note,
+        Some(note(text))
+    );
+    // ... and a third member cannot even see the invitation exists
+    assert_eq!(
+        refusal(w.net.invitation(c, id)),
+        Refusal::InvitationNotFound(id)
+    );
+    // (the views are read from the stored invitation record, which keeps it)
+
+    // Rejecting again changes nothing and emits nothing, note or not
+    assert!(
+        w.net
+            .reject_with_note(b, id, "again")
+            .unwrap()
+            .events
+            .is_empty()
+    );
+    assert_eq!(
+        w.net.invitation(a, id).unwrap().decline_note,
+        Some(note(text))
+    );
+}
+
+/// A decline note is validated as invitation notes are; a blank one is no
+/// note; a plain reject carries none.
+#[test]
+fn a_decline_note_is_validated_like_an_invitation_note() {
+    let w = World::new();
+    let (a, b, c) = (w.person(ANA), w.person(BO), w.person(CY));
+    let id = w.invite(a, b);
+    assert!(matches!(
+        refusal(w.net.reject_with_note(b, id, "no\u{202E}thanks")),
+        Refusal::InvalidNote(NoteError::BidiOverride { .. })
+    ));
+    let too_long = "x".repeat(5_000);
+    assert!(matches!(
+        refusal(w.net.reject_with_note(b, id, &too_long)),
+        Refusal::InvalidNote(_)
+    ));
+    // Only the recipient may reject: Cy is told it does not exist, note or not
+    assert_eq!(
+        refusal(w.net.reject_with_note(c, id, "nope")),
+        Refusal::InvitationNotFound(id)
+    );
+    // Nothing was changed by the refusals
+    assert_eq!(w.net.invitation(a, id).unwrap().seen, Seen::Pending);
+    let rejected = w.net.reject_with_note(b, id, "   ").unwrap();
+    assert!(matches!(
+        rejected.events.as_slice(),
+        [Event::InvitationRejected { note: None, .. }]
+    ));
+    assert_eq!(w.net.invitation(a, id).unwrap().decline_note, None);
+
+    let id2 = w.invite(c, b);
+    done(w.net.reject(b, id2));
+    assert_eq!(w.net.invitation(c, id2).unwrap().decline_note, None);
 }
 
 // ------------------------------------------------- SPEC 3.1 refusals
@@ -1488,6 +1580,7 @@ fn events_of_reject_ignore_and_withdraw() {
             invitation: to_reject,
             sender: a,
             recipient: b,
+            note: None,
         }]
     );
     assert!(rejected.events[0].audience().includes(a));

@@ -1582,6 +1582,7 @@ impl Model {
                 invitation: iid(id),
                 sender: mid(sender),
                 recipient: mid(actor),
+                note: None,
             }],
         ))
     }

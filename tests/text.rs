@@ -967,3 +967,37 @@ fn n2_note_visible_sequences_with_joiners_and_selectors_pass() {
     let scotland = "\u{1F3F4}\u{E0067}\u{E0062}\u{E0073}\u{E0063}\u{E0074}\u{E007F}";
     assert_eq!(note(scotland, 1).chars(), 1);
 }
+
+/// N1 with internationalised domains (issue #18): the Unicode and punycode
+/// forms of one domain have one key, in both directions, while look-alikes
+/// written in either form stay apart.
+#[test]
+fn n1_email_idn_forms_meet_but_look_alikes_do_not() {
+    // Both directions: a contact saved in one form finds the member who
+    // registered the other.
+    let unicode = email("jan@bücher.de");
+    let punycode = email("jan@xn--bcher-kva.de");
+    assert_eq!(unicode, punycode);
+    assert_eq!(punycode.canonical(), "jan@bücher.de");
+    assert_eq!(email("jan@XN--BCHER-KVA.DE.").canonical(), "jan@bücher.de");
+    assert_eq!(email("JAN@BÜCHER.DE").canonical(), "jan@bücher.de");
+    // The address as written stays as given, for delivery.
+    assert_eq!(punycode.as_written(), "jan@xn--bcher-kva.de");
+    assert_eq!(unicode.as_written(), "jan@bücher.de");
+    // Nontransitional processing: ß is its own letter, in either form.
+    assert_eq!(email("a@straße.de"), email("a@xn--strae-oqa.de"));
+    assert_ne!(email("a@xn--strae-oqa.de"), email("a@strasse.de"));
+    assert_ne!(email("a@straße.de"), email("a@strasse.de"));
+    // Cyrillic о in punycode is not Latin o.
+    assert_eq!(email("x@xn--rg-emc.com"), email("x@\u{43e}rg.com"));
+    assert_ne!(email("x@xn--rg-emc.com"), email("x@org.com"));
+    // Dotless ı is not i.
+    assert_eq!(email("x@xn--d-eka.com"), email("x@ıd.com"));
+    assert_ne!(email("x@xn--d-eka.com"), email("x@id.com"));
+    // Punycode that is not a valid IDNA label keeps its own key.
+    assert_eq!(email("x@XN--A.com").canonical(), "x@xn--a.com");
+    // Idempotent: the key parses to itself.
+    for e in [&unicode, &punycode] {
+        assert_eq!(email(e.canonical()).canonical(), e.canonical());
+    }
+}

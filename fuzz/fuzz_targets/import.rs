@@ -1,6 +1,8 @@
 //! RELIABILITY C1: any bytes given to the address-book parser give a book or
 //! a clear error, never a panic, a hang or unbounded memory, and every book
-//! stays within the limits.
+//! stays within the limits. CSV, plain lists and vCard (explicitly, and
+//! through detection of `BEGIN:VCARD`); seed it with `tests/data/contacts/`,
+//! whose `.vcf` files reach the vCard paths.
 //!
 //! The first two bytes pick small limits for a second parse, so that the
 //! row and field limits are reached as often as the defaults are not.
@@ -31,6 +33,7 @@ fn check(data: &[u8], limits: &ImportLimits) {
         Format::Detect,
         Format::List,
         Format::Mapped(ColumnMapping::new(["email"]).with_names(["name"])),
+        Format::VCard,
     ];
     for format in formats {
         match contacts::parse(data, &format, limits) {

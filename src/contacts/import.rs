@@ -13,7 +13,8 @@
 //!   spreadsheet, an archive, an image): [`ImportError::NotText`].
 //! * **Line ends.** CRLF, LF and old Mac CR, each counted as one line end
 //!   (also inside quoted fields).
-//! * **CSV** through the `csv` crate: quoted fields with doubled quotes,
+//! * **CSV** through `csv-core` (the `csv` crate's parser), streamed field
+//!   by field so that no record is ever held whole: quoted fields with doubled quotes,
 //!   quoted line breaks, ragged rows (rows shorter or longer than the
 //!   header), and blank lines. The delimiter is `,`, `;` or tab: each is
 //!   tried on the first [`HEADER_SEARCH`] records, and the one that finds a
@@ -72,10 +73,17 @@
 //! cannot multiply it), and the length of every field read (email and name
 //! fields; columns that are not read are bounded by the size alone).
 //! Exceeding the size or the rows refuses the whole file; a long field
-//! refuses its row. Work and memory are linear in the input.
+//! refuses its row. A CSV record with more fields than
+//! [`ImportLimits::max_fields`] is a bad row ([`Problem::TooManyFields`]):
+//! only its first fields (each cut after the field limit) are ever held, so
+//! memory for a record is bounded whatever its size. Work is linear in the
+//! input, and memory is the decoded text plus a small constant per kept
+//! contact (issue #11: a 9 MiB row of commas, which took 389 MB, now takes
+//! about the size of the input).
+
+mod vcard;
 
 use crate::email::{Email, EmailError};
-use csv::{ByteRecord, ReaderBuilder, Trim};
 use encoding_rs::{Encoding, UTF_16BE, UTF_16LE, WINDOWS_1252};
 use std::borrow::Cow;
 use std::collections::HashMap;
@@ -91,12 +99,14 @@ const MAX_HEADER_CELL: usize = 64;
 const DELIMITERS: [u8; 3] = [b',', b';', b'\t'];
 
 /// The limits on one import. [`ImportLimits::default`] gives 10 MiB, 50,000
-/// rows and 1,024 bytes per field; build others with [`ImportLimits::new`].
+/// rows, 1,024 bytes per field and 1,024 fields per CSV record; build others
+/// with [`ImportLimits::new`] and [`ImportLimits::with_max_fields`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub struct ImportLimits {
     max_bytes: usize,
     max_rows: usize,
     max_field_bytes: usize,
+    max_fields: usize,
 }
 
 impl Default for ImportLimits {
@@ -105,6 +115,7 @@ impl Default for ImportLimits {
             max_bytes: 10 * 1024 * 1024,
             max_rows: 50_000,
             max_field_bytes: 1_024,
+            max_fields: Self::DEFAULT_MAX_FIELDS,
         }
     }
 }
@@ -126,6 +137,11 @@ impl ImportLimits {
     pub const MAX_ROWS: usize = 1_000_000;
     /// The largest `max_field_bytes` allowed: 64 KiB.
     pub const MAX_FIELD_BYTES: usize = 64 * 1024;
+    /// The default `max_fields`: 1,024 (Outlook's export, the widest common
+    /// one, has under a hundred columns).
+    pub const DEFAULT_MAX_FIELDS: usize = 1_024;
+    /// The largest `max_fields` allowed: 4,096.
+    pub const MAX_FIELDS: usize = 4_096;
 
     /// Limits of `max_bytes` bytes of input, `max_rows` rows and
     /// `max_field_bytes` bytes per field read.
@@ -160,7 +176,39 @@ impl ImportLimits {
             max_bytes,
             max_rows,
             max_field_bytes,
+            max_fields: Self::DEFAULT_MAX_FIELDS,
         })
+    }
+
+    /// The same limits reading at most `max_fields` fields per CSV record
+    /// (default [`DEFAULT_MAX_FIELDS`](Self::DEFAULT_MAX_FIELDS)); a wider
+    /// record is a [`BadRow`] ([`Problem::TooManyFields`]) and is not read.
+    ///
+    /// ```
+    /// use pronet::contacts::ImportLimits;
+    /// let narrow = ImportLimits::default().with_max_fields(100)?;
+    /// assert_eq!(narrow.max_fields(), 100);
+    /// assert!(ImportLimits::default().with_max_fields(0).is_err());
+    /// # Ok::<(), pronet::contacts::LimitError>(())
+    /// ```
+    ///
+    /// # Errors
+    /// [`LimitError`] when `max_fields` is 0 or above
+    /// [`MAX_FIELDS`](Self::MAX_FIELDS).
+    pub fn with_max_fields(self, max_fields: usize) -> Result<Self, LimitError> {
+        if !(1..=Self::MAX_FIELDS).contains(&max_fields) {
+            return Err(LimitError {
+                name: "max_fields",
+                max: Self::MAX_FIELDS,
+            });
+        }
+        Ok(Self { max_fields, ..self })
+    }
+
+    /// The most fields read per CSV record.
+    #[must_use]
+    pub fn max_fields(&self) -> usize {
+        self.max_fields
     }
 
     /// The largest input, in bytes.
@@ -186,14 +234,19 @@ impl ImportLimits {
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum Format {
-    /// A CSV export recognised by its header, or else a plain list of
-    /// addresses (see the [module documentation](self)).
+    /// A vCard file (recognised by its `BEGIN:VCARD`), a CSV export
+    /// recognised by its header, or else a plain list of addresses (see the
+    /// [module documentation](self)).
     #[default]
     Detect,
     /// A CSV file whose email and name columns are named explicitly.
     Mapped(ColumnMapping),
     /// A plain list of addresses.
     List,
+    /// A vCard file (`.vcf`: versions 2.1, 3.0 and 4.0), as phones and
+    /// address-book apps export; [`Format::Detect`] recognises one by its
+    /// `BEGIN:VCARD`.
+    VCard,
 }
 
 /// Which columns of a CSV file hold addresses and names, by header text
@@ -274,13 +327,16 @@ pub enum Source {
     Mapped,
     /// A plain list of addresses.
     List,
+    /// A vCard file: the export of a phone or an address-book app.
+    VCard,
 }
 
 /// One address read from the file.
 #[derive(Clone, Debug, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct Entry {
-    /// The line its record starts on (1-based).
+    /// The line its record starts on (1-based); in a vCard, the line of
+    /// its `EMAIL` property.
     pub line: u64,
     /// The address.
     pub email: Email,
@@ -313,6 +369,23 @@ pub enum Problem {
         /// Why it is not acceptable.
         error: EmailError,
     },
+    /// A CSV record has more fields than the limit
+    /// ([`ImportLimits::max_fields`]); none of it is read.
+    #[error("the row has {fields} fields; at most {max} are read")]
+    TooManyFields {
+        /// How many it has.
+        fields: usize,
+        /// The limit.
+        max: usize,
+    },
+    /// A vCard's `BEGIN:VCARD` has no `END:VCARD` (reported at the
+    /// `BEGIN` line); its addresses are not kept.
+    #[error("the card is not closed by END:VCARD")]
+    UnclosedCard,
+    /// Text outside `BEGIN:VCARD` ... `END:VCARD` in a vCard file
+    /// (reported once per run of such lines, at its first).
+    #[error("text outside a card")]
+    OutsideCard,
     /// A field read for addresses or the name is longer than the limit.
     #[error("a field is {bytes} bytes long; at most {max} are read")]
     FieldTooLong {
@@ -411,15 +484,17 @@ pub fn parse(
     }
     match format {
         Format::List => parse_list(text, limits),
+        Format::VCard => vcard::parse(text, limits),
+        Format::Detect if vcard::looks_like_vcard(text) => vcard::parse(text, limits),
         Format::Mapped(mapping) => {
             if mapping.email_columns.is_empty() {
                 return Err(ImportError::EmptyMapping);
             }
             let wanted: Vec<String> = mapping.email_columns.iter().map(|c| fold(c)).collect();
-            let header = find_header(text, |cells| {
+            let header = find_header(text, limits, |cells| {
                 let folded: Vec<String> = cells.iter().map(|c| fold(c)).collect();
                 wanted.iter().all(|w| folded.contains(w))
-            })?;
+            });
             let Some(header) = header else {
                 let first = mapping.email_columns.first().cloned().unwrap_or_default();
                 return Err(ImportError::MissingColumn(first));
@@ -427,7 +502,7 @@ pub fn parse(
             let columns = Columns::mapped(&header.cells, mapping)?;
             parse_csv(text, &header, &columns, Source::Mapped, limits)
         }
-        Format::Detect => match find_header(text, is_header)? {
+        Format::Detect => match find_header(text, limits, is_header) {
             Some(header) => {
                 let columns = Columns::detected(&header.cells);
                 let source = source_of(&header.cells);
@@ -459,9 +534,23 @@ fn decode(bytes: &[u8]) -> Result<Cow<'_, str>, ImportError> {
     // CSV reader ends records at CR, LF and CRLF alike, but counts lines at
     // LF only (and a CRLF record's line one short).
     if text.contains('\r') {
-        return Ok(Cow::Owned(text.replace("\r\n", "\n").replace('\r', "\n")));
+        return Ok(Cow::Owned(lf_line_ends(&text)));
     }
     Ok(text)
+}
+
+/// `text` with CRLF and CR line ends as LF, in one copy.
+fn lf_line_ends(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(at) = rest.find('\r') {
+        out.push_str(rest.get(..at).unwrap_or_default());
+        out.push('\n');
+        rest = rest.get(at + 1..).unwrap_or_default();
+        rest = rest.strip_prefix('\n').unwrap_or(rest);
+    }
+    out.push_str(rest);
+    out
 }
 
 /// UTF-16 without a byte-order mark, recognised by its first two characters
@@ -544,24 +633,118 @@ fn looks_like_list(text: &str) -> bool {
         .any(|l| l.contains('@'))
 }
 
-/// A CSV reader over the whole text.
-fn reader(text: &str, delimiter: u8) -> csv::Reader<&[u8]> {
-    ReaderBuilder::new()
-        .has_headers(false)
-        .flexible(true)
-        .delimiter(delimiter)
-        .trim(Trim::None)
-        .from_reader(text.as_bytes())
+/// How many bytes of a cell are kept: enough for every field that is read
+/// (a longer one is reported by its length, never read).
+fn kept_bytes(limits: &ImportLimits) -> usize {
+    limits
+        .max_field_bytes
+        .max(MAX_HEADER_CELL)
+        .saturating_add(4)
 }
 
-/// A record's cells as text. The text is valid UTF-8 and the reader splits
-/// only at ASCII bytes, so no cell is ever replaced; lossy decoding keeps
-/// that an assumption rather than a panic.
-fn cells(record: &ByteRecord) -> Vec<String> {
-    record
-        .iter()
-        .map(|c| String::from_utf8_lossy(c).into_owned())
-        .collect()
+/// One CSV record: its first line, its first [`ImportLimits::max_fields`]
+/// cells (each cut at [`kept_bytes`]) with their full lengths, and how many
+/// fields it has in all.
+#[derive(Debug, Default)]
+struct Row {
+    line: u64,
+    cells: Vec<String>,
+    lens: Vec<usize>,
+    fields: usize,
+}
+
+impl Row {
+    /// Whether a cell was cut (it is longer than anything read).
+    fn cut(&self, keep: usize) -> bool {
+        self.lens.iter().any(|&len| len > keep)
+    }
+}
+
+/// CSV records, streamed field by field through `csv-core`: memory per
+/// record is bounded by the field count and field length limits, whatever
+/// the record's size (issue #11: a 9 MiB row of commas used to become nine
+/// million `String`s, once per delimiter tried).
+struct Records<'t> {
+    input: &'t [u8],
+    pos: usize,
+    /// The line at `pos` (1-based).
+    line: u64,
+    core: csv_core::Reader,
+    out: [u8; 1024],
+    field: Vec<u8>,
+    keep: usize,
+    max_fields: usize,
+    done: bool,
+}
+
+impl<'t> Records<'t> {
+    fn new(text: &'t str, delimiter: u8, limits: &ImportLimits) -> Self {
+        Self {
+            input: text.as_bytes(),
+            pos: 0,
+            line: 1,
+            core: csv_core::ReaderBuilder::new().delimiter(delimiter).build(),
+            out: [0; 1024],
+            field: Vec::new(),
+            keep: kept_bytes(limits),
+            max_fields: limits.max_fields,
+            done: false,
+        }
+    }
+
+    /// Reads the next record into `row`; `false` at the end.
+    fn next_into(&mut self, row: &mut Row) -> bool {
+        row.cells.clear();
+        row.lens.clear();
+        row.fields = 0;
+        if self.done {
+            return false;
+        }
+        // Blank lines between records are skipped (as the reader would),
+        // counted here so that the record's first line is known.
+        while self.input.get(self.pos) == Some(&b'\n') {
+            self.pos = self.pos.saturating_add(1);
+            self.line = self.line.saturating_add(1);
+        }
+        row.line = self.line;
+        let mut len = 0usize;
+        self.field.clear();
+        loop {
+            let rest = self.input.get(self.pos..).unwrap_or_default();
+            let (result, read, written) = self.core.read_field(rest, &mut self.out);
+            let consumed = rest.get(..read).unwrap_or_default();
+            let newlines = consumed.iter().filter(|&&b| b == b'\n').count();
+            self.line = self
+                .line
+                .saturating_add(u64::try_from(newlines).unwrap_or(u64::MAX));
+            self.pos = self.pos.saturating_add(read);
+            let chunk = self.out.get(..written).unwrap_or_default();
+            len = len.saturating_add(written);
+            let room = self.keep.saturating_sub(self.field.len());
+            self.field
+                .extend_from_slice(chunk.get(..room.min(chunk.len())).unwrap_or_default());
+            match result {
+                csv_core::ReadFieldResult::InputEmpty | csv_core::ReadFieldResult::OutputFull => {}
+                csv_core::ReadFieldResult::Field { record_end } => {
+                    row.fields = row.fields.saturating_add(1);
+                    if row.cells.len() < self.max_fields {
+                        row.cells
+                            .push(String::from_utf8_lossy(&self.field).into_owned());
+                        row.lens.push(len);
+                    }
+                    len = 0;
+                    self.field.clear();
+                    if record_end {
+                        return true;
+                    }
+                }
+                csv_core::ReadFieldResult::End => {
+                    self.done = true;
+                    return row.fields > 0;
+                }
+            }
+        }
+    }
 }
 
 /// A header found: its delimiter, its index among the records, its cells.
@@ -572,41 +755,41 @@ struct Header {
 }
 
 /// The header among the first records, by the delimiter that gives it the
-/// most columns.
+/// most columns. A record wider than the field limit, or with a cell longer
+/// than the field limit, is never a header.
 fn find_header(
     text: &str,
+    limits: &ImportLimits,
     accept: impl Fn(&[String]) -> bool,
-) -> Result<Option<Header>, ImportError> {
+) -> Option<Header> {
     let mut best: Option<Header> = None;
+    let keep = kept_bytes(limits);
+    let mut row = Row::default();
     for delimiter in DELIMITERS {
-        let mut rdr = reader(text, delimiter);
-        let mut record = ByteRecord::new();
+        let mut records = Records::new(text, delimiter, limits);
         for index in 0..HEADER_SEARCH {
-            if !read(&mut rdr, &mut record)? {
+            if !records.next_into(&mut row) {
                 break;
             }
-            let row = cells(&record);
-            if accept(&row) {
-                if best.as_ref().is_none_or(|b| row.len() > b.cells.len()) {
+            if row.fields > limits.max_fields || row.cut(keep) {
+                continue;
+            }
+            if accept(&row.cells) {
+                if best
+                    .as_ref()
+                    .is_none_or(|b| row.cells.len() > b.cells.len())
+                {
                     best = Some(Header {
                         delimiter,
                         index,
-                        cells: row,
+                        cells: std::mem::take(&mut row.cells),
                     });
                 }
                 break;
             }
         }
     }
-    Ok(best)
-}
-
-/// The next record, if any. Reading from memory cannot fail with I/O, and
-/// byte records cannot fail on encoding; should the reader still fail, the
-/// file is taken as unreadable.
-fn read(rdr: &mut csv::Reader<&[u8]>, record: &mut ByteRecord) -> Result<bool, ImportError> {
-    rdr.read_byte_record(record)
-        .map_err(|_| ImportError::UnknownFormat)
+    best
 }
 
 /// How a row's name is put together.
@@ -726,17 +909,11 @@ impl Book {
         self.bad_rows.push(BadRow { line, problem });
     }
 
-    /// Whether `field` fits the field limit; a bad row if not.
-    fn fits(&mut self, line: u64, field: &str) -> bool {
+    /// Whether a field of `bytes` fits the field limit; a bad row if not.
+    fn fits(&mut self, line: u64, bytes: usize) -> bool {
         let max = self.limits.max_field_bytes;
-        if field.len() > max {
-            self.bad(
-                line,
-                Problem::FieldTooLong {
-                    bytes: field.len(),
-                    max,
-                },
-            );
+        if bytes > max {
+            self.bad(line, Problem::FieldTooLong { bytes, max });
             false
         } else {
             true
@@ -755,7 +932,7 @@ impl Book {
             return Err(self.too_many());
         }
         let name = match item.name {
-            Some(n) if self.fits(line, n) => clean_name(n),
+            Some(n) if self.fits(line, n.len()) => clean_name(n),
             Some(_) => return Ok(()),
             None => row_name.map(str::to_owned),
         };
@@ -810,30 +987,41 @@ fn parse_csv(
     limits: &ImportLimits,
 ) -> Result<ParsedBook, ImportError> {
     let mut book = Book::new(*limits);
-    let mut rdr = reader(text, header.delimiter);
-    let mut record = ByteRecord::new();
+    let mut records = Records::new(text, header.delimiter, limits);
+    let mut row = Row::default();
     let mut index = 0usize;
-    while read(&mut rdr, &mut record)? {
+    while records.next_into(&mut row) {
         let before_data = index <= header.index;
         index = index.saturating_add(1);
         if before_data {
             continue;
         }
-        let row = cells(&record);
-        if row.iter().all(|c| c.trim().is_empty()) {
+        if row.cells.iter().all(|c| c.trim().is_empty()) && row.fields <= limits.max_fields {
             continue;
         }
         book.row()?;
-        let line = record.position().map_or(0, csv::Position::line);
-        let name = match row_name(&mut book, line, &row, &columns.names) {
+        let line = row.line;
+        if row.fields > limits.max_fields {
+            book.bad(
+                line,
+                Problem::TooManyFields {
+                    fields: row.fields,
+                    max: limits.max_fields,
+                },
+            );
+            continue;
+        }
+        let name = match row_name(&mut book, &row, &columns.names) {
             Some(name) => name,
             None => continue, // a name field too long: reported
         };
         let mut any = false;
         let mut bad = false;
         for &i in &columns.emails {
-            let Some(field) = row.get(i) else { continue };
-            if !book.fits(line, field) {
+            let (Some(field), Some(&len)) = (row.cells.get(i), row.lens.get(i)) else {
+                continue;
+            };
+            if !book.fits(line, len) {
                 bad = true;
                 continue;
             }
@@ -851,19 +1039,21 @@ fn parse_csv(
 
 /// The row's name: `Some(None)` for none, `None` when a name field is too
 /// long (and reported).
-fn row_name(book: &mut Book, line: u64, row: &[String], names: &Names) -> Option<Option<String>> {
-    let parts: Vec<&str> = match names {
+fn row_name(book: &mut Book, row: &Row, names: &Names) -> Option<Option<String>> {
+    let wanted: Vec<usize> = match names {
         Names::None => return Some(None),
-        Names::Full(i) => row.get(*i).map(String::as_str).into_iter().collect(),
-        Names::Parts(is) => is
-            .iter()
-            .filter_map(|i| row.get(*i).map(String::as_str))
-            .collect(),
+        Names::Full(i) => vec![*i],
+        Names::Parts(is) => is.clone(),
     };
-    for part in &parts {
-        if !book.fits(line, part) {
+    let mut parts = Vec::with_capacity(wanted.len());
+    for i in wanted {
+        let (Some(part), Some(&len)) = (row.cells.get(i), row.lens.get(i)) else {
+            continue;
+        };
+        if !book.fits(row.line, len) {
             return None;
         }
+        parts.push(part.as_str());
     }
     Some(clean_name(&parts.join(" ")))
 }
@@ -891,7 +1081,7 @@ fn parse_list(text: &str, limits: &ImportLimits) -> Result<ParsedBook, ImportErr
         }
         book.row()?;
         for item in items(line_text) {
-            if book.fits(line, item.address) {
+            if book.fits(line, item.address.len()) {
                 book.item(line, &item, None)?;
             }
         }

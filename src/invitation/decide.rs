@@ -271,6 +271,7 @@ pub fn send(
         status: Status::Pending,
         delivery,
         closed_at: None,
+        decline_note: None,
     };
     changes.write::<Invitation>(None, Record::Invitation(invitation));
 
@@ -534,13 +535,23 @@ pub fn ignore(
 /// SPEC 3.2: the recipient rejects; the sender is told and barred from
 /// inviting this recipient ever again (the other direction stays open).
 ///
-/// Rejecting again answers the same and changes nothing.
+/// The recipient may give a polite note with the reject (`note`, as typed):
+/// it is validated as an invitation note is ([`Note::parse`], at the
+/// recipient's tier's length), kept on the invitation as
+/// [`Invitation::decline_note`], and carried by the
+/// [`Event::InvitationRejected`] addressed to the sender. A blank note is
+/// no note.
+///
+/// Rejecting again answers the same and changes nothing (a note given the
+/// second time is not read).
 ///
 /// # Errors
-/// [`Refusal::InvitationNotFound`], [`Refusal::NotPending`].
+/// [`Refusal::InvitationNotFound`], [`Refusal::NotPending`],
+/// [`Refusal::InvalidNote`].
 pub fn reject(
     actor: MemberId,
     id: InvitationId,
+    note: Option<&str>,
     facts: &AnswerFacts,
     policy: &Policy,
     clock: Timestamp,
@@ -552,10 +563,17 @@ pub fn reject(
         Seen::Rejected => return Ok(unchanged()),
         seen => return Err(Refusal::NotPending { seen }),
     }
+    let note = match (note, facts.recipient.as_ref()) {
+        (Some(text), Some(recipient)) => {
+            Note::parse(text, policy.note_max_chars(recipient.value.tier))?
+        }
+        _ => None,
+    };
     let mut changes = ChangeSet::default();
     let mut closed = invitation.value.clone();
     closed.status = Status::Rejected;
     closed.closed_at = Some(now);
+    closed.decline_note.clone_from(&note);
     changes.write(Some(invitation), Record::Invitation(closed));
     let mut pair = pair_or_new(facts.pair.as_ref(), pair_of(&invitation.value)?);
     pair.open = None;
@@ -574,6 +592,7 @@ pub fn reject(
         invitation: id,
         sender: invitation.value.sender,
         recipient: actor,
+        note,
     });
     Ok(Decision {
         changes,

@@ -91,6 +91,13 @@ pub struct Invitation {
     pub delivery: Delivery,
     /// When it stopped being pending from the sender's point of view.
     pub closed_at: Option<Timestamp>,
+    /// The note the recipient gave when rejecting it, readable only by the
+    /// two (the sender is told of the reject anyway, so it reveals nothing
+    /// more). Personal data like [`note`](Self::note): the personal-data
+    /// rules (SPEC 10, erasure and note retention) are to erase it with the
+    /// invitation's note.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub decline_note: Option<Note>,
 }
 
 /// An invitation's state as one of its two parties sees it (SPEC 3.4): the

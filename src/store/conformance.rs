@@ -162,6 +162,7 @@ fn invitation(raw: u64, sender: u64, recipient: u64, status: Status) -> Record {
         status,
         delivery: Delivery::Inbox,
         closed_at: None,
+        decline_note: None,
     })
 }
 
@@ -585,6 +586,7 @@ fn rich_records() -> Vec<Record> {
         status: Status::Ignored(IgnoreReason::Spam),
         delivery: Delivery::Held,
         closed_at: Some(Timestamp::MAX),
+        decline_note: Note::parse("Sorry, not now.", 300).unwrap(),
     };
     let mut pair_state = PairState::new(pair_key(1, u64::MAX));
     pair_state.connected_since = Some(Timestamp::from_micros(-1));

@@ -1349,6 +1349,7 @@ mod tests {
             status: Status::Pending,
             delivery: Delivery::Inbox,
             closed_at: None,
+            decline_note: None,
         }
     }
 
@@ -1529,6 +1530,7 @@ mod tests {
             status: Status::Pending,
             delivery: Delivery::Inbox,
             closed_at: None,
+            decline_note: None,
         };
         store
             .commit(&[write(Record::Invitation(invitation))])
