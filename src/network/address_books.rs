@@ -1,0 +1,339 @@
+//! Operations on contacts: address books, invitations to join, opt-outs
+//! and their delivery when the invitee joins.
+
+use super::{Committed, Network, Sight, unchanged};
+use crate::change::{Key, Record};
+use crate::contacts::join::{self, Invitee, JoinFacts, JoinState};
+use crate::contacts::{self, Format, ImportReport, InviteOutcome, MemberMatch, NonMember};
+use crate::email::Email;
+use crate::error::Error;
+use crate::event::Event;
+use crate::graph::Degree;
+use crate::id::{InvitationId, MemberId};
+use crate::invitation::decide::{self, Decision, SendRequest};
+use crate::member::{EmailOwner, Member};
+use crate::store::Store;
+use crate::time::Clock;
+use std::collections::BTreeSet;
+
+impl<S: Store, C: Clock> Network<S, C> {
+    /// Adds addresses to `owner`'s imported contacts; addresses already there
+    /// change nothing. Answers how many were new.
+    ///
+    /// # Errors
+    /// [`Refusal::UnknownMember`](crate::Refusal::UnknownMember); store failures.
+    pub fn add_contacts(
+        &self,
+        owner: MemberId,
+        emails: &[Email],
+    ) -> Result<Committed<usize>, Error> {
+        self.run(|now| {
+            self.active_member(owner)?;
+            let mut existing = BTreeSet::new();
+            for email in emails {
+                let canonical = email.canonical().to_owned();
+                if self
+                    .store
+                    .get(&Key::Contact(owner, canonical.clone()))?
+                    .is_some()
+                {
+                    existing.insert(canonical);
+                }
+            }
+            let (changes, added) =
+                contacts::add(owner, emails.iter().map(|e| (e, None)), &existing, now);
+            Ok(Decision {
+                changes,
+                outcome: added,
+            })
+        })
+    }
+
+    /// Imports an address book into `owner`'s contacts (SPEC 9) and reports
+    /// what it holds: the addresses of members the owner may find by them,
+    /// with their degree, every other address, and the rows that gave no
+    /// address, with their lines and reasons.
+    ///
+    /// The file is read by [`contacts::parse`] under the policy's
+    /// [`import_limits`](crate::Policy::import_limits). Addresses new to the
+    /// address book are added in one atomic change set (at most the row
+    /// limit of writes: 50,000 by default), with one
+    /// [`Event::ContactsImported`]; importing the same file again writes
+    /// nothing and emits nothing (RELIABILITY C3). Contacts make the owner
+    /// eligible to invite the members who have those addresses (SPEC 3.1).
+    ///
+    /// Matching follows [`contacts::findable`]: an address of an
+    /// undiscoverable member, of a member on either side of a block, or of a
+    /// deactivated member is reported exactly like an address nobody has
+    /// (RELIABILITY B7).
+    ///
+    /// ```
+    /// use pronet::{Email, ImportFormat, ManualClock, Member, MemberId, MemoryStore, Network};
+    /// use pronet::{Policy, Profile, Timestamp};
+    ///
+    /// let net = Network::open(MemoryStore::new(), ManualClock::new(Timestamp::UNIX_EPOCH), Policy::default())?;
+    /// let (ana, bo) = (MemberId::new(1), MemberId::new(2));
+    /// net.register(Member::person(ana, Profile::named("Ana")))?;
+    /// net.register(Member::person(bo, Profile::named("Bo")).with_email(Email::parse("bo@example.com")?, true))?;
+    /// let csv = "Name,Email\nBo,BO@example.com\nCy,cy@example.org\nDee,dee-at-example\n";
+    /// let report = net.import_contacts(ana, csv.as_bytes(), &ImportFormat::Detect)?.outcome;
+    /// assert_eq!((report.added, report.members.len(), report.not_members.len()), (2, 1, 1));
+    /// assert_eq!(report.members[0].member, bo);
+    /// assert_eq!(report.bad_rows[0].line, 4);
+    /// // Importing the same file again adds nothing.
+    /// assert_eq!(net.import_contacts(ana, csv.as_bytes(), &ImportFormat::Detect)?.outcome.added, 0);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    ///
+    /// # Errors
+    /// [`Refusal::UnknownMember`](crate::Refusal::UnknownMember) for an unknown or deactivated owner;
+    /// [`Error::Import`] for a file that cannot be read at all (too large,
+    /// too many rows, not text, no email column); store failures.
+    pub fn import_contacts(
+        &self,
+        owner: MemberId,
+        bytes: &[u8],
+        format: &Format,
+    ) -> Result<Committed<ImportReport>, Error> {
+        self.active_member(owner)?;
+        let book = contacts::parse(bytes, format, self.policy.import_limits())?;
+        self.run(|now| {
+            let sight = self.sight(owner)?;
+            let existing: BTreeSet<String> = self
+                .store
+                .contacts(owner)?
+                .into_iter()
+                .map(|c| c.email.canonical().to_owned())
+                .collect();
+            let entries = book.entries.iter().map(|e| (&e.email, e.name.as_deref()));
+            let (changes, added) = contacts::add(owner, entries, &existing, now);
+            let mut found = Vec::with_capacity(book.entries.len());
+            for entry in &book.entries {
+                found.push(self.findable(owner, &sight, entry.email.canonical())?);
+            }
+            let mut members = Vec::new();
+            let mut not_members = Vec::new();
+            {
+                let graph = self.graph();
+                let view = graph.view(sight.hidden.iter().copied());
+                let hood = view.neighbourhood(owner)?;
+                for (entry, found) in book.entries.iter().zip(found) {
+                    match found {
+                        Some(member) => members.push(MemberMatch {
+                            line: entry.line,
+                            email: entry.email.clone(),
+                            name: entry.name.clone(),
+                            member,
+                            degree: hood.degree(member).unwrap_or(Degree::OutOfNetwork),
+                        }),
+                        None => not_members.push((entry, false)),
+                    }
+                }
+            }
+            let mut not_member_entries = Vec::with_capacity(not_members.len());
+            for (entry, _) in not_members {
+                let invited = self
+                    .load::<Invitee>(Key::Invitee(entry.email.canonical().to_owned()))?
+                    .is_some_and(|i| i.value.invitations.iter().any(|j| j.sender == owner));
+                not_member_entries.push(NonMember {
+                    line: entry.line,
+                    email: entry.email.clone(),
+                    name: entry.name.clone(),
+                    invited,
+                });
+            }
+            Ok(Decision {
+                changes,
+                outcome: ImportReport {
+                    source: book.source,
+                    added,
+                    members,
+                    not_members: not_member_entries,
+                    bad_rows: book.bad_rows.clone(),
+                    duplicates: book.duplicates,
+                },
+            })
+        })
+    }
+
+    /// `sender` invites the person at `email` to join (SPEC 9).
+    ///
+    /// If the address belongs to a member the sender may find by it
+    /// ([`contacts::findable`], the rule of the import report), an ordinary
+    /// invitation is sent instead, with the address as proof, and answered
+    /// as [`InviteOutcome::Member`]. Otherwise an invitation to join is
+    /// recorded, counted in the sender's quota, and answered as
+    /// [`InviteOutcome::Invited`] with an [`Event::JoinInvitationSent`] for
+    /// the sender; the host emails the address when an
+    /// [`Event::JoinInvitationReceived`] comes in the answer's [`mail`](Committed::mail), never shown to the sender. See
+    /// [`contacts::join`] for the rules and why the sender's answer is the
+    /// same whoever has the address.
+    ///
+    /// # Errors
+    /// [`Refusal::UnknownMember`](crate::Refusal::UnknownMember), [`Refusal::NotAPerson`](crate::Refusal::NotAPerson) for the sender;
+    /// [`Refusal::NotInvitable`](crate::Refusal::NotInvitable); [`Refusal::Suspended`](crate::Refusal::Suspended);
+    /// [`Refusal::QuotaExhausted`](crate::Refusal::QuotaExhausted); for a member's address, the refusals of
+    /// [`send`](Self::send); store failures; contention.
+    pub fn invite_to_join(
+        &self,
+        sender: MemberId,
+        email: &Email,
+    ) -> Result<Committed<InviteOutcome>, Error> {
+        let sight = self.sight(sender)?;
+        let canonical = email.canonical();
+        if let Some(member) = self.findable(sender, &sight, canonical)? {
+            let sent = self.send(sender, member, None, Some(email))?;
+            return Ok(Committed {
+                outcome: InviteOutcome::Member {
+                    member,
+                    sent: sent.outcome,
+                },
+                events: sent.events,
+                mail: sent.mail,
+            });
+        }
+        self.run(|now| {
+            let owner = self.load::<EmailOwner>(Key::EmailOwner(canonical.to_owned()))?;
+            let facts = JoinFacts {
+                sender: self.load(Key::Member(sender))?,
+                sender_ledger: self.load(Key::Ledger(sender))?,
+                invitee: self.load(Key::Invitee(canonical.to_owned()))?,
+                new_id: self.store.next_invitation_id()?,
+                deliver: owner.is_none_or(|o| o.value.member.is_none()),
+            };
+            Ok(join::invite(sender, email, &facts, &self.policy, now)?)
+        })
+    }
+
+    /// Records that the person at `email` wants no invitations to join (the
+    /// host calls it from the unsubscribe link of the invitation email):
+    /// none is accepted from now on, and none waiting is delivered if they
+    /// join. Opting out again changes nothing.
+    ///
+    /// # Errors
+    /// Store failures; contention.
+    pub fn opt_out(&self, email: &Email) -> Result<Committed<()>, Error> {
+        self.run(|now| {
+            let invitee = self.load::<Invitee>(Key::Invitee(email.canonical().to_owned()))?;
+            Ok(Decision {
+                changes: join::opt_out(email, invitee.as_ref(), now),
+                outcome: (),
+            })
+        })
+    }
+
+    /// Turns the invitations to join waiting for `member`'s discoverable
+    /// addresses into ordinary invitations, each by the ordinary send
+    /// decision with the address as proof; a refusal drops the invitation
+    /// to join silently (see [`contacts::join`]). Answers how many became
+    /// invitations (or connections).
+    ///
+    /// [`register`](Self::register) and [`update_member`](Self::update_member)
+    /// run it after their commit; a host runs it again if that step failed.
+    /// Each invitation is its own atomic change, and running it again only
+    /// delivers what is still waiting.
+    ///
+    /// # Errors
+    /// [`Refusal::UnknownMember`](crate::Refusal::UnknownMember); store failures; contention.
+    pub fn deliver_join_invitations(&self, member: MemberId) -> Result<Committed<usize>, Error> {
+        let me = self.active_member(member)?;
+        let now = self.now();
+        let mut events = Vec::new();
+        let mut delivered = 0;
+        for address in me.emails.iter().filter(|e| e.discoverable) {
+            let canonical = address.email.canonical().to_owned();
+            let owned = self
+                .load::<EmailOwner>(Key::EmailOwner(canonical.clone()))?
+                .is_some_and(|o| o.value.member == Some(member));
+            let Some(invitee) = self.load::<Invitee>(Key::Invitee(canonical.clone()))? else {
+                continue;
+            };
+            if !owned {
+                continue;
+            }
+            let waiting: Vec<_> = invitee
+                .value
+                .deliverable(&self.policy, now)
+                .map(|i| (i.id, i.sender))
+                .collect();
+            for (id, sender) in waiting {
+                let done = self.deliver_one(member, &address.email, id, sender)?;
+                delivered += usize::from(done.outcome);
+                events.extend(done.events);
+            }
+        }
+        Ok(Committed::new(delivered, events))
+    }
+
+    /// Delivers one invitation to join, if still waiting: answers whether it
+    /// became an invitation (or a connection).
+    pub(super) fn deliver_one(
+        &self,
+        member: MemberId,
+        email: &Email,
+        id: InvitationId,
+        sender: MemberId,
+    ) -> Result<Committed<bool>, Error> {
+        let key = Key::Invitee(email.canonical().to_owned());
+        self.run(|now| {
+            let Some(invitee) = self.load::<Invitee>(key.clone())? else {
+                return Ok(unchanged(false));
+            };
+            let mut facts = self.send_facts(sender, member, now)?;
+            facts.join = Some(id);
+            let req = SendRequest {
+                sender,
+                recipient: member,
+                note: None,
+                proof: Some(email),
+            };
+            let now = facts.effective_now(now);
+            let (mut changes, state) = match decide::send(&req, &facts, &self.policy, now) {
+                Ok(decision) => (decision.changes, JoinState::Delivered),
+                Err(_) => (crate::change::ChangeSet::default(), JoinState::Dropped),
+            };
+            let Some(settled) = join::settle(&invitee.value, id, state, &self.policy, now) else {
+                return Ok(unchanged(false));
+            };
+            changes.write(Some(&invitee), Record::Invitee(settled));
+            Ok(Decision {
+                changes,
+                outcome: state == JoinState::Delivered,
+            })
+        })
+    }
+
+    /// Runs [`deliver_join_invitations`](Self::deliver_join_invitations)
+    /// after a committed registration or update, adding its events. Its
+    /// failure leaves the committed change standing (see
+    /// [`register`](Self::register)).
+    pub(super) fn follow_up_joins(&self, member: MemberId, events: &mut Vec<Event>) {
+        if let Ok(delivered) = self.deliver_join_invitations(member) {
+            events.extend(delivered.events);
+        }
+    }
+
+    /// The member `viewer` may be shown for the address `canonical`: the one
+    /// place that applies [`contacts::findable`] to stored records.
+    pub(super) fn findable(
+        &self,
+        viewer: MemberId,
+        sight: &Sight,
+        canonical: &str,
+    ) -> Result<Option<MemberId>, Error> {
+        let Some(owner) = self.load::<EmailOwner>(Key::EmailOwner(canonical.to_owned()))? else {
+            return Ok(None);
+        };
+        let Some(id) = owner.value.member else {
+            return Ok(None);
+        };
+        let member = self.load::<Member>(Key::Member(id))?;
+        Ok(contacts::findable(
+            viewer,
+            canonical,
+            Some(&owner.value),
+            member.as_ref().map(|m| &m.value),
+            |m| sight.hidden.contains(&m),
+        ))
+    }
+}

@@ -1,0 +1,117 @@
+//! The time a network acts on, and the repair after a bad clock reading.
+
+use super::{FEED_PAGE, Network, feed::index};
+use crate::change::Key;
+use crate::error::{CommitError, Error};
+use crate::instants;
+use crate::store::{ChangeCursor, Store};
+use crate::time::{Clock, Timestamp};
+use std::sync::PoisonError;
+use std::sync::atomic::Ordering;
+
+impl<S: Store, C: Clock> Network<S, C> {
+    /// The time this network acts on: the clock, unless it has gone back
+    /// behind an instant this network already acted on (SPEC 4). Decisions
+    /// also move it forward to the latest instant recorded in the facts they
+    /// read, which carries the guarantee across processes and restarts.
+    ///
+    /// A latest reading further ahead of the clock than the policy's
+    /// [`max_clock_skew`](Policy::max_clock_skew) was a bad reading (or the
+    /// clock is now far behind): it is dropped, so that it stamps nothing
+    /// more; the records it stamped are refused when read (see
+    /// [`Error::ClockSkew`]) until [`repair_clock`](Self::repair_clock).
+    pub(super) fn now(&self) -> Timestamp {
+        let clock = self.clock.now();
+        let skew = self.policy.max_clock_skew();
+        let mut seen = self.latest.load(Ordering::SeqCst);
+        loop {
+            // `since` saturates, so `TimeDelta::MAX` is never exceeded.
+            let next = if Timestamp::from_micros(seen).since(clock) > skew {
+                clock.as_micros()
+            } else {
+                seen.max(clock.as_micros())
+            };
+            match self
+                .latest
+                .compare_exchange(seen, next, Ordering::SeqCst, Ordering::SeqCst)
+            {
+                Ok(_) => return Timestamp::from_micros(next),
+                Err(current) => seen = current,
+            }
+        }
+    }
+
+    /// Brings every record holding an instant later than the clock back to
+    /// the clock's time, after a bad clock reading (see
+    /// [`Policy::max_clock_skew`](crate::Policy::max_clock_skew) and [`Error::ClockSkew`]): sends, answers,
+    /// waits, blocks, imports and the like recorded "in the future" count
+    /// as having happened now, and a sanction lasts at most its longest
+    /// length from now. Answers how many records it rewrote.
+    ///
+    /// Fix the host clock first. Each record is rewritten on its own,
+    /// atomically, against the version read; running it again (after a
+    /// failure, or on another instance) rewrites only what is still ahead of
+    /// the clock. It reads the whole store through its change feed: an
+    /// operator's tool, not a request handler's.
+    ///
+    /// # Errors
+    /// Store failures; [`Error::Contended`] when other writers keep changing
+    /// a record it repairs.
+    pub fn repair_clock(&self) -> Result<usize, Error> {
+        let now = self.clock.now();
+        self.latest.store(now.as_micros(), Ordering::SeqCst);
+        let longest = self.policy.standing().sanction_max;
+        let mut repaired = 0;
+        let mut cursor = ChangeCursor::new(0);
+        loop {
+            let page = self.store.changes_since(cursor, FEED_PAGE)?;
+            for read in &page.records {
+                if instants::latest(&read.value).is_some_and(|t| t > now) {
+                    repaired += usize::from(self.repair_one(read.value.key(), now, longest)?);
+                }
+            }
+            if page.records.len() < FEED_PAGE || page.cursor <= cursor {
+                break;
+            }
+            cursor = page.cursor;
+        }
+        Ok(repaired)
+    }
+
+    /// Rewrites one record with its instants brought back to `now`, retrying
+    /// on conflict: answers whether it wrote.
+    pub(super) fn repair_one(
+        &self,
+        key: Key,
+        now: Timestamp,
+        longest: chrono::TimeDelta,
+    ) -> Result<bool, Error> {
+        let attempts = self.policy.max_attempts();
+        for _ in 0..attempts {
+            let Some(read) = self.store.get(&key)? else {
+                return Ok(false);
+            };
+            let mut record = read.value;
+            if !instants::bring_back(&mut record, now, longest) {
+                return Ok(false);
+            }
+            let write = crate::change::Write {
+                expect: crate::change::Expect::At(read.version),
+                record,
+            };
+            match self.store.commit(std::slice::from_ref(&write)) {
+                Ok(()) => {
+                    let mut graph = self.graph.write().unwrap_or_else(PoisonError::into_inner);
+                    index(&mut graph, [&write.record]);
+                    return Ok(true);
+                }
+                Err(CommitError::Conflict(_)) => continue,
+                Err(CommitError::Store(e)) => {
+                    self.unsure.store(true, Ordering::SeqCst);
+                    return Err(e.into());
+                }
+            }
+        }
+        Err(Error::Contended { attempts })
+    }
+}

@@ -1,0 +1,189 @@
+//! Fact loaders: what each decision reads from the store, and what a
+//! viewer may see.
+
+use super::Network;
+use crate::block::{self, Between, Block, PairFacts};
+use crate::change::Key;
+use crate::error::{Error, Refusal};
+use crate::graph::SocialGraph;
+use crate::id::{InvitationId, MemberId, PairKey};
+use crate::invitation::decide::{AnswerFacts, SendFacts};
+use crate::invitation::{Invitation, Ledger, PairState};
+use crate::member::Member;
+use crate::member::decide::Owners;
+use crate::store::{Role, Store};
+use crate::time::{Clock, Timestamp};
+use std::collections::BTreeSet;
+
+impl<S: Store, C: Clock> Network<S, C> {
+    /// What `viewer` may see: the one place that applies blocks (and, via
+    /// the graph, deactivation) to every read.
+    pub(super) fn sight(&self, viewer: MemberId) -> Result<Sight, Error> {
+        // Activity is mirrored in the graph: no member record to clone on
+        // every read.
+        if !self.graph().contains(viewer) {
+            return Err(Refusal::UnknownMember(viewer).into());
+        }
+        let hidden = block::hidden_from(&self.store, viewer)?;
+        Ok(Sight { hidden })
+    }
+
+    pub(super) fn send_facts(
+        &self,
+        sender: MemberId,
+        recipient: MemberId,
+        now: Timestamp,
+    ) -> Result<SendFacts, Error> {
+        let pair_key = PairKey::new(sender, recipient);
+        let pair = match pair_key {
+            Some(k) => self.load::<PairState>(Key::Pair(k))?,
+            None => None,
+        };
+        let open = match pair.as_ref().and_then(|p| p.value.open) {
+            Some(id) => self.load::<Invitation>(Key::Invitation(id))?,
+            None => None,
+        };
+        let recipient_member = self.load::<Member>(Key::Member(recipient))?;
+        let mut in_contacts = false;
+        if let Some(m) = &recipient_member {
+            for e in &m.value.emails {
+                let key = Key::Contact(sender, e.email.canonical().to_owned());
+                if self.store.get(&key)?.is_some() {
+                    in_contacts = true;
+                    break;
+                }
+            }
+        }
+        let sender_blocks = self.between(sender, recipient)?;
+        // Shared connections as the sender may see them: a member hidden by
+        // a block carries no path (SPEC 2). Unknown members share nothing;
+        // the decision names them.
+        let hidden = block::hidden_from(&self.store, sender)?;
+        let shared_connections = self
+            .graph()
+            .view(hidden)
+            .mutual_count(sender, recipient)
+            .unwrap_or(0);
+        // Invitations to members since deactivated are invisible to the
+        // sender (not listed, not withdrawable), so they do not count.
+        let pending = self.store.open_invitations(sender, Role::Sender)?;
+        let outstanding = {
+            let graph = self.graph();
+            pending
+                .iter()
+                .filter(|inv| inv.is_live(&self.policy, now) && graph.contains(inv.recipient))
+                .count()
+        };
+        Ok(SendFacts {
+            sender: self.load(Key::Member(sender))?,
+            recipient: recipient_member,
+            sender_blocks,
+            pair,
+            open,
+            sender_ledger: self.load::<Ledger>(Key::Ledger(sender))?,
+            recipient_ledger: self.load::<Ledger>(Key::Ledger(recipient))?,
+            shared_connections,
+            in_contacts,
+            outstanding,
+            new_id: self.store.next_invitation_id()?,
+            join: None,
+        })
+    }
+
+    pub(super) fn pair_facts(&self, actor: MemberId, other: MemberId) -> Result<PairFacts, Error> {
+        let pair = match PairKey::new(actor, other) {
+            Some(k) => self.load::<PairState>(Key::Pair(k))?,
+            None => None,
+        };
+        let open = match pair.as_ref().and_then(|p| p.value.open) {
+            Some(id) => self.load::<Invitation>(Key::Invitation(id))?,
+            None => None,
+        };
+        Ok(PairFacts {
+            actor: self.load(Key::Member(actor))?,
+            other: self.load(Key::Member(other))?,
+            mine: self.load(Key::Block(actor, other))?,
+            theirs: self.load(Key::Block(other, actor))?,
+            tally: self.load(Key::BlockTally(actor))?,
+            pair,
+            open,
+            actor_ledger: self.load(Key::Ledger(actor))?,
+            other_ledger: self.load(Key::Ledger(other))?,
+            report: self.load(Key::Report(actor, other))?,
+        })
+    }
+
+    pub(super) fn answer_facts(&self, id: InvitationId) -> Result<AnswerFacts, Error> {
+        let Some(invitation) = self.load::<Invitation>(Key::Invitation(id))? else {
+            return Ok(AnswerFacts {
+                invitation: None,
+                sender: None,
+                recipient: None,
+                sender_blocks: Between::default(),
+                report: None,
+                pair: None,
+                sender_ledger: None,
+                recipient_ledger: None,
+            });
+        };
+        let (s, r) = (invitation.value.sender, invitation.value.recipient);
+        let pair = match invitation.value.pair() {
+            Some(k) => self.load(Key::Pair(k))?,
+            None => None,
+        };
+        Ok(AnswerFacts {
+            sender: self.load(Key::Member(s))?,
+            recipient: self.load(Key::Member(r))?,
+            sender_blocks: self.between(s, r)?,
+            report: self.load(Key::Report(r, s))?,
+            pair,
+            sender_ledger: self.load(Key::Ledger(s))?,
+            recipient_ledger: self.load(Key::Ledger(r))?,
+            invitation: Some(invitation),
+        })
+    }
+
+    /// The stored owners of every address of `members`.
+    pub(super) fn owners<'m>(
+        &self,
+        members: impl IntoIterator<Item = &'m Member>,
+    ) -> Result<Owners, Error> {
+        let mut owners = Owners::new();
+        for m in members {
+            for e in &m.emails {
+                let canonical = e.email.canonical().to_owned();
+                if let Some(owner) = self.load(Key::EmailOwner(canonical.clone()))? {
+                    owners.insert(canonical, owner);
+                }
+            }
+        }
+        Ok(owners)
+    }
+
+    pub(super) fn active_member(&self, id: MemberId) -> Result<Member, Error> {
+        match self.load::<Member>(Key::Member(id))? {
+            Some(m) if m.value.active => Ok(m.value),
+            _ => Err(Refusal::UnknownMember(id).into()),
+        }
+    }
+
+    /// A typed read: the record under `key`, which must be of kind `T`.
+    /// The blocks between `a` and `b`, each way.
+    pub(super) fn between(&self, a: MemberId, b: MemberId) -> Result<Between, Error> {
+        let mine = self.load::<Block>(Key::Block(a, b))?;
+        let theirs = self.load::<Block>(Key::Block(b, a))?;
+        Ok(Between::new(mine.as_ref(), theirs.as_ref()))
+    }
+}
+
+/// The members hidden from one viewer by blocks, either way.
+pub(super) struct Sight {
+    pub(super) hidden: BTreeSet<MemberId>,
+}
+
+impl Sight {
+    /// Whether the viewer may see `other`: active and not hidden.
+    pub(super) fn sees(&self, other: MemberId, graph: &SocialGraph) -> bool {
+        !self.hidden.contains(&other) && graph.contains(other)
+    }
+}

@@ -1,0 +1,124 @@
+//! Operations on invitations: send, accept, ignore, reject, withdraw.
+
+use super::{Committed, Network};
+use crate::email::Email;
+use crate::error::Error;
+use crate::id::{InvitationId, MemberId};
+use crate::invitation::IgnoreReason;
+use crate::invitation::decide::{self, SendOutcome, SendRequest};
+use crate::store::Store;
+use crate::time::Clock;
+
+impl<S: Store, C: Clock> Network<S, C> {
+    /// Sends an invitation (SPEC 3.1), or connects at once when the
+    /// recipient had already invited the sender.
+    ///
+    /// `proof` is an email address of the recipient's that the sender knows;
+    /// it makes the sender eligible without shared connections.
+    ///
+    /// # Errors
+    /// The refusals of [`decide::send`]; store failures; contention.
+    pub fn send(
+        &self,
+        sender: MemberId,
+        recipient: MemberId,
+        note: Option<&str>,
+        proof: Option<&Email>,
+    ) -> Result<Committed<SendOutcome>, Error> {
+        let req = SendRequest {
+            sender,
+            recipient,
+            note,
+            proof,
+        };
+        self.run(|now| {
+            let facts = self.send_facts(sender, recipient, now)?;
+            Ok(decide::send(&req, &facts, &self.policy, now)?)
+        })
+    }
+
+    /// Accepts an invitation: the two become connected (SPEC 3.2).
+    ///
+    /// # Errors
+    /// The refusals of [`decide::accept`]; store failures; contention.
+    pub fn accept(&self, actor: MemberId, id: InvitationId) -> Result<Committed<()>, Error> {
+        self.run(|now| {
+            let facts = self.answer_facts(id)?;
+            Ok(decide::accept(actor, id, &facts, &self.policy, now)?)
+        })
+    }
+
+    /// Ignores an invitation, silently to the sender; with
+    /// [`IgnoreReason::DontKnow`] or [`IgnoreReason::Spam`] it also bars the
+    /// sender from inviting again (SPEC 3.2).
+    ///
+    /// # Errors
+    /// The refusals of [`decide::ignore`]; store failures; contention.
+    pub fn ignore(
+        &self,
+        actor: MemberId,
+        id: InvitationId,
+        reason: IgnoreReason,
+    ) -> Result<Committed<()>, Error> {
+        self.run(|now| {
+            let facts = self.answer_facts(id)?;
+            Ok(decide::ignore(
+                actor,
+                id,
+                reason,
+                &facts,
+                &self.policy,
+                now,
+            )?)
+        })
+    }
+
+    /// Rejects an invitation: the sender is told and barred (SPEC 3.2).
+    /// [`reject_with_note`](Self::reject_with_note) adds a polite note.
+    ///
+    /// # Errors
+    /// The refusals of [`decide::reject`]; store failures; contention.
+    pub fn reject(&self, actor: MemberId, id: InvitationId) -> Result<Committed<()>, Error> {
+        self.reject_as(actor, id, None)
+    }
+
+    /// Rejects an invitation with a note to the sender ("Sorry, I keep my
+    /// network for people I have worked with"), validated as an invitation
+    /// note is. The sender reads it in the [`Event::InvitationRejected`](crate::Event::InvitationRejected) and
+    /// in the invitation's [`InvitationView::decline_note`](crate::network::InvitationView::decline_note); nobody else
+    /// can. A blank note is no note.
+    ///
+    /// # Errors
+    /// As [`reject`](Self::reject), and [`Refusal::InvalidNote`](crate::Refusal::InvalidNote).
+    pub fn reject_with_note(
+        &self,
+        actor: MemberId,
+        id: InvitationId,
+        note: &str,
+    ) -> Result<Committed<()>, Error> {
+        self.reject_as(actor, id, Some(note))
+    }
+
+    pub(super) fn reject_as(
+        &self,
+        actor: MemberId,
+        id: InvitationId,
+        note: Option<&str>,
+    ) -> Result<Committed<()>, Error> {
+        self.run(|now| {
+            let facts = self.answer_facts(id)?;
+            Ok(decide::reject(actor, id, note, &facts, &self.policy, now)?)
+        })
+    }
+
+    /// Withdraws a pending invitation (SPEC 3.2).
+    ///
+    /// # Errors
+    /// The refusals of [`decide::withdraw`]; store failures; contention.
+    pub fn withdraw(&self, actor: MemberId, id: InvitationId) -> Result<Committed<()>, Error> {
+        self.run(|now| {
+            let facts = self.answer_facts(id)?;
+            Ok(decide::withdraw(actor, id, &facts, &self.policy, now)?)
+        })
+    }
+}

@@ -1,0 +1,318 @@
+//! [`Network`]: the thin imperative shell. Each operation reads the clock
+//! once, loads the facts, lets a pure decision rule, commits the change set
+//! atomically (retrying on conflict from fresh facts), updates the graph
+//! and discovery indexes after the commit, and returns the committed events.
+//!
+//! | file | its job |
+//! |---|---|
+//! | `mod.rs` | the [`Network`] struct, [`open`](Network::open), [`run`](Network) (decide, commit, retry, index) and typed loading |
+//! | `clock.rs` | the time a network acts on; [`repair_clock`](Network::repair_clock) |
+//! | `feed.rs` | following the change feed; mirroring records into the indexes |
+//! | `facts.rs` | what each decision reads; what a viewer may see |
+//! | `members.rs` | register, update, deactivate |
+//! | `address_books.rs` | contacts, invitations to join, opt-outs, join delivery |
+//! | `invitations.rs` | send, accept, ignore, reject, withdraw |
+//! | `blocks.rs` | block, unblock, report, remove a connection |
+//! | `reads.rs` | graph reads as a viewer may see them, lists, views, standing |
+//! | `people.rs` | people you may know, people search, company pages |
+
+mod address_books;
+mod blocks;
+mod clock;
+mod facts;
+mod feed;
+mod invitations;
+mod members;
+mod people;
+mod reads;
+
+use facts::Sight;
+use feed::index;
+pub use reads::{InvitationView, ListCursor, Listed, ReadQuery};
+
+use crate::change::{Key, Record, Versioned};
+use crate::discovery::DiscoveryIndex;
+use crate::error::{CommitError, Error, StoreError};
+use crate::event::Event;
+use crate::graph::SocialGraph;
+use crate::id::MemberId;
+use crate::instants;
+use crate::invitation::decide::Decision;
+use crate::member::Kind;
+use crate::policy::Policy;
+use crate::store::{ChangeCursor, Store};
+use crate::time::{Clock, Timestamp};
+use std::collections::{BTreeSet, HashSet};
+use std::sync::atomic::{AtomicBool, AtomicI64, Ordering};
+use std::sync::{Mutex, PoisonError, RwLock, RwLockReadGuard};
+
+/// Records read from the change feed per store call while catching up.
+const FEED_PAGE: usize = 1024;
+
+/// The result of a committed operation: its answer and the events it
+/// produced (empty when a repeated command changed nothing).
+///
+/// Events for members and events for the host's mailer come apart, so that
+/// what a caller may be shown has the same shape whoever is behind an email
+/// address: an invitation to join an address nobody has and one to the
+/// address of a member hidden from the sender both answer one
+/// [`Event::JoinInvitationSent`] in `events`; only the first puts an
+/// [`Event::JoinInvitationReceived`] in `mail`. Never show `mail`, or its
+/// length, to a member.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[must_use]
+pub struct Committed<O> {
+    /// The operation's answer.
+    pub outcome: O,
+    /// The committed events for members, each with its audience.
+    pub events: Vec<Event>,
+    /// The committed events for the person at an email address who is not
+    /// a member ([`Audience::Address`](crate::event::Audience::Address)):
+    /// the host emails them, and never shows them to a member.
+    pub mail: Vec<Event>,
+}
+
+impl<O> Committed<O> {
+    /// An answer with the events of its change, split by audience.
+    fn new(outcome: O, events: Vec<Event>) -> Self {
+        let (mail, events) = events
+            .into_iter()
+            .partition(|e| e.audience() == crate::event::Audience::Address);
+        Self {
+            outcome,
+            events,
+            mail,
+        }
+    }
+}
+
+/// A professional network over a host's [`Store`] and [`Clock`].
+///
+/// All methods take `&self` and are safe to call from many threads at once:
+/// the store referees races through expected versions, and the graph index
+/// sits behind a read-write lock.
+///
+/// Several processes may share one database, each with its own `Network`:
+/// each indexes its own commits at once, and follows the others' through
+/// the store's change feed when it calls [`catch_up`](Network::catch_up).
+///
+/// ```
+/// use pronet::{ManualClock, Member, MemberId, MemoryStore, Network, Policy, Profile};
+/// use pronet::{Degree, PageSize, Refusal, SendOutcome, Timestamp};
+///
+/// let net = Network::open(MemoryStore::new(), ManualClock::new(Timestamp::UNIX_EPOCH), Policy::default())?;
+/// let [ana, bo, cy] = [1, 2, 3].map(MemberId::new);
+/// for (id, name) in [(ana, "Ana"), (bo, "Bo"), (cy, "Cy")] {
+///     net.register(Member::person(id, Profile::named(name)))?;
+/// }
+/// // Strangers cannot invite each other without an email address or contacts.
+/// let refused = net.send(ana, cy, None, None).unwrap_err();
+/// assert!(matches!(refused.refusal(), Some(Refusal::NotEligible { .. })));
+/// # let bo_email = pronet::Email::parse("bo@example.com")?;
+/// # net.update_member(Member::person(bo, Profile::named("Bo")).with_email(bo_email.clone(), true))?;
+/// # let SendOutcome::Sent(i) = net.send(ana, bo, None, Some(&bo_email))?.outcome else { unreachable!() };
+/// # net.accept(bo, i)?;
+/// # let cy_email = pronet::Email::parse("cy@example.com")?;
+/// # net.update_member(Member::person(cy, Profile::named("Cy")).with_email(cy_email.clone(), true))?;
+/// # let SendOutcome::Sent(i) = net.send(bo, cy, None, Some(&cy_email))?.outcome else { unreachable!() };
+/// # net.accept(cy, i)?;
+/// // Once both know Bo, Ana may invite Cy, who sees it in the inbox.
+/// let sent = net.send(ana, cy, Some("We both worked with Bo."), None)?;
+/// let SendOutcome::Sent(invitation) = sent.outcome else { unreachable!() };
+/// assert_eq!(net.inbox(cy, None, PageSize::default())?.items[0].mutual_connections, 1);
+/// net.accept(cy, invitation)?;
+/// assert_eq!(net.graph().degree(ana, cy)?, Degree::First);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+pub struct Network<S: Store, C: Clock> {
+    store: S,
+    clock: C,
+    policy: Policy,
+    graph: RwLock<SocialGraph>,
+    /// Profiles and groups for discovery. Locked after `graph` whenever
+    /// both are held, and written only while `graph` is write-locked, so
+    /// that readers holding the graph see both as of the same commit.
+    discovery: RwLock<DiscoveryIndex>,
+    /// The latest instant this network has acted on, in microseconds.
+    latest: AtomicI64,
+    /// How far the graph index has followed the store's change feed.
+    followed: Mutex<ChangeCursor>,
+    /// Set when a commit failed in a way that may have applied it: the
+    /// index then catches up before the next operation.
+    unsure: AtomicBool,
+}
+
+impl<S: Store, C: Clock> Network<S, C> {
+    /// Opens a network over `store`, rebuilding the graph index and the
+    /// discovery index from it (the latter reads each active person's group
+    /// record, one read per person), and following the store's change feed
+    /// from its current end (see [`catch_up`](Network::catch_up)).
+    ///
+    /// # Errors
+    /// [`Error::Store`] when the store fails or holds connections that make
+    /// no sense (an endpoint missing or not a person).
+    pub fn open(store: S, clock: C, policy: Policy) -> Result<Self, Error> {
+        // The feed position first: whatever commits while the graph is read
+        // comes again through the feed, and applying it twice is harmless.
+        let followed = store.change_cursor()?;
+        let mut members = store.members()?;
+        let connections = store.connections()?;
+        // The two reads are separate snapshots: a member registered after
+        // the first and connected before the second is an endpoint the
+        // member list lacks. Members are never deleted, so read each one.
+        let known: HashSet<MemberId> = members.iter().map(|m| m.id).collect();
+        let missing: BTreeSet<MemberId> = connections
+            .iter()
+            .flat_map(|p| [p.low(), p.high()])
+            .filter(|id| !known.contains(id))
+            .collect();
+        for id in missing {
+            let key = Key::Member(id);
+            match store.get(&key)?.map(|v| v.value) {
+                Some(Record::Member(m)) if m.id == id => members.push(m),
+                _ => return Err(StoreError::Corrupt(key).into()),
+            }
+        }
+        let mut graph = SocialGraph::build(
+            members.iter().map(|m| (m.id, m.kind)),
+            connections.iter().map(|p| (p.low(), p.high())),
+            // The cap is decided with the store's ledgers; the index only
+            // mirrors what was committed.
+            usize::MAX,
+        )
+        .map_err(|e| StoreError::Backend(Box::new(e)))?;
+        for m in members.iter().filter(|m| !m.active) {
+            graph
+                .deactivate(m.id)
+                .map_err(|e| StoreError::Backend(Box::new(e)))?;
+        }
+        let mut discovery = DiscoveryIndex::new();
+        for m in &members {
+            discovery.upsert(m);
+        }
+        for m in members
+            .iter()
+            .filter(|m| m.active && m.kind == Kind::Person)
+        {
+            let key = Key::Groups(m.id);
+            match store.get(&key)?.map(|v| v.value) {
+                None => {}
+                Some(Record::Groups(g)) => discovery.set_groups(m.id, g.groups),
+                Some(_) => return Err(StoreError::Corrupt(key).into()),
+            }
+        }
+        let network = Self {
+            store,
+            clock,
+            policy,
+            graph: RwLock::new(graph),
+            discovery: RwLock::new(discovery),
+            latest: AtomicI64::new(i64::MIN),
+            followed: Mutex::new(followed),
+            unsure: AtomicBool::new(false),
+        };
+        // What committed while the snapshots were read comes through the
+        // feed: the index is as current as the store when `open` returns.
+        network.catch_up()?;
+        Ok(network)
+    }
+
+    /// The store.
+    pub fn store(&self) -> &S {
+        &self.store
+    }
+
+    /// The policy in force.
+    pub fn policy(&self) -> &Policy {
+        &self.policy
+    }
+
+    /// The graph index, for degree, mutual and network-size queries. Hold
+    /// the guard briefly: writers wait for it.
+    pub fn graph(&self) -> RwLockReadGuard<'_, SocialGraph> {
+        self.graph.read().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    fn load<T: TryFrom<Record>>(&self, key: Key) -> Result<Option<Versioned<T>>, Error> {
+        match self.store.get(&key)? {
+            None => Ok(None),
+            Some(v) => {
+                let clock = self.clock.now();
+                // The trace of a bad clock reading is refused, not spread.
+                if let Some(recorded) = instants::latest(&v.value)
+                    .filter(|&t| t.since(clock) > self.policy.max_clock_skew())
+                {
+                    return Err(Error::ClockSkew {
+                        key,
+                        recorded,
+                        clock,
+                    });
+                }
+                Self::typed(key, v)
+            }
+        }
+    }
+
+    fn typed<T: TryFrom<Record>>(
+        key: Key,
+        v: Versioned<Record>,
+    ) -> Result<Option<Versioned<T>>, Error> {
+        match T::try_from(v.value) {
+            Ok(value) => Ok(Some(Versioned {
+                version: v.version,
+                value,
+            })),
+            Err(_) => Err(StoreError::Corrupt(key).into()),
+        }
+    }
+
+    /// Decide and commit, retrying from fresh facts on conflict; on success
+    /// update the graph index and hand back the events.
+    fn run<O>(
+        &self,
+        mut decide: impl FnMut(Timestamp) -> Result<Decision<O>, Error>,
+    ) -> Result<Committed<O>, Error> {
+        let now = self.now();
+        if self.unsure.load(Ordering::SeqCst) {
+            let mut graph = self.graph.write().unwrap_or_else(PoisonError::into_inner);
+            self.follow_feed(&mut graph)?;
+        }
+        let attempts = self.policy.max_attempts();
+        for _ in 0..attempts {
+            let Decision { changes, outcome } = decide(now)?;
+            if changes.is_empty() {
+                return Ok(Committed::new(outcome, changes.events));
+            }
+            // Commit and index under the graph's write lock, so the index
+            // sees committed changes in commit order.
+            let mut graph = self.graph.write().unwrap_or_else(PoisonError::into_inner);
+            match self.store.commit(&changes.writes) {
+                Ok(()) => {
+                    index(&mut graph, changes.writes.iter().map(|w| &w.record));
+                    self.index_discovery(changes.writes.iter().map(|w| &w.record));
+                    return Ok(Committed::new(outcome, changes.events));
+                }
+                Err(CommitError::Conflict(_)) => continue,
+                Err(CommitError::Store(e)) => {
+                    // The commit may have been applied although the store
+                    // says otherwise (a lost acknowledgement): follow the
+                    // feed now, or before the next operation if the store
+                    // does not answer. The caller's retry re-decides from
+                    // the store, so nothing applies twice.
+                    self.unsure.store(true, Ordering::SeqCst);
+                    let _ = self.follow_feed(&mut graph);
+                    return Err(e.into());
+                }
+            }
+        }
+        Err(Error::Contended { attempts })
+    }
+}
+
+/// A decision that changes nothing.
+fn unchanged<O>(outcome: O) -> Decision<O> {
+    Decision {
+        changes: crate::change::ChangeSet::default(),
+        outcome,
+    }
+}
