@@ -3285,12 +3285,13 @@ fn real_member(id: u64, m: &MMember) -> Member {
 }
 
 /// SPEC.md's defaults with the case's limits, except that spam standing
-/// (SPEC 5) never trips: its sample, report and burst thresholds are out of
-/// reach.
+/// (SPEC 5) never trips: its sample, report, private-signal floor and burst
+/// thresholds are out of reach.
 fn policy(limits: Limits) -> Policy {
     let mut standing = StandingPolicy::default();
     standing.min_sample = u32::MAX;
     standing.reports = u32::MAX;
+    standing.private_signal_floor = u32::MAX;
     standing.burst_sends = u32::MAX;
     let per_window = |n: u32| Quota::new(n, TimeDelta::microseconds(WINDOW)).unwrap();
     // The model keeps one process-wide effective time through backward
