@@ -5,7 +5,7 @@
 //!
 //! `cargo run --example contacts`
 
-use pronet::contacts::InviteOutcome;
+use pronet::InviteOutcome;
 use pronet::{
     Audience, Email, Event, ImportFormat, ManualClock, Member, MemberId, MemoryStore, Network,
     PageSize, Policy, Profile, SendOutcome, Timestamp,

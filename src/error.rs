@@ -1,11 +1,11 @@
 //! Errors: a [`Refusal`] when a rule said no, a [`StoreError`] when the
 //! store failed, or contention that outlasted the retries.
 
-use crate::change::Key;
 use crate::id::{InvitationId, MemberId};
 use crate::invitation::Seen;
 use crate::note::NoteError;
 use crate::page::PageSizeError;
+use crate::record::Key;
 use crate::time::Timestamp;
 use thiserror::Error;
 
@@ -222,7 +222,7 @@ pub enum Error {
     #[error("record {key:?} holds the instant {recorded}, beyond the clock's {clock}")]
     ClockSkew {
         /// The record.
-        key: crate::change::Key,
+        key: crate::record::Key,
         /// Its latest recorded instant.
         recorded: crate::time::Timestamp,
         /// The clock's reading.

@@ -8,7 +8,7 @@
 //! them (a sanction's end) lie in the future by design; a repair caps them
 //! instead.
 
-use crate::change::Record;
+use crate::record::Record;
 use crate::time::Timestamp;
 use chrono::TimeDelta;
 

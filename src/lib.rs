@@ -31,6 +31,7 @@ pub mod note;
 pub mod page;
 pub mod policy;
 pub mod quota;
+pub mod record;
 pub mod standing;
 pub mod store;
 pub mod time;
@@ -41,7 +42,8 @@ pub mod time;
 pub use contacts as contact;
 
 pub use block::ReportReason;
-pub use contacts::{Format as ImportFormat, ImportReport, InviteOutcome};
+pub use contacts::join::InviteOutcome;
+pub use contacts::{Format as ImportFormat, ImportReport};
 pub use discovery::{DegreeFilter, Reason, SearchCursor, SearchHit, SearchQuery, Suggestion};
 pub use email::{Email, EmailError};
 pub use error::{CommitError, Error, Refusal, StoreError};

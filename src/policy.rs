@@ -1,7 +1,7 @@
 //! The host-configurable rules of SPEC 3 with their documented defaults,
 //! validated when built so that an impossible policy cannot exist.
 
-use crate::contacts::ImportLimits;
+use crate::contacts::import::ImportLimits;
 use crate::discovery::DiscoveryPolicy;
 use crate::member::{ProfileLimits, Tier};
 use crate::quota::Quota;

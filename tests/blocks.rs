@@ -35,9 +35,9 @@
 use chrono::TimeDelta;
 use pronet::DegreeFilter;
 use pronet::block::BlockList;
-use pronet::change::{Key, Record, Versioned};
 use pronet::graph::HowConnected;
 use pronet::invitation::{Delivery, Invitation, Ledger, PairState, Status};
+use pronet::record::{Key, Record, Versioned};
 use pronet::standing::{Level, Signal, StandingPolicy};
 use pronet::store::Role;
 use pronet::{

@@ -5,9 +5,10 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use pronet::block::Block;
-use pronet::change::{Key, Record, Versioned, Write};
+use pronet::change::Write;
 use pronet::contacts::Contact;
 use pronet::invitation::Invitation;
+use pronet::record::{Key, Record, Versioned};
 use pronet::store::Role;
 use pronet::{
     ChangeCursor, Changes, CommitError, Degree, Error, InvitationId, ManualClock, Member, MemberId,

@@ -11,7 +11,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use chrono::TimeDelta;
-use pronet::change::Key;
+use pronet::record::Key;
 use pronet::{
     Email, Error, InvitationId, ManualClock, Member, MemberId, MemoryStore, Network, Policy,
     Profile, Refusal, SendOutcome, Store, Timestamp,

@@ -26,8 +26,9 @@ mod sqlite_in_memory {
 
 #[cfg(feature = "sqlite")]
 mod sqlite_file {
-    use pronet::change::{Key, Record, Versioned, Write};
+    use pronet::change::Write;
     use pronet::invitation::Invitation;
+    use pronet::record::{Key, Record, Versioned};
     use pronet::store::Role;
     use pronet::{
         ChangeCursor, Changes, CommitError, InvitationId, Member, MemberId, PairKey, SqliteStore,

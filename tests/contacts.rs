@@ -9,13 +9,14 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use chrono::TimeDelta;
+use pronet::InviteOutcome;
 use pronet::Store;
-use pronet::change::{Key, Record};
 use pronet::contacts::{
-    self, BadRow, ColumnMapping, Format, ImportError, ImportLimits, ImportReport, InviteOutcome,
-    JoinState, ParsedBook, Problem, Source,
+    self, BadRow, ColumnMapping, Format, ImportError, ImportLimits, ImportReport, JoinState,
+    ParsedBook, Problem, Source,
 };
 use pronet::quota::Quota;
+use pronet::record::{Key, Record};
 use pronet::{
     Audience, Committed, Degree, Email, Error, Event, InvitePreference, ManualClock, Member,
     MemberId, MemoryStore, Network, PageSize, Policy, Profile, Refusal, SendOutcome, Tier,
@@ -1025,7 +1026,7 @@ struct Observed {
     sent: Vec<pronet::InvitationId>,
     /// The store records about the importer's contacts, ledger and the
     /// address, with their versions.
-    records: Vec<(Key, pronet::change::Versioned<Record>)>,
+    records: Vec<(Key, pronet::record::Versioned<Record>)>,
     /// Every event, whoever it is for, other than those for the host.
     events: Vec<Event>,
     /// The events for the address (the invitation email).

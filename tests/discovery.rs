@@ -201,7 +201,7 @@ fn follows_are_stored_refused_where_spec_says_and_repeat_harmlessly() {
     let follows: Vec<_> = stored
         .iter()
         .filter_map(|(_, v)| match &v.value {
-            pronet::change::Record::Follows(f) => Some(f.companies.clone()),
+            pronet::record::Record::Follows(f) => Some(f.companies.clone()),
             _ => None,
         })
         .collect();

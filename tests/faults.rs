@@ -28,7 +28,7 @@
 #![cfg(feature = "testing")]
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-use pronet::change::{Key, Record, Versioned};
+use pronet::record::{Key, Record, Versioned};
 use pronet::store::{Fault, FaultyStore};
 use pronet::{
     Email, Error, Event, IgnoreReason, InvitationId, ManualClock, Member, MemberId, MemoryStore,

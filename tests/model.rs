@@ -149,10 +149,10 @@
 
 use chrono::TimeDelta;
 use pronet::block::BlockList;
-use pronet::change::{Key, Record};
 use pronet::invitation::{Delivery, Invitation, Status};
 use pronet::note::NoteError;
 use pronet::quota::Quota;
+use pronet::record::{Key, Record};
 use pronet::standing::StandingPolicy;
 use pronet::{
     Clock, Degree, Email, Error, Event, IgnoreReason, InvitationId, InvitePreference, Kind,
@@ -1942,7 +1942,7 @@ fn effective(status: MStatus, sent_at: i64, now: i64) -> MStatus {
 
 /// What the store holds, decoded.
 struct Snapshot {
-    records: Vec<(Key, pronet::change::Versioned<Record>)>,
+    records: Vec<(Key, pronet::record::Versioned<Record>)>,
     invitations: BTreeMap<u64, Invitation>,
     members: BTreeMap<u64, Member>,
     connected: BTreeSet<(u64, u64)>,

@@ -14,7 +14,8 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-use pronet::change::{Key, Record, Versioned, Write};
+use pronet::change::Write;
+use pronet::record::{Key, Record, Versioned};
 use pronet::store::Role;
 use pronet::{
     ChangeCursor, Changes, CommitError, Email, InvitationId, ManualClock, Member, MemberId,

@@ -60,8 +60,8 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-use pronet::change::{Key, Record, Versioned};
 use pronet::invitation::{Delivery, Invitation, PairState, Status};
+use pronet::record::{Key, Record, Versioned};
 use pronet::{
     Email, Error, Event, InvitationId, InvitationView, Listed, ManualClock, Member, MemberId,
     MemoryStore, Network, PageSize, PairKey, Policy, Profile, Refusal, Seen, SendOutcome, Store,

@@ -44,9 +44,10 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use chrono::TimeDelta;
-use pronet::change::{Key, Record, Versioned, Write};
+use pronet::change::Write;
 use pronet::invitation::{Invitation, PairState};
 use pronet::quota::Quota;
+use pronet::record::{Key, Record, Versioned};
 use pronet::store::Role;
 use pronet::{
     ChangeCursor, Changes, CommitError, Email, Error, Event, InvitationId, InvitationView, Listed,

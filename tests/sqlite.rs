@@ -8,7 +8,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use chrono::TimeDelta;
-use pronet::change::{Key, Record, Versioned};
+use pronet::record::{Key, Record, Versioned};
 use pronet::{
     Clock, Email, IgnoreReason, InvitationId, InvitePreference, ManualClock, Member, MemberId,
     MemoryStore, Network, PageSize, Policy, Profile, SendOutcome, SqliteStore, Store, Tier,

@@ -8,7 +8,7 @@
 #![cfg(feature = "sqlite")]
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-use pronet::change::Key;
+use pronet::record::Key;
 use pronet::store::Role;
 use pronet::{
     ChangeCursor, Email, Error, IgnoreReason, InvitationId, ManualClock, Member, MemberId, Network,

@@ -31,7 +31,7 @@
 //! # Privacy (RELIABILITY B7)
 //!
 //! [`Network::invite_to_join`](crate::Network::invite_to_join) first asks
-//! [`findable`](super::findable) whether the address belongs to a member the
+//! [`findable`](super::decide::findable) whether the address belongs to a member the
 //! sender may find. If so, the sender already sees that member in their
 //! import report, and an ordinary invitation is sent to them with the
 //! address as proof ([`InviteOutcome::Member`]). Otherwise (nobody has the
@@ -65,20 +65,22 @@
 //! [`Policy`]: crate::Policy
 //! [`Refusal::NotInvitable`]: crate::Refusal::NotInvitable
 
-use crate::change::{ChangeSet, Record, Versioned};
+use super::invitee::{Invitee, JoinInvitation, JoinState};
+use crate::change::ChangeSet;
+use crate::change::Decision;
 use crate::email::Email;
 use crate::error::Refusal;
 use crate::event::Event;
 use crate::id::{InvitationId, MemberId};
 use crate::invitation::Ledger;
 use crate::invitation::decide::{
-    Decision, SendOutcome, active_person, quota_allows, record_send, standing_allows,
+    SendOutcome, active_person, quota_allows, record_send, standing_allows,
 };
 use crate::member::Member;
 use crate::policy::Policy;
+use crate::record::{Record, Versioned};
 use crate::standing::SendEntry;
 use crate::time::Timestamp;
-use serde::{Deserialize, Serialize};
 
 /// What an invitation to join did.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -97,91 +99,6 @@ pub enum InviteOutcome {
         /// What the send did.
         sent: SendOutcome,
     },
-}
-
-/// What became of an invitation to join.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[non_exhaustive]
-pub enum JoinState {
-    /// Waiting for the address to join (or past its expiry).
-    Pending,
-    /// The address joined and the invitation became an ordinary invitation
-    /// with the same id (or connected the two at once).
-    Delivered,
-    /// The address joined but a rule of SPEC 3.1 refused the invitation.
-    Dropped,
-}
-
-/// One invitation to join.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct JoinInvitation {
-    /// Its id, from the same sequence as ordinary invitations; the ordinary
-    /// invitation it becomes keeps it.
-    pub id: InvitationId,
-    /// Who invited.
-    pub sender: MemberId,
-    /// The address as the sender wrote it (for delivery).
-    pub email: Email,
-    /// When.
-    pub sent_at: Timestamp,
-    /// What became of it.
-    pub state: JoinState,
-}
-
-impl JoinInvitation {
-    /// Pending and not expired at `now`.
-    #[must_use]
-    pub fn is_live(&self, policy: &Policy, now: Timestamp) -> bool {
-        self.state == JoinState::Pending
-            && now < self.sent_at.saturating_add(policy.pending_expiry())
-    }
-}
-
-/// Everything about one address as a target of invitations to join.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct Invitee {
-    /// The address (its canonical key is the record's key).
-    pub email: Email,
-    /// Every invitation to join it, oldest first; at most the policy's cap.
-    pub invitations: Vec<JoinInvitation>,
-    /// When the address opted out of invitations to join, if it did.
-    pub opted_out: Option<Timestamp>,
-}
-
-impl Invitee {
-    /// An address nobody invited yet.
-    #[must_use]
-    pub fn new(email: Email) -> Self {
-        Self {
-            email,
-            invitations: Vec::new(),
-            opted_out: None,
-        }
-    }
-
-    /// The invitations that joining with this address delivers now:
-    /// pending, not expired, and only if the address did not opt out.
-    pub fn deliverable<'a>(
-        &'a self,
-        policy: &'a Policy,
-        now: Timestamp,
-    ) -> impl Iterator<Item = &'a JoinInvitation> + 'a {
-        self.invitations
-            .iter()
-            .filter(move |i| self.opted_out.is_none() && i.is_live(policy, now))
-    }
-
-    /// The latest instant recorded in it.
-    #[must_use]
-    pub fn latest(&self) -> Option<Timestamp> {
-        self.invitations
-            .iter()
-            .map(|i| i.sent_at)
-            .chain(self.opted_out)
-            .max()
-    }
 }
 
 /// What an invitation to join needs from the store.

@@ -6,14 +6,14 @@
 //!   owner and canonical address, so that importing again changes nothing.
 //!   A contact makes its owner eligible to invite the member who has that
 //!   address (SPEC 3.1), whatever that member's discoverability settings.
-//! * [`findable`]: the one rule deciding which member an importer may be
+//! * [`findable`](decide::findable): the one rule deciding which member an importer may be
 //!   shown for an address, used by the import report and by
 //!   [`Network::invite_to_join`](crate::Network::invite_to_join).
 //! * [`join`]: invitations to join, their per-address record and decisions.
 //!
 //! # Matching is no membership oracle (RELIABILITY B7)
 //!
-//! An import reports an address as a member's only when [`findable`] says
+//! An import reports an address as a member's only when [`findable`](decide::findable) says
 //! so: the address belongs to an active member who lets others find them by
 //! it, and no block stands between the two, either way. Every other address
 //! (nobody's, an undiscoverable member's, a member on either side of a
@@ -21,24 +21,25 @@
 //! [`NonMember`], and the import writes and emits exactly the same things
 //! for it. Invitations to join follow the same rule (see [`join`]).
 
+pub mod decide;
 pub mod import;
+mod invitee;
+
 pub mod join;
 
 pub use import::{
     BadRow, ColumnMapping, Entry, Format, ImportError, ImportLimits, LimitError, ParsedBook,
     Problem, Source, parse,
 };
-pub use join::{InviteOutcome, Invitee, JoinInvitation, JoinState};
 
-use crate::change::{ChangeSet, Record};
+pub use invitee::{Invitee, JoinInvitation, JoinState};
+
 use crate::email::Email;
-use crate::event::Event;
 use crate::graph::Degree;
 use crate::id::MemberId;
-use crate::member::{EmailOwner, Member};
+
 use crate::time::Timestamp;
 use serde::{Deserialize, Serialize};
-use std::collections::BTreeSet;
 
 /// One address in one member's imported contacts. Stored once per owner and
 /// canonical address, so importing the same address again changes nothing.
@@ -74,61 +75,6 @@ impl Contact {
     pub fn with_name(self, name: Option<String>) -> Self {
         Self { name, ..self }
     }
-}
-
-/// The member `viewer` may be shown for an address (SPEC 9, RELIABILITY
-/// B7), given the address's stored owner record and that owner's member
-/// record, and whether a block hides a member from the viewer (either way).
-///
-/// Some member only if the address is claimed by an active member (person
-/// or company page) who is either the viewer or lists the address as
-/// discoverable and is not hidden from the viewer. Every other case answers
-/// `None`, the same as an address nobody has.
-#[must_use]
-pub fn findable(
-    viewer: MemberId,
-    canonical: &str,
-    owner: Option<&EmailOwner>,
-    member: Option<&Member>,
-    hidden: impl Fn(MemberId) -> bool,
-) -> Option<MemberId> {
-    let id = owner?.member?;
-    let member = member.filter(|m| m.id == id && m.active)?;
-    if id == viewer {
-        return Some(id);
-    }
-    let discoverable = member
-        .emails
-        .iter()
-        .any(|e| e.discoverable && e.email.canonical() == canonical);
-    (discoverable && !hidden(id)).then_some(id)
-}
-
-/// Adds to `owner`'s address book the `emails` (with their names) that are
-/// not in `existing` (canonical keys), once each: one [`Contact`] write per
-/// new address and, if any, one [`Event::ContactsImported`]. Answers the
-/// change set and how many were new.
-pub fn add<'a>(
-    owner: MemberId,
-    emails: impl IntoIterator<Item = (&'a Email, Option<&'a str>)>,
-    existing: &BTreeSet<String>,
-    now: Timestamp,
-) -> (ChangeSet, usize) {
-    let mut changes = ChangeSet::default();
-    let mut seen = BTreeSet::new();
-    for (email, name) in emails {
-        let canonical = email.canonical();
-        if existing.contains(canonical) || !seen.insert(canonical.to_owned()) {
-            continue;
-        }
-        let contact = Contact::new(owner, email.clone(), now).with_name(name.map(str::to_owned));
-        changes.write::<Contact>(None, Record::Contact(contact));
-    }
-    let added = changes.writes.len();
-    if added > 0 {
-        changes.emit(Event::ContactsImported { owner, added });
-    }
-    (changes, added)
 }
 
 /// What an import found, for the member who imported.

@@ -4,11 +4,12 @@
 //! nothing and answers the same.
 
 use super::{DiscoveryPolicy, Dismissals, Follows, Memberships};
-use crate::change::{ChangeSet, Record, Versioned};
+use crate::change::ChangeSet;
 use crate::error::Refusal;
 use crate::event::Event;
 use crate::id::{GroupId, MemberId};
 use crate::member::{Kind, Member};
+use crate::record::{Record, Versioned};
 use crate::time::Timestamp;
 
 /// What following, unfollowing or dismissing needs: the actor, the other
@@ -218,8 +219,8 @@ pub fn dismiss(
 #[allow(clippy::panic)]
 mod tests {
     use super::*;
-    use crate::change::Version;
     use crate::member::Profile;
+    use crate::record::Version;
 
     fn read<T>(value: T) -> Option<Versioned<T>> {
         Some(Versioned {

@@ -7,8 +7,9 @@
 //! functions directly; [`Network`](crate::Network) is one such caller.
 
 use super::{Attempts, Bar, Delivery, IgnoreReason, Invitation, Ledger, PairState, Seen, Status};
-use crate::block::{self, Between, Report, ReportReason};
-use crate::change::{ChangeSet, Record, Versioned};
+use crate::block::decide::{self as block, Between};
+use crate::block::{Report, ReportReason};
+use crate::change::{ChangeSet, Decision};
 use crate::email::Email;
 use crate::error::Refusal;
 use crate::event::Event;
@@ -16,18 +17,9 @@ use crate::id::{InvitationId, MemberId, PairKey};
 use crate::member::{InvitePreference, Kind, Member, Tier};
 use crate::note::Note;
 use crate::policy::Policy;
+use crate::record::{Record, Versioned};
 use crate::standing::{self, Answer, Level, SendEntry};
 use crate::time::Timestamp;
-
-/// A decided change and what the caller is told.
-#[derive(Clone, Debug, PartialEq, Eq)]
-#[must_use]
-pub struct Decision<O> {
-    /// What to commit; empty when a repeated command changes nothing.
-    pub changes: ChangeSet,
-    /// The answer for the caller.
-    pub outcome: O,
-}
 
 /// What a send did.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

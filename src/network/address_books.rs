@@ -2,16 +2,19 @@
 //! and their delivery when the invitee joins.
 
 use super::{Committed, Network, Sight, unchanged};
-use crate::change::{Key, Record};
-use crate::contacts::join::{self, Invitee, JoinFacts, JoinState};
-use crate::contacts::{self, Format, ImportReport, InviteOutcome, MemberMatch, NonMember};
+use crate::change::Decision;
+use crate::contacts::join::InviteOutcome;
+use crate::contacts::join::{self, JoinFacts};
+use crate::contacts::{self, Format, ImportReport, MemberMatch, NonMember};
+use crate::contacts::{Invitee, JoinState};
 use crate::email::Email;
 use crate::error::Error;
 use crate::event::Event;
 use crate::graph::Degree;
 use crate::id::{InvitationId, MemberId};
-use crate::invitation::decide::{self, Decision, SendRequest};
+use crate::invitation::decide::{self, SendRequest};
 use crate::member::{EmailOwner, Member};
+use crate::record::{Key, Record};
 use crate::store::Store;
 use crate::time::Clock;
 use std::collections::BTreeSet;
@@ -41,7 +44,7 @@ impl<S: Store, C: Clock> Network<S, C> {
                 }
             }
             let (changes, added) =
-                contacts::add(owner, emails.iter().map(|e| (e, None)), &existing, now);
+                contacts::decide::add(owner, emails.iter().map(|e| (e, None)), &existing, now);
             Ok(Decision {
                 changes,
                 outcome: added,
@@ -62,7 +65,7 @@ impl<S: Store, C: Clock> Network<S, C> {
     /// nothing and emits nothing (RELIABILITY C3). Contacts make the owner
     /// eligible to invite the members who have those addresses (SPEC 3.1).
     ///
-    /// Matching follows [`contacts::findable`]: an address of an
+    /// Matching follows [`contacts::decide::findable`]: an address of an
     /// undiscoverable member, of a member on either side of a block, or of a
     /// deactivated member is reported exactly like an address nobody has
     /// (RELIABILITY B7).
@@ -106,7 +109,7 @@ impl<S: Store, C: Clock> Network<S, C> {
                 .map(|c| c.email.canonical().to_owned())
                 .collect();
             let entries = book.entries.iter().map(|e| (&e.email, e.name.as_deref()));
-            let (changes, added) = contacts::add(owner, entries, &existing, now);
+            let (changes, added) = contacts::decide::add(owner, entries, &existing, now);
             let mut found = Vec::with_capacity(book.entries.len());
             for entry in &book.entries {
                 found.push(self.findable(owner, &sight, entry.email.canonical())?);
@@ -159,7 +162,7 @@ impl<S: Store, C: Clock> Network<S, C> {
     /// `sender` invites the person at `email` to join (SPEC 9).
     ///
     /// If the address belongs to a member the sender may find by it
-    /// ([`contacts::findable`], the rule of the import report), an ordinary
+    /// ([`contacts::decide::findable`], the rule of the import report), an ordinary
     /// invitation is sent instead, with the address as proof, and answered
     /// as [`InviteOutcome::Member`]. Otherwise an invitation to join is
     /// recorded, counted in the sender's quota, and answered as
@@ -314,7 +317,7 @@ impl<S: Store, C: Clock> Network<S, C> {
     }
 
     /// The member `viewer` may be shown for the address `canonical`: the one
-    /// place that applies [`contacts::findable`] to stored records.
+    /// place that applies [`contacts::decide::findable`] to stored records.
     pub(super) fn findable(
         &self,
         viewer: MemberId,
@@ -328,7 +331,7 @@ impl<S: Store, C: Clock> Network<S, C> {
             return Ok(None);
         };
         let member = self.load::<Member>(Key::Member(id))?;
-        Ok(contacts::findable(
+        Ok(contacts::decide::findable(
             viewer,
             canonical,
             Some(&owner.value),

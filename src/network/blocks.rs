@@ -1,10 +1,11 @@
 //! Operations on blocks, reports and connection removal.
 
 use super::{Committed, Network};
-use crate::block::{self, ReportReason};
+use crate::block::ReportReason;
+use crate::block::decide as block;
+use crate::change::Decision;
 use crate::error::Error;
 use crate::id::MemberId;
-use crate::invitation::decide::Decision;
 use crate::store::Store;
 use crate::time::Clock;
 

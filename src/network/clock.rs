@@ -1,9 +1,9 @@
 //! The time a network acts on, and the repair after a bad clock reading.
 
 use super::{FEED_PAGE, Network, feed::index};
-use crate::change::Key;
 use crate::error::{CommitError, Error};
 use crate::instants;
+use crate::record::Key;
 use crate::store::{ChangeCursor, Store};
 use crate::time::{Clock, Timestamp};
 use std::sync::PoisonError;

@@ -2,8 +2,8 @@
 //! viewer may see.
 
 use super::Network;
-use crate::block::{self, Between, Block, PairFacts};
-use crate::change::Key;
+use crate::block::Block;
+use crate::block::decide::{Between, PairFacts};
 use crate::error::{Error, Refusal};
 use crate::graph::SocialGraph;
 use crate::id::{InvitationId, MemberId, PairKey};
@@ -11,6 +11,7 @@ use crate::invitation::decide::{AnswerFacts, SendFacts};
 use crate::invitation::{Invitation, Ledger, PairState};
 use crate::member::Member;
 use crate::member::decide::Owners;
+use crate::record::Key;
 use crate::store::{Role, Store};
 use crate::time::{Clock, Timestamp};
 use std::collections::BTreeSet;
@@ -24,7 +25,7 @@ impl<S: Store, C: Clock> Network<S, C> {
         if !self.graph().contains(viewer) {
             return Err(Refusal::UnknownMember(viewer).into());
         }
-        let hidden = block::hidden_from(&self.store, viewer)?;
+        let hidden = hidden_from(&self.store, viewer)?;
         Ok(Sight { hidden })
     }
 
@@ -58,7 +59,7 @@ impl<S: Store, C: Clock> Network<S, C> {
         // Shared connections as the sender may see them: a member hidden by
         // a block carries no path (SPEC 2). Unknown members share nothing;
         // the decision names them.
-        let hidden = block::hidden_from(&self.store, sender)?;
+        let hidden = hidden_from(&self.store, sender)?;
         let shared_connections = self
             .graph()
             .view(hidden)
@@ -186,4 +187,25 @@ impl Sight {
     pub(super) fn sees(&self, other: MemberId, graph: &SocialGraph) -> bool {
         !self.hidden.contains(&other) && graph.contains(other)
     }
+}
+
+/// Every member hidden from `member` by a standing block, either way: whom
+/// they blocked and who blocked them, from the store's secondary read.
+fn hidden_from<S: crate::store::Store + ?Sized>(
+    store: &S,
+    member: MemberId,
+) -> Result<BTreeSet<MemberId>, crate::error::StoreError> {
+    use crate::store::Role;
+    let mut hidden: BTreeSet<MemberId> = store
+        .blocks(member, Role::Sender)?
+        .into_iter()
+        .map(|b| b.target)
+        .collect();
+    hidden.extend(
+        store
+            .blocks(member, Role::Recipient)?
+            .into_iter()
+            .map(|b| b.blocker),
+    );
+    Ok(hidden)
 }

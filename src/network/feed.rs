@@ -3,10 +3,10 @@
 //! commits.
 
 use super::{FEED_PAGE, Network};
-use crate::change::{Key, Record};
 use crate::discovery::DiscoveryIndex;
 use crate::error::{Error, StoreError};
 use crate::graph::SocialGraph;
+use crate::record::{Key, Record};
 use crate::store::Store;
 use crate::time::Clock;
 use std::sync::PoisonError;

@@ -1,11 +1,11 @@
 //! Operations on members: register, update, deactivate.
 
 use super::{Committed, Network};
-use crate::change::Key;
+use crate::change::Decision;
 use crate::error::Error;
 use crate::id::MemberId;
-use crate::invitation::decide::Decision;
 use crate::member::{self, Member};
+use crate::record::Key;
 use crate::store::Store;
 use crate::time::Clock;
 

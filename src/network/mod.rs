@@ -30,16 +30,16 @@ use facts::Sight;
 use feed::index;
 pub use reads::{InvitationView, ListCursor, Listed, ReadQuery};
 
-use crate::change::{Key, Record, Versioned};
+use crate::change::Decision;
 use crate::discovery::DiscoveryIndex;
 use crate::error::{CommitError, Error, StoreError};
 use crate::event::Event;
 use crate::graph::SocialGraph;
 use crate::id::MemberId;
 use crate::instants;
-use crate::invitation::decide::Decision;
 use crate::member::Kind;
 use crate::policy::Policy;
+use crate::record::{Key, Record, Versioned};
 use crate::store::{ChangeCursor, Store};
 use crate::time::{Clock, Timestamp};
 use std::collections::{BTreeSet, HashSet};

@@ -2,7 +2,7 @@
 //! SPEC 2): thin shells over [`crate::discovery`].
 
 use super::Network;
-use crate::change::{Key, Record};
+use crate::change::Decision;
 use crate::contacts;
 use crate::discovery::decide::{self, Facts};
 use crate::discovery::pymk::{self, PymkFacts};
@@ -10,10 +10,10 @@ use crate::discovery::search::{self, DegreeFilter, SearchCursor, SearchHit, Sear
 use crate::discovery::{DiscoveryIndex, Dismissals, Follows, Memberships, Suggestion};
 use crate::error::{Error, Refusal};
 use crate::id::{GroupId, MemberId, PairKey};
-use crate::invitation::decide::Decision;
 use crate::invitation::{Bar, PairState};
 use crate::member::{EmailOwner, Kind, Member};
 use crate::page::{Page, PageSize};
+use crate::record::{Key, Record};
 use crate::store::{Role, Store};
 use crate::time::Clock;
 use std::collections::BTreeSet;
@@ -279,7 +279,7 @@ impl<S: Store, C: Clock> Network<S, C> {
                 continue;
             };
             let member = self.load::<Member>(Key::Member(id))?;
-            let found = contacts::findable(
+            let found = contacts::decide::findable(
                 viewer,
                 canonical,
                 owner.as_ref().map(|o| &o.value),

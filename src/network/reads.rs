@@ -2,13 +2,13 @@
 //! views, standing, and the registry of every read query.
 
 use super::{Network, Sight};
-use crate::change::Key;
 use crate::error::{Error, Refusal};
 use crate::graph::{Degree, HowConnected, View};
 use crate::id::{InvitationId, MemberId};
 use crate::invitation::{Invitation, Ledger, Seen};
 use crate::note::Note;
 use crate::page::{Page, PageSize};
+use crate::record::Key;
 use crate::standing::{self, Standing};
 use crate::store::{Role, Store};
 use crate::time::{Clock, Timestamp};

@@ -37,7 +37,7 @@
 
 use super::{ChangeCursor, Role, Store};
 use crate::block::{Block, BlockTally};
-use crate::change::{Expect, Key, Record, Version, Versioned, Write};
+use crate::change::{Expect, Write};
 use crate::contact::Contact;
 use crate::email::Email;
 use crate::error::CommitError;
@@ -47,6 +47,7 @@ use crate::invitation::{
 };
 use crate::member::{InvitePreference, Member, Profile, Tier};
 use crate::note::Note;
+use crate::record::{Key, Record, Version, Versioned};
 use crate::standing::{Answer, Level, SendEntry, Signal};
 use crate::time::Timestamp;
 use std::collections::{BTreeMap, BTreeSet, HashSet};

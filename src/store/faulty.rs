@@ -3,12 +3,13 @@
 
 use super::{ChangeCursor, Changes, Role, Store};
 use crate::block::Block;
-use crate::change::{Key, Record, Versioned, Write};
+use crate::change::Write;
 use crate::contacts::Contact;
 use crate::error::{CommitError, StoreError};
 use crate::id::{InvitationId, MemberId, PairKey};
 use crate::invitation::Invitation;
 use crate::member::Member;
+use crate::record::{Key, Record, Versioned};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Mutex, PoisonError};
 use thiserror::Error;

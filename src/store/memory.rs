@@ -2,12 +2,13 @@
 
 use super::{ChangeCursor, Changes, Entry, Role, Store, entries};
 use crate::block::Block;
-use crate::change::{Expect, Key, Record, Version, Versioned, Write};
+use crate::change::{Expect, Write};
 use crate::contacts::Contact;
 use crate::error::{CommitError, StoreError};
 use crate::id::{InvitationId, MemberId, PairKey};
 use crate::invitation::Invitation;
 use crate::member::Member;
+use crate::record::{Key, Record, Version, Versioned};
 use std::collections::{BTreeSet, HashMap};
 use std::sync::{Mutex, MutexGuard, PoisonError};
 

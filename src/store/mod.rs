@@ -17,12 +17,13 @@ pub use memory::MemoryStore;
 pub use sqlite::{OpenError, SqliteStore};
 
 use crate::block::Block;
-use crate::change::{Key, Record, Versioned, Write};
+use crate::change::Write;
 use crate::contacts::Contact;
 use crate::error::{CommitError, StoreError};
 use crate::id::{InvitationId, MemberId, PairKey};
 use crate::invitation::Invitation;
 use crate::member::Member;
+use crate::record::{Key, Record, Versioned};
 use serde::{Deserialize, Serialize};
 
 /// Which side of an invitation a member is on.
@@ -111,7 +112,7 @@ pub enum Role {
 /// may share one database (each following the change feed, see
 /// [`Network::catch_up`](crate::Network::catch_up)).
 ///
-/// [`Version`]: crate::change::Version
+/// [`Version`]: crate::record::Version
 /// [`Expect`]: crate::change::Expect
 pub trait Store: Send + Sync {
     /// The record under `key` with its version, or `None`.

@@ -33,12 +33,13 @@
 //! or added is detected too.
 
 use super::{ChangeCursor, Changes, Entry, Role, Store, entries};
-use crate::change::{Expect, Key, Record, Version, Versioned, Write};
+use crate::change::{Expect, Write};
 use crate::contacts::Contact;
 use crate::error::{CommitError, StoreError};
 use crate::id::{InvitationId, MemberId, PairKey};
 use crate::invitation::Invitation;
 use crate::member::Member;
+use crate::record::{Key, Record, Version, Versioned};
 use rusqlite::{Connection, OptionalExtension, Row, Transaction, TransactionBehavior, params};
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;

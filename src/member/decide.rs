@@ -1,0 +1,186 @@
+//! The pure decisions about members themselves: registration, updates,
+//! deactivation, and the profile limits (SPEC 5).
+
+use super::{EmailOwner, Member, ProfileField, ProfileLimits, within_chars};
+use crate::change::ChangeSet;
+use crate::error::Refusal;
+use crate::event::Event;
+use crate::record::{Record, Versioned};
+use std::collections::{BTreeMap, BTreeSet};
+
+/// The stored owners of addresses, by canonical address (absent: never
+/// owned).
+pub type Owners = BTreeMap<String, Versioned<EmailOwner>>;
+
+/// Claims `member`'s addresses and releases those of `previous` it no
+/// longer has.
+///
+/// # Errors
+/// [`Refusal::EmailInUse`] when another member owns one of them.
+fn claim_emails(
+    changes: &mut ChangeSet,
+    previous: Option<&Member>,
+    member: &Member,
+    owners: &Owners,
+) -> Result<(), Refusal> {
+    let keep: BTreeSet<&str> = member.emails.iter().map(|e| e.email.canonical()).collect();
+    let mut claimed = BTreeSet::new();
+    for e in &member.emails {
+        if !claimed.insert(e.email.canonical()) {
+            continue; // the same address listed twice
+        }
+        let owner = owners.get(e.email.canonical());
+        match owner.and_then(|o| o.value.member) {
+            Some(m) if m == member.id => {}
+            Some(_) => return Err(Refusal::EmailInUse(e.email.clone())),
+            None => {
+                let claim = EmailOwner {
+                    email: e.email.clone(),
+                    member: Some(member.id),
+                };
+                changes.write(owner, Record::EmailOwner(claim));
+            }
+        }
+    }
+    for e in previous.map_or(&[][..], |p| &p.emails) {
+        if keep.contains(e.email.canonical()) {
+            continue;
+        }
+        let owner = owners.get(e.email.canonical());
+        if owner.is_some_and(|o| o.value.member == Some(member.id)) {
+            let release = EmailOwner {
+                email: e.email.clone(),
+                member: None,
+            };
+            changes.write(owner, Record::EmailOwner(release));
+        }
+    }
+    Ok(())
+}
+
+/// Registers a new member, claiming their email addresses.
+///
+/// # Errors
+/// [`Refusal::ProfileTooLarge`] past one of `limits`;
+/// [`Refusal::MemberExists`] when the id is taken (even by a deactivated
+/// member: ids are never reused); [`Refusal::EmailInUse`].
+pub fn register(
+    existing: Option<&Versioned<Member>>,
+    member: Member,
+    owners: &Owners,
+    limits: &ProfileLimits,
+) -> Result<ChangeSet, Refusal> {
+    limits.check(&member)?;
+    if existing.is_some() {
+        return Err(Refusal::MemberExists(member.id));
+    }
+    let mut changes = ChangeSet::default();
+    claim_emails(&mut changes, None, &member, owners)?;
+    changes.emit(Event::MemberRegistered { member: member.id });
+    changes.write::<Member>(None, Record::Member(member));
+    Ok(changes)
+}
+
+/// Replaces a member's profile, tier, emails and preference; the id, kind
+/// and activity cannot change this way. Addresses dropped are released
+/// for others to claim.
+///
+/// # Errors
+/// [`Refusal::ProfileTooLarge`] past one of `limits`;
+/// [`Refusal::UnknownMember`] for a missing or deactivated member;
+/// [`Refusal::EmailInUse`].
+pub fn update(
+    existing: Option<&Versioned<Member>>,
+    member: Member,
+    owners: &Owners,
+    limits: &ProfileLimits,
+) -> Result<ChangeSet, Refusal> {
+    limits.check(&member)?;
+    let current = existing
+        .filter(|m| m.value.active)
+        .ok_or(Refusal::UnknownMember(member.id))?;
+    let updated = Member {
+        id: current.value.id,
+        kind: current.value.kind,
+        active: true,
+        ..member
+    };
+    let mut changes = ChangeSet::default();
+    if updated != current.value {
+        claim_emails(&mut changes, Some(&current.value), &updated, owners)?;
+        changes.write(Some(current), Record::Member(updated));
+    }
+    Ok(changes)
+}
+
+/// Deactivates a member (SPEC 1): from now on they appear nowhere.
+/// Deactivating twice answers the same and changes nothing.
+///
+/// # Errors
+/// [`Refusal::UnknownMember`] for an id never registered.
+pub fn deactivate(
+    existing: Option<&Versioned<Member>>,
+    id: crate::id::MemberId,
+) -> Result<ChangeSet, Refusal> {
+    let current = existing.ok_or(Refusal::UnknownMember(id))?;
+    let mut changes = ChangeSet::default();
+    if current.value.active {
+        let mut member = current.value.clone();
+        member.active = false;
+        changes.write(Some(current), Record::Member(member));
+        changes.emit(Event::MemberDeactivated { member: id });
+    }
+    Ok(changes)
+}
+
+impl ProfileLimits {
+    /// Checks `member`'s profile and addresses against the limits, in the
+    /// order of [`ProfileField`]; the work is bounded by the limits, not by
+    /// the size of what is checked.
+    ///
+    /// # Errors
+    /// [`Refusal::ProfileTooLarge`] naming the first field over its limit.
+    pub fn check(&self, member: &Member) -> Result<(), Refusal> {
+        let p = &member.profile;
+        let text = |field, value: &str, limit: u32| {
+            if within_chars(value, limit) {
+                Ok(())
+            } else {
+                Err(Refusal::ProfileTooLarge { field, limit })
+            }
+        };
+        let list = |field, len: usize, limit: u32| {
+            if len <= limit as usize {
+                Ok(())
+            } else {
+                Err(Refusal::ProfileTooLarge { field, limit })
+            }
+        };
+        text(
+            ProfileField::DisplayName,
+            &p.display_name,
+            self.display_name_chars,
+        )?;
+        text(ProfileField::Headline, &p.headline, self.headline_chars)?;
+        text(ProfileField::Location, &p.location, self.location_chars)?;
+        list(
+            ProfileField::CurrentCompanies,
+            p.current_companies.len(),
+            self.current_companies,
+        )?;
+        list(
+            ProfileField::PastCompanies,
+            p.past_companies.len(),
+            self.past_companies,
+        )?;
+        list(ProfileField::Schools, p.schools.len(), self.schools)?;
+        for school in &p.schools {
+            text(ProfileField::School, school, self.school_chars)?;
+        }
+        list(ProfileField::Skills, p.skills.len(), self.skills)?;
+        for skill in &p.skills {
+            text(ProfileField::Skill, skill, self.skill_chars)?;
+        }
+        list(ProfileField::Emails, member.emails.len(), self.emails)
+    }
+}
