@@ -53,7 +53,7 @@ use std::sync::Barrier;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::thread;
 use std::time::Instant;
-use support::{Net, T0, World, at, days, email_of, hours, pair, refusal, us, whole};
+use support::{Conflicts, Net, T0, Watched, World, at, days, email_of, hours, pair, refusal, us, whole};
 
 // ------------------------------------------------------------------ helpers
 
@@ -591,69 +591,13 @@ struct RaceEnd {
 
 /// A [`MemoryStore`] that counts the commits refused as conflicts: each is
 /// one call that lost a race on a record and decided again.
-#[derive(Default)]
-struct Counting {
-    inner: MemoryStore,
-    conflicts: AtomicUsize,
-}
-
-impl Store for Counting {
-    fn get(&self, key: &Key) -> Result<Option<Versioned<Record>>, pronet::StoreError> {
-        self.inner.get(key)
-    }
-    fn commit(&self, writes: &[pronet::change::Write]) -> Result<(), pronet::CommitError> {
-        let result = self.inner.commit(writes);
-        if let Err(pronet::CommitError::Conflict(_)) = &result {
-            self.conflicts.fetch_add(1, Ordering::SeqCst);
-        }
-        result
-    }
-    fn open_invitations(
-        &self,
-        member: MemberId,
-        role: Role,
-    ) -> Result<Vec<Invitation>, pronet::StoreError> {
-        self.inner.open_invitations(member, role)
-    }
-    fn members(&self) -> Result<Vec<Member>, pronet::StoreError> {
-        self.inner.members()
-    }
-    fn connections(&self) -> Result<Vec<PairKey>, pronet::StoreError> {
-        self.inner.connections()
-    }
-    fn contacts(
-        &self,
-        owner: MemberId,
-    ) -> Result<Vec<pronet::contacts::Contact>, pronet::StoreError> {
-        self.inner.contacts(owner)
-    }
-    fn blocks(
-        &self,
-        member: MemberId,
-        role: Role,
-    ) -> Result<Vec<pronet::block::Block>, pronet::StoreError> {
-        self.inner.blocks(member, role)
-    }
-    fn change_cursor(&self) -> Result<pronet::ChangeCursor, pronet::StoreError> {
-        self.inner.change_cursor()
-    }
-    fn changes_since(
-        &self,
-        after: pronet::ChangeCursor,
-        limit: usize,
-    ) -> Result<pronet::Changes, pronet::StoreError> {
-        self.inner.changes_since(after, limit)
-    }
-    fn next_invitation_id(&self) -> Result<InvitationId, pronet::StoreError> {
-        self.inner.next_invitation_id()
-    }
-}
+type Counting = Watched<MemoryStore, Conflicts>;
 
 type RaceNet = Network<Counting, ManualClock>;
 
 /// A and B, and a pending invitation from `inviter` to the other.
 fn race_world(inviter: MemberId) -> (RaceNet, InvitationId) {
-    let net = Network::open(Counting::default(), ManualClock::new(T0), Policy::default()).unwrap();
+    let net = Network::open(Watched::new(MemoryStore::new(), Conflicts::default()), ManualClock::new(T0), Policy::default()).unwrap();
     for m in [A, B] {
         let member = Member::person(m, Profile::named(format!("P{}", m.get())))
             .with_email(email_of(m), true);
@@ -727,7 +671,7 @@ fn race_once(inviter: MemberId, blocker: MemberId) -> (RaceEnd, usize) {
     let ctx = format!("race inviter {inviter} blocker {blocker}");
     nothing_between(&net, &end.snapshot, A, B, &ctx);
     block_stands(&net, &end.snapshot, blocker, blocked, &ctx);
-    (end, net.store().conflicts.load(Ordering::SeqCst))
+    (end, net.store().watch.count())
 }
 
 /// Repetitions of each race configuration: 200, or `PRONET_RACE_REPS`.

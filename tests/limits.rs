@@ -7,6 +7,8 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+mod support;
+
 use chrono::TimeDelta;
 use pronet::quota::Quota;
 use pronet::standing::{self, Answer, Level, SendEntry, Signal, Standing, StandingPolicy};
@@ -16,9 +18,8 @@ use pronet::{
 };
 use proptest::prelude::*;
 use std::sync::{Arc, Barrier};
+use support::{T0, refusal, sent_id};
 
-/// 2026-01-01T00:00:00Z.
-const T0: Timestamp = Timestamp::from_micros(1_767_225_600_000_000);
 const SENDER: MemberId = MemberId::new(0);
 
 type Net = Network<Arc<MemoryStore>, ManualClock>;
@@ -58,20 +59,6 @@ impl World {
     fn send(&self, to: u64, note: Option<&str>) -> Result<Committed<SendOutcome>, Error> {
         self.net
             .send(SENDER, MemberId::new(to), note, Some(&email_of(to)))
-    }
-}
-
-fn refusal<T: std::fmt::Debug>(result: Result<T, Error>) -> Refusal {
-    match result {
-        Err(Error::Refused(r)) => r,
-        other => panic!("expected a refusal, got {other:?}"),
-    }
-}
-
-fn sent_id(c: &Committed<SendOutcome>) -> InvitationId {
-    match c.outcome {
-        SendOutcome::Sent(id) => id,
-        other => panic!("expected a new invitation, got {other:?}"),
     }
 }
 

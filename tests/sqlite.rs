@@ -7,54 +7,17 @@
 #![cfg(feature = "sqlite")]
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+mod support;
+
 use chrono::TimeDelta;
 use pronet::change::{Key, Record, Versioned};
 use pronet::{
     Clock, Email, IgnoreReason, InvitationId, InvitePreference, ManualClock, Member, MemberId,
     MemoryStore, Network, PageSize, Policy, Profile, SendOutcome, SqliteStore, Store, Tier,
-    Timestamp,
 };
 use std::collections::HashSet;
-use std::path::PathBuf;
 use std::sync::Barrier;
-use std::sync::atomic::{AtomicUsize, Ordering};
-
-/// 2026-01-01T00:00:00Z.
-const T0: Timestamp = Timestamp::from_micros(1_767_225_600_000_000);
-
-/// A fresh database path, its files removed on drop.
-struct TempPath(PathBuf);
-
-impl TempPath {
-    fn new(name: &str) -> Self {
-        static NEXT: AtomicUsize = AtomicUsize::new(0);
-        let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("sqlite");
-        std::fs::create_dir_all(&dir).unwrap();
-        let n = NEXT.fetch_add(1, Ordering::SeqCst);
-        let path = dir.join(format!("{name}-{}-{n}.db", std::process::id()));
-        let this = Self(path);
-        this.remove();
-        this
-    }
-
-    fn remove(&self) {
-        for suffix in ["", "-wal", "-shm"] {
-            let mut name = self.0.clone().into_os_string();
-            name.push(suffix);
-            let _ = std::fs::remove_file(name);
-        }
-    }
-}
-
-impl Drop for TempPath {
-    fn drop(&mut self) {
-        self.remove();
-    }
-}
-
-fn m(raw: u64) -> MemberId {
-    MemberId::new(raw)
-}
+use support::{T0, TempDb, m};
 
 fn email(raw: u64) -> Email {
     Email::parse(&format!("Member.{raw}@Example.com")).unwrap()
@@ -171,7 +134,7 @@ fn exact(a: &[(Key, Versioned<Record>)], b: &[(Key, Versioned<Record>)]) {
 /// gives a network whose graph and lists equal the in-memory one's.
 #[test]
 fn a5_network_state_round_trips_exactly_through_a_file_and_a_restart() {
-    let path = TempPath::new("a5");
+    let path = TempDb::new("a5");
     let memory_clock = ManualClock::new(T0);
     let memory =
         Network::open(MemoryStore::new(), memory_clock.clone(), Policy::default()).unwrap();
@@ -183,7 +146,7 @@ fn a5_network_state_round_trips_exactly_through_a_file_and_a_restart() {
     );
     let sqlite_clock = ManualClock::new(T0);
     {
-        let store = SqliteStore::open(&path.0).unwrap();
+        let store = SqliteStore::open(path.path()).unwrap();
         let net = Network::open(store, sqlite_clock.clone(), Policy::default()).unwrap();
         history(&net, &sqlite_clock);
         exact(&net.store().snapshot().unwrap(), &memory.store().snapshot());
@@ -191,7 +154,7 @@ fn a5_network_state_round_trips_exactly_through_a_file_and_a_restart() {
     }
     // A restart: a new connection, a graph rebuilt from the file.
     let reopened = Network::open(
-        SqliteStore::open(&path.0).unwrap(),
+        SqliteStore::open(path.path()).unwrap(),
         ManualClock::new(sqlite_clock.now()),
         Policy::default(),
     )
@@ -222,11 +185,11 @@ fn a5_network_state_round_trips_exactly_through_a_file_and_a_restart() {
 /// opened on the file.
 #[test]
 fn networks_sharing_a_file_converge_after_catch_up() {
-    let path = TempPath::new("shared");
+    let path = TempDb::new("shared");
     let clock = ManualClock::new(T0);
     let open = || {
         Network::open(
-            SqliteStore::open(&path.0).unwrap(),
+            SqliteStore::open(path.path()).unwrap(),
             clock.clone(),
             Policy::default(),
         )
@@ -327,7 +290,7 @@ fn catch_up_follows_a_long_feed_and_members_rewritten_after_their_connections() 
 #[test]
 fn connections_open_one_file_at_once_and_take_distinct_ids() {
     const THREADS: usize = 4;
-    let path = TempPath::new("ids");
+    let path = TempDb::new("ids");
     let barrier = Barrier::new(THREADS);
     let ids: Vec<Vec<InvitationId>> = std::thread::scope(|s| {
         let handles: Vec<_> = (0..THREADS)
@@ -335,7 +298,7 @@ fn connections_open_one_file_at_once_and_take_distinct_ids() {
                 let (path, barrier) = (&path, &barrier);
                 s.spawn(move || {
                     barrier.wait();
-                    let store = SqliteStore::open(&path.0).unwrap();
+                    let store = SqliteStore::open(path.path()).unwrap();
                     (0..150)
                         .map(|_| store.next_invitation_id().unwrap())
                         .collect()
@@ -351,7 +314,7 @@ fn connections_open_one_file_at_once_and_take_distinct_ids() {
     assert_eq!(all.len(), THREADS * 150);
     // Reopening continues after every id handed out (each connection
     // reserves ids in blocks, so unused ones are skipped).
-    let store = SqliteStore::open(&path.0).unwrap();
+    let store = SqliteStore::open(path.path()).unwrap();
     let next = store.next_invitation_id().unwrap();
     assert!(all.iter().all(|&id| id < next), "{next}");
 }
@@ -400,7 +363,7 @@ fn check_ids(path: &std::path::Path, ids: Vec<Vec<InvitationId>>) {
 #[test]
 fn threads_open_one_new_file_at_once_without_busy_errors() {
     for trial in 0..THREAD_TRIALS {
-        let path = TempPath::new("open-threads");
+        let path = TempDb::new("open-threads");
         let barrier = Barrier::new(OPENERS);
         let results: Vec<Result<Vec<InvitationId>, String>> = std::thread::scope(|s| {
             let handles: Vec<_> = (0..OPENERS)
@@ -408,7 +371,7 @@ fn threads_open_one_new_file_at_once_without_busy_errors() {
                     let (path, barrier) = (&path, &barrier);
                     s.spawn(move || {
                         barrier.wait();
-                        open_and_take_ids(&path.0)
+                        open_and_take_ids(path.path())
                     })
                 })
                 .collect();
@@ -418,7 +381,7 @@ fn threads_open_one_new_file_at_once_without_busy_errors() {
             .into_iter()
             .map(|r| r.unwrap_or_else(|e| panic!("trial {trial}: {e}")))
             .collect();
-        check_ids(&path.0, ids);
+        check_ids(path.path(), ids);
     }
 }
 
@@ -456,7 +419,7 @@ fn processes_open_one_new_file_at_once_without_busy_errors() {
     use std::process::{Command, Stdio};
     let exe = std::env::current_exe().unwrap();
     for trial in 0..PROCESS_TRIALS {
-        let path = TempPath::new("open-processes");
+        let path = TempDb::new("open-processes");
         let mut children: Vec<_> = (0..OPENERS)
             .map(|_| {
                 Command::new(&exe)
@@ -466,7 +429,7 @@ fn processes_open_one_new_file_at_once_without_busy_errors() {
                         "--nocapture",
                         "--test-threads=1",
                     ])
-                    .env(CHILD_PATH, &path.0)
+                    .env(CHILD_PATH, path.path())
                     .stdin(Stdio::piped())
                     .stdout(Stdio::piped())
                     .stderr(Stdio::piped())
@@ -517,6 +480,6 @@ fn processes_open_one_new_file_at_once_without_busy_errors() {
             }
         }
         assert!(failures.is_empty(), "trial {trial}: {failures:#?}");
-        check_ids(&path.0, ids);
+        check_ids(path.path(), ids);
     }
 }

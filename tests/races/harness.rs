@@ -2,14 +2,13 @@
 //! networks of one repetition (and of each serial order), the rest is
 //! shared. See `main.rs` for what is compared and checked.
 
-use crate::support::{T0, TempDb, pair, whole};
-use pronet::change::{Key, Record, Versioned, Write};
+use crate::support::{Conflicts, T0, TempDb, Watch, Watched, pair, whole};
+use pronet::change::{Key, Record, Versioned};
 use pronet::invitation::{Delivery, Invitation, PairState, Status};
-use pronet::store::Role;
 use pronet::{
-    ChangeCursor, Changes, CommitError, Error, Event, InvitationId, InvitationView, Listed,
-    ManualClock, Member, MemberId, MemoryStore, Network, PairKey, Policy, Refusal, SendOutcome,
-    Store, StoreError,
+    Error, Event, InvitationId, InvitationView, Listed,
+    ManualClock, MemberId, MemoryStore, Network, PairKey, Policy, Refusal, SendOutcome,
+    Store,
 };
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -45,59 +44,7 @@ pub fn open<S: Store>(store: S, policy: &Policy) -> Network<S, ManualClock> {
     Network::open(store, ManualClock::new(T0), policy.clone()).unwrap()
 }
 
-/// A store that counts the commits it refused as conflicts: each is a race
-/// the expected versions caught, followed by a retry from fresh facts.
-pub struct Counting<S> {
-    inner: S,
-    conflicts: Arc<AtomicUsize>,
-}
-
-impl<S: Store> Store for Counting<S> {
-    fn get(&self, key: &Key) -> Result<Option<Versioned<Record>>, StoreError> {
-        self.inner.get(key)
-    }
-    fn commit(&self, writes: &[Write]) -> Result<(), CommitError> {
-        let result = self.inner.commit(writes);
-        if matches!(result, Err(CommitError::Conflict(_))) {
-            self.conflicts.fetch_add(1, Ordering::SeqCst);
-        }
-        result
-    }
-    fn open_invitations(
-        &self,
-        member: MemberId,
-        role: Role,
-    ) -> Result<Vec<Invitation>, StoreError> {
-        self.inner.open_invitations(member, role)
-    }
-    fn members(&self) -> Result<Vec<Member>, StoreError> {
-        self.inner.members()
-    }
-    fn connections(&self) -> Result<Vec<PairKey>, StoreError> {
-        self.inner.connections()
-    }
-    fn contacts(&self, owner: MemberId) -> Result<Vec<pronet::contacts::Contact>, StoreError> {
-        self.inner.contacts(owner)
-    }
-    fn blocks(
-        &self,
-        member: MemberId,
-        role: Role,
-    ) -> Result<Vec<pronet::block::Block>, StoreError> {
-        self.inner.blocks(member, role)
-    }
-    fn next_invitation_id(&self) -> Result<InvitationId, StoreError> {
-        self.inner.next_invitation_id()
-    }
-    fn change_cursor(&self) -> Result<ChangeCursor, StoreError> {
-        self.inner.change_cursor()
-    }
-    fn changes_since(&self, after: ChangeCursor, limit: usize) -> Result<Changes, StoreError> {
-        self.inner.changes_since(after, limit)
-    }
-}
-
-impl<S: Snap> Snap for Counting<S> {
+impl<S: Snap, W: Watch> Snap for Watched<S, W> {
     fn records(&self) -> Snapshot {
         self.inner.records()
     }
@@ -634,15 +581,12 @@ impl Backend for Memory {
     }
 
     fn race(s: &Scenario) -> Raced {
-        let conflicts = Arc::new(AtomicUsize::new(0));
-        let store = Counting {
-            inner: MemoryStore::new(),
-            conflicts: Arc::clone(&conflicts),
-        };
+        let conflicts = Conflicts::default();
+        let store = Watched::new(MemoryStore::new(), conflicts.clone());
         let net = open(Arc::new(store) as Arc<dyn Snap>, &s.policy);
         let setup = (s.setup)(&net);
         let before = net.store().records();
-        conflicts.store(0, Ordering::SeqCst);
+        conflicts.reset();
         let (results, overlapped) = race_threads(&setup.calls, || &net, |net, call| {
             perform(*net, call)
         });
@@ -652,7 +596,7 @@ impl Backend for Memory {
             setup,
             before,
             overlapped,
-            conflicts: conflicts.load(Ordering::SeqCst),
+            conflicts: conflicts.count(),
             _file: None,
         }
     }
@@ -688,16 +632,13 @@ impl Backend for Sqlite {
             let before = net.store().records();
             (setup, before)
         };
-        let conflicts = Arc::new(AtomicUsize::new(0));
+        let conflicts = Conflicts::default();
         let (results, overlapped) = race_threads(
             &setup.calls,
             || {
                 // Its own connection and its own network, like a process.
-                let store = Counting {
-                    inner: SqliteStore::open(file.path()).unwrap(),
-                    conflicts: Arc::clone(&conflicts),
-                };
-                open(store, &s.policy)
+                let store = SqliteStore::open(file.path()).unwrap();
+                open(Watched::new(store, conflicts.clone()), &s.policy)
             },
             |net, call| perform(net, call),
         );
@@ -725,7 +666,7 @@ impl Backend for Sqlite {
             before,
             answers,
             overlapped,
-            conflicts: conflicts.load(Ordering::SeqCst),
+            conflicts: conflicts.count(),
             _file: Some(file),
         }
     }

@@ -1,6 +1,7 @@
 //! Test support shared by the integration tests (`mod support;` in each):
 //! time helpers, email helpers, answers of calls, a `World` builder over a
-//! `MemoryStore` network, and temporary SQLite files removed on drop.
+//! `MemoryStore` network, temporary SQLite files removed on drop, and a
+//! store wrapper that watches commits and reads (`Watched`, `Conflicts`).
 //!
 //! Each integration test is its own crate and uses only part of this
 //! module, hence `dead_code` is allowed. A test file adds its own helpers
@@ -13,8 +14,15 @@ use pronet::{
     Committed, Email, Error, InvitationId, InvitePreference, ManualClock, Member, MemberId,
     MemoryStore, Network, PageSize, PairKey, Policy, Profile, Refusal, SendOutcome, Timestamp,
 };
+use pronet::block::Block;
+use pronet::change::{Key, Record, Versioned, Write};
+use pronet::contacts::Contact;
+use pronet::invitation::Invitation;
+use pronet::store::Role;
+use pronet::{ChangeCursor, Changes, CommitError, Store, StoreError};
 use std::fmt::Debug;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 // ------------------------------------------------------------------- time
@@ -179,7 +187,8 @@ impl TempDb {
         &self.0
     }
 
-    fn remove(&self) {
+    /// Removes the file and its companions (again usable afterwards).
+    pub fn remove(&self) {
         for suffix in ["", "-wal", "-shm"] {
             let mut name = self.0.clone().into_os_string();
             name.push(suffix);
@@ -215,5 +224,92 @@ pub fn sqlite_files(name: &'static str) -> impl Fn() -> pronet::SqliteStore {
             .unwrap_or_else(std::sync::PoisonError::into_inner)
             .push(file);
         store
+    }
+}
+
+// ------------------------------------------------------------ watched stores
+
+/// What a [`Watched`] store tells its watcher; both do nothing by default.
+pub trait Watch: Send + Sync {
+    /// After every commit, with its writes and its result.
+    fn committed(&self, _writes: &[Write], _result: &Result<(), CommitError>) {}
+    /// Before every `Store::connections` read.
+    fn reading_connections(&self) {}
+}
+
+/// A store in front of `inner` that tells `watch` of its commits and its
+/// connection reads; every call passes through unchanged.
+pub struct Watched<S, W> {
+    pub inner: S,
+    pub watch: W,
+}
+
+impl<S, W> Watched<S, W> {
+    pub fn new(inner: S, watch: W) -> Self {
+        Self { inner, watch }
+    }
+}
+
+impl<S: Store, W: Watch> Store for Watched<S, W> {
+    fn get(&self, key: &Key) -> Result<Option<Versioned<Record>>, StoreError> {
+        self.inner.get(key)
+    }
+    fn commit(&self, writes: &[Write]) -> Result<(), CommitError> {
+        let result = self.inner.commit(writes);
+        self.watch.committed(writes, &result);
+        result
+    }
+    fn open_invitations(
+        &self,
+        member: MemberId,
+        role: Role,
+    ) -> Result<Vec<Invitation>, StoreError> {
+        self.inner.open_invitations(member, role)
+    }
+    fn members(&self) -> Result<Vec<Member>, StoreError> {
+        self.inner.members()
+    }
+    fn connections(&self) -> Result<Vec<PairKey>, StoreError> {
+        self.watch.reading_connections();
+        self.inner.connections()
+    }
+    fn contacts(&self, owner: MemberId) -> Result<Vec<Contact>, StoreError> {
+        self.inner.contacts(owner)
+    }
+    fn blocks(&self, member: MemberId, role: Role) -> Result<Vec<Block>, StoreError> {
+        self.inner.blocks(member, role)
+    }
+    fn next_invitation_id(&self) -> Result<InvitationId, StoreError> {
+        self.inner.next_invitation_id()
+    }
+    fn change_cursor(&self) -> Result<ChangeCursor, StoreError> {
+        self.inner.change_cursor()
+    }
+    fn changes_since(&self, after: ChangeCursor, limit: usize) -> Result<Changes, StoreError> {
+        self.inner.changes_since(after, limit)
+    }
+}
+
+/// Counts the commits refused as conflicts: each is a call that lost a
+/// race on a record (the expected versions caught it) and decided again
+/// from fresh facts. Clones share the count.
+#[derive(Clone, Default)]
+pub struct Conflicts(Arc<AtomicUsize>);
+
+impl Conflicts {
+    pub fn count(&self) -> usize {
+        self.0.load(Ordering::SeqCst)
+    }
+
+    pub fn reset(&self) {
+        self.0.store(0, Ordering::SeqCst);
+    }
+}
+
+impl Watch for Conflicts {
+    fn committed(&self, _writes: &[Write], result: &Result<(), CommitError>) {
+        if matches!(result, Err(CommitError::Conflict(_))) {
+            self.0.fetch_add(1, Ordering::SeqCst);
+        }
     }
 }
