@@ -43,9 +43,8 @@ use pronet::standing::{Level, Signal, StandingPolicy};
 use pronet::store::Role;
 use pronet::{
     Audience, Committed, Degree, Error, Event, IgnoreReason, InvitationId, InvitePreference,
-    ListCursor, Listed, ManualClock, Member, MemberId, MemoryStore, Network, Page,
-    PairKey, Policy, Profile, ReadQuery, Reason, Refusal, ReportReason, SearchQuery, Seen,
-    SendOutcome, Store,
+    ListCursor, Listed, ManualClock, Member, MemberId, MemoryStore, Network, Page, PairKey, Policy,
+    Profile, ReadQuery, Reason, Refusal, ReportReason, SearchQuery, Seen, SendOutcome, Store,
 };
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
 use std::fmt::Debug;
@@ -53,7 +52,9 @@ use std::sync::Barrier;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::thread;
 use std::time::Instant;
-use support::{Conflicts, Net, T0, Watched, World, at, days, email_of, hours, pair, refusal, us, whole};
+use support::{
+    Conflicts, Net, T0, Watched, World, at, days, email_of, hours, pair, refusal, us, whole,
+};
 
 // ------------------------------------------------------------------ helpers
 
@@ -597,7 +598,12 @@ type RaceNet = Network<Counting, ManualClock>;
 
 /// A and B, and a pending invitation from `inviter` to the other.
 fn race_world(inviter: MemberId) -> (RaceNet, InvitationId) {
-    let net = Network::open(Watched::new(MemoryStore::new(), Conflicts::default()), ManualClock::new(T0), Policy::default()).unwrap();
+    let net = Network::open(
+        Watched::new(MemoryStore::new(), Conflicts::default()),
+        ManualClock::new(T0),
+        Policy::default(),
+    )
+    .unwrap();
     for m in [A, B] {
         let member = Member::person(m, Profile::named(format!("P{}", m.get())))
             .with_email(email_of(m), true);

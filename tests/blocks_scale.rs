@@ -9,8 +9,8 @@ mod support;
 use pronet::change::Write;
 use pronet::store::Role;
 use pronet::{
-    CommitError, Degree, ManualClock, Member, MemberId,
-    MemoryStore, Network, Policy, Profile, Refusal, Store,
+    CommitError, Degree, ManualClock, Member, MemberId, MemoryStore, Network, Policy, Profile,
+    Refusal, Store,
 };
 use std::sync::Mutex;
 use support::{T0, Watch, Watched, refusal};
@@ -43,7 +43,12 @@ fn last_commit(store: &Measuring) -> (usize, usize) {
 /// Members 0 (the famous one) to `n`, registered; ids have the same
 /// number of digits from 1,000 on, so record sizes compare exactly.
 fn network(n: u64, policy: Policy) -> Network<Measuring, ManualClock> {
-    let net = Network::open(Watched::new(MemoryStore::new(), Sizes::default()), ManualClock::new(T0), policy).unwrap();
+    let net = Network::open(
+        Watched::new(MemoryStore::new(), Sizes::default()),
+        ManualClock::new(T0),
+        policy,
+    )
+    .unwrap();
     for i in [0].into_iter().chain(1_000..1_000 + n) {
         let m = Member::person(MemberId::new(i), Profile::named(format!("M{i}")));
         let _ = net.register(m).unwrap();

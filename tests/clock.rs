@@ -15,8 +15,8 @@ mod support;
 use chrono::TimeDelta;
 use pronet::change::Key;
 use pronet::{
-    Error, InvitationId, ManualClock, Member, MemberId, MemoryStore, Network, Policy,
-    Profile, Refusal, SendOutcome, Store, Timestamp,
+    Error, InvitationId, ManualClock, Member, MemberId, MemoryStore, Network, Policy, Profile,
+    Refusal, SendOutcome, Store, Timestamp,
 };
 use std::sync::Arc;
 use support::{T0, at, email_of};

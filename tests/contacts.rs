@@ -19,8 +19,8 @@ use pronet::contacts::{
 };
 use pronet::quota::Quota;
 use pronet::{
-    Audience, Committed, Degree, Email, Error, Event, InvitePreference, Member,
-    MemberId, Policy, Profile, Refusal, SendOutcome, Tier,
+    Audience, Committed, Degree, Email, Error, Event, InvitePreference, Member, MemberId, Policy,
+    Profile, Refusal, SendOutcome, Tier,
 };
 use proptest::prelude::*;
 use std::fmt::Debug;

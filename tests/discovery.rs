@@ -40,8 +40,8 @@ mod support;
 use pronet::discovery::pymk;
 use pronet::discovery::{DiscoveryPolicy, fold, words};
 use pronet::{
-    Degree, DegreeFilter, Error, Event, GroupId, IgnoreReason, ManualClock, Member,
-    MemberId, MemoryStore, Network, Page, PageSize, Policy, Profile, Reason, Refusal, SearchCursor,
+    Degree, DegreeFilter, Error, Event, GroupId, IgnoreReason, ManualClock, Member, MemberId,
+    MemoryStore, Network, Page, PageSize, Policy, Profile, Reason, Refusal, SearchCursor,
     SearchHit, SearchQuery, SendOutcome, Suggestion,
 };
 use proptest::prelude::*;

@@ -21,8 +21,8 @@ use chrono::TimeDelta;
 use pronet::Degree;
 use pronet::{
     Audience, Committed, Email, Error, Event, IgnoreReason, InvitationId, InvitationView,
-    InvitePreference, ListCursor, Listed, Member, MemberId,
-    Note, NoteError, Page, PageSize, Policy, Profile, Refusal, Seen, SendOutcome, Tier,
+    InvitePreference, ListCursor, Listed, Member, MemberId, Note, NoteError, Page, PageSize,
+    Policy, Profile, Refusal, Seen, SendOutcome, Tier,
 };
 use std::collections::BTreeSet;
 use std::fmt::Debug;

@@ -17,8 +17,8 @@
 mod support;
 
 use pronet::{
-    Email, ManualClock, Member, MemberId,
-    MemoryStore, Network, Policy, Profile, SendOutcome, Store, Timestamp,
+    Email, ManualClock, Member, MemberId, MemoryStore, Network, Policy, Profile, SendOutcome,
+    Store, Timestamp,
 };
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};

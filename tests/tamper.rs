@@ -13,8 +13,8 @@ mod support;
 use pronet::change::Key;
 use pronet::store::Role;
 use pronet::{
-    ChangeCursor, Email, Error, IgnoreReason, InvitationId, ManualClock, Member, Network,
-    PageSize, Policy, Profile, SendOutcome, SqliteStore, Store, StoreError, Timestamp,
+    ChangeCursor, Email, Error, IgnoreReason, InvitationId, ManualClock, Member, Network, PageSize,
+    Policy, Profile, SendOutcome, SqliteStore, Store, StoreError, Timestamp,
 };
 use std::fmt::Write as _;
 use std::path::Path;

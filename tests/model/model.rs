@@ -858,7 +858,12 @@ impl Model {
     /// The actor is active and not naming themself; the other member is
     /// active and did not block the actor (nor, with `also_blocked`, was
     /// blocked by them).
-    pub(crate) fn visible(&self, actor: u64, other: u64, also_blocked: bool) -> Result<(), Refusal> {
+    pub(crate) fn visible(
+        &self,
+        actor: u64,
+        other: u64,
+        also_blocked: bool,
+    ) -> Result<(), Refusal> {
         if !self.active(actor) {
             return Err(Refusal::UnknownMember(mid(actor)));
         }
@@ -979,4 +984,3 @@ impl Model {
         }
     }
 }
-

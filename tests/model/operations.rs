@@ -316,4 +316,3 @@ pub(crate) enum Op {
         then: FollowUp,
     },
 }
-

@@ -160,4 +160,3 @@ impl Snapshot {
             .map(|i| i.id.get())
     }
 }
-

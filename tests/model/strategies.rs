@@ -284,4 +284,3 @@ pub(crate) fn scenario() -> impl Strategy<Value = (Limits, Vec<PersonSetup>, Vec
         vec(op(), 1..=MAX_STEPS),
     )
 }
-

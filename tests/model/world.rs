@@ -667,9 +667,7 @@ impl World {
         }
         self.check();
     }
-
 }
-
 
 /// A read's answer, its refusal on error.
 pub(crate) fn read<T>(result: Result<T, Error>) -> Result<T, Refusal> {
@@ -742,4 +740,3 @@ pub(crate) fn run_case(limits: Limits, setup: &[PersonSetup], ops: &[Op]) -> (u6
     }
     (world.transitions, world.probes)
 }
-

@@ -6,9 +6,8 @@ use crate::support::{Conflicts, T0, TempDb, Watch, Watched, pair, whole};
 use pronet::change::{Key, Record, Versioned};
 use pronet::invitation::{Delivery, Invitation, PairState, Status};
 use pronet::{
-    Error, Event, InvitationId, InvitationView, Listed,
-    ManualClock, MemberId, MemoryStore, Network, PairKey, Policy, Refusal, SendOutcome,
-    Store,
+    Error, Event, InvitationId, InvitationView, Listed, ManualClock, MemberId, MemoryStore,
+    Network, PairKey, Policy, Refusal, SendOutcome, Store,
 };
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -108,7 +107,6 @@ pub fn perform<S: Store>(net: &Network<S, ManualClock>, call: Call) -> Answer {
     };
     answer.unwrap_or_else(Answer::from_error)
 }
-
 
 // ---------------------------------------------------------------------------
 // Reading raw state
@@ -288,17 +286,7 @@ pub fn observe(net: &Net, members: &[MemberId], answers: Vec<Answer>) -> Outcome
         })
         .collect();
     records.sort_by(|a, b| a.0.cmp(&b.0));
-    let graph = {
-        let graph = net.graph();
-        members
-            .iter()
-            .map(|&member| {
-                let mut items = graph.connections(member, None, whole()).unwrap().items;
-                items.sort();
-                (member, items)
-            })
-            .collect()
-    };
+    let graph = graph_of(net, members);
     let mut views = Vec::new();
     for inv in invitations(&snap).values() {
         for viewer in [inv.sender, inv.recipient] {
@@ -587,9 +575,8 @@ impl Backend for Memory {
         let setup = (s.setup)(&net);
         let before = net.store().records();
         conflicts.reset();
-        let (results, overlapped) = race_threads(&setup.calls, || &net, |net, call| {
-            perform(*net, call)
-        });
+        let (results, overlapped) =
+            race_threads(&setup.calls, || &net, |net, call| perform(*net, call));
         Raced {
             answers: results.into_iter().map(|(answer, _)| answer).collect(),
             net,
@@ -869,4 +856,3 @@ fn permutations(items: &[usize]) -> Vec<Vec<usize>> {
     }
     all
 }
-

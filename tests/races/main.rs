@@ -229,6 +229,17 @@ fn one_invitation(net: &Net) -> (MemberId, MemberId, InvitationId) {
     (a, b, invite(net, a, b))
 }
 
+/// A G5 scenario: under the cap of 3, with member 1 at cap-1, every call
+/// is a way for member 1 to connect (see [`check_cap`]).
+fn g5(name: &'static str, setup: fn(&Net) -> Setup) -> Scenario {
+    Scenario {
+        name,
+        policy: capped(),
+        setup,
+        check: |net, setup, answers| check_cap(net, setup, answers, m(1)),
+    }
+}
+
 /// G5: exactly one racing call connected; the others were refused at
 /// `member`'s cap, and are still refused when tried again; `member` has
 /// exactly `CAP` connections by the graph, the pair records and the ledger.
@@ -271,7 +282,6 @@ fn at_cap_minus_one(net: &Net, others: &[MemberId]) -> MemberId {
     }
     member
 }
-
 
 // ---------------------------------------------------------------------------
 // The scenarios
@@ -436,72 +446,57 @@ fn a3_accept_vs_accept_connects_once() -> Scenario {
 
 /// A3, G5: a member at cap-1 accepts 4 pending invitations at once.
 fn g5_cap_holds_when_member_accepts_concurrently() -> Scenario {
-    Scenario {
-        name: "g5_cap_holds_when_member_accepts_concurrently",
-        policy: capped(),
-        setup: |net| {
-            let senders = members(4..=7);
-            let member = at_cap_minus_one(net, &senders);
-            let calls = senders
-                .iter()
-                .map(|&s| Call::Accept(member, invite(net, s, member)))
-                .collect();
-            Setup {
-                members: members(1..=7),
-                calls,
-            }
-        },
-        check: |net, setup, answers| check_cap(net, setup, answers, m(1)),
-    }
+    g5("g5_cap_holds_when_member_accepts_concurrently", |net| {
+        let senders = members(4..=7);
+        let member = at_cap_minus_one(net, &senders);
+        let calls = senders
+            .iter()
+            .map(|&s| Call::Accept(member, invite(net, s, member)))
+            .collect();
+        Setup {
+            members: members(1..=7),
+            calls,
+        }
+    })
 }
 
 /// A3, G5: 4 members accept a cap-1 member's invitations at once.
 fn g5_cap_holds_when_recipients_accept_concurrently() -> Scenario {
-    Scenario {
-        name: "g5_cap_holds_when_recipients_accept_concurrently",
-        policy: capped(),
-        setup: |net| {
-            let recipients = members(4..=7);
-            let member = at_cap_minus_one(net, &recipients);
-            let calls = recipients
-                .iter()
-                .map(|&r| Call::Accept(r, invite(net, member, r)))
-                .collect();
-            Setup {
-                members: members(1..=7),
-                calls,
-            }
-        },
-        check: |net, setup, answers| check_cap(net, setup, answers, m(1)),
-    }
+    g5("g5_cap_holds_when_recipients_accept_concurrently", |net| {
+        let recipients = members(4..=7);
+        let member = at_cap_minus_one(net, &recipients);
+        let calls = recipients
+            .iter()
+            .map(|&r| Call::Accept(r, invite(net, member, r)))
+            .collect();
+        Setup {
+            members: members(1..=7),
+            calls,
+        }
+    })
 }
 
 /// A3, G5, I9: at cap-1, every way to connect at once: the member accepts
 /// an invitation, two recipients accept the member's invitations, and the
 /// member sends to someone who had invited them (a crossing send).
 fn g5_cap_holds_under_concurrent_accepts() -> Scenario {
-    Scenario {
-        name: "g5_cap_holds_under_concurrent_accepts",
-        policy: capped(),
-        setup: |net| {
-            let (s1, r1, s2, r2) = (m(4), m(5), m(6), m(7));
-            let member = at_cap_minus_one(net, &[s1, r1, s2, r2]);
-            let incoming = invite(net, s1, member);
-            let outgoing = invite(net, member, r1);
-            invite(net, s2, member);
-            let outgoing2 = invite(net, member, r2);
-            Setup {
-                members: members(1..=7),
-                calls: vec![
-                    Call::Accept(member, incoming),
-                    Call::Accept(r1, outgoing),
-                    Call::Send(member, s2),
-                    Call::Accept(r2, outgoing2),
-                ],
-            }
-        },
-        check: |net, setup, answers| check_cap(net, setup, answers, m(1)),
-    }
+    g5("g5_cap_holds_under_concurrent_accepts", |net| {
+        let (s1, r1, s2, r2) = (m(4), m(5), m(6), m(7));
+        let member = at_cap_minus_one(net, &[s1, r1, s2, r2]);
+        let incoming = invite(net, s1, member);
+        let outgoing = invite(net, member, r1);
+        invite(net, s2, member);
+        let outgoing2 = invite(net, member, r2);
+        Setup {
+            members: members(1..=7),
+            calls: vec![
+                Call::Accept(member, incoming),
+                Call::Accept(r1, outgoing),
+                Call::Send(member, s2),
+                Call::Accept(r2, outgoing2),
+            ],
+        }
+    })
 }
 
 /// A3: three senders invite one recipient while one sender invites three

@@ -10,16 +10,16 @@
 #![allow(dead_code)]
 
 use chrono::TimeDelta;
-use pronet::{
-    Committed, Email, Error, InvitationId, InvitePreference, ManualClock, Member, MemberId,
-    MemoryStore, Network, PageSize, PairKey, Policy, Profile, Refusal, SendOutcome, Timestamp,
-};
 use pronet::block::Block;
 use pronet::change::{Key, Record, Versioned, Write};
 use pronet::contacts::Contact;
 use pronet::invitation::Invitation;
 use pronet::store::Role;
 use pronet::{ChangeCursor, Changes, CommitError, Store, StoreError};
+use pronet::{
+    Committed, Email, Error, InvitationId, InvitePreference, ManualClock, Member, MemberId,
+    MemoryStore, Network, PageSize, PairKey, Policy, Profile, Refusal, SendOutcome, Timestamp,
+};
 use std::fmt::Debug;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -150,12 +150,7 @@ impl World {
     /// `from` invites `to`, proving `to`'s address; the send must create an
     /// invitation.
     pub fn invite(&self, from: MemberId, to: MemberId) -> InvitationId {
-        sent_id(
-            &self
-                .net
-                .send(from, to, None, Some(&email_of(to)))
-                .unwrap(),
-        )
+        sent_id(&self.net.send(from, to, None, Some(&email_of(to))).unwrap())
     }
 
     /// Connects two members through an accepted invitation.
