@@ -627,7 +627,7 @@ impl Backend for Sqlite {
                 let store = SqliteStore::open(file.path()).unwrap();
                 open(Watched::new(store, conflicts.clone()), &s.policy)
             },
-            |net, call| perform(net, call),
+            perform,
         );
         // A network freshly opened on the file observes; every racing
         // network, once caught up, holds the same graph.
