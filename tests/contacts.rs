@@ -17,15 +17,14 @@ use pronet::contacts::{
     self, BadRow, ColumnMapping, Format, ImportError, ImportLimits, ImportReport, InviteOutcome,
     JoinState, ParsedBook, Problem, Source,
 };
-use pronet::quota::Quota;
 use pronet::{
     Audience, Committed, Degree, Email, Error, Event, InvitePreference, Member, MemberId, Policy,
-    Profile, Refusal, SendOutcome, Tier,
+    Profile, Refusal, SendOutcome,
 };
 use proptest::prelude::*;
 use std::fmt::Debug;
 use std::path::PathBuf;
-use support::{T0, World, email, m, refusal, whole};
+use support::{T0, World, email, m, quota_policy, refusal, whole};
 
 // ---------------------------------------------------------------- helpers
 
@@ -60,11 +59,8 @@ fn bad_lines(bad: &[BadRow]) -> Vec<u64> {
 
 /// `cases` proptest cases, unless `PROPTEST_CASES` says otherwise.
 fn config(cases: u32) -> ProptestConfig {
-    let from_env = std::env::var("PROPTEST_CASES")
-        .ok()
-        .and_then(|v| v.parse::<u32>().ok());
     ProptestConfig {
-        cases: from_env.unwrap_or(cases),
+        cases: support::cases(cases),
         ..ProptestConfig::default()
     }
 }
@@ -1232,17 +1228,6 @@ fn c4_the_cap_holds_under_concurrent_senders() {
         }
         assert_eq!(w.invitee("x@example.org").unwrap().invitations.len(), 3);
     }
-}
-
-fn quota_policy(limit: u32) -> Policy {
-    Policy::builder()
-        .invitation_quota(Tier::Free, Quota::new(limit, TimeDelta::days(30)).unwrap())
-        .invitation_quota(
-            Tier::Premium(0),
-            Quota::new(limit * 2, TimeDelta::days(30)).unwrap(),
-        )
-        .build()
-        .unwrap()
 }
 
 /// SPEC 9 and 4: an invitation to join counts toward the sender's quota,

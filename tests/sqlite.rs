@@ -13,25 +13,14 @@ use chrono::TimeDelta;
 use pronet::change::{Key, Record, Versioned};
 use pronet::{
     Clock, Email, IgnoreReason, InvitationId, InvitePreference, ManualClock, Member, MemberId,
-    MemoryStore, Network, PageSize, Policy, Profile, SendOutcome, SqliteStore, Store, Tier,
+    MemoryStore, Network, Policy, Profile, SqliteStore, Store, Tier,
 };
 use std::collections::HashSet;
 use std::sync::Barrier;
-use support::{T0, TempDb, m};
+use support::{T0, TempDb, m, sent, whole};
 
 fn email(raw: u64) -> Email {
     Email::parse(&format!("Member.{raw}@Example.com")).unwrap()
-}
-
-fn page() -> PageSize {
-    PageSize::new(PageSize::MAX).unwrap()
-}
-
-fn sent(outcome: SendOutcome) -> InvitationId {
-    match outcome {
-        SendOutcome::Sent(id) => id,
-        other => panic!("{other:?}"),
-    }
 }
 
 /// A varied history: Unicode profiles and notes, a company, tiers and
@@ -100,7 +89,7 @@ fn observe<S: Store>(net: &Network<S, ManualClock>) -> (Vec<Vec<MemberId>>, List
             .iter()
             .map(|&id| {
                 let mut items = g
-                    .connections(id, None, page())
+                    .connections(id, None, whole())
                     .map(|p| p.items)
                     .unwrap_or_default();
                 items.sort();
@@ -114,9 +103,9 @@ fn observe<S: Store>(net: &Network<S, ManualClock>) -> (Vec<Vec<MemberId>>, List
         .map(|&id| {
             (
                 id,
-                net.inbox(id, None, page()).unwrap().items,
-                net.held(id, None, page()).unwrap().items,
-                net.sent(id, None, page()).unwrap().items,
+                net.inbox(id, None, whole()).unwrap().items,
+                net.held(id, None, whole()).unwrap().items,
+                net.sent(id, None, whole()).unwrap().items,
             )
         })
         .collect();
@@ -140,7 +129,7 @@ fn a5_network_state_round_trips_exactly_through_a_file_and_a_restart() {
         Network::open(MemoryStore::new(), memory_clock.clone(), Policy::default()).unwrap();
     history(&memory, &memory_clock);
     assert_eq!(
-        memory.held(m(4), None, page()).unwrap().items.len(),
+        memory.held(m(4), None, whole()).unwrap().items.len(),
         1,
         "a held invitation"
     );
@@ -233,7 +222,7 @@ fn networks_sharing_a_file_converge_after_catch_up() {
     let k = sent(b.send(m(1), m(3), Some("via Bo"), None).unwrap().outcome);
     let _ = a.catch_up().unwrap();
     assert_eq!(
-        a.inbox(m(3), None, page()).unwrap().items[0].mutual_connections,
+        a.inbox(m(3), None, whole()).unwrap().items[0].mutual_connections,
         1
     );
     let _ = a.accept(m(3), k).unwrap();

@@ -13,12 +13,12 @@ mod support;
 use pronet::change::Key;
 use pronet::store::Role;
 use pronet::{
-    ChangeCursor, Email, Error, IgnoreReason, InvitationId, ManualClock, Member, Network, PageSize,
-    Policy, Profile, SendOutcome, SqliteStore, Store, StoreError, Timestamp,
+    ChangeCursor, Email, Error, IgnoreReason, InvitationId, ManualClock, Member, Network, Policy,
+    Profile, SqliteStore, Store, StoreError, Timestamp,
 };
 use std::fmt::Write as _;
 use std::path::Path;
-use support::{T0, TempDb, m};
+use support::{T0, TempDb, m, sent, whole};
 
 /// When the built database is read back: after everything it recorded (a
 /// clock behind its records would be refused as a clock fault).
@@ -32,17 +32,6 @@ const FLIP_TRIALS: usize = 150;
 
 fn email(raw: u64) -> Email {
     Email::parse(&format!("member.{raw}@example.com")).unwrap()
-}
-
-fn page() -> PageSize {
-    PageSize::new(PageSize::MAX).unwrap()
-}
-
-fn sent(outcome: SendOutcome) -> InvitationId {
-    match outcome {
-        SendOutcome::Sent(id) => id,
-        other => panic!("{other:?}"),
-    }
 }
 
 /// A small network: persons and a company, contacts, invitations with and
@@ -171,19 +160,19 @@ fn observe(path: &Path, keys: &[Key]) -> Result<String, String> {
         writeln!(
             out,
             "inbox {viewer} {}",
-            answer(net.inbox(viewer, None, page()))?
+            answer(net.inbox(viewer, None, whole()))?
         )
         .unwrap();
         writeln!(
             out,
             "held {viewer} {}",
-            answer(net.held(viewer, None, page()))?
+            answer(net.held(viewer, None, whole()))?
         )
         .unwrap();
         writeln!(
             out,
             "sent {viewer} {}",
-            answer(net.sent(viewer, None, page()))?
+            answer(net.sent(viewer, None, whole()))?
         )
         .unwrap();
         writeln!(out, "standing {viewer} {}", answer(net.standing(viewer))?).unwrap();
@@ -197,7 +186,7 @@ fn observe(path: &Path, keys: &[Key]) -> Result<String, String> {
             writeln!(
                 out,
                 "connections {viewer} {other} {}",
-                answer(net.connections(viewer, other, None, page()))?
+                answer(net.connections(viewer, other, None, whole()))?
             )
             .unwrap();
         }
@@ -337,7 +326,7 @@ fn a5_lost_and_phantom_entries_are_corrupt_naming_the_key() {
         .unwrap()
     };
     // Invitation 3: 2 -> 3, pending with a note.
-    assert_eq!(open().inbox(m(3), None, page()).unwrap().items.len(), 1);
+    assert_eq!(open().inbox(m(3), None, whole()).unwrap().items.len(), 1);
     let key3 = serde_json::to_string(&Key::Invitation(InvitationId::new(3))).unwrap();
     let deleted = raw(path.path())
         .execute(
@@ -347,11 +336,11 @@ fn a5_lost_and_phantom_entries_are_corrupt_naming_the_key() {
         .unwrap();
     assert_eq!(deleted, 1);
     assert_eq!(
-        corrupt_key(open().inbox(m(3), None, page())),
+        corrupt_key(open().inbox(m(3), None, whole())),
         Key::Invitation(InvitationId::new(3))
     );
     // The sender's side is intact.
-    assert_eq!(open().sent(m(2), None, page()).unwrap().items.len(), 2);
+    assert_eq!(open().sent(m(2), None, whole()).unwrap().items.len(), 2);
     // Put it back: sound again.
     raw(path.path())
         .execute(
@@ -359,7 +348,7 @@ fn a5_lost_and_phantom_entries_are_corrupt_naming_the_key() {
             [&key3],
         )
         .unwrap();
-    assert_eq!(open().inbox(m(3), None, page()).unwrap().items.len(), 1);
+    assert_eq!(open().inbox(m(3), None, whole()).unwrap().items.len(), 1);
     // A phantom: invitation 9 (4 -> 6) listed in 5's inbox too.
     let key9 = serde_json::to_string(&Key::Invitation(InvitationId::new(9))).unwrap();
     raw(path.path())
@@ -369,13 +358,13 @@ fn a5_lost_and_phantom_entries_are_corrupt_naming_the_key() {
         )
         .unwrap();
     assert_eq!(
-        corrupt_key(open().inbox(m(5), None, page())),
+        corrupt_key(open().inbox(m(5), None, whole())),
         Key::Invitation(InvitationId::new(9))
     );
     raw(path.path())
         .execute("DELETE FROM entry WHERE a = 5 AND b = 1", [])
         .unwrap();
-    assert!(open().inbox(m(5), None, page()).unwrap().items.is_empty());
+    assert!(open().inbox(m(5), None, whole()).unwrap().items.is_empty());
     // A phantom naming no record at all.
     let key42 = serde_json::to_string(&Key::Invitation(InvitationId::new(42))).unwrap();
     raw(path.path())

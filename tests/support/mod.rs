@@ -14,11 +14,13 @@ use pronet::block::Block;
 use pronet::change::{Key, Record, Versioned, Write};
 use pronet::contacts::Contact;
 use pronet::invitation::Invitation;
+use pronet::quota::Quota;
 use pronet::store::Role;
 use pronet::{ChangeCursor, Changes, CommitError, Store, StoreError};
 use pronet::{
     Committed, Email, Error, InvitationId, InvitePreference, ManualClock, Member, MemberId,
-    MemoryStore, Network, PageSize, PairKey, Policy, Profile, Refusal, SendOutcome, Timestamp,
+    MemoryStore, Network, PageSize, PairKey, Policy, Profile, Refusal, SendOutcome, Tier,
+    Timestamp,
 };
 use std::fmt::Debug;
 use std::path::{Path, PathBuf};
@@ -89,15 +91,40 @@ pub fn refusal<T: Debug>(result: Result<T, Error>) -> Refusal {
 
 /// The new invitation of a send that must have created one.
 pub fn sent_id(committed: &Committed<SendOutcome>) -> InvitationId {
-    match committed.outcome {
+    sent(committed.outcome)
+}
+
+/// The new invitation of a send outcome that must be one.
+pub fn sent(outcome: SendOutcome) -> InvitationId {
+    match outcome {
         SendOutcome::Sent(id) => id,
         other => panic!("expected a new invitation, got {other:?}"),
     }
 }
 
+/// `default` cases for a property, unless `PROPTEST_CASES` says otherwise.
+pub fn cases(default: u32) -> u32 {
+    std::env::var("PROPTEST_CASES")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
+}
+
 /// Unwraps a committed operation whose answer the test does not inspect.
 pub fn done<O: Debug>(result: Result<Committed<O>, Error>) {
     let _committed = result.unwrap();
+}
+
+// ------------------------------------------------------------------ policy
+
+/// The default policy with a Free quota of `free` invitations per 30 days,
+/// and twice that for `Premium(0)`.
+pub fn quota_policy(free: u32) -> Policy {
+    Policy::builder()
+        .invitation_quota(Tier::Free, Quota::new(free, days(30)).unwrap())
+        .invitation_quota(Tier::Premium(0), Quota::new(free * 2, days(30)).unwrap())
+        .build()
+        .unwrap()
 }
 
 // -------------------------------------------------------------------- World
