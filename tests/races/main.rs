@@ -444,35 +444,39 @@ fn a3_accept_vs_accept_connects_once() -> Scenario {
     }
 }
 
+/// Member 1 at cap-1, and members 4 to 7 each with an invitation to
+/// accept: from each of them to 1 (`member_accepts`: 1 accepts all 4), or
+/// from 1 to each of them (they accept).
+fn four_accepts(net: &Net, member_accepts: bool) -> Setup {
+    let others = members(4..=7);
+    let member = at_cap_minus_one(net, &others);
+    let calls = others
+        .iter()
+        .map(|&other| {
+            if member_accepts {
+                Call::Accept(member, invite(net, other, member))
+            } else {
+                Call::Accept(other, invite(net, member, other))
+            }
+        })
+        .collect();
+    Setup {
+        members: members(1..=7),
+        calls,
+    }
+}
+
 /// A3, G5: a member at cap-1 accepts 4 pending invitations at once.
 fn g5_cap_holds_when_member_accepts_concurrently() -> Scenario {
     g5("g5_cap_holds_when_member_accepts_concurrently", |net| {
-        let senders = members(4..=7);
-        let member = at_cap_minus_one(net, &senders);
-        let calls = senders
-            .iter()
-            .map(|&s| Call::Accept(member, invite(net, s, member)))
-            .collect();
-        Setup {
-            members: members(1..=7),
-            calls,
-        }
+        four_accepts(net, true)
     })
 }
 
 /// A3, G5: 4 members accept a cap-1 member's invitations at once.
 fn g5_cap_holds_when_recipients_accept_concurrently() -> Scenario {
     g5("g5_cap_holds_when_recipients_accept_concurrently", |net| {
-        let recipients = members(4..=7);
-        let member = at_cap_minus_one(net, &recipients);
-        let calls = recipients
-            .iter()
-            .map(|&r| Call::Accept(r, invite(net, member, r)))
-            .collect();
-        Setup {
-            members: members(1..=7),
-            calls,
-        }
+        four_accepts(net, false)
     })
 }
 
