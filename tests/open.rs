@@ -22,7 +22,9 @@ use pronet::{
 };
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
-use support::{TempDb, Watch, Watched};
+#[cfg(feature = "sqlite")]
+use support::TempDb;
+use support::{Watch, Watched};
 
 const START: Timestamp = Timestamp::from_micros(1_700_000_000_000_000);
 
