@@ -32,7 +32,8 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-use chrono::TimeDelta;
+mod support;
+
 use pronet::DegreeFilter;
 use pronet::block::BlockList;
 use pronet::graph::HowConnected;
@@ -41,10 +42,9 @@ use pronet::record::{Key, Record, Versioned};
 use pronet::standing::{Level, Signal, StandingPolicy};
 use pronet::store::Role;
 use pronet::{
-    Audience, Committed, Degree, Email, Error, Event, IgnoreReason, InvitationId, InvitePreference,
-    ListCursor, Listed, ManualClock, Member, MemberId, MemoryStore, Network, Page, PageSize,
-    PairKey, Policy, Profile, ReadQuery, Reason, Refusal, ReportReason, SearchQuery, Seen,
-    SendOutcome, Store, Timestamp,
+    Audience, Committed, Degree, Error, Event, IgnoreReason, InvitationId, InvitePreference,
+    ListCursor, Listed, ManualClock, Member, MemberId, MemoryStore, Network, Page, PairKey, Policy,
+    Profile, ReadQuery, Reason, Refusal, ReportReason, SearchQuery, Seen, SendOutcome, Store,
 };
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
 use std::fmt::Debug;
@@ -52,14 +52,13 @@ use std::sync::Barrier;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::thread;
 use std::time::Instant;
+use support::{
+    Conflicts, Net, T0, Watched, World, at, days, email_of, hours, pair, refusal, us, whole,
+};
 
 // ------------------------------------------------------------------ helpers
 
-type Net = Network<MemoryStore, ManualClock>;
 type Snapshot = Vec<(Key, Versioned<Record>)>;
-
-/// 2026-01-01T00:00:00Z: every test's "day 0".
-const T0: Timestamp = Timestamp::from_micros(1_767_225_600_000_000);
 
 /// The blocker in every two-member scenario.
 const A: MemberId = MemberId::new(1);
@@ -74,36 +73,6 @@ const NOBODY: MemberId = MemberId::new(99);
 /// An invitation id that is never issued anywhere.
 const NO_INVITATION: InvitationId = InvitationId::new(9_999);
 
-fn hours(n: i64) -> TimeDelta {
-    TimeDelta::hours(n)
-}
-
-fn days(n: i64) -> TimeDelta {
-    TimeDelta::days(n)
-}
-
-fn us(n: i64) -> TimeDelta {
-    TimeDelta::microseconds(n)
-}
-
-/// The instant `offset` after day 0.
-fn at(offset: TimeDelta) -> Timestamp {
-    T0.saturating_add(offset)
-}
-
-fn email_of(id: MemberId) -> Email {
-    Email::parse(&format!("m{}@example.com", id.get())).unwrap()
-}
-
-/// The largest page, for reading whole lists in one call.
-fn whole() -> PageSize {
-    PageSize::new(PageSize::MAX).unwrap()
-}
-
-fn pair(a: MemberId, b: MemberId) -> PairKey {
-    PairKey::new(a, b).unwrap()
-}
-
 fn dbg<T: Debug>(value: T) -> String {
     format!("{value:?}")
 }
@@ -111,14 +80,6 @@ fn dbg<T: Debug>(value: T) -> String {
 /// The other member of the A-B pair.
 fn other_of(x: MemberId) -> MemberId {
     if x == A { B } else { A }
-}
-
-/// The refusal of a call that must have been refused by a rule.
-fn refusal<T: Debug>(result: Result<T, Error>) -> Refusal {
-    match result {
-        Err(Error::Refused(r)) => r,
-        other => panic!("expected a refusal, got {other:?}"),
-    }
 }
 
 /// The new invitation of a send that must have created one.
@@ -134,55 +95,11 @@ fn events<O: Debug>(result: Result<Committed<O>, Error>) -> Vec<Event> {
     result.unwrap().events
 }
 
-/// A network, and the handle on its clock.
-struct World {
-    net: Net,
-    clock: ManualClock,
-}
-
 impl World {
-    fn new() -> Self {
-        Self::with(Policy::default())
-    }
-
-    fn with(policy: Policy) -> Self {
-        let clock = ManualClock::new(T0);
-        let net = Network::open(MemoryStore::new(), clock.clone(), policy).unwrap();
-        Self { net, clock }
-    }
-
-    /// Moves the clock to `offset` after day 0.
-    fn at(&self, offset: TimeDelta) {
-        self.clock.set(at(offset));
-    }
-
-    fn person(&self, id: MemberId) -> MemberId {
-        self.person_with(id, InvitePreference::Anyone)
-    }
-
-    fn person_with(&self, id: MemberId, pref: InvitePreference) -> MemberId {
-        let member = Member::person(id, Profile::named(format!("P{}", id.get())))
-            .with_email(email_of(id), true)
-            .with_invite_preference(pref);
-        let _ = self.net.register(member).unwrap();
-        id
-    }
-
-    /// `from` invites `to`, proving `to`'s address.
-    fn invite(&self, from: MemberId, to: MemberId) -> InvitationId {
-        new_invitation(self.net.send(from, to, None, Some(&email_of(to))))
-    }
-
     /// `from` invites `to` without proof (eligible through shared
     /// connections only).
     fn invite_unproven(&self, from: MemberId, to: MemberId) -> InvitationId {
         new_invitation(self.net.send(from, to, None, None))
-    }
-
-    /// Connects two members through an accepted invitation.
-    fn connect(&self, a: MemberId, b: MemberId) {
-        let id = self.invite(a, b);
-        let _ = self.net.accept(b, id).unwrap();
     }
 
     fn snap(&self) -> Snapshot {
@@ -675,69 +592,18 @@ struct RaceEnd {
 
 /// A [`MemoryStore`] that counts the commits refused as conflicts: each is
 /// one call that lost a race on a record and decided again.
-#[derive(Default)]
-struct Counting {
-    inner: MemoryStore,
-    conflicts: AtomicUsize,
-}
-
-impl Store for Counting {
-    fn get(&self, key: &Key) -> Result<Option<Versioned<Record>>, pronet::StoreError> {
-        self.inner.get(key)
-    }
-    fn commit(&self, writes: &[pronet::change::Write]) -> Result<(), pronet::CommitError> {
-        let result = self.inner.commit(writes);
-        if let Err(pronet::CommitError::Conflict(_)) = &result {
-            self.conflicts.fetch_add(1, Ordering::SeqCst);
-        }
-        result
-    }
-    fn open_invitations(
-        &self,
-        member: MemberId,
-        role: Role,
-    ) -> Result<Vec<Invitation>, pronet::StoreError> {
-        self.inner.open_invitations(member, role)
-    }
-    fn members(&self) -> Result<Vec<Member>, pronet::StoreError> {
-        self.inner.members()
-    }
-    fn connections(&self) -> Result<Vec<PairKey>, pronet::StoreError> {
-        self.inner.connections()
-    }
-    fn contacts(
-        &self,
-        owner: MemberId,
-    ) -> Result<Vec<pronet::contacts::Contact>, pronet::StoreError> {
-        self.inner.contacts(owner)
-    }
-    fn blocks(
-        &self,
-        member: MemberId,
-        role: Role,
-    ) -> Result<Vec<pronet::block::Block>, pronet::StoreError> {
-        self.inner.blocks(member, role)
-    }
-    fn change_cursor(&self) -> Result<pronet::ChangeCursor, pronet::StoreError> {
-        self.inner.change_cursor()
-    }
-    fn changes_since(
-        &self,
-        after: pronet::ChangeCursor,
-        limit: usize,
-    ) -> Result<pronet::Changes, pronet::StoreError> {
-        self.inner.changes_since(after, limit)
-    }
-    fn next_invitation_id(&self) -> Result<InvitationId, pronet::StoreError> {
-        self.inner.next_invitation_id()
-    }
-}
+type Counting = Watched<MemoryStore, Conflicts>;
 
 type RaceNet = Network<Counting, ManualClock>;
 
 /// A and B, and a pending invitation from `inviter` to the other.
 fn race_world(inviter: MemberId) -> (RaceNet, InvitationId) {
-    let net = Network::open(Counting::default(), ManualClock::new(T0), Policy::default()).unwrap();
+    let net = Network::open(
+        Watched::new(MemoryStore::new(), Conflicts::default()),
+        ManualClock::new(T0),
+        Policy::default(),
+    )
+    .unwrap();
     for m in [A, B] {
         let member = Member::person(m, Profile::named(format!("P{}", m.get())))
             .with_email(email_of(m), true);
@@ -811,7 +677,7 @@ fn race_once(inviter: MemberId, blocker: MemberId) -> (RaceEnd, usize) {
     let ctx = format!("race inviter {inviter} blocker {blocker}");
     nothing_between(&net, &end.snapshot, A, B, &ctx);
     block_stands(&net, &end.snapshot, blocker, blocked, &ctx);
-    (end, net.store().conflicts.load(Ordering::SeqCst))
+    (end, net.store().watch.count())
 }
 
 /// Repetitions of each race configuration: 200, or `PRONET_RACE_REPS`.

@@ -4,87 +4,51 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-use pronet::block::Block;
+mod support;
+
 use pronet::change::Write;
-use pronet::contacts::Contact;
-use pronet::invitation::Invitation;
-use pronet::record::{Key, Record, Versioned};
 use pronet::store::Role;
 use pronet::{
-    ChangeCursor, Changes, CommitError, Degree, Error, InvitationId, ManualClock, Member, MemberId,
-    MemoryStore, Network, PairKey, Policy, Profile, Refusal, Store, StoreError, Timestamp,
+    CommitError, Degree, ManualClock, Member, MemberId, MemoryStore, Network, Policy, Profile,
+    Refusal, Store,
 };
 use std::sync::Mutex;
+use support::{T0, Watch, Watched, refusal};
 
-/// 2026-01-01T00:00:00Z.
-const T0: Timestamp = Timestamp::from_micros(1_767_225_600_000_000);
-
-/// A [`MemoryStore`] that records, for every commit, how many records it
-/// wrote and their size as JSON.
+/// Records, for every successful commit, how many records it wrote and
+/// their size as JSON.
 #[derive(Default)]
-struct Measuring {
-    inner: MemoryStore,
-    /// (records, bytes) of each successful commit.
-    commits: Mutex<Vec<(usize, usize)>>,
-}
+struct Sizes(Mutex<Vec<(usize, usize)>>);
 
-impl Measuring {
-    fn last_commit(&self) -> (usize, usize) {
-        *self.commits.lock().unwrap().last().unwrap()
-    }
-}
-
-impl Store for Measuring {
-    fn get(&self, key: &Key) -> Result<Option<Versioned<Record>>, StoreError> {
-        self.inner.get(key)
-    }
-    fn commit(&self, writes: &[Write]) -> Result<(), CommitError> {
-        self.inner.commit(writes)?;
-        let bytes = writes
-            .iter()
-            .map(|w| serde_json::to_vec(&w.record).unwrap().len())
-            .sum();
-        self.commits.lock().unwrap().push((writes.len(), bytes));
-        Ok(())
-    }
-    fn open_invitations(
-        &self,
-        member: MemberId,
-        role: Role,
-    ) -> Result<Vec<Invitation>, StoreError> {
-        self.inner.open_invitations(member, role)
-    }
-    fn members(&self) -> Result<Vec<Member>, StoreError> {
-        self.inner.members()
-    }
-    fn connections(&self) -> Result<Vec<PairKey>, StoreError> {
-        self.inner.connections()
-    }
-    fn contacts(&self, owner: MemberId) -> Result<Vec<Contact>, StoreError> {
-        self.inner.contacts(owner)
-    }
-    fn blocks(&self, member: MemberId, role: Role) -> Result<Vec<Block>, StoreError> {
-        self.inner.blocks(member, role)
-    }
-    fn next_invitation_id(&self) -> Result<InvitationId, StoreError> {
-        self.inner.next_invitation_id()
-    }
-    fn change_cursor(&self) -> Result<ChangeCursor, StoreError> {
-        self.inner.change_cursor()
-    }
-    fn changes_since(&self, after: ChangeCursor, limit: usize) -> Result<Changes, StoreError> {
-        self.inner.changes_since(after, limit)
+impl Watch for Sizes {
+    fn committed(&self, writes: &[Write], result: &Result<(), CommitError>) {
+        if result.is_ok() {
+            let bytes = writes
+                .iter()
+                .map(|w| serde_json::to_vec(&w.record).unwrap().len())
+                .sum();
+            self.0.lock().unwrap().push((writes.len(), bytes));
+        }
     }
 }
 
-fn refusal<T: std::fmt::Debug>(result: Result<T, Error>) -> Refusal {
-    result.unwrap_err().refusal().cloned().unwrap()
+/// A [`MemoryStore`] measuring its commits.
+type Measuring = Watched<MemoryStore, Sizes>;
+
+/// (records, bytes) of the last successful commit.
+fn last_commit(store: &Measuring) -> (usize, usize) {
+    *store.watch.0.lock().unwrap().last().unwrap()
 }
 
 /// Members 0 (the famous one) to `n`, registered; ids have the same
 /// number of digits from 1,000 on, so record sizes compare exactly.
 fn network(n: u64, policy: Policy) -> Network<Measuring, ManualClock> {
-    let net = Network::open(Measuring::default(), ManualClock::new(T0), policy).unwrap();
+    let net = Network::open(
+        Watched::new(MemoryStore::new(), Sizes::default()),
+        ManualClock::new(T0),
+        policy,
+    )
+    .unwrap();
     for i in [0].into_iter().chain(1_000..1_000 + n) {
         let m = Member::person(MemberId::new(i), Profile::named(format!("M{i}")));
         let _ = net.register(m).unwrap();
@@ -104,7 +68,7 @@ fn many_blockers_of_one_member_write_constant_bytes_per_block() {
     let mut written = Vec::new();
     for i in 1_000..1_000 + n {
         let _ = net.block(MemberId::new(i), famous).unwrap();
-        written.push(net.store().last_commit());
+        written.push(last_commit(net.store()));
     }
     let first = written[0];
     assert!(first.0 <= 4, "a block writes {} records", first.0);
@@ -132,7 +96,7 @@ fn many_blockers_of_one_member_write_constant_bytes_per_block() {
         .register(Member::person(MemberId::new(9_999), Profile::named("Z")))
         .unwrap();
     let _ = net.block(famous, MemberId::new(9_999)).unwrap();
-    assert!(net.store().last_commit().1 <= first.1 + 64);
+    assert!(last_commit(net.store()).1 <= first.1 + 64);
 }
 
 /// `max_blocks` counts the standing blocks of one member: at the limit the

@@ -10,29 +10,22 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+mod support;
+
 use chrono::TimeDelta;
 use pronet::record::Key;
 use pronet::{
-    Email, Error, InvitationId, ManualClock, Member, MemberId, MemoryStore, Network, Policy,
-    Profile, Refusal, SendOutcome, Store, Timestamp,
+    Error, InvitationId, ManualClock, Member, MemberId, MemoryStore, Network, Policy, Profile,
+    Refusal, SendOutcome, Store, Timestamp,
 };
 use std::sync::Arc;
+use support::{T0, at, email_of};
 
-/// 2026-01-01T00:00:00Z.
-const T0: Timestamp = Timestamp::from_micros(1_767_225_600_000_000);
 const ANA: MemberId = MemberId::new(1);
 const BO: MemberId = MemberId::new(2);
 const CY: MemberId = MemberId::new(3);
 const DEE: MemberId = MemberId::new(4);
 const EVE: MemberId = MemberId::new(5);
-
-fn email_of(m: MemberId) -> Email {
-    Email::parse(&format!("m{}@example.com", m.get())).unwrap()
-}
-
-fn at(offset: TimeDelta) -> Timestamp {
-    T0.saturating_add(offset)
-}
 
 fn send<S: Store>(
     net: &Network<S, ManualClock>,
@@ -162,14 +155,8 @@ fn q2_a_forward_glitch_is_contained_detected_and_repaired_memory() {
 #[cfg(feature = "sqlite")]
 #[test]
 fn q2_a_forward_glitch_is_contained_detected_and_repaired_sqlite() {
-    let path = std::env::temp_dir().join(format!("pronet-clock-{}.db", std::process::id()));
-    let _ = std::fs::remove_file(&path);
-    glitch(Arc::new(pronet::SqliteStore::open(&path).unwrap()));
-    for suffix in ["", "-wal", "-shm"] {
-        let mut p = path.clone().into_os_string();
-        p.push(suffix);
-        let _ = std::fs::remove_file(p);
-    }
+    let file = support::TempDb::new("clock");
+    glitch(Arc::new(pronet::SqliteStore::open(file.path()).unwrap()));
 }
 
 /// Q2: a forward jump within `max_clock_skew` (12 hours), then the clock

@@ -8,6 +8,8 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+mod support;
+
 use chrono::TimeDelta;
 use pronet::InviteOutcome;
 use pronet::Store;
@@ -15,21 +17,17 @@ use pronet::contacts::{
     self, BadRow, ColumnMapping, Format, ImportError, ImportLimits, ImportReport, JoinState,
     ParsedBook, Problem, Source,
 };
-use pronet::quota::Quota;
 use pronet::record::{Key, Record};
 use pronet::{
-    Audience, Committed, Degree, Email, Error, Event, InvitePreference, ManualClock, Member,
-    MemberId, MemoryStore, Network, PageSize, Policy, Profile, Refusal, SendOutcome, Tier,
-    Timestamp,
+    Audience, Committed, Degree, Email, Error, Event, InvitePreference, Member, MemberId, Policy,
+    Profile, Refusal, SendOutcome,
 };
 use proptest::prelude::*;
 use std::fmt::Debug;
 use std::path::PathBuf;
+use support::{T0, World, email, m, quota_policy, refusal, whole};
 
 // ---------------------------------------------------------------- helpers
-
-/// 2026-01-01T00:00:00Z.
-const T0: Timestamp = Timestamp::from_micros(1_767_225_600_000_000);
 
 fn corpus(name: &str) -> Vec<u8> {
     let path: PathBuf = [
@@ -60,73 +58,22 @@ fn bad_lines(bad: &[BadRow]) -> Vec<u64> {
     bad.iter().map(|b| b.line).collect()
 }
 
-fn email(s: &str) -> Email {
-    Email::parse(s).unwrap()
-}
-
-fn refusal<T: Debug>(result: Result<T, Error>) -> Refusal {
-    match result {
-        Err(Error::Refused(r)) => r,
-        other => panic!("expected a refusal, got {other:?}"),
-    }
-}
-
 /// `cases` proptest cases, unless `PROPTEST_CASES` says otherwise.
 fn config(cases: u32) -> ProptestConfig {
-    let from_env = std::env::var("PROPTEST_CASES")
-        .ok()
-        .and_then(|v| v.parse::<u32>().ok());
     ProptestConfig {
-        cases: from_env.unwrap_or(cases),
+        cases: support::cases(cases),
         ..ProptestConfig::default()
     }
 }
 
-fn whole() -> PageSize {
-    PageSize::new(PageSize::MAX).unwrap()
-}
-
-struct World {
-    net: Network<MemoryStore, ManualClock>,
-    clock: ManualClock,
-}
-
 impl World {
-    fn new() -> Self {
-        Self::with(Policy::default())
-    }
-
-    fn with(policy: Policy) -> Self {
-        let clock = ManualClock::new(T0);
-        let net = Network::open(MemoryStore::new(), clock.clone(), policy).unwrap();
-        Self { net, clock }
-    }
-
-    fn at(&self, offset: TimeDelta) {
-        self.clock.set(T0.saturating_add(offset));
-    }
-
-    /// Registers person `id` with `m{id}@example.com`, discoverable.
-    fn person(&self, id: u64) -> MemberId {
-        self.person_with(id, &[(&format!("m{id}@example.com"), true)])
-    }
-
-    fn person_with(&self, id: u64, emails: &[(&str, bool)]) -> MemberId {
+    fn person_emails(&self, id: u64, emails: &[(&str, bool)]) -> MemberId {
         let mut member = Member::person(MemberId::new(id), Profile::named(format!("P{id}")));
         for (address, discoverable) in emails {
             member = member.with_email(email(address), *discoverable);
         }
         let _ = self.net.register(member).unwrap();
         MemberId::new(id)
-    }
-
-    fn connect(&self, a: MemberId, b: MemberId) {
-        let proof = email(&format!("m{}@example.com", b.get()));
-        let sent = self.net.send(a, b, None, Some(&proof)).unwrap();
-        let SendOutcome::Sent(id) = sent.outcome else {
-            panic!("expected a new invitation")
-        };
-        let _ = self.net.accept(b, id).unwrap();
     }
 
     fn import(&self, owner: MemberId, text: &str) -> Committed<ImportReport> {
@@ -469,9 +416,9 @@ fn c2_vcard_limits() {
 #[test]
 fn vcard_contacts_match_members_across_idn_forms() {
     let w = World::new();
-    let ana = w.person(1);
-    let lucia = w.person_with(2, &[("lucia.alvarez@xn--bcher-kva.de", true)]);
-    let olga = w.person_with(3, &[("olga.ivanova@bücher.de", true)]);
+    let ana = w.person(m(1));
+    let lucia = w.person_emails(2, &[("lucia.alvarez@xn--bcher-kva.de", true)]);
+    let olga = w.person_emails(3, &[("olga.ivanova@bücher.de", true)]);
     let report = w
         .net
         .import_contacts(ana, &corpus("android.vcf"), &Format::Detect)
@@ -861,7 +808,7 @@ fn c1_pathological_shapes_read_quickly() {
 #[test]
 fn import_reports_members_with_their_degree_and_feeds_eligibility() {
     let w = World::new();
-    let [ana, bo, cy, dee] = [1, 2, 3, 4].map(|i| w.person(i));
+    let [ana, bo, cy, dee] = [1, 2, 3, 4].map(|i| w.person(m(i)));
     w.connect(ana, bo);
     w.connect(bo, cy);
     let file = "Name,Email\nBo,M2@Example.com\nCy,m3@example.com\nDee,m4@example.com\nAna,m1@example.com\nNew,new@example.org\nOops,oops\n";
@@ -903,7 +850,7 @@ fn import_reports_members_with_their_degree_and_feeds_eligibility() {
 #[test]
 fn import_refuses_unknown_owners_and_unreadable_files() {
     let w = World::new();
-    let ana = w.person(1);
+    let ana = w.person(m(1));
     assert_eq!(
         refusal(
             w.net
@@ -932,8 +879,8 @@ fn import_refuses_unknown_owners_and_unreadable_files() {
 #[test]
 fn c3_importing_every_corpus_file_twice_changes_nothing_the_second_time() {
     let w = World::new();
-    let ana = w.person(1);
-    let _bo = w.person_with(2, &[("kim.kato@corp.example", true)]);
+    let ana = w.person(m(1));
+    let _bo = w.person_emails(2, &[("kim.kato@corp.example", true)]);
     for &(file, ..) in CORPUS {
         let bytes = corpus(file);
         let first = w.net.import_contacts(ana, &bytes, &Format::Detect).unwrap();
@@ -976,7 +923,7 @@ proptest! {
     #[test]
     fn c3_reimport_is_a_no_op((first, second) in address_lists()) {
         let w = World::new();
-        let ana = w.person(1);
+        let ana = w.person(m(1));
         let text = |list: &[String]| list.join("\n");
         let a = w.import_list(ana, &text(&first));
         let snapshot = w.net.store().snapshot();
@@ -1035,12 +982,12 @@ struct Observed {
 
 fn b7_world(target: Target) -> Observed {
     let w = World::new();
-    let importer = w.person(1);
+    let importer = w.person(m(1));
     let (address, opted) = ("target@example.com", "target.two@example.com");
     let other = match target {
-        Target::Nobody => w.person_with(2, &[("someone@example.com", true)]),
-        Target::Undiscoverable => w.person_with(2, &[(address, false), (opted, false)]),
-        _ => w.person_with(2, &[(address, true), (opted, true)]),
+        Target::Nobody => w.person_emails(2, &[("someone@example.com", true)]),
+        Target::Undiscoverable => w.person_emails(2, &[(address, false), (opted, false)]),
+        _ => w.person_emails(2, &[(address, true), (opted, true)]),
     };
     match target {
         Target::BlockedTheImporter => drop(w.net.block(other, importer).unwrap()),
@@ -1149,8 +1096,8 @@ fn b7_matching_and_inviting_are_no_membership_oracle() {
 #[test]
 fn a_findable_member_is_matched_and_invited_the_ordinary_way() {
     let w = World::new();
-    let ana = w.person(1);
-    let bo = w.person_with(2, &[("bo@example.com", true)]);
+    let ana = w.person(m(1));
+    let bo = w.person_emails(2, &[("bo@example.com", true)]);
     let report = w.import(ana, "bo@example.com").outcome;
     assert_eq!(report.members[0].member, bo);
     let sent = w.net.invite_to_join(ana, &email("Bo@example.com")).unwrap();
@@ -1179,7 +1126,7 @@ fn a_findable_member_is_matched_and_invited_the_ordinary_way() {
 #[test]
 fn c4_the_per_address_cap_holds_across_senders() {
     let w = World::new();
-    let senders: Vec<MemberId> = (1..=5).map(|i| w.person(i)).collect();
+    let senders: Vec<MemberId> = (1..=5).map(|i| w.person(m(i))).collect();
     let x = email("x@example.org");
     let mut ids = Vec::new();
     for &s in &senders[..3] {
@@ -1228,7 +1175,7 @@ fn c4_the_per_address_cap_holds_across_senders() {
 #[test]
 fn c4_no_invitation_after_an_opt_out() {
     let w = World::new();
-    let [a, b] = [1, 2].map(|i| w.person(i));
+    let [a, b] = [1, 2].map(|i| w.person(m(i)));
     let x = email("x@example.org");
     let _ = w.net.invite_to_join(a, &x).unwrap();
     let out = w.net.opt_out(&email("X@example.org")).unwrap();
@@ -1251,7 +1198,7 @@ fn c4_no_invitation_after_an_opt_out() {
         Refusal::NotInvitable
     );
     // And joining with it delivers nothing.
-    let c = w.person_with(3, &[("x@example.org", true)]);
+    let c = w.person_emails(3, &[("x@example.org", true)]);
     assert!(w.inbox(c).is_empty());
 }
 
@@ -1260,7 +1207,7 @@ fn c4_no_invitation_after_an_opt_out() {
 fn c4_the_cap_holds_under_concurrent_senders() {
     for _ in 0..10 {
         let w = World::new();
-        let senders: Vec<MemberId> = (1..=5).map(|i| w.person(i)).collect();
+        let senders: Vec<MemberId> = (1..=5).map(|i| w.person(m(i))).collect();
         let x = email("x@example.org");
         let barrier = std::sync::Barrier::new(senders.len());
         let results: Vec<_> = std::thread::scope(|s| {
@@ -1284,24 +1231,13 @@ fn c4_the_cap_holds_under_concurrent_senders() {
     }
 }
 
-fn quota_policy(limit: u32) -> Policy {
-    Policy::builder()
-        .invitation_quota(Tier::Free, Quota::new(limit, TimeDelta::days(30)).unwrap())
-        .invitation_quota(
-            Tier::Premium(0),
-            Quota::new(limit * 2, TimeDelta::days(30)).unwrap(),
-        )
-        .build()
-        .unwrap()
-}
-
 /// SPEC 9 and 4: an invitation to join counts toward the sender's quota,
 /// through the same check as a send, both ways; joining does not count it
 /// again.
 #[test]
 fn c4_invitations_to_join_share_the_quota_and_are_not_counted_twice() {
     let w = World::with(quota_policy(3));
-    let [s, a, b] = [1, 2, 3].map(|i| w.person(i));
+    let [s, a, b] = [1, 2, 3].map(|i| w.person(m(i)));
     let _ = w
         .net
         .send(s, a, None, Some(&email("m2@example.com")))
@@ -1324,7 +1260,7 @@ fn c4_invitations_to_join_share_the_quota_and_are_not_counted_twice() {
     // j1 joins: the invitation is delivered although the quota is full,
     // and it does not use another slot.
     w.at(TimeDelta::days(1));
-    let joined = w.person_with(10, &[("j1@example.org", true)]);
+    let joined = w.person_emails(10, &[("j1@example.org", true)]);
     assert_eq!(w.inbox(joined).len(), 1);
     w.at(TimeDelta::days(30));
     // At day 30 the first three sends leave the window: three slots, not two.
@@ -1342,7 +1278,7 @@ fn c4_invitations_to_join_share_the_quota_and_are_not_counted_twice() {
 #[test]
 fn c4_joining_delivers_pending_invitations_as_ordinary_ones() {
     let w = World::new();
-    let [s1, s2] = [1, 2].map(|i| w.person(i));
+    let [s1, s2] = [1, 2].map(|i| w.person(m(i)));
     let id1 = invited(&w.net.invite_to_join(s1, &email("New@Example.org")).unwrap());
     let id2 = invited(&w.net.invite_to_join(s2, &email("new@example.org")).unwrap());
     w.at(TimeDelta::days(3));
@@ -1394,8 +1330,8 @@ fn c4_joining_delivers_pending_invitations_as_ordinary_ones() {
 #[test]
 fn c4_joining_rechecks_every_send_rule() {
     let w = World::with(Policy::builder().max_outstanding(1).build().unwrap());
-    let [gone, busy, fine, early] = [1, 2, 3, 4].map(|i| w.person(i));
-    let helper = w.person(5);
+    let [gone, busy, fine, early] = [1, 2, 3, 4].map(|i| w.person(m(i)));
+    let helper = w.person(m(5));
     let x = email("x@example.org");
     let early_id = invited(&w.net.invite_to_join(early, &x).unwrap());
     w.at(TimeDelta::days(10));
@@ -1469,10 +1405,10 @@ fn c4_joining_rechecks_every_send_rule() {
 #[test]
 fn c4_an_undiscoverable_address_is_delivered_once_made_discoverable() {
     let w = World::new();
-    let s = w.person(1);
+    let s = w.person(m(1));
     let z = email("z@example.org");
     let id = invited(&w.net.invite_to_join(s, &z).unwrap());
-    let n = w.person_with(9, &[("z@example.org", false)]);
+    let n = w.person_emails(9, &[("z@example.org", false)]);
     assert!(w.inbox(n).is_empty());
     assert!(w.sent(s).is_empty());
     w.at(TimeDelta::days(5));
@@ -1509,7 +1445,7 @@ fn invite_to_join_refuses_unknown_senders_and_companies() {
 #[test]
 fn the_report_marks_addresses_already_invited() {
     let w = World::new();
-    let [a, b] = [1, 2].map(|i| w.person(i));
+    let [a, b] = [1, 2].map(|i| w.person(m(i)));
     let _ = w.net.invite_to_join(a, &email("x@example.org")).unwrap();
     let _ = w.net.invite_to_join(b, &email("y@example.org")).unwrap();
     let report = w.import(a, "x@example.org, y@example.org").outcome;
@@ -1533,8 +1469,8 @@ fn the_report_marks_addresses_already_invited() {
 #[test]
 fn an_import_at_the_default_row_limit_is_one_change() {
     let w = World::new();
-    let ana = w.person(1);
-    let _bo = w.person(2);
+    let ana = w.person(m(1));
+    let _bo = w.person(m(2));
     let mut file = String::from("Name,Email\n");
     for i in 0..50_000 {
         file.push_str(&format!("Person {i},p{i}@example.org\n"));

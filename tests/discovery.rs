@@ -35,45 +35,24 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+mod support;
+
 use pronet::discovery::pymk;
 use pronet::discovery::{DiscoveryPolicy, fold, words};
 use pronet::{
-    Degree, DegreeFilter, Email, Error, Event, GroupId, IgnoreReason, ManualClock, Member,
-    MemberId, MemoryStore, Network, Page, PageSize, Policy, Profile, Reason, Refusal, SearchCursor,
-    SearchHit, SearchQuery, SendOutcome, Suggestion, Timestamp,
+    Degree, DegreeFilter, Error, Event, GroupId, IgnoreReason, ManualClock, Member, MemberId,
+    MemoryStore, Network, Page, PageSize, Policy, Profile, Reason, Refusal, SearchCursor,
+    SearchHit, SearchQuery, SendOutcome, Suggestion,
 };
 use proptest::prelude::*;
 use std::cmp::Reverse;
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
+use support::{T0, World, email_of, m, refusal, whole};
 
 // ------------------------------------------------------------------ helpers
 
-type Net = Network<MemoryStore, ManualClock>;
-
-/// 2026-01-01T00:00:00Z.
-const T0: Timestamp = Timestamp::from_micros(1_767_225_600_000_000);
-
-fn email_of(id: MemberId) -> Email {
-    Email::parse(&format!("m{}@example.com", id.get())).unwrap()
-}
-
-fn whole() -> PageSize {
-    PageSize::new(PageSize::MAX).unwrap()
-}
-
-fn m(id: u64) -> MemberId {
-    MemberId::new(id)
-}
-
 fn g(id: u64) -> GroupId {
     GroupId::new(id)
-}
-
-fn refusal<T: std::fmt::Debug>(result: Result<T, Error>) -> Refusal {
-    match result {
-        Err(Error::Refused(r)) => r,
-        other => panic!("expected a refusal, got {other:?}"),
-    }
 }
 
 /// The default policy with some discovery values changed.
@@ -87,51 +66,15 @@ fn profile(name: &str) -> Profile {
     Profile::named(name)
 }
 
-struct World {
-    net: Net,
-}
-
 impl World {
-    fn new() -> Self {
-        Self::with(Policy::default())
-    }
-
-    fn with(policy: Policy) -> Self {
-        let clock = ManualClock::new(T0);
-        Self {
-            net: Network::open(MemoryStore::new(), clock, policy).unwrap(),
-        }
-    }
-
-    fn person(&self, id: MemberId, p: Profile) -> MemberId {
-        let member = Member::person(id, p).with_email(email_of(id), true);
-        let _ = self.net.register(member).unwrap();
-        id
+    /// Registers a person with profile `p` and the discoverable address
+    /// `m{id}@example.com`.
+    fn profiled(&self, id: MemberId, p: Profile) -> MemberId {
+        self.register(Member::person(id, p).with_email(email_of(id), true))
     }
 
     fn company(&self, id: MemberId, name: &str) -> MemberId {
-        let _ = self
-            .net
-            .register(Member::company(id, Profile::named(name)))
-            .unwrap();
-        id
-    }
-
-    fn invite(&self, from: MemberId, to: MemberId) -> pronet::InvitationId {
-        match self
-            .net
-            .send(from, to, None, Some(&email_of(to)))
-            .unwrap()
-            .outcome
-        {
-            SendOutcome::Sent(id) => id,
-            other => panic!("expected a new invitation, got {other:?}"),
-        }
-    }
-
-    fn connect(&self, a: MemberId, b: MemberId) {
-        let id = self.invite(a, b);
-        let _ = self.net.accept(b, id).unwrap();
+        self.register(Member::company(id, Profile::named(name)))
     }
 
     fn pymk(&self, viewer: MemberId) -> Vec<Suggestion> {
@@ -165,8 +108,8 @@ fn with_companies(name: &str, current: &[MemberId], past: &[MemberId]) -> Profil
 fn follows_are_stored_refused_where_spec_says_and_repeat_harmlessly() {
     let policy = with_discovery(|d| d.max_follows = 2);
     let w = World::with(policy);
-    let ana = w.person(m(1), profile("Ana"));
-    let bo = w.person(m(2), profile("Bo"));
+    let ana = w.profiled(m(1), profile("Ana"));
+    let bo = w.profiled(m(2), profile("Bo"));
     let [acme, globex, initech] = [m(100), m(101), m(102)];
     for (c, name) in [(acme, "Acme"), (globex, "Globex"), (initech, "Initech")] {
         w.company(c, name);
@@ -286,22 +229,22 @@ fn pymk_ranks_by_weighted_reasons_and_lists_them() {
     let acme = w.company(m(100), "Acme");
     let mut ana_profile = with_companies("Ana", &[acme], &[]);
     ana_profile.schools = vec!["Instituto Superior Técnico".into()];
-    let ana = w.person(m(1), ana_profile);
-    let bo = w.person(m(2), profile("Bo"));
-    let cy = w.person(m(3), profile("Cy"));
-    let dee = w.person(m(4), profile("Dee"));
-    let eli = w.person(m(5), with_companies("Eli", &[acme], &[]));
+    let ana = w.profiled(m(1), ana_profile);
+    let bo = w.profiled(m(2), profile("Bo"));
+    let cy = w.profiled(m(3), profile("Cy"));
+    let dee = w.profiled(m(4), profile("Dee"));
+    let eli = w.profiled(m(5), with_companies("Eli", &[acme], &[]));
     let mut fay_profile = profile("Fay");
     fay_profile.schools = vec!["  instituto superior TÉCNICO".into()];
-    let fay = w.person(m(6), fay_profile);
-    let gus = w.person(m(7), profile("Gus"));
-    let hal = w.person(m(8), profile("Hal"));
+    let fay = w.profiled(m(6), fay_profile);
+    let gus = w.profiled(m(7), profile("Gus"));
+    let hal = w.profiled(m(8), profile("Hal"));
     let ida = m(9);
     let _ = w
         .net
         .register(Member::person(ida, profile("Ida")).with_email(email_of(ida), false))
         .unwrap();
-    let jo = w.person(m(10), with_companies("Jo", &[], &[acme]));
+    let jo = w.profiled(m(10), with_companies("Jo", &[], &[acme]));
     for (a, b) in [(ana, bo), (ana, cy), (dee, bo), (dee, cy), (eli, bo)] {
         w.connect(a, b);
     }
@@ -353,9 +296,9 @@ fn pymk_ranks_by_weighted_reasons_and_lists_them() {
 #[test]
 fn pymk_excludes_connections_pending_blocked_barred_dismissed_and_deactivated() {
     let w = World::new();
-    let ana = w.person(m(1), profile("Ana"));
-    let hub = w.person(m(2), profile("Hub"));
-    let others: Vec<MemberId> = (3..=11).map(|i| w.person(m(i), profile("P"))).collect();
+    let ana = w.profiled(m(1), profile("Ana"));
+    let hub = w.profiled(m(2), profile("Hub"));
+    let others: Vec<MemberId> = (3..=11).map(|i| w.profiled(m(i), profile("P"))).collect();
     w.connect(ana, hub);
     for &o in &others {
         w.connect(hub, o);
@@ -417,14 +360,14 @@ fn pymk_excludes_connections_pending_blocked_barred_dismissed_and_deactivated() 
 fn pymk_keeps_a_dont_know_silent() {
     let worlds: Vec<(World, ManualClock)> = (0..2)
         .map(|_| {
-            let clock = ManualClock::new(T0);
-            let net = Network::open(MemoryStore::new(), clock.clone(), Policy::default()).unwrap();
-            (World { net }, clock)
+            let w = World::new();
+            let clock = w.clock.clone();
+            (w, clock)
         })
         .collect();
     let mut views = Vec::new();
     for (i, (w, clock)) in worlds.iter().enumerate() {
-        let [ana, bo, cy] = [1, 2, 3].map(|i| w.person(m(i), profile("P")));
+        let [ana, bo, cy] = [1, 2, 3].map(|i| w.profiled(m(i), profile("P")));
         w.connect(ana, cy);
         w.connect(bo, cy);
         let inv = w.invite(ana, bo);
@@ -454,16 +397,16 @@ fn pymk_keeps_a_dont_know_silent() {
 fn pymk_bounds_hub_expansion_and_keeps_reasons_exact() {
     let policy = with_discovery(|d| d.expansion_budget = 50);
     let w = World::with(policy);
-    let ana = w.person(m(1), profile("Ana"));
-    let hub = w.person(m(2), profile("Hub"));
-    let small = w.person(m(3), profile("Small"));
-    let cy = w.person(m(4), profile("Cy"));
+    let ana = w.profiled(m(1), profile("Ana"));
+    let hub = w.profiled(m(2), profile("Hub"));
+    let small = w.profiled(m(3), profile("Small"));
+    let cy = w.profiled(m(4), profile("Cy"));
     w.connect(ana, hub);
     w.connect(ana, small);
     w.connect(small, cy);
     w.connect(hub, cy);
     for i in 0..400 {
-        let fan = w.person(m(1000 + i), profile("Fan"));
+        let fan = w.profiled(m(1000 + i), profile("Fan"));
         w.connect(fan, hub);
     }
     let got = w.pymk(ana);
@@ -676,7 +619,7 @@ fn search_world() -> (World, [MemberId; 6], MemberId, MemberId) {
         p.location = location.into();
         p.schools = vec![school.into()];
         p.skills = vec![skill.into()];
-        ids[i] = w.person(m(id), p);
+        ids[i] = w.profiled(m(id), p);
     }
     for pair in ids[..5].windows(2) {
         w.connect(pair[0], pair[1]);
@@ -776,9 +719,9 @@ fn search_matches_keywords_and_each_filter_in_degree_order() {
 #[test]
 fn search_orders_by_mutual_count_and_pages_with_cursors() {
     let w = World::new();
-    let viewer = w.person(m(1), profile("Viewer"));
+    let viewer = w.profiled(m(1), profile("Viewer"));
     let friends: Vec<MemberId> = (10..14)
-        .map(|i| w.person(m(i), profile("Friend")))
+        .map(|i| w.profiled(m(i), profile("Friend")))
         .collect();
     for &f in &friends {
         w.connect(viewer, f);
@@ -786,7 +729,7 @@ fn search_orders_by_mutual_count_and_pages_with_cursors() {
     // Candidate 20+k shares k+1 of the viewer's connections.
     let mut want = Vec::new();
     for k in 0..4u64 {
-        let c = w.person(m(20 + k), profile("Candidate"));
+        let c = w.profiled(m(20 + k), profile("Candidate"));
         for &f in &friends[..=k as usize] {
             w.connect(f, c);
         }

@@ -28,13 +28,16 @@
 #![cfg(feature = "testing")]
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+mod support;
+
 use pronet::record::{Key, Record, Versioned};
 use pronet::store::{Fault, FaultyStore};
 use pronet::{
     Email, Error, Event, IgnoreReason, InvitationId, ManualClock, Member, MemberId, MemoryStore,
-    Network, PageSize, Policy, Profile, Refusal, SendOutcome, Store, Timestamp,
+    Network, PageSize, Policy, Profile, Refusal, SendOutcome, Store,
 };
 use std::collections::BTreeMap;
+use support::{T0, m};
 
 type Snapshot = Vec<(Key, Versioned<Record>)>;
 
@@ -68,15 +71,8 @@ impl Inspect for pronet::SqliteStore {
 
 type Net<S> = Network<FaultyStore<S>, ManualClock>;
 
-/// 2026-01-01T00:00:00Z; the clock never moves.
-const T0: Timestamp = Timestamp::from_micros(1_767_225_600_000_000);
-
 /// Everyone the tests look at: the world's members and the one registered.
 const EVERYONE: [u64; 8] = [1, 2, 3, 4, 5, 6, 7, 20];
-
-fn m(raw: u64) -> MemberId {
-    MemberId::new(raw)
-}
 
 fn email(raw: u64) -> Email {
     Email::parse(&format!("m{raw}@example.com")).unwrap()

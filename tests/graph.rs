@@ -17,6 +17,8 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+mod support;
+
 use petgraph::visit::Bfs;
 use pronet::graph::{
     DEFAULT_MAX_CONNECTIONS, Degree, GraphError, HowConnected, Neighbourhood, SocialGraph, View,
@@ -35,11 +37,8 @@ use std::time::{Duration, Instant};
 
 /// `cases` cases, unless `PROPTEST_CASES` says otherwise.
 fn config(cases: u32) -> ProptestConfig {
-    let from_env = std::env::var("PROPTEST_CASES")
-        .ok()
-        .and_then(|v| v.parse::<u32>().ok());
     ProptestConfig {
-        cases: from_env.unwrap_or(cases),
+        cases: support::cases(cases),
         // Integration tests have no lib.rs beside them, so proptest's default
         // persistence cannot place its file; keep failures at the crate root.
         failure_persistence: Some(Box::new(FileFailurePersistence::Direct(

@@ -15,20 +15,20 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+mod support;
+
 use chrono::TimeDelta;
 use pronet::Degree;
 use pronet::{
     Audience, Committed, Email, Error, Event, IgnoreReason, InvitationId, InvitationView,
-    InvitePreference, ListCursor, Listed, ManualClock, Member, MemberId, MemoryStore, Network,
-    Note, NoteError, Page, PageSize, Policy, Profile, Refusal, Seen, SendOutcome, Tier, Timestamp,
+    InvitePreference, ListCursor, Listed, Member, MemberId, Note, NoteError, Page, PageSize,
+    Policy, Profile, Refusal, Seen, SendOutcome, Tier,
 };
 use std::collections::BTreeSet;
 use std::fmt::Debug;
+use support::{World, at, days, done, email_of, refusal, sent_id, us, whole};
 
 // ---------------------------------------------------------------- helpers
-
-/// 2026-01-01T00:00:00Z: every test's "day 0".
-const T0: Timestamp = Timestamp::from_micros(1_767_225_600_000_000);
 
 const ANA: MemberId = MemberId::new(1);
 const BO: MemberId = MemberId::new(2);
@@ -36,87 +36,15 @@ const CY: MemberId = MemberId::new(3);
 const DEE: MemberId = MemberId::new(4);
 const EVE: MemberId = MemberId::new(5);
 
-fn days(n: i64) -> TimeDelta {
-    TimeDelta::days(n)
-}
-
-fn us(n: i64) -> TimeDelta {
-    TimeDelta::microseconds(n)
-}
-
-/// The instant `offset` after day 0.
-fn at(offset: TimeDelta) -> Timestamp {
-    T0.saturating_add(offset)
-}
-
-fn email_of(id: MemberId) -> Email {
-    Email::parse(&format!("m{}@example.com", id.get())).unwrap()
-}
-
 fn note(text: &str) -> Note {
     Note::parse(text, 2_000).unwrap().unwrap()
-}
-
-/// The refusal of a call that must have been refused by a rule.
-fn refusal<T: Debug>(result: Result<T, Error>) -> Refusal {
-    match result {
-        Err(Error::Refused(r)) => r,
-        other => panic!("expected a refusal, got {other:?}"),
-    }
-}
-
-/// The new invitation of a send that must have created one.
-fn new_id(committed: &Committed<SendOutcome>) -> InvitationId {
-    match committed.outcome {
-        SendOutcome::Sent(id) => id,
-        other => panic!("expected a new invitation, got {other:?}"),
-    }
-}
-
-/// Unwraps a committed operation whose answer the test does not inspect.
-fn done<O: Debug>(result: Result<Committed<O>, Error>) {
-    let _committed = result.unwrap();
 }
 
 fn ids(page: &Page<Listed, ListCursor>) -> Vec<InvitationId> {
     page.items.iter().map(|l| l.invitation).collect()
 }
 
-/// A network, and the handle on its clock.
-struct World {
-    net: Network<MemoryStore, ManualClock>,
-    clock: ManualClock,
-}
-
 impl World {
-    fn new() -> Self {
-        Self::with(Policy::default())
-    }
-
-    fn with(policy: Policy) -> Self {
-        let clock = ManualClock::new(T0);
-        let net = Network::open(MemoryStore::new(), clock.clone(), policy).unwrap();
-        Self { net, clock }
-    }
-
-    /// Moves the clock to `offset` after day 0.
-    fn at(&self, offset: TimeDelta) {
-        self.clock.set(at(offset));
-    }
-
-    /// Registers a person on the free tier with the address `m{id}@example.com`.
-    fn person(&self, id: MemberId) -> MemberId {
-        self.person_with(id, InvitePreference::Anyone)
-    }
-
-    fn person_with(&self, id: MemberId, pref: InvitePreference) -> MemberId {
-        let member = Member::person(id, Profile::named(format!("P{}", id.get())))
-            .with_email(email_of(id), true)
-            .with_invite_preference(pref);
-        done(self.net.register(member));
-        id
-    }
-
     /// `from` invites `to`, proving `to`'s email address.
     fn send_proof(
         &self,
@@ -125,17 +53,6 @@ impl World {
         note: Option<&str>,
     ) -> Result<Committed<SendOutcome>, Error> {
         self.net.send(from, to, note, Some(&email_of(to)))
-    }
-
-    /// A send with proof that must create an invitation.
-    fn invite(&self, from: MemberId, to: MemberId) -> InvitationId {
-        new_id(&self.send_proof(from, to, None).unwrap())
-    }
-
-    /// Connects two members through an accepted invitation.
-    fn connect(&self, a: MemberId, b: MemberId) {
-        let id = self.invite(a, b);
-        done(self.net.accept(b, id));
     }
 
     fn inbox(&self, m: MemberId) -> Vec<InvitationId> {
@@ -157,11 +74,6 @@ impl World {
     fn degree(&self, a: MemberId, b: MemberId) -> Degree {
         self.net.graph().degree(a, b).unwrap()
     }
-}
-
-/// The largest page, for reading whole lists in one call.
-fn whole() -> PageSize {
-    PageSize::new(PageSize::MAX).unwrap()
 }
 
 fn too_soon(offset: TimeDelta) -> Refusal {
@@ -193,7 +105,7 @@ fn i8_first_resend_boundary_is_exactly_90_days_and_supersedes() {
     // When she sends at exactly day 90
     w.at(days(90));
     let sent = w.send_proof(a, b, Some("Second try")).unwrap();
-    let second = new_id(&sent);
+    let second = sent_id(&sent);
 
     // Then a new invitation supersedes the first
     assert_ne!(second, first);
@@ -264,7 +176,7 @@ fn i8_second_resend_waits_exactly_365_days_from_the_last_send() {
     // When she tries at exactly day 455
     w.at(days(455));
     let sent = w.send_proof(a, b, None).unwrap();
-    let third = new_id(&sent);
+    let third = sent_id(&sent);
 
     // Then it is sent; the second had expired on day 270, so nothing is
     // superseded and it stays expired
@@ -390,7 +302,7 @@ fn i8_withdraw_then_send_never_shortens_the_90_day_wait() {
     // And on day 90 exactly she may; nothing is superseded (it was withdrawn)
     w.at(days(90));
     let sent = w.send_proof(a, b, None).unwrap();
-    let second = new_id(&sent);
+    let second = sent_id(&sent);
     assert_eq!(
         sent.events[0],
         Event::InvitationSent {
@@ -598,7 +510,7 @@ impl Recorder {
 fn two_worlds_run(answer: Option<IgnoreReason>) -> Recorder {
     let w = World::new();
     let (a, b) = (w.person(ANA), w.person(BO));
-    let first = new_id(&w.send_proof(a, b, Some("Hello Bo")).unwrap());
+    let first = sent_id(&w.send_proof(a, b, Some("Hello Bo")).unwrap());
     w.at(days(1));
     if let Some(reason) = answer {
         let ignored = w.net.ignore(b, first, reason).unwrap();
@@ -734,7 +646,7 @@ fn i6_dont_know_bar_is_silent_and_permanent() {
     // When Ana sends again on day 90, with a note
     w.at(days(90));
     let sent = w.send_proof(a, b, Some("Remember me?")).unwrap();
-    let second = new_id(&sent);
+    let second = sent_id(&sent);
 
     // Then to Ana it is an ordinary send: one event, for her
     assert_eq!(
@@ -767,7 +679,7 @@ fn i6_dont_know_bar_is_silent_and_permanent() {
         .with_tier(Tier::Premium(0));
     done(w.net.update_member(premium));
     w.at(days(455));
-    let third = new_id(&w.send_proof(a, b, None).unwrap());
+    let third = sent_id(&w.send_proof(a, b, None).unwrap());
     // Then it is still dropped
     assert_eq!(w.sent(a), vec![third]);
     assert!(w.inbox(b).is_empty());
@@ -802,7 +714,7 @@ fn held_by_contacts_only_is_silent_and_acceptable() {
 
     // When Ana sends (even proving his email, which this setting ignores)
     let sent = w.send_proof(a, b, Some("Hi Bo")).unwrap();
-    let id = new_id(&sent);
+    let id = sent_id(&sent);
 
     // Then it is Ok, with no notification for Bo
     assert_eq!(
@@ -854,7 +766,7 @@ fn contacts_only_admits_a_sender_with_the_recipient_in_contacts() {
     let b = w.person_with(BO, InvitePreference::ContactsOnly);
     done(w.net.add_contacts(a, &[email_of(b)]));
     let sent = w.net.send(a, b, None, None).unwrap();
-    let id = new_id(&sent);
+    let id = sent_id(&sent);
     assert_eq!(w.inbox(b), vec![id]);
     assert!(w.held(b).is_empty());
     assert!(
@@ -881,7 +793,7 @@ fn held_by_email_or_contacts_unless_the_email_is_proved() {
     let delivered = w.send_proof(d, b, None).unwrap();
 
     // Then Ana's is held silently and Dee's is delivered with a notification
-    let (ha, hd) = (new_id(&held), new_id(&delivered));
+    let (ha, hd) = (sent_id(&held), sent_id(&delivered));
     assert_eq!(held.events.len(), 1);
     assert_eq!(delivered.events.len(), 2);
     assert_eq!(w.held(b), vec![ha]);
@@ -1170,7 +1082,7 @@ fn i10_a_note_is_readable_only_by_its_two_parties() {
     let (a, b, c) = (w.person(ANA), w.person(BO), w.person(CY));
     let text = "We met at the Rust meetup.";
     let sent = w.send_proof(a, b, Some(text)).unwrap();
-    let id = new_id(&sent);
+    let id = sent_id(&sent);
 
     // Then both parties read it
     assert_eq!(w.net.invitation(a, id).unwrap().note, Some(note(text)));
@@ -1414,11 +1326,11 @@ fn send_is_eligible_by_email_proof_or_by_contacts() {
     let (a, b, c) = (w.person(ANA), w.person(BO), w.person(CY));
     // Proof, written differently from how Bo registered it
     let proof = Email::parse("  M2@Example.COM ").unwrap();
-    let by_proof = new_id(&w.net.send(a, b, None, Some(&proof)).unwrap());
+    let by_proof = sent_id(&w.net.send(a, b, None, Some(&proof)).unwrap());
     assert_eq!(w.inbox(b), vec![by_proof]);
     // Contacts
     assert_eq!(w.net.add_contacts(a, &[email_of(c)]).unwrap().outcome, 1);
-    let by_contacts = new_id(&w.net.send(a, c, None, None).unwrap());
+    let by_contacts = sent_id(&w.net.send(a, c, None, None).unwrap());
     assert_eq!(w.inbox(c), vec![by_contacts]);
 }
 
@@ -1441,14 +1353,14 @@ fn send_needs_the_policys_shared_connections() {
     // When a second is added, it is
     share_one(&w, a, b, DEE);
     assert_eq!(w.net.graph().mutual_count(a, b).unwrap(), 2);
-    let id = new_id(&w.net.send(a, b, None, None).unwrap());
+    let id = sent_id(&w.net.send(a, b, None, None).unwrap());
     assert_eq!(w.inbox(b), vec![id]);
 
     // And with the default policy one shared connection is enough
     let w = World::new();
     let (a, b) = (w.person(ANA), w.person(BO));
     share_one(&w, a, b, CY);
-    let id = new_id(&w.net.send(a, b, None, None).unwrap());
+    let id = sent_id(&w.net.send(a, b, None, None).unwrap());
     assert_eq!(w.inbox(b), vec![id]);
 }
 
@@ -1483,7 +1395,7 @@ fn send_validates_the_note_by_tier() {
             max: 200
         })
     );
-    let ok = new_id(
+    let ok = sent_id(
         &w.send_proof(free, b, Some(&"e\u{301}".repeat(200)))
             .unwrap(),
     );
@@ -1510,7 +1422,7 @@ fn send_validates_the_note_by_tier() {
         Refusal::InvalidNote(NoteError::BidiOverride { position: 4, .. })
     ));
     // A blank note is no note
-    let blank = new_id(&w.send_proof(free, e, Some("  \n ")).unwrap());
+    let blank = sent_id(&w.send_proof(free, e, Some("  \n ")).unwrap());
     assert_eq!(w.net.invitation(e, blank).unwrap().note, None);
     assert_eq!(w.sent(paid).len(), 2);
 }
@@ -1525,7 +1437,7 @@ fn events_of_send_and_accept_name_their_audience() {
     let (a, b) = (w.person(ANA), w.person(BO));
 
     let sent = w.send_proof(a, b, Some("Hi")).unwrap();
-    let id = new_id(&sent);
+    let id = sent_id(&sent);
     assert_eq!(
         sent.events,
         vec![

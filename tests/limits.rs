@@ -7,6 +7,8 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+mod support;
+
 use chrono::TimeDelta;
 use pronet::quota::Quota;
 use pronet::standing::{self, Answer, Level, SendEntry, Signal, Standing, StandingPolicy};
@@ -16,9 +18,8 @@ use pronet::{
 };
 use proptest::prelude::*;
 use std::sync::{Arc, Barrier};
+use support::{T0, quota_policy, refusal, sent_id};
 
-/// 2026-01-01T00:00:00Z.
-const T0: Timestamp = Timestamp::from_micros(1_767_225_600_000_000);
 const SENDER: MemberId = MemberId::new(0);
 
 type Net = Network<Arc<MemoryStore>, ManualClock>;
@@ -59,31 +60,6 @@ impl World {
         self.net
             .send(SENDER, MemberId::new(to), note, Some(&email_of(to)))
     }
-}
-
-fn refusal<T: std::fmt::Debug>(result: Result<T, Error>) -> Refusal {
-    match result {
-        Err(Error::Refused(r)) => r,
-        other => panic!("expected a refusal, got {other:?}"),
-    }
-}
-
-fn sent_id(c: &Committed<SendOutcome>) -> InvitationId {
-    match c.outcome {
-        SendOutcome::Sent(id) => id,
-        other => panic!("expected a new invitation, got {other:?}"),
-    }
-}
-
-fn policy_with_quota(free: u32) -> Policy {
-    Policy::builder()
-        .invitation_quota(Tier::Free, Quota::new(free, TimeDelta::days(30)).unwrap())
-        .invitation_quota(
-            Tier::Premium(0),
-            Quota::new(free * 2, TimeDelta::days(30)).unwrap(),
-        )
-        .build()
-        .unwrap()
 }
 
 /// Q1: the default Free quota, 300 per rolling 30 days: exactly 300 pass,
@@ -139,7 +115,7 @@ fn q1_last_quota_slot_raced_by_threads_is_taken_once() {
         .and_then(|v| v.parse().ok())
         .unwrap_or(50);
     for _ in 0..reps {
-        let w = world(12, policy_with_quota(5));
+        let w = world(12, quota_policy(5));
         for to in 1..=4 {
             let _ = w.send(to, Some("hi")).unwrap();
         }
@@ -178,7 +154,7 @@ fn q1_last_quota_slot_raced_by_threads_is_taken_once() {
 /// in a new one opened over the same store.
 #[test]
 fn q2_clock_jumping_back_refills_nothing_and_ends_no_wait() {
-    let w = world(6, policy_with_quota(3));
+    let w = world(6, quota_policy(3));
     for to in 1..=3 {
         let _ = w.send(to, Some("hi")).unwrap();
     }
@@ -221,7 +197,7 @@ fn q2_clock_jumping_back_refills_nothing_and_ends_no_wait() {
     assert_eq!(w.store.snapshot(), before);
     // A restarted process with a clock a year behind: the same.
     let earlier = ManualClock::new(T0.saturating_sub(TimeDelta::days(365)));
-    let net2 = Network::open(Arc::clone(&w.store), earlier.clone(), policy_with_quota(3)).unwrap();
+    let net2 = Network::open(Arc::clone(&w.store), earlier.clone(), quota_policy(3)).unwrap();
     let answer = net2.send(SENDER, MemberId::new(4), Some("hi"), Some(&email_of(4)));
     assert!(matches!(answer, Err(Error::ClockSkew { .. })), "{answer:?}");
     // With the check off, it reads the recorded time.
@@ -259,7 +235,7 @@ fn q2_clock_jumping_back_refills_nothing_and_ends_no_wait() {
 /// Q3: refused sends and crossing sends (which accept instead) use no quota.
 #[test]
 fn q3_only_successful_sends_count() {
-    let w = world(8, policy_with_quota(3));
+    let w = world(8, quota_policy(3));
     // Refused: an invalid note, twice.
     for _ in 0..2 {
         assert!(matches!(
@@ -294,7 +270,7 @@ fn q3_only_successful_sends_count() {
 /// raises the limit over the same window.
 #[test]
 fn q4_tier_changes_never_reset_the_window() {
-    let w = world(12, policy_with_quota(3));
+    let w = world(12, quota_policy(3));
     let _ = w.net.update_member(member(0, Tier::Premium(0))).unwrap();
     for to in 1..=5 {
         let _ = w.send(to, Some("hi")).unwrap();

@@ -1,11 +1,12 @@
 //! Release-mode measurements for issue #11 item 6: `cargo test --release --all-features --test measure_limits -- --ignored --nocapture`. They print wall-clock figures and assert nothing.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-use pronet::discovery::DiscoveryIndex;
-use pronet::{ManualClock, Member, MemberId, MemoryStore, Network, Policy, Profile, Timestamp};
-use std::time::Instant;
+mod support;
 
-const T0: Timestamp = Timestamp::from_micros(1_767_225_600_000_000);
+use pronet::discovery::DiscoveryIndex;
+use pronet::{ManualClock, Member, MemberId, MemoryStore, Network, Policy, Profile};
+use std::time::Instant;
+use support::T0;
 
 #[test]
 #[ignore = "measurement, run in release"]

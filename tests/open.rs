@@ -14,15 +14,17 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-use pronet::change::Write;
-use pronet::record::{Key, Record, Versioned};
-use pronet::store::Role;
+mod support;
+
 use pronet::{
-    ChangeCursor, Changes, CommitError, Email, InvitationId, ManualClock, Member, MemberId,
-    MemoryStore, Network, PairKey, Policy, Profile, SendOutcome, Store, StoreError, Timestamp,
+    Email, ManualClock, Member, MemberId, MemoryStore, Network, Policy, Profile, SendOutcome,
+    Store, Timestamp,
 };
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
+#[cfg(feature = "sqlite")]
+use support::TempDb;
+use support::{Watch, Watched};
 
 const START: Timestamp = Timestamp::from_micros(1_700_000_000_000_000);
 
@@ -52,55 +54,16 @@ fn join_and_connect<S: Store>(net: &Network<S, ManualClock>, id: u64, to: Option
     }
 }
 
-/// A store that runs a hook once, just before its first `connections()`
-/// after being armed: another writer committing between `open`'s two reads.
-struct Interleaved<S> {
-    inner: Arc<S>,
-    hook: Mutex<Option<Box<dyn FnOnce() + Send>>>,
-}
+/// Runs a hook once, just before the store's first `connections()`: another
+/// writer committing between `open`'s two reads.
+struct Interleave(Mutex<Option<Box<dyn FnOnce() + Send>>>);
 
-impl<S: Store> Store for Interleaved<S> {
-    fn get(&self, key: &Key) -> Result<Option<Versioned<Record>>, StoreError> {
-        self.inner.get(key)
-    }
-    fn commit(&self, writes: &[Write]) -> Result<(), CommitError> {
-        self.inner.commit(writes)
-    }
-    fn open_invitations(
-        &self,
-        member: MemberId,
-        role: Role,
-    ) -> Result<Vec<pronet::invitation::Invitation>, StoreError> {
-        self.inner.open_invitations(member, role)
-    }
-    fn blocks(
-        &self,
-        member: MemberId,
-        role: Role,
-    ) -> Result<Vec<pronet::block::Block>, StoreError> {
-        self.inner.blocks(member, role)
-    }
-    fn members(&self) -> Result<Vec<Member>, StoreError> {
-        self.inner.members()
-    }
-    fn connections(&self) -> Result<Vec<PairKey>, StoreError> {
-        let hook = self.hook.lock().unwrap().take();
+impl Watch for Interleave {
+    fn reading_connections(&self) {
+        let hook = self.0.lock().unwrap().take();
         if let Some(hook) = hook {
             hook();
         }
-        self.inner.connections()
-    }
-    fn contacts(&self, owner: MemberId) -> Result<Vec<pronet::contacts::Contact>, StoreError> {
-        self.inner.contacts(owner)
-    }
-    fn next_invitation_id(&self) -> Result<InvitationId, StoreError> {
-        self.inner.next_invitation_id()
-    }
-    fn change_cursor(&self) -> Result<ChangeCursor, StoreError> {
-        self.inner.change_cursor()
-    }
-    fn changes_since(&self, after: ChangeCursor, limit: usize) -> Result<Changes, StoreError> {
-        self.inner.changes_since(after, limit)
     }
 }
 
@@ -127,16 +90,16 @@ fn open_between_snapshots<S: Store + Send + Sync + 'static>(inner: Arc<S>) {
     join_and_connect(&writer, 1, None);
     let writer = Arc::new(writer);
     let hook_writer = Arc::clone(&writer);
-    let store = Interleaved {
-        inner: Arc::clone(&inner),
-        hook: Mutex::new(Some(Box::new(move || {
+    let store = Watched::new(
+        Arc::clone(&inner),
+        Interleave(Mutex::new(Some(Box::new(move || {
             join_and_connect(&hook_writer, 2, Some(1))
-        }))),
-    };
+        })))),
+    );
     let opened = Network::open(store, clock(), Policy::default())
         .expect("open must succeed while another writer registers and connects");
     assert!(
-        opened.store().hook.lock().unwrap().is_none(),
+        opened.store().watch.0.lock().unwrap().is_none(),
         "the hook ran"
     );
     // Everything committed before `open` returned is indexed.
@@ -159,7 +122,7 @@ fn open_between_snapshots_memory() {
 #[test]
 fn open_between_snapshots_sqlite() {
     let file = TempDb::new("between");
-    open_between_snapshots(Arc::new(pronet::SqliteStore::open(&file.0).unwrap()));
+    open_between_snapshots(Arc::new(pronet::SqliteStore::open(file.path()).unwrap()));
 }
 
 /// Opens networks in a loop while `write` runs on another thread; every open
@@ -214,7 +177,7 @@ fn open_beside_writer_threads_memory() {
 #[test]
 fn open_beside_writer_threads_sqlite() {
     let file = Arc::new(TempDb::new("threads"));
-    let path = file.0.clone();
+    let path = file.path().to_path_buf();
     open_beside_writer(move || pronet::SqliteStore::open(&path).unwrap(), 60);
     drop(file);
 }
@@ -245,7 +208,7 @@ fn open_beside_writer_process_sqlite() {
     let file = TempDb::new("process");
     {
         let net = Network::open(
-            pronet::SqliteStore::open(&file.0).unwrap(),
+            pronet::SqliteStore::open(file.path()).unwrap(),
             clock(),
             Policy::default(),
         )
@@ -259,7 +222,7 @@ fn open_beside_writer_process_sqlite() {
             "--nocapture",
             "--test-threads=1",
         ])
-        .env("PRONET_OPEN_CHILD_DB", &file.0)
+        .env("PRONET_OPEN_CHILD_DB", file.path())
         .stdout(std::process::Stdio::null())
         .spawn()
         .unwrap();
@@ -269,7 +232,7 @@ fn open_beside_writer_process_sqlite() {
             break status;
         }
         let net = Network::open(
-            pronet::SqliteStore::open(&file.0).unwrap(),
+            pronet::SqliteStore::open(file.path()).unwrap(),
             clock(),
             Policy::default(),
         )
@@ -279,7 +242,7 @@ fn open_beside_writer_process_sqlite() {
     };
     assert!(status.success(), "the writer process failed");
     let last = Network::open(
-        pronet::SqliteStore::open(&file.0).unwrap(),
+        pronet::SqliteStore::open(file.path()).unwrap(),
         clock(),
         Policy::default(),
     )
@@ -294,32 +257,4 @@ fn open_beside_writer_process_sqlite() {
         );
     }
     println!("{opens} opens beside the writing process");
-}
-
-/// A database file removed when dropped.
-#[cfg(feature = "sqlite")]
-struct TempDb(std::path::PathBuf);
-
-#[cfg(feature = "sqlite")]
-impl TempDb {
-    fn new(name: &str) -> Self {
-        let path = std::env::temp_dir().join(format!(
-            "pronet-open-{name}-{}-{:?}.db",
-            std::process::id(),
-            std::thread::current().id()
-        ));
-        let _ = std::fs::remove_file(&path);
-        Self(path)
-    }
-}
-
-#[cfg(feature = "sqlite")]
-impl Drop for TempDb {
-    fn drop(&mut self) {
-        for suffix in ["", "-wal", "-shm"] {
-            let mut p = self.0.clone().into_os_string();
-            p.push(suffix);
-            let _ = std::fs::remove_file(p);
-        }
-    }
 }

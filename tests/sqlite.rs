@@ -7,68 +7,20 @@
 #![cfg(feature = "sqlite")]
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+mod support;
+
 use chrono::TimeDelta;
 use pronet::record::{Key, Record, Versioned};
 use pronet::{
     Clock, Email, IgnoreReason, InvitationId, InvitePreference, ManualClock, Member, MemberId,
-    MemoryStore, Network, PageSize, Policy, Profile, SendOutcome, SqliteStore, Store, Tier,
-    Timestamp,
+    MemoryStore, Network, Policy, Profile, SqliteStore, Store, Tier,
 };
 use std::collections::HashSet;
-use std::path::PathBuf;
 use std::sync::Barrier;
-use std::sync::atomic::{AtomicUsize, Ordering};
-
-/// 2026-01-01T00:00:00Z.
-const T0: Timestamp = Timestamp::from_micros(1_767_225_600_000_000);
-
-/// A fresh database path, its files removed on drop.
-struct TempPath(PathBuf);
-
-impl TempPath {
-    fn new(name: &str) -> Self {
-        static NEXT: AtomicUsize = AtomicUsize::new(0);
-        let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("sqlite");
-        std::fs::create_dir_all(&dir).unwrap();
-        let n = NEXT.fetch_add(1, Ordering::SeqCst);
-        let path = dir.join(format!("{name}-{}-{n}.db", std::process::id()));
-        let this = Self(path);
-        this.remove();
-        this
-    }
-
-    fn remove(&self) {
-        for suffix in ["", "-wal", "-shm"] {
-            let mut name = self.0.clone().into_os_string();
-            name.push(suffix);
-            let _ = std::fs::remove_file(name);
-        }
-    }
-}
-
-impl Drop for TempPath {
-    fn drop(&mut self) {
-        self.remove();
-    }
-}
-
-fn m(raw: u64) -> MemberId {
-    MemberId::new(raw)
-}
+use support::{T0, TempDb, m, sent, whole};
 
 fn email(raw: u64) -> Email {
     Email::parse(&format!("Member.{raw}@Example.com")).unwrap()
-}
-
-fn page() -> PageSize {
-    PageSize::new(PageSize::MAX).unwrap()
-}
-
-fn sent(outcome: SendOutcome) -> InvitationId {
-    match outcome {
-        SendOutcome::Sent(id) => id,
-        other => panic!("{other:?}"),
-    }
 }
 
 /// A varied history: Unicode profiles and notes, a company, tiers and
@@ -137,7 +89,7 @@ fn observe<S: Store>(net: &Network<S, ManualClock>) -> (Vec<Vec<MemberId>>, List
             .iter()
             .map(|&id| {
                 let mut items = g
-                    .connections(id, None, page())
+                    .connections(id, None, whole())
                     .map(|p| p.items)
                     .unwrap_or_default();
                 items.sort();
@@ -151,9 +103,9 @@ fn observe<S: Store>(net: &Network<S, ManualClock>) -> (Vec<Vec<MemberId>>, List
         .map(|&id| {
             (
                 id,
-                net.inbox(id, None, page()).unwrap().items,
-                net.held(id, None, page()).unwrap().items,
-                net.sent(id, None, page()).unwrap().items,
+                net.inbox(id, None, whole()).unwrap().items,
+                net.held(id, None, whole()).unwrap().items,
+                net.sent(id, None, whole()).unwrap().items,
             )
         })
         .collect();
@@ -171,19 +123,19 @@ fn exact(a: &[(Key, Versioned<Record>)], b: &[(Key, Versioned<Record>)]) {
 /// gives a network whose graph and lists equal the in-memory one's.
 #[test]
 fn a5_network_state_round_trips_exactly_through_a_file_and_a_restart() {
-    let path = TempPath::new("a5");
+    let path = TempDb::new("a5");
     let memory_clock = ManualClock::new(T0);
     let memory =
         Network::open(MemoryStore::new(), memory_clock.clone(), Policy::default()).unwrap();
     history(&memory, &memory_clock);
     assert_eq!(
-        memory.held(m(4), None, page()).unwrap().items.len(),
+        memory.held(m(4), None, whole()).unwrap().items.len(),
         1,
         "a held invitation"
     );
     let sqlite_clock = ManualClock::new(T0);
     {
-        let store = SqliteStore::open(&path.0).unwrap();
+        let store = SqliteStore::open(path.path()).unwrap();
         let net = Network::open(store, sqlite_clock.clone(), Policy::default()).unwrap();
         history(&net, &sqlite_clock);
         exact(&net.store().snapshot().unwrap(), &memory.store().snapshot());
@@ -191,7 +143,7 @@ fn a5_network_state_round_trips_exactly_through_a_file_and_a_restart() {
     }
     // A restart: a new connection, a graph rebuilt from the file.
     let reopened = Network::open(
-        SqliteStore::open(&path.0).unwrap(),
+        SqliteStore::open(path.path()).unwrap(),
         ManualClock::new(sqlite_clock.now()),
         Policy::default(),
     )
@@ -222,11 +174,11 @@ fn a5_network_state_round_trips_exactly_through_a_file_and_a_restart() {
 /// opened on the file.
 #[test]
 fn networks_sharing_a_file_converge_after_catch_up() {
-    let path = TempPath::new("shared");
+    let path = TempDb::new("shared");
     let clock = ManualClock::new(T0);
     let open = || {
         Network::open(
-            SqliteStore::open(&path.0).unwrap(),
+            SqliteStore::open(path.path()).unwrap(),
             clock.clone(),
             Policy::default(),
         )
@@ -270,7 +222,7 @@ fn networks_sharing_a_file_converge_after_catch_up() {
     let k = sent(b.send(m(1), m(3), Some("via Bo"), None).unwrap().outcome);
     let _ = a.catch_up().unwrap();
     assert_eq!(
-        a.inbox(m(3), None, page()).unwrap().items[0].mutual_connections,
+        a.inbox(m(3), None, whole()).unwrap().items[0].mutual_connections,
         1
     );
     let _ = a.accept(m(3), k).unwrap();
@@ -327,7 +279,7 @@ fn catch_up_follows_a_long_feed_and_members_rewritten_after_their_connections() 
 #[test]
 fn connections_open_one_file_at_once_and_take_distinct_ids() {
     const THREADS: usize = 4;
-    let path = TempPath::new("ids");
+    let path = TempDb::new("ids");
     let barrier = Barrier::new(THREADS);
     let ids: Vec<Vec<InvitationId>> = std::thread::scope(|s| {
         let handles: Vec<_> = (0..THREADS)
@@ -335,7 +287,7 @@ fn connections_open_one_file_at_once_and_take_distinct_ids() {
                 let (path, barrier) = (&path, &barrier);
                 s.spawn(move || {
                     barrier.wait();
-                    let store = SqliteStore::open(&path.0).unwrap();
+                    let store = SqliteStore::open(path.path()).unwrap();
                     (0..150)
                         .map(|_| store.next_invitation_id().unwrap())
                         .collect()
@@ -351,7 +303,7 @@ fn connections_open_one_file_at_once_and_take_distinct_ids() {
     assert_eq!(all.len(), THREADS * 150);
     // Reopening continues after every id handed out (each connection
     // reserves ids in blocks, so unused ones are skipped).
-    let store = SqliteStore::open(&path.0).unwrap();
+    let store = SqliteStore::open(path.path()).unwrap();
     let next = store.next_invitation_id().unwrap();
     assert!(all.iter().all(|&id| id < next), "{next}");
 }
@@ -400,7 +352,7 @@ fn check_ids(path: &std::path::Path, ids: Vec<Vec<InvitationId>>) {
 #[test]
 fn threads_open_one_new_file_at_once_without_busy_errors() {
     for trial in 0..THREAD_TRIALS {
-        let path = TempPath::new("open-threads");
+        let path = TempDb::new("open-threads");
         let barrier = Barrier::new(OPENERS);
         let results: Vec<Result<Vec<InvitationId>, String>> = std::thread::scope(|s| {
             let handles: Vec<_> = (0..OPENERS)
@@ -408,7 +360,7 @@ fn threads_open_one_new_file_at_once_without_busy_errors() {
                     let (path, barrier) = (&path, &barrier);
                     s.spawn(move || {
                         barrier.wait();
-                        open_and_take_ids(&path.0)
+                        open_and_take_ids(path.path())
                     })
                 })
                 .collect();
@@ -418,7 +370,7 @@ fn threads_open_one_new_file_at_once_without_busy_errors() {
             .into_iter()
             .map(|r| r.unwrap_or_else(|e| panic!("trial {trial}: {e}")))
             .collect();
-        check_ids(&path.0, ids);
+        check_ids(path.path(), ids);
     }
 }
 
@@ -456,7 +408,7 @@ fn processes_open_one_new_file_at_once_without_busy_errors() {
     use std::process::{Command, Stdio};
     let exe = std::env::current_exe().unwrap();
     for trial in 0..PROCESS_TRIALS {
-        let path = TempPath::new("open-processes");
+        let path = TempDb::new("open-processes");
         let mut children: Vec<_> = (0..OPENERS)
             .map(|_| {
                 Command::new(&exe)
@@ -466,7 +418,7 @@ fn processes_open_one_new_file_at_once_without_busy_errors() {
                         "--nocapture",
                         "--test-threads=1",
                     ])
-                    .env(CHILD_PATH, &path.0)
+                    .env(CHILD_PATH, path.path())
                     .stdin(Stdio::piped())
                     .stdout(Stdio::piped())
                     .stderr(Stdio::piped())
@@ -517,6 +469,6 @@ fn processes_open_one_new_file_at_once_without_busy_errors() {
             }
         }
         assert!(failures.is_empty(), "trial {trial}: {failures:#?}");
-        check_ids(&path.0, ids);
+        check_ids(path.path(), ids);
     }
 }

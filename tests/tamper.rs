@@ -8,18 +8,17 @@
 #![cfg(feature = "sqlite")]
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+mod support;
+
 use pronet::record::Key;
 use pronet::store::Role;
 use pronet::{
-    ChangeCursor, Email, Error, IgnoreReason, InvitationId, ManualClock, Member, MemberId, Network,
-    PageSize, Policy, Profile, SendOutcome, SqliteStore, Store, StoreError, Timestamp,
+    ChangeCursor, Email, Error, IgnoreReason, InvitationId, ManualClock, Member, Network, Policy,
+    Profile, SqliteStore, Store, StoreError, Timestamp,
 };
 use std::fmt::Write as _;
-use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicUsize, Ordering};
-
-/// 2026-01-01T00:00:00Z.
-const T0: Timestamp = Timestamp::from_micros(1_767_225_600_000_000);
+use std::path::Path;
+use support::{T0, TempDb, m, sent, whole};
 
 /// When the built database is read back: after everything it recorded (a
 /// clock behind its records would be refused as a clock fault).
@@ -31,52 +30,8 @@ const MEMBERS: u64 = 7;
 /// Byte-flip trials by default; `PRONET_FLIP_TRIALS` asks for more.
 const FLIP_TRIALS: usize = 150;
 
-/// A fresh database path, its files removed on drop.
-struct TempPath(PathBuf);
-
-impl TempPath {
-    fn new(name: &str) -> Self {
-        static NEXT: AtomicUsize = AtomicUsize::new(0);
-        let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("tamper");
-        std::fs::create_dir_all(&dir).unwrap();
-        let n = NEXT.fetch_add(1, Ordering::SeqCst);
-        let this = Self(dir.join(format!("{name}-{}-{n}.db", std::process::id())));
-        this.remove();
-        this
-    }
-
-    fn remove(&self) {
-        for suffix in ["", "-wal", "-shm"] {
-            let mut name = self.0.clone().into_os_string();
-            name.push(suffix);
-            let _ = std::fs::remove_file(name);
-        }
-    }
-}
-
-impl Drop for TempPath {
-    fn drop(&mut self) {
-        self.remove();
-    }
-}
-
-fn m(raw: u64) -> MemberId {
-    MemberId::new(raw)
-}
-
 fn email(raw: u64) -> Email {
     Email::parse(&format!("member.{raw}@example.com")).unwrap()
-}
-
-fn page() -> PageSize {
-    PageSize::new(PageSize::MAX).unwrap()
-}
-
-fn sent(outcome: SendOutcome) -> InvitationId {
-    match outcome {
-        SendOutcome::Sent(id) => id,
-        other => panic!("{other:?}"),
-    }
 }
 
 /// A small network: persons and a company, contacts, invitations with and
@@ -205,19 +160,19 @@ fn observe(path: &Path, keys: &[Key]) -> Result<String, String> {
         writeln!(
             out,
             "inbox {viewer} {}",
-            answer(net.inbox(viewer, None, page()))?
+            answer(net.inbox(viewer, None, whole()))?
         )
         .unwrap();
         writeln!(
             out,
             "held {viewer} {}",
-            answer(net.held(viewer, None, page()))?
+            answer(net.held(viewer, None, whole()))?
         )
         .unwrap();
         writeln!(
             out,
             "sent {viewer} {}",
-            answer(net.sent(viewer, None, page()))?
+            answer(net.sent(viewer, None, whole()))?
         )
         .unwrap();
         writeln!(out, "standing {viewer} {}", answer(net.standing(viewer))?).unwrap();
@@ -231,7 +186,7 @@ fn observe(path: &Path, keys: &[Key]) -> Result<String, String> {
             writeln!(
                 out,
                 "connections {viewer} {other} {}",
-                answer(net.connections(viewer, other, None, page()))?
+                answer(net.connections(viewer, other, None, whole()))?
             )
             .unwrap();
         }
@@ -275,12 +230,12 @@ impl Rng {
 /// `PRONET_FLIP_TRIALS`.
 #[test]
 fn a5_byte_flips_read_back_identical_or_as_errors() {
-    let original = TempPath::new("flip-original");
-    build(&original.0);
+    let original = TempDb::new("flip-original");
+    build(original.path());
     // Closed: the WAL is checkpointed into the file and removed.
-    assert!(!Path::new(&format!("{}-wal", original.0.display())).exists());
-    let bytes = std::fs::read(&original.0).unwrap();
-    let keys: Vec<Key> = SqliteStore::open(&original.0)
+    assert!(!Path::new(&format!("{}-wal", original.path().display())).exists());
+    let bytes = std::fs::read(original.path()).unwrap();
+    let keys: Vec<Key> = SqliteStore::open(original.path())
         .unwrap()
         .snapshot()
         .unwrap()
@@ -288,9 +243,9 @@ fn a5_byte_flips_read_back_identical_or_as_errors() {
         .map(|(k, _)| k)
         .collect();
     let baseline = {
-        let copy = TempPath::new("flip-baseline");
-        std::fs::write(&copy.0, &bytes).unwrap();
-        observe(&copy.0, &keys).unwrap()
+        let copy = TempDb::new("flip-baseline");
+        std::fs::write(copy.path(), &bytes).unwrap();
+        observe(copy.path(), &keys).unwrap()
     };
     let trials = std::env::var("PRONET_FLIP_TRIALS")
         .ok()
@@ -300,15 +255,15 @@ fn a5_byte_flips_read_back_identical_or_as_errors() {
     let (mut identical, mut errored) = (0, 0);
     let mut different = Vec::new();
     let mut errors = std::collections::BTreeMap::<String, usize>::new();
-    let copy = TempPath::new("flip-trial");
+    let copy = TempDb::new("flip-trial");
     for trial in 0..trials {
         let offset = usize::try_from(rng.next() % bytes.len() as u64).unwrap();
         let mask = u8::try_from(rng.next() % 255).unwrap() + 1;
         let mut damaged = bytes.clone();
         damaged[offset] ^= mask;
         copy.remove();
-        std::fs::write(&copy.0, &damaged).unwrap();
-        let seen = std::panic::catch_unwind(|| observe(&copy.0, &keys)).unwrap_or_else(|_| {
+        std::fs::write(copy.path(), &damaged).unwrap();
+        let seen = std::panic::catch_unwind(|| observe(copy.path(), &keys)).unwrap_or_else(|_| {
             panic!("trial {trial}: a panic (offset {offset}, mask {mask:#04x})")
         });
         match seen {
@@ -360,20 +315,20 @@ fn corrupt_key<T: std::fmt::Debug>(r: Result<T, Error>) -> Key {
 /// whether it names a real record of another list or no record at all.
 #[test]
 fn a5_lost_and_phantom_entries_are_corrupt_naming_the_key() {
-    let path = TempPath::new("entries");
-    build(&path.0);
+    let path = TempDb::new("entries");
+    build(path.path());
     let open = || {
         Network::open(
-            SqliteStore::open(&path.0).unwrap(),
+            SqliteStore::open(path.path()).unwrap(),
             ManualClock::new(read_at()),
             Policy::default(),
         )
         .unwrap()
     };
     // Invitation 3: 2 -> 3, pending with a note.
-    assert_eq!(open().inbox(m(3), None, page()).unwrap().items.len(), 1);
+    assert_eq!(open().inbox(m(3), None, whole()).unwrap().items.len(), 1);
     let key3 = serde_json::to_string(&Key::Invitation(InvitationId::new(3))).unwrap();
-    let deleted = raw(&path.0)
+    let deleted = raw(path.path())
         .execute(
             "DELETE FROM entry WHERE kind = 'open' AND key = ?1 AND b = 1",
             [&key3],
@@ -381,44 +336,44 @@ fn a5_lost_and_phantom_entries_are_corrupt_naming_the_key() {
         .unwrap();
     assert_eq!(deleted, 1);
     assert_eq!(
-        corrupt_key(open().inbox(m(3), None, page())),
+        corrupt_key(open().inbox(m(3), None, whole())),
         Key::Invitation(InvitationId::new(3))
     );
     // The sender's side is intact.
-    assert_eq!(open().sent(m(2), None, page()).unwrap().items.len(), 2);
+    assert_eq!(open().sent(m(2), None, whole()).unwrap().items.len(), 2);
     // Put it back: sound again.
-    raw(&path.0)
+    raw(path.path())
         .execute(
             "INSERT INTO entry (kind, a, b, key) VALUES ('open', 3, 1, ?1)",
             [&key3],
         )
         .unwrap();
-    assert_eq!(open().inbox(m(3), None, page()).unwrap().items.len(), 1);
+    assert_eq!(open().inbox(m(3), None, whole()).unwrap().items.len(), 1);
     // A phantom: invitation 9 (4 -> 6) listed in 5's inbox too.
     let key9 = serde_json::to_string(&Key::Invitation(InvitationId::new(9))).unwrap();
-    raw(&path.0)
+    raw(path.path())
         .execute(
             "INSERT INTO entry (kind, a, b, key) VALUES ('open', 5, 1, ?1)",
             [&key9],
         )
         .unwrap();
     assert_eq!(
-        corrupt_key(open().inbox(m(5), None, page())),
+        corrupt_key(open().inbox(m(5), None, whole())),
         Key::Invitation(InvitationId::new(9))
     );
-    raw(&path.0)
+    raw(path.path())
         .execute("DELETE FROM entry WHERE a = 5 AND b = 1", [])
         .unwrap();
-    assert!(open().inbox(m(5), None, page()).unwrap().items.is_empty());
+    assert!(open().inbox(m(5), None, whole()).unwrap().items.is_empty());
     // A phantom naming no record at all.
     let key42 = serde_json::to_string(&Key::Invitation(InvitationId::new(42))).unwrap();
-    raw(&path.0)
+    raw(path.path())
         .execute(
             "INSERT INTO entry (kind, a, b, key) VALUES ('open', 6, 1, ?1)",
             [&key42],
         )
         .unwrap();
-    let store = SqliteStore::open(&path.0).unwrap();
+    let store = SqliteStore::open(path.path()).unwrap();
     assert!(matches!(
         store.open_invitations(m(6), Role::Recipient),
         Err(StoreError::Corrupt(Key::Invitation(id))) if id == InvitationId::new(42)
@@ -430,21 +385,21 @@ fn a5_lost_and_phantom_entries_are_corrupt_naming_the_key() {
 /// neither add nor hide one; `Network::open` rebuilds the same graph.
 #[test]
 fn a5_side_table_rows_cannot_add_members_or_connections() {
-    let path = TempPath::new("side");
-    build(&path.0);
+    let path = TempDb::new("side");
+    build(path.path());
     let before = {
-        let store = SqliteStore::open(&path.0).unwrap();
+        let store = SqliteStore::open(path.path()).unwrap();
         (store.members().unwrap(), store.connections().unwrap())
     };
     assert_eq!(before.1.len(), 2);
-    let conn = raw(&path.0);
+    let conn = raw(path.path());
     conn.execute_batch(
         "INSERT INTO entry (kind, a, b, key) VALUES ('connected', 4, 5, '{\"Pair\":{\"low\":4,\"high\":5}}');
          INSERT INTO entry (kind, a, b, key) VALUES ('member', 77, 0, '{\"Member\":77}');",
     )
     .unwrap();
     drop(conn);
-    let store = SqliteStore::open(&path.0).unwrap();
+    let store = SqliteStore::open(path.path()).unwrap();
     assert_eq!(
         (store.members().unwrap(), store.connections().unwrap()),
         before
@@ -459,13 +414,13 @@ fn a5_side_table_rows_cannot_add_members_or_connections() {
 /// (its checksum fails) too; ids are never guessed back.
 #[test]
 fn a_lost_or_damaged_id_counter_is_a_clear_error() {
-    let path = TempPath::new("counter");
-    build(&path.0);
-    raw(&path.0)
+    let path = TempDb::new("counter");
+    build(path.path());
+    raw(path.path())
         .execute("DELETE FROM meta WHERE name = 'last_invitation_id'", [])
         .unwrap();
     let net = Network::open(
-        SqliteStore::open(&path.0).unwrap(),
+        SqliteStore::open(path.path()).unwrap(),
         ManualClock::new(read_at()),
         Policy::default(),
     )
@@ -476,13 +431,13 @@ fn a_lost_or_damaged_id_counter_is_a_clear_error() {
     assert!(e.to_string().contains("last_invitation_id"), "{e}");
     assert!(e.to_string().contains("missing"), "{e}");
     drop(net);
-    raw(&path.0)
+    raw(path.path())
         .execute(
             "INSERT INTO meta (name, value, checksum) VALUES ('last_invitation_id', 3, 0)",
             [],
         )
         .unwrap();
-    let store = SqliteStore::open(&path.0).unwrap();
+    let store = SqliteStore::open(path.path()).unwrap();
     let e = store.next_invitation_id().unwrap_err();
     assert!(e.to_string().contains("fails its checksum"), "{e}");
 }

@@ -1,0 +1,338 @@
+//! Test support shared by the integration tests (`mod support;` in each):
+//! time helpers, email helpers, answers of calls, a `World` builder over a
+//! `MemoryStore` network, temporary SQLite files removed on drop, and a
+//! store wrapper that watches commits and reads (`Watched`, `Conflicts`).
+//!
+//! Each integration test is its own crate and uses only part of this
+//! module, hence `dead_code` is allowed. A test file adds its own helpers
+//! to `World` with an `impl World` block of its own.
+
+#![allow(dead_code)]
+
+use chrono::TimeDelta;
+use pronet::block::Block;
+use pronet::change::Write;
+use pronet::contacts::Contact;
+use pronet::invitation::Invitation;
+use pronet::quota::Quota;
+use pronet::record::{Key, Record, Versioned};
+use pronet::store::Role;
+use pronet::{ChangeCursor, Changes, CommitError, Store, StoreError};
+use pronet::{
+    Committed, Email, Error, InvitationId, InvitePreference, ManualClock, Member, MemberId,
+    MemoryStore, Network, PageSize, PairKey, Policy, Profile, Refusal, SendOutcome, Tier,
+    Timestamp,
+};
+use std::fmt::Debug;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+// ------------------------------------------------------------------- time
+
+/// 2026-01-01T00:00:00Z: every test's "day 0".
+pub const T0: Timestamp = Timestamp::from_micros(1_767_225_600_000_000);
+
+pub fn hours(n: i64) -> TimeDelta {
+    TimeDelta::hours(n)
+}
+
+pub fn days(n: i64) -> TimeDelta {
+    TimeDelta::days(n)
+}
+
+pub fn us(n: i64) -> TimeDelta {
+    TimeDelta::microseconds(n)
+}
+
+/// The instant `offset` after day 0.
+pub fn at(offset: TimeDelta) -> Timestamp {
+    T0.saturating_add(offset)
+}
+
+// ------------------------------------------------------- ids and addresses
+
+pub fn m(raw: u64) -> MemberId {
+    MemberId::new(raw)
+}
+
+/// Members `range`, in order.
+pub fn members(range: std::ops::RangeInclusive<u64>) -> Vec<MemberId> {
+    range.map(m).collect()
+}
+
+pub fn pair(a: MemberId, b: MemberId) -> PairKey {
+    PairKey::new(a, b).unwrap()
+}
+
+/// A parsed address that must be valid.
+pub fn email(address: &str) -> Email {
+    Email::parse(address).unwrap()
+}
+
+/// The address every `World` person registers with: `m{id}@example.com`.
+pub fn email_of(id: MemberId) -> Email {
+    email(&format!("m{}@example.com", id.get()))
+}
+
+/// The largest page, for reading whole lists in one call.
+pub fn whole() -> PageSize {
+    PageSize::new(PageSize::MAX).unwrap()
+}
+
+// ------------------------------------------------------------------ answers
+
+/// The refusal of a call that must have been refused by a rule.
+pub fn refusal<T: Debug>(result: Result<T, Error>) -> Refusal {
+    match result {
+        Err(Error::Refused(r)) => r,
+        other => panic!("expected a refusal, got {other:?}"),
+    }
+}
+
+/// The new invitation of a send that must have created one.
+pub fn sent_id(committed: &Committed<SendOutcome>) -> InvitationId {
+    sent(committed.outcome)
+}
+
+/// The new invitation of a send outcome that must be one.
+pub fn sent(outcome: SendOutcome) -> InvitationId {
+    match outcome {
+        SendOutcome::Sent(id) => id,
+        other => panic!("expected a new invitation, got {other:?}"),
+    }
+}
+
+/// `default` cases for a property, unless `PROPTEST_CASES` says otherwise.
+pub fn cases(default: u32) -> u32 {
+    std::env::var("PROPTEST_CASES")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
+}
+
+/// Unwraps a committed operation whose answer the test does not inspect.
+pub fn done<O: Debug>(result: Result<Committed<O>, Error>) {
+    let _committed = result.unwrap();
+}
+
+// ------------------------------------------------------------------ policy
+
+/// The default policy with a Free quota of `free` invitations per 30 days,
+/// and twice that for `Premium(0)`.
+pub fn quota_policy(free: u32) -> Policy {
+    Policy::builder()
+        .invitation_quota(Tier::Free, Quota::new(free, days(30)).unwrap())
+        .invitation_quota(Tier::Premium(0), Quota::new(free * 2, days(30)).unwrap())
+        .build()
+        .unwrap()
+}
+
+// -------------------------------------------------------------------- World
+
+pub type Net = Network<MemoryStore, ManualClock>;
+
+/// A network over a `MemoryStore` at day 0, and the handle on its clock.
+pub struct World {
+    pub net: Net,
+    pub clock: ManualClock,
+}
+
+impl World {
+    pub fn new() -> Self {
+        Self::with(Policy::default())
+    }
+
+    pub fn with(policy: Policy) -> Self {
+        let clock = ManualClock::new(T0);
+        let net = Network::open(MemoryStore::new(), clock.clone(), policy).unwrap();
+        Self { net, clock }
+    }
+
+    /// Moves the clock to `offset` after day 0.
+    pub fn at(&self, offset: TimeDelta) {
+        self.clock.set(at(offset));
+    }
+
+    /// Registers `member`, which must be accepted.
+    pub fn register(&self, member: Member) -> MemberId {
+        let id = member.id;
+        done(self.net.register(member));
+        id
+    }
+
+    /// Registers a person named `P{id}` with the discoverable address
+    /// `m{id}@example.com` (see [`email_of`]).
+    pub fn person(&self, id: MemberId) -> MemberId {
+        self.person_with(id, InvitePreference::Anyone)
+    }
+
+    pub fn person_with(&self, id: MemberId, pref: InvitePreference) -> MemberId {
+        self.register(
+            Member::person(id, Profile::named(format!("P{}", id.get())))
+                .with_email(email_of(id), true)
+                .with_invite_preference(pref),
+        )
+    }
+
+    /// `from` invites `to`, proving `to`'s address; the send must create an
+    /// invitation.
+    pub fn invite(&self, from: MemberId, to: MemberId) -> InvitationId {
+        sent_id(&self.net.send(from, to, None, Some(&email_of(to))).unwrap())
+    }
+
+    /// Connects two members through an accepted invitation.
+    pub fn connect(&self, a: MemberId, b: MemberId) {
+        let id = self.invite(a, b);
+        done(self.net.accept(b, id));
+    }
+}
+
+// -------------------------------------------------------- temporary files
+
+/// A fresh database path under `CARGO_TARGET_TMPDIR`; the file and its
+/// `-wal` and `-shm` companions are removed when it is dropped (and before
+/// it is handed out).
+pub struct TempDb(PathBuf);
+
+impl TempDb {
+    pub fn new(name: &str) -> Self {
+        static NEXT: AtomicUsize = AtomicUsize::new(0);
+        let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("pronet-tests");
+        std::fs::create_dir_all(&dir).unwrap();
+        let n = NEXT.fetch_add(1, Ordering::SeqCst);
+        let this = Self(dir.join(format!("{name}-{}-{n}.db", std::process::id())));
+        this.remove();
+        this
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.0
+    }
+
+    /// Removes the file and its companions (again usable afterwards).
+    pub fn remove(&self) {
+        for suffix in ["", "-wal", "-shm"] {
+            let mut name = self.0.clone().into_os_string();
+            name.push(suffix);
+            let _ = std::fs::remove_file(name);
+        }
+    }
+}
+
+impl AsRef<Path> for TempDb {
+    fn as_ref(&self) -> &Path {
+        &self.0
+    }
+}
+
+impl Drop for TempDb {
+    fn drop(&mut self) {
+        self.remove();
+    }
+}
+
+/// A factory of `SqliteStore`s, each on a fresh file; the files are removed
+/// when the factory is dropped, which is after every store it made when
+/// the factory is handed to a function that takes it by value (as the
+/// conformance suite does).
+#[cfg(feature = "sqlite")]
+pub fn sqlite_files(name: &'static str) -> impl Fn() -> pronet::SqliteStore {
+    let files = std::sync::Mutex::new(Vec::<TempDb>::new());
+    move || {
+        let file = TempDb::new(name);
+        let store = pronet::SqliteStore::open(file.path()).unwrap();
+        files
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .push(file);
+        store
+    }
+}
+
+// ------------------------------------------------------------ watched stores
+
+/// What a [`Watched`] store tells its watcher; both do nothing by default.
+pub trait Watch: Send + Sync {
+    /// After every commit, with its writes and its result.
+    fn committed(&self, _writes: &[Write], _result: &Result<(), CommitError>) {}
+    /// Before every `Store::connections` read.
+    fn reading_connections(&self) {}
+}
+
+/// A store in front of `inner` that tells `watch` of its commits and its
+/// connection reads; every call passes through unchanged.
+pub struct Watched<S, W> {
+    pub inner: S,
+    pub watch: W,
+}
+
+impl<S, W> Watched<S, W> {
+    pub fn new(inner: S, watch: W) -> Self {
+        Self { inner, watch }
+    }
+}
+
+impl<S: Store, W: Watch> Store for Watched<S, W> {
+    fn get(&self, key: &Key) -> Result<Option<Versioned<Record>>, StoreError> {
+        self.inner.get(key)
+    }
+    fn commit(&self, writes: &[Write]) -> Result<(), CommitError> {
+        let result = self.inner.commit(writes);
+        self.watch.committed(writes, &result);
+        result
+    }
+    fn open_invitations(
+        &self,
+        member: MemberId,
+        role: Role,
+    ) -> Result<Vec<Invitation>, StoreError> {
+        self.inner.open_invitations(member, role)
+    }
+    fn members(&self) -> Result<Vec<Member>, StoreError> {
+        self.inner.members()
+    }
+    fn connections(&self) -> Result<Vec<PairKey>, StoreError> {
+        self.watch.reading_connections();
+        self.inner.connections()
+    }
+    fn contacts(&self, owner: MemberId) -> Result<Vec<Contact>, StoreError> {
+        self.inner.contacts(owner)
+    }
+    fn blocks(&self, member: MemberId, role: Role) -> Result<Vec<Block>, StoreError> {
+        self.inner.blocks(member, role)
+    }
+    fn next_invitation_id(&self) -> Result<InvitationId, StoreError> {
+        self.inner.next_invitation_id()
+    }
+    fn change_cursor(&self) -> Result<ChangeCursor, StoreError> {
+        self.inner.change_cursor()
+    }
+    fn changes_since(&self, after: ChangeCursor, limit: usize) -> Result<Changes, StoreError> {
+        self.inner.changes_since(after, limit)
+    }
+}
+
+/// Counts the commits refused as conflicts: each is a call that lost a
+/// race on a record (the expected versions caught it) and decided again
+/// from fresh facts. Clones share the count.
+#[derive(Clone, Default)]
+pub struct Conflicts(Arc<AtomicUsize>);
+
+impl Conflicts {
+    pub fn count(&self) -> usize {
+        self.0.load(Ordering::SeqCst)
+    }
+
+    pub fn reset(&self) {
+        self.0.store(0, Ordering::SeqCst);
+    }
+}
+
+impl Watch for Conflicts {
+    fn committed(&self, _writes: &[Write], result: &Result<(), CommitError>) {
+        if matches!(result, Err(CommitError::Conflict(_))) {
+            self.0.fetch_add(1, Ordering::SeqCst);
+        }
+    }
+}
