@@ -187,3 +187,33 @@ fn q2_a_forward_jump_within_the_skew_never_goes_backwards() {
     let other = send(&net, CY, ANA);
     assert!(other.is_ok(), "{other:?}");
 }
+
+/// SPEC 7 with two processes whose clocks disagree (issue 12): one instance
+/// runs 20 hours behind the other. Ana blocks Bo through the first, unblocks
+/// through the lagging one; the unblock is recorded no earlier than the
+/// block it lifts, so the 48-hour re-block wait still runs from then.
+#[test]
+fn b5_the_reblock_wait_holds_when_one_process_clock_lags() {
+    let store = Arc::new(MemoryStore::new());
+    let on_time = ManualClock::new(T0);
+    let lagging = ManualClock::new(at(-TimeDelta::hours(20)));
+    let one = Network::open(Arc::clone(&store), on_time.clone(), Policy::default()).unwrap();
+    let two = Network::open(Arc::clone(&store), lagging, Policy::default()).unwrap();
+    for (m, name) in [(ANA, "Ana"), (BO, "Bo")] {
+        let _ = one
+            .register(Member::person(m, Profile::named(name)).with_email(email_of(m), true))
+            .unwrap();
+    }
+    let _ = one.block(ANA, BO).unwrap();
+    let _ = two.unblock(ANA, BO).unwrap();
+    on_time.set(at(TimeDelta::hours(30)));
+    let refused = one.block(ANA, BO).unwrap_err();
+    assert_eq!(
+        refused.refusal(),
+        Some(&Refusal::ReblockTooSoon {
+            retry_at: at(TimeDelta::hours(48))
+        })
+    );
+    on_time.set(at(TimeDelta::hours(48)));
+    assert!(one.block(ANA, BO).is_ok());
+}

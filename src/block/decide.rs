@@ -73,6 +73,36 @@ pub struct PairFacts {
 }
 
 impl PairFacts {
+    /// The effective time of a decision on these facts: the clock, or the
+    /// latest instant recorded in them if that is later (SPEC 4), so that a
+    /// process whose clock lags records nothing earlier than what it read
+    /// (a lagging unblock cannot shorten the re-block wait).
+    #[must_use]
+    pub fn effective_now(&self, clock: Timestamp) -> Timestamp {
+        let recorded = [
+            self.mine.as_ref().map(|v| Record::Block(v.value.clone())),
+            self.theirs.as_ref().map(|v| Record::Block(v.value.clone())),
+            self.pair.as_ref().map(|v| Record::Pair(v.value.clone())),
+            self.open
+                .as_ref()
+                .map(|v| Record::Invitation(v.value.clone())),
+            self.actor_ledger
+                .as_ref()
+                .map(|v| Record::Ledger(v.value.clone())),
+            self.other_ledger
+                .as_ref()
+                .map(|v| Record::Ledger(v.value.clone())),
+            self.report
+                .as_ref()
+                .map(|v| Record::Report(v.value.clone())),
+        ];
+        recorded
+            .iter()
+            .flatten()
+            .filter_map(crate::instants::latest)
+            .fold(clock, Timestamp::max)
+    }
+
     /// The acting member is active and not acting on themself; the other
     /// member exists and has not blocked the actor (a member who blocked the
     /// actor is indistinguishable from one that does not exist, B3).
@@ -166,8 +196,9 @@ pub fn block(
     other: MemberId,
     facts: &PairFacts,
     policy: &Policy,
-    now: Timestamp,
+    clock: Timestamp,
 ) -> Result<Decision<Outcome>, Refusal> {
+    let now = facts.effective_now(clock);
     facts.actor_active(actor)?;
     let key = facts.key(actor, other)?;
     if !facts.other_active() {
@@ -279,8 +310,9 @@ pub fn unblock(
     actor: MemberId,
     other: MemberId,
     facts: &PairFacts,
-    now: Timestamp,
+    clock: Timestamp,
 ) -> Result<Decision<Outcome>, Refusal> {
+    let now = facts.effective_now(clock);
     let mut mine = facts.mine(actor, other);
     if !mine.stands() {
         facts.other_visible(actor, other, false)?;
@@ -330,8 +362,9 @@ pub fn report(
     other: MemberId,
     reason: ReportReason,
     facts: &PairFacts,
-    now: Timestamp,
+    clock: Timestamp,
 ) -> Result<ChangeSet, Refusal> {
+    let now = facts.effective_now(clock);
     facts.other_visible(actor, other, false)?;
     let mut changes = ChangeSet::default();
     if facts.report.is_some() {
@@ -378,8 +411,9 @@ pub fn remove_connection(
     actor: MemberId,
     other: MemberId,
     facts: &PairFacts,
-    now: Timestamp,
+    clock: Timestamp,
 ) -> Result<ChangeSet, Refusal> {
+    let now = facts.effective_now(clock);
     facts.other_visible(actor, other, true)?;
     let mut changes = ChangeSet::default();
     let Some(read) = facts
