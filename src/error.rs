@@ -4,7 +4,6 @@
 use crate::id::{InvitationId, MemberId};
 use crate::invitation::Seen;
 use crate::note::NoteError;
-use crate::page::PageSizeError;
 use crate::record::Key;
 use crate::time::Timestamp;
 use thiserror::Error;
@@ -37,11 +36,8 @@ pub enum Refusal {
         /// The limit.
         max: u32,
     },
-    /// A member cannot invite themself.
-    #[error("a member cannot invite themself")]
-    SelfInvitation,
-    /// A member cannot block, unblock, report or remove themself.
-    #[error("not possible with yourself")]
+    /// A member cannot invite, block, unblock, report or remove themself.
+    #[error("not possible with oneself")]
     Yourself,
     /// The actor blocked this member; unblock them first.
     #[error("you blocked member {0}")]
@@ -206,12 +202,14 @@ pub enum Error {
         /// Attempts made.
         attempts: u32,
     },
-    /// A bad page size.
-    #[error(transparent)]
-    PageSize(#[from] PageSizeError),
     /// An address book that cannot be imported (SPEC 9).
     #[error(transparent)]
     Import(#[from] crate::contacts::ImportError),
+    /// The graph index disagrees with the store (a bug, or records changed
+    /// behind the network's back). Reopening the network rebuilds the index
+    /// from the store.
+    #[error("the graph index is out of step with the store: {0}")]
+    IndexOutOfStep(crate::graph::GraphError),
     /// A record holds an instant further ahead of the host clock than the
     /// policy's [`max_clock_skew`](crate::Policy::max_clock_skew): the trace
     /// of a clock that jumped forward, or of a clock now far behind. Nothing
@@ -233,13 +231,13 @@ pub enum Error {
 impl From<crate::graph::GraphError> for Error {
     /// Graph answers as network answers: an unknown (or hidden) member and a
     /// foreign cursor are refusals; anything else means the index disagrees
-    /// with the store, which is reported as a store failure.
+    /// with the store, which is [`Error::IndexOutOfStep`].
     fn from(e: crate::graph::GraphError) -> Self {
         use crate::graph::GraphError as G;
         match e {
             G::UnknownMember(m) => Self::Refused(Refusal::UnknownMember(m)),
             G::UnknownCursor(m) => Self::Refused(Refusal::UnknownCursor(m)),
-            other => Self::Store(StoreError::Backend(Box::new(other))),
+            other => Self::IndexOutOfStep(other),
         }
     }
 }

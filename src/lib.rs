@@ -36,11 +36,6 @@ pub mod standing;
 pub mod store;
 pub mod time;
 
-/// The former name of [`contacts`], kept so that code written against it
-/// still compiles.
-#[doc(hidden)]
-pub use contacts as contact;
-
 pub use block::ReportReason;
 pub use contacts::join::InviteOutcome;
 pub use contacts::{Format as ImportFormat, ImportReport};
@@ -55,7 +50,9 @@ pub use invitation::{IgnoreReason, Seen};
 pub use member::{
     InvitePreference, Kind, Member, MemberEmail, Profile, ProfileField, ProfileLimits, Tier,
 };
-pub use network::{Committed, InvitationView, ListCursor, Listed, Network, ReadQuery};
+#[cfg(feature = "testing")]
+pub use network::ReadQuery;
+pub use network::{Committed, InvitationView, ListCursor, Listed, Network};
 pub use note::{Note, NoteError};
 pub use page::{Page, PageSize, PageSizeError};
 pub use policy::{Policy, PolicyError};

@@ -44,7 +44,7 @@ use pronet::store::Role;
 use pronet::{
     Audience, Committed, Degree, Error, Event, IgnoreReason, InvitationId, InvitePreference,
     ListCursor, Listed, ManualClock, Member, MemberId, MemoryStore, Network, Page, PairKey, Policy,
-    Profile, ReadQuery, Reason, Refusal, ReportReason, SearchQuery, Seen, SendOutcome, Store,
+    Profile, Reason, Refusal, ReportReason, SearchQuery, Seen, SendOutcome, Store,
 };
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
 use std::fmt::Debug;
@@ -1811,8 +1811,10 @@ fn b4_world() -> (World, Model, BTreeMap<&'static str, InvitationId>) {
 /// may know, search and a company's people leave them out as candidates,
 /// results and mutual connections (scores and reasons included). D's own
 /// reads, standing included, fail as for an unknown member.
+#[cfg(feature = "testing")]
 #[test]
 fn b4_every_read_query_hides_blocked_and_deactivated_members() {
+    use pronet::ReadQuery;
     let (w, model, inv) = b4_world();
     let net = &w.net;
     let ids: Vec<MemberId> = model.members.iter().copied().chain([NOBODY]).collect();

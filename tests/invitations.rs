@@ -1225,7 +1225,7 @@ fn send_refuses_self_unknown_companies_and_deactivated_members() {
     done(w.net.deactivate(gone));
     let unknown = MemberId::new(99);
 
-    assert_eq!(refusal(w.send_proof(a, a, None)), Refusal::SelfInvitation);
+    assert_eq!(refusal(w.send_proof(a, a, None)), Refusal::Yourself);
     assert_eq!(
         refusal(w.net.send(a, unknown, None, None)),
         Refusal::UnknownMember(unknown)

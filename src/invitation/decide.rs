@@ -111,7 +111,7 @@ pub struct AnswerFacts {
 ///
 /// # Errors
 /// [`Refusal::UnknownMember`], [`Refusal::NotAPerson`],
-/// [`Refusal::SelfInvitation`], [`Refusal::AlreadyConnected`],
+/// [`Refusal::Yourself`], [`Refusal::AlreadyConnected`],
 /// [`Refusal::ConnectionCap`], [`Refusal::Barred`],
 /// [`Refusal::ResendTooSoon`], [`Refusal::ResendNever`],
 /// [`Refusal::NotEligible`], [`Refusal::InvalidNote`].
@@ -124,7 +124,7 @@ pub fn send(
     let now = facts.effective_now(clock);
     // 1. Both exist and are active persons, and are not the same member.
     let sender = active_person(facts.sender.as_ref(), req.sender)?;
-    let key = PairKey::new(req.sender, req.recipient).ok_or(Refusal::SelfInvitation)?;
+    let key = PairKey::new(req.sender, req.recipient).ok_or(Refusal::Yourself)?;
     // A member who blocked the sender is, to the sender, a member who does
     // not exist (SPEC 3.4), so that part of rule 2 comes first.
     if facts.sender_blocks.blocked_by {

@@ -28,7 +28,9 @@ mod reads;
 
 use facts::Sight;
 use feed::index;
-pub use reads::{InvitationView, ListCursor, Listed, ReadQuery};
+#[cfg(feature = "testing")]
+pub use reads::ReadQuery;
+pub use reads::{InvitationView, ListCursor, Listed};
 
 use crate::change::Decision;
 use crate::discovery::DiscoveryIndex;

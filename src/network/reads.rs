@@ -340,6 +340,8 @@ impl<S: Store, C: Clock> Network<S, C> {
 ///
 /// Deliberately exhaustive: adding a read query to `Network` means adding a
 /// variant here, and the registry test stops compiling until it covers it.
+/// A test registry, behind the `testing` feature.
+#[cfg(feature = "testing")]
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum ReadQuery {
     /// [`Network::degree`].
@@ -374,6 +376,7 @@ pub enum ReadQuery {
     CompanyPeople,
 }
 
+#[cfg(feature = "testing")]
 impl ReadQuery {
     /// All of them.
     pub const ALL: [ReadQuery; 15] = [

@@ -38,7 +38,7 @@
 use super::{ChangeCursor, Role, Store};
 use crate::block::{Block, BlockTally};
 use crate::change::{Expect, Write};
-use crate::contact::Contact;
+use crate::contacts::Contact;
 use crate::email::Email;
 use crate::error::CommitError;
 use crate::id::{InvitationId, MemberId, PairKey};

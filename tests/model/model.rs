@@ -381,7 +381,7 @@ impl Model {
     ) -> Answered<SendOutcome> {
         let sender = self.person(s)?;
         if s == r {
-            return Err(Refusal::SelfInvitation);
+            return Err(Refusal::Yourself);
         }
         // 2. A member who blocked the sender does not exist for them (SPEC
         // 3.4), so this comes before the recipient's own checks; the
