@@ -48,7 +48,7 @@ impl Between {
 }
 
 /// What a block, unblock, report or removal needs from the store.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, Default)]
 pub struct PairFacts {
     /// The acting member's record.
     pub actor: Option<Versioned<Member>>,
@@ -436,4 +436,119 @@ pub fn remove_connection(
     }
     changes.emit(Event::ConnectionRemoved { by: actor, other });
     Ok(changes)
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+mod tests {
+    //! Given these facts and this policy, when this request at this instant,
+    //! then exactly these writes and events (or this refusal).
+
+    use super::*;
+    use crate::member::Profile;
+    use crate::record::{Key, Version};
+    use chrono::TimeDelta;
+
+    const ANA: MemberId = MemberId::new(1);
+    const BO: MemberId = MemberId::new(2);
+    /// 2026-01-01T00:00:00Z.
+    const T0: Timestamp = Timestamp::from_micros(1_767_225_600_000_000);
+
+    fn stored<T>(value: T) -> Option<Versioned<T>> {
+        Some(Versioned {
+            version: Version::FIRST,
+            value,
+        })
+    }
+
+    /// Facts about Ana and Bo, both active, nothing between them.
+    fn given() -> PairFacts {
+        PairFacts {
+            actor: stored(Member::person(ANA, Profile::named("Ana"))),
+            other: stored(Member::person(BO, Profile::named("Bo"))),
+            ..PairFacts::default()
+        }
+    }
+
+    fn keys(decision: &Decision<Outcome>) -> Vec<Key> {
+        let mut keys: Vec<Key> = decision
+            .changes
+            .writes
+            .iter()
+            .map(|w| w.record.key())
+            .collect();
+        keys.sort();
+        keys
+    }
+
+    #[test]
+    fn given_strangers_when_ana_blocks_bo_then_her_block_tally_and_pair_are_written() {
+        let decision = block(ANA, BO, &given(), &Policy::default(), T0).unwrap();
+        assert_eq!(decision.outcome, Outcome::Done);
+        let pair = PairKey::new(ANA, BO).unwrap();
+        assert_eq!(
+            keys(&decision),
+            vec![Key::Pair(pair), Key::Block(ANA, BO), Key::BlockTally(ANA)]
+        );
+        assert_eq!(
+            decision.changes.events,
+            vec![Event::MemberBlocked {
+                blocker: ANA,
+                blocked: BO
+            }]
+        );
+    }
+
+    #[test]
+    fn given_bo_blocked_ana_when_ana_blocks_back_then_it_is_recorded_silently() {
+        let mut facts = given();
+        let mut theirs = Block::new(BO, ANA);
+        theirs.since = Some(T0);
+        facts.theirs = stored(theirs);
+        let decision = block(ANA, BO, &facts, &Policy::default(), T0).unwrap();
+        assert_eq!(
+            decision.outcome,
+            Outcome::Silent(Refusal::UnknownMember(BO))
+        );
+        assert!(keys(&decision).contains(&Key::Block(ANA, BO)));
+    }
+
+    #[test]
+    fn given_an_unblock_recorded_ahead_of_the_clock_when_ana_blocks_again_then_the_wait_runs_from_the_record()
+     {
+        let mut facts = given();
+        let mut mine = Block::new(ANA, BO);
+        let unblocked = T0.saturating_add(TimeDelta::hours(20));
+        mine.unblocked = Some(unblocked);
+        facts.mine = stored(mine);
+        // The clock lags the record by 20 hours: the effective time is the
+        // record's, so the wait ends 48 hours after the unblock.
+        assert_eq!(
+            block(ANA, BO, &facts, &Policy::default(), T0).unwrap_err(),
+            Refusal::ReblockTooSoon {
+                retry_at: unblocked.saturating_add(TimeDelta::hours(48))
+            }
+        );
+    }
+
+    #[test]
+    fn given_anything_when_ana_acts_on_herself_then_yourself() {
+        let mut facts = given();
+        facts.other = facts.actor.clone();
+        assert_eq!(
+            block(ANA, ANA, &facts, &Policy::default(), T0).unwrap_err(),
+            Refusal::Yourself
+        );
+        assert_eq!(
+            unblock(ANA, ANA, &facts, T0).unwrap_err(),
+            Refusal::Yourself
+        );
+    }
+
+    #[test]
+    fn given_no_block_when_ana_unblocks_bo_then_nothing_changes() {
+        let decision = unblock(ANA, BO, &given(), T0).unwrap();
+        assert!(decision.changes.is_empty());
+        assert!(decision.changes.events.is_empty());
+    }
 }
