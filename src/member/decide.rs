@@ -184,3 +184,100 @@ impl ProfileLimits {
         list(ProfileField::Emails, member.emails.len(), self.emails)
     }
 }
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+mod tests {
+    //! Given these facts, when this request, then exactly these writes and
+    //! events (or this refusal).
+
+    use super::*;
+    use crate::email::Email;
+    use crate::id::MemberId;
+    use crate::member::Profile;
+    use crate::record::{Key, Version};
+
+    const ANA: MemberId = MemberId::new(1);
+    const BO: MemberId = MemberId::new(2);
+
+    fn ana_with(address: &str) -> Member {
+        Member::person(ANA, Profile::named("Ana")).with_email(Email::parse(address).unwrap(), true)
+    }
+
+    fn keys(changes: &ChangeSet) -> Vec<Key> {
+        changes.writes.iter().map(|w| w.record.key()).collect()
+    }
+
+    #[test]
+    fn given_a_free_address_when_ana_registers_then_she_and_its_owner_are_written() {
+        let changes = register(
+            None,
+            ana_with("Ana@Example.com"),
+            &Owners::new(),
+            &ProfileLimits::default(),
+        )
+        .unwrap();
+        let mut got = keys(&changes);
+        got.sort();
+        assert_eq!(
+            got,
+            vec![Key::Member(ANA), Key::EmailOwner("ana@example.com".into())]
+        );
+        assert_eq!(
+            changes.events,
+            vec![Event::MemberRegistered { member: ANA }]
+        );
+    }
+
+    #[test]
+    fn given_bo_owns_the_address_when_ana_registers_with_it_then_email_in_use() {
+        let email = Email::parse("shared@example.com").unwrap();
+        let owners = Owners::from([(
+            email.canonical().to_owned(),
+            Versioned {
+                version: Version::FIRST,
+                value: EmailOwner {
+                    email: email.clone(),
+                    member: Some(BO),
+                },
+            },
+        )]);
+        assert_eq!(
+            register(
+                None,
+                ana_with("shared@example.com"),
+                &owners,
+                &ProfileLimits::default()
+            ),
+            Err(Refusal::EmailInUse(email))
+        );
+    }
+
+    #[test]
+    fn given_ana_exists_when_she_registers_again_then_member_exists_and_nothing_is_written() {
+        let existing = Versioned {
+            version: Version::FIRST,
+            value: ana_with("ana@example.com"),
+        };
+        assert_eq!(
+            register(
+                Some(&existing),
+                ana_with("ana@example.com"),
+                &Owners::new(),
+                &ProfileLimits::default()
+            ),
+            Err(Refusal::MemberExists(ANA))
+        );
+    }
+
+    #[test]
+    fn given_default_limits_when_a_name_is_one_character_too_long_then_profile_too_large() {
+        let limits = ProfileLimits::default();
+        let name = "x".repeat(101);
+        let member = Member::person(ANA, Profile::named(name));
+        assert!(matches!(
+            register(None, member, &Owners::new(), &limits),
+            Err(Refusal::ProfileTooLarge { limit: 100, .. })
+        ));
+    }
+}
