@@ -65,3 +65,97 @@ pub fn add<'a>(
     }
     (changes, added)
 }
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+mod tests {
+    //! Given these facts, when this request, then exactly this answer.
+
+    use super::*;
+    use crate::member::Profile;
+
+    const ANA: MemberId = MemberId::new(1);
+    const BO: MemberId = MemberId::new(2);
+    const T0: Timestamp = Timestamp::from_micros(1_767_225_600_000_000);
+
+    fn email(s: &str) -> Email {
+        Email::parse(s).unwrap()
+    }
+
+    fn bo(discoverable: bool) -> Member {
+        Member::person(BO, Profile::named("Bo")).with_email(email("bo@example.com"), discoverable)
+    }
+
+    fn owner() -> EmailOwner {
+        EmailOwner {
+            email: email("bo@example.com"),
+            member: Some(BO),
+        }
+    }
+
+    #[test]
+    fn given_bo_lets_others_find_him_when_ana_looks_then_she_finds_bo() {
+        let found = findable(
+            ANA,
+            "bo@example.com",
+            Some(&owner()),
+            Some(&bo(true)),
+            |_| false,
+        );
+        assert_eq!(found, Some(BO));
+    }
+
+    #[test]
+    fn given_any_reason_bo_is_not_findable_when_ana_looks_then_the_same_as_nobody() {
+        let nobody = findable(ANA, "bo@example.com", None, None, |_| false);
+        assert_eq!(nobody, None);
+        let undiscoverable = findable(
+            ANA,
+            "bo@example.com",
+            Some(&owner()),
+            Some(&bo(false)),
+            |_| false,
+        );
+        let hidden = findable(
+            ANA,
+            "bo@example.com",
+            Some(&owner()),
+            Some(&bo(true)),
+            |m| m == BO,
+        );
+        let mut gone = bo(true);
+        gone.active = false;
+        let deactivated = findable(ANA, "bo@example.com", Some(&owner()), Some(&gone), |_| {
+            false
+        });
+        assert_eq!([undiscoverable, hidden, deactivated], [nobody; 3]);
+    }
+
+    #[test]
+    fn given_an_address_book_when_ana_adds_new_and_known_addresses_then_only_the_new_once() {
+        let existing = BTreeSet::from(["known@example.com".to_owned()]);
+        let new = email("New@Example.com");
+        let again = email("new@example.com");
+        let known = email("known@example.com");
+        let (changes, added) = add(
+            ANA,
+            [(&new, Some("New")), (&again, None), (&known, None)],
+            &existing,
+            T0,
+        );
+        assert_eq!(added, 1);
+        assert_eq!(changes.writes.len(), 1);
+        assert_eq!(
+            changes.events,
+            vec![Event::ContactsImported {
+                owner: ANA,
+                added: 1
+            }]
+        );
+        let (nothing, none) = add(ANA, [(&known, None)], &existing, T0);
+        assert_eq!(
+            (nothing.is_empty(), nothing.events.len(), none),
+            (true, 0, 0)
+        );
+    }
+}
