@@ -48,7 +48,7 @@
 //! When a member registers, or later updates their profile, every address
 //! they own **and let others find them by** is checked for pending
 //! invitations to join (not expired, not opted out). Each is turned into an
-//! ordinary invitation by the ordinary [`send`](crate::invitation::decide::send)
+//! ordinary invitation by the ordinary [`send`]
 //! decision, with the address as the sender's email proof, so every rule of
 //! SPEC 3.1 is checked again at that moment: the sender must still be an
 //! active person in good enough standing, with no block either way, not
@@ -74,7 +74,8 @@ use crate::event::Event;
 use crate::id::{InvitationId, MemberId};
 use crate::invitation::Ledger;
 use crate::invitation::decide::{
-    SendOutcome, active_person, quota_allows, record_send, standing_allows,
+    SendFacts, SendOutcome, SendRequest, active_person, quota_allows, record_send, send,
+    standing_allows,
 };
 use crate::member::Member;
 use crate::policy::Policy;
@@ -239,4 +240,41 @@ pub fn settle(
         invitation.state = state;
     }
     Some(record)
+}
+
+/// SPEC 9, joining: invitation to join `id`, waiting at `invitee`'s address,
+/// becomes an ordinary invitation to the member who now owns it, decided by
+/// the ordinary [`send`] with the address as
+/// proof (`facts` are the sender's and the new member's, with `facts.join`
+/// naming `id`). A refusal drops it silently: the sender was never promised
+/// delivery, and telling them would say who owns the address. Answers
+/// whether it became an invitation (or a connection); a change that settles
+/// nothing (already settled, expired, opted out) is empty.
+pub fn deliver(
+    invitee: &Versioned<Invitee>,
+    (id, sender): (InvitationId, MemberId),
+    (recipient, email): (MemberId, &Email),
+    facts: &SendFacts,
+    policy: &Policy,
+    clock: Timestamp,
+) -> Decision<bool> {
+    let req = SendRequest {
+        sender,
+        recipient,
+        note: None,
+        proof: Some(email),
+    };
+    let now = facts.effective_now(clock);
+    let (mut changes, state) = match send(&req, facts, policy, now) {
+        Ok(decision) => (decision.changes, JoinState::Delivered),
+        Err(_) => (ChangeSet::default(), JoinState::Dropped),
+    };
+    let Some(settled) = settle(&invitee.value, id, state, policy, now) else {
+        return Decision::unchanged(false);
+    };
+    changes.write(Some(invitee), Record::Invitee(settled));
+    Decision {
+        changes,
+        outcome: state == JoinState::Delivered,
+    }
 }

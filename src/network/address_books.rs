@@ -3,18 +3,17 @@
 
 use super::{Committed, Network, Sight, unchanged};
 use crate::change::Decision;
+use crate::contacts::Invitee;
 use crate::contacts::join::InviteOutcome;
 use crate::contacts::join::{self, JoinFacts};
 use crate::contacts::{self, Format, ImportReport, MemberMatch, NonMember};
-use crate::contacts::{Invitee, JoinState};
 use crate::email::Email;
 use crate::error::Error;
 use crate::event::Event;
 use crate::graph::Degree;
 use crate::id::{InvitationId, MemberId};
-use crate::invitation::decide::{self, SendRequest};
 use crate::member::{EmailOwner, Member};
-use crate::record::{Key, Record};
+use crate::record::Key;
 use crate::store::Store;
 use crate::time::Clock;
 use std::collections::BTreeSet;
@@ -284,25 +283,14 @@ impl<S: Store, C: Clock> Network<S, C> {
             };
             let mut facts = self.send_facts(sender, member, now)?;
             facts.join = Some(id);
-            let req = SendRequest {
-                sender,
-                recipient: member,
-                note: None,
-                proof: Some(email),
-            };
-            let now = facts.effective_now(now);
-            let (mut changes, state) = match decide::send(&req, &facts, &self.policy, now) {
-                Ok(decision) => (decision.changes, JoinState::Delivered),
-                Err(_) => (crate::change::ChangeSet::default(), JoinState::Dropped),
-            };
-            let Some(settled) = join::settle(&invitee.value, id, state, &self.policy, now) else {
-                return Ok(unchanged(false));
-            };
-            changes.write(Some(&invitee), Record::Invitee(settled));
-            Ok(Decision {
-                changes,
-                outcome: state == JoinState::Delivered,
-            })
+            Ok(join::deliver(
+                &invitee,
+                (id, sender),
+                (member, email),
+                &facts,
+                &self.policy,
+                now,
+            ))
         })
     }
 
