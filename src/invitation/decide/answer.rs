@@ -1,0 +1,241 @@
+//! SPEC 3.2: the recipient accepts, ignores or rejects an invitation, or
+//! its sender withdraws it.
+
+use super::*;
+
+/// SPEC 3.2: the recipient accepts; the two become connected.
+///
+/// Accepting an invitation already accepted answers the same and changes
+/// nothing.
+///
+/// # Errors
+/// [`Refusal::InvitationNotFound`] unless `actor` is the recipient of an
+/// invitation that reached them; [`Refusal::NotPending`];
+/// [`Refusal::ConnectionCap`].
+pub fn accept(
+    actor: MemberId,
+    id: InvitationId,
+    facts: &AnswerFacts,
+    policy: &Policy,
+    clock: Timestamp,
+) -> Result<Decision<()>, Refusal> {
+    let now = facts.effective_now(clock);
+    let (invitation, seen) = as_recipient(actor, id, facts, policy, now)?;
+    match seen {
+        Seen::Pending | Seen::Held => Ok(Decision {
+            changes: connect(facts, invitation, policy, now)?,
+            outcome: (),
+        }),
+        Seen::Accepted => Ok(unchanged()),
+        seen => Err(Refusal::NotPending { seen }),
+    }
+}
+
+/// SPEC 3.2: the recipient ignores, possibly saying "I don't know this
+/// person" or reporting spam, which bars the sender silently. The sender is
+/// told nothing and keeps seeing the invitation as pending.
+///
+/// Ignoring again answers the same and changes nothing, unless the new
+/// answer is stronger (a plain ignore later marked "I don't know", or
+/// reported): that one applies.
+///
+/// # Errors
+/// [`Refusal::InvitationNotFound`], [`Refusal::NotPending`].
+pub fn ignore(
+    actor: MemberId,
+    id: InvitationId,
+    reason: IgnoreReason,
+    facts: &AnswerFacts,
+    policy: &Policy,
+    clock: Timestamp,
+) -> Result<Decision<()>, Refusal> {
+    let now = facts.effective_now(clock);
+    let (invitation, seen) = as_recipient(actor, id, facts, policy, now)?;
+    match (seen, invitation.value.status) {
+        (Seen::Pending | Seen::Held, _) => {}
+        // A later "I don't know" or report of an ignored invitation still
+        // counts; a weaker or equal answer repeats and changes nothing.
+        (Seen::Ignored, Status::Ignored(earlier)) if reason > earlier => {}
+        (Seen::Ignored, _) => return Ok(unchanged()),
+        (seen, _) => return Err(Refusal::NotPending { seen }),
+    }
+    let mut changes = ChangeSet::default();
+    let mut closed = invitation.value.clone();
+    closed.status = Status::Ignored(reason);
+    changes.write(Some(invitation), Record::Invitation(closed));
+    if reason.bars() {
+        let mut pair = pair_or_new(facts.pair.as_ref(), pair_of(&invitation.value)?);
+        let bar = &mut pair.attempts_mut(invitation.value.sender).bar;
+        if bar.is_none() {
+            *bar = Some(Bar::DontKnow);
+        }
+        changes.write(facts.pair.as_ref(), Record::Pair(pair));
+        let answer = if reason == IgnoreReason::Spam {
+            Answer::Spam
+        } else {
+            Answer::DontKnow
+        };
+        let sender = invitation.value.sender;
+        let mut ledger = answered(facts.sender_ledger.as_ref(), sender, id, answer, now);
+        // Reporting the invitation is "I don't know" plus a report of the
+        // sender, counted once per reporter (SPEC 3.2, 7).
+        if reason == IgnoreReason::Spam && facts.report.is_none() {
+            block::add_report(&mut changes, actor, &mut ledger, ReportReason::Spam, now);
+        }
+        changes.write(facts.sender_ledger.as_ref(), Record::Ledger(ledger));
+    }
+    changes.emit(Event::InvitationIgnored {
+        invitation: id,
+        recipient: actor,
+    });
+    Ok(Decision {
+        changes,
+        outcome: (),
+    })
+}
+
+/// SPEC 3.2: the recipient rejects; the sender is told and barred from
+/// inviting this recipient ever again (the other direction stays open).
+///
+/// The recipient may give a polite note with the reject (`note`, as typed):
+/// it is validated as an invitation note is ([`Note::parse`], at the
+/// recipient's tier's length), kept on the invitation as
+/// [`Invitation::decline_note`], and carried by the
+/// [`Event::InvitationRejected`] addressed to the sender. A blank note is
+/// no note.
+///
+/// Rejecting again answers the same and changes nothing (a note given the
+/// second time is not read).
+///
+/// # Errors
+/// [`Refusal::InvitationNotFound`], [`Refusal::NotPending`],
+/// [`Refusal::InvalidNote`].
+pub fn reject(
+    actor: MemberId,
+    id: InvitationId,
+    note: Option<&str>,
+    facts: &AnswerFacts,
+    policy: &Policy,
+    clock: Timestamp,
+) -> Result<Decision<()>, Refusal> {
+    let now = facts.effective_now(clock);
+    let (invitation, seen) = as_recipient(actor, id, facts, policy, now)?;
+    match seen {
+        Seen::Pending | Seen::Held => {}
+        Seen::Rejected => return Ok(unchanged()),
+        seen => return Err(Refusal::NotPending { seen }),
+    }
+    let note = match (note, facts.recipient.as_ref()) {
+        (Some(text), Some(recipient)) => {
+            Note::parse(text, policy.note_max_chars(recipient.value.tier))?
+        }
+        _ => None,
+    };
+    let mut changes = ChangeSet::default();
+    let mut closed = invitation.value.clone();
+    closed.status = Status::Rejected;
+    closed.closed_at = Some(now);
+    closed.decline_note.clone_from(&note);
+    changes.write(Some(invitation), Record::Invitation(closed));
+    let mut pair = pair_or_new(facts.pair.as_ref(), pair_of(&invitation.value)?);
+    pair.open = None;
+    pair.attempts_mut(invitation.value.sender).bar = Some(Bar::Rejected);
+    changes.write(facts.pair.as_ref(), Record::Pair(pair));
+    let sender = invitation.value.sender;
+    let ledger = answered(
+        facts.sender_ledger.as_ref(),
+        sender,
+        id,
+        Answer::Rejected,
+        now,
+    );
+    changes.write(facts.sender_ledger.as_ref(), Record::Ledger(ledger));
+    changes.emit(Event::InvitationRejected {
+        invitation: id,
+        sender: invitation.value.sender,
+        recipient: actor,
+        note,
+    });
+    Ok(Decision {
+        changes,
+        outcome: (),
+    })
+}
+
+/// SPEC 3.2: the sender withdraws a pending invitation. Nobody is notified,
+/// no quota is refunded, and the sender waits the withdraw cooldown before
+/// inviting the same person again; the re-send ladder still counts it.
+///
+/// Withdrawing again answers the same and changes nothing.
+///
+/// # Errors
+/// [`Refusal::InvitationNotFound`] unless `actor` sent it;
+/// [`Refusal::NotPending`].
+pub fn withdraw(
+    actor: MemberId,
+    id: InvitationId,
+    facts: &AnswerFacts,
+    policy: &Policy,
+    clock: Timestamp,
+) -> Result<Decision<()>, Refusal> {
+    let now = facts.effective_now(clock);
+    let invitation = facts
+        .invitation
+        .as_ref()
+        .filter(|i| i.value.id == id && i.value.sender == actor)
+        .ok_or(Refusal::InvitationNotFound(id))?;
+    parties_active(&invitation.value, facts).map_err(|_| Refusal::InvitationNotFound(id))?;
+    match invitation.value.seen_by_sender(policy, now) {
+        Seen::Pending => {}
+        Seen::Withdrawn => return Ok(unchanged()),
+        seen => return Err(Refusal::NotPending { seen }),
+    }
+    let mut changes = ChangeSet::default();
+    let mut closed = invitation.value.clone();
+    closed.status = Status::Withdrawn;
+    closed.closed_at = Some(now);
+    changes.write(Some(invitation), Record::Invitation(closed));
+    let mut pair = pair_or_new(facts.pair.as_ref(), pair_of(&invitation.value)?);
+    pair.open = None;
+    pair.attempts_mut(actor).withdrawn_at = Some(now);
+    changes.write(facts.pair.as_ref(), Record::Pair(pair));
+    let ledger = answered(
+        facts.sender_ledger.as_ref(),
+        actor,
+        id,
+        Answer::Withdrawn,
+        now,
+    );
+    changes.write(facts.sender_ledger.as_ref(), Record::Ledger(ledger));
+    changes.emit(Event::InvitationWithdrawn {
+        invitation: id,
+        sender: actor,
+    });
+    Ok(Decision {
+        changes,
+        outcome: (),
+    })
+}
+
+/// The invitation as its recipient sees it, or not found: not theirs, never
+/// delivered to them, taken back by the sender, or between members one of
+/// whom is gone.
+fn as_recipient<'f>(
+    actor: MemberId,
+    id: InvitationId,
+    facts: &'f AnswerFacts,
+    policy: &Policy,
+    now: Timestamp,
+) -> Result<(&'f Versioned<Invitation>, Seen), Refusal> {
+    let invitation = facts
+        .invitation
+        .as_ref()
+        .filter(|i| i.value.id == id && i.value.recipient == actor)
+        .ok_or(Refusal::InvitationNotFound(id))?;
+    parties_active(&invitation.value, facts).map_err(|_| Refusal::InvitationNotFound(id))?;
+    let seen = invitation
+        .value
+        .seen_by_recipient(policy, now)
+        .ok_or(Refusal::InvitationNotFound(id))?;
+    Ok((invitation, seen))
+}
