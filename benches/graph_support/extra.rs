@@ -213,8 +213,8 @@ pub fn bidirectional_degree(g: &Baseline, a: NodeIndex, b: NodeIndex) -> Degree 
                     let len = *d + 1 + dy;
                     best = Some(best.map_or(len, |b| b.min(len)));
                 }
-                if !depth.contains_key(&y) {
-                    depth.insert(y, *d + 1);
+                if let std::collections::hash_map::Entry::Vacant(e) = depth.entry(y) {
+                    e.insert(*d + 1);
                     next.push(y);
                 }
             }
