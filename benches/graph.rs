@@ -20,6 +20,12 @@
 //! - `PRONET_BENCH_SAMPLE_SECS` (default 30): time budget for finding the
 //!   stratified pairs by sampling.
 //! - `PRONET_BENCH_CRITERION=0`: skip the criterion part.
+//! - `PRONET_BENCH_FLOOR_MB` (default 1024, 16 in the smoke run): the buffer
+//!   the memory-latency floor is chased through (larger than the LLC).
+//! - `PRONET_BENCH_SQL=0`: skip the careful-SQL baseline (it needs the
+//!   `sqlite` feature, and loads every connection into SQLite).
+//! - `PRONET_BENCH_PARTITION_QUERIES` (default 2000): queries per row of the
+//!   partitioned simulation.
 //!
 //! Run without `--bench` (as `cargo test --benches` does) it runs a small
 //! smoke version of everything.
@@ -37,6 +43,9 @@ use std::collections::{HashMap, HashSet, VecDeque};
 use std::hint::black_box;
 use std::io::BufRead;
 use std::time::{Duration, Instant};
+
+#[path = "graph_support/extra.rs"]
+mod extra;
 
 /// The baseline petgraph graph: node weights are member ids.
 type Baseline = UnGraph<MemberId, ()>;
@@ -247,6 +256,40 @@ fn timed<T, R>(
     (ns, out)
 }
 
+/// Runs a further baseline on the prefix of `set` that fits the budget and
+/// prints its summary line against pronet's latencies on the same queries.
+#[allow(clippy::too_many_arguments)]
+fn other_baseline<T, A: PartialEq>(
+    name: &str,
+    members: usize,
+    set: &[T],
+    ns: &[u64],
+    answers: &[A],
+    baseline: &str,
+    budget: Duration,
+    f: impl FnMut(&T) -> A,
+) {
+    let (base_ns, base_answers) = timed(set, Some(budget), f);
+    let mismatches = answers
+        .iter()
+        .zip(&base_answers)
+        .filter(|(p, b)| p != b)
+        .count();
+    let prefix = stats(ns[..base_ns.len()].to_vec());
+    let base = stats(base_ns);
+    println!(
+        "summary query={name} members={members} median_ns={} p99_ns={} baseline={baseline} baseline_median_ns={} ratio={:.1} prefix_median_ns={} prefix_ratio={:.1} baseline_p99_ns={} baseline_queries={} mismatches={mismatches}",
+        stats(ns.to_vec()).median,
+        stats(ns.to_vec()).p99,
+        base.median,
+        base.median as f64 / stats(ns.to_vec()).median.max(1) as f64,
+        prefix.median,
+        base.median as f64 / prefix.median.max(1) as f64,
+        base.p99,
+        base.count,
+    );
+}
+
 /// Prints the BENCH.md summary line of one query set, with extra fields after
 /// the required ones.
 fn summary(
@@ -344,10 +387,12 @@ fn hashmap_pymk_top10(g: &Baseline, a: NodeIndex) -> Vec<(u64, usize)> {
     }
     let mut ranked: Vec<(NodeIndex, usize)> = counts.into_iter().collect();
     ranked.sort_by(|p, q| q.1.cmp(&p.1).then(p.0.cmp(&q.0)));
+    // Member ids, not node positions: pronet answers ids, and with an edge
+    // list whose ids do not run 0..n-1 the two differ.
     ranked
         .into_iter()
         .take(10)
-        .map(|(n, c)| (n.index() as u64, c))
+        .map(|(n, c)| (g[n].get(), c))
         .collect()
 }
 
@@ -377,7 +422,7 @@ fn hashmap_search_second(
     hits.sort_by(|p, q| q.1.cmp(&p.1).then(p.0.cmp(&q.0)));
     hits.into_iter()
         .take(size)
-        .map(|(n, c)| (n.index() as u64, c))
+        .map(|(n, c)| (g[n].get(), c))
         .collect()
 }
 
@@ -633,6 +678,63 @@ fn main() {
     let id = |p: u32| input.ids[p as usize];
     let node = |p: u32| NodeIndex::new(p as usize);
 
+    // The floor: this machine's memory latency, in the same run.
+    let csr = extra::Csr::new(n, &input.edges);
+    let floor_mb = env_u64("PRONET_BENCH_FLOOR_MB", if cfg.full { 1024 } else { 16 }) as usize;
+    let floor = extra::measure_floor(
+        floor_mb << 20,
+        if cfg.full { 4_000_000 } else { 100_000 },
+        &mut Rng(cfg.seed ^ 0xf100),
+    );
+    println!(
+        "summary floor miss_ns={:.1} overlapped_miss_ns={:.1} bytes={} (a dependent pointer chase over a random cycle of cache lines; overlapped: eight chases interleaved)",
+        floor.miss_ns, floor.overlapped_ns, floor.bytes
+    );
+    // The same chase over a buffer the size of pronet's index: on this
+    // virtual machine a miss over 1 GiB also pays page-table walks that the
+    // smaller index pays less often. The floor ratios use whichever miss is
+    // cheaper, so they are never flattered by the buffer size.
+    let near = extra::measure_floor(
+        graph.index_bytes().max(1 << 20),
+        if cfg.full { 4_000_000 } else { 100_000 },
+        &mut Rng(cfg.seed ^ 0xf101),
+    );
+    println!(
+        "summary floor miss_ns={:.1} overlapped_miss_ns={:.1} bytes={} (the same chase over the index's size)",
+        near.miss_ns, near.overlapped_ns, near.bytes
+    );
+    let floor = if near.miss_ns < floor.miss_ns {
+        near
+    } else {
+        floor
+    };
+    let floor_fields = |set: &[(u32, u32)], models: &[extra::Model], median: u64| {
+        let fl = stats(models.iter().map(|m| m.ns(&floor) as u64).collect());
+        let lines = stats(models.iter().map(|m| u64::from(m.lines)).collect());
+        let levels = stats(models.iter().map(|m| u64::from(m.levels)).collect());
+        debug_assert_eq!(set.len(), models.len());
+        format!(
+            " floor_dependent_misses={} floor_lines_median={} floor_ns={} floor_ratio={:.2}",
+            levels.median,
+            lines.median,
+            fl.median,
+            median as f64 / fl.median.max(1) as f64
+        )
+    };
+    #[cfg(feature = "sqlite")]
+    let sql = if env_u64("PRONET_BENCH_SQL", 1) != 0 {
+        let t = Instant::now();
+        let sql = extra::Sql::load(&input.ids, &csr).expect("SQLite loads");
+        println!(
+            "note sql_sqlite loaded {} rows (both directions) in {:.1} s",
+            2 * input.edges.len(),
+            t.elapsed().as_secs_f64()
+        );
+        Some(sql)
+    } else {
+        None
+    };
+
     // Timer overhead, to read the fastest sets with.
     let (ns, _) = timed(&[(); 10_000], None, |()| ());
     println!(
@@ -678,18 +780,50 @@ fn main() {
             .map(|i| format!("{}:{}", DEGREE_NAMES[i], mix[i]))
             .collect();
         let prefix = stats(ns[..base_ns.len()].to_vec());
+        let models: Vec<extra::Model> = set
+            .iter()
+            .zip(&answers)
+            .map(|(&(a, b), d)| {
+                d.map_or_else(Default::default, |d| extra::degree_model(&csr, a, b, d))
+            })
+            .collect();
+        let median = stats(ns.clone()).median;
         summary(
             name,
             n,
-            &stats(ns),
+            &stats(ns.clone()),
             "bfs_petgraph_hashset_vecdeque",
             Some(&stats(base_ns)),
             &format!(
-                " prefix_median_ns={} mismatches={mismatches} answers={}",
+                " prefix_median_ns={} mismatches={mismatches} answers={}{}",
                 prefix.median,
-                mix.join(",")
+                mix.join(","),
+                floor_fields(set, &models, median)
             ),
         );
+        other_baseline(
+            name,
+            n,
+            set,
+            &ns,
+            &answers,
+            "bidirectional_bfs",
+            cfg.baseline_budget,
+            |&(a, b)| Some(extra::bidirectional_degree(&pg, node(a), node(b))),
+        );
+        #[cfg(feature = "sqlite")]
+        if let Some(sql) = &sql {
+            other_baseline(
+                name,
+                n,
+                set,
+                &ns,
+                &answers,
+                "sql_sqlite",
+                cfg.baseline_budget,
+                |&(a, b)| Some(sql.degree(id(a).get(), id(b).get())),
+            );
+        }
     }
 
     // Degree badges: one viewer, 100 candidates, neighbourhood prepared once.
@@ -751,14 +885,35 @@ fn main() {
             .filter(|(p, b)| **p != Some(**b))
             .count();
         let nonzero = answers.iter().filter(|c| c.is_some_and(|c| c > 0)).count();
+        let models: Vec<extra::Model> = set
+            .iter()
+            .map(|&(a, b)| extra::mutual_model(&csr, a, b))
+            .collect();
+        let median = stats(ns.clone()).median;
         summary(
             "mutual_count",
             n,
-            &stats(ns),
+            &stats(ns.clone()),
             "hashset_intersection_petgraph",
             Some(&stats(base_ns)),
-            &format!(" mismatches={mismatches} nonzero={nonzero}"),
+            &format!(
+                " mismatches={mismatches} nonzero={nonzero}{}",
+                floor_fields(set, &models, median)
+            ),
         );
+        #[cfg(feature = "sqlite")]
+        if let Some(sql) = &sql {
+            other_baseline(
+                "mutual_count",
+                n,
+                set,
+                &ns,
+                &answers,
+                "sql_sqlite",
+                cfg.baseline_budget,
+                |&(a, b)| Some(sql.count(extra::Sql::MUTUAL, id(a).get(), Some(id(b).get()))),
+            );
+        }
     }
 
     // Second-degree network size of uniformly drawn members.
@@ -773,6 +928,19 @@ fn main() {
             .zip(&base_answers)
             .filter(|(p, b)| **p != Some(**b))
             .count();
+        #[cfg(feature = "sqlite")]
+        if let Some(sql) = &sql {
+            other_baseline(
+                "second_degree_count",
+                n,
+                &set,
+                &ns,
+                &answers,
+                "sql_sqlite",
+                cfg.baseline_budget,
+                |&a| Some(sql.count(extra::Sql::SECOND, id(a).get(), None)),
+            );
+        }
         let mut sizes: Vec<usize> = answers.iter().flatten().copied().collect();
         sizes.sort_unstable();
         let prefix = stats(ns[..base_ns.len()].to_vec());
@@ -861,9 +1029,57 @@ fn main() {
         let viewers: Vec<u32> = queries.uniform.iter().map(|&(a, _)| a).collect();
         pymk_run("pymk_top10", &viewers);
         let mut by_degree: Vec<u32> = (0..n as u32).collect();
-        by_degree.sort_by_key(|&s| (std::cmp::Reverse(pg.neighbors(node(s)).count()), s));
+        // The degree from the CSR: a key computed per comparison by walking
+        // petgraph's lists took minutes at 1M members.
+        by_degree.sort_unstable_by_key(|&s| (std::cmp::Reverse(csr.of(s).len()), s));
         by_degree.truncate(cfg.viewers);
         pymk_run("pymk_top10_hubs", &by_degree);
+    }
+
+    // The partitioned simulation: the same graph cut into P parts by a hash
+    // of the member, counting per query the parts touched and the ids that
+    // cross between parts.
+    {
+        let count =
+            (env_u64("PRONET_BENCH_PARTITION_QUERIES", 2_000) as usize).min(queries.uniform.len());
+        let set = &queries.uniform[..count];
+        let answers: Vec<Degree> = set
+            .iter()
+            .map(|&(a, b)| graph.degree(id(a), id(b)).expect("members exist"))
+            .collect();
+        for p in [1u32, 8, 64] {
+            let sim = extra::Partitioned { csr: &csr, p };
+            let rows: [(&str, Vec<extra::Traffic>); 3] = [
+                (
+                    "degree_uniform",
+                    set.iter()
+                        .zip(&answers)
+                        .map(|(&(a, b), &d)| sim.degree(a, b, d))
+                        .collect(),
+                ),
+                (
+                    "mutual_count",
+                    set.iter().map(|&(a, b)| sim.mutual(a, b)).collect(),
+                ),
+                (
+                    "pymk_top10",
+                    set.iter().map(|&(a, _)| sim.pymk(a)).collect(),
+                ),
+            ];
+            for (name, traffic) in rows {
+                let parts = stats(traffic.iter().map(|t| u64::from(t.parts)).collect());
+                let ids = stats(traffic.iter().map(|t| t.ids).collect());
+                println!(
+                    "summary partitioned parts={p} query={name} members={n} queries={count} parts_touched_median={} parts_touched_p99={} parts_touched_mean={:.1} ids_exchanged_median={} ids_exchanged_p99={} bytes_median={}",
+                    parts.median,
+                    parts.p99,
+                    parts.total as f64 / count.max(1) as f64,
+                    ids.median,
+                    ids.p99,
+                    ids.median * 4
+                );
+            }
+        }
     }
 
     // Search over synthetic profiles.
