@@ -48,7 +48,7 @@
 //! pairs with a bar, see [`Network::people_you_may_know`](crate::Network::people_you_may_know)).
 
 use super::{DiscoveryIndex, DiscoveryPolicy, index::Entry};
-use crate::graph::index::{Slot, prefetch_slots, with_counts, with_marks};
+use crate::graph::index::{Slot, with_counts, with_marks};
 use crate::graph::{GraphError, View};
 use crate::id::{GroupId, MemberId};
 use serde::{Deserialize, Serialize};
@@ -113,11 +113,6 @@ pub struct Ranked {
     /// Candidates scored.
     pub candidates: usize,
 }
-
-/// How many sources ahead of the one being counted a list is prefetched,
-/// and how many of its cache lines.
-const PREFETCH_AHEAD: usize = 4;
-const PREFETCH_LINES: usize = 4;
 
 /// Which list a source walks, for the deterministic order of sources.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
@@ -206,18 +201,7 @@ pub fn suggest<E: From<GraphError>>(
                     firsts.push((y, w));
                 }
             };
-            let walk: Vec<&Source<'_>> = sources
-                .iter()
-                .zip(&fits)
-                .filter(|(_, fit)| **fit)
-                .map(|(source, _)| source)
-                .collect();
-            for (i, source) in walk.iter().enumerate() {
-                // Start loading a list a few sources ahead, so that its cache
-                // misses overlap with the counting of this one.
-                if let Some(List::Slots(ahead)) = walk.get(i + PREFETCH_AHEAD).map(|s| &s.list) {
-                    prefetch_slots(ahead, PREFETCH_LINES);
-                }
+            for (source, _) in sources.iter().zip(&fits).filter(|(_, fit)| **fit) {
                 match source.list {
                     List::Slots(list) => {
                         for &y in list {

@@ -52,32 +52,6 @@ impl Adjacency {
         self.lists.get(s as usize).map_or(&[], Vec::as_slice)
     }
 
-    /// Starts loading the list header of `s` (where its neighbours are), so
-    /// that a loop over many members' lists finds them in cache.
-    #[inline]
-    pub(crate) fn prefetch_header(&self, s: Slot) {
-        if let Some(list) = self.lists.get(s as usize) {
-            prefetch(std::ptr::from_ref(list));
-        }
-    }
-
-    /// Starts loading the first `lines` cache lines of the neighbours of `s`
-    /// (reads the header, which should be in cache by then).
-    #[inline]
-    pub(crate) fn prefetch_neighbours(&self, s: Slot, lines: usize) {
-        prefetch_slots(self.of(s), lines);
-    }
-}
-
-/// Starts loading the first `lines` cache lines of `list`.
-#[inline]
-pub(crate) fn prefetch_slots(list: &[Slot], lines: usize) {
-    for chunk in list.chunks(16).take(lines) {
-        prefetch(chunk.as_ptr());
-    }
-}
-
-impl Adjacency {
     /// Whether `a` and `b` are adjacent, searching the shorter list.
     #[inline]
     pub(crate) fn contains(&self, a: Slot, b: Slot) -> bool {
@@ -130,31 +104,6 @@ impl Adjacency {
                 .map(|l| l.capacity() * size_of::<Slot>())
                 .sum::<usize>()
     }
-}
-
-/// Asks the CPU to start loading the cache line at `p` into every cache
-/// level, and returns at once.
-///
-/// This is the crate's one use of `unsafe` (issue 17): safe Rust has no
-/// prefetch, and a plain load in its place holds a slot of the CPU's
-/// reorder window until the data arrives, so only a few dozen misses can be
-/// in flight; a prefetch retires at once. On the 1M-member benchmark graph a
-/// uniform degree query touches about 100 random lists and is bound by
-/// memory latency, so overlapping those misses is most of its time.
-#[inline(always)]
-#[allow(unsafe_code)]
-fn prefetch<T>(p: *const T) {
-    #[cfg(all(target_arch = "x86_64", target_feature = "sse"))]
-    // SAFETY: `_mm_prefetch` is a hint: it never faults, never changes
-    // memory or any value the program can observe, and is defined for any
-    // address (here always one inside a live slice or `Vec`). Its only
-    // requirement is the `sse` target feature, which the `cfg` above
-    // checks (it is part of the x86_64 baseline).
-    unsafe {
-        core::arch::x86_64::_mm_prefetch::<{ core::arch::x86_64::_MM_HINT_T0 }>(p.cast::<i8>());
-    }
-    #[cfg(not(all(target_arch = "x86_64", target_feature = "sse")))]
-    let _ = p;
 }
 
 fn insert_sorted(list: &mut Vec<Slot>, s: Slot) -> bool {
