@@ -12,62 +12,64 @@ use crate::record::Record;
 use crate::time::Timestamp;
 use chrono::TimeDelta;
 
-/// Calls `f` on every observed instant of `record`.
-fn each_observed(record: &mut Record, f: &mut dyn FnMut(&mut Timestamp)) {
-    let opt = |t: &mut Option<Timestamp>, f: &mut dyn FnMut(&mut Timestamp)| {
-        if let Some(t) = t {
-            f(t);
+/// Calls `$f` on a reference to every observed instant of `$record`: one
+/// field list for reading (`$record: &Record`, no `mut`) and rewriting
+/// (`&mut Record`, with `mut`), so that detection on every load needs no
+/// copy of the record.
+macro_rules! each_observed {
+    ($record:expr, $f:ident $(, $m:tt)?) => {
+        match $record {
+            Record::Invitation(i) => {
+                $f(&$($m)? i.sent_at);
+                if let Some(t) = &$($m)? i.closed_at { $f(t) }
+            }
+            Record::Pair(p) => {
+                if let Some(t) = &$($m)? p.connected_since { $f(t) }
+                for a in [&$($m)? p.from_low, &$($m)? p.from_high] {
+                    if let Some(t) = &$($m)? a.last_sent { $f(t) }
+                    if let Some(t) = &$($m)? a.withdrawn_at { $f(t) }
+                }
+            }
+            Record::Ledger(l) => {
+                $f(&$($m)? l.latest);
+                for s in &$($m)? l.sends {
+                    $f(&$($m)? s.at);
+                    if let Some(t) = &$($m)? s.answered_at { $f(t) }
+                }
+                for t in &$($m)? l.reports { $f(t) }
+                if let Some(t) = &$($m)? l.standing.counted_from { $f(t) }
+            }
+            Record::Contact(c) => $f(&$($m)? c.imported_at),
+            Record::Blocks(b) => {
+                for (_, t) in &$($m)? b.blocked { $f(t) }
+                for (_, t) in &$($m)? b.unblocked { $f(t) }
+            }
+            Record::Block(b) => {
+                if let Some(t) = &$($m)? b.since { $f(t) }
+                if let Some(t) = &$($m)? b.unblocked { $f(t) }
+            }
+            Record::Report(r) => $f(&$($m)? r.at),
+            Record::Invitee(i) => {
+                for j in &$($m)? i.invitations { $f(&$($m)? j.sent_at) }
+                if let Some(t) = &$($m)? i.opted_out { $f(t) }
+            }
+            Record::Dismissed(d) => {
+                for (_, t) in &$($m)? d.dismissed { $f(t) }
+            }
+            Record::Member(_)
+            | Record::BlockTally(_)
+            | Record::EmailOwner(_)
+            | Record::Follows(_)
+            | Record::Groups(_) => {}
         }
     };
-    match record {
-        Record::Invitation(i) => {
-            f(&mut i.sent_at);
-            opt(&mut i.closed_at, f);
-        }
-        Record::Pair(p) => {
-            opt(&mut p.connected_since, f);
-            for a in [&mut p.from_low, &mut p.from_high] {
-                opt(&mut a.last_sent, f);
-                opt(&mut a.withdrawn_at, f);
-            }
-        }
-        Record::Ledger(l) => {
-            f(&mut l.latest);
-            for s in &mut l.sends {
-                f(&mut s.at);
-                opt(&mut s.answered_at, f);
-            }
-            l.reports.iter_mut().for_each(&mut *f);
-            opt(&mut l.standing.counted_from, f);
-        }
-        Record::Contact(c) => f(&mut c.imported_at),
-        Record::Blocks(b) => {
-            b.blocked.values_mut().for_each(&mut *f);
-            b.unblocked.values_mut().for_each(&mut *f);
-        }
-        Record::Block(b) => {
-            opt(&mut b.since, f);
-            opt(&mut b.unblocked, f);
-        }
-        Record::Report(r) => f(&mut r.at),
-        Record::Invitee(i) => {
-            i.invitations.iter_mut().for_each(|j| f(&mut j.sent_at));
-            opt(&mut i.opted_out, f);
-        }
-        Record::Dismissed(d) => d.dismissed.values_mut().for_each(&mut *f),
-        Record::Member(_)
-        | Record::BlockTally(_)
-        | Record::EmailOwner(_)
-        | Record::Follows(_)
-        | Record::Groups(_) => {}
-    }
 }
 
 /// The latest observed instant `record` holds, if any.
 pub(crate) fn latest(record: &Record) -> Option<Timestamp> {
-    let mut copy = record.clone();
     let mut latest = None;
-    each_observed(&mut copy, &mut |t| latest = latest.max(Some(*t)));
+    let mut see = |t: &Timestamp| latest = latest.max(Some(*t));
+    each_observed!(record, see);
     latest
 }
 
@@ -76,12 +78,13 @@ pub(crate) fn latest(record: &Record) -> Option<Timestamp> {
 /// anything changed.
 pub(crate) fn bring_back(record: &mut Record, now: Timestamp, longest: TimeDelta) -> bool {
     let mut changed = false;
-    each_observed(record, &mut |t| {
+    let mut back = |t: &mut Timestamp| {
         if *t > now {
             *t = now;
             changed = true;
         }
-    });
+    };
+    each_observed!(&mut *record, back, mut);
     if let Record::Ledger(l) = record {
         let cap = now.saturating_add(longest);
         if let Some(until) = l.standing.until.as_mut().filter(|u| **u > cap) {
