@@ -28,6 +28,7 @@ pub mod invitation;
 pub mod member;
 pub mod network;
 pub mod note;
+pub mod outbox;
 pub mod page;
 pub mod policy;
 pub mod quota;
@@ -54,6 +55,7 @@ pub use member::{
 pub use network::ReadQuery;
 pub use network::{Committed, InvitationView, ListCursor, Listed, Network};
 pub use note::{Note, NoteError};
+pub use outbox::{EventId, EventPage, Published};
 pub use page::{Page, PageSize, PageSizeError};
 pub use policy::{Policy, PolicyError};
 #[cfg(feature = "sqlite")]

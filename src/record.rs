@@ -8,6 +8,7 @@ use crate::discovery::{Dismissals, Follows, Memberships};
 use crate::id::{InvitationId, MemberId, PairKey};
 use crate::invitation::{Invitation, Ledger, PairState};
 use crate::member::{EmailOwner, Member};
+use crate::outbox::{Outbox, OutboxKey};
 use serde::{Deserialize, Serialize};
 
 /// A record's version in the store: 1 when first written, then one more on
@@ -69,6 +70,9 @@ pub enum Key {
     Block(MemberId, MemberId),
     /// How many members a member blocks.
     BlockTally(MemberId),
+    /// The events of one committed change, until the relay acknowledges
+    /// them (see [`Store`](crate::Store), clause 9).
+    Outbox(OutboxKey),
 }
 
 /// A stored value.
@@ -103,6 +107,8 @@ pub enum Record {
     Block(Block),
     /// How many members a member blocks.
     BlockTally(BlockTally),
+    /// The events of one committed change.
+    Outbox(Outbox),
 }
 
 impl Record {
@@ -124,6 +130,7 @@ impl Record {
             Self::Dismissed(d) => Key::Dismissed(d.member),
             Self::Block(b) => Key::Block(b.blocker, b.target),
             Self::BlockTally(t) => Key::BlockTally(t.member),
+            Self::Outbox(o) => Key::Outbox(o.key),
         }
     }
 }
@@ -162,3 +169,4 @@ record_kind!(Groups, Memberships);
 record_kind!(Dismissed, Dismissals);
 record_kind!(Block, Block);
 record_kind!(BlockTally, BlockTally);
+record_kind!(Outbox, Outbox);

@@ -9,6 +9,7 @@ use crate::error::{CommitError, StoreError};
 use crate::id::{InvitationId, MemberId, PairKey};
 use crate::invitation::Invitation;
 use crate::member::Member;
+use crate::outbox::Outbox;
 use crate::record::{Key, Record, Versioned};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Mutex, PoisonError};
@@ -199,5 +200,19 @@ impl<S: Store> Store for FaultyStore<S> {
     fn changes_since(&self, after: ChangeCursor, limit: usize) -> Result<Changes, StoreError> {
         self.check()?;
         self.inner.changes_since(after, limit)
+    }
+
+    fn outbox(
+        &self,
+        after: ChangeCursor,
+        limit: usize,
+    ) -> Result<Vec<(ChangeCursor, Outbox)>, StoreError> {
+        self.check()?;
+        self.inner.outbox(after, limit)
+    }
+
+    fn trim_outbox(&self, through: ChangeCursor) -> Result<usize, StoreError> {
+        self.check()?;
+        self.inner.trim_outbox(through)
     }
 }

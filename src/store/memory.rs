@@ -8,8 +8,9 @@ use crate::error::{CommitError, StoreError};
 use crate::id::{InvitationId, MemberId, PairKey};
 use crate::invitation::Invitation;
 use crate::member::Member;
+use crate::outbox::{Outbox, OutboxKey};
 use crate::record::{Key, Record, Version, Versioned};
-use std::collections::{BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::{Mutex, MutexGuard, PoisonError};
 
 /// A [`Store`] in memory, keeping the whole contract: change sets apply
@@ -34,9 +35,11 @@ struct State {
     contacts: BTreeSet<(MemberId, String)>,
     /// The change feed: every write's position and key, in position
     /// order. An entry is stale once its record was written again (the
-    /// record's position moved on); readers skip stale entries, and they
+    /// record's position moved on) or trimmed; readers skip stale entries, and they
     /// are dropped once they outnumber the records.
     feed: Vec<(u64, Key)>,
+    /// The outbox's records by position (clause 9).
+    outbox: BTreeMap<u64, OutboxKey>,
     last_position: u64,
     last_invitation_id: u64,
 }
@@ -102,6 +105,9 @@ impl State {
             }),
             position: self.last_position,
         };
+        if let Record::Outbox(o) = &write.record {
+            self.outbox.insert(self.last_position, o.key);
+        }
         if let Record::Contact(c) = &write.record {
             // Contacts are never deleted, only written again.
             self.contacts
@@ -272,15 +278,46 @@ impl Store for MemoryStore {
             if records.len() >= limit {
                 break;
             }
-            let stored = state
-                .records
-                .get(key)
-                .ok_or_else(|| StoreError::Corrupt(key.clone()))?;
+            // A trimmed outbox record left its entry behind.
+            let Some(stored) = state.records.get(key) else {
+                continue;
+            };
             if stored.position == *position {
                 records.push((*stored.record).clone());
                 cursor = ChangeCursor::new(*position);
             }
         }
         Ok(Changes::new(records, cursor))
+    }
+
+    fn outbox(
+        &self,
+        after: ChangeCursor,
+        limit: usize,
+    ) -> Result<Vec<(ChangeCursor, Outbox)>, StoreError> {
+        let state = self.lock();
+        let later = state.outbox.range(after.get().saturating_add(1)..);
+        later
+            .take(limit)
+            .map(|(&position, &key)| {
+                let key = Key::Outbox(key);
+                match state.record(&key) {
+                    Some(Record::Outbox(o)) => Ok((ChangeCursor::new(position), o.clone())),
+                    _ => Err(StoreError::Corrupt(key)),
+                }
+            })
+            .collect()
+    }
+
+    fn trim_outbox(&self, through: ChangeCursor) -> Result<usize, StoreError> {
+        let mut state = self.lock();
+        let keep = state.outbox.split_off(&through.get().saturating_add(1));
+        let trimmed = std::mem::replace(&mut state.outbox, keep);
+        for key in trimmed.values() {
+            state.records.remove(&Key::Outbox(*key));
+        }
+        // Their feed entries are stale now: readers skip them, and
+        // compaction drops them.
+        Ok(trimmed.len())
     }
 }

@@ -23,6 +23,7 @@ use crate::error::{CommitError, StoreError};
 use crate::id::{InvitationId, MemberId, PairKey};
 use crate::invitation::Invitation;
 use crate::member::Member;
+use crate::outbox::Outbox;
 use crate::record::{Key, Record, Versioned};
 use serde::{Deserialize, Serialize};
 
@@ -47,7 +48,8 @@ pub enum Role {
 ///
 /// Records live under [`Key`]s; each stored record has a [`Version`]
 /// (1 when first written, one more on every write). Records are never
-/// deleted.
+/// deleted, but for the outbox's, which [`trim_outbox`](Store::trim_outbox)
+/// deletes once the host's relay acknowledged them (clause 9).
 ///
 /// 1. **Atomic change sets.** [`commit`](Store::commit) applies every write
 ///    of the slice or none of them. Readers never observe a partly applied
@@ -101,11 +103,25 @@ pub enum Role {
 ///    [`change_cursor`](Store::change_cursor) is the position of the latest
 ///    committed write ([`ChangeCursor::START`] in an empty store). Positions
 ///    may have gaps; failed commits take none that a reader can see.
+///    Positions are never given twice, also after the record holding the
+///    latest one was trimmed (clause 9): a store keeps its last position
+///    apart from the records.
 /// 8. **Failures.** A backend failure is [`StoreError::Backend`]. If a
 ///    commit may have been applied although an error is reported (a lost
 ///    acknowledgement), pronet's retry re-reads and re-decides, so the
 ///    change is never applied twice; the store must not apply it twice
 ///    on its own either.
+/// 9. **The outbox.** Records under [`Key::Outbox`] hold the events of the
+///    change set that wrote them ([`Outbox`]); they are written once
+///    (expecting `Absent`) and never rewritten.
+///    [`outbox(after, limit)`](Store::outbox) returns up to `limit` of them
+///    whose feed position is after `after`, in position order, each with
+///    its position (at least one when `limit > 0` and any exists);
+///    [`trim_outbox(through)`](Store::trim_outbox) deletes those at a
+///    position at or before `through`, and no other record. A deleted
+///    record leaves the change feed; a later write to its key would be a
+///    new record (version 1). In SQL, an index on the position of the
+///    outbox's rows keeps `outbox` from scanning the feed.
 ///
 /// Implementations must be safe to share between threads; pronet calls them
 /// concurrently from as many threads as the host uses, and several processes
@@ -185,6 +201,24 @@ pub trait Store: Send + Sync {
     /// # Errors
     /// [`StoreError`] when the backend fails or a record is corrupt.
     fn changes_since(&self, after: ChangeCursor, limit: usize) -> Result<Changes, StoreError>;
+
+    /// Up to `limit` outbox records after `after`, in feed order, each with
+    /// its position (clause 9).
+    ///
+    /// # Errors
+    /// [`StoreError`] when the backend fails or a record is corrupt.
+    fn outbox(
+        &self,
+        after: ChangeCursor,
+        limit: usize,
+    ) -> Result<Vec<(ChangeCursor, Outbox)>, StoreError>;
+
+    /// Deletes the outbox records at positions up to and including
+    /// `through`, and answers how many it deleted (clause 9).
+    ///
+    /// # Errors
+    /// [`StoreError`] when the backend fails.
+    fn trim_outbox(&self, through: ChangeCursor) -> Result<usize, StoreError>;
 }
 
 /// A position in a store's change feed (see [`Store`], clause 7). Cursors
@@ -309,6 +343,16 @@ macro_rules! delegate_store {
                 limit: usize,
             ) -> Result<Changes, StoreError> {
                 (**self).changes_since(after, limit)
+            }
+            fn outbox(
+                &self,
+                after: ChangeCursor,
+                limit: usize,
+            ) -> Result<Vec<(ChangeCursor, Outbox)>, StoreError> {
+                (**self).outbox(after, limit)
+            }
+            fn trim_outbox(&self, through: ChangeCursor) -> Result<usize, StoreError> {
+                (**self).trim_outbox(through)
             }
         }
     )*};

@@ -14,6 +14,7 @@ use pronet::block::Block;
 use pronet::change::Write;
 use pronet::contacts::Contact;
 use pronet::invitation::Invitation;
+use pronet::outbox::Outbox;
 use pronet::quota::Quota;
 use pronet::record::{Key, Record, Versioned};
 use pronet::store::Role;
@@ -310,6 +311,16 @@ impl<S: Store, W: Watch> Store for Watched<S, W> {
     }
     fn changes_since(&self, after: ChangeCursor, limit: usize) -> Result<Changes, StoreError> {
         self.inner.changes_since(after, limit)
+    }
+    fn outbox(
+        &self,
+        after: ChangeCursor,
+        limit: usize,
+    ) -> Result<Vec<(ChangeCursor, Outbox)>, StoreError> {
+        self.inner.outbox(after, limit)
+    }
+    fn trim_outbox(&self, through: ChangeCursor) -> Result<usize, StoreError> {
+        self.inner.trim_outbox(through)
     }
 }
 

@@ -37,6 +37,7 @@
 
 mod feed;
 mod fixtures;
+mod outbox;
 mod reads;
 mod writes;
 
@@ -62,6 +63,7 @@ use std::thread;
 
 pub use feed::{c7_change_feed, c7_change_feed_under_concurrent_commits};
 use fixtures::*;
+pub use outbox::c9_outbox;
 pub use reads::{c4_reads_round_trip_exactly, c5_secondary_reads, c6_unique_ids};
 pub use writes::{
     c1_atomic_change_sets, c1_readers_see_whole_change_sets, c2_duplicate_keys_conflict,
@@ -85,6 +87,7 @@ pub fn run_conformance<S: Store>(make: impl Fn() -> S) {
     c6_unique_ids(&make);
     c7_change_feed(&make);
     c7_change_feed_under_concurrent_commits(&make);
+    c9_outbox(&make);
 }
 
 /// Generates one `#[test]` per clause of the [`Store`](crate::Store)
@@ -146,6 +149,10 @@ macro_rules! store_conformance_tests {
         #[test]
         fn c7_change_feed_under_concurrent_commits() {
             $crate::store::conformance::c7_change_feed_under_concurrent_commits($make);
+        }
+        #[test]
+        fn c9_outbox() {
+            $crate::store::conformance::c9_outbox($make);
         }
     };
 }

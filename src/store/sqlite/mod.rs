@@ -10,10 +10,11 @@
 //! here.
 //!
 //! ```text
-//! meta      (name TEXT PRIMARY KEY, value INTEGER, checksum INTEGER)   schema_version, last_invitation_id
+//! meta      (name TEXT PRIMARY KEY, value INTEGER, checksum INTEGER)   schema_version, last_invitation_id, last_position
 //! record    (key TEXT PRIMARY KEY, version INTEGER, position INTEGER UNIQUE, value TEXT, checksum INTEGER)
 //! entry     (kind TEXT, a INTEGER, b INTEGER, key TEXT)               'open' (member, role)
 //! entry_sum (kind TEXT, a INTEGER, b INTEGER, count INTEGER, digest INTEGER)  per (kind, a, b)
+//! index record_outbox ON record (position) WHERE key is an outbox key
 //! ```
 //!
 //! # Corruption
@@ -45,6 +46,7 @@ use crate::error::{CommitError, StoreError};
 use crate::id::{InvitationId, MemberId, PairKey};
 use crate::invitation::Invitation;
 use crate::member::Member;
+use crate::outbox::Outbox;
 use crate::record::{Key, Record, Version, Versioned};
 use lists::*;
 use rows::*;
@@ -326,11 +328,7 @@ impl Store for SqliteStore {
         let tx = Self::write_transaction(&mut conn)?;
         // Positions are taken under the write lock, so they become visible
         // in order (clause 7).
-        let mut position: i64 = tx
-            .prepare_cached("SELECT coalesce(max(position), 0) FROM record")
-            .map_err(commit_failed)?
-            .query_row([], |r| r.get(0))
-            .map_err(commit_failed)?;
+        let mut position = read_meta(&tx, "last_position")?;
         for (write, key, text, value) in encoded {
             position = next_position(position)?;
             // The entries the record had, to replace with its new ones.
@@ -409,6 +407,7 @@ impl Store for SqliteStore {
                 }
             }
         }
+        write_meta(&tx, "last_position", position)?;
         tx.commit().map_err(commit_failed)
     }
 
@@ -511,38 +510,15 @@ impl Store for SqliteStore {
             // when the store is dropped are skipped (clause 6 allows it).
             let mut conn = self.lock();
             let tx = Self::write_transaction(&mut conn)?;
-            let stored: Option<(i64, i64)> = tx
-                .prepare_cached(
-                    "SELECT value, checksum FROM meta WHERE name = 'last_invitation_id'",
-                )
-                .map_err(failed)?
-                .query_row([], |r| Ok((r.get(0)?, r.get(1)?)))
-                .optional()
-                .map_err(failed)?;
             // A lost or damaged counter is not guessed back: ids handed out
             // but not yet used by other connections could be handed out
             // again.
-            let Some((last, checksum)) = stored else {
-                return Err(damaged(
-                    "the invitation id counter (meta row 'last_invitation_id') is missing",
-                ));
-            };
-            if checksum != meta_checksum("last_invitation_id", last) {
-                return Err(damaged(format!(
-                    "the invitation id counter (meta row 'last_invitation_id', value {last}) \
-                     fails its checksum"
-                )));
-            }
+            let last = read_meta(&tx, "last_invitation_id")?;
             let end = last
                 .checked_add(ID_BLOCK)
                 .filter(|&end| end >= ID_BLOCK)
                 .ok_or_else(|| damaged(format!("last invitation id {last}")))?;
-            tx.prepare_cached(
-                "UPDATE meta SET value = ?1, checksum = ?2 WHERE name = 'last_invitation_id'",
-            )
-            .map_err(failed)?
-            .execute(params![end, meta_checksum("last_invitation_id", end)])
-            .map_err(failed)?;
+            write_meta(&tx, "last_invitation_id", end)?;
             tx.commit().map_err(failed)?;
             let end = end.unsigned_abs();
             *ids = (end - ID_BLOCK.unsigned_abs(), end);
@@ -600,4 +576,76 @@ impl Store for SqliteStore {
         }
         Ok(Changes::new(records, cursor))
     }
+
+    fn outbox(
+        &self,
+        after: ChangeCursor,
+        limit: usize,
+    ) -> Result<Vec<(ChangeCursor, Outbox)>, StoreError> {
+        let Ok(from) = i64::try_from(after.get()) else {
+            return Ok(Vec::new());
+        };
+        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+        let conn = self.lock();
+        let mut stmt = conn
+            .prepare_cached(&format!(
+                "SELECT {ROW} FROM record WHERE {OUTBOX_ROWS} AND position > ?1
+                 ORDER BY position LIMIT ?2"
+            ))
+            .map_err(failed)?;
+        let rows = stmt
+            .query_map(params![from, limit], raw_row)
+            .map_err(failed)?;
+        let mut found = Vec::new();
+        for row in rows {
+            let row = row.map_err(failed)?;
+            let record = decode_row(&row)?.value;
+            let position = u64::try_from(row.position)
+                .ok()
+                .filter(|&p| p > after.get())
+                .ok_or_else(|| unreadable(format!("position {}", row.position)))?;
+            match record {
+                Record::Outbox(o) => found.push((ChangeCursor::new(position), o)),
+                other => return Err(StoreError::Corrupt(other.key())),
+            }
+        }
+        Ok(found)
+    }
+
+    fn trim_outbox(&self, through: ChangeCursor) -> Result<usize, StoreError> {
+        let through = i64::try_from(through.get()).unwrap_or(i64::MAX);
+        let conn = self.lock();
+        conn.prepare_cached(&format!(
+            "DELETE FROM record WHERE {OUTBOX_ROWS} AND position <= ?1"
+        ))
+        .map_err(failed)?
+        .execute([through])
+        .map_err(failed)
+    }
+}
+
+/// A checked `meta` counter. A lost or damaged one is never guessed back.
+fn read_meta(tx: &Transaction<'_>, name: &str) -> Result<i64, StoreError> {
+    let stored: Option<(i64, i64)> = tx
+        .prepare_cached("SELECT value, checksum FROM meta WHERE name = ?1")
+        .map_err(failed)?
+        .query_row([name], |r| Ok((r.get(0)?, r.get(1)?)))
+        .optional()
+        .map_err(failed)?;
+    match stored {
+        None => Err(damaged(format!("the meta row '{name}' is missing"))),
+        Some((value, checksum)) if checksum != meta_checksum(name, value) => Err(damaged(format!(
+            "the meta row '{name}' (value {value}) fails its checksum"
+        ))),
+        Some((value, _)) => Ok(value),
+    }
+}
+
+/// Sets a `meta` counter, with its checksum.
+fn write_meta(tx: &Transaction<'_>, name: &str, value: i64) -> Result<(), StoreError> {
+    tx.prepare_cached("UPDATE meta SET value = ?1, checksum = ?2 WHERE name = ?3")
+        .map_err(failed)?
+        .execute(params![value, meta_checksum(name, value), name])
+        .map_err(failed)?;
+    Ok(())
 }

@@ -60,7 +60,35 @@ pub(super) const MIGRATIONS: &[Migration] = &[
      ) WITHOUT ROWID;",
         then: Some(seal_existing_rows),
     },
+    // 3: the outbox (clause 9): the last feed position kept apart from the
+    // records, since trimming may delete the record that holds it; and an
+    // index on the outbox rows' positions.
+    Migration {
+        sql: "INSERT INTO meta (name, value, checksum)
+         SELECT 'last_position', coalesce(max(position), 0), 0 FROM record;
+     CREATE INDEX record_outbox ON record (position)
+         WHERE key >= '{\"Outbox\":' AND key < '{\"Outbox\";';",
+        then: Some(seal_last_position),
+    },
 ];
+
+/// The key range of the outbox's rows, spelled as in the partial index
+/// `record_outbox`, so that SQLite's planner can use it.
+pub(super) const OUTBOX_ROWS: &str = "key >= '{\"Outbox\":' AND key < '{\"Outbox\";'";
+
+/// Migration 3's Rust half: the checksum of the `last_position` row.
+fn seal_last_position(tx: &Transaction<'_>) -> rusqlite::Result<()> {
+    let last: i64 = tx.query_row(
+        "SELECT value FROM meta WHERE name = 'last_position'",
+        [],
+        |r| r.get(0),
+    )?;
+    tx.execute(
+        "UPDATE meta SET checksum = ?1 WHERE name = 'last_position'",
+        params![meta_checksum("last_position", last)],
+    )?;
+    Ok(())
+}
 
 /// Migration 2's Rust half: the checksums of the rows already stored, and
 /// the sums of the entries already stored.

@@ -65,7 +65,7 @@ fn a_new_file_gets_wal_the_schema_version_and_the_application_id() {
         )
         .unwrap();
     assert_eq!(version, SqliteStore::SCHEMA_VERSION);
-    assert_eq!(version, 2);
+    assert_eq!(version, 3);
     let app: i32 = conn
         .query_row("PRAGMA application_id", [], |r| r.get(0))
         .unwrap();
@@ -102,7 +102,7 @@ fn a_database_of_a_newer_pronet_is_refused_and_left_untouched() {
         Err(
             e @ OpenError::NewerSchema {
                 found: 99,
-                supported: 2,
+                supported: 3,
             },
         ) => {
             assert!(e.to_string().contains("newer pronet"), "{e}");
