@@ -14,8 +14,8 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use pronet::{
-    ChangeCursor, Committed, Email, Error, EventId, InvitationId, Member, MemberId, Network, PageSize,
-    Policy, Profile, Published, Refusal, SendOutcome, SqliteStore, SystemClock,
+    ChangeCursor, Committed, Email, Error, EventId, InvitationId, Member, MemberId, Network,
+    PageSize, Policy, Profile, Published, Refusal, SendOutcome, SqliteStore, SystemClock,
 };
 use serde::Deserialize;
 use serde_json::{Value, json};
@@ -47,7 +47,11 @@ pub fn open(path: &FilePath) -> Result<Arc<Net>, Box<dyn std::error::Error + Sen
     // The default freshness (`Freshness::Current`) follows the store's feed
     // before every read, so instances on one file answer alike after every
     // operation of either.
-    Ok(Arc::new(Network::open(store, SystemClock, Policy::default())?))
+    Ok(Arc::new(Network::open(
+        store,
+        SystemClock,
+        Policy::default(),
+    )?))
 }
 
 /// What the relay delivered, in delivery order. A stand-in for a message
@@ -223,7 +227,10 @@ struct Registration {
 }
 
 /// `POST /members {"id", "name", "email"?}`: 201 and the member's events.
-async fn register(State(app): State<App>, Json(r): Json<Registration>) -> Result<Response, ApiError> {
+async fn register(
+    State(app): State<App>,
+    Json(r): Json<Registration>,
+) -> Result<Response, ApiError> {
     let mut member = Member::person(MemberId::new(r.id), Profile::named(r.name));
     if let Some(email) = r.email {
         member = member.with_email(parse_email(&email)?, true);
@@ -276,11 +283,18 @@ async fn answer(
     Json(a): Json<Actor>,
 ) -> Result<Json<Value>, ApiError> {
     let (actor, id) = (MemberId::new(a.actor), InvitationId::new(id));
-    let op: fn(&Net, MemberId, InvitationId) -> Result<Committed<()>, Error> = match action.as_str() {
+    let op: fn(&Net, MemberId, InvitationId) -> Result<Committed<()>, Error> = match action.as_str()
+    {
         "accept" => Net::accept,
         "reject" => Net::reject,
         "withdraw" => Net::withdraw,
-        _ => return Err(ApiError::new(StatusCode::NOT_FOUND, "no_such_action", action)),
+        _ => {
+            return Err(ApiError::new(
+                StatusCode::NOT_FOUND,
+                "no_such_action",
+                action,
+            ));
+        }
     };
     let done = app.commit(move |net| op(net, actor, id)).await?;
     Ok(Json(json!({ "events": done.events })))
@@ -297,15 +311,14 @@ async fn degree(
 }
 
 /// `GET /members/{member}/inbox`: the first page of pending invitations.
-async fn inbox(
-    State(app): State<App>,
-    Path(member): Path<u64>,
-) -> Result<Json<Value>, ApiError> {
+async fn inbox(State(app): State<App>, Path(member): Path<u64>) -> Result<Json<Value>, ApiError> {
     let member = MemberId::new(member);
     let page = app
         .call(move |net| net.inbox(member, None, PageSize::default()))
         .await?;
-    Ok(Json(json!({ "invitations": page.items, "next": page.next })))
+    Ok(Json(
+        json!({ "invitations": page.items, "next": page.next }),
+    ))
 }
 
 /// `GET /members/{viewer}/connections/{member}`: the first page of
@@ -318,7 +331,9 @@ async fn connections(
     let page = app
         .call(move |net| net.connections(viewer, member, None, PageSize::default()))
         .await?;
-    Ok(Json(json!({ "connections": page.items, "next": page.next })))
+    Ok(Json(
+        json!({ "connections": page.items, "next": page.next }),
+    ))
 }
 
 /// `GET /events`: what this instance's relay delivered since it started
@@ -356,7 +371,11 @@ impl ApiError {
     /// A failure to report to the operator, not to the caller.
     fn internal(detail: &dyn std::fmt::Display) -> Self {
         eprintln!("internal error: {detail}");
-        Self::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", "internal error")
+        Self::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "internal",
+            "internal error",
+        )
     }
 }
 
