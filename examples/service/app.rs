@@ -8,6 +8,7 @@
 //! `tests/service.rs` includes this file with `#[path]`, so everything the
 //! test needs is `pub` here and `main.rs` only parses arguments.
 
+use axum::extract::rejection::{JsonRejection, PathRejection};
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
@@ -251,7 +252,11 @@ struct Invite {
 
 /// `POST /invitations {"sender", "recipient", "note"?, "email"?}`: 201 and
 /// `{"outcome": "sent" | "connected", "invitation"}`.
-async fn send(State(app): State<App>, Json(i): Json<Invite>) -> Result<Response, ApiError> {
+async fn send(
+    State(app): State<App>,
+    body: Result<Json<Invite>, JsonRejection>,
+) -> Result<Response, ApiError> {
+    let Json(i) = body?;
     let proof = i.email.as_deref().map(parse_email).transpose()?;
     let (sender, recipient) = (MemberId::new(i.sender), MemberId::new(i.recipient));
     let done = app
@@ -279,9 +284,10 @@ struct Actor {
 /// events.
 async fn answer(
     State(app): State<App>,
-    Path((id, action)): Path<(u64, String)>,
-    Json(a): Json<Actor>,
+    path: Result<Path<(u64, String)>, PathRejection>,
+    body: Result<Json<Actor>, JsonRejection>,
 ) -> Result<Json<Value>, ApiError> {
+    let (Path((id, action)), Json(a)) = (path?, body?);
     let (actor, id) = (MemberId::new(a.actor), InvitationId::new(id));
     let op: fn(&Net, MemberId, InvitationId) -> Result<Committed<()>, Error> = match action.as_str()
     {
@@ -303,8 +309,9 @@ async fn answer(
 /// `GET /members/{viewer}/degree/{other}`: `{"degree": "First" | ...}`.
 async fn degree(
     State(app): State<App>,
-    Path((viewer, other)): Path<(u64, u64)>,
+    path: Result<Path<(u64, u64)>, PathRejection>,
 ) -> Result<Json<Value>, ApiError> {
+    let Path((viewer, other)) = path?;
     let (viewer, other) = (MemberId::new(viewer), MemberId::new(other));
     let degree = app.call(move |net| net.degree(viewer, other)).await?;
     Ok(Json(json!({ "degree": degree })))
@@ -325,8 +332,9 @@ async fn inbox(State(app): State<App>, Path(member): Path<u64>) -> Result<Json<V
 /// `member`'s connections as `viewer` may see them.
 async fn connections(
     State(app): State<App>,
-    Path((viewer, member)): Path<(u64, u64)>,
+    path: Result<Path<(u64, u64)>, PathRejection>,
 ) -> Result<Json<Value>, ApiError> {
+    let Path((viewer, member)) = path?;
     let (viewer, member) = (MemberId::new(viewer), MemberId::new(member));
     let page = app
         .call(move |net| net.connections(viewer, member, None, PageSize::default()))
@@ -376,6 +384,20 @@ impl ApiError {
             "internal",
             "internal error",
         )
+    }
+}
+
+// Malformed requests answer in the same shape as refusals (axum's own
+// rejections are plain text).
+impl From<JsonRejection> for ApiError {
+    fn from(e: JsonRejection) -> Self {
+        Self::new(e.status(), "bad_request", e.body_text())
+    }
+}
+
+impl From<PathRejection> for ApiError {
+    fn from(e: PathRejection) -> Self {
+        Self::new(e.status(), "bad_request", e.body_text())
     }
 }
 
