@@ -203,6 +203,15 @@ fn the_service_answers_over_http_across_restarts_and_instances() {
         (status, body["error"].as_str()),
         (409, Some("member_exists"))
     );
+    let (status, body) = server.post("/members", json!({ "id": 4 }));
+    assert_eq!((status, body["error"].as_str()), (422, Some("bad_request")));
+    let (status, body) = server.get("/members/ana/inbox");
+    assert_eq!((status, body["error"].as_str()), (400, Some("bad_request")));
+    let (status, body) = server.post("/invitations/1/forward", json!({ "actor": 2 }));
+    assert_eq!(
+        (status, body["error"].as_str()),
+        (404, Some("no_such_action"))
+    );
 
     // The relay delivered every committed event from the outbox, in commit
     // order; the refused operations committed none.

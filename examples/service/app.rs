@@ -25,7 +25,7 @@ use std::path::Path as FilePath;
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 use tokio::net::TcpListener;
-use tokio::sync::Notify;
+use tokio::sync::{Notify, watch};
 
 /// The network as the service holds it.
 pub type Net = Network<SqliteStore, SystemClock>;
@@ -55,8 +55,9 @@ pub fn open(path: &FilePath) -> Result<Arc<Net>, Box<dyn std::error::Error + Sen
     )?))
 }
 
-/// What the relay delivered, in delivery order. A stand-in for a message
-/// queue: served at `GET /events` so that the demo and the test can see it.
+/// What the relay delivered, in delivery order: a stand-in for a message
+/// queue and its consumer, served at `GET /events` so that the demo and the
+/// test can see it. A real consumer keeps `last` durably, with what it did.
 #[derive(Default)]
 pub struct Delivered {
     /// The greatest id delivered: delivery is at least once (a relay that
@@ -142,7 +143,7 @@ pub fn router(app: App) -> Router {
         .with_state(app)
 }
 
-/// Serves `net` on `listener` until `shutdown` completes, then finishes the
+/// Serves `app` on `listener` until `shutdown` completes, then finishes the
 /// requests in flight and stops the relay, if `relay` asked this instance to
 /// run it.
 ///
@@ -158,15 +159,15 @@ pub async fn serve(
     relay: bool,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    let stop = Arc::new(Notify::new());
-    let relay = relay.then(|| tokio::spawn(run_relay(app.clone(), Arc::clone(&stop))));
+    let (stop, stopped) = watch::channel(false);
+    let relay = relay.then(|| tokio::spawn(run_relay(app.clone(), stopped)));
     let served = axum::serve(listener, router(app))
         .with_graceful_shutdown(shutdown)
         .await;
     if let Some(relay) = relay {
-        // `notify_one` keeps a permit if the relay is busy: it stops at its
-        // next wait, after acknowledging what it delivered.
-        stop.notify_one();
+        // The relay stops between pages, after acknowledging what it
+        // delivered.
+        stop.send_replace(true);
         if let Err(e) = relay.await {
             eprintln!("relay: {e}");
         }
@@ -179,8 +180,8 @@ pub async fn serve(
 /// there are none. It keeps no cursor between runs: acknowledged events are
 /// gone, so it starts from `ChangeCursor::START` and delivers, again, only
 /// what was never acknowledged.
-async fn run_relay(app: App, stop: Arc<Notify>) {
-    loop {
+async fn run_relay(app: App, mut stop: watch::Receiver<bool>) {
+    while !*stop.borrow() {
         match relay_page(&app).await {
             // There may be more: look again at once.
             Ok(true) => continue,
@@ -189,7 +190,7 @@ async fn run_relay(app: App, stop: Arc<Notify>) {
             Err(e) => eprintln!("relay: {} ({})", e.code, e.message),
         }
         tokio::select! {
-            () = stop.notified() => return,
+            _ = stop.changed() => {}
             () = app.committed.notified() => {}
             () = tokio::time::sleep(RELAY_IDLE) => {}
         }
@@ -207,10 +208,10 @@ async fn relay_page(app: &App) -> Result<bool, ApiError> {
     {
         let mut delivered = app.delivered.lock().unwrap_or_else(PoisonError::into_inner);
         for event in page.events {
-            if app.print {
-                println!("relay: {} {:?}", event.id, event.event);
+            let line = format!("relay: {} {:?}", event.id, event.event);
+            if delivered.deliver(event) && app.print {
+                println!("{line}");
             }
-            delivered.deliver(event);
         }
     }
     // Only after delivering: a crash before this line delivers them again.
@@ -230,8 +231,9 @@ struct Registration {
 /// `POST /members {"id", "name", "email"?}`: 201 and the member's events.
 async fn register(
     State(app): State<App>,
-    Json(r): Json<Registration>,
+    body: Result<Json<Registration>, JsonRejection>,
 ) -> Result<Response, ApiError> {
+    let Json(r) = body?;
     let mut member = Member::person(MemberId::new(r.id), Profile::named(r.name));
     if let Some(email) = r.email {
         member = member.with_email(parse_email(&email)?, true);
@@ -318,7 +320,11 @@ async fn degree(
 }
 
 /// `GET /members/{member}/inbox`: the first page of pending invitations.
-async fn inbox(State(app): State<App>, Path(member): Path<u64>) -> Result<Json<Value>, ApiError> {
+async fn inbox(
+    State(app): State<App>,
+    path: Result<Path<u64>, PathRejection>,
+) -> Result<Json<Value>, ApiError> {
+    let Path(member) = path?;
     let member = MemberId::new(member);
     let page = app
         .call(move |net| net.inbox(member, None, PageSize::default()))
