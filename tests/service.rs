@@ -100,6 +100,16 @@ fn answer(response: Result<ureq::http::Response<ureq::Body>, ureq::Error>) -> (u
     (status, body)
 }
 
+/// Checks an error answer's status and code.
+#[track_caller]
+fn assert_error((status, body): (u16, Value), expected: u16, code: &str) {
+    assert_eq!(
+        (status, body["error"].as_str()),
+        (expected, Some(code)),
+        "{body}"
+    );
+}
+
 fn runtime() -> Runtime {
     tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
@@ -169,23 +179,22 @@ fn the_service_answers_over_http_across_restarts_and_instances() {
     assert_eq!(connections["connections"], json!([2]));
 
     // Error answers: a stable code for each refusal.
-    let (status, body) = server.get("/members/99/degree/1");
-    assert_eq!(
-        (status, body["error"].as_str()),
-        (404, Some("unknown_member"))
+    assert_error(server.get("/members/99/degree/1"), 404, "unknown_member");
+    assert_error(
+        server.post(
+            &format!("/invitations/{invitation}/reject"),
+            json!({ "actor": 2 }),
+        ),
+        409,
+        "not_pending",
     );
-    let (status, body) = server.post(
-        &format!("/invitations/{invitation}/reject"),
-        json!({ "actor": 2 }),
-    );
-    assert_eq!((status, body["error"].as_str()), (409, Some("not_pending")));
-    let (status, body) = server.post(
-        &format!("/invitations/{invitation}/accept"),
-        json!({ "actor": 3 }),
-    );
-    assert_eq!(
-        (status, body["error"].as_str()),
-        (404, Some("invitation_not_found"))
+    assert_error(
+        server.post(
+            &format!("/invitations/{invitation}/accept"),
+            json!({ "actor": 3 }),
+        ),
+        404,
+        "invitation_not_found",
     );
     // Accepting again is a repeat, not an error: it changes nothing.
     let again = server.ok(
@@ -193,24 +202,26 @@ fn the_service_answers_over_http_across_restarts_and_instances() {
         json!({ "actor": 2 }),
     );
     assert_eq!(again["events"], json!([]));
-    let (status, body) = server.post("/invitations", json!({ "sender": 1, "recipient": 3 }));
-    assert_eq!(
-        (status, body["error"].as_str()),
-        (403, Some("not_eligible"))
+    assert_error(
+        server.post("/invitations", json!({ "sender": 1, "recipient": 3 })),
+        403,
+        "not_eligible",
     );
-    let (status, body) = server.post("/members", json!({ "id": 1, "name": "Ana again" }));
-    assert_eq!(
-        (status, body["error"].as_str()),
-        (409, Some("member_exists"))
+    assert_error(
+        server.post("/members", json!({ "id": 1, "name": "Ana again" })),
+        409,
+        "member_exists",
     );
-    let (status, body) = server.post("/members", json!({ "id": 4 }));
-    assert_eq!((status, body["error"].as_str()), (422, Some("bad_request")));
-    let (status, body) = server.get("/members/ana/inbox");
-    assert_eq!((status, body["error"].as_str()), (400, Some("bad_request")));
-    let (status, body) = server.post("/invitations/1/forward", json!({ "actor": 2 }));
-    assert_eq!(
-        (status, body["error"].as_str()),
-        (404, Some("no_such_action"))
+    assert_error(
+        server.post("/members", json!({ "id": 4 })),
+        422,
+        "bad_request",
+    );
+    assert_error(server.get("/members/ana/inbox"), 400, "bad_request");
+    assert_error(
+        server.post("/invitations/1/forward", json!({ "actor": 2 })),
+        404,
+        "no_such_action",
     );
 
     // The relay delivered every committed event from the outbox, in commit
