@@ -181,6 +181,9 @@ impl<S: Store, C: Clock> Network<S, C> {
         sender: MemberId,
         email: &Email,
     ) -> Result<Committed<InviteOutcome>, Error> {
+        // Whom the address names is decided on the index: as current as
+        // the store, as every decision.
+        self.sync()?;
         let sight = self.sight(sender)?;
         let canonical = email.canonical();
         if let Some(member) = self.findable(sender, &sight, canonical)? {
