@@ -413,7 +413,8 @@ impl From<Error> for ApiError {
         let (status, code) = match &e {
             Error::Refused(refusal) => refused(refusal),
             // Store failures and contention are worth retrying: a retry
-            // decides again from fresh facts, so it never applies twice.
+            // decides again from fresh facts, so it never applies twice. A
+            // clock skew is the operator's to fix, and is answered alike.
             Error::Store(_) | Error::Contended { .. } | Error::ClockSkew { .. } => {
                 // Their messages name records and backends: for the log only.
                 eprintln!("unavailable: {e}");
