@@ -291,6 +291,27 @@ fn the_service_answers_over_http_across_restarts_and_instances() {
         "only one instance runs the relay"
     );
 
+    // A withdrawn invitation cannot be sent again at once: 429, and when.
+    let sent = other.ok(
+        "/invitations",
+        json!({ "sender": 1, "recipient": 3, "email": "cy@example.com" }),
+    );
+    let invitation = sent["invitation"].as_u64().unwrap();
+    server.ok(
+        &format!("/invitations/{invitation}/withdraw"),
+        json!({ "actor": 1 }),
+    );
+    let (status, body) = server.post(
+        "/invitations",
+        json!({ "sender": 1, "recipient": 3, "email": "cy@example.com" }),
+    );
+    assert_error((status, body.clone()), 429, "resend_too_soon");
+    let retry_at = body["retry_at"].as_str().unwrap();
+    assert!(
+        retry_at.parse::<chrono::DateTime<chrono::Utc>>().is_ok(),
+        "{retry_at}"
+    );
+
     other.stop(&rt);
     server.stop(&rt);
 }

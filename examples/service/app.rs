@@ -17,6 +17,7 @@ use axum::{Json, Router};
 use pronet::{
     ChangeCursor, Committed, Email, Error, EventId, InvitationId, Member, MemberId, Network,
     PageSize, Policy, Profile, Published, Refusal, SendOutcome, SqliteStore, SystemClock,
+    Timestamp,
 };
 use serde::Deserialize;
 use serde_json::{Value, json};
@@ -364,13 +365,15 @@ fn parse_email(text: &str) -> Result<Email, ApiError> {
 
 // ------------------------------------------------------------------ errors
 
-/// An error answer: `{"error": "<code>", "message": "..."}`. The code is
-/// stable, for programs; the message is for people.
+/// An error answer: `{"error": "<code>", "message": "...", "retry_at"?}`.
+/// The code is stable, for programs; the message is for people; `retry_at`
+/// (RFC 3339) says when a limit that lifts at an instant (429) lifts.
 #[derive(Debug)]
 pub struct ApiError {
     status: StatusCode,
     code: &'static str,
     message: String,
+    retry_at: Option<Timestamp>,
 }
 
 impl ApiError {
@@ -379,6 +382,7 @@ impl ApiError {
             status,
             code,
             message: message.to_string(),
+            retry_at: None,
         }
     }
 
@@ -411,7 +415,20 @@ impl From<Error> for ApiError {
     fn from(e: Error) -> Self {
         use StatusCode as S;
         let (status, code) = match &e {
-            Error::Refused(refusal) => refused(refusal),
+            Error::Refused(refusal) => {
+                let (status, code) = refused(refusal);
+                let retry_at = match refusal {
+                    Refusal::QuotaExhausted { retry_at }
+                    | Refusal::NoteQuotaExhausted { retry_at }
+                    | Refusal::ResendTooSoon { retry_at }
+                    | Refusal::ReblockTooSoon { retry_at } => Some(*retry_at),
+                    _ => None,
+                };
+                return Self {
+                    retry_at,
+                    ..Self::new(status, code, refusal)
+                };
+            }
             // Store failures and contention are worth retrying: a retry
             // decides again from fresh facts, so it never applies twice. A
             // clock skew is the operator's to fix, and is answered alike.
@@ -474,7 +491,10 @@ fn refused(refusal: &Refusal) -> (StatusCode, &'static str) {
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        let body = json!({ "error": self.code, "message": self.message });
+        let mut body = json!({ "error": self.code, "message": self.message });
+        if let Some(at) = self.retry_at {
+            body["retry_at"] = json!(at.to_string());
+        }
         (self.status, Json(body)).into_response()
     }
 }
