@@ -166,10 +166,18 @@ fn the_service_answers_over_http_across_restarts_and_instances() {
     assert_eq!(items[0]["other"], 1);
     assert_eq!(items[0]["note"], "Hi Bo!");
 
-    server.ok(
+    // Bo is shown his own events only (InvitationAccepted is Ana's).
+    let accepted = server.ok(
         &format!("/invitations/{invitation}/accept"),
         json!({ "actor": 2 }),
     );
+    let shown: Vec<&str> = accepted["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e.as_object().unwrap().keys().next().unwrap().as_str())
+        .collect();
+    assert_eq!(shown, ["ConnectionCreated"]);
     assert_eq!(server.degree(1, 2), "First");
     assert_eq!(server.degree(1, 3), "OutOfNetwork");
     let (_, inbox) = server.get("/members/2/inbox");

@@ -15,7 +15,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use pronet::{
-    ChangeCursor, Committed, Email, Error, EventId, InvitationId, Member, MemberId, Network,
+    ChangeCursor, Committed, Email, Error, Event, EventId, InvitationId, Member, MemberId, Network,
     PageSize, Policy, Profile, Published, Refusal, SendOutcome, SqliteStore, SystemClock,
     Timestamp,
 };
@@ -240,8 +240,8 @@ async fn register(
         member = member.with_email(parse_email(&email)?, true);
     }
     let done = app.commit(move |net| net.register(member)).await?;
-    // `done.mail` is for the host's mailer, never for a member.
-    Ok((StatusCode::CREATED, Json(json!({ "events": done.events }))).into_response())
+    let events = visible(done.events, MemberId::new(r.id));
+    Ok((StatusCode::CREATED, Json(json!({ "events": events }))).into_response())
 }
 
 #[derive(Deserialize)]
@@ -284,7 +284,7 @@ struct Actor {
 }
 
 /// `POST /invitations/{id}/{accept|reject|withdraw} {"actor"}`: the actor's
-/// events.
+/// events (an empty list when it repeats an answer already given).
 async fn answer(
     State(app): State<App>,
     path: Result<Path<(u64, String)>, PathRejection>,
@@ -306,7 +306,7 @@ async fn answer(
         }
     };
     let done = app.commit(move |net| op(net, actor, id)).await?;
-    Ok(Json(json!({ "events": done.events })))
+    Ok(Json(json!({ "events": visible(done.events, actor) })))
 }
 
 /// `GET /members/{viewer}/degree/{other}`: `{"degree": "First" | ...}`.
@@ -352,10 +352,21 @@ async fn connections(
 }
 
 /// `GET /events`: what this instance's relay delivered since it started
-/// (empty on an instance that runs no relay).
+/// (empty on an instance that runs no relay). For operators and the demo:
+/// it holds every member's events and the mailer's.
 async fn events(State(app): State<App>) -> Json<Value> {
     let delivered = app.delivered.lock().unwrap_or_else(PoisonError::into_inner);
     Json(json!({ "events": delivered.events, "last": delivered.last }))
+}
+
+/// The events `member` may be shown. The relay delivers every event from the
+/// outbox, each to its audience; an answer shows the caller only theirs
+/// (`Committed::mail`, for the mailer, is never shown to a member).
+fn visible(events: Vec<Event>, member: MemberId) -> Vec<Event> {
+    events
+        .into_iter()
+        .filter(|e| e.audience().includes(member))
+        .collect()
 }
 
 fn parse_email(text: &str) -> Result<Email, ApiError> {
