@@ -5,6 +5,17 @@
 //! tokio's blocking pool with `spawn_blocking`, sharing the network through
 //! an `Arc` (all its methods take `&self` and are safe from many threads).
 //!
+//! ```text
+//! POST /members                              {"id", "name", "email"?}                 201 {"events"}
+//! POST /invitations                          {"sender", "recipient", "note"?, "email"?} 201 {"outcome", "invitation"}
+//! POST /invitations/{id}/accept|reject|withdraw  {"actor"}                           200 {"events"}
+//! GET  /members/{viewer}/degree/{other}                                              200 {"degree"}
+//! GET  /members/{member}/inbox                                                       200 {"invitations", "next"}
+//! GET  /members/{viewer}/connections/{member}                                        200 {"connections", "next"}
+//! GET  /events                               what the relay delivered                200 {"events", "last"}
+//! errors                                     4xx/5xx {"error": "<code>", "message", "retry_at"?}
+//! ```
+//!
 //! `tests/service.rs` includes this file with `#[path]`, so everything the
 //! test needs is `pub` here and `main.rs` only parses arguments.
 
