@@ -230,23 +230,13 @@ fn index_of<S: Store>(net: &Network<S, ManualClock>) -> Vec<(bool, Vec<MemberId>
         .collect()
 }
 
-/// A8: two networks on one SQLite file, each written by two threads and
-/// read by one, run random operations at once; afterwards, each index,
-/// once it followed the feed, equals the index of a network freshly opened
-/// on the file.
-#[cfg(feature = "sqlite")]
-#[test]
-fn a8_indexes_equal_a_rebuild_after_concurrent_local_and_remote_commits() {
-    let file = support::TempDb::new("a8");
+/// A8: two networks on one store (as two processes on one database), each
+/// written by two threads and read by one, run random operations at once;
+/// afterwards, each index, once it followed the feed, equals the index of
+/// a network freshly opened on the store.
+fn a8_indexes_equal_a_rebuild<S: Store>(store: impl Fn() -> S) {
     let clock = ManualClock::new(T0);
-    let open = || {
-        Network::open(
-            pronet::SqliteStore::open(file.path()).unwrap(),
-            clock.clone(),
-            Policy::default(),
-        )
-        .unwrap()
-    };
+    let open = || Network::open(store(), clock.clone(), Policy::default()).unwrap();
     for raw in 1..=PEOPLE {
         let _ = open().register(person(raw)).unwrap();
     }
@@ -294,6 +284,19 @@ fn a8_indexes_equal_a_rebuild_after_concurrent_local_and_remote_commits() {
         connected.load(Ordering::SeqCst) > 0,
         "the run connected someone"
     );
+}
+
+#[test]
+fn a8_indexes_equal_a_rebuild_after_concurrent_commits_memory() {
+    let shared = Arc::new(MemoryStore::new());
+    a8_indexes_equal_a_rebuild(|| shared.clone());
+}
+
+#[cfg(feature = "sqlite")]
+#[test]
+fn a8_indexes_equal_a_rebuild_after_concurrent_commits_sqlite_file() {
+    let file = support::TempDb::new("a8");
+    a8_indexes_equal_a_rebuild(|| pronet::SqliteStore::open(file.path()).unwrap());
 }
 
 /// Tells a channel when a commit starts.

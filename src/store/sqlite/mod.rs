@@ -345,12 +345,20 @@ impl SqliteStore {
         self.conn.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
-    /// A connection to read with: an idle reader, a new one, or for a
-    /// private in-memory database the one connection.
+    /// A connection to read with, never one a write holds: the writer's
+    /// when it is idle (its page cache is warm with what this store wrote;
+    /// a reading connection must reload every page after any write), else
+    /// an idle reader or a new one. A private in-memory database has only
+    /// the writer's.
     fn reader(&self) -> Result<Reader<'_>, StoreError> {
         let Some(readers) = &self.readers else {
             return Ok(Reader::Writer(self.lock()));
         };
+        match self.conn.try_lock() {
+            Ok(conn) => return Ok(Reader::Writer(conn)),
+            Err(std::sync::TryLockError::Poisoned(p)) => return Ok(Reader::Writer(p.into_inner())),
+            Err(std::sync::TryLockError::WouldBlock) => {}
+        }
         let idle = readers
             .idle
             .lock()
@@ -616,24 +624,11 @@ impl Store for SqliteStore {
     }
 
     fn change_cursor(&self) -> Result<ChangeCursor, StoreError> {
-        let conn = self.reader()?;
-        // The latest row itself, so that its checksum vouches for its
-        // position.
-        let row = conn
-            .prepare_cached(&format!(
-                "SELECT {ROW} FROM record ORDER BY position DESC LIMIT 1"
-            ))
-            .map_err(failed)?
-            .query_row([], raw_row)
-            .optional()
-            .map_err(failed)?;
-        let Some(row) = row else {
-            return Ok(ChangeCursor::START);
-        };
-        decode_row(&row)?;
-        let position = u64::try_from(row.position)
-            .map_err(|_| unreadable(format!("position {}", row.position)))?;
-        Ok(ChangeCursor::new(position))
+        // The last position given, kept (with its checksum) apart from the
+        // records: one small row, however large the records.
+        let last = read_meta(&*self.reader()?, "last_position")?;
+        let last = u64::try_from(last).map_err(|_| damaged(format!("last position {last}")))?;
+        Ok(ChangeCursor::new(last))
     }
 
     fn changes_since(&self, after: ChangeCursor, limit: usize) -> Result<Changes, StoreError> {
@@ -713,7 +708,7 @@ impl Store for SqliteStore {
 }
 
 /// A checked `meta` counter. A lost or damaged one is never guessed back.
-fn read_meta(tx: &Transaction<'_>, name: &str) -> Result<i64, StoreError> {
+fn read_meta(tx: &Connection, name: &str) -> Result<i64, StoreError> {
     let stored: Option<(i64, i64)> = tx
         .prepare_cached("SELECT value, checksum FROM meta WHERE name = ?1")
         .map_err(failed)?
