@@ -434,80 +434,30 @@ impl From<PathRejection> for ApiError {
 }
 
 impl From<Error> for ApiError {
+    /// The code and status come from pronet's table (`Error::code`,
+    /// `Error::http_status`): a rule added in a later pronet arrives with
+    /// its own code.
     fn from(e: Error) -> Self {
-        use StatusCode as S;
-        let (status, code) = match &e {
-            Error::Refused(refusal) => {
-                let (status, code) = refused(refusal);
-                let retry_at = match refusal {
-                    Refusal::QuotaExhausted { retry_at }
-                    | Refusal::NoteQuotaExhausted { retry_at }
-                    | Refusal::ResendTooSoon { retry_at }
-                    | Refusal::ReblockTooSoon { retry_at } => Some(*retry_at),
-                    _ => None,
-                };
-                return Self {
-                    retry_at,
-                    ..Self::new(status, code, refusal)
-                };
-            }
-            // Store failures and contention are worth retrying: a retry
-            // decides again from fresh facts, so it never applies twice. A
-            // clock skew is the operator's to fix, and is answered alike.
-            Error::Store(_) | Error::Contended { .. } | Error::ClockSkew { .. } => {
-                // Their messages name records and backends: for the log only.
-                eprintln!("unavailable: {e}");
-                return Self::new(S::SERVICE_UNAVAILABLE, "unavailable", "try again later");
-            }
-            Error::Import(_) => (S::UNPROCESSABLE_ENTITY, "invalid_import"),
-            // `IndexOutOfStep` (a bug) and variants added later.
-            _ => return Self::internal(&e),
-        };
-        Self::new(status, code, e)
-    }
-}
-
-/// The status and code of a refusal. A refusal never says more than the
-/// refused member may know (SPEC 3.4), so its message is safe to show.
-fn refused(refusal: &Refusal) -> (StatusCode, &'static str) {
-    use Refusal as R;
-    use StatusCode as S;
-    match refusal {
-        R::UnknownMember(_) => (S::NOT_FOUND, "unknown_member"),
-        R::InvitationNotFound(_) => (S::NOT_FOUND, "invitation_not_found"),
-        R::MemberExists(_) => (S::CONFLICT, "member_exists"),
-        R::EmailInUse(_) => (S::CONFLICT, "email_in_use"),
-        R::AlreadyConnected => (S::CONFLICT, "already_connected"),
-        R::NotPending { .. } => (S::CONFLICT, "not_pending"),
-        // Wait and retry: the limits that lift at an instant.
-        R::QuotaExhausted { .. } => (S::TOO_MANY_REQUESTS, "quota_exhausted"),
-        R::NoteQuotaExhausted { .. } => (S::TOO_MANY_REQUESTS, "note_quota_exhausted"),
-        R::ResendTooSoon { .. } => (S::TOO_MANY_REQUESTS, "resend_too_soon"),
-        R::ReblockTooSoon { .. } => (S::TOO_MANY_REQUESTS, "reblock_too_soon"),
-        // Limits that lift only when something else changes.
-        R::ConnectionCap { .. } => (S::CONFLICT, "connection_cap"),
-        R::TooManyOutstanding { .. } => (S::CONFLICT, "too_many_outstanding"),
-        R::TooManyFollows { .. } => (S::CONFLICT, "too_many_follows"),
-        R::TooManyGroups { .. } => (S::CONFLICT, "too_many_groups"),
-        R::TooManyBlocks { .. } => (S::CONFLICT, "too_many_blocks"),
-        // Not allowed for this member.
-        R::NotEligible { .. } => (S::FORBIDDEN, "not_eligible"),
-        R::Barred => (S::FORBIDDEN, "barred"),
-        R::ResendNever => (S::FORBIDDEN, "resend_never"),
-        R::YouBlocked(_) => (S::FORBIDDEN, "you_blocked"),
-        R::EmailProofRequired { .. } => (S::FORBIDDEN, "email_proof_required"),
-        R::Suspended { .. } => (S::FORBIDDEN, "suspended"),
-        R::NotInvitable => (S::FORBIDDEN, "not_invitable"),
-        // A request that cannot be right whoever asks.
-        R::Yourself => (S::UNPROCESSABLE_ENTITY, "yourself"),
-        R::NotAPerson(_) => (S::UNPROCESSABLE_ENTITY, "not_a_person"),
-        R::NotACompany(_) => (S::UNPROCESSABLE_ENTITY, "not_a_company"),
-        R::ProfileTooLarge { .. } => (S::UNPROCESSABLE_ENTITY, "profile_too_large"),
-        R::InvalidNote(_) => (S::UNPROCESSABLE_ENTITY, "invalid_note"),
-        R::UnknownCursor(_) => (S::UNPROCESSABLE_ENTITY, "unknown_cursor"),
-        // `Refusal` is non-exhaustive: a rule added in a later pronet is
-        // still a refusal (4xx, with its message) until it gets a code.
-        _ => (S::UNPROCESSABLE_ENTITY, "refused"),
+        let status =
+            StatusCode::from_u16(e.http_status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+        // A refusal never says more than the refused member may know, so
+        // its message is safe to show; so is an import error's.
+        if e.is_caller_error() {
+            return Self {
+                retry_at: e.refusal().and_then(Refusal::retry_at),
+                ..Self::new(status, e.code(), &e)
+            };
+        }
+        // Store failures, contention and a clock skew answer 503: a retry
+        // decides again from fresh facts, so it never applies twice (a clock
+        // skew is the operator's to fix). Their messages name records and
+        // backends: for the log only.
+        eprintln!("{}: {e}", e.code());
+        if status == StatusCode::SERVICE_UNAVAILABLE {
+            Self::new(status, "unavailable", "try again later")
+        } else {
+            Self::new(status, "internal", "internal error")
+        }
     }
 }
 
