@@ -71,6 +71,7 @@
 //! );
 //! ```
 
+use crate::contacts::join::InviteOutcome;
 use crate::discovery::{Reason, SearchCursor, SearchHit, Suggestion};
 use crate::email::Email;
 use crate::error::{Error, Refusal, StoreError};
@@ -680,6 +681,31 @@ impl ToWire for SendOutcome {
 impl Serialize for SendOutcome {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         self.to_wire().serialize(serializer)
+    }
+}
+
+/// An [`InviteOutcome`] on the wire: `{"type": "invited", "invitation":
+/// "9"}`, or `{"type": "member", "member": "4", "sent": {"type": "sent",
+/// ...}}` when the address is a member's the sender may find by it.
+#[derive(Clone, Copy, Debug, Serialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+#[non_exhaustive]
+#[allow(missing_docs)] // The fields are those of `InviteOutcome`.
+pub enum WireInviteOutcome {
+    Invited { invitation: Id },
+    Member { member: Id, sent: WireSendOutcome },
+}
+
+impl ToWire for InviteOutcome {
+    type Wire<'a> = WireInviteOutcome;
+    fn to_wire(&self) -> WireInviteOutcome {
+        match *self {
+            InviteOutcome::Invited(i) => WireInviteOutcome::Invited { invitation: id(i) },
+            InviteOutcome::Member { member, sent } => WireInviteOutcome::Member {
+                member: id(member),
+                sent: sent.to_wire(),
+            },
+        }
     }
 }
 
