@@ -20,7 +20,7 @@
 //! - **Tags**: enums with data are internally tagged, `{"type":
 //!   "invitation_sent", ...}`, the tag in snake_case; plain enums (a
 //!   [`Degree`], an invitation's [`Seen`] state, a standing
-//!   [`Level`](crate::standing::Level)) are snake_case strings
+//!   [`Level`]) are snake_case strings
 //!   (`"out_of_network"`).
 //! - **Instants** are RFC 3339 strings in UTC with microseconds,
 //!   `"2026-01-02T03:04:05.000000Z"`.

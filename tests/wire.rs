@@ -3,6 +3,8 @@
 //! forms (serde of `Event`, `Timestamp`...) are pinned too: the wire format
 //! leaves them as they were.
 
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 mod support;
 
 use pronet::wire::ToWire;
