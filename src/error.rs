@@ -533,4 +533,39 @@ mod code_tests {
             assert_eq!(r.retry_at().is_some(), r.http_status() == 429, "{r:?}");
         }
     }
+
+    #[test]
+    fn error_codes_are_unique_snake_case_and_apart_from_refusals() {
+        let t = Timestamp::from_micros(0);
+        let key = Key::Member(MemberId::new(1));
+        let others = [
+            Error::Store(StoreError::Backend("x".into())),
+            Error::Store(StoreError::Corrupt(key.clone())),
+            Error::Contended { attempts: 1 },
+            Error::Import(crate::contacts::ImportError::TooLarge { bytes: 2, max: 1 }),
+            Error::IndexOutOfStep(crate::graph::GraphError::SelfConnection(MemberId::new(1))),
+            Error::ClockSkew {
+                key,
+                recorded: t,
+                clock: t,
+            },
+        ];
+        let mut codes: Vec<&str> = others.iter().map(Error::code).collect();
+        codes.extend(every_refusal().iter().map(Refusal::code));
+        assert!(
+            codes
+                .iter()
+                .all(|c| c.chars().all(|c| c.is_ascii_lowercase() || c == '_'))
+        );
+        let n = codes.len();
+        codes.sort_unstable();
+        codes.dedup();
+        assert_eq!(codes.len(), n, "duplicate codes");
+        for e in &others {
+            assert!([422, 500, 503].contains(&e.http_status()), "{e:?}");
+            assert_eq!(e.is_caller_error(), e.http_status() < 500, "{e:?}");
+        }
+        let refused = Error::Refused(Refusal::Barred);
+        assert_eq!((refused.code(), refused.http_status()), ("barred", 403));
+    }
 }
