@@ -28,7 +28,8 @@
 //!   host picks member ids, and a `u64` above 2^53 does not survive a
 //!   JavaScript number. Event ids are `"position.index"` strings
 //!   ([`EventId`]). Counts (mutual connections, limits, percentages, a
-//!   suggestion's score) are JSON numbers: they stay far below 2^53.
+//!   suggestion's score, which is at most `u32::MAX`) are JSON numbers:
+//!   they stay far below 2^53.
 //! - **Cursors** are opaque strings (see [`ListCursor`], [`SearchCursor`],
 //!   [`ChangeCursor`]; a page of members continues after a member id
 //!   string): hand back what you were given. Parsing one never panics.
