@@ -416,3 +416,22 @@ proptest! {
         parses_canonically_or_not_at_all(&text[..cut]);
     }
 }
+
+#[test]
+fn a_committed_answer_never_carries_the_mail() {
+    let (w, _) = world();
+    let done = w
+        .net
+        .invite_to_join(m(1), &email("zoe@example.org"))
+        .unwrap();
+    assert_eq!(done.mail.len(), 1, "the mailer's event exists");
+    assert_eq!(
+        json(&done),
+        r#"{"outcome":{"type":"invited","invitation":"5"},"events":[{"type":"join_invitation_sent","invitation":"5","sender":"1","email":"zoe@example.org"}]}"#
+    );
+    let sent = w.net.send(m(4), m(1), None, Some(&email_of(m(1)))).unwrap();
+    assert_eq!(
+        json(&sent),
+        r#"{"outcome":{"type":"sent","invitation":"6"},"events":[{"type":"invitation_sent","invitation":"6","sender":"4","recipient":"1"},{"type":"invitation_received","invitation":"6","sender":"4","recipient":"1"}]}"#
+    );
+}
