@@ -261,6 +261,16 @@ impl ChangeCursor {
     }
 }
 
+impl std::fmt::Display for ChangeCursor {
+    /// Its position in decimal (`"17"`): the wire form. Its serde form stays
+    /// the number.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}", self.0)
+    }
+}
+
+crate::page::cursor_text!(ChangeCursor, "change", |s| s.parse().ok().map(ChangeCursor));
+
 /// One page of the change feed: records in feed order, each at its latest
 /// version, and the cursor to continue from.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
