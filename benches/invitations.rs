@@ -130,7 +130,7 @@ fn sqlite_throughput() {
         ops as f64 / elapsed
     );
     assert_eq!(net.graph().connection_count() as u64, pairs);
-    degree_during_write(&net, &path);
+    degree_during_write(&net, &path, 2 * pairs);
     drop(net);
     remove();
 }
@@ -139,12 +139,18 @@ fn sqlite_throughput() {
 /// freshness does) while another connection holds the file's write lock,
 /// and the same with the lock free, for comparison.
 #[cfg(feature = "sqlite")]
-fn degree_during_write(net: &Net<pronet::SqliteStore>, path: &std::path::Path) {
-    let queries = 20_000_u64;
+fn degree_during_write(net: &Net<pronet::SqliteStore>, path: &std::path::Path, members: u64) {
+    let queries: u64 = std::env::var("PRONET_BENCH_DEGREE_QUERIES")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(20_000);
     let run = || {
         let mut micros: Vec<f64> = (0..queries)
             .map(|q| {
-                let (a, b) = (MemberId::new(q % 1000), MemberId::new((q * 7919) % 1000));
+                let (a, b) = (
+                    MemberId::new(q % members),
+                    MemberId::new((q * 7919) % members),
+                );
                 let start = Instant::now();
                 let _ = black_box(net.degree(a, b).unwrap());
                 start.elapsed().as_secs_f64() * 1e6
