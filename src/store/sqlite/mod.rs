@@ -14,7 +14,6 @@
 //! record    (key TEXT PRIMARY KEY, version INTEGER, position INTEGER UNIQUE, value TEXT, checksum INTEGER)
 //! entry     (kind TEXT, a INTEGER, b INTEGER, key TEXT)               'open' (member, role)
 //! entry_sum (kind TEXT, a INTEGER, b INTEGER, count INTEGER, digest INTEGER)  per (kind, a, b)
-//! index record_outbox ON record (position) WHERE key is an outbox key
 //! ```
 //!
 //! # Corruption
