@@ -6,6 +6,8 @@
 pub mod conformance;
 #[cfg(feature = "testing")]
 mod faulty;
+#[cfg(any(feature = "sqlite", feature = "postgres"))]
+mod json;
 mod memory;
 #[cfg(feature = "sqlite")]
 mod sqlite;
