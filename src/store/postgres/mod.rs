@@ -244,8 +244,8 @@ impl PostgresStore {
 
     /// Opens the store in schema `schema` of the database `config` names,
     /// creating the schema if it does not exist: one database can hold
-    /// several stores (tenants, tests). Sets the connections'
-    /// `search_path` to that schema (replacing any `options` of `config`).
+    /// several stores (tenants, tests). Adds the schema as the connections'
+    /// `search_path` to the `options` of `config`.
     ///
     /// # Errors
     /// As [`open`](Self::open).
@@ -260,10 +260,15 @@ impl PostgresStore {
             .batch_execute(&format!("CREATE SCHEMA IF NOT EXISTS {quoted}"))
             .map_err(open_failed)?;
         // Options are spaces apart: escape the spaces in the name.
-        config.options(&format!(
+        let path = format!(
             "-c search_path={}",
             quoted.replace('\\', "\\\\").replace(' ', "\\ ")
-        ));
+        );
+        let options = match config.get_options() {
+            Some(given) => format!("{given} {path}"),
+            None => path,
+        };
+        config.options(&options);
         Self::open(config, pool_size)
     }
 
