@@ -98,10 +98,7 @@ fn follow(store: &dyn Store, done: &AtomicBool) -> BTreeMap<Key, Versioned<Recor
 
 /// Runs F1 on stores from `open` (each writer thread, and the reader, on a
 /// store of its own), with child processes started by `child`.
-fn f1<S: Store + 'static>(
-    open: impl Fn() -> S + Sync,
-    child: impl Fn(u64) -> std::process::Child,
-) {
+fn f1<S: Store + 'static>(open: impl Fn() -> S + Sync, child: impl Fn(u64) -> std::process::Child) {
     let done = AtomicBool::new(false);
     let reader_store = open();
     let seen = std::thread::scope(|scope| {
@@ -117,7 +114,10 @@ fn f1<S: Store + 'static>(
             writer.join().unwrap();
         }
         for child in &mut children {
-            assert!(child.wait().unwrap().success(), "F1: a writer process failed");
+            assert!(
+                child.wait().unwrap().success(),
+                "F1: a writer process failed"
+            );
         }
         done.store(true, Ordering::SeqCst);
         reader.join().unwrap()
@@ -130,13 +130,22 @@ fn f1<S: Store + 'static>(
             (key, stored)
         })
         .collect();
-    assert_eq!(latest.len(), ((THREADS + PROCESSES) * KEYS_PER_WRITER) as usize);
-    assert_eq!(seen, latest, "F1: the reader has every record at its latest version");
+    assert_eq!(
+        latest.len(),
+        ((THREADS + PROCESSES) * KEYS_PER_WRITER) as usize
+    );
+    assert_eq!(
+        seen, latest,
+        "F1: the reader has every record at its latest version"
+    );
     // Every writer's last round is what the reader holds.
     let last = commits() - 1;
     for w in 0..THREADS + PROCESSES {
         let raw = w * 100 + 1 + (last % KEYS_PER_WRITER);
-        assert_eq!(seen[&Key::Member(MemberId::new(raw))].value, member(raw, last));
+        assert_eq!(
+            seen[&Key::Member(MemberId::new(raw))].value,
+            member(raw, last)
+        );
     }
 }
 
@@ -144,7 +153,12 @@ fn f1<S: Store + 'static>(
 /// by `kind` and `target`.
 fn spawn_child(kind: &str, target: &str, w: u64) -> std::process::Child {
     std::process::Command::new(std::env::current_exe().unwrap())
-        .args(["f1_child_writer_role", "--exact", "--nocapture", "--test-threads=1"])
+        .args([
+            "f1_child_writer_role",
+            "--exact",
+            "--nocapture",
+            "--test-threads=1",
+        ])
         .env("PRONET_F1_CHILD", format!("{kind}|{target}|{w}"))
         .stdout(std::process::Stdio::null())
         .spawn()

@@ -704,7 +704,12 @@ impl Backend for Postgres {
         let conflicts = Conflicts::default();
         let (results, overlapped) = race_threads(
             &setup.calls,
-            || open(Watched::new(pg::store_in(&url, &schema), conflicts.clone()), &s.policy),
+            || {
+                open(
+                    Watched::new(pg::store_in(&url, &schema), conflicts.clone()),
+                    &s.policy,
+                )
+            },
             perform,
         );
         let fresh = open(
