@@ -18,25 +18,27 @@ fn bound(xmin: i64) -> i64 {
 /// The snapshot's horizon, as a column: every transaction below it ended.
 const XMIN: &str = "pg_snapshot_xmin(pg_current_snapshot())::text::bigint";
 
-/// Runs `read` (answering `None` while it sees rows that older, still
-/// running transactions could yet come before) again after short pauses,
-/// until it answers or `SETTLE_LIMIT` passes; its last call is told so
-/// (`true`), and must answer with what is safe so far.
-fn settled<T>(
-    mut read: impl FnMut(bool) -> Result<Option<T>, StoreError>,
-) -> Result<T, StoreError> {
+/// Waits until every transaction that could still write a position below
+/// `pos` has ended (the snapshot's horizon passed `pos`), pausing a little
+/// longer each time, for at most `SETTLE_LIMIT`; answers whether it did.
+/// Only transactions already running are waited for, so a steady stream
+/// of new commits cannot keep a reader waiting.
+fn wait_past(conn: &mut Client, pos: i64) -> Result<bool, StoreError> {
     let deadline = Instant::now() + SETTLE_LIMIT;
-    let mut pause = Duration::from_micros(200);
+    let mut pause = Duration::from_micros(100);
     loop {
-        let last = Instant::now() >= deadline;
-        if let Some(done) = read(last)? {
-            return Ok(done);
+        let xmin: i64 = conn
+            .query_one(&format!("SELECT {XMIN}"), &[])
+            .and_then(|r| r.try_get(0))
+            .map_err(failed)?;
+        if bound(xmin) > pos {
+            return Ok(true);
         }
-        if last {
-            return Err(damaged("a feed read gave no answer at its deadline"));
+        if Instant::now() >= deadline {
+            return Ok(false);
         }
         std::thread::sleep(pause);
-        pause = (pause * 2).min(Duration::from_millis(20));
+        pause = (pause * 2).min(Duration::from_millis(10));
     }
 }
 
@@ -71,15 +73,18 @@ impl PostgresStore {
              WHERE {only} AND pos > $1 ORDER BY pos LIMIT $2"
         );
         let mut conn = self.conn()?;
-        settled(|last| {
+        let mut waited = false;
+        loop {
             let rows = conn
                 .query_typed(&sql, &[(&from, Type::INT8), (&limit, Type::INT8)])
                 .map_err(failed)?;
             let mut safe = Vec::with_capacity(rows.len());
+            let mut held = None;
             for row in &rows {
                 let xmin: i64 = row.try_get(4).map_err(failed)?;
                 let pos: i64 = row.try_get(0).map_err(failed)?;
                 if pos >= bound(xmin) {
+                    held = Some(pos);
                     break;
                 }
                 safe.push(FeedRow {
@@ -89,16 +94,26 @@ impl PostgresStore {
                     value: row.try_get(3).map_err(failed)?,
                 });
             }
-            // Held-back rows after safe ones wait for the next call.
-            Ok((last || safe.len() == rows.len() || !safe.is_empty()).then_some(safe))
-        })
+            // Held-back rows after safe ones wait for the next call; when
+            // the first row is held, wait once for the transactions before
+            // it, then read again.
+            match held {
+                Some(pos) if safe.is_empty() && !waited => {
+                    waited = true;
+                    if !wait_past(&mut conn, pos)? {
+                        return Ok(safe);
+                    }
+                }
+                _ => return Ok(safe),
+            }
+        }
     }
 
     /// The latest position, waiting (briefly) for older transactions still
     /// running to end so that no commit can come before it.
     pub(super) fn latest_position(&self) -> Result<i64, StoreError> {
         let mut conn = self.conn()?;
-        settled(|last| {
+        let read = |conn: &mut Client| -> Result<(i64, i64), StoreError> {
             let row = conn
                 .query_one(
                     &format!(
@@ -113,10 +128,20 @@ impl PostgresStore {
             let safe: Option<i64> = row.try_get(1).map_err(failed)?;
             let trimmed: Option<i64> = row.try_get(2).map_err(failed)?;
             let trimmed = trimmed.ok_or_else(|| damaged("the trimmed position is missing"))?;
-            // Still held back at the deadline: the latest safe position; a
-            // follower from it may see some records again, never miss one.
-            Ok((last || top == safe).then(|| safe.unwrap_or(0).max(trimmed)))
-        })
+            Ok((top.unwrap_or(0), safe.unwrap_or(0).max(trimmed)))
+        };
+        let (top, safe) = read(&mut conn)?;
+        if top <= safe {
+            return Ok(safe);
+        }
+        // The latest commit is held back by older transactions still
+        // running: wait for those, then read again. If they outlast the
+        // limit, the latest safe position: a follower from it may see
+        // some records again, never miss one.
+        if !wait_past(&mut conn, top)? {
+            return Ok(safe);
+        }
+        Ok(read(&mut conn)?.1)
     }
 
     /// Deletes the outbox rows at or before `through` that are final, and
@@ -227,7 +252,12 @@ impl Notifier {
                     // followers until their listener's timeout, and the
                     // connection is opened again for the next commit.
                     if client.as_ref().is_none_or(Client::is_closed) {
-                        client = config.connect(NoTls).ok();
+                        // A notification needs no flush to disk: without
+                        // this, each would cost a second synchronous commit.
+                        client = config.connect(NoTls).ok().and_then(|mut c| {
+                            c.batch_execute("SET synchronous_commit = off").ok()?;
+                            Some(c)
+                        });
                     }
                     if let Some(c) = client.as_mut() {
                         if c.execute("SELECT pg_notify($1, '')", &[&channel]).is_err() {
