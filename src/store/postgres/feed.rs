@@ -28,7 +28,7 @@ fn wait_past(conn: &mut Client, pos: i64) -> Result<bool, StoreError> {
     let mut pause = Duration::from_micros(100);
     loop {
         let xmin: i64 = conn
-            .query_one(&format!("SELECT {XMIN}"), &[])
+            .query_typed_one(&format!("SELECT {XMIN}"), &[])
             .and_then(|r| r.try_get(0))
             .map_err(failed)?;
         if bound(xmin) > pos {
@@ -115,13 +115,13 @@ impl PostgresStore {
         let mut conn = self.conn()?;
         let read = |conn: &mut Client| -> Result<(i64, i64), StoreError> {
             let row = conn
-                .query_one(
+                .query_typed_one(
                     &format!(
                         "SELECT (SELECT max(pos) FROM record),
                                 (SELECT max(pos) FROM record WHERE pos < {XMIN} * $1),
                                 (SELECT value FROM meta WHERE name = 'trimmed_position')"
                     ),
-                    &[&POSITIONS_PER_TRANSACTION],
+                    &[(&POSITIONS_PER_TRANSACTION, Type::INT8)],
                 )
                 .map_err(failed)?;
             let top: Option<i64> = row.try_get(0).map_err(failed)?;
@@ -150,7 +150,7 @@ impl PostgresStore {
         let through = i64::try_from(through.get()).unwrap_or(i64::MAX);
         let mut conn = self.conn()?;
         let row = conn
-            .query_one(
+            .query_typed_one(
                 &format!(
                     "WITH gone AS (
                          DELETE FROM record
@@ -162,7 +162,10 @@ impl PostgresStore {
                      )
                      SELECT count(*) FROM gone"
                 ),
-                &[&through, &POSITIONS_PER_TRANSACTION],
+                &[
+                    (&through, Type::INT8),
+                    (&POSITIONS_PER_TRANSACTION, Type::INT8),
+                ],
             )
             .map_err(failed)?;
         let count: i64 = row.try_get(0).map_err(failed)?;
@@ -260,7 +263,9 @@ impl Notifier {
                         });
                     }
                     if let Some(c) = client.as_mut() {
-                        if c.execute("SELECT pg_notify($1, '')", &[&channel]).is_err() {
+                        let sent =
+                            c.query_typed("SELECT pg_notify($1, '')", &[(&channel, Type::TEXT)]);
+                        if sent.is_err() {
                             client = None;
                         }
                     }

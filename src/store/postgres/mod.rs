@@ -518,7 +518,7 @@ impl Store for PostgresStore {
             // unused when the store is dropped are skipped (clause 6).
             let mut conn = self.conn()?;
             let end: i64 = conn
-                .query_one("SELECT nextval('invitation_id')", &[])
+                .query_typed_one("SELECT nextval('invitation_id')", &[])
                 .and_then(|r| r.try_get(0))
                 .map_err(failed)?;
             let end = u64::try_from(end)

@@ -3,6 +3,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use super::*;
+use crate::record::Version;
 use crate::member::Profile;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicUsize, Ordering};
