@@ -53,7 +53,7 @@ pub use member::{
 };
 #[cfg(feature = "testing")]
 pub use network::ReadQuery;
-pub use network::{Committed, InvitationView, ListCursor, Listed, Network};
+pub use network::{Committed, Freshness, InvitationView, ListCursor, Listed, Network};
 pub use note::{Note, NoteError};
 pub use outbox::{EventId, EventPage, Published};
 pub use page::{Page, PageSize, PageSizeError};

@@ -38,7 +38,7 @@ fn commits() -> u64 {
 fn member(raw: u64, round: u64) -> Record {
     Record::Member(Member::person(
         MemberId::new(raw),
-        Profile::named(&format!("writer round {round}")),
+        Profile::named(format!("writer round {round}")),
     ))
 }
 

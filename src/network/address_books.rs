@@ -1,7 +1,7 @@
 //! Operations on contacts: address books, invitations to join, opt-outs
 //! and their delivery when the invitee joins.
 
-use super::{Committed, Network, Sight, unchanged};
+use super::{Committed, Network, Sight};
 use crate::change::Decision;
 use crate::contacts::Invitee;
 use crate::contacts::join::InviteOutcome;
@@ -181,6 +181,9 @@ impl<S: Store, C: Clock> Network<S, C> {
         sender: MemberId,
         email: &Email,
     ) -> Result<Committed<InviteOutcome>, Error> {
+        // Whom the address names is decided on the index: as current as
+        // the store, as every decision.
+        self.sync()?;
         let sight = self.sight(sender)?;
         let canonical = email.canonical();
         if let Some(member) = self.findable(sender, &sight, canonical)? {
@@ -279,7 +282,7 @@ impl<S: Store, C: Clock> Network<S, C> {
         let key = Key::Invitee(email.canonical().to_owned());
         self.run(|now| {
             let Some(invitee) = self.load::<Invitee>(key.clone())? else {
-                return Ok(unchanged(false));
+                return Ok(Decision::unchanged(false));
             };
             let mut facts = self.send_facts(sender, member, now)?;
             facts.join = Some(id);

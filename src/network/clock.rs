@@ -1,12 +1,11 @@
 //! The time a network acts on, and the repair after a bad clock reading.
 
-use super::{FEED_PAGE, Network, feed::index};
+use super::{FEED_PAGE, Network};
 use crate::error::{CommitError, Error};
 use crate::instants;
 use crate::record::Key;
 use crate::store::{ChangeCursor, Store};
 use crate::time::{Clock, Timestamp};
-use std::sync::PoisonError;
 use std::sync::atomic::Ordering;
 
 impl<S: Store, C: Clock> Network<S, C> {
@@ -101,13 +100,12 @@ impl<S: Store, C: Clock> Network<S, C> {
             };
             match self.store.commit(std::slice::from_ref(&write)) {
                 Ok(()) => {
-                    let mut graph = self.graph.write().unwrap_or_else(PoisonError::into_inner);
-                    index(&mut graph, [&write.record]);
+                    let _ = self.sync();
                     return Ok(true);
                 }
                 Err(CommitError::Conflict(_)) => continue,
                 Err(CommitError::Store(e)) => {
-                    self.unsure.store(true, Ordering::SeqCst);
+                    self.stale.store(true, Ordering::SeqCst);
                     return Err(e.into());
                 }
             }

@@ -6,56 +6,155 @@ use super::{FEED_PAGE, Network};
 use crate::discovery::DiscoveryIndex;
 use crate::error::{Error, StoreError};
 use crate::graph::SocialGraph;
+use crate::id::MemberId;
 use crate::record::{Key, Record};
 use crate::store::Store;
-use crate::time::Clock;
+use crate::time::{Clock, Timestamp};
+use chrono::TimeDelta;
+use std::collections::{BTreeSet, HashSet};
 use std::sync::PoisonError;
 use std::sync::atomic::Ordering;
 
+/// How fresh a network's reads must be. Decisions are always taken on an
+/// index as current as the store (each operation follows the store's
+/// change feed before it decides); reads follow this setting. pronet runs
+/// no thread of its own: a read that must be fresher follows the feed
+/// itself, one store read when nothing changed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Freshness {
+    /// Every read first follows the feed: two networks on one database
+    /// answer alike after every operation of either. The default.
+    Current,
+    /// A read follows the feed when the last time was longer ago than this
+    /// (by the network's clock): reads may miss other processes' commits
+    /// of that long, never this network's own.
+    Within(TimeDelta),
+}
+
 impl<S: Store, C: Clock> Network<S, C> {
-    /// Brings the graph index up to date with the store: applies every
-    /// record committed since this network last followed the store's change
-    /// feed (see [`Store`], clause 7), and answers how many it applied.
+    /// This network with reads as fresh as `freshness` asks (see
+    /// [`Freshness`]; the default is [`Freshness::Current`]).
+    #[must_use]
+    pub fn with_freshness(mut self, freshness: Freshness) -> Self {
+        self.freshness = freshness;
+        self
+    }
+
+    /// Brings the graph and discovery indexes up to date with the store:
+    /// applies every record committed since this network last followed the
+    /// store's change feed (see [`Store`], clause 7), and answers how many
+    /// it applied.
     ///
-    /// A network indexes its own commits as it makes them, so a process that
-    /// is the only writer to its store never needs this. **Processes that
-    /// share one database must call it** to see each other's members and
-    /// connections: before degree, mutual and list queries whose freshness
-    /// matters, or periodically (every second, say), from any thread. Until
-    /// then the index may lag behind the other processes' commits, never
-    /// behind this network's own. The rules that must hold across processes
-    /// (one open invitation per pair, the connection cap, quotas, the
-    /// re-send ladder) never rely on the index: the store referees them.
-    /// What the index does decide in a stale process is soft: eligibility by
-    /// shared connections, mutual-connection counts, and whether a member
-    /// registered elsewhere shows in lists yet.
+    /// Every operation and (with the default [`Freshness::Current`]) every
+    /// read does this by itself first, so a host need not call it; a host
+    /// that reads through [`graph`](Network::graph) directly, or that set
+    /// [`Freshness::Within`], calls it when it wants the index current (a
+    /// background task woken by the store's notifications, say).
     ///
-    /// It also repairs the index after a commit whose outcome was unknown
-    /// (the store reported an error but may have applied it); the network
-    /// does that by itself before its next operation.
-    ///
-    /// Re-applying a record is harmless, so calling it often costs one feed
-    /// read when nothing changed. Operations wait while it applies what it reads.
+    /// Re-applying a record is harmless, and nothing is locked while the
+    /// store is read: readers wait only while a page is applied.
     ///
     /// # Errors
     /// [`Error::Store`] when the store fails; the index then keeps what it
     /// applied, and the next call continues from there.
     pub fn catch_up(&self) -> Result<usize, Error> {
-        let mut graph = self.graph.write().unwrap_or_else(PoisonError::into_inner);
-        Ok(self.follow_feed(&mut graph)?)
+        Ok(self.sync()?)
     }
 
-    /// Follows the change feed to its end, applying each page to `graph`.
-    /// The caller holds the graph's write lock, so no commit of this network
-    /// interleaves with the feed reads: every record read is at least as new
-    /// as what the index holds.
+    /// Follows the feed before a read, as the freshness setting asks.
+    pub(super) fn fresh(&self) -> Result<(), Error> {
+        let due = self.stale.load(Ordering::SeqCst)
+            || match self.freshness {
+                Freshness::Current => true,
+                Freshness::Within(limit) => {
+                    let last = Timestamp::from_micros(self.synced.load(Ordering::SeqCst));
+                    self.clock.now().since(last) > limit
+                }
+            };
+        if due {
+            self.sync()?;
+        }
+        Ok(())
+    }
+
+    /// Follows the change feed to its end, applying each page to the
+    /// indexes in feed order. One thread follows at a time (the `followed`
+    /// lock); the indexes are write-locked only while a page is applied,
+    /// never across a store call.
+    pub(super) fn sync(&self) -> Result<usize, StoreError> {
+        let started = self.clock.now();
+        let mut followed = self.followed.lock().unwrap_or_else(PoisonError::into_inner);
+        let mut applied = 0;
+        loop {
+            let page = match self.store.changes_since(*followed, FEED_PAGE) {
+                Ok(page) => page,
+                Err(e) => {
+                    self.stale.store(true, Ordering::SeqCst);
+                    return Err(e);
+                }
+            };
+            let records: Vec<&Record> = page.records.iter().map(|v| &v.value).collect();
+            // Members first, then the endpoints of connected pairs that the
+            // index does not know yet (a member rewritten since moved to a
+            // later page), then the rest.
+            let (members, others): (Vec<&Record>, Vec<&Record>) =
+                records.iter().partition(|r| matches!(r, Record::Member(_)));
+            let paged: HashSet<MemberId> = members
+                .iter()
+                .filter_map(|r| match r {
+                    Record::Member(m) => Some(m.id),
+                    _ => None,
+                })
+                .collect();
+            let missing: BTreeSet<MemberId> = {
+                let graph = self.graph();
+                others
+                    .iter()
+                    .filter_map(|r| match r {
+                        Record::Pair(p) if p.connected_since.is_some() => {
+                            Some([p.key.low(), p.key.high()])
+                        }
+                        _ => None,
+                    })
+                    .flatten()
+                    .filter(|id| !paged.contains(id) && !graph.contains(*id))
+                    .collect()
+            };
+            let mut endpoints = Vec::new();
+            for id in missing {
+                match self.store.get(&Key::Member(id)) {
+                    Ok(Some(m)) => endpoints.push(m.value),
+                    Ok(None) => {}
+                    Err(e) => {
+                        self.stale.store(true, Ordering::SeqCst);
+                        return Err(e);
+                    }
+                }
+            }
+            {
+                let mut graph = self.graph.write().unwrap_or_else(PoisonError::into_inner);
+                index(&mut graph, members);
+                index(&mut graph, &endpoints);
+                index(&mut graph, others);
+                self.index_discovery(records.iter().copied().chain(&endpoints));
+            }
+            applied += records.len();
+            *followed = page.cursor.max(*followed);
+            if records.len() < FEED_PAGE {
+                break;
+            }
+        }
+        self.stale.store(false, Ordering::SeqCst);
+        self.synced.fetch_max(started.as_micros(), Ordering::SeqCst);
+        Ok(applied)
+    }
+
     /// Mirrors committed records into the discovery index, taking its lock
     /// only when one of them concerns it. Called with the graph's write
-    /// guard held (lock order: graph, then discovery).
-    pub(super) fn index_discovery<'a>(
-        &self,
-        records: impl IntoIterator<Item = &'a Record> + Clone,
-    ) {
+    /// guard held (lock order: graph, then discovery), so that readers
+    /// holding the graph see both as of the same commit.
+    fn index_discovery<'a>(&self, records: impl IntoIterator<Item = &'a Record> + Clone) {
         if records.clone().into_iter().any(indexed_for_discovery) {
             let mut discovery = self
                 .discovery
@@ -63,43 +162,6 @@ impl<S: Store, C: Clock> Network<S, C> {
                 .unwrap_or_else(PoisonError::into_inner);
             index_discovery(&mut discovery, records);
         }
-    }
-
-    pub(super) fn follow_feed(&self, graph: &mut SocialGraph) -> Result<usize, StoreError> {
-        let mut followed = self.followed.lock().unwrap_or_else(PoisonError::into_inner);
-        let mut applied = 0;
-        loop {
-            let page = self.store.changes_since(*followed, FEED_PAGE)?;
-            let records: Vec<&Record> = page.records.iter().map(|v| &v.value).collect();
-            // Members first, then the endpoints of connected pairs that the
-            // index does not know yet (a member rewritten since moved to a
-            // later page), then the rest.
-            let (members, others): (Vec<&Record>, Vec<&Record>) =
-                records.iter().partition(|r| matches!(r, Record::Member(_)));
-            index(graph, members);
-            for record in &others {
-                if let Record::Pair(p) = record {
-                    if p.connected_since.is_some() {
-                        for id in [p.key.low(), p.key.high()] {
-                            if !graph.contains(id) {
-                                if let Some(m) = self.store.get(&Key::Member(id))? {
-                                    index(graph, [&m.value]);
-                                }
-                            }
-                        }
-                    }
-                }
-            }
-            index(graph, others);
-            self.index_discovery(records.iter().copied());
-            applied += records.len();
-            *followed = page.cursor.max(*followed);
-            if records.len() < FEED_PAGE {
-                break;
-            }
-        }
-        self.unsure.store(false, Ordering::SeqCst);
-        Ok(applied)
     }
 }
 

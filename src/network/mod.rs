@@ -1,13 +1,16 @@
 //! [`Network`]: the thin imperative shell. Each operation reads the clock
-//! once, loads the facts, lets a pure decision rule, commits the change set
-//! atomically (retrying on conflict from fresh facts), updates the graph
-//! and discovery indexes after the commit, and returns the committed events.
+//! once, brings its indexes up to the store, loads the facts, lets a pure
+//! decision rule, commits the change set with its events (the outbox)
+//! atomically (retrying on conflict from fresh facts), follows the store's
+//! change feed into the graph and discovery indexes, and returns the
+//! committed events.
 //!
 //! | file | its job |
 //! |---|---|
 //! | `mod.rs` | the [`Network`] struct, [`open`](Network::open), [`run`](Network) (decide, commit, retry, index) and typed loading |
 //! | `clock.rs` | the time a network acts on; [`repair_clock`](Network::repair_clock) |
-//! | `feed.rs` | following the change feed; mirroring records into the indexes |
+//! | `feed.rs` | following the change feed; mirroring records into the indexes; read freshness |
+//! | `outbox.rs` | the relay's reads of the transactional outbox, and its acknowledgements |
 //! | `facts.rs` | what each decision reads; what a viewer may see |
 //! | `members.rs` | register, update, deactivate |
 //! | `address_books.rs` | contacts, invitations to join, opt-outs, join delivery |
@@ -23,16 +26,17 @@ mod facts;
 mod feed;
 mod invitations;
 mod members;
+mod outbox;
 mod people;
 mod reads;
 
 use facts::Sight;
-use feed::index;
+pub use feed::Freshness;
 #[cfg(feature = "testing")]
 pub use reads::ReadQuery;
 pub use reads::{InvitationView, ListCursor, Listed};
 
-use crate::change::Decision;
+use crate::change::{Decision, Expect, Write};
 use crate::discovery::DiscoveryIndex;
 use crate::error::{CommitError, Error, StoreError};
 use crate::event::Event;
@@ -40,12 +44,13 @@ use crate::graph::SocialGraph;
 use crate::id::MemberId;
 use crate::instants;
 use crate::member::Kind;
+use crate::outbox::{Outbox, OutboxKey};
 use crate::policy::Policy;
 use crate::record::{Key, Record, Versioned};
 use crate::store::{ChangeCursor, Store};
 use crate::time::{Clock, Timestamp};
 use std::collections::{BTreeSet, HashSet};
-use std::sync::atomic::{AtomicBool, AtomicI64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU64, Ordering};
 use std::sync::{Mutex, PoisonError, RwLock, RwLockReadGuard};
 
 /// Records read from the change feed per store call while catching up.
@@ -91,12 +96,19 @@ impl<O> Committed<O> {
 /// A professional network over a host's [`Store`] and [`Clock`].
 ///
 /// All methods take `&self` and are safe to call from many threads at once:
-/// the store referees races through expected versions, and the graph index
-/// sits behind a read-write lock.
+/// the store referees races through expected versions, and the indexes sit
+/// behind read-write locks that no thread holds across a store call.
 ///
 /// Several processes may share one database, each with its own `Network`:
-/// each indexes its own commits at once, and follows the others' through
-/// the store's change feed when it calls [`catch_up`](Network::catch_up).
+/// each follows the store's change feed (its own commits and the others'
+/// alike, in commit order) before it decides, after it commits, and before
+/// reads as its [`Freshness`] asks, so that with the default setting two
+/// networks on one database answer alike after every operation of either.
+///
+/// Every change's events are stored with it (the transactional outbox):
+/// [`Committed`] hands them to a caller that publishes inline, and
+/// [`events_since`](Network::events_since) to a relay that must never lose
+/// one.
 ///
 /// ```
 /// use pronet::{ManualClock, Member, MemberId, MemoryStore, Network, Policy, Profile};
@@ -137,11 +149,24 @@ pub struct Network<S: Store, C: Clock> {
     discovery: RwLock<DiscoveryIndex>,
     /// The latest instant this network has acted on, in microseconds.
     latest: AtomicI64,
-    /// How far the graph index has followed the store's change feed.
+    /// How far the indexes have followed the store's change feed. Held
+    /// while one thread reads the feed and applies it, so that pages apply
+    /// in feed order; never by readers.
     followed: Mutex<ChangeCursor>,
-    /// Set when a commit failed in a way that may have applied it: the
-    /// index then catches up before the next operation.
-    unsure: AtomicBool,
+    /// How fresh reads must be.
+    freshness: Freshness,
+    /// When the indexes last followed the feed to its end (microseconds
+    /// of the host clock), for [`Freshness::Within`].
+    synced: AtomicI64,
+    /// Set when the indexes may lag behind what this network committed (a
+    /// commit failed in a way that may have applied it, or following the
+    /// feed after a commit failed): the next read follows the feed first,
+    /// whatever the freshness.
+    stale: AtomicBool,
+    /// This instance's random number, and its counter, for the keys of its
+    /// outbox records.
+    instance: u64,
+    outboxed: AtomicU64,
 }
 
 impl<S: Store, C: Clock> Network<S, C> {
@@ -211,7 +236,11 @@ impl<S: Store, C: Clock> Network<S, C> {
             discovery: RwLock::new(discovery),
             latest: AtomicI64::new(i64::MIN),
             followed: Mutex::new(followed),
-            unsure: AtomicBool::new(false),
+            freshness: Freshness::Current,
+            synced: AtomicI64::new(i64::MIN),
+            stale: AtomicBool::new(false),
+            instance: random_u64(),
+            outboxed: AtomicU64::new(0),
         };
         // What committed while the snapshots were read comes through the
         // feed: the index is as current as the store when `open` returns.
@@ -229,8 +258,12 @@ impl<S: Store, C: Clock> Network<S, C> {
         &self.policy
     }
 
-    /// The graph index, for degree, mutual and network-size queries. Hold
-    /// the guard briefly: writers wait for it.
+    /// The graph index, for degree, mutual and network-size queries, as of
+    /// the last time this network followed the store's feed (its own
+    /// commits always included; call [`catch_up`](Self::catch_up) first for
+    /// other processes'). Hold the guard briefly: index updates wait for
+    /// it. The viewer-aware reads ([`degree`](Self::degree) and the like)
+    /// are fresh as [`Freshness`] asks.
     pub fn graph(&self) -> RwLockReadGuard<'_, SocialGraph> {
         self.graph.read().unwrap_or_else(PoisonError::into_inner)
     }
@@ -269,40 +302,59 @@ impl<S: Store, C: Clock> Network<S, C> {
     }
 
     /// Decide and commit, retrying from fresh facts on conflict; on success
-    /// update the graph index and hand back the events.
+    /// bring the indexes up to the store (this commit included) and hand
+    /// back the events, which the same change set stored in the outbox.
+    ///
+    /// No lock is held across a store call: the index follows the store's
+    /// change feed before each decision (so nothing is decided on facts
+    /// older than the store's latest commit) and after the commit (so the
+    /// caller sees its own write), applying records in commit order
+    /// whoever committed them.
     fn run<O>(
         &self,
         mut decide: impl FnMut(Timestamp) -> Result<Decision<O>, Error>,
     ) -> Result<Committed<O>, Error> {
         let now = self.now();
-        if self.unsure.load(Ordering::SeqCst) {
-            let mut graph = self.graph.write().unwrap_or_else(PoisonError::into_inner);
-            self.follow_feed(&mut graph)?;
-        }
         let attempts = self.policy.max_attempts();
         for _ in 0..attempts {
-            let Decision { changes, outcome } = decide(now)?;
+            self.sync()?;
+            let Decision {
+                mut changes,
+                outcome,
+            } = decide(now)?;
             if changes.is_empty() {
                 return Ok(Committed::new(outcome, changes.events));
             }
-            // Commit and index under the graph's write lock, so the index
-            // sees committed changes in commit order.
-            let mut graph = self.graph.write().unwrap_or_else(PoisonError::into_inner);
+            if !changes.events.is_empty() {
+                changes.writes.push(Write {
+                    expect: Expect::Absent,
+                    record: Record::Outbox(Outbox {
+                        key: OutboxKey {
+                            instance: self.instance,
+                            seq: self.outboxed.fetch_add(1, Ordering::Relaxed),
+                        },
+                        at: now,
+                        events: changes.events.clone(),
+                    }),
+                });
+            }
             match self.store.commit(&changes.writes) {
                 Ok(()) => {
-                    index(&mut graph, changes.writes.iter().map(|w| &w.record));
-                    self.index_discovery(changes.writes.iter().map(|w| &w.record));
+                    // The commit stands whatever following the feed answers;
+                    // a failure to follow leaves the index stale, and the
+                    // next operation follows first.
+                    let _ = self.sync();
                     return Ok(Committed::new(outcome, changes.events));
                 }
                 Err(CommitError::Conflict(_)) => continue,
                 Err(CommitError::Store(e)) => {
                     // The commit may have been applied although the store
-                    // says otherwise (a lost acknowledgement): follow the
-                    // feed now, or before the next operation if the store
-                    // does not answer. The caller's retry re-decides from
-                    // the store, so nothing applies twice.
-                    self.unsure.store(true, Ordering::SeqCst);
-                    let _ = self.follow_feed(&mut graph);
+                    // says otherwise (a lost acknowledgement). The caller's
+                    // retry re-decides from the store, so nothing applies
+                    // twice. The index follows the feed now, or, if the
+                    // store fails again, before the next read.
+                    self.stale.store(true, Ordering::SeqCst);
+                    let _ = self.sync();
                     return Err(e.into());
                 }
             }
@@ -311,10 +363,11 @@ impl<S: Store, C: Clock> Network<S, C> {
     }
 }
 
-/// A decision that changes nothing.
-fn unchanged<O>(outcome: O) -> Decision<O> {
-    Decision {
-        changes: crate::change::ChangeSet::default(),
-        outcome,
-    }
+/// A random number, different in each process and each call (std's
+/// hasher keys come from the operating system's randomness).
+fn random_u64() -> u64 {
+    use std::hash::{BuildHasher, Hasher};
+    let mut hasher = std::collections::hash_map::RandomState::new().build_hasher();
+    hasher.write_u64(0x7072_6f6e);
+    hasher.finish()
 }

@@ -153,6 +153,7 @@ impl<S: Store, C: Clock> Network<S, C> {
         viewer: MemberId,
         limit: PageSize,
     ) -> Result<Vec<Suggestion>, Error> {
+        self.fresh()?;
         let sight = self.sight(viewer)?;
         if !self.discovery().contains(viewer) {
             // An active member who is not an indexed person: a company page.
@@ -205,6 +206,7 @@ impl<S: Store, C: Clock> Network<S, C> {
         after: Option<SearchCursor>,
         size: PageSize,
     ) -> Result<Page<SearchHit, SearchCursor>, Error> {
+        self.fresh()?;
         let sight = self.sight(viewer)?;
         let graph = self.graph();
         let index = self.discovery();
@@ -228,6 +230,7 @@ impl<S: Store, C: Clock> Network<S, C> {
         after: Option<SearchCursor>,
         size: PageSize,
     ) -> Result<Page<SearchHit, SearchCursor>, Error> {
+        self.fresh()?;
         let sight = self.sight(viewer)?;
         match self.load::<Member>(Key::Member(company))? {
             Some(m) if m.value.active && !sight.hidden.contains(&company) => {

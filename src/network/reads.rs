@@ -151,6 +151,7 @@ impl<S: Store, C: Clock> Network<S, C> {
         viewer: MemberId,
         query: impl FnOnce(&View<'_>) -> Result<T, Error>,
     ) -> Result<T, Error> {
+        self.fresh()?;
         let sight = self.sight(viewer)?;
         let graph = self.graph();
         let view = graph.view(sight.hidden.iter().copied());
@@ -197,6 +198,7 @@ impl<S: Store, C: Clock> Network<S, C> {
         after: Option<ListCursor>,
         size: PageSize,
     ) -> Result<Page<Listed, ListCursor>, Error> {
+        self.fresh()?;
         let sight = self.sight(sender)?;
         let now = self.now();
         let items = self
@@ -242,6 +244,7 @@ impl<S: Store, C: Clock> Network<S, C> {
     pub fn invitation(&self, viewer: MemberId, id: InvitationId) -> Result<InvitationView, Error> {
         let now = self.now();
         let not_found = || Error::Refused(Refusal::InvitationNotFound(id));
+        self.fresh()?;
         let sight = self.sight(viewer).map_err(|_| not_found())?;
         let inv = self
             .load::<Invitation>(Key::Invitation(id))?
@@ -273,6 +276,7 @@ impl<S: Store, C: Clock> Network<S, C> {
         after: Option<ListCursor>,
         size: PageSize,
     ) -> Result<Page<Listed, ListCursor>, Error> {
+        self.fresh()?;
         let sight = self.sight(recipient)?;
         let now = self.now();
         let want = match which {

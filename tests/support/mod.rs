@@ -253,8 +253,10 @@ pub fn sqlite_files(name: &'static str) -> impl Fn() -> pronet::SqliteStore {
 
 // ------------------------------------------------------------ watched stores
 
-/// What a [`Watched`] store tells its watcher; both do nothing by default.
+/// What a [`Watched`] store tells its watcher; all do nothing by default.
 pub trait Watch: Send + Sync {
+    /// Before every commit, with its writes.
+    fn committing(&self, _writes: &[Write]) {}
     /// After every commit, with its writes and its result.
     fn committed(&self, _writes: &[Write], _result: &Result<(), CommitError>) {}
     /// Before every `Store::connections` read.
@@ -279,6 +281,7 @@ impl<S: Store, W: Watch> Store for Watched<S, W> {
         self.inner.get(key)
     }
     fn commit(&self, writes: &[Write]) -> Result<(), CommitError> {
+        self.watch.committing(writes);
         let result = self.inner.commit(writes);
         self.watch.committed(writes, &result);
         result

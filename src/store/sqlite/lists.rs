@@ -52,7 +52,7 @@ impl SqliteStore {
         derived: impl Fn(&Record) -> bool,
     ) -> Result<Vec<Record>, StoreError> {
         let (a, b) = (bits(member.get()), role_code(role));
-        let mut conn = self.lock();
+        let mut conn = self.reader()?;
         // One read transaction: the entries and their sum from one state.
         let tx = conn.transaction().map_err(failed)?;
         let mut found = Vec::new();

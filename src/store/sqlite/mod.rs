@@ -53,7 +53,7 @@ use rows::*;
 use rusqlite::{Connection, OptionalExtension, Row, Transaction, TransactionBehavior, params};
 use schema::*;
 use std::collections::{BTreeMap, BTreeSet};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::{Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, Instant};
 use thiserror::Error;
@@ -88,13 +88,14 @@ use thiserror::Error;
 ///   the same (new) file at once: each step that finds the database busy
 ///   is retried until the busy timeout.
 ///
-/// The connection is used by one thread at a time. For parallel access,
-/// open one `SqliteStore` per thread (or per process) on the same file;
-/// each [`Network`](crate::Network) over such a store follows the others
-/// through [`Network::catch_up`](crate::Network::catch_up).
+/// A store over a file writes through one connection and reads through
+/// others (a small pool, opened as needed), so reads never wait for a
+/// write, neither this process's nor another's. Several stores (threads
+/// or processes) may open one file; each [`Network`](crate::Network)
+/// follows the others' commits through the change feed.
 ///
 /// ```
-/// use pronet::{ManualClock, Member, MemberId, Network, Policy, Profile, SqliteStore, Timestamp};
+/// use pronet::{Degree, ManualClock, Member, MemberId, Network, Policy, Profile, SqliteStore, Timestamp};
 ///
 /// let dir = std::env::temp_dir().join(format!("pronet-doc-{}", std::process::id()));
 /// std::fs::create_dir_all(&dir)?;
@@ -104,19 +105,69 @@ use thiserror::Error;
 /// let one = Network::open(SqliteStore::open(&path)?, clock.clone(), Policy::default())?;
 /// let two = Network::open(SqliteStore::open(&path)?, clock, Policy::default())?;
 /// one.register(Member::person(MemberId::new(1), Profile::named("Ana")))?;
-/// assert!(!two.graph().contains(MemberId::new(1)));
-/// assert_eq!(two.catch_up()?, 1);
-/// assert!(two.graph().contains(MemberId::new(1)));
+/// // `two` follows the file's feed before it reads.
+/// assert_eq!(two.degree(MemberId::new(1), MemberId::new(1))?, Degree::Yourself);
 /// # drop((one, two));
 /// # std::fs::remove_dir_all(&dir)?;
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 #[derive(Debug)]
 pub struct SqliteStore {
+    /// The connection that writes.
     conn: Mutex<Connection>,
+    /// Connections that only read, for a file: WAL lets them read while
+    /// the writer (of this or another process) writes, so a read never
+    /// waits for a write. `None` for a private in-memory database, which
+    /// only its one connection can see.
+    readers: Option<Readers>,
     /// Invitation ids reserved for this store and not handed out yet: the
     /// next one and the end of the block.
     ids: Mutex<(u64, u64)>,
+}
+
+/// The reading connections of a file's store.
+#[derive(Debug)]
+struct Readers {
+    path: PathBuf,
+    /// Connections not in use; at most [`IDLE_READERS`] are kept.
+    idle: Mutex<Vec<Connection>>,
+}
+
+/// A connection lent to one read: back to the pool when dropped.
+enum Reader<'a> {
+    Pooled(Option<Connection>, &'a Mutex<Vec<Connection>>),
+    Writer(MutexGuard<'a, Connection>),
+}
+
+impl std::ops::Deref for Reader<'_> {
+    type Target = Connection;
+    fn deref(&self) -> &Connection {
+        match self {
+            // Only `drop` takes the connection out.
+            Self::Pooled(conn, _) => conn.as_ref().unwrap_or_else(|| unreachable!()),
+            Self::Writer(conn) => conn,
+        }
+    }
+}
+
+impl std::ops::DerefMut for Reader<'_> {
+    fn deref_mut(&mut self) -> &mut Connection {
+        match self {
+            Self::Pooled(conn, _) => conn.as_mut().unwrap_or_else(|| unreachable!()),
+            Self::Writer(conn) => conn,
+        }
+    }
+}
+
+impl Drop for Reader<'_> {
+    fn drop(&mut self) {
+        if let Self::Pooled(conn, idle) = self {
+            let mut idle = idle.lock().unwrap_or_else(PoisonError::into_inner);
+            if idle.len() < IDLE_READERS {
+                idle.extend(conn.take());
+            }
+        }
+    }
 }
 
 /// Why a [`SqliteStore`] could not open its database.
@@ -229,7 +280,16 @@ impl SqliteStore {
         if verdict != "ok" {
             return Err(OpenError::Backend(Box::new(Damaged(verdict))));
         }
-        Ok(Self::new(conn))
+        let path = conn
+            .path()
+            .map(PathBuf::from)
+            .ok_or_else(|| OpenError::Backend("the database file has no path".into()))?;
+        let mut store = Self::new(conn);
+        store.readers = Some(Readers {
+            path,
+            idle: Mutex::new(Vec::new()),
+        });
+        Ok(store)
     }
 
     /// A new, private database in memory, gone when the store is dropped.
@@ -249,21 +309,25 @@ impl SqliteStore {
     fn new(conn: Connection) -> Self {
         Self {
             conn: Mutex::new(conn),
+            readers: None,
             ids: Mutex::new((0, 0)),
         }
     }
 
-    /// Every record with its version, sorted by key: a snapshot for tests
-    /// that compare whole states (as [`MemoryStore::snapshot`]).
+    /// Every record with its version, sorted by key, but for the outbox's: a
+    /// snapshot for tests that compare whole states (as
+    /// [`MemoryStore::snapshot`]).
     ///
     /// # Errors
     /// [`StoreError`] when SQLite fails or a record is corrupt.
     ///
     /// [`MemoryStore::snapshot`]: crate::MemoryStore::snapshot
     pub fn snapshot(&self) -> Result<Vec<(Key, Versioned<Record>)>, StoreError> {
-        let conn = self.lock();
+        let conn = self.reader()?;
         let mut stmt = conn
-            .prepare_cached(&format!("SELECT {ROW} FROM record"))
+            .prepare_cached(&format!(
+                "SELECT {ROW} FROM record WHERE NOT ({OUTBOX_ROWS})"
+            ))
             .map_err(failed)?;
         let rows = stmt.query_map([], raw_row).map_err(failed)?;
         let mut all = Vec::new();
@@ -281,6 +345,30 @@ impl SqliteStore {
         self.conn.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
+    /// A connection to read with: an idle reader, a new one, or for a
+    /// private in-memory database the one connection.
+    fn reader(&self) -> Result<Reader<'_>, StoreError> {
+        let Some(readers) = &self.readers else {
+            return Ok(Reader::Writer(self.lock()));
+        };
+        let idle = readers
+            .idle
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .pop();
+        let conn = match idle {
+            Some(conn) => conn,
+            None => {
+                let conn = Connection::open(&readers.path).map_err(failed)?;
+                conn.busy_timeout(BUSY_TIMEOUT).map_err(failed)?;
+                conn.pragma_update(None, "cache_size", -8_192)
+                    .map_err(failed)?;
+                conn
+            }
+        };
+        Ok(Reader::Pooled(Some(conn), &readers.idle))
+    }
+
     fn write_transaction(conn: &mut Connection) -> Result<Transaction<'_>, StoreError> {
         conn.transaction_with_behavior(TransactionBehavior::Immediate)
             .map_err(failed)
@@ -290,7 +378,7 @@ impl SqliteStore {
 impl Store for SqliteStore {
     fn get(&self, key: &Key) -> Result<Option<Versioned<Record>>, StoreError> {
         let text = key_text(key)?;
-        let conn = self.lock();
+        let conn = self.reader()?;
         let row = conn
             .prepare_cached(&format!("SELECT {ROW} FROM record WHERE key = ?1"))
             .map_err(failed)?
@@ -447,7 +535,7 @@ impl Store for SqliteStore {
     }
 
     fn members(&self) -> Result<Vec<Member>, StoreError> {
-        let conn = self.lock();
+        let conn = self.reader()?;
         let mut found = Vec::new();
         for record in records_of_kind(&conn, &Key::Member(MemberId::new(0)))? {
             match record {
@@ -460,7 +548,7 @@ impl Store for SqliteStore {
     }
 
     fn connections(&self) -> Result<Vec<PairKey>, StoreError> {
-        let conn = self.lock();
+        let conn = self.reader()?;
         let sample = PairKey::new(MemberId::new(0), MemberId::new(1))
             .ok_or_else(|| unreadable("pair key"))?;
         let mut found = Vec::new();
@@ -482,7 +570,7 @@ impl Store for SqliteStore {
         let probe = key_text(&Key::Contact(owner, String::new()))?;
         let prefix = probe.trim_end_matches("\"\"]}");
         let upper = format!("{}-", prefix.trim_end_matches(','));
-        let conn = self.lock();
+        let conn = self.reader()?;
         let mut stmt = conn
             .prepare_cached(&format!(
                 "SELECT {ROW} FROM record WHERE key >= ?1 AND key < ?2"
@@ -528,7 +616,7 @@ impl Store for SqliteStore {
     }
 
     fn change_cursor(&self) -> Result<ChangeCursor, StoreError> {
-        let conn = self.lock();
+        let conn = self.reader()?;
         // The latest row itself, so that its checksum vouches for its
         // position.
         let row = conn
@@ -554,7 +642,7 @@ impl Store for SqliteStore {
             return Ok(Changes::new(Vec::new(), after));
         };
         let limit = i64::try_from(limit).unwrap_or(i64::MAX);
-        let conn = self.lock();
+        let conn = self.reader()?;
         let mut stmt = conn
             .prepare_cached(&format!(
                 "SELECT {ROW} FROM record WHERE position > ?1 ORDER BY position LIMIT ?2"
@@ -586,7 +674,7 @@ impl Store for SqliteStore {
             return Ok(Vec::new());
         };
         let limit = i64::try_from(limit).unwrap_or(i64::MAX);
-        let conn = self.lock();
+        let conn = self.reader()?;
         let mut stmt = conn
             .prepare_cached(&format!(
                 "SELECT {ROW} FROM record WHERE {OUTBOX_ROWS} AND position > ?1

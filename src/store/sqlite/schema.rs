@@ -9,6 +9,9 @@ pub(super) const APPLICATION_ID: i32 = 0x7072_6f6e;
 /// Invitation ids reserved per write transaction.
 pub(super) const ID_BLOCK: i64 = 64;
 
+/// Reading connections kept open per store when idle.
+pub(super) const IDLE_READERS: usize = 8;
+
 /// How long a connection waits for another one's write transaction before
 /// it reports the database busy.
 pub(super) const BUSY_TIMEOUT: Duration = Duration::from_secs(10);

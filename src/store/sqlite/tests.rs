@@ -3,8 +3,8 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use super::*;
-use crate::record::Version;
 use crate::member::Profile;
+use crate::record::Version;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
