@@ -7,6 +7,11 @@
 //! `PostgresStore` (a fresh schema; skipped, saying so, without
 //! `PRONET_POSTGRES_URL`).
 //!
+//! After each pass to the end of the feed, the reader audits it: reading
+//! the whole feed again one record at a time, every record at a position it
+//! has passed must be one it saw, so a commit that became visible behind
+//! its cursor fails the test at once.
+//!
 //! Each writer owns a few member records and rewrites them, two per commit
 //! (so a change set's records come in pairs), `COMMITS` times; child
 //! processes are this test binary re-run in a child role
@@ -65,7 +70,7 @@ fn write(store: &dyn Store, w: u64) {
 fn follow(store: &dyn Store, done: &AtomicBool) -> BTreeMap<Key, Versioned<Record>> {
     let mut seen: BTreeMap<Key, Versioned<Record>> = BTreeMap::new();
     let mut cursor = ChangeCursor::START;
-    let mut pages = 0_u64;
+    let (mut pages, mut audits) = (0_u64, 0_u64);
     loop {
         let finished = done.load(Ordering::SeqCst);
         loop {
@@ -89,10 +94,41 @@ fn follow(store: &dyn Store, done: &AtomicBool) -> BTreeMap<Key, Versioned<Recor
                 seen.insert(key, record);
             }
         }
+        audit(store, cursor, &seen);
+        audits += 1;
         if finished {
-            eprintln!("F1: the reader followed {pages} pages");
+            eprintln!("F1: the reader followed {pages} pages, audited {audits} times");
             return seen;
         }
+    }
+}
+
+/// Reads the whole feed again, one record a page (so each page's cursor
+/// is that record's position): every record at or before `passed`, where
+/// the reader has been, must be one the reader saw (at that version or a
+/// later one). A commit that became visible behind the reader's cursor
+/// would show here as a record the reader never saw.
+fn audit(store: &dyn Store, passed: ChangeCursor, seen: &BTreeMap<Key, Versioned<Record>>) {
+    let mut cursor = ChangeCursor::START;
+    loop {
+        let page = store.changes_since(cursor, 1).unwrap();
+        let Some(record) = page.records.first() else {
+            return;
+        };
+        cursor = page.cursor;
+        if cursor > passed {
+            return;
+        }
+        let key = record.value.key();
+        let reader = seen.get(&key).map(|r| r.version);
+        assert!(
+            reader >= Some(record.version),
+            "F1: {key:?} version {:?} appeared at position {} behind the reader's cursor {} \
+             (the reader saw {reader:?})",
+            record.version,
+            cursor.get(),
+            passed.get()
+        );
     }
 }
 
