@@ -10,7 +10,10 @@
 //! `PRONET_BENCH_SQLITE_PAIRS` pairs (default 20,000), each send and each
 //! accept one committed transaction, printing
 //! `summary throughput=send_accept_sqlite ...` (BENCH.md's target: 10,000
-//! committed operations per second).
+//! committed operations per second), then `summary query=degree_during_write
+//! ...`: the latency of `Network::degree` (which follows the store's feed
+//! first) while another connection holds the file's write lock, median and
+//! p99, beside the same with the lock free.
 //!
 //! With the `postgres` feature and `PRONET_POSTGRES_URL` set, the same over
 //! a `PostgresStore` (a fresh schema, dropped afterwards; the server's own
@@ -137,6 +140,7 @@ fn sqlite_throughput() {
         ops as f64 / elapsed
     );
     assert_eq!(net.graph().connection_count() as u64, pairs);
+    degree_during_write(&net, &path);
     drop(net);
     remove();
 }
@@ -205,4 +209,38 @@ fn postgres_throughput() {
             .batch_execute(&format!("DROP SCHEMA \"{schema}\" CASCADE"))
             .unwrap();
     }
+}
+
+/// Degree queries (each following the store's feed first, as the default
+/// freshness does) while another connection holds the file's write lock,
+/// and the same with the lock free, for comparison.
+#[cfg(feature = "sqlite")]
+fn degree_during_write(net: &Net<pronet::SqliteStore>, path: &std::path::Path) {
+    let queries = 20_000_u64;
+    let run = || {
+        let mut micros: Vec<f64> = (0..queries)
+            .map(|q| {
+                let (a, b) = (MemberId::new(q % 1000), MemberId::new((q * 7919) % 1000));
+                let start = Instant::now();
+                let _ = black_box(net.degree(a, b).unwrap());
+                start.elapsed().as_secs_f64() * 1e6
+            })
+            .collect();
+        micros.sort_by(f64::total_cmp);
+        let at = |q: f64| micros[((micros.len() - 1) as f64 * q) as usize];
+        (at(0.5), at(0.99))
+    };
+    let (idle_median, idle_p99) = run();
+    let writer = rusqlite::Connection::open(path).unwrap();
+    writer
+        .execute_batch(
+            "BEGIN IMMEDIATE; UPDATE meta SET value = value WHERE name = 'schema_version';",
+        )
+        .unwrap();
+    let (median, p99) = run();
+    writer.execute_batch("ROLLBACK").unwrap();
+    println!(
+        "summary query=degree_during_write queries={queries} median_us={median:.1} \
+         p99_us={p99:.1} idle_median_us={idle_median:.1} idle_p99_us={idle_p99:.1}"
+    );
 }

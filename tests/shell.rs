@@ -230,23 +230,13 @@ fn index_of<S: Store>(net: &Network<S, ManualClock>) -> Vec<(bool, Vec<MemberId>
         .collect()
 }
 
-/// A8: two networks on one SQLite file, each written by two threads and
-/// read by one, run random operations at once; afterwards, each index,
-/// once it followed the feed, equals the index of a network freshly opened
-/// on the file.
-#[cfg(feature = "sqlite")]
-#[test]
-fn a8_indexes_equal_a_rebuild_after_concurrent_local_and_remote_commits() {
-    let file = support::TempDb::new("a8");
+/// A8: two networks on one store (as two processes on one database), each
+/// written by two threads and read by one, run random operations at once;
+/// afterwards, each index, once it followed the feed, equals the index of
+/// a network freshly opened on the store.
+fn a8_indexes_equal_a_rebuild<S: Store>(store: impl Fn() -> S) {
     let clock = ManualClock::new(T0);
-    let open = || {
-        Network::open(
-            pronet::SqliteStore::open(file.path()).unwrap(),
-            clock.clone(),
-            Policy::default(),
-        )
-        .unwrap()
-    };
+    let open = || Network::open(store(), clock.clone(), Policy::default()).unwrap();
     for raw in 1..=PEOPLE {
         let _ = open().register(person(raw)).unwrap();
     }
@@ -294,6 +284,19 @@ fn a8_indexes_equal_a_rebuild_after_concurrent_local_and_remote_commits() {
         connected.load(Ordering::SeqCst) > 0,
         "the run connected someone"
     );
+}
+
+#[test]
+fn a8_indexes_equal_a_rebuild_after_concurrent_commits_memory() {
+    let shared = Arc::new(MemoryStore::new());
+    a8_indexes_equal_a_rebuild(|| shared.clone());
+}
+
+#[cfg(feature = "sqlite")]
+#[test]
+fn a8_indexes_equal_a_rebuild_after_concurrent_commits_sqlite_file() {
+    let file = support::TempDb::new("a8");
+    a8_indexes_equal_a_rebuild(|| pronet::SqliteStore::open(file.path()).unwrap());
 }
 
 /// Tells a channel when a commit starts.
@@ -499,4 +502,39 @@ fn a6_reads_never_wait_on_writes() {
     assert_eq!(answer("store.blocks"), "1");
     assert_eq!(answer("store.open_invitations"), "1");
     assert!(answer("inbox").contains("mutual_connections: 1"));
+}
+
+/// `Freshness::Within`: reads may miss another network's commits for up
+/// to the duration (by the network's clock), never its own; decisions
+/// always follow the store first.
+#[test]
+fn freshness_within_bounds_how_stale_reads_are() {
+    let shared = Arc::new(MemoryStore::new());
+    let clock = ManualClock::new(T0);
+    let a = Network::open(shared.clone(), clock.clone(), Policy::default()).unwrap();
+    let b = Network::open(shared, clock.clone(), Policy::default())
+        .unwrap()
+        .with_freshness(pronet::Freshness::Within(hours(1)));
+    let _ = b.register(person(1)).unwrap();
+    let _ = a.register(person(2)).unwrap();
+    // b followed the feed when it registered 1, less than an hour ago.
+    assert_eq!(
+        b.degree(m(1), m(2)).unwrap_err().refusal(),
+        Some(&pronet::Refusal::UnknownMember(m(2))),
+        "a read within the hour may miss a's commit"
+    );
+    assert_eq!(
+        b.degree(m(1), m(1)).unwrap(),
+        Degree::Yourself,
+        "never its own"
+    );
+    // A decision follows the store first: 2 is there for it.
+    let sent = b.send(m(1), m(2), None, Some(&email_of(m(2)))).unwrap();
+    assert!(matches!(sent.outcome, pronet::SendOutcome::Sent(_)));
+    assert_eq!(b.degree(m(1), m(2)).unwrap(), Degree::OutOfNetwork);
+    // a's next commit shows in b's reads once the hour has passed.
+    let _ = a.register(person(3)).unwrap();
+    assert!(b.degree(m(1), m(3)).is_err());
+    clock.advance(hours(1) + support::us(1));
+    assert_eq!(b.degree(m(1), m(3)).unwrap(), Degree::OutOfNetwork);
 }

@@ -3,15 +3,15 @@
 //! commits.
 
 use super::{FEED_PAGE, Network};
+use crate::change::Write;
 use crate::discovery::DiscoveryIndex;
 use crate::error::{Error, StoreError};
 use crate::graph::SocialGraph;
 use crate::id::MemberId;
 use crate::record::{Key, Record};
-use crate::store::Store;
+use crate::store::{ChangeCursor, Store};
 use crate::time::{Clock, Timestamp};
 use chrono::TimeDelta;
-use std::collections::{BTreeSet, HashSet};
 use std::sync::PoisonError;
 use std::sync::atomic::Ordering;
 
@@ -83,71 +83,96 @@ impl<S: Store, C: Clock> Network<S, C> {
     /// lock); the indexes are write-locked only while a page is applied,
     /// never across a store call.
     pub(super) fn sync(&self) -> Result<usize, StoreError> {
+        self.sync_after(&[])
+    }
+
+    /// [`sync`](Self::sync) right after this network committed `own`: when
+    /// the feed moved by exactly as many positions as `own` has writes,
+    /// those positions are `own`'s (each write takes one, after every
+    /// position given before), so they are applied without reading them
+    /// back.
+    pub(super) fn sync_after(&self, own: &[Write]) -> Result<usize, StoreError> {
         let started = self.clock.now();
         let mut followed = self.followed.lock().unwrap_or_else(PoisonError::into_inner);
+        let result = self.follow_locked(&mut followed, own);
+        if result.is_err() {
+            self.stale.store(true, Ordering::SeqCst);
+        } else {
+            self.stale.store(false, Ordering::SeqCst);
+            self.synced.fetch_max(started.as_micros(), Ordering::SeqCst);
+        }
+        result
+    }
+
+    fn follow_locked(
+        &self,
+        followed: &mut ChangeCursor,
+        own: &[Write],
+    ) -> Result<usize, StoreError> {
+        let end = self.store.change_cursor()?;
+        if end <= *followed {
+            return Ok(0);
+        }
+        let moved = end.get() - followed.get();
+        if !own.is_empty() && usize::try_from(moved) == Ok(own.len()) {
+            let records: Vec<&Record> = own.iter().map(|w| &w.record).collect();
+            self.apply(&records)?;
+            *followed = end;
+            return Ok(records.len());
+        }
         let mut applied = 0;
         loop {
-            let page = match self.store.changes_since(*followed, FEED_PAGE) {
-                Ok(page) => page,
-                Err(e) => {
-                    self.stale.store(true, Ordering::SeqCst);
-                    return Err(e);
-                }
-            };
+            let page = self.store.changes_since(*followed, FEED_PAGE)?;
             let records: Vec<&Record> = page.records.iter().map(|v| &v.value).collect();
-            // Members first, then the endpoints of connected pairs that the
-            // index does not know yet (a member rewritten since moved to a
-            // later page), then the rest.
-            let (members, others): (Vec<&Record>, Vec<&Record>) =
-                records.iter().partition(|r| matches!(r, Record::Member(_)));
-            let paged: HashSet<MemberId> = members
-                .iter()
-                .filter_map(|r| match r {
-                    Record::Member(m) => Some(m.id),
-                    _ => None,
-                })
-                .collect();
-            let missing: BTreeSet<MemberId> = {
-                let graph = self.graph();
-                others
-                    .iter()
-                    .filter_map(|r| match r {
-                        Record::Pair(p) if p.connected_since.is_some() => {
-                            Some([p.key.low(), p.key.high()])
-                        }
-                        _ => None,
-                    })
-                    .flatten()
-                    .filter(|id| !paged.contains(id) && !graph.contains(*id))
-                    .collect()
-            };
-            let mut endpoints = Vec::new();
-            for id in missing {
-                match self.store.get(&Key::Member(id)) {
-                    Ok(Some(m)) => endpoints.push(m.value),
-                    Ok(None) => {}
-                    Err(e) => {
-                        self.stale.store(true, Ordering::SeqCst);
-                        return Err(e);
-                    }
-                }
-            }
-            {
-                let mut graph = self.graph.write().unwrap_or_else(PoisonError::into_inner);
-                index(&mut graph, members);
-                index(&mut graph, &endpoints);
-                index(&mut graph, others);
-                self.index_discovery(records.iter().copied().chain(&endpoints));
-            }
+            self.apply(&records)?;
             applied += records.len();
             *followed = page.cursor.max(*followed);
             if records.len() < FEED_PAGE {
-                break;
+                return Ok(applied);
             }
         }
-        self.stale.store(false, Ordering::SeqCst);
-        self.synced.fetch_max(started.as_micros(), Ordering::SeqCst);
-        Ok(applied)
+    }
+
+    /// Applies committed records, in feed order, to the indexes: members
+    /// first, then the endpoints of connected pairs that the index does not
+    /// know yet (a member rewritten since moved to a later page; read from
+    /// the store before any lock is taken), then the rest.
+    fn apply(&self, records: &[&Record]) -> Result<(), StoreError> {
+        let is_member = |r: &&Record| matches!(r, Record::Member(_));
+        let missing: Vec<MemberId> = {
+            let graph = self.graph();
+            let mut missing = Vec::new();
+            for record in records {
+                let Record::Pair(p) = record else { continue };
+                if p.connected_since.is_none() {
+                    continue;
+                }
+                for id in [p.key.low(), p.key.high()] {
+                    let paged = records
+                        .iter()
+                        .any(|r| matches!(r, Record::Member(m) if m.id == id));
+                    if !graph.contains(id) && !paged && !missing.contains(&id) {
+                        missing.push(id);
+                    }
+                }
+            }
+            missing
+        };
+        let mut endpoints = Vec::new();
+        for id in missing {
+            if let Some(m) = self.store.get(&Key::Member(id))? {
+                endpoints.push(m.value);
+            }
+        }
+        let mut graph = self.graph.write().unwrap_or_else(PoisonError::into_inner);
+        index(&mut graph, records.iter().copied().filter(is_member));
+        index(&mut graph, &endpoints);
+        index(
+            &mut graph,
+            records.iter().copied().filter(|r| !is_member(r)),
+        );
+        self.index_discovery(records.iter().copied().chain(&endpoints));
+        Ok(())
     }
 
     /// Mirrors committed records into the discovery index, taking its lock

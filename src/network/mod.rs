@@ -318,15 +318,15 @@ impl<S: Store, C: Clock> Network<S, C> {
         let attempts = self.policy.max_attempts();
         for _ in 0..attempts {
             self.sync()?;
-            let Decision {
-                mut changes,
-                outcome,
-            } = decide(now)?;
+            let Decision { changes, outcome } = decide(now)?;
             if changes.is_empty() {
                 return Ok(Committed::new(outcome, changes.events));
             }
+            // The events go into the change set (moved, not copied) and
+            // come back out of it for the caller once it committed.
+            let mut writes = changes.writes;
             if !changes.events.is_empty() {
-                changes.writes.push(Write {
+                writes.push(Write {
                     expect: Expect::Absent,
                     record: Record::Outbox(Outbox {
                         key: OutboxKey {
@@ -334,17 +334,24 @@ impl<S: Store, C: Clock> Network<S, C> {
                             seq: self.outboxed.fetch_add(1, Ordering::Relaxed),
                         },
                         at: now,
-                        events: changes.events.clone(),
+                        events: changes.events,
                     }),
                 });
             }
-            match self.store.commit(&changes.writes) {
+            match self.store.commit(&writes) {
                 Ok(()) => {
                     // The commit stands whatever following the feed answers;
                     // a failure to follow leaves the index stale, and the
                     // next operation follows first.
-                    let _ = self.sync();
-                    return Ok(Committed::new(outcome, changes.events));
+                    let _ = self.sync_after(&writes);
+                    let events = match writes.pop() {
+                        Some(Write {
+                            record: Record::Outbox(o),
+                            ..
+                        }) => o.events,
+                        _ => Vec::new(),
+                    };
+                    return Ok(Committed::new(outcome, events));
                 }
                 Err(CommitError::Conflict(_)) => continue,
                 Err(CommitError::Store(e)) => {

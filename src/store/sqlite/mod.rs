@@ -10,7 +10,7 @@
 //! here.
 //!
 //! ```text
-//! meta      (name TEXT PRIMARY KEY, value INTEGER, checksum INTEGER)   schema_version, last_invitation_id, last_position
+//! meta      (name TEXT PRIMARY KEY, value INTEGER, checksum INTEGER)   schema_version, last_invitation_id, trimmed_position
 //! record    (key TEXT PRIMARY KEY, version INTEGER, position INTEGER UNIQUE, value TEXT, checksum INTEGER)
 //! entry     (kind TEXT, a INTEGER, b INTEGER, key TEXT)               'open' (member, role)
 //! entry_sum (kind TEXT, a INTEGER, b INTEGER, count INTEGER, digest INTEGER)  per (kind, a, b)
@@ -345,12 +345,20 @@ impl SqliteStore {
         self.conn.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
-    /// A connection to read with: an idle reader, a new one, or for a
-    /// private in-memory database the one connection.
+    /// A connection to read with, never one a write holds: the writer's
+    /// when it is idle (its page cache is warm with what this store wrote;
+    /// a reading connection must reload every page after any write), else
+    /// an idle reader or a new one. A private in-memory database has only
+    /// the writer's.
     fn reader(&self) -> Result<Reader<'_>, StoreError> {
         let Some(readers) = &self.readers else {
             return Ok(Reader::Writer(self.lock()));
         };
+        match self.conn.try_lock() {
+            Ok(conn) => return Ok(Reader::Writer(conn)),
+            Err(std::sync::TryLockError::Poisoned(p)) => return Ok(Reader::Writer(p.into_inner())),
+            Err(std::sync::TryLockError::WouldBlock) => {}
+        }
         let idle = readers
             .idle
             .lock()
@@ -416,7 +424,7 @@ impl Store for SqliteStore {
         let tx = Self::write_transaction(&mut conn)?;
         // Positions are taken under the write lock, so they become visible
         // in order (clause 7).
-        let mut position = read_meta(&tx, "last_position")?;
+        let mut position = last_position(&tx)?;
         for (write, key, text, value) in encoded {
             position = next_position(position)?;
             // The entries the record had, to replace with its new ones.
@@ -495,7 +503,6 @@ impl Store for SqliteStore {
                 }
             }
         }
-        write_meta(&tx, "last_position", position)?;
         tx.commit().map_err(commit_failed)
     }
 
@@ -616,24 +623,13 @@ impl Store for SqliteStore {
     }
 
     fn change_cursor(&self) -> Result<ChangeCursor, StoreError> {
-        let conn = self.reader()?;
-        // The latest row itself, so that its checksum vouches for its
-        // position.
-        let row = conn
-            .prepare_cached(&format!(
-                "SELECT {ROW} FROM record ORDER BY position DESC LIMIT 1"
-            ))
-            .map_err(failed)?
-            .query_row([], raw_row)
-            .optional()
-            .map_err(failed)?;
-        let Some(row) = row else {
-            return Ok(ChangeCursor::START);
-        };
-        decode_row(&row)?;
-        let position = u64::try_from(row.position)
-            .map_err(|_| unreadable(format!("position {}", row.position)))?;
-        Ok(ChangeCursor::new(position))
+        let mut conn = self.reader()?;
+        // One read transaction: the records' greatest position and the
+        // trimmed one from one state.
+        let tx = conn.transaction().map_err(failed)?;
+        let last = last_position(&tx)?;
+        let last = u64::try_from(last).map_err(|_| damaged(format!("last position {last}")))?;
+        Ok(ChangeCursor::new(last))
     }
 
     fn changes_since(&self, after: ChangeCursor, limit: usize) -> Result<Changes, StoreError> {
@@ -702,18 +698,47 @@ impl Store for SqliteStore {
 
     fn trim_outbox(&self, through: ChangeCursor) -> Result<usize, StoreError> {
         let through = i64::try_from(through.get()).unwrap_or(i64::MAX);
-        let conn = self.lock();
-        conn.prepare_cached(&format!(
-            "DELETE FROM record WHERE {OUTBOX_ROWS} AND position <= ?1"
-        ))
-        .map_err(failed)?
-        .execute([through])
-        .map_err(failed)
+        let mut conn = self.lock();
+        let tx = Self::write_transaction(&mut conn)?;
+        // The greatest position deleted stays taken (clause 7).
+        let deleted: Option<i64> = tx
+            .prepare_cached(&format!(
+                "SELECT max(position) FROM record WHERE {OUTBOX_ROWS} AND position <= ?1"
+            ))
+            .map_err(failed)?
+            .query_row([through], |r| r.get(0))
+            .map_err(failed)?;
+        let Some(deleted) = deleted else {
+            return Ok(0);
+        };
+        if deleted > read_meta(&tx, "trimmed_position")? {
+            write_meta(&tx, "trimmed_position", deleted)?;
+        }
+        let count = tx
+            .prepare_cached(&format!(
+                "DELETE FROM record WHERE {OUTBOX_ROWS} AND position <= ?1"
+            ))
+            .map_err(failed)?
+            .execute([through])
+            .map_err(failed)?;
+        tx.commit().map_err(failed)?;
+        Ok(count)
     }
 }
 
+/// The last position given: the records' greatest, or a greater one that
+/// trimming deleted.
+fn last_position(conn: &Connection) -> Result<i64, StoreError> {
+    let greatest: i64 = conn
+        .prepare_cached("SELECT coalesce(max(position), 0) FROM record")
+        .map_err(failed)?
+        .query_row([], |r| r.get(0))
+        .map_err(failed)?;
+    Ok(greatest.max(read_meta(conn, "trimmed_position")?))
+}
+
 /// A checked `meta` counter. A lost or damaged one is never guessed back.
-fn read_meta(tx: &Transaction<'_>, name: &str) -> Result<i64, StoreError> {
+fn read_meta(tx: &Connection, name: &str) -> Result<i64, StoreError> {
     let stored: Option<(i64, i64)> = tx
         .prepare_cached("SELECT value, checksum FROM meta WHERE name = ?1")
         .map_err(failed)?
