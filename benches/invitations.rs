@@ -14,6 +14,14 @@
 //! ...`: the latency of `Network::degree` (which follows the store's feed
 //! first) while another connection holds the file's write lock, median and
 //! p99, beside the same with the lock free.
+//!
+//! With the `postgres` feature and `PRONET_POSTGRES_URL` set, the same over
+//! a `PostgresStore` (a fresh schema, dropped afterwards; the server's own
+//! durability settings) with 1 thread and with 8 threads sharing one
+//! `Network`, `PRONET_BENCH_POSTGRES_PAIRS` pairs each (default 4,000):
+//! `summary throughput=send_accept_postgres threads=N ...` (issue 14's
+//! target: 5,000 committed operations per second with 8 threads on
+//! loopback). Without a server it prints a note and skips.
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
@@ -79,6 +87,8 @@ fn main() {
 
     #[cfg(feature = "sqlite")]
     sqlite_throughput();
+    #[cfg(feature = "postgres")]
+    postgres_throughput();
 
     let mut criterion = Criterion::default()
         .sample_size(10)
@@ -133,6 +143,72 @@ fn sqlite_throughput() {
     degree_during_write(&net, &path, 2 * pairs);
     drop(net);
     remove();
+}
+
+/// Send+accept over a `PostgresStore`, with 1 and with 8 threads.
+#[cfg(feature = "postgres")]
+fn postgres_throughput() {
+    let Ok(url) = std::env::var("PRONET_POSTGRES_URL") else {
+        println!(
+            "note: send_accept_postgres skipped: set PRONET_POSTGRES_URL=postgres://user:password@host/db"
+        );
+        return;
+    };
+    let pairs: u64 = std::env::var("PRONET_BENCH_POSTGRES_PAIRS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(4_000);
+    for threads in [1_u64, 8] {
+        let schema = format!("bench_{}_{threads}", std::process::id());
+        let config: postgres::Config = url.parse().unwrap();
+        let store =
+            pronet::PostgresStore::open_in_schema(config.clone(), &schema, threads as u32 + 1)
+                .unwrap();
+        let clock = ManualClock::new(Timestamp::from_micros(1_767_225_600_000_000));
+        let net = Network::open(store, clock, Policy::default()).unwrap();
+        let emails: Vec<Email> = (0..2 * pairs)
+            .map(|i| Email::parse(&format!("member{i}@example.com")).unwrap())
+            .collect();
+        // Registering is set-up, on all threads, and not measured.
+        let per = 2 * pairs / threads;
+        std::thread::scope(|scope| {
+            for t in 0..threads {
+                let (net, emails) = (&net, &emails);
+                scope.spawn(move || {
+                    for i in t * per..(t + 1) * per {
+                        let member =
+                            Member::person(MemberId::new(i), Profile::named(format!("M{i}")))
+                                .with_email(emails[i as usize].clone(), false);
+                        let _ = net.register(member).unwrap();
+                    }
+                });
+            }
+        });
+        let per = pairs / threads;
+        let start = Instant::now();
+        std::thread::scope(|scope| {
+            for t in 0..threads {
+                let (net, emails) = (&net, &emails);
+                scope.spawn(move || {
+                    for pair in t * per..(t + 1) * per {
+                        send_accept(net, emails, pair);
+                    }
+                });
+            }
+        });
+        let elapsed = start.elapsed().as_secs_f64();
+        let ops = 2 * per * threads;
+        println!(
+            "summary throughput=send_accept_postgres threads={threads} ops={ops} ops_per_sec={:.0}",
+            ops as f64 / elapsed
+        );
+        assert_eq!(net.graph().connection_count() as u64, per * threads);
+        drop(net);
+        let mut client = config.connect(postgres::NoTls).unwrap();
+        client
+            .batch_execute(&format!("DROP SCHEMA \"{schema}\" CASCADE"))
+            .unwrap();
+    }
 }
 
 /// Degree queries (each following the store's feed first, as the default

@@ -74,6 +74,8 @@ pub use policy::{Policy, PolicyError};
 #[cfg(feature = "sqlite")]
 pub use store::SqliteStore;
 pub use store::{ChangeCursor, Changes, MemoryStore, Store};
+#[cfg(feature = "postgres")]
+pub use store::{PostgresOpenError, PostgresStore};
 pub use time::{Clock, ManualClock, SystemClock, Timestamp};
 
 /// The README's examples, compiled and run as doctests.

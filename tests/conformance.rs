@@ -38,3 +38,15 @@ mod sqlite_file {
 fn a4_run_conformance_on_memory_store() {
     pronet::store::conformance::run_conformance(pronet::MemoryStore::new);
 }
+
+/// A4 on PostgreSQL: every clause, each store in a fresh schema (dropped
+/// afterwards). Skips, saying so, without `PRONET_POSTGRES_URL`.
+#[cfg(feature = "postgres")]
+#[test]
+fn a4_conformance_postgres_store() {
+    let Some(url) = support::pg::url("a4_conformance_postgres_store") else {
+        return;
+    };
+    let schemas = support::pg::Schemas::new(&url);
+    pronet::store::conformance::run_conformance(|| schemas.store("conformance"));
+}

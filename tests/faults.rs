@@ -72,6 +72,34 @@ impl Inspect for pronet::SqliteStore {
     }
 }
 
+/// Each store in a fresh schema of the server `PRONET_POSTGRES_URL` names
+/// (the tests below check that it is set), dropped by `drop_pg_schemas`.
+#[cfg(feature = "postgres")]
+impl Inspect for pronet::PostgresStore {
+    const NAME: &'static str = "PostgresStore";
+    fn make() -> Self {
+        let url = std::env::var(support::pg::VAR).unwrap();
+        let schema = support::pg::fresh_schema("faults");
+        PG_SCHEMAS.lock().unwrap().push(schema.clone());
+        support::pg::store_in(&url, &schema)
+    }
+    fn snap(&self) -> Snapshot {
+        self.snapshot().unwrap()
+    }
+}
+
+#[cfg(feature = "postgres")]
+static PG_SCHEMAS: std::sync::Mutex<Vec<String>> = std::sync::Mutex::new(Vec::new());
+
+/// Drops the schemas the PostgreSQL stores of this process were made in.
+#[cfg(feature = "postgres")]
+fn drop_pg_schemas(url: &str) {
+    let names: Vec<String> = PG_SCHEMAS.lock().unwrap().drain(..).collect();
+    for name in names {
+        support::pg::drop_schema(url, &name);
+    }
+}
+
 type Net<S> = Network<FaultyStore<S>, ManualClock>;
 
 /// Everyone the tests look at: the world's members and the one registered.
@@ -505,6 +533,24 @@ fn a1_every_failed_store_call_leaves_memory_store_state_unchanged() {
 #[test]
 fn a1_every_failed_store_call_leaves_sqlite_store_state_unchanged() {
     assert!(a1_sweep::<pronet::SqliteStore>() > 50);
+}
+
+/// A1 on PostgreSQL (a fresh schema per world); skips, saying so, without
+/// a server. A2 runs in the same test, so the two share the schema list.
+#[cfg(feature = "postgres")]
+#[test]
+fn a1_a2_postgres_store_fault_sweep_and_lost_acknowledgements() {
+    let Some(url) = support::pg::url("a1_a2_postgres_store_fault_sweep_and_lost_acknowledgements")
+    else {
+        return;
+    };
+    let points = a1_sweep::<pronet::PostgresStore>();
+    eprintln!("A1 on PostgresStore: {points} fault points swept");
+    assert!(points > 50);
+    for (op, retry) in a2_lost_acknowledgements::<pronet::PostgresStore>() {
+        assert_eq!(retry, expected_retry(op), "A2 {op:?}: the retry's answer");
+    }
+    drop_pg_schemas(&url);
 }
 
 #[test]

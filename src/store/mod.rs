@@ -6,13 +6,19 @@
 pub mod conformance;
 #[cfg(feature = "testing")]
 mod faulty;
+#[cfg(any(feature = "sqlite", feature = "postgres"))]
+mod json;
 mod memory;
+#[cfg(feature = "postgres")]
+mod postgres;
 #[cfg(feature = "sqlite")]
 mod sqlite;
 
 #[cfg(feature = "testing")]
 pub use faulty::{Fault, FaultyStore, Injected};
 pub use memory::MemoryStore;
+#[cfg(feature = "postgres")]
+pub use postgres::{FeedListener, PostgresOpenError, PostgresStore};
 #[cfg(feature = "sqlite")]
 pub use sqlite::{OpenError, SqliteStore};
 

@@ -35,6 +35,13 @@ impl Snap for pronet::SqliteStore {
     }
 }
 
+#[cfg(feature = "postgres")]
+impl Snap for pronet::PostgresStore {
+    fn records(&self) -> Snapshot {
+        self.snapshot().unwrap()
+    }
+}
+
 /// The network scenarios are set up, checked and observed on. The clock
 /// never moves from day 0.
 pub type Net = Network<Arc<dyn Snap>, ManualClock>;
@@ -529,8 +536,9 @@ pub struct Raced {
     pub overlapped: bool,
     /// Commits refused as conflicts (and retried) during the race.
     pub conflicts: usize,
-    /// The database file, if any, kept until the repetition is observed.
-    pub _file: Option<TempDb>,
+    /// The database file or schema, if any, kept until the repetition is
+    /// observed.
+    pub _file: Option<Box<dyn std::any::Any>>,
 }
 
 /// A kind of store the scenarios race on.
@@ -654,7 +662,80 @@ impl Backend for Sqlite {
             answers,
             overlapped,
             conflicts: conflicts.count(),
-            _file: Some(file),
+            _file: Some(Box::new(file)),
+        }
+    }
+}
+
+/// Each racing call on its own `PostgresStore` (its own pool, so its own
+/// connection) to one fresh schema, and its own network over it, as
+/// separate processes sharing a database would; serial orders on
+/// `MemoryStore`. The tests check that `PRONET_POSTGRES_URL` is set.
+#[cfg(feature = "postgres")]
+pub struct Postgres;
+
+#[cfg(feature = "postgres")]
+impl Backend for Postgres {
+    const NAME: &'static str = "PostgresStore";
+
+    /// 10, or `PRONET_POSTGRES_RACE_REPS`.
+    fn reps() -> usize {
+        reps_from("PRONET_POSTGRES_RACE_REPS", 10)
+    }
+
+    fn serial(policy: &Policy) -> Net {
+        open(Arc::new(MemoryStore::new()) as Arc<dyn Snap>, policy)
+    }
+
+    fn race(s: &Scenario) -> Raced {
+        use crate::support::pg;
+        let url = std::env::var(pg::VAR).unwrap();
+        let schemas = pg::Schemas::new(&url);
+        let schema = schemas.fresh("races");
+        let (setup, before) = {
+            let net = open(
+                Arc::new(pg::store_in(&url, &schema)) as Arc<dyn Snap>,
+                &s.policy,
+            );
+            let setup = (s.setup)(&net);
+            let before = net.store().records();
+            (setup, before)
+        };
+        let conflicts = Conflicts::default();
+        let (results, overlapped) = race_threads(
+            &setup.calls,
+            || {
+                open(
+                    Watched::new(pg::store_in(&url, &schema), conflicts.clone()),
+                    &s.policy,
+                )
+            },
+            perform,
+        );
+        let fresh = open(
+            Arc::new(pg::store_in(&url, &schema)) as Arc<dyn Snap>,
+            &s.policy,
+        );
+        let fresh_graph = graph_of(&fresh, &setup.members);
+        let mut answers = Vec::new();
+        for (answer, net) in results {
+            let _ = net.catch_up().unwrap();
+            assert_eq!(
+                graph_of(&net, &setup.members),
+                fresh_graph,
+                "{}: a racing network did not converge",
+                s.name
+            );
+            answers.push(answer);
+        }
+        Raced {
+            net: fresh,
+            setup,
+            before,
+            answers,
+            overlapped,
+            conflicts: conflicts.count(),
+            _file: Some(Box::new(schemas)),
         }
     }
 }

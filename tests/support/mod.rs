@@ -350,3 +350,101 @@ impl Watch for Conflicts {
         }
     }
 }
+
+// ------------------------------------------------------------- PostgreSQL
+
+/// The PostgreSQL server of the tests: `PRONET_POSTGRES_URL` names a
+/// database in which the tests create (and drop) one schema per store.
+/// Without it the PostgreSQL tests say loudly that they skip.
+#[cfg(feature = "postgres")]
+pub mod pg {
+    use std::sync::Mutex;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    pub const VAR: &str = "PRONET_POSTGRES_URL";
+
+    /// The server's connection string, or `None` after printing that
+    /// `test` skips and how to run it.
+    pub fn url(test: &str) -> Option<String> {
+        match std::env::var(VAR) {
+            Ok(url) if !url.is_empty() => Some(url),
+            _ => {
+                eprintln!(
+                    "SKIPPED {test}: no PostgreSQL server. Set {VAR}=postgres://user:password@host/db \
+                     (`bash .ci/run` starts one and sets it) to run it."
+                );
+                None
+            }
+        }
+    }
+
+    /// The server's config, without waiting for the disk at each commit:
+    /// the tests need no durability, and run several times faster.
+    pub fn config(url: &str) -> postgres::Config {
+        let mut config: postgres::Config = url.parse().unwrap();
+        config.options("-c synchronous_commit=off");
+        config
+    }
+
+    /// A schema name no other store of any run uses.
+    pub fn fresh_schema(label: &str) -> String {
+        static NEXT: AtomicUsize = AtomicUsize::new(0);
+        let nanos = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .subsec_nanos();
+        format!(
+            "t_{label}_{}_{}_{nanos}",
+            std::process::id(),
+            NEXT.fetch_add(1, Ordering::Relaxed)
+        )
+    }
+
+    /// A store in `schema` (created if missing).
+    pub fn store_in(url: &str, schema: &str) -> pronet::PostgresStore {
+        pronet::PostgresStore::open_in_schema(config(url), schema, 4).unwrap()
+    }
+
+    /// Drops `schema` and everything in it.
+    pub fn drop_schema(url: &str, schema: &str) {
+        let mut client = config(url).connect(postgres::NoTls).unwrap();
+        client
+            .batch_execute(&format!("DROP SCHEMA IF EXISTS \"{schema}\" CASCADE"))
+            .unwrap();
+    }
+
+    /// Schemas dropped when this is dropped.
+    pub struct Schemas {
+        url: String,
+        names: Mutex<Vec<String>>,
+    }
+
+    impl Schemas {
+        pub fn new(url: &str) -> Self {
+            Self {
+                url: url.to_owned(),
+                names: Mutex::new(Vec::new()),
+            }
+        }
+
+        /// A fresh schema, dropped with `self`.
+        pub fn fresh(&self, label: &str) -> String {
+            let name = fresh_schema(label);
+            self.names.lock().unwrap().push(name.clone());
+            name
+        }
+
+        /// A store in a fresh schema, dropped with `self`.
+        pub fn store(&self, label: &str) -> pronet::PostgresStore {
+            store_in(&self.url, &self.fresh(label))
+        }
+    }
+
+    impl Drop for Schemas {
+        fn drop(&mut self) {
+            for name in self.names.lock().unwrap().drain(..) {
+                let _ = std::panic::catch_unwind(|| drop_schema(&self.url, &name));
+            }
+        }
+    }
+}

@@ -46,7 +46,7 @@ use crate::id::{InvitationId, MemberId, PairKey};
 use crate::invitation::Invitation;
 use crate::member::Member;
 use crate::outbox::Outbox;
-use crate::record::{Key, Record, Version, Versioned};
+use crate::record::{Key, Record, Versioned};
 use lists::*;
 use rows::*;
 use rusqlite::{Connection, OptionalExtension, Row, Transaction, TransactionBehavior, params};

@@ -2,6 +2,7 @@
 //! the checked decoding of a row back into a record.
 
 use super::*;
+pub(super) use crate::store::json::{decode_value, key_text, parse_key};
 
 /// The checksum of a record row: a CRC-32 over every column, each framed
 /// so that no two rows give the same bytes.
@@ -39,10 +40,6 @@ pub(super) fn entry_hash(key: &str) -> i64 {
 /// out negative, and back exactly).
 pub(super) fn bits(v: u64) -> i64 {
     i64::from_ne_bytes(v.to_ne_bytes())
-}
-
-pub(super) fn key_text(key: &Key) -> Result<String, StoreError> {
-    serde_json::to_string(key).map_err(|e| StoreError::Backend(Box::new(e)))
 }
 
 /// The range of key texts of one kind of key, as `(from, to)` (`to`
@@ -109,42 +106,20 @@ pub(super) fn raw_row(row: &Row<'_>) -> rusqlite::Result<RawRow> {
     RawRow::read(row, 0)
 }
 
-/// Decodes and validates a record row read under `key`: the checksum, the
-/// version, the JSON (exactly as the record serialises), the validating
+/// Decodes and validates a record row read under `key`: the checksum, then
+/// the version, the JSON (exactly as the record serialises), the validating
 /// parsers, and the key.
 pub(super) fn decode(key: &Key, row: &RawRow) -> Result<Versioned<Record>, StoreError> {
-    let corrupt = || StoreError::Corrupt(key.clone());
     if !row.sealed() {
-        return Err(corrupt());
+        return Err(StoreError::Corrupt(key.clone()));
     }
-    let version = u64::try_from(row.version)
-        .ok()
-        .filter(|v| *v >= Version::FIRST.0)
-        .ok_or_else(corrupt)?;
-    let record: Record = serde_json::from_str(&row.value).map_err(|_| corrupt())?;
-    // What serde would accept but not have written: an unknown field
-    // (ignored), a missing `Option` (defaulted to `None`), another spelling
-    // of a value. Stored JSON is always what `commit` wrote.
-    if serde_json::to_string(&record).ok().as_deref() != Some(row.value.as_str()) {
-        return Err(corrupt());
-    }
-    if record.key() != *key {
-        return Err(corrupt());
-    }
-    Ok(Versioned {
-        version: Version(version),
-        value: record,
-    })
+    decode_value(key, row.version, &row.value)
 }
 
 /// The key a row's key text names, checked to be its one spelling (or
 /// `get` would miss it).
 pub(super) fn row_key(text: &str) -> Result<Key, StoreError> {
-    match serde_json::from_str::<Key>(text) {
-        Ok(key) if key_text(&key)? == text => Ok(key),
-        Ok(key) => Err(StoreError::Corrupt(key)),
-        Err(_) => Err(unreadable(format!("key {text:?}"))),
-    }
+    parse_key(text)?.ok_or_else(|| unreadable(format!("key {text:?}")))
 }
 
 /// Decodes and validates a row whose key is known only as text.

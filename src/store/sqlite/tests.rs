@@ -4,6 +4,7 @@
 
 use super::*;
 use crate::member::Profile;
+use crate::record::Version;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicUsize, Ordering};
 

@@ -1,0 +1,253 @@
+//! RELIABILITY F1: many writers, threads and processes, commit while a
+//! reader follows the change feed. At the end the reader has seen every
+//! record at its latest version, and it never saw a record go back to an
+//! older version (what a position appearing behind one already passed
+//! would show as: the reader would miss a version, and end without the
+//! latest). Run against `SqliteStore` (a file in WAL mode) and
+//! `PostgresStore` (a fresh schema; skipped, saying so, without
+//! `PRONET_POSTGRES_URL`).
+//!
+//! After each pass to the end of the feed, the reader audits it: reading
+//! the whole feed again one record at a time, every record at a position it
+//! has passed must be one it saw, so a commit that became visible behind
+//! its cursor fails the test at once.
+//!
+//! Each writer owns a few member records and rewrites them, two per commit
+//! (so a change set's records come in pairs), `COMMITS` times; child
+//! processes are this test binary re-run in a child role
+//! (`f1_child_writer_role`), their writer number and database named by the
+//! environment. `PRONET_F1_COMMITS` sets a bigger run.
+
+#![cfg(any(feature = "sqlite", feature = "postgres"))]
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod support;
+
+use pronet::change::Write;
+use pronet::record::{Key, Record, Versioned};
+use pronet::{ChangeCursor, Member, MemberId, Profile, Store};
+use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+const THREADS: u64 = 3;
+const PROCESSES: u64 = 2;
+const KEYS_PER_WRITER: u64 = 4;
+
+fn commits() -> u64 {
+    std::env::var("PRONET_F1_COMMITS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(60)
+}
+
+fn member(raw: u64, round: u64) -> Record {
+    Record::Member(Member::person(
+        MemberId::new(raw),
+        Profile::named(format!("writer round {round}")),
+    ))
+}
+
+/// Writer `w`'s commits: each rewrites two of its members.
+fn write(store: &dyn Store, w: u64) {
+    let first = w * 100 + 1;
+    for round in 0..commits() {
+        let a = first + (round % KEYS_PER_WRITER);
+        let b = first + ((round + 1) % KEYS_PER_WRITER);
+        let writes: Vec<Write> = [a, b]
+            .iter()
+            .map(|&raw| {
+                let read = store.get(&Key::Member(MemberId::new(raw))).unwrap();
+                Write::replacing(read.as_ref(), member(raw, round))
+            })
+            .collect();
+        // Only this writer touches its keys: no conflict is possible.
+        store.commit(&writes).unwrap();
+    }
+}
+
+/// Follows the feed while `done` is false, then to its end: every key's
+/// latest version seen, checking that no key ever goes back.
+fn follow(store: &dyn Store, done: &AtomicBool) -> BTreeMap<Key, Versioned<Record>> {
+    let mut seen: BTreeMap<Key, Versioned<Record>> = BTreeMap::new();
+    let mut cursor = ChangeCursor::START;
+    let (mut pages, mut audits) = (0_u64, 0_u64);
+    loop {
+        let finished = done.load(Ordering::SeqCst);
+        loop {
+            let page = store.changes_since(cursor, 7).unwrap();
+            if page.records.is_empty() {
+                break;
+            }
+            assert!(page.cursor > cursor, "F1: the cursor went back");
+            cursor = page.cursor;
+            pages += 1;
+            for record in page.records {
+                let key = record.value.key();
+                if let Some(before) = seen.get(&key) {
+                    assert!(
+                        record.version > before.version,
+                        "F1: {key:?} came back at version {:?} after {:?}",
+                        record.version,
+                        before.version
+                    );
+                }
+                seen.insert(key, record);
+            }
+        }
+        audit(store, cursor, &seen);
+        audits += 1;
+        if finished {
+            eprintln!("F1: the reader followed {pages} pages, audited {audits} times");
+            return seen;
+        }
+    }
+}
+
+/// Reads the whole feed again, one record a page (so each page's cursor
+/// is that record's position): every record at or before `passed`, where
+/// the reader has been, must be one the reader saw (at that version or a
+/// later one). A commit that became visible behind the reader's cursor
+/// would show here as a record the reader never saw.
+fn audit(store: &dyn Store, passed: ChangeCursor, seen: &BTreeMap<Key, Versioned<Record>>) {
+    let mut cursor = ChangeCursor::START;
+    loop {
+        let page = store.changes_since(cursor, 1).unwrap();
+        let Some(record) = page.records.first() else {
+            return;
+        };
+        cursor = page.cursor;
+        if cursor > passed {
+            return;
+        }
+        let key = record.value.key();
+        let reader = seen.get(&key).map(|r| r.version);
+        assert!(
+            reader >= Some(record.version),
+            "F1: {key:?} version {:?} appeared at position {} behind the reader's cursor {} \
+             (the reader saw {reader:?})",
+            record.version,
+            cursor.get(),
+            passed.get()
+        );
+    }
+}
+
+/// Runs F1 on stores from `open` (each writer thread, and the reader, on a
+/// store of its own), with child processes started by `child`.
+fn f1<S: Store + 'static>(open: impl Fn() -> S + Sync, child: impl Fn(u64) -> std::process::Child) {
+    let done = AtomicBool::new(false);
+    let reader_store = open();
+    let seen = std::thread::scope(|scope| {
+        let reader = scope.spawn(|| follow(&reader_store, &done));
+        let mut children: Vec<_> = (0..PROCESSES).map(|p| child(THREADS + p)).collect();
+        let writers: Vec<_> = (0..THREADS)
+            .map(|w| {
+                let store = open();
+                scope.spawn(move || write(&store, w))
+            })
+            .collect();
+        for writer in writers {
+            writer.join().unwrap();
+        }
+        for child in &mut children {
+            assert!(
+                child.wait().unwrap().success(),
+                "F1: a writer process failed"
+            );
+        }
+        done.store(true, Ordering::SeqCst);
+        reader.join().unwrap()
+    });
+    let latest: BTreeMap<Key, Versioned<Record>> = (0..THREADS + PROCESSES)
+        .flat_map(|w| (1..=KEYS_PER_WRITER).map(move |k| w * 100 + k))
+        .map(|raw| {
+            let key = Key::Member(MemberId::new(raw));
+            let stored = reader_store.get(&key).unwrap().unwrap();
+            (key, stored)
+        })
+        .collect();
+    assert_eq!(
+        latest.len(),
+        ((THREADS + PROCESSES) * KEYS_PER_WRITER) as usize
+    );
+    assert_eq!(
+        seen, latest,
+        "F1: the reader has every record at its latest version"
+    );
+    // Every writer's last round is what the reader holds.
+    let last = commits() - 1;
+    for w in 0..THREADS + PROCESSES {
+        let raw = w * 100 + 1 + (last % KEYS_PER_WRITER);
+        assert_eq!(
+            seen[&Key::Member(MemberId::new(raw))].value,
+            member(raw, last)
+        );
+    }
+}
+
+/// Starts this binary in the child role: writer `w` on the database named
+/// by `kind` and `target`.
+fn spawn_child(kind: &str, target: &str, w: u64) -> std::process::Child {
+    std::process::Command::new(std::env::current_exe().unwrap())
+        .args([
+            "f1_child_writer_role",
+            "--exact",
+            "--nocapture",
+            "--test-threads=1",
+        ])
+        .env("PRONET_F1_CHILD", format!("{kind}|{target}|{w}"))
+        .stdout(std::process::Stdio::null())
+        .spawn()
+        .unwrap()
+}
+
+/// Child role: one writer process (does nothing in a normal run).
+#[test]
+fn f1_child_writer_role() {
+    let Ok(role) = std::env::var("PRONET_F1_CHILD") else {
+        return;
+    };
+    let mut parts = role.splitn(3, '|');
+    let (kind, target, w) = (
+        parts.next().unwrap(),
+        parts.next().unwrap(),
+        parts.next().unwrap().parse::<u64>().unwrap(),
+    );
+    match kind {
+        #[cfg(feature = "sqlite")]
+        "sqlite" => write(&pronet::SqliteStore::open(target).unwrap(), w),
+        #[cfg(feature = "postgres")]
+        "postgres" => {
+            let url = std::env::var(support::pg::VAR).unwrap();
+            write(&support::pg::store_in(&url, target), w);
+        }
+        other => panic!("unknown child kind {other}"),
+    }
+}
+
+#[cfg(feature = "sqlite")]
+#[test]
+fn f1_feed_followed_under_writer_threads_and_processes_sqlite() {
+    let file = support::TempDb::new("f1");
+    let path = file.path().to_str().unwrap().to_owned();
+    f1(
+        || pronet::SqliteStore::open(&path).unwrap(),
+        |w| spawn_child("sqlite", &path, w),
+    );
+}
+
+#[cfg(feature = "postgres")]
+#[test]
+fn f1_feed_followed_under_writer_threads_and_processes_postgres() {
+    let Some(url) =
+        support::pg::url("f1_feed_followed_under_writer_threads_and_processes_postgres")
+    else {
+        return;
+    };
+    let schemas = support::pg::Schemas::new(&url);
+    let schema = schemas.fresh("f1");
+    f1(
+        || support::pg::store_in(&url, &schema),
+        |w| spawn_child("postgres", &schema, w),
+    );
+}

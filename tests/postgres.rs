@@ -1,0 +1,382 @@
+//! `PostgresStore` on a real server (`PRONET_POSTGRES_URL`; each test
+//! skips, saying so, without it): A5 round trips, the schema's version and
+//! refusals, validation on read, the listener, and several processes with
+//! their own `Network`s on one database.
+
+#![cfg(feature = "postgres")]
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod support;
+
+use pronet::record::Key;
+use pronet::store::Role;
+use pronet::{
+    Error, ManualClock, Member, MemberId, Network, Policy, PostgresOpenError, PostgresStore,
+    Profile, Store, StoreError,
+};
+use std::collections::BTreeSet;
+use support::pg::{self, Schemas};
+use support::{T0, email_of, m, pair, whole};
+
+fn clock() -> ManualClock {
+    ManualClock::new(T0)
+}
+
+fn admin(url: &str, schema: &str) -> postgres::Client {
+    let mut client = pg::config(url).connect(postgres::NoTls).unwrap();
+    client
+        .batch_execute(&format!("SET search_path = \"{schema}\""))
+        .unwrap();
+    client
+}
+
+fn person(raw: u64) -> Member {
+    Member::person(m(raw), Profile::named(format!("Person {raw}")))
+        .with_email(email_of(m(raw)), true)
+}
+
+/// Every member's connections in `net`'s graph index, sorted.
+fn graph_of<S: Store>(net: &Network<S, ManualClock>, members: &[MemberId]) -> Vec<String> {
+    let graph = net.graph();
+    members
+        .iter()
+        .map(|&member| {
+            let mut items = graph.connections(member, None, whole()).unwrap().items;
+            items.sort();
+            format!("{}:{items:?}", member.get())
+        })
+        .collect()
+}
+
+/// A5: a network's state round-trips exactly through PostgreSQL and a
+/// restart: every record with its version, and the graph rebuilt from it.
+#[test]
+fn a5_network_state_round_trips_exactly_through_postgres_and_a_restart() {
+    let Some(url) = pg::url("a5_network_state_round_trips_exactly_through_postgres_and_a_restart")
+    else {
+        return;
+    };
+    let schemas = Schemas::new(&url);
+    let schema = schemas.fresh("a5");
+    let everyone: Vec<MemberId> = (1..=5).map(m).collect();
+    let (before, graph_before) = {
+        let net = Network::open(pg::store_in(&url, &schema), clock(), Policy::default()).unwrap();
+        for raw in 1..=5 {
+            support::done(net.register(person(raw)));
+        }
+        for raw in 2..=4 {
+            let sent = net
+                .send(
+                    m(1),
+                    m(raw),
+                    Some("Hello, Ünïcode ✓"),
+                    Some(&email_of(m(raw))),
+                )
+                .unwrap();
+            let id = support::sent_id(&sent);
+            if raw != 4 {
+                support::done(net.accept(m(raw), id));
+            }
+        }
+        support::done(net.block(m(5), m(2)));
+        (net.store().snapshot().unwrap(), graph_of(&net, &everyone))
+    };
+    assert!(before.len() > 10, "a world of {} records", before.len());
+    let net = Network::open(pg::store_in(&url, &schema), clock(), Policy::default()).unwrap();
+    assert_eq!(
+        net.store().snapshot().unwrap(),
+        before,
+        "A5: every record and version"
+    );
+    assert_eq!(
+        graph_of(&net, &everyone),
+        graph_before,
+        "A5: the graph rebuilt"
+    );
+    assert_eq!(
+        net.store()
+            .open_invitations(m(4), Role::Recipient)
+            .unwrap()
+            .len(),
+        1
+    );
+    assert_eq!(net.store().blocks(m(2), Role::Recipient).unwrap().len(), 1);
+}
+
+/// A5: a schema written by a newer pronet, or holding another
+/// application's tables, is refused and left untouched.
+#[test]
+fn a5_newer_and_foreign_schemas_are_refused() {
+    let Some(url) = pg::url("a5_newer_and_foreign_schemas_are_refused") else {
+        return;
+    };
+    let schemas = Schemas::new(&url);
+    let newer = schemas.fresh("newer");
+    drop(pg::store_in(&url, &newer));
+    admin(&url, &newer)
+        .batch_execute("UPDATE meta SET value = 99 WHERE name = 'schema_version'")
+        .unwrap();
+    match PostgresStore::open_in_schema(pg::config(&url), &newer, 2) {
+        Err(PostgresOpenError::NewerSchema {
+            found: 99,
+            supported,
+        }) => {
+            assert_eq!(supported, PostgresStore::SCHEMA_VERSION);
+        }
+        other => panic!("expected NewerSchema, got {other:?}"),
+    }
+    let foreign = schemas.fresh("foreign");
+    let mut client = pg::config(&url).connect(postgres::NoTls).unwrap();
+    client
+        .batch_execute(&format!(
+            "CREATE SCHEMA \"{foreign}\"; CREATE TABLE \"{foreign}\".orders (id int)"
+        ))
+        .unwrap();
+    assert!(matches!(
+        PostgresStore::open_in_schema(pg::config(&url), &foreign, 2),
+        Err(PostgresOpenError::Foreign(_))
+    ));
+    let tables: i64 = client
+        .query_one(
+            "SELECT count(*) FROM pg_tables WHERE schemaname = $1",
+            &[&foreign],
+        )
+        .unwrap()
+        .get(0);
+    assert_eq!(tables, 1, "the foreign schema is left as it was");
+}
+
+/// A5: values read back are validated: an unknown field, a respelled value
+/// or a record under another key is `Corrupt` naming the key.
+#[test]
+fn a5_tampered_values_read_back_as_corrupt() {
+    let Some(url) = pg::url("a5_tampered_values_read_back_as_corrupt") else {
+        return;
+    };
+    let schemas = Schemas::new(&url);
+    let schema = schemas.fresh("tamper");
+    let net = Network::open(pg::store_in(&url, &schema), clock(), Policy::default()).unwrap();
+    support::done(net.register(person(1)));
+    support::done(net.register(person(2)));
+    let key = Key::Member(m(1));
+    let key_text = serde_json::to_string(&key).unwrap();
+    let other_text = serde_json::to_string(&Key::Member(m(2))).unwrap();
+    let mut client = admin(&url, &schema);
+    let original: String = client
+        .query_one("SELECT value FROM record WHERE key = $1", &[&key_text])
+        .unwrap()
+        .get(0);
+    let other: String = client
+        .query_one("SELECT value FROM record WHERE key = $1", &[&other_text])
+        .unwrap()
+        .get(0);
+    let unknown_field = original.replacen('{', "{\"x\":1,", 2);
+    for tampered in [
+        unknown_field,
+        original.replace("Person 1", "Person\\u00201"),
+        other,
+    ] {
+        client
+            .execute(
+                "UPDATE record SET value = $2 WHERE key = $1",
+                &[&key_text, &tampered],
+            )
+            .unwrap();
+        match net.store().get(&key) {
+            Err(StoreError::Corrupt(k)) => assert_eq!(k, key),
+            other => panic!("{tampered}: expected Corrupt, got {other:?}"),
+        }
+        assert!(matches!(net.store().members(), Err(StoreError::Corrupt(_))));
+    }
+}
+
+/// Followers are woken by a commit of another store (another process's,
+/// as far as PostgreSQL can tell), and not without one.
+#[test]
+fn listener_wakes_on_another_stores_commit() {
+    let Some(url) = pg::url("listener_wakes_on_another_stores_commit") else {
+        return;
+    };
+    let schemas = Schemas::new(&url);
+    let schema = schemas.fresh("listen");
+    let follower = Network::open(pg::store_in(&url, &schema), clock(), Policy::default()).unwrap();
+    let mut listener = follower.store().listener().unwrap();
+    assert!(!listener.wait(std::time::Duration::from_millis(20)).unwrap());
+    let writer = Network::open(pg::store_in(&url, &schema), clock(), Policy::default()).unwrap();
+    support::done(writer.register(person(1)));
+    // Generous: the test asserts that it wakes, not how fast.
+    assert!(listener.wait(std::time::Duration::from_secs(30)).unwrap());
+    assert!(follower.catch_up().unwrap() > 0);
+    assert!(follower.graph().contains(m(1)));
+}
+
+const PROCESSES: u64 = 3;
+const PEOPLE: u64 = 10;
+
+fn ops() -> u64 {
+    std::env::var("PRONET_PG_PROCESS_OPS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(60)
+}
+
+/// Child role of `processes_with_their_own_networks_keep_invariants`:
+/// random operations, then (once every process is done) its index.
+#[test]
+fn process_network_child_role() {
+    let Ok(role) = std::env::var("PRONET_PG_CHILD") else {
+        return;
+    };
+    let (schema, w) = role.split_once('|').unwrap();
+    let w: u64 = w.parse().unwrap();
+    let url = std::env::var(pg::VAR).unwrap();
+    let net = Network::open(pg::store_in(&url, schema), clock(), Policy::default()).unwrap();
+    // A fixed sequence per process (an LCG): bounded and repeatable.
+    let mut state = 0x9e37_79b9_7f4a_7c15_u64 ^ w;
+    let mut next = |n: u64| {
+        state = state
+            .wrapping_mul(6_364_136_223_846_793_005)
+            .wrapping_add(1);
+        (state >> 33) % n
+    };
+    let mut contended = 0;
+    for _ in 0..ops() {
+        let (a, b) = (m(1 + next(PEOPLE)), m(1 + next(PEOPLE)));
+        let result = match next(6) {
+            0 | 1 => net.send(a, b, None, Some(&email_of(b))).map(|_| ()),
+            2 => match net
+                .store()
+                .open_invitations(a, Role::Recipient)
+                .unwrap()
+                .first()
+            {
+                Some(inv) => net.accept(a, inv.id).map(|_| ()),
+                None => Ok(()),
+            },
+            3 => match net
+                .store()
+                .open_invitations(a, Role::Sender)
+                .unwrap()
+                .first()
+            {
+                Some(inv) => net.withdraw(a, inv.id).map(|_| ()),
+                None => Ok(()),
+            },
+            4 => net.remove_connection(a, b).map(|_| ()),
+            _ => net.block(a, b).map(|_| ()),
+        };
+        match result {
+            Ok(()) | Err(Error::Refused(_)) => {}
+            Err(Error::Contended { .. }) => contended += 1,
+            Err(e) => panic!("process {w}: {e}"),
+        }
+    }
+    // Wait until every process is done, then catch up and report.
+    let mut client = admin(&url, schema);
+    client
+        .execute("INSERT INTO done (w) VALUES ($1)", &[&(w as i64)])
+        .unwrap();
+    for _ in 0..6000 {
+        let n: i64 = client
+            .query_one("SELECT count(*) FROM done", &[])
+            .unwrap()
+            .get(0);
+        if n == PROCESSES as i64 {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+    net.catch_up().unwrap();
+    let everyone: Vec<MemberId> = (1..=PEOPLE).map(m).collect();
+    for line in graph_of(&net, &everyone) {
+        println!("GRAPH {line}");
+    }
+    eprintln!("process {w}: {} ops, {contended} contended", ops());
+}
+
+/// Several processes, each with its own `Network` on one database, run a
+/// fixed number of random operations; then the global invariants hold
+/// (one open invitation per pair at most, none between connected members,
+/// no blocked pair connected) and every process's index, caught up, equals
+/// the graph of a `Network` opened afresh on the database.
+#[test]
+fn processes_with_their_own_networks_keep_invariants() {
+    let Some(url) = pg::url("processes_with_their_own_networks_keep_invariants") else {
+        return;
+    };
+    let schemas = Schemas::new(&url);
+    let schema = schemas.fresh("procs");
+    {
+        let net = Network::open(pg::store_in(&url, &schema), clock(), Policy::default()).unwrap();
+        for raw in 1..=PEOPLE {
+            support::done(net.register(person(raw)));
+        }
+    }
+    admin(&url, &schema)
+        .batch_execute("CREATE TABLE done (w bigint PRIMARY KEY)")
+        .unwrap();
+    let children: Vec<_> = (0..PROCESSES)
+        .map(|w| {
+            std::process::Command::new(std::env::current_exe().unwrap())
+                .args([
+                    "process_network_child_role",
+                    "--exact",
+                    "--nocapture",
+                    "--test-threads=1",
+                ])
+                .env("PRONET_PG_CHILD", format!("{schema}|{w}"))
+                .stdout(std::process::Stdio::piped())
+                .spawn()
+                .unwrap()
+        })
+        .collect();
+    let outputs: Vec<String> = children
+        .into_iter()
+        .map(|child| {
+            let out = child.wait_with_output().unwrap();
+            assert!(out.status.success(), "a process failed");
+            String::from_utf8(out.stdout).unwrap()
+        })
+        .collect();
+    let net = Network::open(pg::store_in(&url, &schema), clock(), Policy::default()).unwrap();
+    let everyone: Vec<MemberId> = (1..=PEOPLE).map(m).collect();
+    let fresh: Vec<String> = graph_of(&net, &everyone);
+    for (w, out) in outputs.iter().enumerate() {
+        let graph: Vec<String> = out
+            .lines()
+            // libtest may print before the first line.
+            .filter_map(|l| l.find("GRAPH ").map(|at| l[at + 6..].to_owned()))
+            .collect();
+        assert_eq!(
+            graph, fresh,
+            "process {w}'s index equals one rebuilt from the database"
+        );
+    }
+    let store = net.store();
+    let connected: BTreeSet<_> = store.connections().unwrap().into_iter().collect();
+    let mut open_pairs = BTreeSet::new();
+    for &member in &everyone {
+        for inv in store.open_invitations(member, Role::Sender).unwrap() {
+            let key = pair(inv.sender, inv.recipient);
+            assert!(
+                open_pairs.insert(key),
+                "I1: two open invitations for {key:?}"
+            );
+            assert!(
+                !connected.contains(&key),
+                "I2: an open invitation while connected"
+            );
+        }
+        for block in store.blocks(member, Role::Sender).unwrap() {
+            let key = pair(block.blocker, block.target);
+            assert!(!connected.contains(&key), "B1: a blocked pair is connected");
+        }
+    }
+    assert!(!connected.is_empty(), "the operations connected somebody");
+    eprintln!(
+        "{PROCESSES} processes x {} ops: {} connections, {} open invitations",
+        ops(),
+        connected.len(),
+        open_pairs.len()
+    );
+}
