@@ -213,15 +213,15 @@ pub fn block(
             }
             Err(_) => ChangeSet::default(),
         };
-        return Ok(Decision {
+        return Ok(Decision::new(
             changes,
-            outcome: Outcome::Silent(Refusal::UnknownMember(other)),
-        });
+            Outcome::Silent(Refusal::UnknownMember(other)),
+        ));
     }
-    Ok(Decision {
-        changes: blocked(actor, other, key, facts, policy, now)?,
-        outcome: Outcome::Done,
-    })
+    Ok(Decision::new(
+        blocked(actor, other, key, facts, policy, now)?,
+        Outcome::Done,
+    ))
 }
 
 /// The change of `actor` blocking `other`, both known to exist.
@@ -316,10 +316,7 @@ pub fn unblock(
     let mut mine = facts.mine(actor, other);
     if !mine.stands() {
         facts.other_visible(actor, other, false)?;
-        return Ok(Decision {
-            changes: ChangeSet::default(),
-            outcome: Outcome::Done,
-        });
+        return Ok(Decision::unchanged(Outcome::Done));
     }
     facts.actor_active(actor)?;
     facts.key(actor, other)?;
@@ -335,19 +332,16 @@ pub fn unblock(
     changes.write(facts.mine.as_ref(), Record::Block(mine));
     changes.write(facts.tally.as_ref(), Record::BlockTally(tally));
     if silent {
-        return Ok(Decision {
+        return Ok(Decision::new(
             changes,
-            outcome: Outcome::Silent(Refusal::UnknownMember(other)),
-        });
+            Outcome::Silent(Refusal::UnknownMember(other)),
+        ));
     }
     changes.emit(Event::MemberUnblocked {
         blocker: actor,
         unblocked: other,
     });
-    Ok(Decision {
-        changes,
-        outcome: Outcome::Done,
-    })
+    Ok(Decision::new(changes, Outcome::Done))
 }
 
 /// SPEC 7: `actor` reports `other`. Recorded with its reason, once per
@@ -363,18 +357,18 @@ pub fn report(
     reason: ReportReason,
     facts: &PairFacts,
     clock: Timestamp,
-) -> Result<ChangeSet, Refusal> {
+) -> Result<Decision<()>, Refusal> {
     let now = facts.effective_now(clock);
     facts.other_visible(actor, other, false)?;
     let mut changes = ChangeSet::default();
     if facts.report.is_some() {
-        return Ok(changes);
+        return Ok(changes.into());
     }
     let read = facts.other_ledger.as_ref();
     let mut ledger = read.map_or_else(|| Ledger::new(other), |l| l.value.clone());
     add_report(&mut changes, actor, &mut ledger, reason, now);
     changes.write(read, Record::Ledger(ledger));
-    Ok(changes)
+    Ok(changes.into())
 }
 
 /// Adds a first report by `reporter` of the owner of `target_ledger`: the
@@ -412,7 +406,7 @@ pub fn remove_connection(
     other: MemberId,
     facts: &PairFacts,
     clock: Timestamp,
-) -> Result<ChangeSet, Refusal> {
+) -> Result<Decision<()>, Refusal> {
     let now = facts.effective_now(clock);
     facts.other_visible(actor, other, true)?;
     let mut changes = ChangeSet::default();
@@ -421,7 +415,7 @@ pub fn remove_connection(
         .as_ref()
         .filter(|p| p.value.connected_since.is_some())
     else {
-        return Ok(changes);
+        return Ok(changes.into());
     };
     let mut pair = read.value.clone();
     pair.connected_since = None;
@@ -435,7 +429,7 @@ pub fn remove_connection(
         changes.write(read.as_ref(), Record::Ledger(ledger));
     }
     changes.emit(Event::ConnectionRemoved { by: actor, other });
-    Ok(changes)
+    Ok(changes.into())
 }
 
 #[cfg(test)]

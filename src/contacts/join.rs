@@ -153,10 +153,7 @@ pub fn invite(
         .as_ref()
         .map_or_else(|| Invitee::new(email.clone()), |i| i.value.clone());
     if let Some(earlier) = invitee.invitations.iter().find(|i| i.sender == sender) {
-        return Ok(Decision {
-            changes: ChangeSet::default(),
-            outcome: InviteOutcome::Invited(earlier.id),
-        });
+        return Ok(Decision::unchanged(InviteOutcome::Invited(earlier.id)));
     }
     let cap = policy.max_join_invitations_per_address() as usize;
     if invitee.opted_out.is_some() || invitee.invitations.len() >= cap {
@@ -200,16 +197,20 @@ pub fn invite(
     }
     changes.extend_events(exhausted);
     changes.extend_events(standing);
-    Ok(Decision {
-        changes,
-        outcome: InviteOutcome::Invited(id),
-    })
+    Ok(Decision::new(changes, InviteOutcome::Invited(id)))
 }
 
 /// The address opts out of invitations to join: none is accepted from now
 /// on, and none pending is delivered if it joins. Opting out again changes
 /// nothing.
-pub fn opt_out(email: &Email, invitee: Option<&Versioned<Invitee>>, clock: Timestamp) -> ChangeSet {
+///
+/// # Errors
+/// None: anyone may opt out, for any address.
+pub fn opt_out(
+    email: &Email,
+    invitee: Option<&Versioned<Invitee>>,
+    clock: Timestamp,
+) -> Result<Decision<()>, Refusal> {
     let mut changes = ChangeSet::default();
     let mut record = invitee.map_or_else(|| Invitee::new(email.clone()), |i| i.value.clone());
     if record.opted_out.is_none() {
@@ -220,7 +221,7 @@ pub fn opt_out(email: &Email, invitee: Option<&Versioned<Invitee>>, clock: Times
             email: email.clone(),
         });
     }
-    changes
+    Ok(changes.into())
 }
 
 /// The address's record with invitation `id` settled as `state`, or `None`
@@ -250,6 +251,9 @@ pub fn settle(
 /// delivery, and telling them would say who owns the address. Answers
 /// whether it became an invitation (or a connection); a change that settles
 /// nothing (already settled, expired, opted out) is empty.
+///
+/// # Errors
+/// None: a refusal of the send is the drop described above.
 pub fn deliver(
     invitee: &Versioned<Invitee>,
     (id, sender): (InvitationId, MemberId),
@@ -257,7 +261,7 @@ pub fn deliver(
     facts: &SendFacts,
     policy: &Policy,
     clock: Timestamp,
-) -> Decision<bool> {
+) -> Result<Decision<bool>, Refusal> {
     let req = SendRequest {
         sender,
         recipient,
@@ -270,11 +274,8 @@ pub fn deliver(
         Err(_) => (ChangeSet::default(), JoinState::Dropped),
     };
     let Some(settled) = settle(&invitee.value, id, state, policy, now) else {
-        return Decision::unchanged(false);
+        return Ok(Decision::unchanged(false));
     };
     changes.write(Some(invitee), Record::Invitee(settled));
-    Decision {
-        changes,
-        outcome: state == JoinState::Delivered,
-    }
+    Ok(Decision::new(changes, state == JoinState::Delivered))
 }

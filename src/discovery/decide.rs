@@ -4,7 +4,7 @@
 //! nothing and answers the same.
 
 use super::{DiscoveryPolicy, Dismissals, Follows, Memberships};
-use crate::change::ChangeSet;
+use crate::change::{ChangeSet, Decision};
 use crate::error::Refusal;
 use crate::event::Event;
 use crate::id::{GroupId, MemberId};
@@ -62,7 +62,7 @@ pub fn follow(
     company: MemberId,
     facts: &Facts<Follows>,
     policy: &DiscoveryPolicy,
-) -> Result<ChangeSet, Refusal> {
+) -> Result<Decision<()>, Refusal> {
     person(facts.actor.as_ref(), member)?;
     if visible(facts, company)?.kind != Kind::Company {
         return Err(Refusal::NotACompany(company));
@@ -72,7 +72,7 @@ pub fn follow(
         .as_ref()
         .map_or_else(|| Follows::new(member), |f| f.value.clone());
     if follows.companies.contains(&company) {
-        return Ok(ChangeSet::default());
+        return Ok(Decision::unchanged(()));
     }
     if follows.companies.len() >= policy.max_follows as usize {
         return Err(Refusal::TooManyFollows {
@@ -83,7 +83,7 @@ pub fn follow(
     let mut changes = ChangeSet::default();
     changes.write(facts.record.as_ref(), Record::Follows(follows));
     changes.emit(Event::CompanyFollowed { member, company });
-    Ok(changes)
+    Ok(changes.into())
 }
 
 /// `member` stops following `company`. Unfollowing a company not followed
@@ -96,7 +96,7 @@ pub fn unfollow(
     member: MemberId,
     company: MemberId,
     facts: &Facts<Follows>,
-) -> Result<ChangeSet, Refusal> {
+) -> Result<Decision<()>, Refusal> {
     person(facts.actor.as_ref(), member)?;
     let mut changes = ChangeSet::default();
     if let Some(read) = &facts.record {
@@ -107,7 +107,7 @@ pub fn unfollow(
             changes.emit(Event::CompanyUnfollowed { member, company });
         }
     }
-    Ok(changes)
+    Ok(changes.into())
 }
 
 /// `member` joins `group` (SPEC 2). Groups are the host's ids: any id is a
@@ -121,14 +121,14 @@ pub fn join_group(
     group: GroupId,
     facts: &Facts<Memberships>,
     policy: &DiscoveryPolicy,
-) -> Result<ChangeSet, Refusal> {
+) -> Result<Decision<()>, Refusal> {
     person(facts.actor.as_ref(), member)?;
     let mut memberships = facts
         .record
         .as_ref()
         .map_or_else(|| Memberships::new(member), |m| m.value.clone());
     if memberships.groups.contains(&group) {
-        return Ok(ChangeSet::default());
+        return Ok(Decision::unchanged(()));
     }
     if memberships.groups.len() >= policy.max_groups as usize {
         return Err(Refusal::TooManyGroups {
@@ -139,7 +139,7 @@ pub fn join_group(
     let mut changes = ChangeSet::default();
     changes.write(facts.record.as_ref(), Record::Groups(memberships));
     changes.emit(Event::GroupJoined { member, group });
-    Ok(changes)
+    Ok(changes.into())
 }
 
 /// `member` leaves `group`; leaving a group one is not in changes nothing.
@@ -150,7 +150,7 @@ pub fn leave_group(
     member: MemberId,
     group: GroupId,
     facts: &Facts<Memberships>,
-) -> Result<ChangeSet, Refusal> {
+) -> Result<Decision<()>, Refusal> {
     person(facts.actor.as_ref(), member)?;
     let mut changes = ChangeSet::default();
     if let Some(read) = &facts.record {
@@ -161,7 +161,7 @@ pub fn leave_group(
             changes.emit(Event::GroupLeft { member, group });
         }
     }
-    Ok(changes)
+    Ok(changes.into())
 }
 
 /// `viewer` dismisses `candidate` from their people you may know, for good.
@@ -179,7 +179,7 @@ pub fn dismiss(
     facts: &Facts<Dismissals>,
     policy: &DiscoveryPolicy,
     now: Timestamp,
-) -> Result<ChangeSet, Refusal> {
+) -> Result<Decision<()>, Refusal> {
     person(facts.actor.as_ref(), viewer)?;
     if viewer == candidate {
         return Err(Refusal::Yourself);
@@ -192,7 +192,7 @@ pub fn dismiss(
         .as_ref()
         .map_or_else(|| Dismissals::new(viewer), |d| d.value.clone());
     if dismissals.dismissed.contains_key(&candidate) {
-        return Ok(ChangeSet::default());
+        return Ok(Decision::unchanged(()));
     }
     while dismissals.dismissed.len() >= policy.max_dismissed as usize {
         let oldest = dismissals
@@ -212,7 +212,7 @@ pub fn dismiss(
         member: viewer,
         dismissed: candidate,
     });
-    Ok(changes)
+    Ok(changes.into())
 }
 
 #[cfg(test)]
@@ -247,7 +247,9 @@ mod tests {
         };
         let company = Member::company(acme, Profile::named("Acme"));
         let f = facts::<Follows>(company.clone(), None);
-        let changes = follow(ana, acme, &f, &policy).unwrap_or_default();
+        let changes = follow(ana, acme, &f, &policy)
+            .map(|d| d.changes)
+            .unwrap_or_default();
         assert_eq!(changes.writes.len(), 1);
         assert_eq!(
             follow(
@@ -267,15 +269,24 @@ mod tests {
         let mut following = Follows::new(ana);
         following.companies.insert(acme);
         let again = facts(company.clone(), Some(following.clone()));
-        assert_eq!(follow(ana, acme, &again, &policy), Ok(ChangeSet::default()));
+        assert_eq!(
+            follow(ana, acme, &again, &policy),
+            Ok(Decision::unchanged(()))
+        );
         let other = MemberId::new(10);
         let full = facts(Member::company(other, Profile::named("B")), Some(following));
         assert_eq!(
             follow(ana, other, &full, &policy),
             Err(Refusal::TooManyFollows { max: 1 })
         );
-        assert_eq!(unfollow(ana, other, &full).map(|c| c.is_empty()), Ok(true));
-        assert_eq!(unfollow(ana, acme, &full).map(|c| c.writes.len()), Ok(1));
+        assert_eq!(
+            unfollow(ana, other, &full).map(|c| c.changes.is_empty()),
+            Ok(true)
+        );
+        assert_eq!(
+            unfollow(ana, acme, &full).map(|c| c.changes.writes.len()),
+            Ok(1)
+        );
     }
 
     #[test]
@@ -288,7 +299,9 @@ mod tests {
         let mut earlier = Dismissals::new(ana);
         earlier.dismissed.insert(cy, Timestamp::UNIX_EPOCH);
         let f = facts(Member::person(bo, Profile::named("B")), Some(earlier));
-        let changes = dismiss(ana, bo, &f, &policy, Timestamp::from_micros(5)).unwrap_or_default();
+        let changes = dismiss(ana, bo, &f, &policy, Timestamp::from_micros(5))
+            .map(|d| d.changes)
+            .unwrap_or_default();
         match &changes.writes[..] {
             [w] => match &w.record {
                 Record::Dismissed(d) => {

@@ -167,10 +167,7 @@ pub fn send(
             };
             let accepted = open.value.id;
             let decision = connect(&answer, open, policy, now)?;
-            return Ok(Decision {
-                changes: decision,
-                outcome: SendOutcome::Connected { accepted },
-            });
+            return Ok(Decision::new(decision, SendOutcome::Connected { accepted }));
         }
     }
     // 4. Not barred openly.
@@ -303,10 +300,7 @@ pub fn send(
     }
     changes.extend_events(exhausted);
     changes.extend_events(standing_event);
-    Ok(Decision {
-        changes,
-        outcome: SendOutcome::Sent(id),
-    })
+    Ok(Decision::new(changes, SendOutcome::Sent(id)))
 }
 
 /// SPEC 5 for one more send of any kind (an invitation, an invitation to
@@ -612,11 +606,4 @@ fn answered(
     ledger.record_answer(invitation, answer, now);
     ledger.latest = ledger.latest.max(now);
     ledger
-}
-
-fn unchanged() -> Decision<()> {
-    Decision {
-        changes: ChangeSet::default(),
-        outcome: (),
-    }
 }

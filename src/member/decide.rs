@@ -2,7 +2,7 @@
 //! deactivation, and the profile limits (SPEC 5).
 
 use super::{EmailOwner, Member, ProfileField, ProfileLimits, within_chars};
-use crate::change::ChangeSet;
+use crate::change::{ChangeSet, Decision};
 use crate::error::Refusal;
 use crate::event::Event;
 use crate::record::{Record, Versioned};
@@ -69,7 +69,7 @@ pub fn register(
     member: Member,
     owners: &Owners,
     limits: &ProfileLimits,
-) -> Result<ChangeSet, Refusal> {
+) -> Result<Decision<()>, Refusal> {
     limits.check(&member)?;
     if existing.is_some() {
         return Err(Refusal::MemberExists(member.id));
@@ -78,7 +78,7 @@ pub fn register(
     claim_emails(&mut changes, None, &member, owners)?;
     changes.emit(Event::MemberRegistered { member: member.id });
     changes.write::<Member>(None, Record::Member(member));
-    Ok(changes)
+    Ok(changes.into())
 }
 
 /// Replaces a member's profile, tier, emails and preference; the id, kind
@@ -94,7 +94,7 @@ pub fn update(
     member: Member,
     owners: &Owners,
     limits: &ProfileLimits,
-) -> Result<ChangeSet, Refusal> {
+) -> Result<Decision<()>, Refusal> {
     limits.check(&member)?;
     let current = existing
         .filter(|m| m.value.active)
@@ -110,7 +110,7 @@ pub fn update(
         claim_emails(&mut changes, Some(&current.value), &updated, owners)?;
         changes.write(Some(current), Record::Member(updated));
     }
-    Ok(changes)
+    Ok(changes.into())
 }
 
 /// Deactivates a member (SPEC 1): from now on they appear nowhere.
@@ -121,7 +121,7 @@ pub fn update(
 pub fn deactivate(
     existing: Option<&Versioned<Member>>,
     id: crate::id::MemberId,
-) -> Result<ChangeSet, Refusal> {
+) -> Result<Decision<()>, Refusal> {
     let current = existing.ok_or(Refusal::UnknownMember(id))?;
     let mut changes = ChangeSet::default();
     if current.value.active {
@@ -130,7 +130,7 @@ pub fn deactivate(
         changes.write(Some(current), Record::Member(member));
         changes.emit(Event::MemberDeactivated { member: id });
     }
-    Ok(changes)
+    Ok(changes.into())
 }
 
 impl ProfileLimits {
@@ -216,7 +216,8 @@ mod tests {
             &Owners::new(),
             &ProfileLimits::default(),
         )
-        .unwrap();
+        .unwrap()
+        .changes;
         let mut got = keys(&changes);
         got.sort();
         assert_eq!(

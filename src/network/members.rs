@@ -1,7 +1,6 @@
 //! Operations on members: register, update, deactivate.
 
 use super::{Committed, Network};
-use crate::change::Decision;
 use crate::error::Error;
 use crate::id::MemberId;
 use crate::member::{self, Member};
@@ -31,12 +30,12 @@ impl<S: Store, C: Clock> Network<S, C> {
         let mut done = self.run(|_| {
             let existing = self.load::<Member>(Key::Member(member.id))?;
             let owners = self.owners([&member])?;
-            let changes =
-                member::decide::register(existing.as_ref(), member.clone(), &owners, limits)?;
-            Ok(Decision {
-                changes,
-                outcome: (),
-            })
+            Ok(member::decide::register(
+                existing.as_ref(),
+                member.clone(),
+                &owners,
+                limits,
+            )?)
         })?;
         self.follow_up_joins(id, &mut done.events);
         Ok(done)
@@ -60,12 +59,12 @@ impl<S: Store, C: Clock> Network<S, C> {
         let mut done = self.run(|_| {
             let existing = self.load::<Member>(Key::Member(member.id))?;
             let owners = self.owners(existing.iter().map(|e| &e.value).chain([&member]))?;
-            let changes =
-                member::decide::update(existing.as_ref(), member.clone(), &owners, limits)?;
-            Ok(Decision {
-                changes,
-                outcome: (),
-            })
+            Ok(member::decide::update(
+                existing.as_ref(),
+                member.clone(),
+                &owners,
+                limits,
+            )?)
         })?;
         self.follow_up_joins(id, &mut done.events);
         Ok(done)
@@ -78,11 +77,7 @@ impl<S: Store, C: Clock> Network<S, C> {
     pub fn deactivate(&self, id: MemberId) -> Result<Committed<()>, Error> {
         self.run(|_| {
             let existing = self.load::<Member>(Key::Member(id))?;
-            let changes = member::decide::deactivate(existing.as_ref(), id)?;
-            Ok(Decision {
-                changes,
-                outcome: (),
-            })
+            Ok(member::decide::deactivate(existing.as_ref(), id)?)
         })
     }
 }

@@ -2,7 +2,6 @@
 //! SPEC 2): thin shells over [`crate::discovery`].
 
 use super::Network;
-use crate::change::Decision;
 use crate::contacts;
 use crate::discovery::decide::{self, Facts};
 use crate::discovery::pymk::{self, PymkFacts};
@@ -44,11 +43,12 @@ impl<S: Store, C: Clock> Network<S, C> {
     ) -> Result<super::Committed<()>, Error> {
         self.run(|_| {
             let facts = self.discovery_facts::<Follows>(member, company, Key::Follows(member))?;
-            let changes = decide::follow(member, company, &facts, self.policy.discovery())?;
-            Ok(Decision {
-                changes,
-                outcome: (),
-            })
+            Ok(decide::follow(
+                member,
+                company,
+                &facts,
+                self.policy.discovery(),
+            )?)
         })
     }
 
@@ -63,11 +63,7 @@ impl<S: Store, C: Clock> Network<S, C> {
     ) -> Result<super::Committed<()>, Error> {
         self.run(|_| {
             let facts = self.discovery_facts::<Follows>(member, company, Key::Follows(member))?;
-            let changes = decide::unfollow(member, company, &facts)?;
-            Ok(Decision {
-                changes,
-                outcome: (),
-            })
+            Ok(decide::unfollow(member, company, &facts)?)
         })
     }
 
@@ -83,11 +79,12 @@ impl<S: Store, C: Clock> Network<S, C> {
     ) -> Result<super::Committed<()>, Error> {
         self.run(|_| {
             let facts = self.group_facts(member)?;
-            let changes = decide::join_group(member, group, &facts, self.policy.discovery())?;
-            Ok(Decision {
-                changes,
-                outcome: (),
-            })
+            Ok(decide::join_group(
+                member,
+                group,
+                &facts,
+                self.policy.discovery(),
+            )?)
         })
     }
 
@@ -102,11 +99,7 @@ impl<S: Store, C: Clock> Network<S, C> {
     ) -> Result<super::Committed<()>, Error> {
         self.run(|_| {
             let facts = self.group_facts(member)?;
-            let changes = decide::leave_group(member, group, &facts)?;
-            Ok(Decision {
-                changes,
-                outcome: (),
-            })
+            Ok(decide::leave_group(member, group, &facts)?)
         })
     }
 
@@ -123,11 +116,13 @@ impl<S: Store, C: Clock> Network<S, C> {
         self.run(|now| {
             let facts =
                 self.discovery_facts::<Dismissals>(viewer, candidate, Key::Dismissed(viewer))?;
-            let changes = decide::dismiss(viewer, candidate, &facts, self.policy.discovery(), now)?;
-            Ok(Decision {
-                changes,
-                outcome: (),
-            })
+            Ok(decide::dismiss(
+                viewer,
+                candidate,
+                &facts,
+                self.policy.discovery(),
+                now,
+            )?)
         })
     }
 

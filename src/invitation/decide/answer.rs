@@ -22,11 +22,8 @@ pub fn accept(
     let now = facts.effective_now(clock);
     let (invitation, seen) = as_recipient(actor, id, facts, policy, now)?;
     match seen {
-        Seen::Pending | Seen::Held => Ok(Decision {
-            changes: connect(facts, invitation, policy, now)?,
-            outcome: (),
-        }),
-        Seen::Accepted => Ok(unchanged()),
+        Seen::Pending | Seen::Held => Ok(Decision::from(connect(facts, invitation, policy, now)?)),
+        Seen::Accepted => Ok(Decision::unchanged(())),
         seen => Err(Refusal::NotPending { seen }),
     }
 }
@@ -56,7 +53,7 @@ pub fn ignore(
         // A later "I don't know" or report of an ignored invitation still
         // counts; a weaker or equal answer repeats and changes nothing.
         (Seen::Ignored, Status::Ignored(earlier)) if reason > earlier => {}
-        (Seen::Ignored, _) => return Ok(unchanged()),
+        (Seen::Ignored, _) => return Ok(Decision::unchanged(())),
         (seen, _) => return Err(Refusal::NotPending { seen }),
     }
     let mut changes = ChangeSet::default();
@@ -88,10 +85,7 @@ pub fn ignore(
         invitation: id,
         recipient: actor,
     });
-    Ok(Decision {
-        changes,
-        outcome: (),
-    })
+    Ok(changes.into())
 }
 
 /// SPEC 3.2: the recipient rejects; the sender is told and barred from
@@ -122,7 +116,7 @@ pub fn reject(
     let (invitation, seen) = as_recipient(actor, id, facts, policy, now)?;
     match seen {
         Seen::Pending | Seen::Held => {}
-        Seen::Rejected => return Ok(unchanged()),
+        Seen::Rejected => return Ok(Decision::unchanged(())),
         seen => return Err(Refusal::NotPending { seen }),
     }
     let note = match (note, facts.recipient.as_ref()) {
@@ -156,10 +150,7 @@ pub fn reject(
         recipient: actor,
         note,
     });
-    Ok(Decision {
-        changes,
-        outcome: (),
-    })
+    Ok(changes.into())
 }
 
 /// SPEC 3.2: the sender withdraws a pending invitation. Nobody is notified,
@@ -187,7 +178,7 @@ pub fn withdraw(
     parties_active(&invitation.value, facts).map_err(|_| Refusal::InvitationNotFound(id))?;
     match invitation.value.seen_by_sender(policy, now) {
         Seen::Pending => {}
-        Seen::Withdrawn => return Ok(unchanged()),
+        Seen::Withdrawn => return Ok(Decision::unchanged(())),
         seen => return Err(Refusal::NotPending { seen }),
     }
     let mut changes = ChangeSet::default();
@@ -211,10 +202,7 @@ pub fn withdraw(
         invitation: id,
         sender: actor,
     });
-    Ok(Decision {
-        changes,
-        outcome: (),
-    })
+    Ok(changes.into())
 }
 
 /// The invitation as its recipient sees it, or not found: not theirs, never
