@@ -9,6 +9,7 @@ use crate::event::Event;
 use crate::id::{MemberId, PairKey};
 use crate::invitation::{Invitation, Ledger, PairState, Status};
 use crate::member::Member;
+use crate::member::decide::active;
 use crate::policy::Policy;
 use crate::record::{Record, Versioned};
 use crate::time::Timestamp;
@@ -118,26 +119,18 @@ impl PairFacts {
             return Err(Refusal::Yourself);
         }
         let hidden = self.blocked_by_other() || also_blocked && stands(self.mine.as_ref());
-        if hidden || !self.other_active() {
+        if hidden || !self.other_active(other) {
             return Err(Refusal::UnknownMember(other));
         }
         Ok(())
     }
 
     fn actor_active(&self, actor: MemberId) -> Result<(), Refusal> {
-        let active = self
-            .actor
-            .as_ref()
-            .is_some_and(|m| m.value.active && m.value.id == actor);
-        if active {
-            Ok(())
-        } else {
-            Err(Refusal::UnknownMember(actor))
-        }
+        active(self.actor.as_ref(), actor).map(|_| ())
     }
 
-    fn other_active(&self) -> bool {
-        self.other.as_ref().is_some_and(|m| m.value.active)
+    fn other_active(&self, other: MemberId) -> bool {
+        active(self.other.as_ref(), other).is_ok()
     }
 
     /// Whether the other member blocked the actor.
@@ -201,7 +194,7 @@ pub fn block(
     let now = facts.effective_now(clock);
     facts.actor_active(actor)?;
     let key = facts.key(actor, other)?;
-    if !facts.other_active() {
+    if !facts.other_active(other) {
         return Err(Refusal::UnknownMember(other));
     }
     if facts.blocked_by_other() {
@@ -320,7 +313,7 @@ pub fn unblock(
     }
     facts.actor_active(actor)?;
     facts.key(actor, other)?;
-    if !facts.other_active() {
+    if !facts.other_active(other) {
         return Err(Refusal::UnknownMember(other));
     }
     let silent = facts.blocked_by_other();

@@ -74,10 +74,10 @@ use crate::event::Event;
 use crate::id::{InvitationId, MemberId};
 use crate::invitation::Ledger;
 use crate::invitation::decide::{
-    SendFacts, SendOutcome, SendRequest, active_person, quota_allows, record_send, send,
-    standing_allows,
+    SendFacts, SendOutcome, SendRequest, quota_allows, record_send, send, standing_allows,
 };
 use crate::member::Member;
+use crate::member::decide::active_person;
 use crate::policy::Policy;
 use crate::record::{Record, Versioned};
 use crate::standing::SendEntry;

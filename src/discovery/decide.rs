@@ -8,6 +8,7 @@ use crate::change::{ChangeSet, Decision};
 use crate::error::Refusal;
 use crate::event::Event;
 use crate::id::{GroupId, MemberId};
+use crate::member::decide::{active, active_person};
 use crate::member::{Kind, Member};
 use crate::record::{Record, Versioned};
 use crate::time::Timestamp;
@@ -27,25 +28,13 @@ pub struct Facts<T> {
     pub record: Option<Versioned<T>>,
 }
 
-/// The acting person, or why they cannot act.
-fn person(facts_actor: Option<&Versioned<Member>>, actor: MemberId) -> Result<(), Refusal> {
-    match facts_actor {
-        Some(m) if m.value.active && m.value.id == actor => {
-            if m.value.kind == Kind::Person {
-                Ok(())
-            } else {
-                Err(Refusal::NotAPerson(actor))
-            }
-        }
-        _ => Err(Refusal::UnknownMember(actor)),
-    }
-}
-
 /// The other member as the actor may see them: active, not hidden.
 fn visible<T>(facts: &Facts<T>, other: MemberId) -> Result<&Member, Refusal> {
-    match &facts.other {
-        Some(m) if m.value.active && m.value.id == other && !facts.hidden => Ok(&m.value),
-        _ => Err(Refusal::UnknownMember(other)),
+    let member = active(facts.other.as_ref(), other)?;
+    if facts.hidden {
+        Err(Refusal::UnknownMember(other))
+    } else {
+        Ok(member)
     }
 }
 
@@ -63,7 +52,7 @@ pub fn follow(
     facts: &Facts<Follows>,
     policy: &DiscoveryPolicy,
 ) -> Result<Decision<()>, Refusal> {
-    person(facts.actor.as_ref(), member)?;
+    active_person(facts.actor.as_ref(), member)?;
     if visible(facts, company)?.kind != Kind::Company {
         return Err(Refusal::NotACompany(company));
     }
@@ -97,7 +86,7 @@ pub fn unfollow(
     company: MemberId,
     facts: &Facts<Follows>,
 ) -> Result<Decision<()>, Refusal> {
-    person(facts.actor.as_ref(), member)?;
+    active_person(facts.actor.as_ref(), member)?;
     let mut changes = ChangeSet::default();
     if let Some(read) = &facts.record {
         if read.value.companies.contains(&company) {
@@ -122,7 +111,7 @@ pub fn join_group(
     facts: &Facts<Memberships>,
     policy: &DiscoveryPolicy,
 ) -> Result<Decision<()>, Refusal> {
-    person(facts.actor.as_ref(), member)?;
+    active_person(facts.actor.as_ref(), member)?;
     let mut memberships = facts
         .record
         .as_ref()
@@ -151,7 +140,7 @@ pub fn leave_group(
     group: GroupId,
     facts: &Facts<Memberships>,
 ) -> Result<Decision<()>, Refusal> {
-    person(facts.actor.as_ref(), member)?;
+    active_person(facts.actor.as_ref(), member)?;
     let mut changes = ChangeSet::default();
     if let Some(read) = &facts.record {
         if read.value.groups.contains(&group) {
@@ -180,7 +169,7 @@ pub fn dismiss(
     policy: &DiscoveryPolicy,
     now: Timestamp,
 ) -> Result<Decision<()>, Refusal> {
-    person(facts.actor.as_ref(), viewer)?;
+    active_person(facts.actor.as_ref(), viewer)?;
     if viewer == candidate {
         return Err(Refusal::Yourself);
     }

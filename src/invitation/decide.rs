@@ -16,7 +16,8 @@ use crate::email::Email;
 use crate::error::Refusal;
 use crate::event::Event;
 use crate::id::{InvitationId, MemberId, PairKey};
-use crate::member::{InvitePreference, Kind, Member, Tier};
+use crate::member::decide::active_person;
+use crate::member::{InvitePreference, Member, Tier};
 use crate::note::Note;
 use crate::policy::Policy;
 use crate::record::{Record, Versioned};
@@ -481,22 +482,6 @@ fn connect(
         b: inv.recipient,
     });
     Ok(changes)
-}
-
-/// The member, if it is an active person.
-pub(crate) fn active_person(
-    member: Option<&Versioned<Member>>,
-    id: MemberId,
-) -> Result<&Member, Refusal> {
-    let member = member
-        .map(|m| &m.value)
-        .filter(|m| m.id == id && m.active)
-        .ok_or(Refusal::UnknownMember(id))?;
-    if member.kind == Kind::Person {
-        Ok(member)
-    } else {
-        Err(Refusal::NotAPerson(id))
-    }
 }
 
 /// Both parties are active and neither blocked the other: otherwise the

@@ -1,16 +1,44 @@
 //! The pure decisions about members themselves: registration, updates,
 //! deactivation, and the profile limits (SPEC 5).
 
-use super::{EmailOwner, Member, ProfileField, ProfileLimits, within_chars};
+use super::{EmailOwner, Kind, Member, ProfileField, ProfileLimits, within_chars};
 use crate::change::{ChangeSet, Decision};
 use crate::error::Refusal;
 use crate::event::Event;
+use crate::id::MemberId;
 use crate::record::{Record, Versioned};
 use std::collections::{BTreeMap, BTreeSet};
 
 /// The stored owners of addresses, by canonical address (absent: never
 /// owned).
 pub type Owners = BTreeMap<String, Versioned<EmailOwner>>;
+
+/// The member `id` as its stored record says, if active: the one rule for
+/// "this member exists" (SPEC 1: a deactivated member appears nowhere).
+///
+/// # Errors
+/// [`Refusal::UnknownMember`] for a missing or deactivated member (or a
+/// record of another id).
+pub fn active(read: Option<&Versioned<Member>>, id: MemberId) -> Result<&Member, Refusal> {
+    read.map(|m| &m.value)
+        .filter(|m| m.id == id && m.active)
+        .ok_or(Refusal::UnknownMember(id))
+}
+
+/// The member `id`, if an active person: the only kind that connects,
+/// invites, follows and is suggested.
+///
+/// # Errors
+/// [`Refusal::UnknownMember`] as for [`active`]; [`Refusal::NotAPerson`]
+/// for an active company page.
+pub fn active_person(read: Option<&Versioned<Member>>, id: MemberId) -> Result<&Member, Refusal> {
+    let member = active(read, id)?;
+    if member.kind == Kind::Person {
+        Ok(member)
+    } else {
+        Err(Refusal::NotAPerson(id))
+    }
+}
 
 /// Claims `member`'s addresses and releases those of `previous` it no
 /// longer has.
@@ -120,7 +148,7 @@ pub fn update(
 /// [`Refusal::UnknownMember`] for an id never registered.
 pub fn deactivate(
     existing: Option<&Versioned<Member>>,
-    id: crate::id::MemberId,
+    id: MemberId,
 ) -> Result<Decision<()>, Refusal> {
     let current = existing.ok_or(Refusal::UnknownMember(id))?;
     let mut changes = ChangeSet::default();
@@ -193,7 +221,6 @@ mod tests {
 
     use super::*;
     use crate::email::Email;
-    use crate::id::MemberId;
     use crate::member::Profile;
     use crate::record::{Key, Version};
 

@@ -120,7 +120,7 @@ impl<S: Store, C: Clock> Network<S, C> {
             let mut not_members = Vec::new();
             {
                 let graph = self.graph();
-                let view = graph.view(sight.hidden.iter().copied());
+                let view = sight.view(&graph);
                 let hood = view.neighbourhood(owner)?;
                 for (entry, found) in book.entries.iter().zip(found) {
                     match found {
@@ -325,7 +325,7 @@ impl<S: Store, C: Clock> Network<S, C> {
             canonical,
             Some(&owner.value),
             member.as_ref().map(|m| &m.value),
-            |m| sight.hidden.contains(&m),
+            |m| sight.hides(m),
         ))
     }
 }

@@ -175,7 +175,7 @@ impl<S: Store, C: Clock> Network<S, C> {
         };
         let graph = self.graph();
         let index = self.discovery();
-        let view = graph.view(sight.hidden.iter().copied());
+        let view = sight.view(&graph);
         let ranked = pymk::suggest(
             &view,
             viewer,
@@ -205,7 +205,7 @@ impl<S: Store, C: Clock> Network<S, C> {
         let sight = self.sight(viewer)?;
         let graph = self.graph();
         let index = self.discovery();
-        let view = graph.view(sight.hidden.iter().copied());
+        let view = sight.view(&graph);
         Ok(search::search(&view, viewer, &index, query, after, size)?)
     }
 
@@ -228,7 +228,7 @@ impl<S: Store, C: Clock> Network<S, C> {
         self.fresh()?;
         let sight = self.sight(viewer)?;
         match self.load::<Member>(Key::Member(company))? {
-            Some(m) if m.value.active && !sight.hidden.contains(&company) => {
+            Some(m) if m.value.active && !sight.hides(company) => {
                 if m.value.kind != Kind::Company {
                     return Err(Refusal::NotACompany(company).into());
                 }
@@ -238,7 +238,7 @@ impl<S: Store, C: Clock> Network<S, C> {
         let query = SearchQuery::new().current_company(company).degrees(degrees);
         let graph = self.graph();
         let index = self.discovery();
-        let view = graph.view(sight.hidden.iter().copied());
+        let view = sight.view(&graph);
         Ok(search::search(&view, viewer, &index, &query, after, size)?)
     }
 
