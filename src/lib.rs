@@ -17,6 +17,7 @@
 pub mod block;
 pub mod change;
 pub mod contacts;
+mod cursor;
 pub mod discovery;
 pub mod email;
 pub mod error;

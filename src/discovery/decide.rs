@@ -8,10 +8,13 @@ use crate::change::{ChangeSet, Decision};
 use crate::error::Refusal;
 use crate::event::Event;
 use crate::id::{GroupId, MemberId};
+use crate::invitation::{Bar, Invitation, PairState};
 use crate::member::decide::{active, active_person};
 use crate::member::{Kind, Member};
+use crate::policy::Policy;
 use crate::record::{Record, Versioned};
 use crate::time::Timestamp;
+use std::collections::BTreeSet;
 
 /// What following, unfollowing or dismissing needs: the actor, the other
 /// member, whether a block hides the other from the actor, and the actor's
@@ -202,6 +205,52 @@ pub fn dismiss(
         dismissed: candidate,
     });
     Ok(changes.into())
+}
+
+/// Who never appears among `viewer`'s people you may know for reasons the
+/// graph cannot see (SPEC 8): the other party of each of the viewer's open
+/// invitations, either way, still live at `now` (ignored and held ones
+/// included: they are pending as far as their sender can tell), and the
+/// members the viewer dismissed.
+#[must_use]
+pub fn pymk_excluded<'a>(
+    viewer: MemberId,
+    open: impl IntoIterator<Item = &'a Invitation>,
+    dismissals: Option<&Dismissals>,
+    policy: &Policy,
+    now: Timestamp,
+) -> BTreeSet<MemberId> {
+    let mut excluded: BTreeSet<MemberId> = open
+        .into_iter()
+        .filter(|inv| inv.is_live(policy, now))
+        .map(|inv| {
+            if inv.sender == viewer {
+                inv.recipient
+            } else {
+                inv.sender
+            }
+        })
+        .collect();
+    if let Some(d) = dismissals {
+        excluded.extend(d.dismissed.keys().copied());
+    }
+    excluded
+}
+
+/// Whether no bar keeps `candidate` out of `viewer`'s people you may know,
+/// given their pair's record (SPEC 8): barred are a member who rejected the
+/// viewer's invitation (the viewer was told), and one whom the viewer
+/// rejected or answered "I don't know" (or reported). A member who answered
+/// the viewer with "I don't know" is not barred for it: the viewer was never
+/// told, and leaving them out would tell (SPEC 3.4).
+#[must_use]
+pub fn pymk_unbarred(viewer: MemberId, candidate: MemberId, pair: Option<&PairState>) -> bool {
+    if viewer == candidate {
+        return false;
+    }
+    pair.is_none_or(|p| {
+        p.attempts(viewer).bar != Some(Bar::Rejected) && p.attempts(candidate).bar.is_none()
+    })
 }
 
 #[cfg(test)]

@@ -484,6 +484,23 @@ fn connect(
     Ok(changes)
 }
 
+/// How many invitations count against the sender's
+/// [`max_outstanding`](Policy::max_outstanding) (SPEC 3.2): of their open
+/// invitations, those still live at `now` whose recipient is `active`. An
+/// invitation to a member since deactivated is invisible to its sender
+/// (not listed, not withdrawable), so it does not count.
+#[must_use]
+pub fn outstanding<'a>(
+    sent: impl IntoIterator<Item = &'a Invitation>,
+    active: impl Fn(MemberId) -> bool,
+    policy: &Policy,
+    now: Timestamp,
+) -> usize {
+    sent.into_iter()
+        .filter(|inv| inv.is_live(policy, now) && active(inv.recipient))
+        .count()
+}
+
 /// Both parties are active and neither blocked the other: otherwise the
 /// invitation does not exist for either of them.
 fn parties_active(inv: &Invitation, facts: &AnswerFacts) -> Result<(), Refusal> {

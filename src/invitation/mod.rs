@@ -144,7 +144,7 @@ impl Invitation {
     /// The instant it expires if still open.
     #[must_use]
     pub fn expires_at(&self, policy: &Policy) -> Timestamp {
-        self.sent_at.saturating_add(policy.pending_expiry())
+        policy.expires_at(self.sent_at)
     }
 
     /// Open and not yet expired at `now`.

@@ -7,7 +7,7 @@ use crate::block::decide::{Between, PairFacts};
 use crate::error::{Error, Refusal, StoreError};
 use crate::graph::{SocialGraph, View};
 use crate::id::{InvitationId, MemberId, PairKey};
-use crate::invitation::decide::{AnswerFacts, SendFacts};
+use crate::invitation::decide::{AnswerFacts, SendFacts, outstanding};
 use crate::invitation::{Invitation, Ledger, PairState};
 use crate::member::decide::Owners;
 use crate::member::{self, Member};
@@ -67,10 +67,7 @@ impl<S: Store, C: Clock> Network<S, C> {
         let pending = self.store.open_invitations(sender, Role::Sender)?;
         let outstanding = {
             let graph = self.graph();
-            pending
-                .iter()
-                .filter(|inv| inv.is_live(&self.policy, now) && graph.contains(inv.recipient))
-                .count()
+            outstanding(&pending, |m| graph.contains(m), &self.policy, now)
         };
         Ok(SendFacts {
             sender: self.load(Key::Member(sender))?,

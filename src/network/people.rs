@@ -9,7 +9,7 @@ use crate::discovery::search::{self, DegreeFilter, SearchCursor, SearchHit, Sear
 use crate::discovery::{DiscoveryIndex, Dismissals, Follows, Memberships, Suggestion};
 use crate::error::{Error, Refusal};
 use crate::id::{GroupId, MemberId, PairKey};
-use crate::invitation::{Bar, PairState};
+use crate::invitation::PairState;
 use crate::member::{EmailOwner, Kind, Member};
 use crate::page::{Page, PageSize};
 use crate::record::{Key, Record};
@@ -155,20 +155,16 @@ impl<S: Store, C: Clock> Network<S, C> {
             return Err(Refusal::NotAPerson(viewer).into());
         }
         let now = self.now();
-        let mut excluded = BTreeSet::new();
-        for role in [Role::Sender, Role::Recipient] {
-            for inv in self.store.open_invitations(viewer, role)? {
-                if inv.is_live(&self.policy, now) {
-                    excluded.insert(match role {
-                        Role::Sender => inv.recipient,
-                        _ => inv.sender,
-                    });
-                }
-            }
-        }
-        if let Some(d) = self.load::<Dismissals>(Key::Dismissed(viewer))? {
-            excluded.extend(d.value.dismissed.keys().copied());
-        }
+        let mut open = self.store.open_invitations(viewer, Role::Sender)?;
+        open.extend(self.store.open_invitations(viewer, Role::Recipient)?);
+        let dismissals = self.load::<Dismissals>(Key::Dismissed(viewer))?;
+        let excluded = decide::pymk_excluded(
+            viewer,
+            &open,
+            dismissals.as_ref().map(|d| &d.value),
+            &self.policy,
+            now,
+        );
         let facts = PymkFacts {
             excluded,
             contacts: self.contact_owners(viewer)?,
@@ -296,15 +292,14 @@ impl<S: Store, C: Clock> Network<S, C> {
     /// Whether no bar keeps `candidate` out of `viewer`'s suggestions (see
     /// [`people_you_may_know`](Self::people_you_may_know)).
     fn unbarred(&self, viewer: MemberId, candidate: MemberId) -> Result<bool, Error> {
-        let Some(key) = PairKey::new(viewer, candidate) else {
-            return Ok(false);
+        let pair = match PairKey::new(viewer, candidate) {
+            Some(key) => self.load::<PairState>(Key::Pair(key))?,
+            None => None,
         };
-        Ok(match self.load::<PairState>(Key::Pair(key))? {
-            None => true,
-            Some(p) => {
-                p.value.attempts(viewer).bar != Some(Bar::Rejected)
-                    && p.value.attempts(candidate).bar.is_none()
-            }
-        })
+        Ok(decide::pymk_unbarred(
+            viewer,
+            candidate,
+            pair.as_ref().map(|p| &p.value),
+        ))
     }
 }
