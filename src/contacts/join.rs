@@ -279,3 +279,228 @@ pub fn deliver(
     changes.write(Some(invitee), Record::Invitee(settled));
     Ok(Decision::new(changes, state == JoinState::Delivered))
 }
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+mod tests {
+    //! Given these facts and this policy, when this request at this instant,
+    //! then exactly these writes and events (or this refusal).
+
+    use super::*;
+    use crate::block::decide::Between;
+    use crate::member::Profile;
+    use crate::record::{Key, Version};
+
+    const ANA: MemberId = MemberId::new(1);
+    const CY: MemberId = MemberId::new(3);
+    /// The id the next invitation takes.
+    const NEW: InvitationId = InvitationId::new(7);
+    /// 2026-01-01T00:00:00Z.
+    const T0: Timestamp = Timestamp::from_micros(1_767_225_600_000_000);
+
+    fn stored<T>(value: T) -> Option<Versioned<T>> {
+        Some(Versioned {
+            version: Version::FIRST,
+            value,
+        })
+    }
+
+    fn cy_email() -> Email {
+        Email::parse("Cy@Example.org").unwrap()
+    }
+
+    fn ana() -> Member {
+        Member::person(ANA, Profile::named("Ana"))
+    }
+
+    /// Ana, active, and an address nobody has and nobody invited.
+    fn given() -> JoinFacts {
+        JoinFacts {
+            sender: stored(ana()),
+            sender_ledger: None,
+            invitee: None,
+            new_id: NEW,
+            deliver: true,
+        }
+    }
+
+    /// The address with Ana's invitation to join waiting since `T0`.
+    fn invited() -> Invitee {
+        let mut invitee = Invitee::new(cy_email());
+        invitee.invitations.push(JoinInvitation {
+            id: NEW,
+            sender: ANA,
+            email: cy_email(),
+            sent_at: T0,
+            state: JoinState::Pending,
+        });
+        invitee
+    }
+
+    fn keys<O>(decision: &Decision<O>) -> Vec<Key> {
+        let mut keys: Vec<Key> = decision
+            .changes
+            .writes
+            .iter()
+            .map(|w| w.record.key())
+            .collect();
+        keys.sort();
+        keys
+    }
+
+    fn the_address() -> Key {
+        Key::Invitee("cy@example.org".into())
+    }
+
+    #[test]
+    fn given_a_new_address_when_ana_invites_it_then_its_record_and_her_ledger_are_written() {
+        let decision = invite(ANA, &cy_email(), &given(), &Policy::default(), T0).unwrap();
+        assert_eq!(decision.outcome, InviteOutcome::Invited(NEW));
+        let mut want = vec![the_address(), Key::Ledger(ANA)];
+        want.sort();
+        assert_eq!(keys(&decision), want);
+        assert_eq!(
+            decision.changes.events,
+            vec![
+                Event::JoinInvitationSent {
+                    invitation: NEW,
+                    sender: ANA,
+                    email: cy_email(),
+                },
+                Event::JoinInvitationReceived {
+                    invitation: NEW,
+                    sender: ANA,
+                    email: cy_email(),
+                },
+            ]
+        );
+    }
+
+    #[test]
+    fn given_a_member_has_the_address_when_ana_invites_it_then_nobody_is_emailed() {
+        let mut facts = given();
+        facts.deliver = false;
+        let decision = invite(ANA, &cy_email(), &facts, &Policy::default(), T0).unwrap();
+        assert_eq!(decision.outcome, InviteOutcome::Invited(NEW));
+        assert_eq!(
+            decision.changes.events,
+            vec![Event::JoinInvitationSent {
+                invitation: NEW,
+                sender: ANA,
+                email: cy_email(),
+            }]
+        );
+    }
+
+    #[test]
+    fn given_ana_invited_the_address_when_she_invites_it_again_then_the_same_answer_and_nothing_written()
+     {
+        let mut facts = given();
+        facts.invitee = stored(invited());
+        facts.new_id = InvitationId::new(8);
+        assert_eq!(
+            invite(ANA, &cy_email(), &facts, &Policy::default(), T0),
+            Ok(Decision::unchanged(InviteOutcome::Invited(NEW)))
+        );
+    }
+
+    #[test]
+    fn given_the_address_opted_out_when_ana_invites_it_then_not_invitable() {
+        let mut facts = given();
+        let mut invitee = Invitee::new(cy_email());
+        invitee.opted_out = Some(T0);
+        facts.invitee = stored(invitee);
+        assert_eq!(
+            invite(ANA, &cy_email(), &facts, &Policy::default(), T0),
+            Err(Refusal::NotInvitable)
+        );
+    }
+
+    #[test]
+    fn given_an_address_when_it_opts_out_twice_then_only_the_first_is_written() {
+        let first = opt_out(&cy_email(), None, T0).unwrap();
+        assert_eq!(keys(&first), vec![the_address()]);
+        assert_eq!(
+            first.changes.events,
+            vec![Event::OptedOut { email: cy_email() }]
+        );
+        let mut out = Invitee::new(cy_email());
+        out.opted_out = Some(T0);
+        assert_eq!(
+            opt_out(&cy_email(), stored(out).as_ref(), T0),
+            Ok(Decision::unchanged(()))
+        );
+    }
+
+    /// Ana's send to Cy, the member who now has the address.
+    fn send_facts(sender: Member) -> SendFacts {
+        SendFacts {
+            sender: stored(sender),
+            recipient: stored(
+                Member::person(CY, Profile::named("Cy")).with_email(cy_email(), true),
+            ),
+            sender_blocks: Between::default(),
+            pair: None,
+            open: None,
+            sender_ledger: None,
+            recipient_ledger: None,
+            shared_connections: 0,
+            in_contacts: false,
+            outstanding: 0,
+            new_id: InvitationId::new(99),
+            join: Some(NEW),
+        }
+    }
+
+    #[test]
+    fn given_a_waiting_invitation_when_cy_joins_then_it_becomes_an_invitation_and_is_settled() {
+        let invitee = stored(invited()).unwrap();
+        let decision = deliver(
+            &invitee,
+            (NEW, ANA),
+            (CY, &cy_email()),
+            &send_facts(ana()),
+            &Policy::default(),
+            T0,
+        )
+        .unwrap();
+        assert!(decision.outcome);
+        assert!(keys(&decision).contains(&Key::Invitation(NEW)));
+        assert!(keys(&decision).contains(&the_address()));
+    }
+
+    #[test]
+    fn given_the_sender_left_when_cy_joins_then_the_invitation_is_dropped_silently() {
+        let invitee = stored(invited()).unwrap();
+        let mut gone = ana();
+        gone.active = false;
+        let decision = deliver(
+            &invitee,
+            (NEW, ANA),
+            (CY, &cy_email()),
+            &send_facts(gone),
+            &Policy::default(),
+            T0,
+        )
+        .unwrap();
+        assert!(!decision.outcome);
+        assert_eq!(keys(&decision), vec![the_address()]);
+        assert!(decision.changes.events.is_empty());
+    }
+
+    #[test]
+    fn given_the_invitation_expired_when_cy_joins_then_nothing_changes() {
+        let policy = Policy::default();
+        let invitee = stored(invited()).unwrap();
+        let decision = deliver(
+            &invitee,
+            (NEW, ANA),
+            (CY, &cy_email()),
+            &send_facts(ana()),
+            &policy,
+            policy.expires_at(T0),
+        )
+        .unwrap();
+        assert_eq!(decision, Decision::unchanged(false));
+    }
+}

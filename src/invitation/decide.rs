@@ -609,3 +609,288 @@ fn answered(
     ledger.latest = ledger.latest.max(now);
     ledger
 }
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+mod tests {
+    //! Given these facts and this policy, when this request at this instant,
+    //! then exactly these writes and events (or this refusal).
+
+    use super::*;
+    use crate::member::Profile;
+    use crate::record::{Key, Version};
+    use chrono::TimeDelta;
+
+    const ANA: MemberId = MemberId::new(1);
+    const BO: MemberId = MemberId::new(2);
+    /// The id the next invitation takes.
+    const NEW: InvitationId = InvitationId::new(7);
+    /// 2026-01-01T00:00:00Z.
+    const T0: Timestamp = Timestamp::from_micros(1_767_225_600_000_000);
+
+    fn stored<T>(value: T) -> Option<Versioned<T>> {
+        Some(Versioned {
+            version: Version::FIRST,
+            value,
+        })
+    }
+
+    fn bo_email() -> Email {
+        Email::parse("bo@example.com").unwrap()
+    }
+
+    fn pair() -> PairKey {
+        PairKey::new(ANA, BO).unwrap()
+    }
+
+    /// Facts about Ana and Bo, both active persons, strangers.
+    fn given() -> SendFacts {
+        SendFacts {
+            sender: stored(Member::person(ANA, Profile::named("Ana"))),
+            recipient: stored(
+                Member::person(BO, Profile::named("Bo")).with_email(bo_email(), true),
+            ),
+            sender_blocks: Between::default(),
+            pair: None,
+            open: None,
+            sender_ledger: None,
+            recipient_ledger: None,
+            shared_connections: 0,
+            in_contacts: false,
+            outstanding: 0,
+            new_id: NEW,
+            join: None,
+        }
+    }
+
+    /// An invitation from `sender` to `recipient`, pending since `sent_at`.
+    fn pending(id: u64, sender: MemberId, recipient: MemberId, sent_at: Timestamp) -> Invitation {
+        Invitation {
+            id: InvitationId::new(id),
+            sender,
+            recipient,
+            note: None,
+            sent_at,
+            status: Status::Pending,
+            delivery: Delivery::Inbox,
+            closed_at: None,
+            decline_note: None,
+        }
+    }
+
+    /// The facts of answering `inv`, between Ana and Bo.
+    fn answering(inv: Invitation) -> AnswerFacts {
+        let mut pair = PairState::new(pair());
+        pair.open = Some(inv.id);
+        let send = given();
+        let (sender, recipient) = if inv.sender == ANA {
+            (send.sender, send.recipient)
+        } else {
+            (send.recipient, send.sender)
+        };
+        AnswerFacts {
+            invitation: stored(inv),
+            sender,
+            recipient,
+            sender_blocks: Between::default(),
+            report: None,
+            pair: stored(pair),
+            sender_ledger: None,
+            recipient_ledger: None,
+        }
+    }
+
+    fn request(proof: Option<&Email>) -> SendRequest<'_> {
+        SendRequest {
+            sender: ANA,
+            recipient: BO,
+            note: None,
+            proof,
+        }
+    }
+
+    fn keys<O>(decision: &Decision<O>) -> Vec<Key> {
+        let mut keys: Vec<Key> = decision
+            .changes
+            .writes
+            .iter()
+            .map(|w| w.record.key())
+            .collect();
+        keys.sort();
+        keys
+    }
+
+    fn sorted(mut keys: Vec<Key>) -> Vec<Key> {
+        keys.sort();
+        keys
+    }
+
+    #[test]
+    fn given_strangers_when_ana_sends_with_bos_address_then_pair_invitation_and_ledger_are_written()
+    {
+        let email = bo_email();
+        let decision = send(&request(Some(&email)), &given(), &Policy::default(), T0).unwrap();
+        assert_eq!(decision.outcome, SendOutcome::Sent(NEW));
+        assert_eq!(
+            keys(&decision),
+            sorted(vec![
+                Key::Pair(pair()),
+                Key::Invitation(NEW),
+                Key::Ledger(ANA)
+            ])
+        );
+        assert_eq!(
+            decision.changes.events,
+            vec![
+                Event::InvitationSent {
+                    invitation: NEW,
+                    sender: ANA,
+                    recipient: BO,
+                    supersedes: None,
+                },
+                Event::InvitationReceived {
+                    invitation: NEW,
+                    sender: ANA,
+                    recipient: BO,
+                    note: None,
+                },
+            ]
+        );
+    }
+
+    #[test]
+    fn given_strangers_when_ana_sends_without_proof_then_not_eligible() {
+        let policy = Policy::default();
+        assert_eq!(
+            send(&request(None), &given(), &policy, T0).unwrap_err(),
+            Refusal::NotEligible {
+                required: policy.min_shared_connections()
+            }
+        );
+    }
+
+    #[test]
+    fn given_bo_at_the_connection_cap_when_ana_sends_then_connection_cap() {
+        let policy = Policy::default();
+        let mut facts = given();
+        let mut full = Ledger::new(BO);
+        full.connections = policy.max_connections();
+        facts.recipient_ledger = stored(full);
+        let email = bo_email();
+        assert_eq!(
+            send(&request(Some(&email)), &facts, &policy, T0).unwrap_err(),
+            Refusal::ConnectionCap {
+                member: BO,
+                cap: policy.max_connections()
+            }
+        );
+    }
+
+    #[test]
+    fn given_bos_live_invitation_to_ana_when_ana_sends_then_it_is_accepted_instead() {
+        let theirs = pending(3, BO, ANA, T0);
+        let mut facts = given();
+        let mut state = PairState::new(pair());
+        state.open = Some(theirs.id);
+        facts.pair = stored(state);
+        facts.open = stored(theirs.clone());
+        let later = T0.saturating_add(TimeDelta::hours(1));
+        let decision = send(&request(None), &facts, &Policy::default(), later).unwrap();
+        assert_eq!(
+            decision.outcome,
+            SendOutcome::Connected {
+                accepted: theirs.id
+            }
+        );
+        assert_eq!(
+            keys(&decision),
+            sorted(vec![
+                Key::Pair(pair()),
+                Key::Invitation(theirs.id),
+                Key::Ledger(ANA),
+                Key::Ledger(BO),
+            ])
+        );
+        assert_eq!(
+            decision.changes.events,
+            vec![
+                Event::InvitationAccepted {
+                    invitation: theirs.id,
+                    sender: BO,
+                    recipient: ANA,
+                },
+                Event::ConnectionCreated { a: BO, b: ANA },
+            ]
+        );
+    }
+
+    #[test]
+    fn given_anas_pending_invitation_when_bo_accepts_then_they_connect() {
+        let inv = pending(3, ANA, BO, T0);
+        let facts = answering(inv.clone());
+        let decision = accept(BO, inv.id, &facts, &Policy::default(), T0).unwrap();
+        assert_eq!(
+            keys(&decision),
+            sorted(vec![
+                Key::Pair(pair()),
+                Key::Invitation(inv.id),
+                Key::Ledger(ANA),
+                Key::Ledger(BO),
+            ])
+        );
+        assert_eq!(
+            decision.changes.events,
+            vec![
+                Event::InvitationAccepted {
+                    invitation: inv.id,
+                    sender: ANA,
+                    recipient: BO,
+                },
+                Event::ConnectionCreated { a: ANA, b: BO },
+            ]
+        );
+    }
+
+    #[test]
+    fn given_anas_pending_invitation_when_ana_accepts_it_herself_then_not_found() {
+        let inv = pending(3, ANA, BO, T0);
+        let facts = answering(inv.clone());
+        assert_eq!(
+            accept(ANA, inv.id, &facts, &Policy::default(), T0).unwrap_err(),
+            Refusal::InvitationNotFound(inv.id)
+        );
+    }
+
+    #[test]
+    fn given_an_invitation_past_its_expiry_when_bo_accepts_then_not_pending() {
+        let policy = Policy::default();
+        let inv = pending(3, ANA, BO, T0);
+        let facts = answering(inv.clone());
+        let expired = policy.expires_at(T0);
+        assert_eq!(
+            accept(BO, inv.id, &facts, &policy, expired).unwrap_err(),
+            Refusal::NotPending {
+                seen: Seen::Expired
+            }
+        );
+    }
+
+    #[test]
+    fn given_live_expired_and_deactivated_invitations_then_only_the_live_to_the_active_count() {
+        let policy = Policy::default();
+        let now = T0.saturating_add(TimeDelta::days(10));
+        let live = pending(1, ANA, BO, now);
+        let expired = pending(
+            2,
+            ANA,
+            MemberId::new(3),
+            T0.saturating_sub(policy.pending_expiry()),
+        );
+        let to_gone = pending(3, ANA, MemberId::new(4), now);
+        let active = |m: MemberId| m != MemberId::new(4);
+        assert_eq!(
+            outstanding([&live, &expired, &to_gone], active, &policy, now),
+            1
+        );
+    }
+}
