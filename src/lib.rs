@@ -22,6 +22,8 @@ pub mod discovery;
 pub mod email;
 pub mod error;
 pub mod event;
+#[cfg(test)]
+mod given;
 pub mod graph;
 pub mod id;
 mod instants;

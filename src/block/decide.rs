@@ -432,21 +432,10 @@ mod tests {
     //! then exactly these writes and events (or this refusal).
 
     use super::*;
+    use crate::given::{ANA, BO, T0, keys, stored};
     use crate::member::Profile;
-    use crate::record::{Key, Version};
+    use crate::record::Key;
     use chrono::TimeDelta;
-
-    const ANA: MemberId = MemberId::new(1);
-    const BO: MemberId = MemberId::new(2);
-    /// 2026-01-01T00:00:00Z.
-    const T0: Timestamp = Timestamp::from_micros(1_767_225_600_000_000);
-
-    fn stored<T>(value: T) -> Option<Versioned<T>> {
-        Some(Versioned {
-            version: Version::FIRST,
-            value,
-        })
-    }
 
     /// Facts about Ana and Bo, both active, nothing between them.
     fn given() -> PairFacts {
@@ -455,17 +444,6 @@ mod tests {
             other: stored(Member::person(BO, Profile::named("Bo"))),
             ..PairFacts::default()
         }
-    }
-
-    fn keys(decision: &Decision<Outcome>) -> Vec<Key> {
-        let mut keys: Vec<Key> = decision
-            .changes
-            .writes
-            .iter()
-            .map(|w| w.record.key())
-            .collect();
-        keys.sort();
-        keys
     }
 
     #[test]

@@ -287,23 +287,13 @@ mod tests {
     //! then exactly these writes and events (or this refusal).
 
     use super::*;
-    use crate::block::decide::Between;
+    use crate::given::{ANA, T0, keys, stored, strangers};
     use crate::member::Profile;
-    use crate::record::{Key, Version};
+    use crate::record::Key;
 
-    const ANA: MemberId = MemberId::new(1);
     const CY: MemberId = MemberId::new(3);
     /// The id the next invitation takes.
     const NEW: InvitationId = InvitationId::new(7);
-    /// 2026-01-01T00:00:00Z.
-    const T0: Timestamp = Timestamp::from_micros(1_767_225_600_000_000);
-
-    fn stored<T>(value: T) -> Option<Versioned<T>> {
-        Some(Versioned {
-            version: Version::FIRST,
-            value,
-        })
-    }
 
     fn cy_email() -> Email {
         Email::parse("Cy@Example.org").unwrap()
@@ -335,17 +325,6 @@ mod tests {
             state: JoinState::Pending,
         });
         invitee
-    }
-
-    fn keys<O>(decision: &Decision<O>) -> Vec<Key> {
-        let mut keys: Vec<Key> = decision
-            .changes
-            .writes
-            .iter()
-            .map(|w| w.record.key())
-            .collect();
-        keys.sort();
-        keys
     }
 
     fn the_address() -> Key {
@@ -432,38 +411,19 @@ mod tests {
         );
     }
 
-    /// Ana's send to Cy, the member who now has the address.
-    fn send_facts(sender: Member) -> SendFacts {
-        SendFacts {
-            sender: stored(sender),
-            recipient: stored(
-                Member::person(CY, Profile::named("Cy")).with_email(cy_email(), true),
-            ),
-            sender_blocks: Between::default(),
-            pair: None,
-            open: None,
-            sender_ledger: None,
-            recipient_ledger: None,
-            shared_connections: 0,
-            in_contacts: false,
-            outstanding: 0,
-            new_id: InvitationId::new(99),
-            join: Some(NEW),
-        }
+    /// When Cy, who now has the address, joins at `at`, and `sender` is
+    /// as given, the waiting invitation is delivered as Ana's send.
+    fn delivered(sender: Member, policy: &Policy, at: Timestamp) -> Decision<bool> {
+        let cy = Member::person(CY, Profile::named("Cy")).with_email(cy_email(), true);
+        let mut facts = strangers(sender, cy, InvitationId::new(99));
+        facts.join = Some(NEW);
+        let invitee = stored(invited()).unwrap();
+        deliver(&invitee, (NEW, ANA), (CY, &cy_email()), &facts, policy, at).unwrap()
     }
 
     #[test]
     fn given_a_waiting_invitation_when_cy_joins_then_it_becomes_an_invitation_and_is_settled() {
-        let invitee = stored(invited()).unwrap();
-        let decision = deliver(
-            &invitee,
-            (NEW, ANA),
-            (CY, &cy_email()),
-            &send_facts(ana()),
-            &Policy::default(),
-            T0,
-        )
-        .unwrap();
+        let decision = delivered(ana(), &Policy::default(), T0);
         assert!(decision.outcome);
         assert!(keys(&decision).contains(&Key::Invitation(NEW)));
         assert!(keys(&decision).contains(&the_address()));
@@ -471,18 +431,9 @@ mod tests {
 
     #[test]
     fn given_the_sender_left_when_cy_joins_then_the_invitation_is_dropped_silently() {
-        let invitee = stored(invited()).unwrap();
         let mut gone = ana();
         gone.active = false;
-        let decision = deliver(
-            &invitee,
-            (NEW, ANA),
-            (CY, &cy_email()),
-            &send_facts(gone),
-            &Policy::default(),
-            T0,
-        )
-        .unwrap();
+        let decision = delivered(gone, &Policy::default(), T0);
         assert!(!decision.outcome);
         assert_eq!(keys(&decision), vec![the_address()]);
         assert!(decision.changes.events.is_empty());
@@ -491,16 +442,7 @@ mod tests {
     #[test]
     fn given_the_invitation_expired_when_cy_joins_then_nothing_changes() {
         let policy = Policy::default();
-        let invitee = stored(invited()).unwrap();
-        let decision = deliver(
-            &invitee,
-            (NEW, ANA),
-            (CY, &cy_email()),
-            &send_facts(ana()),
-            &policy,
-            policy.expires_at(T0),
-        )
-        .unwrap();
+        let decision = delivered(ana(), &policy, policy.expires_at(T0));
         assert_eq!(decision, Decision::unchanged(false));
     }
 }

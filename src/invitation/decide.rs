@@ -617,23 +617,13 @@ mod tests {
     //! then exactly these writes and events (or this refusal).
 
     use super::*;
+    use crate::given::{ANA, BO, T0, keys, sorted, stored, strangers};
     use crate::member::Profile;
-    use crate::record::{Key, Version};
+    use crate::record::Key;
     use chrono::TimeDelta;
 
-    const ANA: MemberId = MemberId::new(1);
-    const BO: MemberId = MemberId::new(2);
     /// The id the next invitation takes.
     const NEW: InvitationId = InvitationId::new(7);
-    /// 2026-01-01T00:00:00Z.
-    const T0: Timestamp = Timestamp::from_micros(1_767_225_600_000_000);
-
-    fn stored<T>(value: T) -> Option<Versioned<T>> {
-        Some(Versioned {
-            version: Version::FIRST,
-            value,
-        })
-    }
 
     fn bo_email() -> Email {
         Email::parse("bo@example.com").unwrap()
@@ -645,22 +635,11 @@ mod tests {
 
     /// Facts about Ana and Bo, both active persons, strangers.
     fn given() -> SendFacts {
-        SendFacts {
-            sender: stored(Member::person(ANA, Profile::named("Ana"))),
-            recipient: stored(
-                Member::person(BO, Profile::named("Bo")).with_email(bo_email(), true),
-            ),
-            sender_blocks: Between::default(),
-            pair: None,
-            open: None,
-            sender_ledger: None,
-            recipient_ledger: None,
-            shared_connections: 0,
-            in_contacts: false,
-            outstanding: 0,
-            new_id: NEW,
-            join: None,
-        }
+        strangers(
+            Member::person(ANA, Profile::named("Ana")),
+            Member::person(BO, Profile::named("Bo")).with_email(bo_email(), true),
+            NEW,
+        )
     }
 
     /// An invitation from `sender` to `recipient`, pending since `sent_at`.
@@ -700,6 +679,34 @@ mod tests {
         }
     }
 
+    /// Then `inv` is accepted: it closes, the pair connects, both ledgers
+    /// count it, and both parties are told.
+    fn assert_connects<O>(decision: &Decision<O>, inv: &Invitation) {
+        assert_eq!(
+            keys(decision),
+            sorted(vec![
+                Key::Pair(pair()),
+                Key::Invitation(inv.id),
+                Key::Ledger(ANA),
+                Key::Ledger(BO),
+            ])
+        );
+        assert_eq!(
+            decision.changes.events,
+            vec![
+                Event::InvitationAccepted {
+                    invitation: inv.id,
+                    sender: inv.sender,
+                    recipient: inv.recipient,
+                },
+                Event::ConnectionCreated {
+                    a: inv.sender,
+                    b: inv.recipient
+                },
+            ]
+        );
+    }
+
     fn request(proof: Option<&Email>) -> SendRequest<'_> {
         SendRequest {
             sender: ANA,
@@ -707,22 +714,6 @@ mod tests {
             note: None,
             proof,
         }
-    }
-
-    fn keys<O>(decision: &Decision<O>) -> Vec<Key> {
-        let mut keys: Vec<Key> = decision
-            .changes
-            .writes
-            .iter()
-            .map(|w| w.record.key())
-            .collect();
-        keys.sort();
-        keys
-    }
-
-    fn sorted(mut keys: Vec<Key>) -> Vec<Key> {
-        keys.sort();
-        keys
     }
 
     #[test]
@@ -802,26 +793,7 @@ mod tests {
                 accepted: theirs.id
             }
         );
-        assert_eq!(
-            keys(&decision),
-            sorted(vec![
-                Key::Pair(pair()),
-                Key::Invitation(theirs.id),
-                Key::Ledger(ANA),
-                Key::Ledger(BO),
-            ])
-        );
-        assert_eq!(
-            decision.changes.events,
-            vec![
-                Event::InvitationAccepted {
-                    invitation: theirs.id,
-                    sender: BO,
-                    recipient: ANA,
-                },
-                Event::ConnectionCreated { a: BO, b: ANA },
-            ]
-        );
+        assert_connects(&decision, &theirs);
     }
 
     #[test]
@@ -829,26 +801,7 @@ mod tests {
         let inv = pending(3, ANA, BO, T0);
         let facts = answering(inv.clone());
         let decision = accept(BO, inv.id, &facts, &Policy::default(), T0).unwrap();
-        assert_eq!(
-            keys(&decision),
-            sorted(vec![
-                Key::Pair(pair()),
-                Key::Invitation(inv.id),
-                Key::Ledger(ANA),
-                Key::Ledger(BO),
-            ])
-        );
-        assert_eq!(
-            decision.changes.events,
-            vec![
-                Event::InvitationAccepted {
-                    invitation: inv.id,
-                    sender: ANA,
-                    recipient: BO,
-                },
-                Event::ConnectionCreated { a: ANA, b: BO },
-            ]
-        );
+        assert_connects(&decision, &inv);
     }
 
     #[test]
