@@ -11,7 +11,7 @@ use crate::invitation::{Invitation, Ledger, PairState, Status};
 use crate::member::Member;
 use crate::member::decide::active;
 use crate::policy::Policy;
-use crate::record::{Record, Versioned};
+use crate::record::{OrNew, Record, Versioned};
 use crate::time::Timestamp;
 
 /// Whether a stored block record stands.
@@ -144,16 +144,29 @@ impl PairFacts {
 
     /// The actor's record of the other member, as stored or new.
     fn mine(&self, actor: MemberId, other: MemberId) -> Block {
-        self.mine
-            .as_ref()
-            .map_or_else(|| Block::new(actor, other), |b| b.value.clone())
+        self.mine.as_ref().or_new(|| Block::new(actor, other))
+    }
+
+    /// Writes both ledgers one connection down: the pair's connection ends
+    /// at `now`.
+    fn disconnect(
+        &self,
+        changes: &mut ChangeSet,
+        actor: MemberId,
+        other: MemberId,
+        now: Timestamp,
+    ) {
+        for (read, member) in [(&self.actor_ledger, actor), (&self.other_ledger, other)] {
+            let mut ledger = read.as_ref().or_new(|| Ledger::new(member));
+            ledger.connections = ledger.connections.saturating_sub(1);
+            ledger.latest = ledger.latest.max(now);
+            changes.write(read.as_ref(), Record::Ledger(ledger));
+        }
     }
 
     /// The actor's tally of blocks, as stored or new.
     fn tally(&self, actor: MemberId) -> BlockTally {
-        self.tally
-            .as_ref()
-            .map_or_else(|| BlockTally::new(actor), |t| t.value.clone())
+        self.tally.as_ref().or_new(|| BlockTally::new(actor))
     }
 }
 
@@ -250,21 +263,11 @@ fn blocked(
     let mut changes = ChangeSet::default();
     changes.write(facts.mine.as_ref(), Record::Block(mine));
     changes.write(facts.tally.as_ref(), Record::BlockTally(tally));
-    let mut pair = facts
-        .pair
-        .as_ref()
-        .map_or_else(|| PairState::new(key), |p| p.value.clone());
+    let mut pair = facts.pair.as_ref().or_new(|| PairState::new(key));
     // A pending invitation is cancelled; one already past its expiry is
     // recorded as expired, which it already was for both parties.
     if let Some(open) = facts.open.as_ref().filter(|o| o.value.is_open()) {
-        let mut closed = open.value.clone();
-        if closed.is_live(policy, now) {
-            closed.status = Status::Cancelled;
-            closed.closed_at = Some(now);
-        } else {
-            closed.status = Status::Expired;
-            closed.closed_at = Some(closed.expires_at(policy));
-        }
+        let closed = open.value.ended(Status::Cancelled, policy, now);
         changes.write(Some(open), Record::Invitation(closed));
     }
     pair.open = None;
@@ -273,14 +276,7 @@ fn blocked(
     // or accept racing it.
     changes.write(facts.pair.as_ref(), Record::Pair(pair));
     if was_connected {
-        for (read, member) in [(&facts.actor_ledger, actor), (&facts.other_ledger, other)] {
-            let mut ledger = read
-                .as_ref()
-                .map_or_else(|| Ledger::new(member), |l| l.value.clone());
-            ledger.connections = ledger.connections.saturating_sub(1);
-            ledger.latest = ledger.latest.max(now);
-            changes.write(read.as_ref(), Record::Ledger(ledger));
-        }
+        facts.disconnect(&mut changes, actor, other, now);
     }
     changes.emit(Event::MemberBlocked {
         blocker: actor,
@@ -358,7 +354,7 @@ pub fn report(
         return Ok(changes.into());
     }
     let read = facts.other_ledger.as_ref();
-    let mut ledger = read.map_or_else(|| Ledger::new(other), |l| l.value.clone());
+    let mut ledger = read.or_new(|| Ledger::new(other));
     add_report(&mut changes, actor, &mut ledger, reason, now);
     changes.write(read, Record::Ledger(ledger));
     Ok(changes.into())
@@ -413,14 +409,7 @@ pub fn remove_connection(
     let mut pair = read.value.clone();
     pair.connected_since = None;
     changes.write(Some(read), Record::Pair(pair));
-    for (read, member) in [(&facts.actor_ledger, actor), (&facts.other_ledger, other)] {
-        let mut ledger = read
-            .as_ref()
-            .map_or_else(|| Ledger::new(member), |l| l.value.clone());
-        ledger.connections = ledger.connections.saturating_sub(1);
-        ledger.latest = ledger.latest.max(now);
-        changes.write(read.as_ref(), Record::Ledger(ledger));
-    }
+    facts.disconnect(&mut changes, actor, other, now);
     changes.emit(Event::ConnectionRemoved { by: actor, other });
     Ok(changes.into())
 }

@@ -79,7 +79,7 @@ use crate::invitation::decide::{
 use crate::member::Member;
 use crate::member::decide::active_person;
 use crate::policy::Policy;
-use crate::record::{Record, Versioned};
+use crate::record::{OrNew, Record, Versioned};
 use crate::standing::SendEntry;
 use crate::time::Timestamp;
 
@@ -151,7 +151,7 @@ pub fn invite(
     let mut invitee = facts
         .invitee
         .as_ref()
-        .map_or_else(|| Invitee::new(email.clone()), |i| i.value.clone());
+        .or_new(|| Invitee::new(email.clone()));
     if let Some(earlier) = invitee.invitations.iter().find(|i| i.sender == sender) {
         return Ok(Decision::unchanged(InviteOutcome::Invited(earlier.id)));
     }
@@ -160,7 +160,7 @@ pub fn invite(
         return Err(Refusal::NotInvitable);
     }
     let read = facts.sender_ledger.as_ref();
-    let mut ledger = read.map_or_else(|| Ledger::new(sender), |l| l.value.clone());
+    let mut ledger = read.or_new(|| Ledger::new(sender));
     // An invitation to join is by email: it proves the address.
     standing_allows(&ledger, true, policy, now)?;
     quota_allows(&ledger, member.tier, false, policy, now)?;
@@ -212,7 +212,7 @@ pub fn opt_out(
     clock: Timestamp,
 ) -> Result<Decision<()>, Refusal> {
     let mut changes = ChangeSet::default();
-    let mut record = invitee.map_or_else(|| Invitee::new(email.clone()), |i| i.value.clone());
+    let mut record = invitee.or_new(|| Invitee::new(email.clone()));
     if record.opted_out.is_none() {
         let now = record.latest().map_or(clock, |l| l.max(clock));
         record.opted_out = Some(now);

@@ -12,7 +12,7 @@ use crate::invitation::{Bar, Invitation, PairState};
 use crate::member::decide::{active, active_person};
 use crate::member::{Kind, Member};
 use crate::policy::Policy;
-use crate::record::{Record, Versioned};
+use crate::record::{OrNew, Record, Versioned};
 use crate::time::Timestamp;
 use std::collections::BTreeSet;
 
@@ -59,10 +59,7 @@ pub fn follow(
     if visible(facts, company)?.kind != Kind::Company {
         return Err(Refusal::NotACompany(company));
     }
-    let mut follows = facts
-        .record
-        .as_ref()
-        .map_or_else(|| Follows::new(member), |f| f.value.clone());
+    let mut follows = facts.record.as_ref().or_new(|| Follows::new(member));
     if follows.companies.contains(&company) {
         return Ok(Decision::unchanged(()));
     }
@@ -115,10 +112,7 @@ pub fn join_group(
     policy: &DiscoveryPolicy,
 ) -> Result<Decision<()>, Refusal> {
     active_person(facts.actor.as_ref(), member)?;
-    let mut memberships = facts
-        .record
-        .as_ref()
-        .map_or_else(|| Memberships::new(member), |m| m.value.clone());
+    let mut memberships = facts.record.as_ref().or_new(|| Memberships::new(member));
     if memberships.groups.contains(&group) {
         return Ok(Decision::unchanged(()));
     }
@@ -179,10 +173,7 @@ pub fn dismiss(
     if visible(facts, candidate)?.kind != Kind::Person {
         return Err(Refusal::NotAPerson(candidate));
     }
-    let mut dismissals = facts
-        .record
-        .as_ref()
-        .map_or_else(|| Dismissals::new(viewer), |d| d.value.clone());
+    let mut dismissals = facts.record.as_ref().or_new(|| Dismissals::new(viewer));
     if dismissals.dismissed.contains_key(&candidate) {
         return Ok(Decision::unchanged(()));
     }

@@ -20,7 +20,7 @@ use crate::member::decide::active_person;
 use crate::member::{InvitePreference, Member, Tier};
 use crate::note::Note;
 use crate::policy::Policy;
-use crate::record::{Record, Versioned};
+use crate::record::{OrNew, Record, Versioned};
 use crate::standing::{self, Answer, Level, SendEntry};
 use crate::time::Timestamp;
 
@@ -203,7 +203,7 @@ pub fn send(
     };
     // 8. Standing, outstanding invitations, quotas (SPEC 4 and 5).
     let ledger_read = facts.sender_ledger.as_ref();
-    let mut ledger = ledger_read.map_or_else(|| Ledger::new(req.sender), |l| l.value.clone());
+    let mut ledger = ledger_read.or_new(|| Ledger::new(req.sender));
     standing_allows(&ledger, knows_email, policy, now)?;
     let superseding = facts
         .open
@@ -231,15 +231,10 @@ pub fn send(
     let mut changes = ChangeSet::default();
     let mut supersedes = None;
     if let Some(open) = facts.open.as_ref().filter(|o| o.value.is_open()) {
-        let mut old = open.value.clone();
-        if old.is_live(policy, now) {
-            // Only the sender's own invitation can still be live here.
-            old.status = Status::Superseded;
-            old.closed_at = Some(now);
+        // Only the sender's own invitation can still be live here.
+        let old = open.value.ended(Status::Superseded, policy, now);
+        if old.status == Status::Superseded {
             supersedes = Some(old.id);
-        } else {
-            old.status = Status::Expired;
-            old.closed_at = Some(old.expires_at(policy));
         }
         changes.write(Some(open), Record::Invitation(old));
     }
@@ -454,9 +449,7 @@ fn connect(
         ledgers.push((read, ledger));
     }
     let mut changes = ChangeSet::default();
-    let mut closed = inv.clone();
-    closed.status = Status::Accepted;
-    closed.closed_at = Some(now);
+    let closed = inv.closed_as(Status::Accepted, now);
     changes.write(Some(invitation), Record::Invitation(closed));
     let mut pair = pair_or_new(facts.pair.as_ref(), pair_of(inv)?);
     pair.connected_since = Some(now);
@@ -518,7 +511,7 @@ fn below_cap(
     member: MemberId,
     policy: &Policy,
 ) -> Result<Ledger, Refusal> {
-    let ledger = read.map_or_else(|| Ledger::new(member), |l| l.value.clone());
+    let ledger = read.or_new(|| Ledger::new(member));
     if ledger.connections >= policy.max_connections() {
         Err(Refusal::ConnectionCap {
             member,
@@ -530,7 +523,7 @@ fn below_cap(
 }
 
 fn pair_or_new(read: Option<&Versioned<PairState>>, key: PairKey) -> PairState {
-    read.map_or_else(|| PairState::new(key), |p| p.value.clone())
+    read.or_new(|| PairState::new(key))
 }
 
 fn pair_of(inv: &Invitation) -> Result<PairKey, Refusal> {
@@ -604,7 +597,7 @@ fn answered(
     answer: Answer,
     now: Timestamp,
 ) -> Ledger {
-    let mut ledger = read.map_or_else(|| Ledger::new(sender), |l| l.value.clone());
+    let mut ledger = read.or_new(|| Ledger::new(sender));
     ledger.record_answer(invitation, answer, now);
     ledger.latest = ledger.latest.max(now);
     ledger

@@ -126,9 +126,7 @@ pub fn reject(
         _ => None,
     };
     let mut changes = ChangeSet::default();
-    let mut closed = invitation.value.clone();
-    closed.status = Status::Rejected;
-    closed.closed_at = Some(now);
+    let mut closed = invitation.value.closed_as(Status::Rejected, now);
     closed.decline_note.clone_from(&note);
     changes.write(Some(invitation), Record::Invitation(closed));
     let mut pair = pair_or_new(facts.pair.as_ref(), pair_of(&invitation.value)?);
@@ -182,9 +180,7 @@ pub fn withdraw(
         seen => return Err(Refusal::NotPending { seen }),
     }
     let mut changes = ChangeSet::default();
-    let mut closed = invitation.value.clone();
-    closed.status = Status::Withdrawn;
-    closed.closed_at = Some(now);
+    let closed = invitation.value.closed_as(Status::Withdrawn, now);
     changes.write(Some(invitation), Record::Invitation(closed));
     let mut pair = pair_or_new(facts.pair.as_ref(), pair_of(&invitation.value)?);
     pair.open = None;
