@@ -97,11 +97,12 @@ impl PairFacts {
                 .as_ref()
                 .map(|v| Record::Report(v.value.clone())),
         ];
-        recorded
-            .iter()
-            .flatten()
-            .filter_map(crate::instants::latest)
-            .fold(clock, Timestamp::max)
+        Timestamp::effective(
+            clock,
+            recorded
+                .iter()
+                .map(|r| r.as_ref().and_then(crate::instants::latest)),
+        )
     }
 
     /// The acting member is active and not acting on themself; the other

@@ -125,10 +125,7 @@ impl JoinFacts {
     pub fn effective_now(&self, clock: Timestamp) -> Timestamp {
         let ledger = self.sender_ledger.as_ref().map(|l| l.value.latest);
         let invitee = self.invitee.as_ref().and_then(|i| i.value.latest());
-        [ledger, invitee]
-            .into_iter()
-            .flatten()
-            .fold(clock, Timestamp::max)
+        Timestamp::effective(clock, [ledger, invitee])
     }
 }
 
@@ -214,7 +211,7 @@ pub fn opt_out(
     let mut changes = ChangeSet::default();
     let mut record = invitee.or_new(|| Invitee::new(email.clone()));
     if record.opted_out.is_none() {
-        let now = record.latest().map_or(clock, |l| l.max(clock));
+        let now = Timestamp::effective(clock, [record.latest()]);
         record.opted_out = Some(now);
         changes.write(invitee, Record::Invitee(record));
         changes.emit(Event::OptedOut {

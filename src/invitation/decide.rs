@@ -530,12 +530,6 @@ fn pair_of(inv: &Invitation) -> Result<PairKey, Refusal> {
     inv.pair().ok_or(Refusal::InvitationNotFound(inv.id))
 }
 
-/// The latest instant among the given ones and `now`: the effective time of
-/// a decision, which never goes backwards for the records it reads.
-fn latest(now: Timestamp, recorded: impl IntoIterator<Item = Option<Timestamp>>) -> Timestamp {
-    recorded.into_iter().flatten().fold(now, Timestamp::max)
-}
-
 fn pair_times(pair: Option<&Versioned<PairState>>) -> [Option<Timestamp>; 5] {
     pair.map_or([None; 5], |p| {
         let p = &p.value;
@@ -560,7 +554,7 @@ impl SendFacts {
     #[must_use]
     pub fn effective_now(&self, clock: Timestamp) -> Timestamp {
         let open = self.open.as_ref().map(|o| o.value.sent_at);
-        latest(
+        Timestamp::effective(
             clock,
             pair_times(self.pair.as_ref()).into_iter().chain([
                 open,
@@ -577,7 +571,7 @@ impl AnswerFacts {
     #[must_use]
     pub fn effective_now(&self, clock: Timestamp) -> Timestamp {
         let inv = self.invitation.as_ref().map(|i| &i.value);
-        latest(
+        Timestamp::effective(
             clock,
             pair_times(self.pair.as_ref()).into_iter().chain([
                 inv.map(|i| i.sent_at),
