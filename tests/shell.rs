@@ -503,3 +503,38 @@ fn a6_reads_never_wait_on_writes() {
     assert_eq!(answer("store.open_invitations"), "1");
     assert!(answer("inbox").contains("mutual_connections: 1"));
 }
+
+/// `Freshness::Within`: reads may miss another network's commits for up
+/// to the duration (by the network's clock), never its own; decisions
+/// always follow the store first.
+#[test]
+fn freshness_within_bounds_how_stale_reads_are() {
+    let shared = Arc::new(MemoryStore::new());
+    let clock = ManualClock::new(T0);
+    let a = Network::open(shared.clone(), clock.clone(), Policy::default()).unwrap();
+    let b = Network::open(shared, clock.clone(), Policy::default())
+        .unwrap()
+        .with_freshness(pronet::Freshness::Within(hours(1)));
+    let _ = b.register(person(1)).unwrap();
+    let _ = a.register(person(2)).unwrap();
+    // b followed the feed when it registered 1, less than an hour ago.
+    assert_eq!(
+        b.degree(m(1), m(2)).unwrap_err().refusal(),
+        Some(&pronet::Refusal::UnknownMember(m(2))),
+        "a read within the hour may miss a's commit"
+    );
+    assert_eq!(
+        b.degree(m(1), m(1)).unwrap(),
+        Degree::Yourself,
+        "never its own"
+    );
+    // A decision follows the store first: 2 is there for it.
+    let sent = b.send(m(1), m(2), None, Some(&email_of(m(2)))).unwrap();
+    assert!(matches!(sent.outcome, pronet::SendOutcome::Sent(_)));
+    assert_eq!(b.degree(m(1), m(2)).unwrap(), Degree::OutOfNetwork);
+    // a's next commit shows in b's reads once the hour has passed.
+    let _ = a.register(person(3)).unwrap();
+    assert!(b.degree(m(1), m(3)).is_err());
+    clock.advance(hours(1) + support::us(1));
+    assert_eq!(b.degree(m(1), m(3)).unwrap(), Degree::OutOfNetwork);
+}

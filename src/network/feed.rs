@@ -12,7 +12,6 @@ use crate::record::{Key, Record};
 use crate::store::{ChangeCursor, Store};
 use crate::time::{Clock, Timestamp};
 use chrono::TimeDelta;
-use std::collections::{BTreeSet, HashSet};
 use std::sync::PoisonError;
 use std::sync::atomic::Ordering;
 
@@ -139,28 +138,25 @@ impl<S: Store, C: Clock> Network<S, C> {
     /// know yet (a member rewritten since moved to a later page; read from
     /// the store before any lock is taken), then the rest.
     fn apply(&self, records: &[&Record]) -> Result<(), StoreError> {
-        let (members, others): (Vec<&Record>, Vec<&Record>) =
-            records.iter().partition(|r| matches!(r, Record::Member(_)));
-        let paged: HashSet<MemberId> = members
-            .iter()
-            .filter_map(|r| match r {
-                Record::Member(m) => Some(m.id),
-                _ => None,
-            })
-            .collect();
-        let missing: BTreeSet<MemberId> = {
+        let is_member = |r: &&Record| matches!(r, Record::Member(_));
+        let missing: Vec<MemberId> = {
             let graph = self.graph();
-            others
-                .iter()
-                .filter_map(|r| match r {
-                    Record::Pair(p) if p.connected_since.is_some() => {
-                        Some([p.key.low(), p.key.high()])
+            let mut missing = Vec::new();
+            for record in records {
+                let Record::Pair(p) = record else { continue };
+                if p.connected_since.is_none() {
+                    continue;
+                }
+                for id in [p.key.low(), p.key.high()] {
+                    let paged = records
+                        .iter()
+                        .any(|r| matches!(r, Record::Member(m) if m.id == id));
+                    if !graph.contains(id) && !paged && !missing.contains(&id) {
+                        missing.push(id);
                     }
-                    _ => None,
-                })
-                .flatten()
-                .filter(|id| !paged.contains(id) && !graph.contains(*id))
-                .collect()
+                }
+            }
+            missing
         };
         let mut endpoints = Vec::new();
         for id in missing {
@@ -169,9 +165,12 @@ impl<S: Store, C: Clock> Network<S, C> {
             }
         }
         let mut graph = self.graph.write().unwrap_or_else(PoisonError::into_inner);
-        index(&mut graph, members);
+        index(&mut graph, records.iter().copied().filter(is_member));
         index(&mut graph, &endpoints);
-        index(&mut graph, others);
+        index(
+            &mut graph,
+            records.iter().copied().filter(|r| !is_member(r)),
+        );
         self.index_discovery(records.iter().copied().chain(&endpoints));
         Ok(())
     }

@@ -10,7 +10,7 @@
 //! here.
 //!
 //! ```text
-//! meta      (name TEXT PRIMARY KEY, value INTEGER, checksum INTEGER)   schema_version, last_invitation_id, last_position
+//! meta      (name TEXT PRIMARY KEY, value INTEGER, checksum INTEGER)   schema_version, last_invitation_id, trimmed_position
 //! record    (key TEXT PRIMARY KEY, version INTEGER, position INTEGER UNIQUE, value TEXT, checksum INTEGER)
 //! entry     (kind TEXT, a INTEGER, b INTEGER, key TEXT)               'open' (member, role)
 //! entry_sum (kind TEXT, a INTEGER, b INTEGER, count INTEGER, digest INTEGER)  per (kind, a, b)
@@ -424,7 +424,7 @@ impl Store for SqliteStore {
         let tx = Self::write_transaction(&mut conn)?;
         // Positions are taken under the write lock, so they become visible
         // in order (clause 7).
-        let mut position = read_meta(&tx, "last_position")?;
+        let mut position = last_position(&tx)?;
         for (write, key, text, value) in encoded {
             position = next_position(position)?;
             // The entries the record had, to replace with its new ones.
@@ -503,7 +503,6 @@ impl Store for SqliteStore {
                 }
             }
         }
-        write_meta(&tx, "last_position", position)?;
         tx.commit().map_err(commit_failed)
     }
 
@@ -624,9 +623,11 @@ impl Store for SqliteStore {
     }
 
     fn change_cursor(&self) -> Result<ChangeCursor, StoreError> {
-        // The last position given, kept (with its checksum) apart from the
-        // records: one small row, however large the records.
-        let last = read_meta(&*self.reader()?, "last_position")?;
+        let mut conn = self.reader()?;
+        // One read transaction: the records' greatest position and the
+        // trimmed one from one state.
+        let tx = conn.transaction().map_err(failed)?;
+        let last = last_position(&tx)?;
         let last = u64::try_from(last).map_err(|_| damaged(format!("last position {last}")))?;
         Ok(ChangeCursor::new(last))
     }
@@ -697,14 +698,43 @@ impl Store for SqliteStore {
 
     fn trim_outbox(&self, through: ChangeCursor) -> Result<usize, StoreError> {
         let through = i64::try_from(through.get()).unwrap_or(i64::MAX);
-        let conn = self.lock();
-        conn.prepare_cached(&format!(
-            "DELETE FROM record WHERE {OUTBOX_ROWS} AND position <= ?1"
-        ))
-        .map_err(failed)?
-        .execute([through])
-        .map_err(failed)
+        let mut conn = self.lock();
+        let tx = Self::write_transaction(&mut conn)?;
+        // The greatest position deleted stays taken (clause 7).
+        let deleted: Option<i64> = tx
+            .prepare_cached(&format!(
+                "SELECT max(position) FROM record WHERE {OUTBOX_ROWS} AND position <= ?1"
+            ))
+            .map_err(failed)?
+            .query_row([through], |r| r.get(0))
+            .map_err(failed)?;
+        let Some(deleted) = deleted else {
+            return Ok(0);
+        };
+        if deleted > read_meta(&tx, "trimmed_position")? {
+            write_meta(&tx, "trimmed_position", deleted)?;
+        }
+        let count = tx
+            .prepare_cached(&format!(
+                "DELETE FROM record WHERE {OUTBOX_ROWS} AND position <= ?1"
+            ))
+            .map_err(failed)?
+            .execute([through])
+            .map_err(failed)?;
+        tx.commit().map_err(failed)?;
+        Ok(count)
     }
+}
+
+/// The last position given: the records' greatest, or a greater one that
+/// trimming deleted.
+fn last_position(conn: &Connection) -> Result<i64, StoreError> {
+    let greatest: i64 = conn
+        .prepare_cached("SELECT coalesce(max(position), 0) FROM record")
+        .map_err(failed)?
+        .query_row([], |r| r.get(0))
+        .map_err(failed)?;
+    Ok(greatest.max(read_meta(conn, "trimmed_position")?))
 }
 
 /// A checked `meta` counter. A lost or damaged one is never guessed back.

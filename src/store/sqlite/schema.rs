@@ -63,15 +63,15 @@ pub(super) const MIGRATIONS: &[Migration] = &[
      ) WITHOUT ROWID;",
         then: Some(seal_existing_rows),
     },
-    // 3: the outbox (clause 9): the last feed position kept apart from the
-    // records, since trimming may delete the record that holds it; and an
+    // 3: the outbox (clause 9): the greatest position trimming deleted,
+    // below which no new position may fall (positions come from the
+    // records' greatest otherwise, so a commit writes no extra row); and an
     // index on the outbox rows' positions.
     Migration {
-        sql: "INSERT INTO meta (name, value, checksum)
-         SELECT 'last_position', coalesce(max(position), 0), 0 FROM record;
+        sql: "INSERT INTO meta (name, value, checksum) VALUES ('trimmed_position', 0, 0);
      CREATE INDEX record_outbox ON record (position)
          WHERE key >= '{\"Outbox\":' AND key < '{\"Outbox\";';",
-        then: Some(seal_last_position),
+        then: Some(seal_trimmed_position),
     },
 ];
 
@@ -79,16 +79,11 @@ pub(super) const MIGRATIONS: &[Migration] = &[
 /// `record_outbox`, so that SQLite's planner can use it.
 pub(super) const OUTBOX_ROWS: &str = "key >= '{\"Outbox\":' AND key < '{\"Outbox\";'";
 
-/// Migration 3's Rust half: the checksum of the `last_position` row.
-fn seal_last_position(tx: &Transaction<'_>) -> rusqlite::Result<()> {
-    let last: i64 = tx.query_row(
-        "SELECT value FROM meta WHERE name = 'last_position'",
-        [],
-        |r| r.get(0),
-    )?;
+/// Migration 3's Rust half: the checksum of the `trimmed_position` row.
+fn seal_trimmed_position(tx: &Transaction<'_>) -> rusqlite::Result<()> {
     tx.execute(
-        "UPDATE meta SET checksum = ?1 WHERE name = 'last_position'",
-        params![meta_checksum("last_position", last)],
+        "UPDATE meta SET checksum = ?1 WHERE name = 'trimmed_position'",
+        params![meta_checksum("trimmed_position", 0)],
     )?;
     Ok(())
 }

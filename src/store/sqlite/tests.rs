@@ -372,6 +372,9 @@ fn a_schema_1_database_migrates_to_checksums() {
     let store = SqliteStore::open(&path.0).unwrap();
     assert_eq!(store.snapshot().unwrap().len(), 3);
     assert_eq!(store.members().unwrap().len(), 2);
+    // Migration 3: the feed goes on from the stored positions.
+    assert_eq!(store.change_cursor().unwrap(), ChangeCursor::new(3));
+    assert!(store.outbox(ChangeCursor::START, 10).unwrap().is_empty());
     assert_eq!(
         store
             .open_invitations(MemberId::new(2), Role::Recipient)
