@@ -529,10 +529,11 @@ fn a2_lost_acknowledgement_then_retry_applies_once_sqlite_store() {
 fn a2_index_catches_up_before_the_next_operation() {
     let (net, ids) = world::<MemoryStore>();
     let calls = reference::<MemoryStore>(Op::Accept).calls;
-    // The commit is the accept's last call but one (the feed read after
-    // it); that read fails.
+    // The commit is the accept's last call (the store tells its position,
+    // so nothing is read after it); the feed read after the lost
+    // acknowledgement fails.
     net.store().inject(Fault::CommitApplied);
-    net.store().inject(Fault::Call(calls));
+    net.store().inject(Fault::Call(calls + 1));
     assert!(matches!(net.accept(m(1), ids.accept), Err(Error::Store(_))));
     assert_eq!(net.store().fired(), 2);
     assert!(

@@ -83,18 +83,22 @@ impl<S: Store, C: Clock> Network<S, C> {
     /// lock); the indexes are write-locked only while a page is applied,
     /// never across a store call.
     pub(super) fn sync(&self) -> Result<usize, StoreError> {
-        self.sync_after(&[])
+        self.sync_after(&[], None)
     }
 
-    /// [`sync`](Self::sync) right after this network committed `own`: when
-    /// the feed moved by exactly as many positions as `own` has writes,
-    /// those positions are `own`'s (each write takes one, after every
-    /// position given before), so they are applied without reading them
-    /// back.
-    pub(super) fn sync_after(&self, own: &[Write]) -> Result<usize, StoreError> {
+    /// [`sync`](Self::sync) right after this network committed `own`, its
+    /// last write at `position` if the store said: when the feed moved by
+    /// exactly as many positions as `own` has writes, those positions are
+    /// `own`'s (each write takes one, after every position given before),
+    /// so they are applied without reading them back.
+    pub(super) fn sync_after(
+        &self,
+        own: &[Write],
+        position: Option<ChangeCursor>,
+    ) -> Result<usize, StoreError> {
         let started = self.clock.now();
         let mut followed = self.followed.lock().unwrap_or_else(PoisonError::into_inner);
-        let result = self.follow_locked(&mut followed, own);
+        let result = self.follow_locked(&mut followed, own, position);
         if result.is_err() {
             self.stale.store(true, Ordering::SeqCst);
         } else {
@@ -108,8 +112,14 @@ impl<S: Store, C: Clock> Network<S, C> {
         &self,
         followed: &mut ChangeCursor,
         own: &[Write],
+        position: Option<ChangeCursor>,
     ) -> Result<usize, StoreError> {
-        let end = self.store.change_cursor()?;
+        // Where the feed ends: at least at this network's commit, which is
+        // all it must see now (later commits come with the next read).
+        let end = match position {
+            Some(end) => end,
+            None => self.store.change_cursor()?,
+        };
         if end <= *followed {
             return Ok(0);
         }

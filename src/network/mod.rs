@@ -340,12 +340,12 @@ impl<S: Store, C: Clock> Network<S, C> {
                     }),
                 });
             }
-            match self.store.commit(&writes) {
-                Ok(()) => {
+            match self.store.commit_positioned(&writes) {
+                Ok(position) => {
                     // The commit stands whatever following the feed answers;
                     // a failure to follow leaves the index stale, and the
                     // next operation follows first.
-                    let _ = self.sync_after(&writes);
+                    let _ = self.sync_after(&writes, position);
                     let events = match writes.pop() {
                         Some(Write {
                             record: Record::Outbox(o),

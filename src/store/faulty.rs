@@ -147,11 +147,15 @@ impl<S: Store> Store for FaultyStore<S> {
     }
 
     fn commit(&self, writes: &[Write]) -> Result<(), CommitError> {
+        self.commit_positioned(writes).map(|_| ())
+    }
+
+    fn commit_positioned(&self, writes: &[Write]) -> Result<Option<ChangeCursor>, CommitError> {
         match self.call(true) {
-            None => self.inner.commit(writes),
+            None => self.inner.commit_positioned(writes),
             Some(injected) => {
                 if injected.fault == Fault::CommitApplied {
-                    self.inner.commit(writes)?;
+                    self.inner.commit_positioned(writes)?;
                 }
                 Err(CommitError::Store(StoreError::Backend(Box::new(injected))))
             }

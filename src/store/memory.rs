@@ -167,6 +167,10 @@ impl Store for MemoryStore {
     }
 
     fn commit(&self, writes: &[Write]) -> Result<(), CommitError> {
+        self.commit_positioned(writes).map(|_| ())
+    }
+
+    fn commit_positioned(&self, writes: &[Write]) -> Result<Option<ChangeCursor>, CommitError> {
         let mut state = self.lock();
         let mut keys = BTreeSet::new();
         for write in writes {
@@ -182,7 +186,7 @@ impl Store for MemoryStore {
             state.apply(write);
         }
         state.compact_feed();
-        Ok(())
+        Ok((!writes.is_empty()).then(|| ChangeCursor::new(state.last_position)))
     }
 
     fn open_invitations(

@@ -145,6 +145,20 @@ pub trait Store: Send + Sync {
     /// backend fails.
     fn commit(&self, writes: &[Write]) -> Result<(), CommitError>;
 
+    /// [`commit`](Store::commit), answering the feed position its last
+    /// write took (clause 7), or `None` when the store cannot tell (the
+    /// default) or nothing was written. A network that knows the position
+    /// of its own commit indexes its writes without reading them back when
+    /// no other commit came between; with `None` it asks
+    /// [`change_cursor`](Store::change_cursor) instead, one store read
+    /// more.
+    ///
+    /// # Errors
+    /// As [`commit`](Store::commit).
+    fn commit_positioned(&self, writes: &[Write]) -> Result<Option<ChangeCursor>, CommitError> {
+        self.commit(writes).map(|()| None)
+    }
+
     /// The open invitations (pending or ignored) where `member` has `role`,
     /// in any order.
     ///
@@ -285,6 +299,12 @@ macro_rules! delegate_store {
             }
             fn commit(&self, writes: &[Write]) -> Result<(), CommitError> {
                 (**self).commit(writes)
+            }
+            fn commit_positioned(
+                &self,
+                writes: &[Write],
+            ) -> Result<Option<ChangeCursor>, CommitError> {
+                (**self).commit_positioned(writes)
             }
             fn open_invitations(
                 &self,

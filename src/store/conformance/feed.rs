@@ -162,6 +162,30 @@ pub fn c7_change_feed<S: Store>(make: impl Fn() -> S) {
         let keys: BTreeSet<Key> = records.iter().map(|r| r.value.key()).collect();
         assert_eq!(keys.len(), records.len(), "clause 7: each record once");
     }
+
+    // A store that tells the position of its commit tells the truth.
+    let before = store.change_cursor().unwrap();
+    let pair = [absent(member(90, "X")), absent(member(91, "Y"))];
+    if let Some(position) = store.commit_positioned(&pair).unwrap() {
+        assert_eq!(
+            position,
+            store.change_cursor().unwrap(),
+            "clause 7: commit_positioned answers its last write's position"
+        );
+        let page = store.changes_since(before, 10).unwrap();
+        assert_eq!(page.cursor, position, "clause 7: commit_positioned");
+        let last = page.records.last().map(|r| r.value.key());
+        assert_eq!(
+            last,
+            Some(Key::Member(id(91))),
+            "clause 7: commit_positioned"
+        );
+    }
+    assert_eq!(
+        store.commit_positioned(&[]).unwrap(),
+        None,
+        "clause 7: nothing written"
+    );
 }
 
 /// Clause 7: a reader following the feed while 3 threads commit sees every

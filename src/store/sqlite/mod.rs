@@ -403,8 +403,12 @@ impl Store for SqliteStore {
     }
 
     fn commit(&self, writes: &[Write]) -> Result<(), CommitError> {
+        self.commit_positioned(writes).map(|_| ())
+    }
+
+    fn commit_positioned(&self, writes: &[Write]) -> Result<Option<ChangeCursor>, CommitError> {
         if writes.is_empty() {
-            return Ok(());
+            return Ok(None);
         }
         // Encode everything, and refuse a key written twice, before the
         // transaction starts.
@@ -503,7 +507,10 @@ impl Store for SqliteStore {
                 }
             }
         }
-        tx.commit().map_err(commit_failed)
+        tx.commit().map_err(commit_failed)?;
+        let last = u64::try_from(position)
+            .map_err(|_| CommitError::Store(unreadable(format!("position {position}"))))?;
+        Ok(Some(ChangeCursor::new(last)))
     }
 
     fn open_invitations(
@@ -623,11 +630,7 @@ impl Store for SqliteStore {
     }
 
     fn change_cursor(&self) -> Result<ChangeCursor, StoreError> {
-        let mut conn = self.reader()?;
-        // One read transaction: the records' greatest position and the
-        // trimmed one from one state.
-        let tx = conn.transaction().map_err(failed)?;
-        let last = last_position(&tx)?;
+        let last = last_position(&*self.reader()?)?;
         let last = u64::try_from(last).map_err(|_| damaged(format!("last position {last}")))?;
         Ok(ChangeCursor::new(last))
     }
@@ -727,14 +730,24 @@ impl Store for SqliteStore {
 }
 
 /// The last position given: the records' greatest, or a greater one that
-/// trimming deleted.
+/// trimming deleted (one statement: one state, one read).
 fn last_position(conn: &Connection) -> Result<i64, StoreError> {
-    let greatest: i64 = conn
-        .prepare_cached("SELECT coalesce(max(position), 0) FROM record")
+    let (greatest, trimmed, checksum): (i64, i64, i64) = conn
+        .prepare_cached(
+            "SELECT (SELECT coalesce(max(position), 0) FROM record), value, checksum
+             FROM meta WHERE name = 'trimmed_position'",
+        )
         .map_err(failed)?
-        .query_row([], |r| r.get(0))
-        .map_err(failed)?;
-    Ok(greatest.max(read_meta(conn, "trimmed_position")?))
+        .query_row([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+        .optional()
+        .map_err(failed)?
+        .ok_or_else(|| damaged("the meta row 'trimmed_position' is missing"))?;
+    if checksum != meta_checksum("trimmed_position", trimmed) {
+        return Err(damaged(format!(
+            "the meta row 'trimmed_position' (value {trimmed}) fails its checksum"
+        )));
+    }
+    Ok(greatest.max(trimmed))
 }
 
 /// A checked `meta` counter. A lost or damaged one is never guessed back.
