@@ -28,3 +28,13 @@ impl ChangeCursor {
         self.0
     }
 }
+
+impl std::fmt::Display for ChangeCursor {
+    /// Its position in decimal (`"17"`): the wire form. Its serde form stays
+    /// the number.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}", self.0)
+    }
+}
+
+crate::page::cursor_text!(ChangeCursor, "change", |s| s.parse().ok().map(ChangeCursor));

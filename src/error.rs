@@ -252,3 +252,320 @@ impl Error {
         }
     }
 }
+
+impl Refusal {
+    /// A stable snake_case code naming the rule, for programs (a message is
+    /// for people, and may be reworded). Codes never change meaning; a new
+    /// rule gets a new code. With the HTTP status a host would answer
+    /// ([`http_status`](Self::http_status)):
+    ///
+    /// | Variant | Code | Status |
+    /// |---|---|---|
+    /// | [`UnknownMember`](Self::UnknownMember) | `unknown_member` | 404 |
+    /// | [`InvitationNotFound`](Self::InvitationNotFound) | `invitation_not_found` | 404 |
+    /// | [`MemberExists`](Self::MemberExists) | `member_exists` | 409 |
+    /// | [`EmailInUse`](Self::EmailInUse) | `email_in_use` | 409 |
+    /// | [`AlreadyConnected`](Self::AlreadyConnected) | `already_connected` | 409 |
+    /// | [`NotPending`](Self::NotPending) | `not_pending` | 409 |
+    /// | [`ConnectionCap`](Self::ConnectionCap) | `connection_cap` | 409 |
+    /// | [`TooManyOutstanding`](Self::TooManyOutstanding) | `too_many_outstanding` | 409 |
+    /// | [`TooManyFollows`](Self::TooManyFollows) | `too_many_follows` | 409 |
+    /// | [`TooManyGroups`](Self::TooManyGroups) | `too_many_groups` | 409 |
+    /// | [`TooManyBlocks`](Self::TooManyBlocks) | `too_many_blocks` | 409 |
+    /// | [`QuotaExhausted`](Self::QuotaExhausted) | `quota_exhausted` | 429 |
+    /// | [`NoteQuotaExhausted`](Self::NoteQuotaExhausted) | `note_quota_exhausted` | 429 |
+    /// | [`ResendTooSoon`](Self::ResendTooSoon) | `resend_too_soon` | 429 |
+    /// | [`ReblockTooSoon`](Self::ReblockTooSoon) | `reblock_too_soon` | 429 |
+    /// | [`NotEligible`](Self::NotEligible) | `not_eligible` | 403 |
+    /// | [`Barred`](Self::Barred) | `barred` | 403 |
+    /// | [`ResendNever`](Self::ResendNever) | `resend_never` | 403 |
+    /// | [`YouBlocked`](Self::YouBlocked) | `you_blocked` | 403 |
+    /// | [`EmailProofRequired`](Self::EmailProofRequired) | `email_proof_required` | 403 |
+    /// | [`Suspended`](Self::Suspended) | `suspended` | 403 |
+    /// | [`NotInvitable`](Self::NotInvitable) | `not_invitable` | 403 |
+    /// | [`Yourself`](Self::Yourself) | `yourself` | 422 |
+    /// | [`NotAPerson`](Self::NotAPerson) | `not_a_person` | 422 |
+    /// | [`NotACompany`](Self::NotACompany) | `not_a_company` | 422 |
+    /// | [`ProfileTooLarge`](Self::ProfileTooLarge) | `profile_too_large` | 422 |
+    /// | [`InvalidNote`](Self::InvalidNote) | `invalid_note` | 422 |
+    /// | [`UnknownCursor`](Self::UnknownCursor) | `unknown_cursor` | 422 |
+    ///
+    /// 404: the thing does not exist for this member; 409: it conflicts with
+    /// the current state, or a cap that lifts only when something else
+    /// changes; 429: a limit that lifts at [`retry_at`](Self::retry_at);
+    /// 403: not allowed for this member; 422: the request cannot be right
+    /// whoever asks.
+    ///
+    /// ```
+    /// use pronet::Refusal;
+    /// assert_eq!(Refusal::Barred.code(), "barred");
+    /// assert_eq!(Refusal::Barred.http_status(), 403);
+    /// ```
+    #[must_use]
+    pub fn code(&self) -> &'static str {
+        match self {
+            Self::UnknownMember(_) => "unknown_member",
+            Self::InvitationNotFound(_) => "invitation_not_found",
+            Self::MemberExists(_) => "member_exists",
+            Self::EmailInUse(_) => "email_in_use",
+            Self::AlreadyConnected => "already_connected",
+            Self::NotPending { .. } => "not_pending",
+            Self::ConnectionCap { .. } => "connection_cap",
+            Self::TooManyOutstanding { .. } => "too_many_outstanding",
+            Self::TooManyFollows { .. } => "too_many_follows",
+            Self::TooManyGroups { .. } => "too_many_groups",
+            Self::TooManyBlocks { .. } => "too_many_blocks",
+            Self::QuotaExhausted { .. } => "quota_exhausted",
+            Self::NoteQuotaExhausted { .. } => "note_quota_exhausted",
+            Self::ResendTooSoon { .. } => "resend_too_soon",
+            Self::ReblockTooSoon { .. } => "reblock_too_soon",
+            Self::NotEligible { .. } => "not_eligible",
+            Self::Barred => "barred",
+            Self::ResendNever => "resend_never",
+            Self::YouBlocked(_) => "you_blocked",
+            Self::EmailProofRequired { .. } => "email_proof_required",
+            Self::Suspended { .. } => "suspended",
+            Self::NotInvitable => "not_invitable",
+            Self::Yourself => "yourself",
+            Self::NotAPerson(_) => "not_a_person",
+            Self::NotACompany(_) => "not_a_company",
+            Self::ProfileTooLarge { .. } => "profile_too_large",
+            Self::InvalidNote(_) => "invalid_note",
+            Self::UnknownCursor(_) => "unknown_cursor",
+        }
+    }
+
+    /// The HTTP status a host would answer with (see the table at
+    /// [`code`](Self::code)): always 403, 404, 409, 422 or 429.
+    #[must_use]
+    pub fn http_status(&self) -> u16 {
+        match self {
+            Self::UnknownMember(_) | Self::InvitationNotFound(_) => 404,
+            Self::MemberExists(_)
+            | Self::EmailInUse(_)
+            | Self::AlreadyConnected
+            | Self::NotPending { .. }
+            | Self::ConnectionCap { .. }
+            | Self::TooManyOutstanding { .. }
+            | Self::TooManyFollows { .. }
+            | Self::TooManyGroups { .. }
+            | Self::TooManyBlocks { .. } => 409,
+            Self::QuotaExhausted { .. }
+            | Self::NoteQuotaExhausted { .. }
+            | Self::ResendTooSoon { .. }
+            | Self::ReblockTooSoon { .. } => 429,
+            Self::NotEligible { .. }
+            | Self::Barred
+            | Self::ResendNever
+            | Self::YouBlocked(_)
+            | Self::EmailProofRequired { .. }
+            | Self::Suspended { .. }
+            | Self::NotInvitable => 403,
+            Self::Yourself
+            | Self::NotAPerson(_)
+            | Self::NotACompany(_)
+            | Self::ProfileTooLarge { .. }
+            | Self::InvalidNote(_)
+            | Self::UnknownCursor(_) => 422,
+        }
+    }
+
+    /// When a limit that lifts at an instant lifts: the first instant the
+    /// same request can succeed, for the 429 refusals
+    /// ([`QuotaExhausted`](Self::QuotaExhausted),
+    /// [`NoteQuotaExhausted`](Self::NoteQuotaExhausted),
+    /// [`ResendTooSoon`](Self::ResendTooSoon),
+    /// [`ReblockTooSoon`](Self::ReblockTooSoon)); `None` for every other.
+    /// (A sanction's end, [`Suspended`](Self::Suspended) and
+    /// [`EmailProofRequired`](Self::EmailProofRequired), is their `until`,
+    /// see [`until`](Self::until).)
+    #[must_use]
+    pub fn retry_at(&self) -> Option<Timestamp> {
+        match self {
+            Self::QuotaExhausted { retry_at }
+            | Self::NoteQuotaExhausted { retry_at }
+            | Self::ResendTooSoon { retry_at }
+            | Self::ReblockTooSoon { retry_at } => Some(*retry_at),
+            _ => None,
+        }
+    }
+
+    /// When a sanction on the sender lifts by itself:
+    /// [`Suspended`](Self::Suspended) and
+    /// [`EmailProofRequired`](Self::EmailProofRequired); `None` otherwise.
+    #[must_use]
+    pub fn until(&self) -> Option<Timestamp> {
+        match self {
+            Self::Suspended { until } | Self::EmailProofRequired { until } => Some(*until),
+            _ => None,
+        }
+    }
+}
+
+impl Error {
+    /// A stable snake_case code, for programs: the refusal's
+    /// [`Refusal::code`] for [`Error::Refused`], and otherwise:
+    ///
+    /// | Variant | Code | Status |
+    /// |---|---|---|
+    /// | [`Store`](Self::Store) (backend) | `store_failed` | 503 |
+    /// | [`Store`](Self::Store) (corrupt record) | `store_corrupt` | 500 |
+    /// | [`Contended`](Self::Contended) | `contended` | 503 |
+    /// | [`ClockSkew`](Self::ClockSkew) | `clock_skew` | 503 |
+    /// | [`Import`](Self::Import) | `invalid_import` | 422 |
+    /// | [`IndexOutOfStep`](Self::IndexOutOfStep) | `index_out_of_step` | 500 |
+    ///
+    /// No code but a refusal's (and `invalid_import`) concerns the caller:
+    /// the others are the operator's, and their messages name records and
+    /// backends, for the log only. The wire form ([`crate::wire`]) answers
+    /// them with a fixed message.
+    #[must_use]
+    pub fn code(&self) -> &'static str {
+        match self {
+            Self::Refused(r) => r.code(),
+            Self::Store(StoreError::Corrupt(_)) => "store_corrupt",
+            Self::Store(_) => "store_failed",
+            Self::Contended { .. } => "contended",
+            Self::ClockSkew { .. } => "clock_skew",
+            Self::Import(_) => "invalid_import",
+            Self::IndexOutOfStep(_) => "index_out_of_step",
+        }
+    }
+
+    /// The HTTP status a host would answer with: the refusal's
+    /// [`Refusal::http_status`], or the status in the table at
+    /// [`code`](Self::code). 503 means a retry may succeed (a retry decides
+    /// again from fresh facts, so it never applies a change twice).
+    #[must_use]
+    pub fn http_status(&self) -> u16 {
+        match self {
+            Self::Refused(r) => r.http_status(),
+            Self::Store(StoreError::Corrupt(_)) | Self::IndexOutOfStep(_) => 500,
+            Self::Store(_) | Self::Contended { .. } | Self::ClockSkew { .. } => 503,
+            Self::Import(_) => 422,
+        }
+    }
+
+    /// Whether the error concerns the caller (a refusal, or an address book
+    /// that cannot be imported): its message may be shown to them. The
+    /// others are the operator's.
+    #[must_use]
+    pub fn is_caller_error(&self) -> bool {
+        matches!(self, Self::Refused(_) | Self::Import(_))
+    }
+}
+
+#[cfg(test)]
+mod code_tests {
+    use super::*;
+    use crate::email::Email;
+    use crate::note::NoteError;
+
+    /// One of every refusal: a new variant breaks the exhaustive match in
+    /// `code`, and then belongs here too.
+    fn every_refusal() -> Vec<Refusal> {
+        let m = MemberId::new(1);
+        let t = Timestamp::from_micros(0);
+        let mut all = vec![
+            Refusal::UnknownMember(m),
+            Refusal::NotAPerson(m),
+            Refusal::NotACompany(m),
+            Refusal::TooManyFollows { max: 1 },
+            Refusal::TooManyGroups { max: 1 },
+            Refusal::Yourself,
+            Refusal::YouBlocked(m),
+            Refusal::ReblockTooSoon { retry_at: t },
+            Refusal::TooManyBlocks { max: 1 },
+            Refusal::ProfileTooLarge {
+                field: crate::member::ProfileField::Headline,
+                limit: 1,
+            },
+            Refusal::UnknownCursor(m),
+            Refusal::MemberExists(m),
+            Refusal::AlreadyConnected,
+            Refusal::ConnectionCap { member: m, cap: 1 },
+            Refusal::Barred,
+            Refusal::ResendTooSoon { retry_at: t },
+            Refusal::ResendNever,
+            Refusal::NotEligible { required: 1 },
+            Refusal::QuotaExhausted { retry_at: t },
+            Refusal::NoteQuotaExhausted { retry_at: t },
+            Refusal::TooManyOutstanding { max: 1 },
+            Refusal::EmailProofRequired { until: t },
+            Refusal::Suspended { until: t },
+            Refusal::NotInvitable,
+            Refusal::InvalidNote(NoteError::TooLong { chars: 2, max: 1 }),
+            Refusal::InvitationNotFound(InvitationId::new(1)),
+            Refusal::NotPending {
+                seen: Seen::Pending,
+            },
+        ];
+        if let Ok(email) = Email::parse("a@example.com") {
+            all.push(Refusal::EmailInUse(email));
+        }
+        all
+    }
+
+    #[test]
+    fn codes_are_unique_snake_case_and_statuses_are_4xx() {
+        let all = every_refusal();
+        assert_eq!(all.len(), 28);
+        let mut codes: Vec<&str> = all.iter().map(Refusal::code).collect();
+        for code in &codes {
+            assert!(
+                !code.is_empty()
+                    && code.starts_with(|c: char| c.is_ascii_lowercase())
+                    && !code.ends_with('_')
+                    && !code.contains("__")
+                    && code.chars().all(|c| c.is_ascii_lowercase() || c == '_'),
+                "{code}"
+            );
+        }
+        codes.sort_unstable();
+        let n = codes.len();
+        codes.dedup();
+        assert_eq!(codes.len(), n, "duplicate codes");
+        for r in &all {
+            assert!(
+                [403, 404, 409, 422, 429].contains(&r.http_status()),
+                "{r:?}"
+            );
+            assert_eq!(r.retry_at().is_some(), r.http_status() == 429, "{r:?}");
+        }
+    }
+
+    #[test]
+    fn error_codes_are_unique_snake_case_and_apart_from_refusals() {
+        let t = Timestamp::from_micros(0);
+        let key = Key::Member(MemberId::new(1));
+        let others = [
+            Error::Store(StoreError::Backend("x".into())),
+            Error::Store(StoreError::Corrupt(key.clone())),
+            Error::Contended { attempts: 1 },
+            Error::Import(crate::contacts::ImportError::TooLarge { bytes: 2, max: 1 }),
+            Error::IndexOutOfStep(crate::graph::GraphError::SelfConnection(MemberId::new(1))),
+            Error::ClockSkew {
+                key,
+                recorded: t,
+                clock: t,
+            },
+        ];
+        let mut codes: Vec<&str> = others.iter().map(Error::code).collect();
+        codes.extend(every_refusal().iter().map(Refusal::code));
+        assert!(
+            codes
+                .iter()
+                .all(|c| c.chars().all(|c| c.is_ascii_lowercase() || c == '_'))
+        );
+        let n = codes.len();
+        codes.sort_unstable();
+        codes.dedup();
+        assert_eq!(codes.len(), n, "duplicate codes");
+        for e in &others {
+            assert!([422, 500, 503].contains(&e.http_status()), "{e:?}");
+            assert_eq!(e.is_caller_error(), e.http_status() < 500, "{e:?}");
+        }
+        let refused = Error::Refused(Refusal::Barred);
+        assert_eq!((refused.code(), refused.http_status()), ("barred", 403));
+    }
+}

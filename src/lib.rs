@@ -13,6 +13,8 @@
 //! - [`discovery`]: people you may know, people search, follows and groups.
 //! - [`Network`]: the shell that loads facts, decides, commits atomically
 //!   through the [`Store`], and keeps the graph current.
+//! - [`wire`]: the JSON wire format for what a host returns to clients,
+//!   and the error codes ([`Refusal::code`], [`Error::code`]).
 
 pub mod block;
 pub mod change;
@@ -39,8 +41,19 @@ pub mod record;
 pub mod standing;
 pub mod store;
 pub mod time;
+pub mod wire;
 
 pub use block::ReportReason;
+/// A span of time (chrono's), re-exported so that a host needs no direct
+/// chrono dependency: [`ManualClock::advance`], [`Timestamp::saturating_add`],
+/// the quotas and the policy's durations take it.
+///
+/// ```
+/// use pronet::{ManualClock, TimeDelta, Timestamp};
+/// let clock = ManualClock::new(Timestamp::UNIX_EPOCH);
+/// clock.advance(TimeDelta::days(1));
+/// ```
+pub use chrono::TimeDelta;
 pub use contacts::join::InviteOutcome;
 pub use contacts::{Format as ImportFormat, ImportReport};
 pub use discovery::{DegreeFilter, Reason, SearchCursor, SearchHit, SearchQuery, Suggestion};
@@ -59,7 +72,7 @@ pub use network::ReadQuery;
 pub use network::{Committed, Freshness, InvitationView, ListCursor, Listed, Network};
 pub use note::{Note, NoteError};
 pub use outbox::{EventId, EventPage, Published};
-pub use page::{Page, PageSize, PageSizeError};
+pub use page::{CursorError, Page, PageSize, PageSizeError};
 pub use policy::{Policy, PolicyError};
 #[cfg(feature = "sqlite")]
 pub use store::SqliteStore;

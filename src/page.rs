@@ -77,6 +77,52 @@ impl<T, C> Page<T, C> {
     }
 }
 
+/// A text that is not a cursor of the kind asked for: cursors are opaque
+/// strings (see [`crate::wire`]); hand back exactly what a page gave.
+#[derive(Clone, Debug, PartialEq, Eq, Error)]
+#[error("not a valid {kind} cursor")]
+pub struct CursorError {
+    kind: &'static str,
+}
+
+impl CursorError {
+    pub(crate) const fn new(kind: &'static str) -> Self {
+        Self { kind }
+    }
+}
+
+/// Implements `FromStr` (canonical strings only: the text must be exactly
+/// what `Display` writes for the value it parses to), `TryFrom<String>` and
+/// `From<T> for String` for a cursor type, from a lenient `parse` function.
+macro_rules! cursor_text {
+    ($t:ty, $kind:literal, $parse:expr) => {
+        impl std::str::FromStr for $t {
+            type Err = $crate::page::CursorError;
+            fn from_str(s: &str) -> Result<Self, Self::Err> {
+                let parse: fn(&str) -> Option<$t> = $parse;
+                match parse(s) {
+                    Some(c) if c.to_string() == s => Ok(c),
+                    _ => Err($crate::page::CursorError::new($kind)),
+                }
+            }
+        }
+
+        impl TryFrom<String> for $t {
+            type Error = $crate::page::CursorError;
+            fn try_from(s: String) -> Result<Self, Self::Error> {
+                s.parse()
+            }
+        }
+
+        impl From<$t> for String {
+            fn from(c: $t) -> Self {
+                c.to_string()
+            }
+        }
+    };
+}
+pub(crate) use cursor_text;
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -104,7 +104,7 @@ fn answer(response: Result<ureq::http::Response<ureq::Body>, ureq::Error>) -> (u
 #[track_caller]
 fn assert_error((status, body): (u16, Value), expected: u16, code: &str) {
     assert_eq!(
-        (status, body["error"].as_str()),
+        (status, body["code"].as_str()),
         (expected, Some(code)),
         "{body}"
     );
@@ -118,14 +118,11 @@ fn runtime() -> Runtime {
         .unwrap()
 }
 
-/// Each delivered event's kind (its variant name), in delivery order.
+/// Each delivered event's kind (its wire `type`), in delivery order.
 fn kinds(events: &[Value]) -> Vec<String> {
     events
         .iter()
-        .map(|e| {
-            let event = e["event"].as_object().unwrap();
-            event.keys().next().unwrap().clone()
-        })
+        .map(|e| e["event"]["type"].as_str().unwrap().to_owned())
         .collect()
 }
 
@@ -148,7 +145,8 @@ fn the_service_answers_over_http_across_restarts_and_instances() {
             "/members",
             json!({ "id": id, "name": name, "email": email }),
         );
-        assert_eq!(body["events"][0]["MemberRegistered"]["member"], id);
+        assert_eq!(body["events"][0]["type"], "member_registered");
+        assert_eq!(body["events"][0]["member"], id.to_string());
     }
 
     // Ana knows Bo's address, so she may invite him, with a note.
@@ -156,14 +154,18 @@ fn the_service_answers_over_http_across_restarts_and_instances() {
         "/invitations",
         json!({ "sender": 1, "recipient": 2, "note": "Hi Bo!", "email": "bo@example.com" }),
     );
-    assert_eq!(sent["outcome"], "sent");
-    let invitation = sent["invitation"].as_u64().unwrap();
+    assert_eq!(sent["outcome"]["type"], "sent");
+    let invitation: u64 = sent["outcome"]["invitation"]
+        .as_str()
+        .unwrap()
+        .parse()
+        .unwrap();
     let (status, inbox) = server.get("/members/2/inbox");
     assert_eq!(status, 200);
-    let items = inbox["invitations"].as_array().unwrap();
+    let items = inbox["items"].as_array().unwrap();
     assert_eq!(items.len(), 1);
-    assert_eq!(items[0]["invitation"], invitation);
-    assert_eq!(items[0]["other"], 1);
+    assert_eq!(items[0]["invitation"], invitation.to_string());
+    assert_eq!(items[0]["other"], "1");
     assert_eq!(items[0]["note"], "Hi Bo!");
 
     // Bo is shown his own events only (InvitationAccepted is Ana's).
@@ -175,16 +177,16 @@ fn the_service_answers_over_http_across_restarts_and_instances() {
         .as_array()
         .unwrap()
         .iter()
-        .map(|e| e.as_object().unwrap().keys().next().unwrap().as_str())
+        .map(|e| e["type"].as_str().unwrap())
         .collect();
-    assert_eq!(shown, ["ConnectionCreated"]);
-    assert_eq!(server.degree(1, 2), "First");
-    assert_eq!(server.degree(1, 3), "OutOfNetwork");
+    assert_eq!(shown, ["connection_created"]);
+    assert_eq!(server.degree(1, 2), "first");
+    assert_eq!(server.degree(1, 3), "out_of_network");
     let (_, inbox) = server.get("/members/2/inbox");
-    assert_eq!(inbox["invitations"], json!([]));
+    assert_eq!(inbox["items"], json!([]));
     let (status, connections) = server.get("/members/3/connections/1");
     assert_eq!(status, 200);
-    assert_eq!(connections["connections"], json!([2]));
+    assert_eq!(connections["items"], json!(["2"]));
 
     // Error answers: a stable code for each refusal.
     assert_error(server.get("/members/99/degree/1"), 404, "unknown_member");
@@ -238,13 +240,13 @@ fn the_service_answers_over_http_across_restarts_and_instances() {
     assert_eq!(
         kinds(&events),
         [
-            "MemberRegistered",
-            "MemberRegistered",
-            "MemberRegistered",
-            "InvitationSent",
-            "InvitationReceived",
-            "InvitationAccepted",
-            "ConnectionCreated",
+            "member_registered",
+            "member_registered",
+            "member_registered",
+            "invitation_sent",
+            "invitation_received",
+            "invitation_accepted",
+            "connection_created",
         ]
     );
     let before = ids(&events);
@@ -253,10 +255,10 @@ fn the_service_answers_over_http_across_restarts_and_instances() {
     // Restart on the same file: the same answers.
     server.stop(&rt);
     let server = Server::start(&rt, db.path(), true);
-    assert_eq!(server.degree(1, 2), "First");
-    assert_eq!(server.degree(1, 3), "OutOfNetwork");
+    assert_eq!(server.degree(1, 2), "first");
+    assert_eq!(server.degree(1, 3), "out_of_network");
     let (_, connections) = server.get("/members/3/connections/1");
-    assert_eq!(connections["connections"], json!([2]));
+    assert_eq!(connections["items"], json!(["2"]));
 
     // Two instances on one file (the relay on the first): an invitation sent
     // through one is accepted through the other, and both answer alike at
@@ -266,16 +268,20 @@ fn the_service_answers_over_http_across_restarts_and_instances() {
         "/invitations",
         json!({ "sender": 2, "recipient": 3, "email": "cy@example.com" }),
     );
-    let invitation = sent["invitation"].as_u64().unwrap();
+    let invitation: u64 = sent["outcome"]["invitation"]
+        .as_str()
+        .unwrap()
+        .parse()
+        .unwrap();
     let (_, inbox) = other.get("/members/3/inbox");
-    assert_eq!(inbox["invitations"][0]["invitation"], invitation);
+    assert_eq!(inbox["items"][0]["invitation"], invitation.to_string());
     other.ok(
         &format!("/invitations/{invitation}/accept"),
         json!({ "actor": 3 }),
     );
     for instance in [&server, &other] {
-        assert_eq!(instance.degree(2, 3), "First");
-        assert_eq!(instance.degree(1, 3), "Second");
+        assert_eq!(instance.degree(2, 3), "first");
+        assert_eq!(instance.degree(1, 3), "second");
     }
 
     // The restarted relay delivers the new events, including those committed
@@ -284,10 +290,10 @@ fn the_service_answers_over_http_across_restarts_and_instances() {
     assert_eq!(
         kinds(&events),
         [
-            "InvitationSent",
-            "InvitationReceived",
-            "InvitationAccepted",
-            "ConnectionCreated",
+            "invitation_sent",
+            "invitation_received",
+            "invitation_accepted",
+            "connection_created",
         ]
     );
     let after = ids(&events);
@@ -304,7 +310,11 @@ fn the_service_answers_over_http_across_restarts_and_instances() {
         "/invitations",
         json!({ "sender": 1, "recipient": 3, "email": "cy@example.com" }),
     );
-    let invitation = sent["invitation"].as_u64().unwrap();
+    let invitation: u64 = sent["outcome"]["invitation"]
+        .as_str()
+        .unwrap()
+        .parse()
+        .unwrap();
     server.ok(
         &format!("/invitations/{invitation}/withdraw"),
         json!({ "actor": 1 }),

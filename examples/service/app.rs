@@ -6,15 +6,20 @@
 //! an `Arc` (all its methods take `&self` and are safe from many threads).
 //!
 //! ```text
-//! POST /members                              {"id", "name", "email"?}                 201 {"events"}
-//! POST /invitations                          {"sender", "recipient", "note"?, "email"?} 201 {"outcome", "invitation"}
-//! POST /invitations/{id}/accept|reject|withdraw  {"actor"}                           200 {"events"}
+//! POST /members                              {"id", "name", "email"?}                 201 {"outcome", "events"}
+//! POST /invitations                          {"sender", "recipient", "note"?, "email"?} 201 {"outcome", "events"}
+//! POST /invitations/{id}/accept|reject|withdraw  {"actor"}                           200 {"outcome", "events"}
 //! GET  /members/{viewer}/degree/{other}                                              200 {"degree"}
-//! GET  /members/{member}/inbox                                                       200 {"invitations", "next"}
-//! GET  /members/{viewer}/connections/{member}                                        200 {"connections", "next"}
+//! GET  /members/{member}/inbox                                                       200 {"items", "next"}
+//! GET  /members/{viewer}/connections/{member}                                        200 {"items", "next"}
 //! GET  /events                               what the relay delivered                200 {"events", "last"}
-//! errors                                     4xx/5xx {"error": "<code>", "message", "retry_at"?}
+//! errors                                     4xx/5xx {"code", "message", "retry_at"?, ...}
 //! ```
+//!
+//! Answers use pronet's wire format (`pronet::wire`, see the README's "Wire
+//! format"): ids as strings, RFC 3339 instants, events tagged
+//! `{"type": "invitation_sent", ...}`, errors coded by `Error::code` with
+//! the status of `Error::http_status`.
 //!
 //! `tests/service.rs` includes this file with `#[path]`, so everything the
 //! test needs is `pub` here and `main.rs` only parses arguments.
@@ -25,10 +30,10 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
+use pronet::wire::ToWire;
 use pronet::{
     ChangeCursor, Committed, Email, Error, Event, EventId, InvitationId, Member, MemberId, Network,
-    PageSize, Policy, Profile, Published, Refusal, SendOutcome, SqliteStore, SystemClock,
-    Timestamp,
+    PageSize, Policy, Profile, Published, SqliteStore, SystemClock,
 };
 use serde::Deserialize;
 use serde_json::{Value, json};
@@ -251,8 +256,8 @@ async fn register(
         member = member.with_email(parse_email(&email)?, true);
     }
     let done = app.commit(move |net| net.register(member)).await?;
-    let events = visible(done.events, MemberId::new(r.id));
-    Ok((StatusCode::CREATED, Json(json!({ "events": events }))).into_response())
+    let shown = visible(done, MemberId::new(r.id));
+    Ok((StatusCode::CREATED, Json(json!(shown))).into_response())
 }
 
 #[derive(Deserialize)]
@@ -265,7 +270,8 @@ struct Invite {
 }
 
 /// `POST /invitations {"sender", "recipient", "note"?, "email"?}`: 201 and
-/// `{"outcome": "sent" | "connected", "invitation"}`.
+/// `{"outcome": {"type": "sent", "invitation"} | {"type": "connected",
+/// "accepted"}, "events"}`.
 async fn send(
     State(app): State<App>,
     body: Result<Json<Invite>, JsonRejection>,
@@ -276,17 +282,10 @@ async fn send(
     let done = app
         .commit(move |net| net.send(sender, recipient, i.note.as_deref(), proof.as_ref()))
         .await?;
-    let body = match done.outcome {
-        SendOutcome::Sent(id) => json!({ "outcome": "sent", "invitation": id }),
-        // The recipient had invited the sender: that invitation was accepted.
-        SendOutcome::Connected { accepted } => {
-            json!({ "outcome": "connected", "invitation": accepted })
-        }
-        // `SendOutcome` is non-exhaustive: an outcome this service does not
-        // know yet still committed.
-        _ => json!({ "outcome": "other" }),
-    };
-    Ok((StatusCode::CREATED, Json(body)).into_response())
+    // `Connected`: the recipient had invited the sender, and that
+    // invitation was accepted.
+    let shown = visible(done, sender);
+    Ok((StatusCode::CREATED, Json(json!(shown))).into_response())
 }
 
 #[derive(Deserialize)]
@@ -317,10 +316,10 @@ async fn answer(
         }
     };
     let done = app.commit(move |net| op(net, actor, id)).await?;
-    Ok(Json(json!({ "events": visible(done.events, actor) })))
+    Ok(Json(json!(visible(done, actor))))
 }
 
-/// `GET /members/{viewer}/degree/{other}`: `{"degree": "First" | ...}`.
+/// `GET /members/{viewer}/degree/{other}`: `{"degree": "first" | ...}`.
 async fn degree(
     State(app): State<App>,
     path: Result<Path<(u64, u64)>, PathRejection>,
@@ -328,7 +327,7 @@ async fn degree(
     let Path((viewer, other)) = path?;
     let (viewer, other) = (MemberId::new(viewer), MemberId::new(other));
     let degree = app.call(move |net| net.degree(viewer, other)).await?;
-    Ok(Json(json!({ "degree": degree })))
+    Ok(Json(json!({ "degree": degree.to_wire() })))
 }
 
 /// `GET /members/{member}/inbox`: the first page of pending invitations.
@@ -341,9 +340,7 @@ async fn inbox(
     let page = app
         .call(move |net| net.inbox(member, None, PageSize::default()))
         .await?;
-    Ok(Json(
-        json!({ "invitations": page.items, "next": page.next }),
-    ))
+    Ok(Json(json!(page.to_wire())))
 }
 
 /// `GET /members/{viewer}/connections/{member}`: the first page of
@@ -357,9 +354,7 @@ async fn connections(
     let page = app
         .call(move |net| net.connections(viewer, member, None, PageSize::default()))
         .await?;
-    Ok(Json(
-        json!({ "connections": page.items, "next": page.next }),
-    ))
+    Ok(Json(json!(page.to_wire())))
 }
 
 /// `GET /events`: what this instance's relay delivered since it started
@@ -367,17 +362,18 @@ async fn connections(
 /// it holds every member's events and the mailer's.
 async fn events(State(app): State<App>) -> Json<Value> {
     let delivered = app.delivered.lock().unwrap_or_else(PoisonError::into_inner);
-    Json(json!({ "events": delivered.events, "last": delivered.last }))
+    Json(json!({ "events": delivered.events.to_wire(), "last": delivered.last.to_wire() }))
 }
 
-/// The events `member` may be shown. The relay delivers every event from the
-/// outbox, each to its audience; an answer shows the caller only theirs
-/// (`Committed::mail`, for the mailer, is never shown to a member).
-fn visible(events: Vec<Event>, member: MemberId) -> Vec<Event> {
-    events
-        .into_iter()
-        .filter(|e| e.audience().includes(member))
-        .collect()
+/// The answer `member` may be shown: the outcome, and the events whose
+/// audience includes them. The relay delivers every event from the outbox,
+/// each to its audience; an answer shows the caller only theirs
+/// (`Committed::mail`, for the mailer, is never shown to a member, and its
+/// wire form leaves it out).
+fn visible<O>(mut done: Committed<O>, member: MemberId) -> Committed<O> {
+    done.events
+        .retain(|e: &Event| e.audience().includes(member));
+    done
 }
 
 fn parse_email(text: &str) -> Result<Email, ApiError> {
@@ -387,15 +383,17 @@ fn parse_email(text: &str) -> Result<Email, ApiError> {
 
 // ------------------------------------------------------------------ errors
 
-/// An error answer: `{"error": "<code>", "message": "...", "retry_at"?}`.
-/// The code is stable, for programs; the message is for people; `retry_at`
-/// (RFC 3339) says when a limit that lifts at an instant (429) lifts.
+/// An error answer: `{"code": "<code>", "message": "...", ...}`. The code
+/// is stable, for programs; the message is for people. A pronet error
+/// answers in pronet's wire form, with its fields (`retry_at`, RFC 3339,
+/// says when a limit that lifts at an instant, a 429, lifts).
 #[derive(Debug)]
 pub struct ApiError {
     status: StatusCode,
     code: &'static str,
     message: String,
-    retry_at: Option<Timestamp>,
+    /// The body, when pronet wrote it.
+    body: Option<Value>,
 }
 
 impl ApiError {
@@ -404,7 +402,7 @@ impl ApiError {
             status,
             code,
             message: message.to_string(),
-            retry_at: None,
+            body: None,
         }
     }
 
@@ -434,89 +432,38 @@ impl From<PathRejection> for ApiError {
 }
 
 impl From<Error> for ApiError {
+    /// The code and status come from pronet's table (`Error::code`,
+    /// `Error::http_status`): a rule added in a later pronet arrives with
+    /// its own code.
     fn from(e: Error) -> Self {
-        use StatusCode as S;
-        let (status, code) = match &e {
-            Error::Refused(refusal) => {
-                let (status, code) = refused(refusal);
-                let retry_at = match refusal {
-                    Refusal::QuotaExhausted { retry_at }
-                    | Refusal::NoteQuotaExhausted { retry_at }
-                    | Refusal::ResendTooSoon { retry_at }
-                    | Refusal::ReblockTooSoon { retry_at } => Some(*retry_at),
-                    _ => None,
-                };
-                return Self {
-                    retry_at,
-                    ..Self::new(status, code, refusal)
-                };
-            }
-            // Store failures and contention are worth retrying: a retry
-            // decides again from fresh facts, so it never applies twice. A
-            // clock skew is the operator's to fix, and is answered alike.
-            Error::Store(_) | Error::Contended { .. } | Error::ClockSkew { .. } => {
-                // Their messages name records and backends: for the log only.
-                eprintln!("unavailable: {e}");
-                return Self::new(S::SERVICE_UNAVAILABLE, "unavailable", "try again later");
-            }
-            Error::Import(_) => (S::UNPROCESSABLE_ENTITY, "invalid_import"),
-            // `IndexOutOfStep` (a bug) and variants added later.
-            _ => return Self::internal(&e),
+        let status =
+            StatusCode::from_u16(e.http_status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+        // A refusal never says more than the refused member may know, so
+        // its wire form is safe to show; so is an import error's. The
+        // operator's errors (503: store failures, contention and a clock
+        // skew, where a retry decides again from fresh facts, so it never
+        // applies twice; 500: a bug) carry a fixed message on the wire;
+        // their `Display` names records and backends: for the log only.
+        if !e.is_caller_error() {
+            eprintln!("{}: {e}", e.code());
+        }
+        let message = if e.is_caller_error() {
+            e.to_string()
+        } else {
+            "internal error".to_owned()
         };
-        Self::new(status, code, e)
-    }
-}
-
-/// The status and code of a refusal. A refusal never says more than the
-/// refused member may know (SPEC 3.4), so its message is safe to show.
-fn refused(refusal: &Refusal) -> (StatusCode, &'static str) {
-    use Refusal as R;
-    use StatusCode as S;
-    match refusal {
-        R::UnknownMember(_) => (S::NOT_FOUND, "unknown_member"),
-        R::InvitationNotFound(_) => (S::NOT_FOUND, "invitation_not_found"),
-        R::MemberExists(_) => (S::CONFLICT, "member_exists"),
-        R::EmailInUse(_) => (S::CONFLICT, "email_in_use"),
-        R::AlreadyConnected => (S::CONFLICT, "already_connected"),
-        R::NotPending { .. } => (S::CONFLICT, "not_pending"),
-        // Wait and retry: the limits that lift at an instant.
-        R::QuotaExhausted { .. } => (S::TOO_MANY_REQUESTS, "quota_exhausted"),
-        R::NoteQuotaExhausted { .. } => (S::TOO_MANY_REQUESTS, "note_quota_exhausted"),
-        R::ResendTooSoon { .. } => (S::TOO_MANY_REQUESTS, "resend_too_soon"),
-        R::ReblockTooSoon { .. } => (S::TOO_MANY_REQUESTS, "reblock_too_soon"),
-        // Limits that lift only when something else changes.
-        R::ConnectionCap { .. } => (S::CONFLICT, "connection_cap"),
-        R::TooManyOutstanding { .. } => (S::CONFLICT, "too_many_outstanding"),
-        R::TooManyFollows { .. } => (S::CONFLICT, "too_many_follows"),
-        R::TooManyGroups { .. } => (S::CONFLICT, "too_many_groups"),
-        R::TooManyBlocks { .. } => (S::CONFLICT, "too_many_blocks"),
-        // Not allowed for this member.
-        R::NotEligible { .. } => (S::FORBIDDEN, "not_eligible"),
-        R::Barred => (S::FORBIDDEN, "barred"),
-        R::ResendNever => (S::FORBIDDEN, "resend_never"),
-        R::YouBlocked(_) => (S::FORBIDDEN, "you_blocked"),
-        R::EmailProofRequired { .. } => (S::FORBIDDEN, "email_proof_required"),
-        R::Suspended { .. } => (S::FORBIDDEN, "suspended"),
-        R::NotInvitable => (S::FORBIDDEN, "not_invitable"),
-        // A request that cannot be right whoever asks.
-        R::Yourself => (S::UNPROCESSABLE_ENTITY, "yourself"),
-        R::NotAPerson(_) => (S::UNPROCESSABLE_ENTITY, "not_a_person"),
-        R::NotACompany(_) => (S::UNPROCESSABLE_ENTITY, "not_a_company"),
-        R::ProfileTooLarge { .. } => (S::UNPROCESSABLE_ENTITY, "profile_too_large"),
-        R::InvalidNote(_) => (S::UNPROCESSABLE_ENTITY, "invalid_note"),
-        R::UnknownCursor(_) => (S::UNPROCESSABLE_ENTITY, "unknown_cursor"),
-        // `Refusal` is non-exhaustive: a rule added in a later pronet is
-        // still a refusal (4xx, with its message) until it gets a code.
-        _ => (S::UNPROCESSABLE_ENTITY, "refused"),
+        Self {
+            body: serde_json::to_value(&e).ok(),
+            ..Self::new(status, e.code(), message)
+        }
     }
 }
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        let mut body = json!({ "error": self.code, "message": self.message });
-        if let Some(at) = self.retry_at {
-            body["retry_at"] = json!(at.to_string());
-        }
+        let body = self
+            .body
+            .unwrap_or_else(|| json!({ "code": self.code, "message": self.message }));
         (self.status, Json(body)).into_response()
     }
 }

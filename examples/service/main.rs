@@ -146,7 +146,7 @@ async fn smoke_test() -> Result<(), BoxError> {
 }
 
 /// Registers two members through `a`, invites through `a`, accepts through
-/// `b`, checks that both answer "First" and that the relay (on `a`)
+/// `b`, checks that both answer "first" and that the relay (on `a`)
 /// delivered the six events.
 fn requests(a: &str, b: &str) -> Result<(), BoxError> {
     let agent: ureq::Agent = ureq::Agent::config_builder()
@@ -168,14 +168,16 @@ fn requests(a: &str, b: &str) -> Result<(), BoxError> {
     }
     let invite = json!({ "sender": 1, "recipient": 2, "note": "Hi Bo", "email": "bo@example.com" });
     let sent = post(format!("{a}/invitations"), invite)?;
-    let invitation = sent["invitation"].as_u64().ok_or("no invitation id")?;
+    let invitation = sent["outcome"]["invitation"]
+        .as_str()
+        .ok_or("no invitation id")?;
     post(
         format!("{b}/invitations/{invitation}/accept"),
         json!({ "actor": 2 }),
     )?;
     for base in [a, b] {
         let degree = get(format!("{base}/members/1/degree/2"))?;
-        if degree["degree"] != "First" {
+        if degree["degree"] != "first" {
             return Err(format!("{base}: {degree}").into());
         }
     }

@@ -255,7 +255,12 @@ pub struct SearchHit {
 
 /// Where a page of search results (or of a company's people) continues: the
 /// key of the last result of the previous page.
+///
+/// On the wire (and through serde) a cursor is an opaque string, written by
+/// `Display` and read back by `FromStr`, which accepts exactly the strings
+/// `Display` writes and never panics.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(into = "String", try_from = "String")]
 pub struct SearchCursor {
     /// The last result's degree.
     pub degree: Degree,
@@ -264,6 +269,47 @@ pub struct SearchCursor {
     /// Its member id.
     pub member: MemberId,
 }
+
+impl std::fmt::Display for SearchCursor {
+    /// `s.<degree>.<mutual connections>.<member>`; opaque to clients.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let degree = match self.degree {
+            Degree::Yourself => 'y',
+            Degree::First => '1',
+            Degree::Second => '2',
+            Degree::Third => '3',
+            Degree::OutOfNetwork => 'o',
+        };
+        write!(
+            f,
+            "s.{degree}.{}.{}",
+            self.mutual_connections,
+            self.member.get()
+        )
+    }
+}
+
+crate::page::cursor_text!(SearchCursor, "search", |s| {
+    let mut parts = s.strip_prefix("s.")?.split('.');
+    let degree = match parts.next()? {
+        "y" => Degree::Yourself,
+        "1" => Degree::First,
+        "2" => Degree::Second,
+        "3" => Degree::Third,
+        "o" => Degree::OutOfNetwork,
+        _ => return None,
+    };
+    let mutual_connections = parts.next()?.parse().ok()?;
+    let member = MemberId::new(parts.next()?.parse().ok()?);
+    if parts.next().is_some() {
+        return None;
+    }
+    Some(SearchCursor {
+        degree,
+        mutual_connections,
+        member,
+    })
+});
 
 impl From<&SearchHit> for SearchCursor {
     fn from(hit: &SearchHit) -> Self {

@@ -31,13 +31,49 @@ pub struct Listed {
 }
 
 /// Where a list of invitations continues: lists run newest first.
+///
+/// On the wire (and through serde) a cursor is an opaque string, written by
+/// `Display` and read back by `FromStr`, which accepts exactly the strings
+/// `Display` writes and never panics:
+///
+/// ```
+/// use pronet::{InvitationId, ListCursor, Timestamp};
+/// let cursor = ListCursor {
+///     sent_at: Timestamp::from_micros(5),
+///     invitation: InvitationId::new(7),
+/// };
+/// let text = cursor.to_string();
+/// assert_eq!(text.parse::<ListCursor>(), Ok(cursor));
+/// assert!("garbage".parse::<ListCursor>().is_err());
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(into = "String", try_from = "String")]
 pub struct ListCursor {
     /// The last item's send time.
     pub sent_at: Timestamp,
     /// The last item's id.
     pub invitation: InvitationId,
 }
+
+impl std::fmt::Display for ListCursor {
+    /// `l.<sent_at micros>.<invitation>`; opaque to clients.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "l.{}.{}",
+            self.sent_at.as_micros(),
+            self.invitation.get()
+        )
+    }
+}
+
+crate::page::cursor_text!(ListCursor, "list", |s| {
+    let (micros, invitation) = s.strip_prefix("l.")?.split_once('.')?;
+    Some(ListCursor {
+        sent_at: Timestamp::from_micros(micros.parse().ok()?),
+        invitation: InvitationId::new(invitation.parse().ok()?),
+    })
+});
 
 /// One invitation as one of its parties sees it.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
