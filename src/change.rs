@@ -83,11 +83,20 @@ pub struct Decision<O> {
 }
 
 impl<O> Decision<O> {
+    /// A decision that commits `changes` and answers `outcome`.
+    pub fn new(changes: ChangeSet, outcome: O) -> Self {
+        Self { changes, outcome }
+    }
+
     /// A decision that changes nothing and answers `outcome`.
     pub fn unchanged(outcome: O) -> Self {
-        Self {
-            changes: ChangeSet::default(),
-            outcome,
-        }
+        Self::new(ChangeSet::default(), outcome)
+    }
+}
+
+/// A change whose caller is told nothing more than that it committed.
+impl From<ChangeSet> for Decision<()> {
+    fn from(changes: ChangeSet) -> Self {
+        Self::new(changes, ())
     }
 }

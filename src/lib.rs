@@ -19,10 +19,13 @@
 pub mod block;
 pub mod change;
 pub mod contacts;
+mod cursor;
 pub mod discovery;
 pub mod email;
 pub mod error;
 pub mod event;
+#[cfg(test)]
+mod given;
 pub mod graph;
 pub mod id;
 mod instants;

@@ -4,8 +4,8 @@
 //! commit order ([`Network::events_since`](crate::Network::events_since)),
 //! delivers them, and acknowledges them, after which they are trimmed.
 
+use crate::cursor::ChangeCursor;
 use crate::event::Event;
-use crate::store::ChangeCursor;
 use crate::time::Timestamp;
 use serde::{Deserialize, Serialize};
 use std::fmt;

@@ -6,6 +6,7 @@ use crate::discovery::DiscoveryPolicy;
 use crate::member::{ProfileLimits, Tier};
 use crate::quota::Quota;
 use crate::standing::StandingPolicy;
+use crate::time::Timestamp;
 use chrono::TimeDelta;
 use std::collections::BTreeMap;
 use thiserror::Error;
@@ -159,6 +160,13 @@ impl Policy {
     #[must_use]
     pub fn pending_expiry(&self) -> TimeDelta {
         self.pending_expiry
+    }
+
+    /// The instant an invitation (ordinary or to join) sent at `sent_at`
+    /// expires if still unanswered: the one expiry rule of both kinds.
+    #[must_use]
+    pub fn expires_at(&self, sent_at: Timestamp) -> Timestamp {
+        sent_at.saturating_add(self.pending_expiry)
     }
 
     /// The wait before sending again, counted from the last send, after

@@ -37,6 +37,19 @@ pub struct Versioned<T> {
     pub value: T,
 }
 
+/// "The stored record or a new one", as every rule that updates a record
+/// reads it.
+pub(crate) trait OrNew<T> {
+    /// The stored value, or `new()` when nothing is stored.
+    fn or_new(self, new: impl FnOnce() -> T) -> T;
+}
+
+impl<T: Clone> OrNew<T> for Option<&Versioned<T>> {
+    fn or_new(self, new: impl FnOnce() -> T) -> T {
+        self.map_or_else(new, |v| v.value.clone())
+    }
+}
+
 /// Where a record lives. Each key holds one kind of [`Record`].
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[non_exhaustive]

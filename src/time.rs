@@ -54,6 +54,16 @@ impl Timestamp {
     /// 1970-01-01T00:00:00Z.
     pub const UNIX_EPOCH: Self = Self(0);
 
+    /// The effective time of a decision: the clock reading, or the latest
+    /// of the instants recorded in the facts it reads if that is later, so
+    /// that time never goes backwards for those records (SPEC 4: a clock
+    /// that lags or jumps back never refills a quota or shortens a wait).
+    /// Every rule takes its time from here.
+    #[must_use]
+    pub fn effective(clock: Self, recorded: impl IntoIterator<Item = Option<Self>>) -> Self {
+        recorded.into_iter().flatten().fold(clock, Self::max)
+    }
+
     /// The instant `micros` microseconds after the Unix epoch, clamped to
     /// [`Timestamp::MIN`]..=[`Timestamp::MAX`].
     #[must_use]

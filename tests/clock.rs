@@ -189,14 +189,14 @@ fn q2_a_forward_jump_within_the_skew_never_goes_backwards() {
 }
 
 /// SPEC 7 with two processes whose clocks disagree (issue 12): one instance
-/// runs 20 hours behind the other. Ana blocks Bo through the first, unblocks
+/// runs `lag` behind the other. Ana blocks Bo through the first, unblocks
 /// through the lagging one; the unblock is recorded no earlier than the
-/// block it lifts, so the 48-hour re-block wait still runs from then.
-#[test]
-fn b5_the_reblock_wait_holds_when_one_process_clock_lags() {
+/// block it lifts (the effective time is taken from the records), so the
+/// 48-hour re-block wait still runs from then.
+fn reblock_wait_holds_with_lag(lag: TimeDelta) {
     let store = Arc::new(MemoryStore::new());
     let on_time = ManualClock::new(T0);
-    let lagging = ManualClock::new(at(-TimeDelta::hours(20)));
+    let lagging = ManualClock::new(at(-lag));
     let one = Network::open(Arc::clone(&store), on_time.clone(), Policy::default()).unwrap();
     let two = Network::open(Arc::clone(&store), lagging, Policy::default()).unwrap();
     for (m, name) in [(ANA, "Ana"), (BO, "Bo")] {
@@ -216,4 +216,17 @@ fn b5_the_reblock_wait_holds_when_one_process_clock_lags() {
     );
     on_time.set(at(TimeDelta::hours(48)));
     assert!(one.block(ANA, BO).is_ok());
+}
+
+/// B5 with the lagging process 20 hours behind.
+#[test]
+fn b5_the_reblock_wait_holds_when_one_process_clock_lags() {
+    reblock_wait_holds_with_lag(TimeDelta::hours(20));
+}
+
+/// B5 with the lagging process a whole day behind (the policy's default
+/// `max_clock_skew`, the most a record may stand ahead of a clock).
+#[test]
+fn b5_the_reblock_wait_holds_when_one_process_clock_lags_a_day() {
+    reblock_wait_holds_with_lag(TimeDelta::days(1));
 }

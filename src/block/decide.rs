@@ -9,8 +9,9 @@ use crate::event::Event;
 use crate::id::{MemberId, PairKey};
 use crate::invitation::{Invitation, Ledger, PairState, Status};
 use crate::member::Member;
+use crate::member::decide::active;
 use crate::policy::Policy;
-use crate::record::{Record, Versioned};
+use crate::record::{OrNew, Record, Versioned};
 use crate::time::Timestamp;
 
 /// Whether a stored block record stands.
@@ -96,11 +97,12 @@ impl PairFacts {
                 .as_ref()
                 .map(|v| Record::Report(v.value.clone())),
         ];
-        recorded
-            .iter()
-            .flatten()
-            .filter_map(crate::instants::latest)
-            .fold(clock, Timestamp::max)
+        Timestamp::effective(
+            clock,
+            recorded
+                .iter()
+                .map(|r| r.as_ref().and_then(crate::instants::latest)),
+        )
     }
 
     /// The acting member is active and not acting on themself; the other
@@ -118,26 +120,18 @@ impl PairFacts {
             return Err(Refusal::Yourself);
         }
         let hidden = self.blocked_by_other() || also_blocked && stands(self.mine.as_ref());
-        if hidden || !self.other_active() {
+        if hidden || !self.other_active(other) {
             return Err(Refusal::UnknownMember(other));
         }
         Ok(())
     }
 
     fn actor_active(&self, actor: MemberId) -> Result<(), Refusal> {
-        let active = self
-            .actor
-            .as_ref()
-            .is_some_and(|m| m.value.active && m.value.id == actor);
-        if active {
-            Ok(())
-        } else {
-            Err(Refusal::UnknownMember(actor))
-        }
+        active(self.actor.as_ref(), actor).map(|_| ())
     }
 
-    fn other_active(&self) -> bool {
-        self.other.as_ref().is_some_and(|m| m.value.active)
+    fn other_active(&self, other: MemberId) -> bool {
+        active(self.other.as_ref(), other).is_ok()
     }
 
     /// Whether the other member blocked the actor.
@@ -151,16 +145,29 @@ impl PairFacts {
 
     /// The actor's record of the other member, as stored or new.
     fn mine(&self, actor: MemberId, other: MemberId) -> Block {
-        self.mine
-            .as_ref()
-            .map_or_else(|| Block::new(actor, other), |b| b.value.clone())
+        self.mine.as_ref().or_new(|| Block::new(actor, other))
+    }
+
+    /// Writes both ledgers one connection down: the pair's connection ends
+    /// at `now`.
+    fn disconnect(
+        &self,
+        changes: &mut ChangeSet,
+        actor: MemberId,
+        other: MemberId,
+        now: Timestamp,
+    ) {
+        for (read, member) in [(&self.actor_ledger, actor), (&self.other_ledger, other)] {
+            let mut ledger = read.as_ref().or_new(|| Ledger::new(member));
+            ledger.connections = ledger.connections.saturating_sub(1);
+            ledger.latest = ledger.latest.max(now);
+            changes.write(read.as_ref(), Record::Ledger(ledger));
+        }
     }
 
     /// The actor's tally of blocks, as stored or new.
     fn tally(&self, actor: MemberId) -> BlockTally {
-        self.tally
-            .as_ref()
-            .map_or_else(|| BlockTally::new(actor), |t| t.value.clone())
+        self.tally.as_ref().or_new(|| BlockTally::new(actor))
     }
 }
 
@@ -201,7 +208,7 @@ pub fn block(
     let now = facts.effective_now(clock);
     facts.actor_active(actor)?;
     let key = facts.key(actor, other)?;
-    if !facts.other_active() {
+    if !facts.other_active(other) {
         return Err(Refusal::UnknownMember(other));
     }
     if facts.blocked_by_other() {
@@ -213,15 +220,15 @@ pub fn block(
             }
             Err(_) => ChangeSet::default(),
         };
-        return Ok(Decision {
+        return Ok(Decision::new(
             changes,
-            outcome: Outcome::Silent(Refusal::UnknownMember(other)),
-        });
+            Outcome::Silent(Refusal::UnknownMember(other)),
+        ));
     }
-    Ok(Decision {
-        changes: blocked(actor, other, key, facts, policy, now)?,
-        outcome: Outcome::Done,
-    })
+    Ok(Decision::new(
+        blocked(actor, other, key, facts, policy, now)?,
+        Outcome::Done,
+    ))
 }
 
 /// The change of `actor` blocking `other`, both known to exist.
@@ -257,21 +264,11 @@ fn blocked(
     let mut changes = ChangeSet::default();
     changes.write(facts.mine.as_ref(), Record::Block(mine));
     changes.write(facts.tally.as_ref(), Record::BlockTally(tally));
-    let mut pair = facts
-        .pair
-        .as_ref()
-        .map_or_else(|| PairState::new(key), |p| p.value.clone());
+    let mut pair = facts.pair.as_ref().or_new(|| PairState::new(key));
     // A pending invitation is cancelled; one already past its expiry is
     // recorded as expired, which it already was for both parties.
     if let Some(open) = facts.open.as_ref().filter(|o| o.value.is_open()) {
-        let mut closed = open.value.clone();
-        if closed.is_live(policy, now) {
-            closed.status = Status::Cancelled;
-            closed.closed_at = Some(now);
-        } else {
-            closed.status = Status::Expired;
-            closed.closed_at = Some(closed.expires_at(policy));
-        }
+        let closed = open.value.ended(Status::Cancelled, policy, now);
         changes.write(Some(open), Record::Invitation(closed));
     }
     pair.open = None;
@@ -280,14 +277,7 @@ fn blocked(
     // or accept racing it.
     changes.write(facts.pair.as_ref(), Record::Pair(pair));
     if was_connected {
-        for (read, member) in [(&facts.actor_ledger, actor), (&facts.other_ledger, other)] {
-            let mut ledger = read
-                .as_ref()
-                .map_or_else(|| Ledger::new(member), |l| l.value.clone());
-            ledger.connections = ledger.connections.saturating_sub(1);
-            ledger.latest = ledger.latest.max(now);
-            changes.write(read.as_ref(), Record::Ledger(ledger));
-        }
+        facts.disconnect(&mut changes, actor, other, now);
     }
     changes.emit(Event::MemberBlocked {
         blocker: actor,
@@ -316,14 +306,11 @@ pub fn unblock(
     let mut mine = facts.mine(actor, other);
     if !mine.stands() {
         facts.other_visible(actor, other, false)?;
-        return Ok(Decision {
-            changes: ChangeSet::default(),
-            outcome: Outcome::Done,
-        });
+        return Ok(Decision::unchanged(Outcome::Done));
     }
     facts.actor_active(actor)?;
     facts.key(actor, other)?;
-    if !facts.other_active() {
+    if !facts.other_active(other) {
         return Err(Refusal::UnknownMember(other));
     }
     let silent = facts.blocked_by_other();
@@ -335,19 +322,16 @@ pub fn unblock(
     changes.write(facts.mine.as_ref(), Record::Block(mine));
     changes.write(facts.tally.as_ref(), Record::BlockTally(tally));
     if silent {
-        return Ok(Decision {
+        return Ok(Decision::new(
             changes,
-            outcome: Outcome::Silent(Refusal::UnknownMember(other)),
-        });
+            Outcome::Silent(Refusal::UnknownMember(other)),
+        ));
     }
     changes.emit(Event::MemberUnblocked {
         blocker: actor,
         unblocked: other,
     });
-    Ok(Decision {
-        changes,
-        outcome: Outcome::Done,
-    })
+    Ok(Decision::new(changes, Outcome::Done))
 }
 
 /// SPEC 7: `actor` reports `other`. Recorded with its reason, once per
@@ -363,18 +347,18 @@ pub fn report(
     reason: ReportReason,
     facts: &PairFacts,
     clock: Timestamp,
-) -> Result<ChangeSet, Refusal> {
+) -> Result<Decision<()>, Refusal> {
     let now = facts.effective_now(clock);
     facts.other_visible(actor, other, false)?;
     let mut changes = ChangeSet::default();
     if facts.report.is_some() {
-        return Ok(changes);
+        return Ok(changes.into());
     }
     let read = facts.other_ledger.as_ref();
-    let mut ledger = read.map_or_else(|| Ledger::new(other), |l| l.value.clone());
+    let mut ledger = read.or_new(|| Ledger::new(other));
     add_report(&mut changes, actor, &mut ledger, reason, now);
     changes.write(read, Record::Ledger(ledger));
-    Ok(changes)
+    Ok(changes.into())
 }
 
 /// Adds a first report by `reporter` of the owner of `target_ledger`: the
@@ -412,7 +396,7 @@ pub fn remove_connection(
     other: MemberId,
     facts: &PairFacts,
     clock: Timestamp,
-) -> Result<ChangeSet, Refusal> {
+) -> Result<Decision<()>, Refusal> {
     let now = facts.effective_now(clock);
     facts.other_visible(actor, other, true)?;
     let mut changes = ChangeSet::default();
@@ -421,21 +405,14 @@ pub fn remove_connection(
         .as_ref()
         .filter(|p| p.value.connected_since.is_some())
     else {
-        return Ok(changes);
+        return Ok(changes.into());
     };
     let mut pair = read.value.clone();
     pair.connected_since = None;
     changes.write(Some(read), Record::Pair(pair));
-    for (read, member) in [(&facts.actor_ledger, actor), (&facts.other_ledger, other)] {
-        let mut ledger = read
-            .as_ref()
-            .map_or_else(|| Ledger::new(member), |l| l.value.clone());
-        ledger.connections = ledger.connections.saturating_sub(1);
-        ledger.latest = ledger.latest.max(now);
-        changes.write(read.as_ref(), Record::Ledger(ledger));
-    }
+    facts.disconnect(&mut changes, actor, other, now);
     changes.emit(Event::ConnectionRemoved { by: actor, other });
-    Ok(changes)
+    Ok(changes.into())
 }
 
 #[cfg(test)]
@@ -445,21 +422,10 @@ mod tests {
     //! then exactly these writes and events (or this refusal).
 
     use super::*;
+    use crate::given::{ANA, BO, T0, keys, stored};
     use crate::member::Profile;
-    use crate::record::{Key, Version};
+    use crate::record::Key;
     use chrono::TimeDelta;
-
-    const ANA: MemberId = MemberId::new(1);
-    const BO: MemberId = MemberId::new(2);
-    /// 2026-01-01T00:00:00Z.
-    const T0: Timestamp = Timestamp::from_micros(1_767_225_600_000_000);
-
-    fn stored<T>(value: T) -> Option<Versioned<T>> {
-        Some(Versioned {
-            version: Version::FIRST,
-            value,
-        })
-    }
 
     /// Facts about Ana and Bo, both active, nothing between them.
     fn given() -> PairFacts {
@@ -468,17 +434,6 @@ mod tests {
             other: stored(Member::person(BO, Profile::named("Bo"))),
             ..PairFacts::default()
         }
-    }
-
-    fn keys(decision: &Decision<Outcome>) -> Vec<Key> {
-        let mut keys: Vec<Key> = decision
-            .changes
-            .writes
-            .iter()
-            .map(|w| w.record.key())
-            .collect();
-        keys.sort();
-        keys
     }
 
     #[test]

@@ -2,8 +2,9 @@
 //! member an address may show to whom (SPEC 9).
 
 use super::Contact;
-use crate::change::ChangeSet;
+use crate::change::{ChangeSet, Decision};
 use crate::email::Email;
+use crate::error::Refusal;
 use crate::event::Event;
 use crate::id::MemberId;
 use crate::member::{EmailOwner, Member};
@@ -41,14 +42,19 @@ pub fn findable(
 
 /// Adds to `owner`'s address book the `emails` (with their names) that are
 /// not in `existing` (canonical keys), once each: one [`Contact`] write per
-/// new address and, if any, one [`Event::ContactsImported`]. Answers the
-/// change set and how many were new.
+/// new address and, if any, one [`Event::ContactsImported`]. Answers how
+/// many were new.
+///
+/// # Errors
+/// None: any address may be added to an address book (the owner was
+/// checked when the facts were loaded). The result keeps the one shape of
+/// every rule.
 pub fn add<'a>(
     owner: MemberId,
     emails: impl IntoIterator<Item = (&'a Email, Option<&'a str>)>,
     existing: &BTreeSet<String>,
     now: Timestamp,
-) -> (ChangeSet, usize) {
+) -> Result<Decision<usize>, Refusal> {
     let mut changes = ChangeSet::default();
     let mut seen = BTreeSet::new();
     for (email, name) in emails {
@@ -63,7 +69,7 @@ pub fn add<'a>(
     if added > 0 {
         changes.emit(Event::ContactsImported { owner, added });
     }
-    (changes, added)
+    Ok(Decision::new(changes, added))
 }
 
 #[cfg(test)]
@@ -137,12 +143,16 @@ mod tests {
         let new = email("New@Example.com");
         let again = email("new@example.com");
         let known = email("known@example.com");
-        let (changes, added) = add(
+        let Decision {
+            changes,
+            outcome: added,
+        } = add(
             ANA,
             [(&new, Some("New")), (&again, None), (&known, None)],
             &existing,
             T0,
-        );
+        )
+        .unwrap();
         assert_eq!(added, 1);
         assert_eq!(changes.writes.len(), 1);
         assert_eq!(
@@ -152,7 +162,10 @@ mod tests {
                 added: 1
             }]
         );
-        let (nothing, none) = add(ANA, [(&known, None)], &existing, T0);
+        let Decision {
+            changes: nothing,
+            outcome: none,
+        } = add(ANA, [(&known, None)], &existing, T0).unwrap();
         assert_eq!(
             (nothing.is_empty(), nothing.events.len(), none),
             (true, 0, 0)

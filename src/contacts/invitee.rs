@@ -41,8 +41,7 @@ impl JoinInvitation {
     /// Pending and not expired at `now`.
     #[must_use]
     pub fn is_live(&self, policy: &Policy, now: Timestamp) -> bool {
-        self.state == JoinState::Pending
-            && now < self.sent_at.saturating_add(policy.pending_expiry())
+        self.state == JoinState::Pending && now < policy.expires_at(self.sent_at)
     }
 }
 

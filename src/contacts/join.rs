@@ -74,12 +74,12 @@ use crate::event::Event;
 use crate::id::{InvitationId, MemberId};
 use crate::invitation::Ledger;
 use crate::invitation::decide::{
-    SendFacts, SendOutcome, SendRequest, active_person, quota_allows, record_send, send,
-    standing_allows,
+    SendFacts, SendOutcome, SendRequest, quota_allows, record_send, send, standing_allows,
 };
 use crate::member::Member;
+use crate::member::decide::active_person;
 use crate::policy::Policy;
-use crate::record::{Record, Versioned};
+use crate::record::{OrNew, Record, Versioned};
 use crate::standing::SendEntry;
 use crate::time::Timestamp;
 
@@ -125,10 +125,7 @@ impl JoinFacts {
     pub fn effective_now(&self, clock: Timestamp) -> Timestamp {
         let ledger = self.sender_ledger.as_ref().map(|l| l.value.latest);
         let invitee = self.invitee.as_ref().and_then(|i| i.value.latest());
-        [ledger, invitee]
-            .into_iter()
-            .flatten()
-            .fold(clock, Timestamp::max)
+        Timestamp::effective(clock, [ledger, invitee])
     }
 }
 
@@ -151,19 +148,16 @@ pub fn invite(
     let mut invitee = facts
         .invitee
         .as_ref()
-        .map_or_else(|| Invitee::new(email.clone()), |i| i.value.clone());
+        .or_new(|| Invitee::new(email.clone()));
     if let Some(earlier) = invitee.invitations.iter().find(|i| i.sender == sender) {
-        return Ok(Decision {
-            changes: ChangeSet::default(),
-            outcome: InviteOutcome::Invited(earlier.id),
-        });
+        return Ok(Decision::unchanged(InviteOutcome::Invited(earlier.id)));
     }
     let cap = policy.max_join_invitations_per_address() as usize;
     if invitee.opted_out.is_some() || invitee.invitations.len() >= cap {
         return Err(Refusal::NotInvitable);
     }
     let read = facts.sender_ledger.as_ref();
-    let mut ledger = read.map_or_else(|| Ledger::new(sender), |l| l.value.clone());
+    let mut ledger = read.or_new(|| Ledger::new(sender));
     // An invitation to join is by email: it proves the address.
     standing_allows(&ledger, true, policy, now)?;
     quota_allows(&ledger, member.tier, false, policy, now)?;
@@ -200,27 +194,31 @@ pub fn invite(
     }
     changes.extend_events(exhausted);
     changes.extend_events(standing);
-    Ok(Decision {
-        changes,
-        outcome: InviteOutcome::Invited(id),
-    })
+    Ok(Decision::new(changes, InviteOutcome::Invited(id)))
 }
 
 /// The address opts out of invitations to join: none is accepted from now
 /// on, and none pending is delivered if it joins. Opting out again changes
 /// nothing.
-pub fn opt_out(email: &Email, invitee: Option<&Versioned<Invitee>>, clock: Timestamp) -> ChangeSet {
+///
+/// # Errors
+/// None: anyone may opt out, for any address.
+pub fn opt_out(
+    email: &Email,
+    invitee: Option<&Versioned<Invitee>>,
+    clock: Timestamp,
+) -> Result<Decision<()>, Refusal> {
     let mut changes = ChangeSet::default();
-    let mut record = invitee.map_or_else(|| Invitee::new(email.clone()), |i| i.value.clone());
+    let mut record = invitee.or_new(|| Invitee::new(email.clone()));
     if record.opted_out.is_none() {
-        let now = record.latest().map_or(clock, |l| l.max(clock));
+        let now = Timestamp::effective(clock, [record.latest()]);
         record.opted_out = Some(now);
         changes.write(invitee, Record::Invitee(record));
         changes.emit(Event::OptedOut {
             email: email.clone(),
         });
     }
-    changes
+    Ok(changes.into())
 }
 
 /// The address's record with invitation `id` settled as `state`, or `None`
@@ -250,6 +248,9 @@ pub fn settle(
 /// delivery, and telling them would say who owns the address. Answers
 /// whether it became an invitation (or a connection); a change that settles
 /// nothing (already settled, expired, opted out) is empty.
+///
+/// # Errors
+/// None: a refusal of the send is the drop described above.
 pub fn deliver(
     invitee: &Versioned<Invitee>,
     (id, sender): (InvitationId, MemberId),
@@ -257,7 +258,7 @@ pub fn deliver(
     facts: &SendFacts,
     policy: &Policy,
     clock: Timestamp,
-) -> Decision<bool> {
+) -> Result<Decision<bool>, Refusal> {
     let req = SendRequest {
         sender,
         recipient,
@@ -270,11 +271,175 @@ pub fn deliver(
         Err(_) => (ChangeSet::default(), JoinState::Dropped),
     };
     let Some(settled) = settle(&invitee.value, id, state, policy, now) else {
-        return Decision::unchanged(false);
+        return Ok(Decision::unchanged(false));
     };
     changes.write(Some(invitee), Record::Invitee(settled));
-    Decision {
-        changes,
-        outcome: state == JoinState::Delivered,
+    Ok(Decision::new(changes, state == JoinState::Delivered))
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+mod tests {
+    //! Given these facts and this policy, when this request at this instant,
+    //! then exactly these writes and events (or this refusal).
+
+    use super::*;
+    use crate::given::{ANA, T0, keys, stored, strangers};
+    use crate::member::Profile;
+    use crate::record::Key;
+
+    const CY: MemberId = MemberId::new(3);
+    /// The id the next invitation takes.
+    const NEW: InvitationId = InvitationId::new(7);
+
+    fn cy_email() -> Email {
+        Email::parse("Cy@Example.org").unwrap()
+    }
+
+    fn ana() -> Member {
+        Member::person(ANA, Profile::named("Ana"))
+    }
+
+    /// Ana, active, and an address nobody has and nobody invited.
+    fn given() -> JoinFacts {
+        JoinFacts {
+            sender: stored(ana()),
+            sender_ledger: None,
+            invitee: None,
+            new_id: NEW,
+            deliver: true,
+        }
+    }
+
+    /// The address with Ana's invitation to join waiting since `T0`.
+    fn invited() -> Invitee {
+        let mut invitee = Invitee::new(cy_email());
+        invitee.invitations.push(JoinInvitation {
+            id: NEW,
+            sender: ANA,
+            email: cy_email(),
+            sent_at: T0,
+            state: JoinState::Pending,
+        });
+        invitee
+    }
+
+    fn the_address() -> Key {
+        Key::Invitee("cy@example.org".into())
+    }
+
+    #[test]
+    fn given_a_new_address_when_ana_invites_it_then_its_record_and_her_ledger_are_written() {
+        let decision = invite(ANA, &cy_email(), &given(), &Policy::default(), T0).unwrap();
+        assert_eq!(decision.outcome, InviteOutcome::Invited(NEW));
+        let mut want = vec![the_address(), Key::Ledger(ANA)];
+        want.sort();
+        assert_eq!(keys(&decision), want);
+        assert_eq!(
+            decision.changes.events,
+            vec![
+                Event::JoinInvitationSent {
+                    invitation: NEW,
+                    sender: ANA,
+                    email: cy_email(),
+                },
+                Event::JoinInvitationReceived {
+                    invitation: NEW,
+                    sender: ANA,
+                    email: cy_email(),
+                },
+            ]
+        );
+    }
+
+    #[test]
+    fn given_a_member_has_the_address_when_ana_invites_it_then_nobody_is_emailed() {
+        let mut facts = given();
+        facts.deliver = false;
+        let decision = invite(ANA, &cy_email(), &facts, &Policy::default(), T0).unwrap();
+        assert_eq!(decision.outcome, InviteOutcome::Invited(NEW));
+        assert_eq!(
+            decision.changes.events,
+            vec![Event::JoinInvitationSent {
+                invitation: NEW,
+                sender: ANA,
+                email: cy_email(),
+            }]
+        );
+    }
+
+    #[test]
+    fn given_ana_invited_the_address_when_she_invites_it_again_then_the_same_answer_and_nothing_written()
+     {
+        let mut facts = given();
+        facts.invitee = stored(invited());
+        facts.new_id = InvitationId::new(8);
+        assert_eq!(
+            invite(ANA, &cy_email(), &facts, &Policy::default(), T0),
+            Ok(Decision::unchanged(InviteOutcome::Invited(NEW)))
+        );
+    }
+
+    #[test]
+    fn given_the_address_opted_out_when_ana_invites_it_then_not_invitable() {
+        let mut facts = given();
+        let mut invitee = Invitee::new(cy_email());
+        invitee.opted_out = Some(T0);
+        facts.invitee = stored(invitee);
+        assert_eq!(
+            invite(ANA, &cy_email(), &facts, &Policy::default(), T0),
+            Err(Refusal::NotInvitable)
+        );
+    }
+
+    #[test]
+    fn given_an_address_when_it_opts_out_twice_then_only_the_first_is_written() {
+        let first = opt_out(&cy_email(), None, T0).unwrap();
+        assert_eq!(keys(&first), vec![the_address()]);
+        assert_eq!(
+            first.changes.events,
+            vec![Event::OptedOut { email: cy_email() }]
+        );
+        let mut out = Invitee::new(cy_email());
+        out.opted_out = Some(T0);
+        assert_eq!(
+            opt_out(&cy_email(), stored(out).as_ref(), T0),
+            Ok(Decision::unchanged(()))
+        );
+    }
+
+    /// When Cy, who now has the address, joins at `at`, and `sender` is
+    /// as given, the waiting invitation is delivered as Ana's send.
+    fn delivered(sender: Member, policy: &Policy, at: Timestamp) -> Decision<bool> {
+        let cy = Member::person(CY, Profile::named("Cy")).with_email(cy_email(), true);
+        let mut facts = strangers(sender, cy, InvitationId::new(99));
+        facts.join = Some(NEW);
+        let invitee = stored(invited()).unwrap();
+        deliver(&invitee, (NEW, ANA), (CY, &cy_email()), &facts, policy, at).unwrap()
+    }
+
+    #[test]
+    fn given_a_waiting_invitation_when_cy_joins_then_it_becomes_an_invitation_and_is_settled() {
+        let decision = delivered(ana(), &Policy::default(), T0);
+        assert!(decision.outcome);
+        assert!(keys(&decision).contains(&Key::Invitation(NEW)));
+        assert!(keys(&decision).contains(&the_address()));
+    }
+
+    #[test]
+    fn given_the_sender_left_when_cy_joins_then_the_invitation_is_dropped_silently() {
+        let mut gone = ana();
+        gone.active = false;
+        let decision = delivered(gone, &Policy::default(), T0);
+        assert!(!decision.outcome);
+        assert_eq!(keys(&decision), vec![the_address()]);
+        assert!(decision.changes.events.is_empty());
+    }
+
+    #[test]
+    fn given_the_invitation_expired_when_cy_joins_then_nothing_changes() {
+        let policy = Policy::default();
+        let decision = delivered(ana(), &policy, policy.expires_at(T0));
+        assert_eq!(decision, Decision::unchanged(false));
     }
 }

@@ -4,13 +4,17 @@
 //! nothing and answers the same.
 
 use super::{DiscoveryPolicy, Dismissals, Follows, Memberships};
-use crate::change::ChangeSet;
+use crate::change::{ChangeSet, Decision};
 use crate::error::Refusal;
 use crate::event::Event;
 use crate::id::{GroupId, MemberId};
+use crate::invitation::{Bar, Invitation, PairState};
+use crate::member::decide::{active, active_person};
 use crate::member::{Kind, Member};
-use crate::record::{Record, Versioned};
+use crate::policy::Policy;
+use crate::record::{OrNew, Record, Versioned};
 use crate::time::Timestamp;
+use std::collections::BTreeSet;
 
 /// What following, unfollowing or dismissing needs: the actor, the other
 /// member, whether a block hides the other from the actor, and the actor's
@@ -27,25 +31,13 @@ pub struct Facts<T> {
     pub record: Option<Versioned<T>>,
 }
 
-/// The acting person, or why they cannot act.
-fn person(facts_actor: Option<&Versioned<Member>>, actor: MemberId) -> Result<(), Refusal> {
-    match facts_actor {
-        Some(m) if m.value.active && m.value.id == actor => {
-            if m.value.kind == Kind::Person {
-                Ok(())
-            } else {
-                Err(Refusal::NotAPerson(actor))
-            }
-        }
-        _ => Err(Refusal::UnknownMember(actor)),
-    }
-}
-
 /// The other member as the actor may see them: active, not hidden.
 fn visible<T>(facts: &Facts<T>, other: MemberId) -> Result<&Member, Refusal> {
-    match &facts.other {
-        Some(m) if m.value.active && m.value.id == other && !facts.hidden => Ok(&m.value),
-        _ => Err(Refusal::UnknownMember(other)),
+    let member = active(facts.other.as_ref(), other)?;
+    if facts.hidden {
+        Err(Refusal::UnknownMember(other))
+    } else {
+        Ok(member)
     }
 }
 
@@ -62,17 +54,14 @@ pub fn follow(
     company: MemberId,
     facts: &Facts<Follows>,
     policy: &DiscoveryPolicy,
-) -> Result<ChangeSet, Refusal> {
-    person(facts.actor.as_ref(), member)?;
+) -> Result<Decision<()>, Refusal> {
+    active_person(facts.actor.as_ref(), member)?;
     if visible(facts, company)?.kind != Kind::Company {
         return Err(Refusal::NotACompany(company));
     }
-    let mut follows = facts
-        .record
-        .as_ref()
-        .map_or_else(|| Follows::new(member), |f| f.value.clone());
+    let mut follows = facts.record.as_ref().or_new(|| Follows::new(member));
     if follows.companies.contains(&company) {
-        return Ok(ChangeSet::default());
+        return Ok(Decision::unchanged(()));
     }
     if follows.companies.len() >= policy.max_follows as usize {
         return Err(Refusal::TooManyFollows {
@@ -83,7 +72,7 @@ pub fn follow(
     let mut changes = ChangeSet::default();
     changes.write(facts.record.as_ref(), Record::Follows(follows));
     changes.emit(Event::CompanyFollowed { member, company });
-    Ok(changes)
+    Ok(changes.into())
 }
 
 /// `member` stops following `company`. Unfollowing a company not followed
@@ -96,8 +85,8 @@ pub fn unfollow(
     member: MemberId,
     company: MemberId,
     facts: &Facts<Follows>,
-) -> Result<ChangeSet, Refusal> {
-    person(facts.actor.as_ref(), member)?;
+) -> Result<Decision<()>, Refusal> {
+    active_person(facts.actor.as_ref(), member)?;
     let mut changes = ChangeSet::default();
     if let Some(read) = &facts.record {
         if read.value.companies.contains(&company) {
@@ -107,7 +96,7 @@ pub fn unfollow(
             changes.emit(Event::CompanyUnfollowed { member, company });
         }
     }
-    Ok(changes)
+    Ok(changes.into())
 }
 
 /// `member` joins `group` (SPEC 2). Groups are the host's ids: any id is a
@@ -121,14 +110,11 @@ pub fn join_group(
     group: GroupId,
     facts: &Facts<Memberships>,
     policy: &DiscoveryPolicy,
-) -> Result<ChangeSet, Refusal> {
-    person(facts.actor.as_ref(), member)?;
-    let mut memberships = facts
-        .record
-        .as_ref()
-        .map_or_else(|| Memberships::new(member), |m| m.value.clone());
+) -> Result<Decision<()>, Refusal> {
+    active_person(facts.actor.as_ref(), member)?;
+    let mut memberships = facts.record.as_ref().or_new(|| Memberships::new(member));
     if memberships.groups.contains(&group) {
-        return Ok(ChangeSet::default());
+        return Ok(Decision::unchanged(()));
     }
     if memberships.groups.len() >= policy.max_groups as usize {
         return Err(Refusal::TooManyGroups {
@@ -139,7 +125,7 @@ pub fn join_group(
     let mut changes = ChangeSet::default();
     changes.write(facts.record.as_ref(), Record::Groups(memberships));
     changes.emit(Event::GroupJoined { member, group });
-    Ok(changes)
+    Ok(changes.into())
 }
 
 /// `member` leaves `group`; leaving a group one is not in changes nothing.
@@ -150,8 +136,8 @@ pub fn leave_group(
     member: MemberId,
     group: GroupId,
     facts: &Facts<Memberships>,
-) -> Result<ChangeSet, Refusal> {
-    person(facts.actor.as_ref(), member)?;
+) -> Result<Decision<()>, Refusal> {
+    active_person(facts.actor.as_ref(), member)?;
     let mut changes = ChangeSet::default();
     if let Some(read) = &facts.record {
         if read.value.groups.contains(&group) {
@@ -161,7 +147,7 @@ pub fn leave_group(
             changes.emit(Event::GroupLeft { member, group });
         }
     }
-    Ok(changes)
+    Ok(changes.into())
 }
 
 /// `viewer` dismisses `candidate` from their people you may know, for good.
@@ -179,20 +165,17 @@ pub fn dismiss(
     facts: &Facts<Dismissals>,
     policy: &DiscoveryPolicy,
     now: Timestamp,
-) -> Result<ChangeSet, Refusal> {
-    person(facts.actor.as_ref(), viewer)?;
+) -> Result<Decision<()>, Refusal> {
+    active_person(facts.actor.as_ref(), viewer)?;
     if viewer == candidate {
         return Err(Refusal::Yourself);
     }
     if visible(facts, candidate)?.kind != Kind::Person {
         return Err(Refusal::NotAPerson(candidate));
     }
-    let mut dismissals = facts
-        .record
-        .as_ref()
-        .map_or_else(|| Dismissals::new(viewer), |d| d.value.clone());
+    let mut dismissals = facts.record.as_ref().or_new(|| Dismissals::new(viewer));
     if dismissals.dismissed.contains_key(&candidate) {
-        return Ok(ChangeSet::default());
+        return Ok(Decision::unchanged(()));
     }
     while dismissals.dismissed.len() >= policy.max_dismissed as usize {
         let oldest = dismissals
@@ -212,7 +195,53 @@ pub fn dismiss(
         member: viewer,
         dismissed: candidate,
     });
-    Ok(changes)
+    Ok(changes.into())
+}
+
+/// Who never appears among `viewer`'s people you may know for reasons the
+/// graph cannot see (SPEC 8): the other party of each of the viewer's open
+/// invitations, either way, still live at `now` (ignored and held ones
+/// included: they are pending as far as their sender can tell), and the
+/// members the viewer dismissed.
+#[must_use]
+pub fn pymk_excluded<'a>(
+    viewer: MemberId,
+    open: impl IntoIterator<Item = &'a Invitation>,
+    dismissals: Option<&Dismissals>,
+    policy: &Policy,
+    now: Timestamp,
+) -> BTreeSet<MemberId> {
+    let mut excluded: BTreeSet<MemberId> = open
+        .into_iter()
+        .filter(|inv| inv.is_live(policy, now))
+        .map(|inv| {
+            if inv.sender == viewer {
+                inv.recipient
+            } else {
+                inv.sender
+            }
+        })
+        .collect();
+    if let Some(d) = dismissals {
+        excluded.extend(d.dismissed.keys().copied());
+    }
+    excluded
+}
+
+/// Whether no bar keeps `candidate` out of `viewer`'s people you may know,
+/// given their pair's record (SPEC 8): barred are a member who rejected the
+/// viewer's invitation (the viewer was told), and one whom the viewer
+/// rejected or answered "I don't know" (or reported). A member who answered
+/// the viewer with "I don't know" is not barred for it: the viewer was never
+/// told, and leaving them out would tell (SPEC 3.4).
+#[must_use]
+pub fn pymk_unbarred(viewer: MemberId, candidate: MemberId, pair: Option<&PairState>) -> bool {
+    if viewer == candidate {
+        return false;
+    }
+    pair.is_none_or(|p| {
+        p.attempts(viewer).bar != Some(Bar::Rejected) && p.attempts(candidate).bar.is_none()
+    })
 }
 
 #[cfg(test)]
@@ -247,7 +276,9 @@ mod tests {
         };
         let company = Member::company(acme, Profile::named("Acme"));
         let f = facts::<Follows>(company.clone(), None);
-        let changes = follow(ana, acme, &f, &policy).unwrap_or_default();
+        let changes = follow(ana, acme, &f, &policy)
+            .map(|d| d.changes)
+            .unwrap_or_default();
         assert_eq!(changes.writes.len(), 1);
         assert_eq!(
             follow(
@@ -267,15 +298,24 @@ mod tests {
         let mut following = Follows::new(ana);
         following.companies.insert(acme);
         let again = facts(company.clone(), Some(following.clone()));
-        assert_eq!(follow(ana, acme, &again, &policy), Ok(ChangeSet::default()));
+        assert_eq!(
+            follow(ana, acme, &again, &policy),
+            Ok(Decision::unchanged(()))
+        );
         let other = MemberId::new(10);
         let full = facts(Member::company(other, Profile::named("B")), Some(following));
         assert_eq!(
             follow(ana, other, &full, &policy),
             Err(Refusal::TooManyFollows { max: 1 })
         );
-        assert_eq!(unfollow(ana, other, &full).map(|c| c.is_empty()), Ok(true));
-        assert_eq!(unfollow(ana, acme, &full).map(|c| c.writes.len()), Ok(1));
+        assert_eq!(
+            unfollow(ana, other, &full).map(|c| c.changes.is_empty()),
+            Ok(true)
+        );
+        assert_eq!(
+            unfollow(ana, acme, &full).map(|c| c.changes.writes.len()),
+            Ok(1)
+        );
     }
 
     #[test]
@@ -288,7 +328,9 @@ mod tests {
         let mut earlier = Dismissals::new(ana);
         earlier.dismissed.insert(cy, Timestamp::UNIX_EPOCH);
         let f = facts(Member::person(bo, Profile::named("B")), Some(earlier));
-        let changes = dismiss(ana, bo, &f, &policy, Timestamp::from_micros(5)).unwrap_or_default();
+        let changes = dismiss(ana, bo, &f, &policy, Timestamp::from_micros(5))
+            .map(|d| d.changes)
+            .unwrap_or_default();
         match &changes.writes[..] {
             [w] => match &w.record {
                 Record::Dismissed(d) => {

@@ -151,6 +151,11 @@ impl SocialGraph {
     }
 
     /// An empty graph where each person has at most `max_connections`.
+    ///
+    /// The cap serves a host that keeps a `SocialGraph` on its own. A
+    /// [`Network`](crate::Network) decides its cap once, with its send and
+    /// accept rules over the stored ledgers, and builds its mirror of the
+    /// committed connections with no cap (`usize::MAX`).
     #[must_use]
     pub fn with_max_connections(max_connections: usize) -> Self {
         Self {

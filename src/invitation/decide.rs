@@ -16,10 +16,11 @@ use crate::email::Email;
 use crate::error::Refusal;
 use crate::event::Event;
 use crate::id::{InvitationId, MemberId, PairKey};
-use crate::member::{InvitePreference, Kind, Member, Tier};
+use crate::member::decide::active_person;
+use crate::member::{InvitePreference, Member, Tier};
 use crate::note::Note;
 use crate::policy::Policy;
-use crate::record::{Record, Versioned};
+use crate::record::{OrNew, Record, Versioned};
 use crate::standing::{self, Answer, Level, SendEntry};
 use crate::time::Timestamp;
 
@@ -167,10 +168,7 @@ pub fn send(
             };
             let accepted = open.value.id;
             let decision = connect(&answer, open, policy, now)?;
-            return Ok(Decision {
-                changes: decision,
-                outcome: SendOutcome::Connected { accepted },
-            });
+            return Ok(Decision::new(decision, SendOutcome::Connected { accepted }));
         }
     }
     // 4. Not barred openly.
@@ -205,7 +203,7 @@ pub fn send(
     };
     // 8. Standing, outstanding invitations, quotas (SPEC 4 and 5).
     let ledger_read = facts.sender_ledger.as_ref();
-    let mut ledger = ledger_read.map_or_else(|| Ledger::new(req.sender), |l| l.value.clone());
+    let mut ledger = ledger_read.or_new(|| Ledger::new(req.sender));
     standing_allows(&ledger, knows_email, policy, now)?;
     let superseding = facts
         .open
@@ -233,15 +231,10 @@ pub fn send(
     let mut changes = ChangeSet::default();
     let mut supersedes = None;
     if let Some(open) = facts.open.as_ref().filter(|o| o.value.is_open()) {
-        let mut old = open.value.clone();
-        if old.is_live(policy, now) {
-            // Only the sender's own invitation can still be live here.
-            old.status = Status::Superseded;
-            old.closed_at = Some(now);
+        // Only the sender's own invitation can still be live here.
+        let old = open.value.ended(Status::Superseded, policy, now);
+        if old.status == Status::Superseded {
             supersedes = Some(old.id);
-        } else {
-            old.status = Status::Expired;
-            old.closed_at = Some(old.expires_at(policy));
         }
         changes.write(Some(open), Record::Invitation(old));
     }
@@ -303,10 +296,7 @@ pub fn send(
     }
     changes.extend_events(exhausted);
     changes.extend_events(standing_event);
-    Ok(Decision {
-        changes,
-        outcome: SendOutcome::Sent(id),
-    })
+    Ok(Decision::new(changes, SendOutcome::Sent(id)))
 }
 
 /// SPEC 5 for one more send of any kind (an invitation, an invitation to
@@ -459,9 +449,7 @@ fn connect(
         ledgers.push((read, ledger));
     }
     let mut changes = ChangeSet::default();
-    let mut closed = inv.clone();
-    closed.status = Status::Accepted;
-    closed.closed_at = Some(now);
+    let closed = inv.closed_as(Status::Accepted, now);
     changes.write(Some(invitation), Record::Invitation(closed));
     let mut pair = pair_or_new(facts.pair.as_ref(), pair_of(inv)?);
     pair.connected_since = Some(now);
@@ -489,20 +477,21 @@ fn connect(
     Ok(changes)
 }
 
-/// The member, if it is an active person.
-pub(crate) fn active_person(
-    member: Option<&Versioned<Member>>,
-    id: MemberId,
-) -> Result<&Member, Refusal> {
-    let member = member
-        .map(|m| &m.value)
-        .filter(|m| m.id == id && m.active)
-        .ok_or(Refusal::UnknownMember(id))?;
-    if member.kind == Kind::Person {
-        Ok(member)
-    } else {
-        Err(Refusal::NotAPerson(id))
-    }
+/// How many invitations count against the sender's
+/// [`max_outstanding`](Policy::max_outstanding) (SPEC 3.2): of their open
+/// invitations, those still live at `now` whose recipient is `active`. An
+/// invitation to a member since deactivated is invisible to its sender
+/// (not listed, not withdrawable), so it does not count.
+#[must_use]
+pub fn outstanding<'a>(
+    sent: impl IntoIterator<Item = &'a Invitation>,
+    active: impl Fn(MemberId) -> bool,
+    policy: &Policy,
+    now: Timestamp,
+) -> usize {
+    sent.into_iter()
+        .filter(|inv| inv.is_live(policy, now) && active(inv.recipient))
+        .count()
 }
 
 /// Both parties are active and neither blocked the other: otherwise the
@@ -522,7 +511,7 @@ fn below_cap(
     member: MemberId,
     policy: &Policy,
 ) -> Result<Ledger, Refusal> {
-    let ledger = read.map_or_else(|| Ledger::new(member), |l| l.value.clone());
+    let ledger = read.or_new(|| Ledger::new(member));
     if ledger.connections >= policy.max_connections() {
         Err(Refusal::ConnectionCap {
             member,
@@ -534,17 +523,11 @@ fn below_cap(
 }
 
 fn pair_or_new(read: Option<&Versioned<PairState>>, key: PairKey) -> PairState {
-    read.map_or_else(|| PairState::new(key), |p| p.value.clone())
+    read.or_new(|| PairState::new(key))
 }
 
 fn pair_of(inv: &Invitation) -> Result<PairKey, Refusal> {
     inv.pair().ok_or(Refusal::InvitationNotFound(inv.id))
-}
-
-/// The latest instant among the given ones and `now`: the effective time of
-/// a decision, which never goes backwards for the records it reads.
-fn latest(now: Timestamp, recorded: impl IntoIterator<Item = Option<Timestamp>>) -> Timestamp {
-    recorded.into_iter().flatten().fold(now, Timestamp::max)
 }
 
 fn pair_times(pair: Option<&Versioned<PairState>>) -> [Option<Timestamp>; 5] {
@@ -571,7 +554,7 @@ impl SendFacts {
     #[must_use]
     pub fn effective_now(&self, clock: Timestamp) -> Timestamp {
         let open = self.open.as_ref().map(|o| o.value.sent_at);
-        latest(
+        Timestamp::effective(
             clock,
             pair_times(self.pair.as_ref()).into_iter().chain([
                 open,
@@ -588,7 +571,7 @@ impl AnswerFacts {
     #[must_use]
     pub fn effective_now(&self, clock: Timestamp) -> Timestamp {
         let inv = self.invitation.as_ref().map(|i| &i.value);
-        latest(
+        Timestamp::effective(
             clock,
             pair_times(self.pair.as_ref()).into_iter().chain([
                 inv.map(|i| i.sent_at),
@@ -608,15 +591,12 @@ fn answered(
     answer: Answer,
     now: Timestamp,
 ) -> Ledger {
-    let mut ledger = read.map_or_else(|| Ledger::new(sender), |l| l.value.clone());
+    let mut ledger = read.or_new(|| Ledger::new(sender));
     ledger.record_answer(invitation, answer, now);
     ledger.latest = ledger.latest.max(now);
     ledger
 }
 
-fn unchanged() -> Decision<()> {
-    Decision {
-        changes: ChangeSet::default(),
-        outcome: (),
-    }
-}
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+mod tests;

@@ -144,13 +144,36 @@ impl Invitation {
     /// The instant it expires if still open.
     #[must_use]
     pub fn expires_at(&self, policy: &Policy) -> Timestamp {
-        self.sent_at.saturating_add(policy.pending_expiry())
+        policy.expires_at(self.sent_at)
     }
 
     /// Open and not yet expired at `now`.
     #[must_use]
     pub fn is_live(&self, policy: &Policy, now: Timestamp) -> bool {
         self.is_open() && now < self.expires_at(policy)
+    }
+
+    /// The same invitation closed as `status` at `at`.
+    #[must_use]
+    pub(crate) fn closed_as(&self, status: Status, at: Timestamp) -> Self {
+        Self {
+            status,
+            closed_at: Some(at),
+            ..self.clone()
+        }
+    }
+
+    /// The same open invitation ended by something else happening at `now`
+    /// (a newer send supersedes it, a block cancels it): closed as `status`
+    /// if still live, otherwise as expired at the instant it expired, which
+    /// it already was for both parties.
+    #[must_use]
+    pub(crate) fn ended(&self, status: Status, policy: &Policy, now: Timestamp) -> Self {
+        if self.is_live(policy, now) {
+            self.closed_as(status, now)
+        } else {
+            self.closed_as(Status::Expired, self.expires_at(policy))
+        }
     }
 
     /// What the sender sees: never an ignore, never the delivery.

@@ -1,16 +1,54 @@
 //! The pure decisions about members themselves: registration, updates,
 //! deactivation, and the profile limits (SPEC 5).
 
-use super::{EmailOwner, Member, ProfileField, ProfileLimits, within_chars};
-use crate::change::ChangeSet;
+use super::{EmailOwner, Kind, Member, ProfileField, ProfileLimits, within_chars};
+use crate::change::{ChangeSet, Decision};
 use crate::error::Refusal;
 use crate::event::Event;
+use crate::id::MemberId;
 use crate::record::{Record, Versioned};
 use std::collections::{BTreeMap, BTreeSet};
 
 /// The stored owners of addresses, by canonical address (absent: never
 /// owned).
 pub type Owners = BTreeMap<String, Versioned<EmailOwner>>;
+
+/// What a decision about one member reads: their stored record and the
+/// stored owners of the addresses concerned (theirs, before and after).
+#[derive(Clone, Debug, Default)]
+pub struct MemberFacts {
+    /// The member's stored record, if any.
+    pub existing: Option<Versioned<Member>>,
+    /// The owners of the addresses concerned.
+    pub owners: Owners,
+}
+
+/// The member `id` as its stored record says, if active: the one rule for
+/// "this member exists" (SPEC 1: a deactivated member appears nowhere).
+///
+/// # Errors
+/// [`Refusal::UnknownMember`] for a missing or deactivated member (or a
+/// record of another id).
+pub fn active(read: Option<&Versioned<Member>>, id: MemberId) -> Result<&Member, Refusal> {
+    read.map(|m| &m.value)
+        .filter(|m| m.id == id && m.active)
+        .ok_or(Refusal::UnknownMember(id))
+}
+
+/// The member `id`, if an active person: the only kind that connects,
+/// invites, follows and is suggested.
+///
+/// # Errors
+/// [`Refusal::UnknownMember`] as for [`active`]; [`Refusal::NotAPerson`]
+/// for an active company page.
+pub fn active_person(read: Option<&Versioned<Member>>, id: MemberId) -> Result<&Member, Refusal> {
+    let member = active(read, id)?;
+    if member.kind == Kind::Person {
+        Ok(member)
+    } else {
+        Err(Refusal::NotAPerson(id))
+    }
+}
 
 /// Claims `member`'s addresses and releases those of `previous` it no
 /// longer has.
@@ -65,20 +103,19 @@ fn claim_emails(
 /// [`Refusal::MemberExists`] when the id is taken (even by a deactivated
 /// member: ids are never reused); [`Refusal::EmailInUse`].
 pub fn register(
-    existing: Option<&Versioned<Member>>,
     member: Member,
-    owners: &Owners,
+    facts: &MemberFacts,
     limits: &ProfileLimits,
-) -> Result<ChangeSet, Refusal> {
+) -> Result<Decision<()>, Refusal> {
     limits.check(&member)?;
-    if existing.is_some() {
+    if facts.existing.is_some() {
         return Err(Refusal::MemberExists(member.id));
     }
     let mut changes = ChangeSet::default();
-    claim_emails(&mut changes, None, &member, owners)?;
+    claim_emails(&mut changes, None, &member, &facts.owners)?;
     changes.emit(Event::MemberRegistered { member: member.id });
     changes.write::<Member>(None, Record::Member(member));
-    Ok(changes)
+    Ok(changes.into())
 }
 
 /// Replaces a member's profile, tier, emails and preference; the id, kind
@@ -90,13 +127,14 @@ pub fn register(
 /// [`Refusal::UnknownMember`] for a missing or deactivated member;
 /// [`Refusal::EmailInUse`].
 pub fn update(
-    existing: Option<&Versioned<Member>>,
     member: Member,
-    owners: &Owners,
+    facts: &MemberFacts,
     limits: &ProfileLimits,
-) -> Result<ChangeSet, Refusal> {
+) -> Result<Decision<()>, Refusal> {
     limits.check(&member)?;
-    let current = existing
+    let current = facts
+        .existing
+        .as_ref()
         .filter(|m| m.value.active)
         .ok_or(Refusal::UnknownMember(member.id))?;
     let updated = Member {
@@ -107,10 +145,10 @@ pub fn update(
     };
     let mut changes = ChangeSet::default();
     if updated != current.value {
-        claim_emails(&mut changes, Some(&current.value), &updated, owners)?;
+        claim_emails(&mut changes, Some(&current.value), &updated, &facts.owners)?;
         changes.write(Some(current), Record::Member(updated));
     }
-    Ok(changes)
+    Ok(changes.into())
 }
 
 /// Deactivates a member (SPEC 1): from now on they appear nowhere.
@@ -118,11 +156,8 @@ pub fn update(
 ///
 /// # Errors
 /// [`Refusal::UnknownMember`] for an id never registered.
-pub fn deactivate(
-    existing: Option<&Versioned<Member>>,
-    id: crate::id::MemberId,
-) -> Result<ChangeSet, Refusal> {
-    let current = existing.ok_or(Refusal::UnknownMember(id))?;
+pub fn deactivate(id: MemberId, facts: &MemberFacts) -> Result<Decision<()>, Refusal> {
+    let current = facts.existing.as_ref().ok_or(Refusal::UnknownMember(id))?;
     let mut changes = ChangeSet::default();
     if current.value.active {
         let mut member = current.value.clone();
@@ -130,7 +165,7 @@ pub fn deactivate(
         changes.write(Some(current), Record::Member(member));
         changes.emit(Event::MemberDeactivated { member: id });
     }
-    Ok(changes)
+    Ok(changes.into())
 }
 
 impl ProfileLimits {
@@ -193,7 +228,6 @@ mod tests {
 
     use super::*;
     use crate::email::Email;
-    use crate::id::MemberId;
     use crate::member::Profile;
     use crate::record::{Key, Version};
 
@@ -211,12 +245,12 @@ mod tests {
     #[test]
     fn given_a_free_address_when_ana_registers_then_she_and_its_owner_are_written() {
         let changes = register(
-            None,
             ana_with("Ana@Example.com"),
-            &Owners::new(),
+            &MemberFacts::default(),
             &ProfileLimits::default(),
         )
-        .unwrap();
+        .unwrap()
+        .changes;
         let mut got = keys(&changes);
         got.sort();
         assert_eq!(
@@ -244,9 +278,11 @@ mod tests {
         )]);
         assert_eq!(
             register(
-                None,
                 ana_with("shared@example.com"),
-                &owners,
+                &MemberFacts {
+                    existing: None,
+                    owners
+                },
                 &ProfileLimits::default()
             ),
             Err(Refusal::EmailInUse(email))
@@ -261,9 +297,11 @@ mod tests {
         };
         assert_eq!(
             register(
-                Some(&existing),
                 ana_with("ana@example.com"),
-                &Owners::new(),
+                &MemberFacts {
+                    existing: Some(existing),
+                    owners: Owners::new()
+                },
                 &ProfileLimits::default()
             ),
             Err(Refusal::MemberExists(ANA))
@@ -276,7 +314,7 @@ mod tests {
         let name = "x".repeat(101);
         let member = Member::person(ANA, Profile::named(name));
         assert!(matches!(
-            register(None, member, &Owners::new(), &limits),
+            register(member, &MemberFacts::default(), &limits),
             Err(Refusal::ProfileTooLarge { limit: 100, .. })
         ));
     }

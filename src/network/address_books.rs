@@ -42,12 +42,12 @@ impl<S: Store, C: Clock> Network<S, C> {
                     existing.insert(canonical);
                 }
             }
-            let (changes, added) =
-                contacts::decide::add(owner, emails.iter().map(|e| (e, None)), &existing, now);
-            Ok(Decision {
-                changes,
-                outcome: added,
-            })
+            Ok(contacts::decide::add(
+                owner,
+                emails.iter().map(|e| (e, None)),
+                &existing,
+                now,
+            )?)
         })
     }
 
@@ -108,7 +108,10 @@ impl<S: Store, C: Clock> Network<S, C> {
                 .map(|c| c.email.canonical().to_owned())
                 .collect();
             let entries = book.entries.iter().map(|e| (&e.email, e.name.as_deref()));
-            let (changes, added) = contacts::decide::add(owner, entries, &existing, now);
+            let Decision {
+                changes,
+                outcome: added,
+            } = contacts::decide::add(owner, entries, &existing, now)?;
             let mut found = Vec::with_capacity(book.entries.len());
             for entry in &book.entries {
                 found.push(self.findable(owner, &sight, entry.email.canonical())?);
@@ -117,7 +120,7 @@ impl<S: Store, C: Clock> Network<S, C> {
             let mut not_members = Vec::new();
             {
                 let graph = self.graph();
-                let view = graph.view(sight.hidden.iter().copied());
+                let view = sight.view(&graph);
                 let hood = view.neighbourhood(owner)?;
                 for (entry, found) in book.entries.iter().zip(found) {
                     match found {
@@ -144,17 +147,15 @@ impl<S: Store, C: Clock> Network<S, C> {
                     invited,
                 });
             }
-            Ok(Decision {
-                changes,
-                outcome: ImportReport {
-                    source: book.source,
-                    added,
-                    members,
-                    not_members: not_member_entries,
-                    bad_rows: book.bad_rows.clone(),
-                    duplicates: book.duplicates,
-                },
-            })
+            let report = ImportReport {
+                source: book.source,
+                added,
+                members,
+                not_members: not_member_entries,
+                bad_rows: book.bad_rows.clone(),
+                duplicates: book.duplicates,
+            };
+            Ok(Decision::new(changes, report))
         })
     }
 
@@ -220,10 +221,7 @@ impl<S: Store, C: Clock> Network<S, C> {
     pub fn opt_out(&self, email: &Email) -> Result<Committed<()>, Error> {
         self.run(|now| {
             let invitee = self.load::<Invitee>(Key::Invitee(email.canonical().to_owned()))?;
-            Ok(Decision {
-                changes: join::opt_out(email, invitee.as_ref(), now),
-                outcome: (),
-            })
+            Ok(join::opt_out(email, invitee.as_ref(), now)?)
         })
     }
 
@@ -293,7 +291,7 @@ impl<S: Store, C: Clock> Network<S, C> {
                 &facts,
                 &self.policy,
                 now,
-            ))
+            )?)
         })
     }
 
@@ -327,7 +325,7 @@ impl<S: Store, C: Clock> Network<S, C> {
             canonical,
             Some(&owner.value),
             member.as_ref().map(|m| &m.value),
-            |m| sight.hidden.contains(&m),
+            |m| sight.hides(m),
         ))
     }
 }

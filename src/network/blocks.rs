@@ -3,7 +3,6 @@
 use super::{Committed, Network};
 use crate::block::ReportReason;
 use crate::block::decide as block;
-use crate::change::Decision;
 use crate::error::Error;
 use crate::id::MemberId;
 use crate::store::Store;
@@ -48,11 +47,7 @@ impl<S: Store, C: Clock> Network<S, C> {
     ) -> Result<Committed<()>, Error> {
         self.run(|now| {
             let facts = self.pair_facts(actor, other)?;
-            let changes = block::report(actor, other, reason, &facts, now)?;
-            Ok(Decision {
-                changes,
-                outcome: (),
-            })
+            Ok(block::report(actor, other, reason, &facts, now)?)
         })
     }
 
@@ -68,11 +63,7 @@ impl<S: Store, C: Clock> Network<S, C> {
     ) -> Result<Committed<()>, Error> {
         self.run(|now| {
             let facts = self.pair_facts(actor, other)?;
-            let changes = block::remove_connection(actor, other, &facts, now)?;
-            Ok(Decision {
-                changes,
-                outcome: (),
-            })
+            Ok(block::remove_connection(actor, other, &facts, now)?)
         })
     }
 }

@@ -4,13 +4,13 @@
 use super::Network;
 use crate::block::Block;
 use crate::block::decide::{Between, PairFacts};
-use crate::error::{Error, Refusal};
-use crate::graph::SocialGraph;
+use crate::error::{Error, Refusal, StoreError};
+use crate::graph::{SocialGraph, View};
 use crate::id::{InvitationId, MemberId, PairKey};
-use crate::invitation::decide::{AnswerFacts, SendFacts};
+use crate::invitation::decide::{AnswerFacts, SendFacts, outstanding};
 use crate::invitation::{Invitation, Ledger, PairState};
-use crate::member::Member;
 use crate::member::decide::Owners;
+use crate::member::{self, Member};
 use crate::record::Key;
 use crate::store::{Role, Store};
 use crate::time::{Clock, Timestamp};
@@ -25,8 +25,7 @@ impl<S: Store, C: Clock> Network<S, C> {
         if !self.graph().contains(viewer) {
             return Err(Refusal::UnknownMember(viewer).into());
         }
-        let hidden = hidden_from(&self.store, viewer)?;
-        Ok(Sight { hidden })
+        Ok(Sight::of(&self.store, viewer)?)
     }
 
     pub(super) fn send_facts(
@@ -59,10 +58,8 @@ impl<S: Store, C: Clock> Network<S, C> {
         // Shared connections as the sender may see them: a member hidden by
         // a block carries no path (SPEC 2). Unknown members share nothing;
         // the decision names them.
-        let hidden = hidden_from(&self.store, sender)?;
-        let shared_connections = self
-            .graph()
-            .view(hidden)
+        let shared_connections = Sight::of(&self.store, sender)?
+            .view(&self.graph())
             .mutual_count(sender, recipient)
             .unwrap_or(0);
         // Invitations to members since deactivated are invisible to the
@@ -70,10 +67,7 @@ impl<S: Store, C: Clock> Network<S, C> {
         let pending = self.store.open_invitations(sender, Role::Sender)?;
         let outstanding = {
             let graph = self.graph();
-            pending
-                .iter()
-                .filter(|inv| inv.is_live(&self.policy, now) && graph.contains(inv.recipient))
-                .count()
+            outstanding(&pending, |m| graph.contains(m), &self.policy, now)
         };
         Ok(SendFacts {
             sender: self.load(Key::Member(sender))?,
@@ -162,10 +156,8 @@ impl<S: Store, C: Clock> Network<S, C> {
     }
 
     pub(super) fn active_member(&self, id: MemberId) -> Result<Member, Error> {
-        match self.load::<Member>(Key::Member(id))? {
-            Some(m) if m.value.active => Ok(m.value),
-            _ => Err(Refusal::UnknownMember(id).into()),
-        }
+        let read = self.load::<Member>(Key::Member(id))?;
+        Ok(member::decide::active(read.as_ref(), id)?.clone())
     }
 
     /// A typed read: the record under `key`, which must be of kind `T`.
@@ -177,35 +169,43 @@ impl<S: Store, C: Clock> Network<S, C> {
     }
 }
 
-/// The members hidden from one viewer by blocks, either way.
+/// What one viewer may see: every member but those hidden from them by a
+/// standing block, either way, and the deactivated (whom the graph leaves
+/// out). Every read applies blocks through it and nothing else.
 pub(super) struct Sight {
-    pub(super) hidden: BTreeSet<MemberId>,
+    hidden: BTreeSet<MemberId>,
 }
 
 impl Sight {
+    /// `member`'s sight: whom they blocked and who blocked them, from the
+    /// store's secondary read.
+    fn of<S: Store + ?Sized>(store: &S, member: MemberId) -> Result<Self, StoreError> {
+        let mut hidden: BTreeSet<MemberId> = store
+            .blocks(member, Role::Sender)?
+            .into_iter()
+            .map(|b| b.target)
+            .collect();
+        hidden.extend(
+            store
+                .blocks(member, Role::Recipient)?
+                .into_iter()
+                .map(|b| b.blocker),
+        );
+        Ok(Self { hidden })
+    }
+
+    /// Whether a block hides `other` from the viewer.
+    pub(super) fn hides(&self, other: MemberId) -> bool {
+        self.hidden.contains(&other)
+    }
+
     /// Whether the viewer may see `other`: active and not hidden.
     pub(super) fn sees(&self, other: MemberId, graph: &SocialGraph) -> bool {
-        !self.hidden.contains(&other) && graph.contains(other)
+        !self.hides(other) && graph.contains(other)
     }
-}
 
-/// Every member hidden from `member` by a standing block, either way: whom
-/// they blocked and who blocked them, from the store's secondary read.
-fn hidden_from<S: crate::store::Store + ?Sized>(
-    store: &S,
-    member: MemberId,
-) -> Result<BTreeSet<MemberId>, crate::error::StoreError> {
-    use crate::store::Role;
-    let mut hidden: BTreeSet<MemberId> = store
-        .blocks(member, Role::Sender)?
-        .into_iter()
-        .map(|b| b.target)
-        .collect();
-    hidden.extend(
-        store
-            .blocks(member, Role::Recipient)?
-            .into_iter()
-            .map(|b| b.blocker),
-    );
-    Ok(hidden)
+    /// The graph as the viewer may see it.
+    pub(super) fn view<'g>(&self, graph: &'g SocialGraph) -> View<'g> {
+        graph.view(self.hidden.iter().copied())
+    }
 }

@@ -1,9 +1,9 @@
 //! Operations on members: register, update, deactivate.
 
 use super::{Committed, Network};
-use crate::change::Decision;
 use crate::error::Error;
 use crate::id::MemberId;
+use crate::member::decide::{MemberFacts, Owners};
 use crate::member::{self, Member};
 use crate::record::Key;
 use crate::store::Store;
@@ -29,14 +29,11 @@ impl<S: Store, C: Clock> Network<S, C> {
         // Before any read: an oversized profile costs nothing more.
         limits.check(&member)?;
         let mut done = self.run(|_| {
-            let existing = self.load::<Member>(Key::Member(member.id))?;
-            let owners = self.owners([&member])?;
-            let changes =
-                member::decide::register(existing.as_ref(), member.clone(), &owners, limits)?;
-            Ok(Decision {
-                changes,
-                outcome: (),
-            })
+            let facts = MemberFacts {
+                existing: self.load(Key::Member(member.id))?,
+                owners: self.owners([&member])?,
+            };
+            Ok(member::decide::register(member.clone(), &facts, limits)?)
         })?;
         self.follow_up_joins(id, &mut done.events);
         Ok(done)
@@ -60,12 +57,8 @@ impl<S: Store, C: Clock> Network<S, C> {
         let mut done = self.run(|_| {
             let existing = self.load::<Member>(Key::Member(member.id))?;
             let owners = self.owners(existing.iter().map(|e| &e.value).chain([&member]))?;
-            let changes =
-                member::decide::update(existing.as_ref(), member.clone(), &owners, limits)?;
-            Ok(Decision {
-                changes,
-                outcome: (),
-            })
+            let facts = MemberFacts { existing, owners };
+            Ok(member::decide::update(member.clone(), &facts, limits)?)
         })?;
         self.follow_up_joins(id, &mut done.events);
         Ok(done)
@@ -77,12 +70,11 @@ impl<S: Store, C: Clock> Network<S, C> {
     /// [`Refusal::UnknownMember`](crate::Refusal::UnknownMember); store failures.
     pub fn deactivate(&self, id: MemberId) -> Result<Committed<()>, Error> {
         self.run(|_| {
-            let existing = self.load::<Member>(Key::Member(id))?;
-            let changes = member::decide::deactivate(existing.as_ref(), id)?;
-            Ok(Decision {
-                changes,
-                outcome: (),
-            })
+            let facts = MemberFacts {
+                existing: self.load(Key::Member(id))?,
+                owners: Owners::new(),
+            };
+            Ok(member::decide::deactivate(id, &facts)?)
         })
     }
 }

@@ -203,8 +203,10 @@ impl<S: Store, C: Clock> Network<S, C> {
         let mut graph = SocialGraph::build(
             members.iter().map(|m| (m.id, m.kind)),
             connections.iter().map(|p| (p.low(), p.high())),
-            // The cap is decided with the store's ledgers; the index only
-            // mirrors what was committed.
+            // The connection cap is decided in one place, the send and
+            // accept rules over the store's ledgers (`invitation::decide`);
+            // this index only mirrors what was committed, so its own cap
+            // (kept for hosts that use `SocialGraph` on its own) is off.
             usize::MAX,
         )
         .map_err(|e| StoreError::Backend(Box::new(e)))?;

@@ -2,7 +2,6 @@
 //! SPEC 2): thin shells over [`crate::discovery`].
 
 use super::Network;
-use crate::change::Decision;
 use crate::contacts;
 use crate::discovery::decide::{self, Facts};
 use crate::discovery::pymk::{self, PymkFacts};
@@ -10,7 +9,7 @@ use crate::discovery::search::{self, DegreeFilter, SearchCursor, SearchHit, Sear
 use crate::discovery::{DiscoveryIndex, Dismissals, Follows, Memberships, Suggestion};
 use crate::error::{Error, Refusal};
 use crate::id::{GroupId, MemberId, PairKey};
-use crate::invitation::{Bar, PairState};
+use crate::invitation::PairState;
 use crate::member::{EmailOwner, Kind, Member};
 use crate::page::{Page, PageSize};
 use crate::record::{Key, Record};
@@ -44,11 +43,12 @@ impl<S: Store, C: Clock> Network<S, C> {
     ) -> Result<super::Committed<()>, Error> {
         self.run(|_| {
             let facts = self.discovery_facts::<Follows>(member, company, Key::Follows(member))?;
-            let changes = decide::follow(member, company, &facts, self.policy.discovery())?;
-            Ok(Decision {
-                changes,
-                outcome: (),
-            })
+            Ok(decide::follow(
+                member,
+                company,
+                &facts,
+                self.policy.discovery(),
+            )?)
         })
     }
 
@@ -63,11 +63,7 @@ impl<S: Store, C: Clock> Network<S, C> {
     ) -> Result<super::Committed<()>, Error> {
         self.run(|_| {
             let facts = self.discovery_facts::<Follows>(member, company, Key::Follows(member))?;
-            let changes = decide::unfollow(member, company, &facts)?;
-            Ok(Decision {
-                changes,
-                outcome: (),
-            })
+            Ok(decide::unfollow(member, company, &facts)?)
         })
     }
 
@@ -83,11 +79,12 @@ impl<S: Store, C: Clock> Network<S, C> {
     ) -> Result<super::Committed<()>, Error> {
         self.run(|_| {
             let facts = self.group_facts(member)?;
-            let changes = decide::join_group(member, group, &facts, self.policy.discovery())?;
-            Ok(Decision {
-                changes,
-                outcome: (),
-            })
+            Ok(decide::join_group(
+                member,
+                group,
+                &facts,
+                self.policy.discovery(),
+            )?)
         })
     }
 
@@ -102,11 +99,7 @@ impl<S: Store, C: Clock> Network<S, C> {
     ) -> Result<super::Committed<()>, Error> {
         self.run(|_| {
             let facts = self.group_facts(member)?;
-            let changes = decide::leave_group(member, group, &facts)?;
-            Ok(Decision {
-                changes,
-                outcome: (),
-            })
+            Ok(decide::leave_group(member, group, &facts)?)
         })
     }
 
@@ -123,11 +116,13 @@ impl<S: Store, C: Clock> Network<S, C> {
         self.run(|now| {
             let facts =
                 self.discovery_facts::<Dismissals>(viewer, candidate, Key::Dismissed(viewer))?;
-            let changes = decide::dismiss(viewer, candidate, &facts, self.policy.discovery(), now)?;
-            Ok(Decision {
-                changes,
-                outcome: (),
-            })
+            Ok(decide::dismiss(
+                viewer,
+                candidate,
+                &facts,
+                self.policy.discovery(),
+                now,
+            )?)
         })
     }
 
@@ -160,27 +155,23 @@ impl<S: Store, C: Clock> Network<S, C> {
             return Err(Refusal::NotAPerson(viewer).into());
         }
         let now = self.now();
-        let mut excluded = BTreeSet::new();
-        for role in [Role::Sender, Role::Recipient] {
-            for inv in self.store.open_invitations(viewer, role)? {
-                if inv.is_live(&self.policy, now) {
-                    excluded.insert(match role {
-                        Role::Sender => inv.recipient,
-                        _ => inv.sender,
-                    });
-                }
-            }
-        }
-        if let Some(d) = self.load::<Dismissals>(Key::Dismissed(viewer))? {
-            excluded.extend(d.value.dismissed.keys().copied());
-        }
+        let mut open = self.store.open_invitations(viewer, Role::Sender)?;
+        open.extend(self.store.open_invitations(viewer, Role::Recipient)?);
+        let dismissals = self.load::<Dismissals>(Key::Dismissed(viewer))?;
+        let excluded = decide::pymk_excluded(
+            viewer,
+            &open,
+            dismissals.as_ref().map(|d| &d.value),
+            &self.policy,
+            now,
+        );
         let facts = PymkFacts {
             excluded,
             contacts: self.contact_owners(viewer)?,
         };
         let graph = self.graph();
         let index = self.discovery();
-        let view = graph.view(sight.hidden.iter().copied());
+        let view = sight.view(&graph);
         let ranked = pymk::suggest(
             &view,
             viewer,
@@ -210,7 +201,7 @@ impl<S: Store, C: Clock> Network<S, C> {
         let sight = self.sight(viewer)?;
         let graph = self.graph();
         let index = self.discovery();
-        let view = graph.view(sight.hidden.iter().copied());
+        let view = sight.view(&graph);
         Ok(search::search(&view, viewer, &index, query, after, size)?)
     }
 
@@ -233,7 +224,7 @@ impl<S: Store, C: Clock> Network<S, C> {
         self.fresh()?;
         let sight = self.sight(viewer)?;
         match self.load::<Member>(Key::Member(company))? {
-            Some(m) if m.value.active && !sight.hidden.contains(&company) => {
+            Some(m) if m.value.active && !sight.hides(company) => {
                 if m.value.kind != Kind::Company {
                     return Err(Refusal::NotACompany(company).into());
                 }
@@ -243,7 +234,7 @@ impl<S: Store, C: Clock> Network<S, C> {
         let query = SearchQuery::new().current_company(company).degrees(degrees);
         let graph = self.graph();
         let index = self.discovery();
-        let view = graph.view(sight.hidden.iter().copied());
+        let view = sight.view(&graph);
         Ok(search::search(&view, viewer, &index, &query, after, size)?)
     }
 
@@ -301,15 +292,14 @@ impl<S: Store, C: Clock> Network<S, C> {
     /// Whether no bar keeps `candidate` out of `viewer`'s suggestions (see
     /// [`people_you_may_know`](Self::people_you_may_know)).
     fn unbarred(&self, viewer: MemberId, candidate: MemberId) -> Result<bool, Error> {
-        let Some(key) = PairKey::new(viewer, candidate) else {
-            return Ok(false);
+        let pair = match PairKey::new(viewer, candidate) {
+            Some(key) => self.load::<PairState>(Key::Pair(key))?,
+            None => None,
         };
-        Ok(match self.load::<PairState>(Key::Pair(key))? {
-            None => true,
-            Some(p) => {
-                p.value.attempts(viewer).bar != Some(Bar::Rejected)
-                    && p.value.attempts(candidate).bar.is_none()
-            }
-        })
+        Ok(decide::pymk_unbarred(
+            viewer,
+            candidate,
+            pair.as_ref().map(|p| &p.value),
+        ))
     }
 }

@@ -190,7 +190,7 @@ impl<S: Store, C: Clock> Network<S, C> {
         self.fresh()?;
         let sight = self.sight(viewer)?;
         let graph = self.graph();
-        let view = graph.view(sight.hidden.iter().copied());
+        let view = sight.view(&graph);
         query(&view)
     }
 
@@ -343,7 +343,7 @@ impl<S: Store, C: Clock> Network<S, C> {
             invitation: inv.id,
         };
         let graph = self.graph();
-        let view = graph.view(sight.hidden.iter().copied());
+        let view = sight.view(&graph);
         let mut items: Vec<_> = items
             .into_iter()
             .filter(|(other, _)| sight.sees(*other, &graph))

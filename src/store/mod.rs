@@ -25,13 +25,13 @@ pub use sqlite::{OpenError, SqliteStore};
 use crate::block::Block;
 use crate::change::Write;
 use crate::contacts::Contact;
+pub use crate::cursor::ChangeCursor;
 use crate::error::{CommitError, StoreError};
 use crate::id::{InvitationId, MemberId, PairKey};
 use crate::invitation::Invitation;
 use crate::member::Member;
 use crate::outbox::Outbox;
 use crate::record::{Key, Record, Versioned};
-use serde::{Deserialize, Serialize};
 
 /// Which side of an invitation a member is on.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -240,42 +240,6 @@ pub trait Store: Send + Sync {
     /// [`StoreError`] when the backend fails.
     fn trim_outbox(&self, through: ChangeCursor) -> Result<usize, StoreError>;
 }
-
-/// A position in a store's change feed (see [`Store`], clause 7). Cursors
-/// are ordered: a later position compares greater.
-#[derive(
-    Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize,
-)]
-#[serde(transparent)]
-pub struct ChangeCursor(u64);
-
-impl ChangeCursor {
-    /// Before the first position: following the feed from here yields every
-    /// record.
-    pub const START: Self = Self(0);
-
-    /// The cursor at `position`.
-    #[must_use]
-    pub const fn new(position: u64) -> Self {
-        Self(position)
-    }
-
-    /// Its position.
-    #[must_use]
-    pub const fn get(self) -> u64 {
-        self.0
-    }
-}
-
-impl std::fmt::Display for ChangeCursor {
-    /// Its position in decimal (`"17"`): the wire form. Its serde form stays
-    /// the number.
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{}", self.0)
-    }
-}
-
-crate::page::cursor_text!(ChangeCursor, "change", |s| s.parse().ok().map(ChangeCursor));
 
 /// One page of the change feed: records in feed order, each at its latest
 /// version, and the cursor to continue from.

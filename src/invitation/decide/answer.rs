@@ -22,11 +22,8 @@ pub fn accept(
     let now = facts.effective_now(clock);
     let (invitation, seen) = as_recipient(actor, id, facts, policy, now)?;
     match seen {
-        Seen::Pending | Seen::Held => Ok(Decision {
-            changes: connect(facts, invitation, policy, now)?,
-            outcome: (),
-        }),
-        Seen::Accepted => Ok(unchanged()),
+        Seen::Pending | Seen::Held => Ok(Decision::from(connect(facts, invitation, policy, now)?)),
+        Seen::Accepted => Ok(Decision::unchanged(())),
         seen => Err(Refusal::NotPending { seen }),
     }
 }
@@ -56,7 +53,7 @@ pub fn ignore(
         // A later "I don't know" or report of an ignored invitation still
         // counts; a weaker or equal answer repeats and changes nothing.
         (Seen::Ignored, Status::Ignored(earlier)) if reason > earlier => {}
-        (Seen::Ignored, _) => return Ok(unchanged()),
+        (Seen::Ignored, _) => return Ok(Decision::unchanged(())),
         (seen, _) => return Err(Refusal::NotPending { seen }),
     }
     let mut changes = ChangeSet::default();
@@ -88,10 +85,7 @@ pub fn ignore(
         invitation: id,
         recipient: actor,
     });
-    Ok(Decision {
-        changes,
-        outcome: (),
-    })
+    Ok(changes.into())
 }
 
 /// SPEC 3.2: the recipient rejects; the sender is told and barred from
@@ -122,7 +116,7 @@ pub fn reject(
     let (invitation, seen) = as_recipient(actor, id, facts, policy, now)?;
     match seen {
         Seen::Pending | Seen::Held => {}
-        Seen::Rejected => return Ok(unchanged()),
+        Seen::Rejected => return Ok(Decision::unchanged(())),
         seen => return Err(Refusal::NotPending { seen }),
     }
     let note = match (note, facts.recipient.as_ref()) {
@@ -132,9 +126,7 @@ pub fn reject(
         _ => None,
     };
     let mut changes = ChangeSet::default();
-    let mut closed = invitation.value.clone();
-    closed.status = Status::Rejected;
-    closed.closed_at = Some(now);
+    let mut closed = invitation.value.closed_as(Status::Rejected, now);
     closed.decline_note.clone_from(&note);
     changes.write(Some(invitation), Record::Invitation(closed));
     let mut pair = pair_or_new(facts.pair.as_ref(), pair_of(&invitation.value)?);
@@ -156,10 +148,7 @@ pub fn reject(
         recipient: actor,
         note,
     });
-    Ok(Decision {
-        changes,
-        outcome: (),
-    })
+    Ok(changes.into())
 }
 
 /// SPEC 3.2: the sender withdraws a pending invitation. Nobody is notified,
@@ -187,13 +176,11 @@ pub fn withdraw(
     parties_active(&invitation.value, facts).map_err(|_| Refusal::InvitationNotFound(id))?;
     match invitation.value.seen_by_sender(policy, now) {
         Seen::Pending => {}
-        Seen::Withdrawn => return Ok(unchanged()),
+        Seen::Withdrawn => return Ok(Decision::unchanged(())),
         seen => return Err(Refusal::NotPending { seen }),
     }
     let mut changes = ChangeSet::default();
-    let mut closed = invitation.value.clone();
-    closed.status = Status::Withdrawn;
-    closed.closed_at = Some(now);
+    let closed = invitation.value.closed_as(Status::Withdrawn, now);
     changes.write(Some(invitation), Record::Invitation(closed));
     let mut pair = pair_or_new(facts.pair.as_ref(), pair_of(&invitation.value)?);
     pair.open = None;
@@ -211,10 +198,7 @@ pub fn withdraw(
         invitation: id,
         sender: actor,
     });
-    Ok(Decision {
-        changes,
-        outcome: (),
-    })
+    Ok(changes.into())
 }
 
 /// The invitation as its recipient sees it, or not found: not theirs, never
