@@ -6,8 +6,12 @@ use super::*;
 
 /// How long a feed read waits for older transactions to end before it
 /// answers with what is safe so far (a transaction left open anywhere in
-/// the cluster holds the feed back; see the module docs).
-const SETTLE_LIMIT: Duration = Duration::from_millis(500);
+/// the cluster holds the feed back; see the module docs). As long as a
+/// SQLite connection waits for a busy database: a network's own commit is
+/// then in its index when the call returns unless a transaction somewhere
+/// stayed open longer (500 ms was too short on a loaded machine: a fault
+/// sweep saw its own commit's events held back).
+const SETTLE_LIMIT: Duration = Duration::from_secs(10);
 
 /// The smallest position a transaction whose id is not below `xmin` can
 /// write: rows below it are final.

@@ -41,7 +41,7 @@
 //! `xmin`, so no commit becomes visible later with a position before one
 //! returned (clause 7). A committed row above `xmin` is held back until the
 //! older transactions still running end: the reader waits for that (polling
-//! its snapshot, up to half a second; in practice the length of one pronet
+//! its snapshot, up to 10 seconds; in practice the length of one pronet
 //! commit), so a commit that ended before a feed read began is in that read.
 //! A transaction left open anywhere in the cluster holds the feed back; a
 //! read that outwaits the limit answers with what is safe so far (a
