@@ -98,11 +98,11 @@ impl PostgresStore {
                     value: row.try_get(3).map_err(failed)?,
                 });
             }
-            // Held-back rows after safe ones wait for the next call; when
-            // the first row is held, wait once for the transactions before
-            // it, then read again.
+            // A held-back row: wait once for the transactions before it,
+            // then read again, so that a read returns every commit that
+            // ended before it began (unless one outlasts the limit).
             match held {
-                Some(pos) if safe.is_empty() && !waited => {
+                Some(pos) if !waited => {
                     waited = true;
                     if !wait_past(&mut conn, pos)? {
                         return Ok(safe);
