@@ -4,7 +4,7 @@
 //! answer.
 
 use crate::event::Event;
-use crate::record::{Record, Version, Versioned};
+use crate::record::{Key, Record, Version, Versioned};
 use serde::{Deserialize, Serialize};
 
 /// What a write expects to find in the store before it applies.
@@ -16,14 +16,46 @@ pub enum Expect {
     At(Version),
 }
 
-/// One write: store `record` under its key if the key holds what `expect`
-/// says; records are never deleted, only superseded.
+/// What one write does to its key: store a record there, or delete what
+/// is stored.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Change {
+    /// Store the record under its key ([`Record::key`]).
+    Put(Record),
+    /// Delete the record under the key. What the store keeps is a
+    /// tombstone holding no data but the version (see
+    /// [`Store`](crate::Store), clause 10), or nothing at all for a key
+    /// that holds personal data ([`Key::holds_personal_data`]).
+    Delete(Key),
+}
+
+impl Change {
+    /// The key it changes.
+    #[must_use]
+    pub fn key(&self) -> Key {
+        match self {
+            Self::Put(record) => record.key(),
+            Self::Delete(key) => key.clone(),
+        }
+    }
+
+    /// The record it stores, or `None` for a deletion.
+    #[must_use]
+    pub fn record(&self) -> Option<&Record> {
+        match self {
+            Self::Put(record) => Some(record),
+            Self::Delete(_) => None,
+        }
+    }
+}
+
+/// One write: change a key if it holds what `expect` says.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Write {
     /// What must be stored before the write.
     pub expect: Expect,
-    /// The new value; its key is [`Record::key`].
-    pub record: Record,
+    /// The new record, or the deletion of the stored one.
+    pub change: Change,
 }
 
 impl Write {
@@ -33,8 +65,30 @@ impl Write {
     pub fn replacing<T>(read: Option<&Versioned<T>>, record: Record) -> Self {
         Self {
             expect: read.map_or(Expect::Absent, |v| Expect::At(v.version)),
-            record,
+            change: Change::Put(record),
         }
+    }
+
+    /// A write deleting the record `read` under `key`: it applies only
+    /// while `read`'s version is stored, like any write.
+    #[must_use]
+    pub fn deleting<T>(read: &Versioned<T>, key: Key) -> Self {
+        Self {
+            expect: Expect::At(read.version),
+            change: Change::Delete(key),
+        }
+    }
+
+    /// The key it changes.
+    #[must_use]
+    pub fn key(&self) -> Key {
+        self.change.key()
+    }
+
+    /// The record it stores, or `None` for a deletion.
+    #[must_use]
+    pub fn record(&self) -> Option<&Record> {
+        self.change.record()
     }
 }
 
@@ -59,6 +113,11 @@ impl ChangeSet {
     /// Adds a write.
     pub fn write<T>(&mut self, read: Option<&Versioned<T>>, record: Record) {
         self.writes.push(Write::replacing(read, record));
+    }
+
+    /// Adds the deletion of `read`, stored under `key`.
+    pub fn delete<T>(&mut self, read: &Versioned<T>, key: Key) {
+        self.writes.push(Write::deleting(read, key));
     }
 
     /// Adds an event.

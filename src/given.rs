@@ -29,14 +29,7 @@ pub(crate) fn stored<T>(value: T) -> Option<Versioned<T>> {
 
 /// The keys a decision writes, in key order.
 pub(crate) fn keys<O>(decision: &Decision<O>) -> Vec<Key> {
-    sorted(
-        decision
-            .changes
-            .writes
-            .iter()
-            .map(|w| w.record.key())
-            .collect(),
-    )
+    sorted(decision.changes.writes.iter().map(|w| w.key()).collect())
 }
 
 /// `keys` in key order.

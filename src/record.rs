@@ -88,6 +88,20 @@ pub enum Key {
     Outbox(OutboxKey),
 }
 
+impl Key {
+    /// Whether the key itself names a person: an email address (imported
+    /// contacts, address owners, invitees). Deleting such a key leaves no
+    /// tombstone and no trace in the change feed (see
+    /// [`Store`](crate::Store), clause 10).
+    #[must_use]
+    pub fn holds_personal_data(&self) -> bool {
+        matches!(
+            self,
+            Self::Contact(..) | Self::EmailOwner(_) | Self::Invitee(_)
+        )
+    }
+}
+
 /// A stored value.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[non_exhaustive]

@@ -25,7 +25,7 @@ impl Watch for Sizes {
         if result.is_ok() {
             let bytes = writes
                 .iter()
-                .map(|w| serde_json::to_vec(&w.record).unwrap().len())
+                .map(|w| serde_json::to_vec(&w.change).unwrap().len())
                 .sum();
             self.0.lock().unwrap().push((writes.len(), bytes));
         }

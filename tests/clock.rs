@@ -98,7 +98,7 @@ fn glitch<S: Store + Send + Sync + 'static>(store: Arc<S>) {
         .changes_since(pronet::ChangeCursor::new(0), usize::MAX)
         .unwrap();
     assert_eq!(
-        before.records, after.records,
+        before.changes, after.changes,
         "nothing decided from the glitch"
     );
 

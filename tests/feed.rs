@@ -75,14 +75,19 @@ fn follow(store: &dyn Store, done: &AtomicBool) -> BTreeMap<Key, Versioned<Recor
         let finished = done.load(Ordering::SeqCst);
         loop {
             let page = store.changes_since(cursor, 7).unwrap();
-            if page.records.is_empty() {
+            if page.changes.is_empty() {
                 break;
             }
             assert!(page.cursor > cursor, "F1: the cursor went back");
             cursor = page.cursor;
             pages += 1;
-            for record in page.records {
-                let key = record.value.key();
+            for change in page.changes {
+                let key = change.value.key();
+                // This feed has no deletions: every change is a record.
+                let record = Versioned {
+                    version: change.version,
+                    value: change.value.record().cloned().unwrap(),
+                };
                 if let Some(before) = seen.get(&key) {
                     assert!(
                         record.version > before.version,
@@ -112,7 +117,7 @@ fn audit(store: &dyn Store, passed: ChangeCursor, seen: &BTreeMap<Key, Versioned
     let mut cursor = ChangeCursor::START;
     loop {
         let page = store.changes_since(cursor, 1).unwrap();
-        let Some(record) = page.records.first() else {
+        let Some(record) = page.changes.first() else {
             return;
         };
         cursor = page.cursor;

@@ -140,7 +140,7 @@ fn observe(path: &Path, keys: &[Key]) -> Result<String, String> {
     let mut cursor = ChangeCursor::START;
     loop {
         let changes = store.changes_since(cursor, 3).map_err(store_err)?;
-        if changes.records.is_empty() {
+        if changes.changes.is_empty() {
             break;
         }
         writeln!(out, "page {:?}", changes).unwrap();

@@ -332,8 +332,8 @@ mod tests {
             .map(|d| d.changes)
             .unwrap_or_default();
         match &changes.writes[..] {
-            [w] => match &w.record {
-                Record::Dismissed(d) => {
+            [w] => match &w.change {
+                crate::change::Change::Put(Record::Dismissed(d)) => {
                     assert_eq!(d.dismissed.keys().copied().collect::<Vec<_>>(), vec![bo]);
                 }
                 other => panic!("unexpected {other:?}"),

@@ -239,7 +239,7 @@ mod tests {
     }
 
     fn keys(changes: &ChangeSet) -> Vec<Key> {
-        changes.writes.iter().map(|w| w.record.key()).collect()
+        changes.writes.iter().map(|w| w.key()).collect()
     }
 
     #[test]

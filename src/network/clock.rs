@@ -3,7 +3,7 @@
 use super::{FEED_PAGE, Network};
 use crate::error::{CommitError, Error};
 use crate::instants;
-use crate::record::Key;
+use crate::record::{Key, Versioned};
 use crate::store::{ChangeCursor, Store};
 use crate::time::{Clock, Timestamp};
 use std::sync::atomic::Ordering;
@@ -64,12 +64,15 @@ impl<S: Store, C: Clock> Network<S, C> {
         let mut cursor = ChangeCursor::new(0);
         loop {
             let page = self.store.changes_since(cursor, FEED_PAGE)?;
-            for read in &page.records {
-                if instants::latest(&read.value).is_some_and(|t| t > now) {
-                    repaired += usize::from(self.repair_one(read.value.key(), now, longest)?);
+            for read in &page.changes {
+                let Some(record) = read.value.record() else {
+                    continue;
+                };
+                if instants::latest(record).is_some_and(|t| t > now) {
+                    repaired += usize::from(self.repair_one(record.key(), now, longest)?);
                 }
             }
-            if page.records.len() < FEED_PAGE || page.cursor <= cursor {
+            if page.changes.len() < FEED_PAGE || page.cursor <= cursor {
                 break;
             }
             cursor = page.cursor;
@@ -90,14 +93,15 @@ impl<S: Store, C: Clock> Network<S, C> {
             let Some(read) = self.store.get(&key)? else {
                 return Ok(false);
             };
+            let version = Versioned {
+                version: read.version,
+                value: (),
+            };
             let mut record = read.value;
             if !instants::bring_back(&mut record, now, longest) {
                 return Ok(false);
             }
-            let write = crate::change::Write {
-                expect: crate::change::Expect::At(read.version),
-                record,
-            };
+            let write = crate::change::Write::replacing(Some(&version), record);
             match self.store.commit(std::slice::from_ref(&write)) {
                 Ok(()) => {
                     let _ = self.sync();

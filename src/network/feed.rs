@@ -3,7 +3,7 @@
 //! commits.
 
 use super::{FEED_PAGE, Network};
-use crate::change::Write;
+use crate::change::{Change, Write};
 use crate::discovery::DiscoveryIndex;
 use crate::error::{Error, StoreError};
 use crate::graph::SocialGraph;
@@ -125,29 +125,32 @@ impl<S: Store, C: Clock> Network<S, C> {
         }
         let moved = end.get() - followed.get();
         if !own.is_empty() && usize::try_from(moved) == Ok(own.len()) {
-            let records: Vec<&Record> = own.iter().map(|w| &w.record).collect();
-            self.apply(&records)?;
+            let changes: Vec<&Change> = own.iter().map(|w| &w.change).collect();
+            self.apply(&changes)?;
             *followed = end;
-            return Ok(records.len());
+            return Ok(changes.len());
         }
         let mut applied = 0;
         loop {
             let page = self.store.changes_since(*followed, FEED_PAGE)?;
-            let records: Vec<&Record> = page.records.iter().map(|v| &v.value).collect();
-            self.apply(&records)?;
-            applied += records.len();
+            let changes: Vec<&Change> = page.changes.iter().map(|v| &v.value).collect();
+            self.apply(&changes)?;
+            applied += changes.len();
             *followed = page.cursor.max(*followed);
-            if records.len() < FEED_PAGE {
+            if changes.len() < FEED_PAGE {
                 return Ok(applied);
             }
         }
     }
 
-    /// Applies committed records, in feed order, to the indexes: members
+    /// Applies committed changes, in feed order, to the indexes: members
     /// first, then the endpoints of connected pairs that the index does not
     /// know yet (a member rewritten since moved to a later page; read from
-    /// the store before any lock is taken), then the rest.
-    fn apply(&self, records: &[&Record]) -> Result<(), StoreError> {
+    /// the store before any lock is taken), then the rest, then deletions
+    /// (each forgets what its key stood for).
+    fn apply(&self, changes: &[&Change]) -> Result<(), StoreError> {
+        let records: Vec<&Record> = changes.iter().filter_map(|c| c.record()).collect();
+        let records = records.as_slice();
         let is_member = |r: &&Record| matches!(r, Record::Member(_));
         let missing: Vec<MemberId> = {
             let graph = self.graph();
@@ -182,6 +185,11 @@ impl<S: Store, C: Clock> Network<S, C> {
             records.iter().copied().filter(|r| !is_member(r)),
         );
         self.index_discovery(records.iter().copied().chain(&endpoints));
+        let deleted = changes.iter().filter_map(|c| match c {
+            Change::Delete(key) => Some(key),
+            Change::Put(_) => None,
+        });
+        forget(&mut graph, &self.discovery, deleted);
         Ok(())
     }
 
@@ -221,6 +229,35 @@ pub(super) fn index<'a>(graph: &mut SocialGraph, records: impl IntoIterator<Item
             Record::Pair(p) => graph.disconnect(p.key.low(), p.key.high()),
             _ => Ok(false),
         };
+    }
+}
+
+/// Mirrors deletions into the indexes: a deleted pair is not connected, a
+/// deleted member is inactive and unsearchable, deleted groups are none.
+/// Idempotent like [`index`].
+fn forget<'a>(
+    graph: &mut SocialGraph,
+    discovery: &std::sync::RwLock<DiscoveryIndex>,
+    keys: impl IntoIterator<Item = &'a Key>,
+) {
+    for key in keys {
+        match key {
+            Key::Pair(p) => {
+                let _ = graph.disconnect(p.low(), p.high());
+            }
+            Key::Member(id) => {
+                let _ = graph.deactivate(*id);
+                discovery
+                    .write()
+                    .unwrap_or_else(PoisonError::into_inner)
+                    .remove(*id);
+            }
+            Key::Groups(id) => discovery
+                .write()
+                .unwrap_or_else(PoisonError::into_inner)
+                .set_groups(*id, []),
+            _ => {}
+        }
     }
 }
 

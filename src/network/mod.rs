@@ -36,7 +36,7 @@ pub use feed::Freshness;
 pub use reads::ReadQuery;
 pub use reads::{InvitationView, ListCursor, Listed};
 
-use crate::change::{Decision, Expect, Write};
+use crate::change::{Change, Decision, Expect, Write};
 use crate::discovery::DiscoveryIndex;
 use crate::error::{CommitError, Error, StoreError};
 use crate::event::Event;
@@ -330,14 +330,14 @@ impl<S: Store, C: Clock> Network<S, C> {
             if !changes.events.is_empty() {
                 writes.push(Write {
                     expect: Expect::Absent,
-                    record: Record::Outbox(Outbox {
+                    change: Change::Put(Record::Outbox(Outbox {
                         key: OutboxKey {
                             instance: self.instance,
                             seq: self.outboxed.fetch_add(1, Ordering::Relaxed),
                         },
                         at: now,
                         events: changes.events,
-                    }),
+                    })),
                 });
             }
             match self.store.commit_positioned(&writes) {
@@ -348,7 +348,7 @@ impl<S: Store, C: Clock> Network<S, C> {
                     let _ = self.sync_after(&writes, position);
                     let events = match writes.pop() {
                         Some(Write {
-                            record: Record::Outbox(o),
+                            change: Change::Put(Record::Outbox(o)),
                             ..
                         }) => o.events,
                         _ => Vec::new(),

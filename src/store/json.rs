@@ -20,6 +20,38 @@ pub(crate) fn parse_key(text: &str) -> Result<Option<Key>, StoreError> {
     }
 }
 
+/// The stored value of a deletion's tombstone (clause 10): JSON `null`,
+/// which no record serialises to.
+pub(crate) const TOMBSTONE: &str = "null";
+
+/// What a row holds: a record ([`decode_value`]), or `None` for a
+/// tombstone.
+pub(crate) fn decode_stored(
+    key: &Key,
+    version: i64,
+    value: &str,
+) -> Result<Versioned<Option<Record>>, StoreError> {
+    if value == TOMBSTONE {
+        let version = u64::try_from(version)
+            .ok()
+            .filter(|v| *v > Version::FIRST.0)
+            .ok_or_else(|| StoreError::Corrupt(key.clone()))?;
+        if key.holds_personal_data() {
+            // Such keys keep no tombstone.
+            return Err(StoreError::Corrupt(key.clone()));
+        }
+        return Ok(Versioned {
+            version: Version(version),
+            value: None,
+        });
+    }
+    let read = decode_value(key, version, value)?;
+    Ok(Versioned {
+        version: read.version,
+        value: Some(read.value),
+    })
+}
+
 /// Decodes the stored `value` at `version` read under `key`: a version of
 /// at least 1, JSON that decodes through the validating parsers to a
 /// record that serialises back to exactly `value` and belongs under `key`;

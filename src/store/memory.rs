@@ -2,7 +2,7 @@
 
 use super::{ChangeCursor, Changes, Entry, Role, Store, entries};
 use crate::block::Block;
-use crate::change::{Expect, Write};
+use crate::change::{Change, Expect, Write};
 use crate::contacts::Contact;
 use crate::error::{CommitError, StoreError};
 use crate::id::{InvitationId, MemberId, PairKey};
@@ -44,12 +44,24 @@ struct State {
     last_invitation_id: u64,
 }
 
-/// A record with its version and its position in the change feed, boxed
-/// so that growing the table moves small entries.
+/// A record (or a deletion's tombstone, `None`) with its version and its
+/// position in the change feed, boxed so that growing the table moves
+/// small entries.
 #[derive(Debug)]
 struct Stored {
-    record: Box<Versioned<Record>>,
+    record: Box<Versioned<Option<Record>>>,
     position: u64,
+}
+
+impl Stored {
+    /// The record with its version, unless this is a tombstone.
+    fn live(&self) -> Option<Versioned<Record>> {
+        let value = self.record.value.clone()?;
+        Some(Versioned {
+            version: self.record.version,
+            value,
+        })
+    }
 }
 
 impl MemoryStore {
@@ -69,7 +81,7 @@ impl MemoryStore {
             .records
             .iter()
             .filter(|(k, _)| !matches!(k, Key::Outbox(_)))
-            .map(|(k, v)| (k.clone(), (*v.record).clone()))
+            .filter_map(|(k, v)| Some((k.clone(), v.live()?)))
             .collect();
         all.sort_by(|a, b| a.0.cmp(&b.0));
         all
@@ -84,46 +96,76 @@ impl MemoryStore {
 
 impl State {
     fn check(&self, write: &Write) -> Result<(), CommitError> {
-        let key = write.record.key();
-        let stored = self.records.get(&key).map(|v| v.record.version);
-        match (write.expect, stored) {
-            (Expect::Absent, None) => Ok(()),
-            (Expect::At(want), Some(have)) if want == have => Ok(()),
+        let key = write.key();
+        // A tombstone counts as no record (clause 10).
+        let stored = self
+            .records
+            .get(&key)
+            .and_then(|s| s.record.value.as_ref().map(|_| s.record.version));
+        match (write.expect, stored, &write.change) {
+            (Expect::Absent, None, Change::Put(_)) => Ok(()),
+            (Expect::At(want), Some(have), _) if want == have => Ok(()),
             _ => Err(CommitError::Conflict(key)),
         }
     }
 
     fn apply(&mut self, write: &Write) {
-        let key = write.record.key();
-        let version = match write.expect {
-            Expect::Absent => Version::FIRST,
-            Expect::At(v) => v.next(),
-        };
+        let key = write.key();
         self.last_position = self.last_position.saturating_add(1);
-        let stored = Stored {
-            record: Box::new(Versioned {
-                version,
-                value: write.record.clone(),
-            }),
-            position: self.last_position,
+        let position = self.last_position;
+        let version = match (write.expect, self.records.get(&key)) {
+            (Expect::At(v), _) => v.next(),
+            (Expect::Absent, Some(tombstone)) => tombstone.record.version.next(),
+            (Expect::Absent, None) if key.holds_personal_data() => Version(position),
+            (Expect::Absent, None) => Version::FIRST,
         };
-        if let Record::Outbox(o) = &write.record {
-            self.outbox.insert(self.last_position, o.key);
+        let record = write.record();
+        if let Some(Record::Outbox(o)) = record {
+            self.outbox.insert(position, o.key);
         }
-        if let Record::Contact(c) = &write.record {
-            // Contacts are never deleted, only written again.
-            self.contacts
-                .insert((c.owner, c.email.canonical().to_owned()));
+        if let Key::Contact(owner, canonical) = &key {
+            let entry = (*owner, canonical.clone());
+            if record.is_some() {
+                self.contacts.insert(entry);
+            } else {
+                self.contacts.remove(&entry);
+            }
         }
-        if let Some(old) = self.records.insert(key.clone(), stored) {
-            for entry in entries(&old.record.value) {
+        let old = if record.is_none() && key.holds_personal_data() {
+            // Nothing stays: no tombstone, no feed entry naming the key;
+            // the position stays vacant.
+            let old = self.records.remove(&key);
+            if let Some(old) = &old {
+                if let Ok(at) = self.feed.binary_search_by_key(&old.position, |(p, _)| *p) {
+                    self.feed.remove(at);
+                }
+            }
+            old
+        } else {
+            let stored = Stored {
+                record: Box::new(Versioned {
+                    version,
+                    value: record.cloned(),
+                }),
+                position,
+            };
+            self.feed.push((position, key.clone()));
+            self.records.insert(key, stored)
+        };
+        if let (Some(old), None) = (&old, record) {
+            // A deleted outbox record leaves the outbox (a no-op for others).
+            self.outbox.remove(&old.position);
+        }
+        if let Some(old) = old.and_then(|o| o.record.value) {
+            for entry in entries(&old) {
                 self.index(entry, false);
             }
         }
-        for entry in entries(&write.record) {
-            self.index(entry, true);
+        if let Some(record) = record {
+            for entry in entries(record) {
+                self.index(entry, true);
+            }
         }
-        self.feed.push((self.last_position, key));
     }
 
     /// Drops the stale feed entries once they outnumber the live ones
@@ -157,13 +199,13 @@ impl State {
     }
 
     fn record(&self, key: &Key) -> Option<&Record> {
-        self.records.get(key).map(|s| &s.record.value)
+        self.records.get(key).and_then(|s| s.record.value.as_ref())
     }
 }
 
 impl Store for MemoryStore {
     fn get(&self, key: &Key) -> Result<Option<Versioned<Record>>, StoreError> {
-        Ok(self.lock().records.get(key).map(|s| (*s.record).clone()))
+        Ok(self.lock().records.get(key).and_then(Stored::live))
     }
 
     fn commit(&self, writes: &[Write]) -> Result<(), CommitError> {
@@ -176,7 +218,7 @@ impl Store for MemoryStore {
         for write in writes {
             // Two writes to one key in one change set would make the second
             // expectation meaningless: refuse it as a conflict.
-            let key = write.record.key();
+            let key = write.key();
             if !keys.insert(key.clone()) {
                 return Err(CommitError::Conflict(key));
             }
@@ -276,12 +318,12 @@ impl Store for MemoryStore {
     fn changes_since(&self, after: ChangeCursor, limit: usize) -> Result<Changes, StoreError> {
         let state = self.lock();
         let mut cursor = after;
-        let mut records = Vec::new();
+        let mut changes = Vec::new();
         let start = state
             .feed
             .partition_point(|(position, _)| *position <= after.get());
         for (position, key) in &state.feed[start..] {
-            if records.len() >= limit {
+            if changes.len() >= limit {
                 break;
             }
             // A trimmed outbox record left its entry behind.
@@ -289,11 +331,18 @@ impl Store for MemoryStore {
                 continue;
             };
             if stored.position == *position {
-                records.push((*stored.record).clone());
+                let change = match &stored.record.value {
+                    Some(record) => Change::Put(record.clone()),
+                    None => Change::Delete(key.clone()),
+                };
+                changes.push(Versioned {
+                    version: stored.record.version,
+                    value: change,
+                });
                 cursor = ChangeCursor::new(*position);
             }
         }
-        Ok(Changes::new(records, cursor))
+        Ok(Changes::new(changes, cursor))
     }
 
     fn outbox(

@@ -23,7 +23,7 @@ pub use postgres::{FeedListener, PostgresOpenError, PostgresStore};
 pub use sqlite::{OpenError, SqliteStore};
 
 use crate::block::Block;
-use crate::change::Write;
+use crate::change::{Change, Write};
 use crate::contacts::Contact;
 pub use crate::cursor::ChangeCursor;
 use crate::error::{CommitError, StoreError};
@@ -53,9 +53,11 @@ pub enum Role {
 /// # The contract
 ///
 /// Records live under [`Key`]s; each stored record has a [`Version`]
-/// (1 when first written, one more on every write). Records are never
-/// deleted, but for the outbox's, which [`trim_outbox`](Store::trim_outbox)
-/// deletes once the host's relay acknowledged them (clause 9).
+/// (1 when first written, one more on every write). A write stores a record
+/// or deletes one ([`Change`]); deletion leaves a tombstone or, for keys
+/// that hold personal data, nothing (clause 10). The outbox's records are
+/// deleted by [`trim_outbox`](Store::trim_outbox) once the host's relay
+/// acknowledged them (clause 9).
 ///
 /// 1. **Atomic change sets.** [`commit`](Store::commit) applies every write
 ///    of the slice or none of them. Readers never observe a partly applied
@@ -63,7 +65,9 @@ pub enum Role {
 /// 2. **Expected versions.** Each write carries an [`Expect`]: `Absent` holds
 ///    when no record is stored under the key, `At(v)` when the stored record
 ///    has version `v`. If any expectation fails, `commit` writes nothing and
-///    answers [`CommitError::Conflict`] naming a key that failed. Checking and
+///    answers [`CommitError::Conflict`] naming a key that failed. A
+///    tombstone (clause 10) counts as no record: `Absent` holds on it and
+///    `At` never does. Checking and
 ///    writing are one atomic step: two commits expecting the same version of
 ///    one key can never both succeed. In SQL this is `INSERT ... ON CONFLICT
 ///    DO NOTHING` and `UPDATE ... WHERE version = ?` checked for one affected
@@ -72,7 +76,13 @@ pub enum Role {
 ///    whatever its expectations. An empty change set succeeds and changes
 ///    nothing.
 /// 3. **Versions advance.** A successful write stores the record with the
-///    expected version plus one (`Version::FIRST` when it was absent).
+///    expected version plus one; when it was absent, one more than its
+///    tombstone's version, or `Version::FIRST` under a key never written.
+///    Under a key that holds personal data ([`Key::holds_personal_data`]),
+///    whose deletion keeps no tombstone, a created record's version is
+///    instead at least the feed position its write takes (clause 7): higher
+///    than any version the key had before, since a key's version never
+///    exceeds the position of its latest write.
 /// 4. **Reads are committed state.** [`get`](Store::get) returns the latest
 ///    committed record and its version, equal to what was written; the
 ///    secondary reads below reflect exactly the committed records. A record
@@ -128,6 +138,21 @@ pub enum Role {
 ///    record leaves the change feed; a later write to its key would be a
 ///    new record (version 1). In SQL, an index on the position of the
 ///    outbox's rows keeps `outbox` from scanning the feed.
+/// 10. **Deletion.** A write of [`Change::Delete`] expects `At(v)` (a
+///    deletion expecting `Absent` is refused as a `Conflict`); it removes
+///    the record and its secondary-read entries. [`get`](Store::get)
+///    answers `None` afterwards and no secondary read lists it. The store
+///    keeps a *tombstone*: the key and the version `v + 1`, no data. The
+///    tombstone takes a new feed position like any write, and
+///    [`changes_since`](Store::changes_since) answers it as
+///    `Change::Delete(key)` at that version, so other instances' indexes
+///    forget the record; a later create continues from its version, so a
+///    reader's old `At(v)` can never match again. Under a key that holds
+///    personal data ([`Key::holds_personal_data`]) the store keeps nothing
+///    at all: the row goes, the deletion's position stays vacant (no feed
+///    entry names the key) and clause 3 keeps later versions fresh. No
+///    bytes of a deleted record may stay readable in the store's files
+///    (SQLite: `secure_delete`).
 ///
 /// Implementations must be safe to share between threads; pronet calls them
 /// concurrently from as many threads as the host uses, and several processes
@@ -241,23 +266,25 @@ pub trait Store: Send + Sync {
     fn trim_outbox(&self, through: ChangeCursor) -> Result<usize, StoreError>;
 }
 
-/// One page of the change feed: records in feed order, each at its latest
-/// version, and the cursor to continue from.
+/// One page of the change feed: changes in feed order, each key's latest
+/// (a record, or a deletion's tombstone), and the cursor to continue from.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct Changes {
-    /// The records written after the cursor asked for, in feed order.
-    pub records: Vec<Versioned<Record>>,
-    /// The position of the last record returned, or the cursor asked for
+    /// The changes after the cursor asked for, in feed order, each with the
+    /// version its key holds: [`Change::Put`] with the stored record, or
+    /// [`Change::Delete`] for a tombstone.
+    pub changes: Vec<Versioned<Change>>,
+    /// The position of the last change returned, or the cursor asked for
     /// when none was: where the next call continues.
     pub cursor: ChangeCursor,
 }
 
 impl Changes {
-    /// A page of `records` ending at `cursor`.
+    /// A page of `changes` ending at `cursor`.
     #[must_use]
-    pub fn new(records: Vec<Versioned<Record>>, cursor: ChangeCursor) -> Self {
-        Self { records, cursor }
+    pub fn new(changes: Vec<Versioned<Change>>, cursor: ChangeCursor) -> Self {
+        Self { changes, cursor }
     }
 }
 

@@ -17,8 +17,8 @@ fn follow<S: Store>(
     let mut all = Vec::new();
     loop {
         let page = store.changes_since(cursor, limit).unwrap();
-        assert!(page.records.len() <= limit, "clause 7: more than the limit");
-        if page.records.is_empty() {
+        assert!(page.changes.len() <= limit, "clause 7: more than the limit");
+        if page.changes.is_empty() {
             assert_eq!(
                 page.cursor, cursor,
                 "clause 7: an empty page keeps the cursor"
@@ -30,7 +30,7 @@ fn follow<S: Store>(
             "clause 7: the cursor went back or stood still"
         );
         cursor = page.cursor;
-        all.extend(page.records);
+        all.extend(puts(page.changes));
     }
 }
 
@@ -49,7 +49,7 @@ pub fn c7_change_feed<S: Store>(make: impl Fn() -> S) {
         "clause 7: empty store"
     );
     let empty = store.changes_since(ChangeCursor::START, 10).unwrap();
-    assert!(empty.records.is_empty());
+    assert!(empty.changes.is_empty());
     assert_eq!(empty.cursor, ChangeCursor::START);
 
     store.commit(&[absent(member(1, "Ana"))]).unwrap();
@@ -94,7 +94,7 @@ pub fn c7_change_feed<S: Store>(make: impl Fn() -> S) {
         );
     }
     let none = store.changes_since(ChangeCursor::START, 0).unwrap();
-    assert!(none.records.is_empty(), "clause 7: limit 0");
+    assert!(none.changes.is_empty(), "clause 7: limit 0");
     assert_eq!(
         none.cursor,
         ChangeCursor::START,
@@ -123,16 +123,16 @@ pub fn c7_change_feed<S: Store>(make: impl Fn() -> S) {
         end,
         "clause 7: a failed commit moved the end"
     );
-    assert!(store.changes_since(end, 10).unwrap().records.is_empty());
+    assert!(store.changes_since(end, 10).unwrap().changes.is_empty());
     store.commit(&[absent(member(4, "Di"))]).unwrap();
     let page = store.changes_since(end, 10).unwrap();
-    assert_eq!(page.records.len(), 1);
-    assert_eq!(page.records[0].value, member(4, "Di"));
+    assert_eq!(page.changes.len(), 1);
+    assert_eq!(page.changes[0].value, Change::Put(member(4, "Di")));
     assert_eq!(page.cursor, store.change_cursor().unwrap());
     // A cursor from the far future sees nothing.
     let far = ChangeCursor::new(u64::MAX);
     let page = store.changes_since(far, 10).unwrap();
-    assert!(page.records.is_empty());
+    assert!(page.changes.is_empty());
     assert_eq!(page.cursor, far);
 
     // Many rewrites of few records (a store may keep and compact a log):
@@ -174,7 +174,7 @@ pub fn c7_change_feed<S: Store>(make: impl Fn() -> S) {
         );
         let page = store.changes_since(before, 10).unwrap();
         assert_eq!(page.cursor, position, "clause 7: commit_positioned");
-        let last = page.records.last().map(|r| r.value.key());
+        let last = page.changes.last().map(|r| r.value.key());
         assert_eq!(
             last,
             Some(Key::Member(id(91))),
@@ -251,7 +251,7 @@ pub fn c7_change_feed_under_concurrent_commits<S: Store>(make: impl Fn() -> S) {
         loop {
             let finished = done.load(Ordering::SeqCst);
             let page = store.changes_since(cursor, 7).unwrap();
-            if page.records.is_empty() {
+            if page.changes.is_empty() {
                 if finished {
                     break;
                 }
@@ -269,7 +269,7 @@ pub fn c7_change_feed_under_concurrent_commits<S: Store>(make: impl Fn() -> S) {
                 continue;
             }
             cursor = page.cursor;
-            apply(page.records);
+            apply(puts(page.changes));
         }
     });
     let (all, _) = follow(&store, ChangeCursor::START, 1000);

@@ -65,14 +65,14 @@ pub(super) fn contact(owner: u64, address: &str) -> Record {
 pub(super) fn absent(record: Record) -> Write {
     Write {
         expect: Expect::Absent,
-        record,
+        change: Change::Put(record),
     }
 }
 
 pub(super) fn at(version: u64, record: Record) -> Write {
     Write {
         expect: Expect::At(Version(version)),
-        record,
+        change: Change::Put(record),
     }
 }
 
@@ -131,4 +131,18 @@ pub(super) fn seen<S: Store>(store: &S, keys: &[Key], people: &[u64]) -> Seen {
         connections,
         cursor: store.change_cursor().unwrap(),
     }
+}
+
+/// The records of a feed page that has no deletions.
+pub(super) fn puts(changes: Vec<Versioned<Change>>) -> Vec<Versioned<Record>> {
+    changes
+        .into_iter()
+        .map(|c| match c.value {
+            Change::Put(record) => Versioned {
+                version: c.version,
+                value: record,
+            },
+            Change::Delete(key) => panic!("clause 7: an unexpected deletion of {key:?}"),
+        })
+        .collect()
 }

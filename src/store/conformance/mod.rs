@@ -35,6 +35,7 @@
 // The suite is test code: it reports a broken clause by panicking.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+mod deletion;
 mod feed;
 mod fixtures;
 mod outbox;
@@ -43,7 +44,7 @@ mod writes;
 
 use super::{ChangeCursor, Role, Store};
 use crate::block::{Block, BlockTally};
-use crate::change::{Expect, Write};
+use crate::change::{Change, Expect, Write};
 use crate::contacts::Contact;
 use crate::email::Email;
 use crate::error::CommitError;
@@ -61,6 +62,7 @@ use std::sync::Barrier;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::thread;
 
+pub use deletion::c10_deletion;
 pub use feed::{c7_change_feed, c7_change_feed_under_concurrent_commits};
 use fixtures::*;
 pub use outbox::c9_outbox;
@@ -88,6 +90,7 @@ pub fn run_conformance<S: Store>(make: impl Fn() -> S) {
     c7_change_feed(&make);
     c7_change_feed_under_concurrent_commits(&make);
     c9_outbox(&make);
+    c10_deletion(&make);
 }
 
 /// Generates one `#[test]` per clause of the [`Store`](crate::Store)
@@ -153,6 +156,10 @@ macro_rules! store_conformance_tests {
         #[test]
         fn c9_outbox() {
             $crate::store::conformance::c9_outbox($make);
+        }
+        #[test]
+        fn c10_deletion() {
+            $crate::store::conformance::c10_deletion($make);
         }
     };
 }

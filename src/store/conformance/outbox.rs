@@ -48,7 +48,7 @@ pub fn c9_outbox<S: Store>(make: impl Fn() -> S) {
             .changes_since(ChangeCursor::new(position.get() - 1), 1)
             .unwrap();
         assert_eq!(
-            (page.cursor, page.records[0].value.key()),
+            (page.cursor, page.changes[0].value.key()),
             (*position, Key::Outbox(o.key)),
             "clause 9: the position is the record's feed position"
         );
@@ -80,13 +80,13 @@ pub fn c9_outbox<S: Store>(make: impl Fn() -> S) {
     }
     let after = store.changes_since(ChangeCursor::START, 100).unwrap();
     let kept: Vec<_> = before
-        .records
+        .changes
         .iter()
-        .filter(|r| !matches!(&r.value, Record::Outbox(o) if o.key.seq < 3))
+        .filter(|r| !matches!(&r.value, Change::Put(Record::Outbox(o)) if o.key.seq < 3))
         .cloned()
         .collect();
     assert_eq!(
-        after.records, kept,
+        after.changes, kept,
         "clause 9: trimming leaves other records"
     );
     assert_eq!(store.members().unwrap().len(), 3);
@@ -102,7 +102,7 @@ pub fn c9_outbox<S: Store>(make: impl Fn() -> S) {
     store.commit(&[absent(member(5, "M"))]).unwrap();
     let page = store.changes_since(newest[0].0, 10).unwrap();
     assert_eq!(
-        page.records
+        page.changes
             .iter()
             .map(|r| r.value.key())
             .collect::<Vec<_>>(),

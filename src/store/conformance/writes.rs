@@ -25,7 +25,7 @@ pub fn c1_atomic_change_sets<S: Store>(make: impl Fn() -> S) {
         absent(member(3, "Cy")),
         absent(ledger(1, 1)),
     ];
-    let keys: Vec<Key> = good.iter().map(|w| w.record.key()).collect();
+    let keys: Vec<Key> = good.iter().map(|w| w.key()).collect();
     let people = [1, 2, 3];
     let before = seen(&store, &keys, &people);
     let stale = at(5, member(2, "Bo Stale"));
@@ -56,8 +56,12 @@ pub fn c1_atomic_change_sets<S: Store>(make: impl Fn() -> S) {
 
     store.commit(&good).unwrap();
     for write in &good {
-        let stored = store.get(&write.record.key()).unwrap().unwrap();
-        assert_eq!(stored.value, write.record, "clause 1: every write applied");
+        let stored = store.get(&write.key()).unwrap().unwrap();
+        assert_eq!(
+            Some(&stored.value),
+            write.record(),
+            "clause 1: every write applied"
+        );
     }
     assert_eq!(store.connections().unwrap(), vec![pair_key(1, 2)]);
     let open = store.open_invitations(id(2), Role::Recipient).unwrap();
@@ -150,7 +154,7 @@ pub fn c2_expected_versions<S: Store>(make: impl Fn() -> S) {
     ];
     for (write, case) in cases {
         let key = conflict_key(store.commit(std::slice::from_ref(&write)), case);
-        assert_eq!(key, write.record.key(), "clause 2: {case} names its key");
+        assert_eq!(key, write.key(), "clause 2: {case} names its key");
         assert_eq!(
             seen(&store, &keys, &[1, 2]),
             before,
@@ -184,10 +188,10 @@ pub fn c2_duplicate_keys_conflict<S: Store>(make: impl Fn() -> S) {
         ],
     ];
     for writes in cases {
-        let dup = if writes[0].record.key() == Key::Member(id(6)) {
+        let dup = if writes[0].key() == Key::Member(id(6)) {
             Key::Member(id(1))
         } else {
-            writes[0].record.key()
+            writes[0].key()
         };
         let key = conflict_key(store.commit(&writes), "clause 2 (duplicate keys)");
         assert_eq!(key, dup, "clause 2: the conflict names the duplicated key");

@@ -82,10 +82,10 @@ mod write;
 
 pub use feed::FeedListener;
 
-use super::json::{decode_value, key_text, parse_key};
+use super::json::{decode_stored, decode_value, key_text, parse_key};
 use super::{ChangeCursor, Changes, Entry, Role, Store, entries};
 use crate::block::Block;
-use crate::change::Write;
+use crate::change::{Change, Write};
 use crate::contacts::Contact;
 use crate::error::{CommitError, StoreError};
 use crate::id::{InvitationId, MemberId, PairKey};
@@ -293,8 +293,11 @@ impl PostgresStore {
             let key = row_key(&row.try_get::<_, String>(0).map_err(failed)?)?;
             let version: i64 = row.try_get(1).map_err(failed)?;
             let value: &str = row.try_get(2).map_err(failed)?;
-            let record = decode_value(&key, version, value)?;
-            all.push((key, record));
+            let read = decode_stored(&key, version, value)?;
+            if let Some(value) = read.value {
+                let version = read.version;
+                all.push((key, Versioned { version, value }));
+            }
         }
         all.sort_by(|a, b| a.0.cmp(&b.0));
         Ok(all)
@@ -357,7 +360,10 @@ impl PostgresStore {
             let key = row_key(&row.try_get::<_, String>(0).map_err(failed)?)?;
             let version: i64 = row.try_get(1).map_err(failed)?;
             let value: &str = row.try_get(2).map_err(failed)?;
-            found.push(decode_value(&key, version, value)?.value);
+            // A tombstone (clause 10) is no record.
+            if let Some(record) = decode_stored(&key, version, value)?.value {
+                found.push(record);
+            }
         }
         Ok(found)
     }
@@ -401,12 +407,23 @@ fn row_key(text: &str) -> Result<Key, StoreError> {
     parse_key(text)?.ok_or_else(|| damaged(format!("unreadable key {text:?}")))
 }
 
-/// A feed row, decoded and checked, with its position.
-fn decode_feed_row(row: &FeedRow) -> Result<(ChangeCursor, Versioned<Record>), StoreError> {
+/// A feed row, decoded and checked, with its position: a record, or a
+/// tombstone's deletion.
+fn decode_feed_row(row: &FeedRow) -> Result<(ChangeCursor, Versioned<Change>), StoreError> {
     let key = row_key(&row.key)?;
-    let record = decode_value(&key, row.version, &row.value)?;
-    let pos = u64::try_from(row.pos).map_err(|_| StoreError::Corrupt(key))?;
-    Ok((ChangeCursor::new(pos), record))
+    let read = decode_stored(&key, row.version, &row.value)?;
+    let pos = u64::try_from(row.pos).map_err(|_| StoreError::Corrupt(key.clone()))?;
+    let value = match read.value {
+        Some(record) => Change::Put(record),
+        None => Change::Delete(key),
+    };
+    Ok((
+        ChangeCursor::new(pos),
+        Versioned {
+            version: read.version,
+            value,
+        },
+    ))
 }
 
 impl Store for PostgresStore {
@@ -427,7 +444,11 @@ impl Store for PostgresStore {
         }
         let version: i64 = row.try_get(1).map_err(failed)?;
         let value: &str = row.try_get(2).map_err(failed)?;
-        decode_value(key, version, value).map(Some)
+        let read = decode_stored(key, version, value)?;
+        Ok(read.value.map(|value| Versioned {
+            version: read.version,
+            value,
+        }))
     }
 
     fn commit(&self, writes: &[Write]) -> Result<(), CommitError> {
@@ -544,17 +565,17 @@ impl Store for PostgresStore {
     }
 
     fn changes_since(&self, after: ChangeCursor, limit: usize) -> Result<Changes, StoreError> {
-        let mut records = Vec::new();
+        let mut changes = Vec::new();
         let mut cursor = after;
         for row in self.feed_rows(after, limit, false)? {
-            let (pos, record) = decode_feed_row(&row)?;
+            let (pos, change) = decode_feed_row(&row)?;
             if pos <= cursor {
                 return Err(damaged(format!("position {}", row.pos)));
             }
             cursor = pos;
-            records.push(record);
+            changes.push(change);
         }
-        Ok(Changes::new(records, cursor))
+        Ok(Changes::new(changes, cursor))
     }
 
     fn outbox(
@@ -568,10 +589,18 @@ impl Store for PostgresStore {
                 (
                     pos,
                     Versioned {
-                        value: Record::Outbox(o),
+                        value: Change::Put(Record::Outbox(o)),
                         ..
                     },
                 ) if pos > after => found.push((pos, o)),
+                // A deleted outbox record left no events.
+                (
+                    _,
+                    Versioned {
+                        value: Change::Delete(Key::Outbox(_)),
+                        ..
+                    },
+                ) => {}
                 (_, other) => return Err(StoreError::Corrupt(other.value.key())),
             }
         }

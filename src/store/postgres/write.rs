@@ -3,7 +3,8 @@
 //! serialization failures retried.
 
 use super::*;
-use crate::change::Expect;
+use crate::change::{Change, Expect};
+use crate::store::json::TOMBSTONE;
 use postgres::error::SqlState;
 use std::collections::BTreeSet;
 
@@ -82,12 +83,15 @@ impl PostgresStore {
         let mut keys = BTreeSet::new();
         let mut encoded = Vec::with_capacity(writes.len());
         for (ord, write) in (1..).zip(writes) {
-            let key = write.record.key();
+            let key = write.key();
             if !keys.insert(key.clone()) {
                 return Err(CommitError::Conflict(key));
             }
             let text = key_text(&key)?;
-            let value = serde_json::to_string(&write.record).map_err(failed)?;
+            let value = match write.record() {
+                Some(record) => serde_json::to_string(record).map_err(failed)?,
+                None => TOMBSTONE.to_owned(),
+            };
             encoded.push(Encoded {
                 ord,
                 write,
@@ -128,16 +132,28 @@ fn attempt_commit(conn: &mut Client, encoded: &[Encoded<'_>]) -> Result<(), Fail
     let mut gone = EntryRows::default();
     let mut added = EntryRows::default();
     for e in encoded {
-        let old: Vec<Entry> = match e.write.expect {
-            Expect::Absent => {
+        let personal = e.key.holds_personal_data();
+        let old: Vec<Entry> = match (e.write.expect, &e.write.change) {
+            (Expect::Absent, Change::Delete(_)) => {
+                return Err(Failed::Commit(CommitError::Conflict(e.key.clone())));
+            }
+            (Expect::Absent, Change::Put(_)) => {
+                // Over a tombstone the version continues (clause 10); a
+                // key of personal data starts at its position (clause 3).
                 let inserted = tx.execute_typed(
                     "INSERT INTO record (key, version, pos, value)
-                     VALUES ($1, 1, pg_current_xact_id()::text::bigint * 65536 + $2, $3)
-                     ON CONFLICT (key) DO NOTHING",
+                     VALUES ($1,
+                         CASE WHEN $4 THEN pg_current_xact_id()::text::bigint * 65536 + $2
+                              ELSE 1 END,
+                         pg_current_xact_id()::text::bigint * 65536 + $2, $3)
+                     ON CONFLICT (key) DO UPDATE
+                     SET version = record.version + 1, pos = EXCLUDED.pos, value = EXCLUDED.value
+                     WHERE record.value = 'null'",
                     &[
                         (&e.text, Type::TEXT),
                         (&e.ord, Type::INT8),
                         (&e.value, Type::TEXT),
+                        (&personal, Type::BOOL),
                     ],
                 )?;
                 if inserted != 1 {
@@ -145,7 +161,7 @@ fn attempt_commit(conn: &mut Client, encoded: &[Encoded<'_>]) -> Result<(), Fail
                 }
                 Vec::new()
             }
-            Expect::At(expected) => {
+            (Expect::At(expected), change) => {
                 // A version past what PostgreSQL holds was never stored.
                 let (Ok(version), Ok(next)) =
                     (i64::try_from(expected.0), i64::try_from(expected.next().0))
@@ -155,23 +171,37 @@ fn attempt_commit(conn: &mut Client, encoded: &[Encoded<'_>]) -> Result<(), Fail
                 // The old value comes back for its entries; a row changed
                 // by a transaction that committed meanwhile no longer has
                 // the version, and nothing is updated.
-                let row = tx.query_typed_opt(
-                    "WITH old AS (
-                         SELECT value FROM record WHERE key = $1 AND version = $2 FOR UPDATE
+                // A key of personal data keeps nothing when deleted.
+                let row = if personal && matches!(change, Change::Delete(_)) {
+                    tx.query_typed_opt(
+                        "WITH old AS (
+                             SELECT value FROM record
+                             WHERE key = $1 AND version = $2 AND value <> 'null' FOR UPDATE
+                         )
+                         DELETE FROM record r USING old WHERE r.key = $1
+                         RETURNING old.value",
+                        &[(&e.text, Type::TEXT), (&version, Type::INT8)],
+                    )?
+                } else {
+                    tx.query_typed_opt(
+                        "WITH old AS (
+                         SELECT value FROM record
+                         WHERE key = $1 AND version = $2 AND value <> 'null' FOR UPDATE
                      )
                      UPDATE record r
                      SET version = $3, value = $5,
                          pos = pg_current_xact_id()::text::bigint * 65536 + $4
                      FROM old WHERE r.key = $1 AND r.version = $2
                      RETURNING old.value",
-                    &[
-                        (&e.text, Type::TEXT),
-                        (&version, Type::INT8),
-                        (&next, Type::INT8),
-                        (&e.ord, Type::INT8),
-                        (&e.value, Type::TEXT),
-                    ],
-                )?;
+                        &[
+                            (&e.text, Type::TEXT),
+                            (&version, Type::INT8),
+                            (&next, Type::INT8),
+                            (&e.ord, Type::INT8),
+                            (&e.value, Type::TEXT),
+                        ],
+                    )?
+                };
                 let Some(row) = row else {
                     return Err(Failed::Commit(CommitError::Conflict(e.key.clone())));
                 };
@@ -180,7 +210,7 @@ fn attempt_commit(conn: &mut Client, encoded: &[Encoded<'_>]) -> Result<(), Fail
                 entries(&decode_value(&e.key, version, stored)?.value).collect()
             }
         };
-        let new: Vec<Entry> = entries(&e.write.record).collect();
+        let new: Vec<Entry> = e.write.record().into_iter().flat_map(entries).collect();
         for entry in old.iter().filter(|x| !new.contains(x)) {
             if let Some(columns) = entry_columns(*entry) {
                 gone.push(columns, &e.text);

@@ -39,7 +39,7 @@ mod schema;
 mod tests;
 
 use super::{ChangeCursor, Changes, Entry, Role, Store, entries};
-use crate::change::{Expect, Write};
+use crate::change::{Change, Expect, Write};
 use crate::contacts::Contact;
 use crate::error::{CommitError, StoreError};
 use crate::id::{InvitationId, MemberId, PairKey};
@@ -331,11 +331,36 @@ impl SqliteStore {
         let rows = stmt.query_map([], raw_row).map_err(failed)?;
         let mut all = Vec::new();
         for row in rows {
-            let record = decode_row(&row.map_err(failed)?)?;
-            all.push((record.value.key(), record));
+            let row = row.map_err(failed)?;
+            if let Some(record) = decode_live(&row_key(&row.key)?, &row)? {
+                all.push((record.value.key(), record));
+            }
         }
         all.sort_by(|a, b| a.0.cmp(&b.0));
         Ok(all)
+    }
+
+    /// Copies the write-ahead log into the database file and empties it
+    /// (`PRAGMA wal_checkpoint(TRUNCATE)`): afterwards the file alone holds
+    /// the store, and no page image of a deleted or overwritten record
+    /// stays in the log. Hosts call it after erasing a member when they
+    /// must show that the bytes are gone; SQLite checkpoints on its own
+    /// otherwise.
+    ///
+    /// # Errors
+    /// [`StoreError`] when SQLite fails, or readers kept the log from being
+    /// copied whole (try again when they finished).
+    pub fn checkpoint(&self) -> Result<(), StoreError> {
+        let conn = self.lock();
+        let (busy, _, _): (i64, i64, i64) = conn
+            .query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |r| {
+                Ok((r.get(0)?, r.get(1)?, r.get(2)?))
+            })
+            .map_err(failed)?;
+        if busy != 0 {
+            return Err(unreadable("the checkpoint was blocked by readers"));
+        }
+        Ok(())
     }
 
     fn lock(&self) -> MutexGuard<'_, Connection> {
@@ -395,7 +420,7 @@ impl Store for SqliteStore {
         match row {
             // The key column must be the key asked for (a damaged index
             // could lead elsewhere).
-            Some(row) if row.key == text => decode(key, &row).map(Some),
+            Some(row) if row.key == text => decode_live(key, &row),
             Some(_) => Err(StoreError::Corrupt(key.clone())),
             None => Ok(None),
         }
@@ -414,13 +439,16 @@ impl Store for SqliteStore {
         let mut keys = BTreeSet::new();
         let mut encoded = Vec::with_capacity(writes.len());
         for write in writes {
-            let key = write.record.key();
+            let key = write.key();
             if !keys.insert(key.clone()) {
                 return Err(CommitError::Conflict(key));
             }
             let text = key_text(&key)?;
-            let value = serde_json::to_string(&write.record)
-                .map_err(|e| CommitError::Store(StoreError::Backend(Box::new(e))))?;
+            let value = match write.record() {
+                Some(record) => serde_json::to_string(record)
+                    .map_err(|e| CommitError::Store(StoreError::Backend(Box::new(e))))?,
+                None => TOMBSTONE.to_owned(),
+            };
             encoded.push((write, key, text, value));
         }
         let mut conn = self.lock();
@@ -428,35 +456,53 @@ impl Store for SqliteStore {
         // Positions are taken under the write lock, so they become visible
         // in order (clause 7).
         let mut position = last_position(&tx)?;
+        let mut vacated = false;
         for (write, key, text, value) in encoded {
             position = next_position(position)?;
+            let personal = key.holds_personal_data();
             // The entries the record had, to replace with its new ones.
-            let old: Vec<Entry> = match write.expect {
-                Expect::Absent => {
+            let old: Vec<Entry> = match (write.expect, &write.change) {
+                (Expect::Absent, Change::Delete(_)) => return Err(CommitError::Conflict(key)),
+                (Expect::Absent, Change::Put(_)) => {
+                    // Clause 3: a key of personal data starts at its
+                    // position, above any version it had before deletion.
+                    let first = if personal { position } else { 1 };
                     let inserted = tx
                         .prepare_cached(
                             "INSERT INTO record (key, version, position, value, checksum)
-                             VALUES (?1, 1, ?2, ?3, ?4) ON CONFLICT (key) DO NOTHING",
+                             VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT (key) DO NOTHING",
                         )
                         .map_err(commit_failed)?
                         .execute(params![
                             text,
+                            first,
                             position,
                             value,
-                            record_checksum(&text, 1, position, &value)
+                            record_checksum(&text, first, position, &value)
                         ])
                         .map_err(commit_failed)?;
                     if inserted != 1 {
-                        // Dropping the transaction rolls everything back.
-                        return Err(CommitError::Conflict(key));
+                        // Only a tombstone counts as absent: the record
+                        // continues from its version (clause 10).
+                        let tombstone: Option<i64> = tx
+                            .prepare_cached(
+                                "SELECT version FROM record WHERE key = ?1 AND value = ?2",
+                            )
+                            .map_err(commit_failed)?
+                            .query_row(params![text, TOMBSTONE], |r| r.get(0))
+                            .optional()
+                            .map_err(commit_failed)?;
+                        let Some(was) = tombstone else {
+                            // Dropping the transaction rolls everything back.
+                            return Err(CommitError::Conflict(key));
+                        };
+                        rewrite(&tx, &key, &text, was, position, &value)?;
                     }
                     Vec::new()
                 }
-                Expect::At(expected) => {
+                (Expect::At(expected), change) => {
                     // A version past what SQLite holds was never stored.
-                    let (Ok(expected), Ok(next)) =
-                        (i64::try_from(expected.0), i64::try_from(expected.next().0))
-                    else {
+                    let Ok(expected) = i64::try_from(expected.0) else {
                         return Err(CommitError::Conflict(key));
                     };
                     let stored = tx
@@ -470,31 +516,26 @@ impl Store for SqliteStore {
                     let Some(stored) = stored else {
                         return Err(CommitError::Conflict(key));
                     };
-                    // The record replaced must be sound: its entries are
-                    // replaced by the new one's.
-                    let old = decode(&key, &stored).map_err(CommitError::Store)?;
-                    let updated = tx
-                        .prepare_cached(
-                            "UPDATE record SET version = ?1, position = ?2, value = ?3, checksum = ?4
-                             WHERE key = ?5 AND version = ?6",
-                        )
-                        .map_err(commit_failed)?
-                        .execute(params![
-                            next,
-                            position,
-                            value,
-                            record_checksum(&text, next, position, &value),
-                            text,
-                            expected
-                        ])
-                        .map_err(commit_failed)?;
-                    if updated != 1 {
+                    // The record replaced must be sound (and no tombstone):
+                    // its entries are replaced by the new one's.
+                    let Some(old) = decode_live(&key, &stored).map_err(CommitError::Store)? else {
                         return Err(CommitError::Conflict(key));
+                    };
+                    if personal && matches!(change, Change::Delete(_)) {
+                        // Nothing stays (clause 10); the position stays
+                        // taken (below).
+                        tx.prepare_cached("DELETE FROM record WHERE key = ?1")
+                            .map_err(commit_failed)?
+                            .execute([&text])
+                            .map_err(commit_failed)?;
+                        vacated = true;
+                    } else {
+                        rewrite(&tx, &key, &text, expected, position, &value)?;
                     }
                     entries(&old.value).collect()
                 }
             };
-            let new: Vec<Entry> = entries(&write.record).collect();
+            let new: Vec<Entry> = write.record().into_iter().flat_map(entries).collect();
             for entry in old.iter().filter(|e| !new.contains(e)) {
                 if let Some(columns) = entry_columns(*entry) {
                     change_entry(&tx, columns, &text, -1)?;
@@ -505,6 +546,10 @@ impl Store for SqliteStore {
                     change_entry(&tx, columns, &text, 1)?;
                 }
             }
+        }
+        if vacated && position > read_meta(&tx, "trimmed_position")? {
+            // A vacated position is never given again (clause 7).
+            write_meta(&tx, "trimmed_position", position)?;
         }
         tx.commit().map_err(commit_failed)?;
         let last = u64::try_from(position)
@@ -649,18 +694,26 @@ impl Store for SqliteStore {
         let rows = stmt
             .query_map(params![from, limit], raw_row)
             .map_err(failed)?;
-        let mut records = Vec::new();
+        let mut changes = Vec::new();
         let mut cursor = after;
         for row in rows {
             let row = row.map_err(failed)?;
-            records.push(decode_row(&row)?);
+            let key = row_key(&row.key)?;
+            let read = decode_change(&key, &row)?;
+            changes.push(Versioned {
+                version: read.version,
+                value: match read.value {
+                    Some(record) => Change::Put(record),
+                    None => Change::Delete(key),
+                },
+            });
             let position = u64::try_from(row.position)
                 .ok()
                 .filter(|&p| p > cursor.get())
                 .ok_or_else(|| unreadable(format!("position {}", row.position)))?;
             cursor = ChangeCursor::new(position);
         }
-        Ok(Changes::new(records, cursor))
+        Ok(Changes::new(changes, cursor))
     }
 
     fn outbox(
@@ -685,7 +738,10 @@ impl Store for SqliteStore {
         let mut found = Vec::new();
         for row in rows {
             let row = row.map_err(failed)?;
-            let record = decode_row(&row)?.value;
+            let Some(read) = decode_live(&row_key(&row.key)?, &row)? else {
+                continue;
+            };
+            let record = read.value;
             let position = u64::try_from(row.position)
                 .ok()
                 .filter(|&p| p > after.get())
@@ -725,6 +781,41 @@ impl Store for SqliteStore {
             .map_err(failed)?;
         tx.commit().map_err(failed)?;
         Ok(count)
+    }
+}
+
+/// Rewrites the row under `key` at version `was` (a record or a
+/// tombstone) with `value` at the next version and `position`.
+fn rewrite(
+    tx: &Transaction<'_>,
+    key: &Key,
+    text: &str,
+    was: i64,
+    position: i64,
+    value: &str,
+) -> Result<(), CommitError> {
+    let Some(next) = was.checked_add(1) else {
+        return Err(CommitError::Conflict(key.clone()));
+    };
+    let updated = tx
+        .prepare_cached(
+            "UPDATE record SET version = ?1, position = ?2, value = ?3, checksum = ?4
+             WHERE key = ?5 AND version = ?6",
+        )
+        .map_err(commit_failed)?
+        .execute(params![
+            next,
+            position,
+            value,
+            record_checksum(text, next, position, value),
+            text,
+            was
+        ])
+        .map_err(commit_failed)?;
+    if updated == 1 {
+        Ok(())
+    } else {
+        Err(CommitError::Conflict(key.clone()))
     }
 }
 

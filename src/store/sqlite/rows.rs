@@ -2,7 +2,7 @@
 //! the checked decoding of a row back into a record.
 
 use super::*;
-pub(super) use crate::store::json::{decode_value, key_text, parse_key};
+pub(super) use crate::store::json::{TOMBSTONE, decode_stored, decode_value, key_text, parse_key};
 
 /// The checksum of a record row: a CRC-32 over every column, each framed
 /// so that no two rows give the same bytes.
@@ -116,6 +116,29 @@ pub(super) fn decode(key: &Key, row: &RawRow) -> Result<Versioned<Record>, Store
     decode_value(key, row.version, &row.value)
 }
 
+/// [`decode`], but a tombstone (clause 10) is a `None` value.
+pub(super) fn decode_change(
+    key: &Key,
+    row: &RawRow,
+) -> Result<Versioned<Option<Record>>, StoreError> {
+    if !row.sealed() {
+        return Err(StoreError::Corrupt(key.clone()));
+    }
+    decode_stored(key, row.version, &row.value)
+}
+
+/// [`decode`], but a tombstone (clause 10) is `None`.
+pub(super) fn decode_live(
+    key: &Key,
+    row: &RawRow,
+) -> Result<Option<Versioned<Record>>, StoreError> {
+    let read = decode_change(key, row)?;
+    Ok(read.value.map(|value| Versioned {
+        version: read.version,
+        value,
+    }))
+}
+
 /// The key a row's key text names, checked to be its one spelling (or
 /// `get` would miss it).
 pub(super) fn row_key(text: &str) -> Result<Key, StoreError> {
@@ -146,7 +169,10 @@ pub(super) fn records_of_kind(conn: &Connection, sample: &Key) -> Result<Vec<Rec
     let rows = stmt.query_map([from, to], raw_row).map_err(failed)?;
     let mut found = Vec::new();
     for row in rows {
-        found.push(decode_row(&row.map_err(failed)?)?.value);
+        let row = row.map_err(failed)?;
+        if let Some(read) = decode_live(&row_key(&row.key)?, &row)? {
+            found.push(read.value);
+        }
     }
     Ok(found)
 }

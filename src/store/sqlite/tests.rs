@@ -45,7 +45,7 @@ fn member(raw: u64) -> Record {
 fn write(record: Record) -> Write {
     Write {
         expect: Expect::Absent,
-        record,
+        change: Change::Put(record),
     }
 }
 
@@ -404,7 +404,7 @@ fn a_schema_1_database_migrates_to_checksums() {
     store
         .commit(&[Write {
             expect: Expect::At(Version::FIRST),
-            record: Record::Invitation(closed),
+            change: Change::Put(Record::Invitation(closed)),
         }])
         .unwrap();
     assert!(
