@@ -36,6 +36,7 @@ pub mod note;
 pub mod outbox;
 pub mod page;
 pub mod policy;
+mod privacy;
 pub mod quota;
 pub mod record;
 pub mod standing;
@@ -69,7 +70,9 @@ pub use member::{
 };
 #[cfg(feature = "testing")]
 pub use network::ReadQuery;
-pub use network::{Committed, Freshness, InvitationView, ListCursor, Listed, Network};
+pub use network::{
+    Committed, Export, Freshness, InvitationView, ListCursor, Listed, Network, Retained,
+};
 pub use note::{Note, NoteError};
 pub use outbox::{EventId, EventPage, Published};
 pub use page::{CursorError, Page, PageSize, PageSizeError};

@@ -51,6 +51,7 @@ pub struct Policy {
     import_limits: ImportLimits,
     discovery: DiscoveryPolicy,
     profile_limits: ProfileLimits,
+    note_retention: TimeDelta,
 }
 
 /// `limit` per 30 days, for the defaults (whose values are always valid).
@@ -84,6 +85,7 @@ impl Default for Policy {
             import_limits: ImportLimits::default(),
             discovery: DiscoveryPolicy::default(),
             profile_limits: ProfileLimits::default(),
+            note_retention: TimeDelta::days(180),
         }
     }
 }
@@ -293,6 +295,17 @@ impl Policy {
         &self.profile_limits
     }
 
+    /// How long the notes of a closed invitation are kept (the sender's
+    /// note and the recipient's decline note): after this long since it
+    /// closed (or expired), [`Network::apply_retention`] erases them. 180
+    /// days by default.
+    ///
+    /// [`Network::apply_retention`]: crate::Network::apply_retention
+    #[must_use]
+    pub fn note_retention(&self) -> TimeDelta {
+        self.note_retention
+    }
+
     /// How long a sender's sends must be remembered: the longest of the
     /// quota, note and standing windows.
     #[must_use]
@@ -428,6 +441,12 @@ impl PolicyBuilder {
         self
     }
 
+    /// See [`Policy::note_retention`]; a positive duration.
+    pub fn note_retention(mut self, keep: TimeDelta) -> Self {
+        self.0.note_retention = keep;
+        self
+    }
+
     /// See [`Policy::profile_limits`]; each limit 1 to
     /// [`ProfileLimits::CEILING`].
     pub fn profile_limits(mut self, limits: ProfileLimits) -> Self {
@@ -484,6 +503,7 @@ impl PolicyBuilder {
             ("pending_expiry", p.pending_expiry),
             ("reblock_wait", p.reblock_wait),
             ("max_clock_skew", p.max_clock_skew),
+            ("note_retention", p.note_retention),
         ] {
             if d <= TimeDelta::zero() {
                 return Err(PolicyError::NotPositive(name));

@@ -18,6 +18,7 @@
 //! | `blocks.rs` | block, unblock, report, remove a connection |
 //! | `reads.rs` | graph reads as a viewer may see them, lists, views, standing |
 //! | `people.rs` | people you may know, people search, company pages |
+//! | `personal.rs` | personal data: erase, export, note retention |
 
 mod address_books;
 mod blocks;
@@ -28,10 +29,12 @@ mod invitations;
 mod members;
 mod outbox;
 mod people;
+mod personal;
 mod reads;
 
 use facts::Sight;
 pub use feed::Freshness;
+pub use personal::{Export, Retained};
 #[cfg(feature = "testing")]
 pub use reads::ReadQuery;
 pub use reads::{InvitationView, ListCursor, Listed};
@@ -167,6 +170,8 @@ pub struct Network<S: Store, C: Clock> {
     /// outbox records.
     instance: u64,
     outboxed: AtomicU64,
+    /// Where [`apply_retention`](Network::apply_retention) continues.
+    retention: Mutex<ChangeCursor>,
 }
 
 impl<S: Store, C: Clock> Network<S, C> {
@@ -243,6 +248,7 @@ impl<S: Store, C: Clock> Network<S, C> {
             stale: AtomicBool::new(false),
             instance: random_u64(),
             outboxed: AtomicU64::new(0),
+            retention: Mutex::new(ChangeCursor::START),
         };
         // What committed while the snapshots were read comes through the
         // feed: the index is as current as the store when `open` returns.

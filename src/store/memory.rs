@@ -152,8 +152,9 @@ impl State {
             self.feed.push((position, key.clone()));
             self.records.insert(key, stored)
         };
-        if let (Some(old), None) = (&old, record) {
-            // A deleted outbox record leaves the outbox (a no-op for others).
+        if let Some(old) = &old {
+            // A rewritten or deleted outbox record leaves its old position
+            // (a no-op for other records).
             self.outbox.remove(&old.position);
         }
         if let Some(old) = old.and_then(|o| o.record.value) {

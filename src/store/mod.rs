@@ -129,10 +129,12 @@ pub enum Role {
 ///    on its own either.
 /// 9. **The outbox.** Records under [`Key::Outbox`] hold the events of the
 ///    change set that wrote them ([`Outbox`]); they are written once
-///    (expecting `Absent`) and never rewritten.
+///    (expecting `Absent`), and rewritten or deleted (clause 10) only to
+///    remove personal data ([`Network::erase`](crate::Network::erase)).
 ///    [`outbox(after, limit)`](Store::outbox) returns up to `limit` of them
 ///    whose feed position is after `after`, in position order, each with
-///    its position (at least one when `limit > 0` and any exists);
+///    its position (at least one when `limit > 0` and any exists), a
+///    rewritten one at its latest position only, a deleted one not at all;
 ///    [`trim_outbox(through)`](Store::trim_outbox) deletes those at a
 ///    position at or before `through`, and no other record. A deleted
 ///    record leaves the change feed; a later write to its key would be a

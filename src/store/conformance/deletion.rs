@@ -229,4 +229,31 @@ pub fn c10_deletion<S: Store>(make: impl Fn() -> S) {
     if let Some(last) = last {
         assert!(after > last, "clause 7: a vacated position was given again");
     }
+
+    // Outbox records rewritten or deleted (clause 9): the outbox lists a
+    // rewritten one at its latest position only, a deleted one not at all.
+    let kept = super::outbox::outbox(1, 1);
+    let gone = super::outbox::outbox(2, 2);
+    store
+        .commit(&[absent(kept.clone()), absent(gone.clone())])
+        .unwrap();
+    let mut scrubbed = kept.clone();
+    if let Record::Outbox(o) = &mut scrubbed {
+        o.events.clear();
+    }
+    store
+        .commit(&[at(1, scrubbed.clone()), delete(Version::FIRST, gone.key())])
+        .unwrap();
+    let listed = store.outbox(ChangeCursor::START, 10).unwrap();
+    assert_eq!(
+        listed.len(),
+        1,
+        "clause 9: rewritten or deleted outbox records"
+    );
+    assert_eq!(
+        Record::Outbox(listed[0].1.clone()),
+        scrubbed,
+        "clause 9: as rewritten"
+    );
+    assert!(listed[0].0 > after, "clause 9: at its latest position");
 }

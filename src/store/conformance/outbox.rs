@@ -5,7 +5,7 @@ use super::*;
 use crate::event::Event;
 use crate::outbox::{Outbox, OutboxKey};
 
-fn outbox(seq: u64, member: u64) -> Record {
+pub(super) fn outbox(seq: u64, member: u64) -> Record {
     Record::Outbox(Outbox {
         key: OutboxKey { instance: 7, seq },
         at: Timestamp::UNIX_EPOCH,
