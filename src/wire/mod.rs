@@ -93,10 +93,12 @@ use serde::{Serialize, Serializer};
 
 mod answers;
 mod events;
+mod export;
 mod views;
 
 pub use answers::*;
 pub use events::*;
+pub use export::*;
 pub use views::*;
 
 /// A value with a wire form: what a host sends its clients.
