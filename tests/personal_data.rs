@@ -376,7 +376,10 @@ fn pd2_erased_member_is_indistinguishable_from_one_never_registered() {
         "most reads answer: {answered} of {}",
         one.len()
     );
-    let b_to_a = one.iter().find(|(l, _)| l == "3 degree 2").unwrap();
+    let b_to_a = one
+        .iter()
+        .find(|(l, _)| *l == format!("{B} degree {A}"))
+        .unwrap();
     assert_eq!(b_to_a.1, "Ok(First)");
     for ((label, x), (_, y)) in one.iter().zip(&two) {
         assert_eq!(x, y, "PD2: {label}");
