@@ -1,6 +1,11 @@
 //! Model-based property test for invitations, quotas and blocks:
 //! RELIABILITY.md sections I (I1 to I6 and I8 to I10), Q (Q1 to Q5) and B
-//! (B1, B2, B4 and B5 in lockstep) against SPEC.md sections 3, 4, 5 and 7.
+//! (B1, B2, B4 and B5 in lockstep) against SPEC.md sections 3, 4, 5 and 7,
+//! and PD3: `erase` (the model drops the member's addresses, notes,
+//! contacts, blocks and reports they made) and whole `apply_retention`
+//! passes (every note erased was past the policy's retention, none past it
+//! is left) are among the operations, with every invariant checked after
+//! them.
 //!
 //! A real `Network<MemoryStore, ManualClock>` and a deliberately naive model
 //! run the same random sequence of operations in lockstep. The model keeps

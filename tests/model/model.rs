@@ -770,6 +770,31 @@ impl Model {
         Ok(((), vec![Event::MemberDeactivated { member: mid(id) }]))
     }
 
+    /// `Network::erase`: the member is inactive, with no address, default
+    /// settings; the notes of their invitations, their contacts, the blocks
+    /// (and their lifts) and reports they made are gone; connections, pair
+    /// histories and others' blocks and reports of them stay. No events.
+    pub(crate) fn erase(&mut self, id: u64) -> Answered<()> {
+        let member = self
+            .members
+            .get_mut(&id)
+            .ok_or(Refusal::UnknownMember(mid(id)))?;
+        member.active = false;
+        member.premium = false;
+        member.preference = InvitePreference::Anyone;
+        member.emails.clear();
+        self.contacts.retain(|(owner, _)| *owner != id);
+        for inv in self.invitations.values_mut() {
+            if inv.sender == id || inv.recipient == id {
+                inv.note = None;
+            }
+        }
+        self.blocks.retain(|(blocker, _), _| *blocker != id);
+        self.unblocked.retain(|(blocker, _), _| *blocker != id);
+        self.reports.retain(|(reporter, _), _| *reporter != id);
+        Ok(((), vec![]))
+    }
+
     /// SPEC 7 (as `block::block` documents it): the actor and the other
     /// member must exist; a member who blocked the actor is answered as
     /// missing, though blocking back is still recorded (silently, so that

@@ -298,6 +298,10 @@ pub(crate) enum Op {
         reblock: Option<i64>,
     },
     Deactivate(u64),
+    /// PD3: erase a member's personal data.
+    Erase(u64),
+    /// PD3: a whole retention pass, this many records a call.
+    Retention(usize),
     Advance(i64),
     /// The clock jumps backwards by this much: by `advance` or by `set`.
     Rewind {

@@ -265,6 +265,8 @@ pub(crate) fn op() -> impl Strategy<Value = Op> {
         )
             .prop_map(|((a, b), wrong_unblock, back, reblock)| Op::Feud { a, b, wrong_unblock, back, reblock }),
         1 => who().prop_map(Op::Deactivate),
+        1 => who().prop_map(Op::Erase),
+        2 => (1_usize..40).prop_map(Op::Retention),
         12 => advance().prop_map(Op::Advance),
         5 => (rewind(), any::<bool>()).prop_map(|(back, set)| Op::Rewind { back, set }),
         1 => (

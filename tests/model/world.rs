@@ -267,6 +267,26 @@ impl World {
                 assert_eq!(real, expected, "deactivate({id})");
                 self.transition(&real.map(|(_, e)| e).unwrap_or_default());
             }
+            Op::Erase(id) => {
+                let real = match self.net.erase(mid(id)) {
+                    Ok(_) => Ok(((), vec![])),
+                    Err(Error::Refused(r)) => Err(r),
+                    Err(e) => panic!("erase({id}): {e:?}"),
+                };
+                let expected = self.model.erase(id);
+                tally("erase", &real);
+                assert_eq!(real, expected, "PD3: erase({id})");
+                if real.is_ok() {
+                    // B5 holds for members who remain: an erased member's
+                    // blocks go with the rest of their data.
+                    self.last_blocks.retain(|(blocker, _)| *blocker != id);
+                }
+                self.transition(&[]);
+            }
+            Op::Retention(limit) => {
+                self.retention(limit);
+                self.transition(&[]);
+            }
             Op::Advance(delta) => {
                 // From the clock, which may be behind the effective time.
                 self.clock.advance(TimeDelta::microseconds(delta));
@@ -347,6 +367,53 @@ impl World {
     }
 
     /// Sets the clock to `at` (ahead of the effective time, as a rule).
+    /// PD3: a retention pass to its end, in calls of `limit` records.
+    /// Every note it erased was past the policy's retention since its
+    /// invitation closed (or expired), and none past it is left; the model
+    /// follows.
+    pub(crate) fn retention(&mut self, limit: usize) {
+        let mut calls = 0;
+        loop {
+            let pass = self.net.apply_retention(limit).unwrap();
+            calls += 1;
+            assert!(calls < 100_000, "PD3: the retention pass never ends");
+            if !pass.more {
+                break;
+            }
+        }
+        count(format!(
+            "retention: {} call(s)",
+            if calls > 1 { "several" } else { "one" }
+        ));
+        let now = ts(self.model.now);
+        let policy = self.net.policy().clone();
+        let snap = Snapshot::take(&self.net);
+        for (id, inv) in &snap.invitations {
+            let model = self.model.invitations.get_mut(id).unwrap();
+            let closed = match inv.closed_at {
+                Some(at) if !inv.is_open() => Some(at),
+                _ => Some(inv.expires_at(&policy)).filter(|&e| now >= e),
+            };
+            let due = closed.is_some_and(|at| now.since(at) >= policy.note_retention());
+            let real = inv.note.as_ref().map(|n| n.as_str().to_owned());
+            if due {
+                assert_eq!(
+                    real, None,
+                    "PD3: invitation {id} kept its note past retention"
+                );
+                if model.note.is_some() {
+                    count("retention: a note erased".to_owned());
+                }
+                model.note = None;
+            } else {
+                assert_eq!(
+                    real, model.note,
+                    "PD3: invitation {id}'s note erased too early"
+                );
+            }
+        }
+    }
+
     pub(crate) fn advance_to(&mut self, at: i64) {
         self.clock.set(ts(clamp(at)));
         self.set_clock(at);
@@ -520,11 +587,14 @@ impl World {
     pub(crate) fn proof(&self, recipient: u64, proof: ProofKind) -> Option<String> {
         match proof {
             ProofKind::Absent => None,
-            ProofKind::Right { which, loud } => self
-                .model
-                .members
-                .get(&recipient)
-                .map(|m| shout(&m.emails[which % m.emails.len()], loud)),
+            ProofKind::Right { which, loud } => self.model.members.get(&recipient).map(|m| match m
+                .emails
+                .len()
+            {
+                // Erased: the address they had.
+                0 => shout(&primary_address(recipient), loud),
+                n => shout(&m.emails[which % n], loud),
+            }),
             ProofKind::Wrong(i) => Some(OTHER_ADDRESSES[i].to_owned()),
         }
     }
