@@ -20,7 +20,7 @@ pub(crate) enum Scrub {
     /// Nothing of the member's personal data is in it.
     Keep,
     /// Rewrite it as this.
-    Put(Record),
+    Put(Box<Record>),
     /// Delete it.
     Delete,
 }
@@ -71,7 +71,7 @@ pub(crate) fn scrub(record: &Record, member: MemberId, addresses: &BTreeSet<Stri
         if &new == record {
             Scrub::Keep
         } else {
-            Scrub::Put(new)
+            Scrub::Put(Box::new(new))
         }
     };
     match record {
@@ -119,7 +119,7 @@ pub(crate) fn scrub(record: &Record, member: MemberId, addresses: &BTreeSet<Stri
         Record::Blocks(b) if b.member == member => Scrub::Delete,
         Record::Outbox(o) => match scrub_outbox(o, member, addresses) {
             Some(kept) if kept.events.is_empty() => Scrub::Delete,
-            Some(kept) => Scrub::Put(Record::Outbox(kept)),
+            Some(kept) => Scrub::Put(Box::new(Record::Outbox(kept))),
             None => Scrub::Keep,
         },
         _ => Scrub::Keep,

@@ -177,7 +177,7 @@ impl<S: Store, C: Clock> Network<S, C> {
                 };
                 match privacy::scrub(&stored.value, member, &addresses) {
                     Scrub::Keep => {}
-                    Scrub::Put(new) => changes.write(Some(&stored), new),
+                    Scrub::Put(new) => changes.write(Some(&stored), *new),
                     Scrub::Delete => changes.delete(&stored, key),
                 }
             }
@@ -200,7 +200,7 @@ impl<S: Store, C: Clock> Network<S, C> {
             };
             let write = match scrub(&read.value) {
                 Scrub::Keep => return Ok(false),
-                Scrub::Put(record) => Write::replacing(Some(&read), record),
+                Scrub::Put(record) => Write::replacing(Some(&read), *record),
                 Scrub::Delete => Write::deleting(&read, key.clone()),
             };
             match self.store.commit(std::slice::from_ref(&write)) {
@@ -356,7 +356,7 @@ impl<S: Store, C: Clock> Network<S, C> {
                 let key = record.key();
                 let rewrote = self.rewrite(&key, |r| match r {
                     Record::Invitation(i) => privacy::notes_expired(i, &self.policy, now)
-                        .map_or(Scrub::Keep, |i| Scrub::Put(Record::Invitation(i))),
+                        .map_or(Scrub::Keep, |i| Scrub::Put(Box::new(Record::Invitation(i)))),
                     _ => Scrub::Keep,
                 })?;
                 erased += usize::from(rewrote);

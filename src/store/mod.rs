@@ -141,20 +141,20 @@ pub enum Role {
 ///    new record (version 1). In SQL, an index on the position of the
 ///    outbox's rows keeps `outbox` from scanning the feed.
 /// 10. **Deletion.** A write of [`Change::Delete`] expects `At(v)` (a
-///    deletion expecting `Absent` is refused as a `Conflict`); it removes
-///    the record and its secondary-read entries. [`get`](Store::get)
-///    answers `None` afterwards and no secondary read lists it. The store
-///    keeps a *tombstone*: the key and the version `v + 1`, no data. The
-///    tombstone takes a new feed position like any write, and
-///    [`changes_since`](Store::changes_since) answers it as
-///    `Change::Delete(key)` at that version, so other instances' indexes
-///    forget the record; a later create continues from its version, so a
-///    reader's old `At(v)` can never match again. Under a key that holds
-///    personal data ([`Key::holds_personal_data`]) the store keeps nothing
-///    at all: the row goes, the deletion's position stays vacant (no feed
-///    entry names the key) and clause 3 keeps later versions fresh. No
-///    bytes of a deleted record may stay readable in the store's files
-///    (SQLite: `secure_delete`).
+///     deletion expecting `Absent` is refused as a `Conflict`); it removes
+///     the record and its secondary-read entries. [`get`](Store::get)
+///     answers `None` afterwards and no secondary read lists it. The store
+///     keeps a *tombstone*: the key and the version `v + 1`, no data. The
+///     tombstone takes a new feed position like any write, and
+///     [`changes_since`](Store::changes_since) answers it as
+///     `Change::Delete(key)` at that version, so other instances' indexes
+///     forget the record; a later create continues from its version, so a
+///     reader's old `At(v)` can never match again. Under a key that holds
+///     personal data ([`Key::holds_personal_data`]) the store keeps nothing
+///     at all: the row goes, the deletion's position stays vacant (no feed
+///     entry names the key) and clause 3 keeps later versions fresh. No
+///     bytes of a deleted record may stay readable in the store's files
+///     (SQLite: `secure_delete`).
 ///
 /// Implementations must be safe to share between threads; pronet calls them
 /// concurrently from as many threads as the host uses, and several processes
