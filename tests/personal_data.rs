@@ -502,3 +502,31 @@ fn retention_erases_notes_of_closed_invitations_after_the_policy() {
     assert_eq!(run(1000).0, 2, "the expired open ones (Zed→C, D→A)");
     assert_eq!(notes(&net), 0);
 }
+
+/// An address its owner dropped leaves nothing behind (its owner record is
+/// deleted, not kept as released), so erasing the member later has no
+/// earlier address to miss; and someone else may claim it.
+#[test]
+fn a_dropped_address_leaves_no_record() {
+    let (net, _) = open(MemoryStore::new(), Policy::default());
+    done(net.register(zed()));
+    let mut moved = zed();
+    moved.emails.truncate(1);
+    done(net.update_member(moved));
+    let text = format!("{:?}", net.store().snapshot()).to_lowercase();
+    assert!(
+        !text.contains("zed-home"),
+        "the dropped address is still stored"
+    );
+    assert!(text.contains("zelda.quixote@example.org"));
+    done(
+        net.register(
+            Member::person(m(30), Profile::named("Other"))
+                .with_email(email("ZED-HOME@example.net"), true),
+        ),
+    );
+    net.erase(ZED).unwrap();
+    let text = format!("{:?}", net.store().snapshot()).to_lowercase();
+    assert!(!text.contains("zelda"), "PD1");
+    assert!(text.contains("zed-home"), "the new owner's address stays");
+}

@@ -6,7 +6,7 @@ use crate::change::{ChangeSet, Decision};
 use crate::error::Refusal;
 use crate::event::Event;
 use crate::id::MemberId;
-use crate::record::{Record, Versioned};
+use crate::record::{Key, Record, Versioned};
 use std::collections::{BTreeMap, BTreeSet};
 
 /// The stored owners of addresses, by canonical address (absent: never
@@ -84,13 +84,13 @@ fn claim_emails(
         if keep.contains(e.email.canonical()) {
             continue;
         }
-        let owner = owners.get(e.email.canonical());
-        if owner.is_some_and(|o| o.value.member == Some(member.id)) {
-            let release = EmailOwner {
-                email: e.email.clone(),
-                member: None,
-            };
-            changes.write(owner, Record::EmailOwner(release));
+        // Released by deleting the owner record: nothing keeps the
+        // address once its owner dropped it (it is personal data).
+        if let Some(owner) = owners
+            .get(e.email.canonical())
+            .filter(|o| o.value.member == Some(member.id))
+        {
+            changes.delete(owner, Key::EmailOwner(e.email.canonical().to_owned()));
         }
     }
     Ok(())

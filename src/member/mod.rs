@@ -235,7 +235,9 @@ pub struct MemberEmail {
 
 /// Who an email address belongs to: each canonical address belongs to at
 /// most one member, so that proving or importing an address finds exactly
-/// one person. Released (`member: None`) when its owner drops it.
+/// one person. Released when its owner drops it: the record is deleted
+/// (records written by earlier versions may say `member: None`, which
+/// means the same).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct EmailOwner {
