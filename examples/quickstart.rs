@@ -100,8 +100,11 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         profile.current_companies = vec![acme];
         let email = Email::parse(&format!("{}@example.com", name.to_lowercase()))?;
         outbox.extend(
-            net.update_member(Member::person(id, profile).with_email(email, true))?
-                .events,
+            net.update_member(id, |m| {
+                m.profile = profile.clone();
+                m.add_email(email.clone(), true);
+            })?
+            .events,
         );
     }
     let rustaceans = GroupId::new(7);

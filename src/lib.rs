@@ -43,7 +43,7 @@ pub mod store;
 pub mod time;
 pub mod wire;
 
-pub use block::ReportReason;
+pub use block::{BlockOutcome, ReportReason, UnblockOutcome};
 /// A span of time (chrono's), re-exported so that a host needs no direct
 /// chrono dependency: [`ManualClock::advance`], [`Timestamp::saturating_add`],
 /// the quotas and the policy's durations take it.
@@ -73,7 +73,7 @@ pub use network::{Committed, Freshness, InvitationView, ListCursor, Listed, Netw
 pub use note::{Note, NoteError};
 pub use outbox::{EventId, EventPage, Published};
 pub use page::{CursorError, Page, PageSize, PageSizeError};
-pub use policy::{Policy, PolicyError};
+pub use policy::{ConfigDuration, Policy, PolicyConfig, PolicyError};
 #[cfg(feature = "sqlite")]
 pub use store::SqliteStore;
 pub use store::{ChangeCursor, Changes, MemoryStore, Store};

@@ -8,6 +8,7 @@ use crate::quota::Quota;
 use crate::standing::StandingPolicy;
 use crate::time::Timestamp;
 use chrono::TimeDelta;
+use serde::Deserialize;
 use std::collections::BTreeMap;
 use thiserror::Error;
 
@@ -27,9 +28,11 @@ use thiserror::Error;
 /// # Ok::<(), pronet::PolicyError>(())
 /// ```
 ///
-/// It deliberately has no `Deserialize`: every policy goes through the
-/// builder's validation.
-#[derive(Clone, Debug, PartialEq, Eq)]
+/// It deserializes (from a JSON or TOML configuration file, say) through
+/// [`PolicyConfig`], and so through the builder's validation: an invalid
+/// value is refused, never half-applied.
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
+#[serde(try_from = "PolicyConfig")]
 pub struct Policy {
     min_shared_connections: u32,
     note_max_chars_free: u32,
@@ -496,6 +499,166 @@ impl PolicyBuilder {
             return Err(PolicyError::SecondResendWait);
         }
         Ok(p)
+    }
+}
+
+/// A [`Policy`] as a configuration file writes it: every setting optional
+/// (an absent one keeps its default), unknown settings refused, durations
+/// as a whole number and a unit (`"21d"`, `"48h"`, `"30m"`, `"90s"`).
+/// [`build`](Self::build) runs the builder's validation and answers a typed
+/// [`PolicyError`]; `Policy` itself deserializes through it (the error
+/// then comes in the format's error, with the same message).
+///
+/// The invitation and note quotas per tier, the import limits and the
+/// profile limits are set with the [builder](Policy::builder) only.
+///
+/// ```
+/// use pronet::{Policy, PolicyConfig, PolicyError};
+///
+/// let config: PolicyConfig = serde_json::from_str(
+///     r#"{"min_shared_connections": 2, "first_resend_wait": "120d", "reblock_wait": "72h"}"#,
+/// )?;
+/// let policy = config.build()?;
+/// assert_eq!(policy.min_shared_connections(), 2);
+/// assert_eq!(policy.reblock_wait(), pronet::TimeDelta::hours(72));
+///
+/// let too_short: PolicyConfig = serde_json::from_str(r#"{"first_resend_wait": "30d"}"#)?;
+/// assert!(matches!(too_short.build(), Err(PolicyError::FirstResendWait(_))));
+/// // Directly, with the same validation.
+/// assert!(serde_json::from_str::<Policy>(r#"{"first_resend_wait": "30d"}"#).is_err());
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[derive(Clone, Debug, Default, PartialEq, Eq, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+#[non_exhaustive]
+pub struct PolicyConfig {
+    /// See [`PolicyBuilder::min_shared_connections`].
+    pub min_shared_connections: Option<u32>,
+    /// See [`PolicyBuilder::note_max_chars_free`].
+    pub note_max_chars_free: Option<u32>,
+    /// See [`PolicyBuilder::note_max_chars_paid`].
+    pub note_max_chars_paid: Option<u32>,
+    /// See [`PolicyBuilder::withdraw_cooldown`].
+    pub withdraw_cooldown: Option<ConfigDuration>,
+    /// See [`PolicyBuilder::pending_expiry`].
+    pub pending_expiry: Option<ConfigDuration>,
+    /// See [`PolicyBuilder::first_resend_wait`].
+    pub first_resend_wait: Option<ConfigDuration>,
+    /// See [`PolicyBuilder::second_resend_wait`].
+    pub second_resend_wait: Option<ConfigDuration>,
+    /// See [`PolicyBuilder::max_connections`].
+    pub max_connections: Option<u32>,
+    /// See [`PolicyBuilder::max_attempts`].
+    pub max_attempts: Option<u32>,
+    /// See [`PolicyBuilder::max_outstanding`].
+    pub max_outstanding: Option<u32>,
+    /// See [`PolicyBuilder::reblock_wait`].
+    pub reblock_wait: Option<ConfigDuration>,
+    /// See [`PolicyBuilder::max_clock_skew`].
+    pub max_clock_skew: Option<ConfigDuration>,
+    /// See [`PolicyBuilder::max_blocks`].
+    pub max_blocks: Option<u32>,
+    /// See [`PolicyBuilder::max_join_invitations_per_address`].
+    pub max_join_invitations_per_address: Option<u32>,
+    /// See [`PolicyBuilder::standing`] (every field of it, as its serde
+    /// form writes them).
+    pub standing: Option<StandingPolicy>,
+    /// See [`PolicyBuilder::discovery`] (every field of it, as its serde
+    /// form writes them).
+    pub discovery: Option<DiscoveryPolicy>,
+}
+
+impl PolicyConfig {
+    /// The policy: the defaults with every given setting applied, through
+    /// the builder's validation.
+    ///
+    /// # Errors
+    /// The first value out of its range, as a [`PolicyError`].
+    pub fn build(self) -> Result<Policy, PolicyError> {
+        let mut b = Policy::builder();
+        macro_rules! set {
+            ($($field:ident),*) => {$(
+                if let Some(v) = self.$field {
+                    b = b.$field(v.into());
+                }
+            )*};
+        }
+        set!(
+            min_shared_connections,
+            note_max_chars_free,
+            note_max_chars_paid,
+            withdraw_cooldown,
+            pending_expiry,
+            first_resend_wait,
+            second_resend_wait,
+            max_connections,
+            max_attempts,
+            max_outstanding,
+            reblock_wait,
+            max_clock_skew,
+            max_blocks,
+            max_join_invitations_per_address,
+            standing,
+            discovery
+        );
+        b.build()
+    }
+}
+
+impl TryFrom<PolicyConfig> for Policy {
+    type Error = PolicyError;
+    fn try_from(config: PolicyConfig) -> Result<Self, PolicyError> {
+        config.build()
+    }
+}
+
+/// A duration in a configuration file: a whole number and one unit, `d`
+/// (days), `h`, `m` (minutes) or `s`, such as `"90d"`. Anything else is
+/// refused when read.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
+#[serde(try_from = "String")]
+pub struct ConfigDuration(TimeDelta);
+
+impl ConfigDuration {
+    /// The duration.
+    #[must_use]
+    pub fn get(self) -> TimeDelta {
+        self.0
+    }
+}
+
+impl From<ConfigDuration> for TimeDelta {
+    fn from(d: ConfigDuration) -> Self {
+        d.0
+    }
+}
+
+impl TryFrom<String> for ConfigDuration {
+    type Error = String;
+    fn try_from(text: String) -> Result<Self, String> {
+        text.parse()
+    }
+}
+
+impl std::str::FromStr for ConfigDuration {
+    type Err = String;
+    fn from_str(text: &str) -> Result<Self, String> {
+        let bad =
+            || format!("{text:?} is not a duration such as \"90d\", \"48h\", \"30m\" or \"45s\"");
+        let split = text.len().checked_sub(1).ok_or_else(bad)?;
+        let (digits, unit) = text.split_at_checked(split).ok_or_else(bad)?;
+        if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
+            return Err(bad());
+        }
+        let n: i64 = digits.parse().map_err(|_| bad())?;
+        let d = match unit {
+            "d" => TimeDelta::try_days(n),
+            "h" => TimeDelta::try_hours(n),
+            "m" => TimeDelta::try_minutes(n),
+            "s" => TimeDelta::try_seconds(n),
+            _ => None,
+        };
+        d.map(Self).ok_or_else(bad)
     }
 }
 

@@ -46,6 +46,7 @@ use pronet::{
     ListCursor, Listed, ManualClock, Member, MemberId, MemoryStore, Network, Page, PairKey, Policy,
     Profile, Reason, Refusal, ReportReason, SearchQuery, Seen, SendOutcome, Store,
 };
+use pronet::{BlockOutcome, UnblockOutcome};
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
 use std::fmt::Debug;
 use std::sync::Barrier;
@@ -376,7 +377,7 @@ fn perform(net: &Net, op: Op, actor: MemberId, other: MemberId, inv: InvitationI
     match op {
         Op::Send => Answer::done(net.send(actor, other, None, Some(&email_of(other)))),
         Op::Accept => Answer::done(net.accept(actor, inv)),
-        Op::Ignore(reason) => Answer::done(net.ignore(actor, inv, reason)),
+        Op::Ignore(reason) => Answer::done(net.ignore_because(actor, inv, reason)),
         Op::Reject => Answer::done(net.reject(actor, inv)),
         Op::Withdraw => Answer::done(net.withdraw(actor, inv)),
         Op::RemoveConnection => Answer::done(net.remove_connection(actor, other)),
@@ -400,9 +401,6 @@ fn perform(net: &Net, op: Op, actor: MemberId, other: MemberId, inv: InvitationI
 enum Expect {
     /// Refused with exactly this, and nothing changed.
     Refused(Refusal),
-    /// Refused with exactly this, as for a missing member, yet recorded (the
-    /// store changed): blocking back a member who blocked you.
-    Silent(Refusal),
     /// Answered Ok with no event, and nothing changed.
     Unchanged,
     /// Answered Ok with exactly these events.
@@ -425,7 +423,6 @@ fn mismatch(
     let unchanged = before == after;
     let ok = match (expect, answer) {
         (Expect::Refused(want), Answer::Refused(got)) => want == got && unchanged,
-        (Expect::Silent(want), Answer::Refused(got)) => want == got && !unchanged,
         (Expect::Unchanged, Answer::Done { events, .. }) => events.is_empty() && unchanged,
         (Expect::Events(want), Answer::Done { events, .. }) => want == events,
         (Expect::NewInvitation, Answer::Done { outcome, events }) => {
@@ -485,12 +482,12 @@ fn b1_world(between: Between, inviter: MemberId) -> (World, Option<InvitationId>
         Between::Held => Some(w.invite_unproven(inviter, invitee)),
         Between::Ignored => {
             let id = w.invite(inviter, invitee);
-            let _ = w.net.ignore(invitee, id, IgnoreReason::Ignored).unwrap();
+            let _ = w.net.ignore(invitee, id).unwrap();
             Some(id)
         }
         Between::Dropped => {
             let id = w.invite(inviter, invitee);
-            let _ = w.net.ignore(invitee, id, IgnoreReason::DontKnow).unwrap();
+            let _ = w.net.ignore_unknown(invitee, id).unwrap();
             w.at(days(90));
             Some(w.invite(inviter, invitee))
         }
@@ -852,12 +849,9 @@ fn while_blocked(op: Op, actor: MemberId, inv: InvitationId) -> Row {
             unblocked: B,
         }])),
         Op::Block if blocker => exception(Expect::Unchanged),
-        // Blocking back is recorded, but answered exactly as for a missing
-        // member (`block::Outcome::Silent`).
-        Op::Block => Row {
-            expect: Expect::Silent(Refusal::UnknownMember(A)),
-            like_missing: true,
-        },
+        // Blocking back is refused exactly as for a missing member, and
+        // records nothing.
+        Op::Block => missing(Refusal::UnknownMember(A)),
         Op::RemoveConnection
         | Op::Report
         | Op::Unblock
@@ -1286,7 +1280,7 @@ fn b3_ops_naming_a(w: &World, a_to_b: InvitationId) -> Vec<(String, Answer)> {
     ] {
         out.push((
             format!("ignore {reason:?}"),
-            Answer::done(net.ignore(B, a_to_b, reason)),
+            Answer::done(net.ignore_because(B, a_to_b, reason)),
         ));
     }
     out
@@ -1455,20 +1449,21 @@ fn b3_cursor_naming_the_blocker_is_no_oracle() {
     assert_same_answers("cursor", &cursors(&w1), &world2);
 }
 
-/// B3 against the documented decision of `block::block` that a blocked
-/// member may block the blocker back. Reproduction: with A having blocked
-/// B, `net.block(B, A)` answers `Ok` with `MemberBlocked { blocker: B,
-/// blocked: A }`, while for a member that does not exist (or is
-/// deactivated) it answers `UnknownMember(A)`: B learns that A exists and
-/// blocked them. SPEC 3.4 says the blocked member sees the blocker exactly
-/// as if the blocker did not exist; the two rules conflict, and the spec's
-/// privacy rule should win (B can block A once A unblocks).
+/// B3: with A having blocked B, B blocking A back answers exactly as
+/// blocking a member never registered (`UnknownMember(A)`), and records
+/// nothing in either world (B can block A once A unblocks).
 #[test]
 fn b3_blocking_back_is_no_oracle() {
     let (w1, ..) = b3_world(true, Before::Connected);
     let (w2, ..) = b3_world(false, Before::Connected);
     let answer = |w: &World| vec![("block A".to_owned(), Answer::done(w.net.block(B, A)))];
+    let before = w1.snap();
     assert_same_answers("block back", &answer(&w1), &answer(&w2));
+    assert_eq!(
+        w1.snap(),
+        before,
+        "the refused block back changed the store"
+    );
 }
 
 // ----------------------------------------------------------------------- B4
@@ -1754,8 +1749,10 @@ fn b4_world() -> (World, Model, BTreeMap<&'static str, InvitationId>) {
     for m in B4_ACME_STAFF {
         let mut profile = Profile::named(format!("P{}", m.get()));
         profile.current_companies = vec![B4_ACME];
-        let member = Member::person(m, profile).with_email(email_of(m), true);
-        let _ = w.net.update_member(member).unwrap();
+        let _ = w
+            .net
+            .update_member(m, |p| p.profile = profile.clone())
+            .unwrap();
     }
     let mut edges = BTreeSet::new();
     let hub_edges = [A, B, C, B4_D, B4_E, B4_F, B4_G].map(|m| (HUB, m));
@@ -2214,20 +2211,21 @@ fn b5_only_the_blocker_can_unblock() {
 }
 
 /// B5 (SPEC 7: the other member blocking back cannot undo the first
-/// block): B blocks A back (recorded silently: to B, A does not exist),
-/// then unblocks: A's block stands (the records,
-/// the reads, B's sends still `UnknownMember(A)`, A's still `YouBlocked`),
-/// and B's block is gone; only A's unblock opens the pair again. The other
-/// way round: A blocks, B blocks back, A unblocks: B's block stands.
+/// block) and B3: B's block back of A is refused as for a member that does
+/// not exist and records nothing (an answer never refuses what it
+/// committed); B's unblock likewise. A's block stands (the records, the
+/// reads, B's sends still `UnknownMember(A)`, A's still `YouBlocked`); only
+/// A's unblock opens the pair, answered `Unblocked`, after which B sees A
+/// and may block them, answered `Blocked`, then `AlreadyBlocked`.
 #[test]
 fn b5_blocking_back_cannot_undo_the_first_block() {
-    // B blocks back (recorded, answered as for a missing member), then B
-    // unblocks (likewise).
     let (w, _) = b2_world(A);
+    let before = w.snap();
     assert_eq!(refusal(w.net.block(B, A)), Refusal::UnknownMember(A));
-    assert!(block_list(&w.snap(), B).blocked.contains_key(&A));
+    assert_eq!(w.snap(), before, "B's block back changed the store");
     w.at(hours(3));
     assert_eq!(refusal(w.net.unblock(B, A)), Refusal::UnknownMember(A));
+    assert_eq!(w.snap(), before, "B's unblock changed the store");
     let snap = w.snap();
     let (a, b) = (block_list(&snap, A), block_list(&snap, B));
     assert_eq!(a.blocked.keys().copied().collect::<Vec<_>>(), vec![B]);
@@ -2240,34 +2238,31 @@ fn b5_blocking_back_cannot_undo_the_first_block() {
         refusal(w.net.send(B, A, None, Some(&email_of(A)))),
         Refusal::UnknownMember(A)
     );
-    assert_eq!(refusal(w.net.unblock(B, A)), Refusal::UnknownMember(A));
     assert_eq!(
         refusal(w.net.send(A, B, None, Some(&email_of(B)))),
         Refusal::YouBlocked(B)
     );
+    // A blocking again changes nothing, and says so.
+    let again = w.net.block(A, B).unwrap();
+    assert_eq!(again.outcome, BlockOutcome::AlreadyBlocked);
+    assert!(again.events.is_empty());
     // Only A's unblock opens the pair.
     w.at(hours(4));
-    let _ = w.net.unblock(A, B).unwrap();
+    let lifted = w.net.unblock(A, B).unwrap();
+    assert_eq!(lifted.outcome, UnblockOutcome::Unblocked);
+    assert_eq!(
+        w.net.unblock(A, B).unwrap().outcome,
+        UnblockOutcome::NotBlocked
+    );
     assert_eq!(w.net.degree(A, B).unwrap(), Degree::Second);
     assert_eq!(w.net.degree(B, A).unwrap(), Degree::Second);
-    let _ = new_invitation(w.net.send(B, A, None, Some(&email_of(A))));
-
-    // A blocks, B blocks back, A unblocks: B's block stands. Since B's
-    // block, B looks absent to A too, so A's unblock is applied silently.
-    let (w, _) = b2_world(A);
-    assert_eq!(refusal(w.net.block(B, A)), Refusal::UnknownMember(A));
-    w.at(hours(3));
-    assert_eq!(refusal(w.net.unblock(A, B)), Refusal::UnknownMember(B));
-    assert!(!block_list(&w.snap(), A).blocked.contains_key(&B));
+    // Now B sees A, and may block them.
+    assert_eq!(w.net.block(B, A).unwrap().outcome, BlockOutcome::Blocked);
+    assert_eq!(
+        w.net.block(B, A).unwrap().outcome,
+        BlockOutcome::AlreadyBlocked
+    );
     assert_block_stands(&w, B, A, "B's block after A's unblock");
-    assert_eq!(
-        refusal(w.net.send(A, B, None, Some(&email_of(B)))),
-        Refusal::UnknownMember(B)
-    );
-    assert_eq!(
-        refusal(w.net.send(B, A, None, Some(&email_of(A)))),
-        Refusal::YouBlocked(A)
-    );
 }
 
 /// B5 (SPEC 7: unblocking restores nothing): whether A and B were connected
@@ -2361,7 +2356,7 @@ fn b6_target_view(spammer: MemberId, reporter: MemberId) -> (Vec<(String, Answer
     let to_r2 = w.invite(TARGET, R2);
     w.at(hours(1));
     let spam = if spammer == R1 { to_r1 } else { to_r2 };
-    let mut report_events = events(w.net.ignore(spammer, spam, IgnoreReason::Spam));
+    let mut report_events = events(w.net.report_invitation(spammer, spam));
     report_events.extend(events(w.net.report(
         reporter,
         TARGET,
@@ -2511,7 +2506,7 @@ fn b6_one_reporter_counts_once_per_target() {
         }
         let inv = w.invite(TARGET, R1);
         w.at(hours(1));
-        let spam = |w: &World| events(w.net.ignore(R1, inv, IgnoreReason::Spam));
+        let spam = |w: &World| events(w.net.report_invitation(R1, inv));
         let report = |w: &World| events(w.net.report(R1, TARGET, ReportReason::Spam));
         let reported = Event::MemberReported {
             reporter: R1,
@@ -2555,7 +2550,7 @@ fn b6_three_distinct_reporters_count_three() {
     assert_eq!(ledger_reports(&w.snap(), TARGET), 2);
     assert_eq!(reasons(&w), vec![]);
     assert_eq!(w.net.standing(TARGET).unwrap().level, Level::Good);
-    let _ = w.net.ignore(S1, inv, IgnoreReason::Spam).unwrap();
+    let _ = w.net.report_invitation(S1, inv).unwrap();
     assert_eq!(ledger_reports(&w.snap(), TARGET), 3);
     assert_eq!(reasons(&w), vec![], "not within the epoch of the third");
     assert_eq!(w.net.standing(TARGET).unwrap().level, Level::Good);

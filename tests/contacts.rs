@@ -1412,8 +1412,12 @@ fn c4_an_undiscoverable_address_is_delivered_once_made_discoverable() {
     assert!(w.inbox(n).is_empty());
     assert!(w.sent(s).is_empty());
     w.at(TimeDelta::days(5));
-    let update = Member::person(n, Profile::named("Z")).with_email(z, true);
-    let updated = w.net.update_member(update).unwrap();
+    let updated = w
+        .net
+        .update_member(n, |m| {
+            m.emails.iter_mut().for_each(|e| e.discoverable = true);
+        })
+        .unwrap();
     assert!(updated.events.contains(&Event::InvitationReceived {
         invitation: id,
         sender: s,

@@ -197,14 +197,10 @@ enum Answer {
 }
 
 fn perform<S: Inspect>(net: &Net<S>, ids: Ids, op: Op) -> Result<Vec<Event>, Error> {
-    let new_headline = || {
-        let mut bo = person(2);
-        bo.profile.headline = "Now at ACME".to_owned();
-        bo
-    };
+    let new_headline = |bo: &mut Member| bo.profile.headline = "Now at ACME".to_owned();
     match op {
         Op::Register => net.register(person(20)).map(|c| c.events),
-        Op::UpdateMember => net.update_member(new_headline()).map(|c| c.events),
+        Op::UpdateMember => net.update_member(m(2), new_headline).map(|c| c.events),
         Op::Deactivate => net.deactivate(m(3)).map(|c| c.events),
         Op::AddContacts => net
             .add_contacts(m(1), &[email(2), email(30), email(31)])
@@ -214,7 +210,9 @@ fn perform<S: Inspect>(net: &Net<S>, ids: Ids, op: Op) -> Result<Vec<Event>, Err
             .map(|c| c.events),
         Op::CrossingSend => net.send(m(1), m(7), None, None).map(|c| c.events),
         Op::Accept => net.accept(m(1), ids.accept).map(|c| c.events),
-        Op::Ignore(reason) => net.ignore(m(1), ids.ignore, reason).map(|c| c.events),
+        Op::Ignore(reason) => net
+            .ignore_because(m(1), ids.ignore, reason)
+            .map(|c| c.events),
         Op::Reject => net.reject(m(1), ids.reject).map(|c| c.events),
         Op::Withdraw => net.withdraw(m(1), ids.withdraw).map(|c| c.events),
     }
@@ -587,7 +585,7 @@ fn a2_index_catches_up_before_the_next_operation() {
         "the index could not follow yet"
     );
     // Any operation catches up first; here an unrelated one.
-    let _ = net.update_member(person(5)).unwrap();
+    let _ = net.update_member(m(5), |_| {}).unwrap();
     assert!(net.graph().are_connected(m(1), m(3)));
     let retry = net.accept(m(1), ids.accept).unwrap();
     assert!(retry.events.is_empty());

@@ -63,7 +63,7 @@ fn script<S: Store>(net: &Network<S, ManualClock>, clock: &ManualClock) -> Answe
     got.keep(net.accept(m(2), i).unwrap());
     let j = got.keep(net.send(m(3), m(2), None, Some(&email_of(m(2)))).unwrap());
     let j = support::sent(j);
-    got.keep(net.ignore(m(2), j, pronet::IgnoreReason::DontKnow).unwrap());
+    got.keep(net.ignore_unknown(m(2), j).unwrap());
     let k = got.keep(
         net.send(m(4), m(5), Some("Hello"), Some(&email_of(m(5))))
             .unwrap(),

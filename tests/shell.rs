@@ -9,8 +9,8 @@
 mod support;
 
 use pronet::{
-    ChangeCursor, Degree, Email, Error, IgnoreReason, InvitationId, ManualClock, Member, MemberId,
-    MemoryStore, Network, PageSize, Policy, Profile, SearchQuery, Store,
+    ChangeCursor, Degree, Email, Error, InvitationId, ManualClock, Member, MemberId, MemoryStore,
+    Network, PageSize, Policy, Profile, SearchQuery, Store,
 };
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
@@ -121,7 +121,7 @@ fn perform<S: Store>(net: &Network<S, ManualClock>, sent: &Sent, op: Op) -> Stri
             };
             let r = match op {
                 Op::Accept(_) => net.accept(inv.recipient, id),
-                Op::Ignore(_) => net.ignore(inv.recipient, id, IgnoreReason::DontKnow),
+                Op::Ignore(_) => net.ignore_unknown(inv.recipient, id),
                 Op::Reject(_) => net.reject(inv.recipient, id),
                 _ => net.withdraw(inv.sender, id),
             };

@@ -12,8 +12,8 @@ mod support;
 use chrono::TimeDelta;
 use pronet::record::{Key, Record, Versioned};
 use pronet::{
-    Clock, Email, IgnoreReason, InvitationId, InvitePreference, ManualClock, Member, MemberId,
-    MemoryStore, Network, Policy, Profile, SqliteStore, Store, Tier,
+    Clock, Email, InvitationId, InvitePreference, ManualClock, Member, MemberId, MemoryStore,
+    Network, Policy, Profile, SqliteStore, Store, Tier,
 };
 use std::collections::HashSet;
 use std::sync::Barrier;
@@ -59,7 +59,7 @@ fn history<S: Store>(net: &Network<S, ManualClock>, clock: &ManualClock) {
     let _ = net.accept(m(4), to_dee).unwrap();
     let _ = net.send(m(1), m(4), None, None).unwrap();
     let to_eli = sent(net.send(m(1), m(5), None, Some(&email(5))).unwrap().outcome);
-    let _ = net.ignore(m(5), to_eli, IgnoreReason::DontKnow).unwrap();
+    let _ = net.ignore_unknown(m(5), to_eli).unwrap();
     let to_fe = sent(net.send(m(2), m(6), None, Some(&email(6))).unwrap().outcome);
     let _ = net.reject(m(6), to_fe).unwrap();
     clock.advance(TimeDelta::days(3) + TimeDelta::microseconds(7));
@@ -256,9 +256,9 @@ fn catch_up_follows_a_long_feed_and_members_rewritten_after_their_connections() 
         let _ = writer.register(person(raw)).unwrap();
     }
     // Member 1 moves to the end of the feed, after its connection.
-    let mut renamed = person(1);
-    renamed.profile.headline = "moved".into();
-    let _ = writer.update_member(renamed).unwrap();
+    let _ = writer
+        .update_member(m(1), |p| p.profile.headline = "moved".into())
+        .unwrap();
     let applied = reader.catch_up().unwrap();
     assert!(applied > 1_290, "{applied}");
     assert!(reader.graph().are_connected(m(1), m(2)));

@@ -13,8 +13,8 @@ mod support;
 use pronet::record::Key;
 use pronet::store::Role;
 use pronet::{
-    ChangeCursor, Email, Error, IgnoreReason, InvitationId, ManualClock, Member, Network, Policy,
-    Profile, SqliteStore, Store, StoreError, Timestamp,
+    ChangeCursor, Email, Error, InvitationId, ManualClock, Member, Network, Policy, Profile,
+    SqliteStore, Store, StoreError, Timestamp,
 };
 use std::fmt::Write as _;
 use std::path::Path;
@@ -70,7 +70,7 @@ fn build(path: &Path) {
     clock.advance(chrono::TimeDelta::hours(5));
     let _ = net.send(m(2), m(3), Some("Pending note"), None).unwrap();
     let c = sent(net.send(m(1), m(4), None, Some(&email(4))).unwrap().outcome);
-    let _ = net.ignore(m(4), c, IgnoreReason::Ignored).unwrap();
+    let _ = net.ignore(m(4), c).unwrap();
     let d = sent(
         net.send(m(1), m(5), Some("Rejected note"), Some(&email(5)))
             .unwrap()

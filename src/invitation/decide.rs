@@ -103,6 +103,9 @@ pub struct AnswerFacts {
     pub sender_ledger: Option<Versioned<Ledger>>,
     /// The recipient's counters (read for accepting).
     pub recipient_ledger: Option<Versioned<Ledger>>,
+    /// The invitation that replaced the one acted on
+    /// ([`Invitation::replaced_by`]), if any.
+    pub replacement: Option<Versioned<Invitation>>,
 }
 
 /// SPEC 3.1: send an invitation, or accept the recipient's own pending
@@ -165,6 +168,7 @@ pub fn send(
                 pair: facts.pair.clone(),
                 sender_ledger: facts.recipient_ledger.clone(),
                 recipient_ledger: facts.sender_ledger.clone(),
+                replacement: None,
             };
             let accepted = open.value.id;
             let decision = connect(&answer, open, policy, now)?;
@@ -230,15 +234,18 @@ pub fn send(
 
     let mut changes = ChangeSet::default();
     let mut supersedes = None;
+    let id = facts.join.unwrap_or(facts.new_id);
     if let Some(open) = facts.open.as_ref().filter(|o| o.value.is_open()) {
         // Only the sender's own invitation can still be live here.
-        let old = open.value.ended(Status::Superseded, policy, now);
+        let mut old = open.value.ended(Status::Superseded, policy, now);
         if old.status == Status::Superseded {
             supersedes = Some(old.id);
+            // So that the recipient answering the old one is told which
+            // replaced it.
+            old.replaced_by = Some(id);
         }
         changes.write(Some(open), Record::Invitation(old));
     }
-    let id = facts.join.unwrap_or(facts.new_id);
     let own = pair.attempts_mut(req.sender);
     own.unanswered = own.unanswered.saturating_add(1);
     own.last_sent = Some(now);
@@ -261,6 +268,7 @@ pub fn send(
         delivery,
         closed_at: None,
         decline_note: None,
+        replaced_by: None,
     };
     changes.write::<Invitation>(None, Record::Invitation(invitation));
 

@@ -98,6 +98,11 @@ pub struct Invitation {
     /// invitation's note.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub decline_note: Option<Note>,
+    /// The sender's newer invitation to the same person that replaced this
+    /// one ([`Status::Superseded`]); `None` otherwise, and for invitations
+    /// replaced before pronet recorded it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub replaced_by: Option<InvitationId>,
 }
 
 /// An invitation's state as one of its two parties sees it (SPEC 3.4): the
@@ -211,6 +216,35 @@ impl Invitation {
             Status::Cancelled => Seen::Cancelled,
             Status::Withdrawn | Status::Superseded => return None,
         })
+    }
+}
+
+impl Invitation {
+    /// [`Refusal::InvitationReplaced`](crate::Refusal::InvitationReplaced)
+    /// when this invitation, which its recipient can no longer see, had
+    /// reached them and was replaced by `replacement` (the invitation its
+    /// [`replaced_by`](Self::replaced_by) names), which reached them too: a
+    /// dropped one never did, and the recipient must not learn of it.
+    /// `None` whenever the recipient is to be told "not found".
+    #[must_use]
+    pub(crate) fn replaced_for_recipient(
+        &self,
+        replacement: Option<&Invitation>,
+        policy: &Policy,
+        now: Timestamp,
+    ) -> Option<crate::Refusal> {
+        if self.status != Status::Superseded || self.delivery == Delivery::Dropped {
+            return None;
+        }
+        let by = self.replaced_by?;
+        let new = replacement?;
+        let same = new.id == by && new.sender == self.sender && new.recipient == self.recipient;
+        (same && new.seen_by_recipient(policy, now).is_some()).then_some(
+            crate::Refusal::InvitationReplaced {
+                invitation: self.id,
+                by,
+            },
+        )
     }
 }
 

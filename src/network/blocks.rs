@@ -1,38 +1,54 @@
 //! Operations on blocks, reports and connection removal.
 
 use super::{Committed, Network};
-use crate::block::ReportReason;
 use crate::block::decide as block;
+use crate::block::{BlockOutcome, ReportReason, UnblockOutcome};
 use crate::error::Error;
 use crate::id::MemberId;
 use crate::store::Store;
 use crate::time::Clock;
 
 impl<S: Store, C: Clock> Network<S, C> {
-    /// `actor` blocks `other` (SPEC 7): their connection and every pending
+    /// `actor` blocks `other`: their connection and every pending
     /// invitation between them go, atomically, and each is hidden from the
-    /// other until `actor` unblocks.
+    /// other until `actor` unblocks. Answers [`BlockOutcome::Blocked`], or
+    /// [`BlockOutcome::AlreadyBlocked`] when nothing changed; a refusal
+    /// always means nothing was recorded.
+    ///
+    /// A member who blocked `actor` is refused exactly as one who does not
+    /// exist ([`Refusal::UnknownMember`](crate::Refusal::UnknownMember)),
+    /// and nothing is recorded: the blocked member learns nothing of the
+    /// block.
     ///
     /// # Errors
     /// The refusals of [`block::block`]; store failures; contention.
-    pub fn block(&self, actor: MemberId, other: MemberId) -> Result<Committed<()>, Error> {
-        let done = self.run(|now| {
+    pub fn block(
+        &self,
+        actor: MemberId,
+        other: MemberId,
+    ) -> Result<Committed<BlockOutcome>, Error> {
+        self.run(|now| {
             let facts = self.pair_facts(actor, other)?;
             Ok(block::block(actor, other, &facts, &self.policy, now)?)
-        })?;
-        answer(done)
+        })
     }
 
-    /// `actor` lifts their block of `other`; nothing is restored.
+    /// `actor` lifts their block of `other`; nothing is restored. Answers
+    /// [`UnblockOutcome::Unblocked`], or [`UnblockOutcome::NotBlocked`] when
+    /// nothing changed; a refusal always means nothing was recorded (a
+    /// member hidden from `actor` is refused as one who does not exist).
     ///
     /// # Errors
     /// The refusals of [`block::unblock`]; store failures; contention.
-    pub fn unblock(&self, actor: MemberId, other: MemberId) -> Result<Committed<()>, Error> {
-        let done = self.run(|now| {
+    pub fn unblock(
+        &self,
+        actor: MemberId,
+        other: MemberId,
+    ) -> Result<Committed<UnblockOutcome>, Error> {
+        self.run(|now| {
             let facts = self.pair_facts(actor, other)?;
             Ok(block::unblock(actor, other, &facts, now)?)
-        })?;
-        answer(done)
+        })
     }
 
     /// `actor` reports `other`, once per reporter and target.
@@ -65,18 +81,5 @@ impl<S: Store, C: Clock> Network<S, C> {
             let facts = self.pair_facts(actor, other)?;
             Ok(block::remove_connection(actor, other, &facts, now)?)
         })
-    }
-}
-
-/// The caller's answer to a committed block or unblock: a silent one is
-/// answered with its refusal, exactly as for a missing member.
-pub(super) fn answer(done: Committed<block::Outcome>) -> Result<Committed<()>, Error> {
-    match done.outcome {
-        block::Outcome::Silent(refusal) => Err(refusal.into()),
-        _ => Ok(Committed {
-            outcome: (),
-            events: done.events,
-            mail: done.mail,
-        }),
     }
 }

@@ -119,6 +119,7 @@ impl<S: Store, C: Clock> Network<S, C> {
                 pair: None,
                 sender_ledger: None,
                 recipient_ledger: None,
+                replacement: None,
             });
         };
         let (s, r) = (invitation.value.sender, invitation.value.recipient);
@@ -134,6 +135,10 @@ impl<S: Store, C: Clock> Network<S, C> {
             pair,
             sender_ledger: self.load(Key::Ledger(s))?,
             recipient_ledger: self.load(Key::Ledger(r))?,
+            replacement: match invitation.value.replaced_by {
+                Some(by) => self.load(Key::Invitation(by))?,
+                None => None,
+            },
             invitation: Some(invitation),
         })
     }

@@ -48,13 +48,74 @@ impl<S: Store, C: Clock> Network<S, C> {
         })
     }
 
-    /// Ignores an invitation, silently to the sender; with
-    /// [`IgnoreReason::DontKnow`] or [`IgnoreReason::Spam`] it also bars the
-    /// sender from inviting again (SPEC 3.2).
+    /// The recipient ignores an invitation, silently: the sender is told
+    /// nothing and keeps seeing it as pending until it expires, and may
+    /// invite again as the re-send ladder allows. Ignoring again changes
+    /// nothing.
+    ///
+    /// ```
+    /// # use pronet::{ManualClock, Member, MemberId, MemoryStore, Network, Policy, Profile, Seen, Timestamp};
+    /// # let net = Network::open(MemoryStore::new(), ManualClock::new(Timestamp::UNIX_EPOCH), Policy::default())?;
+    /// # let [ana, bo] = [1, 2].map(MemberId::new);
+    /// # let bo_email = pronet::Email::parse("bo@example.com")?;
+    /// # net.register(Member::person(ana, Profile::named("Ana")))?;
+    /// # net.register(Member::person(bo, Profile::named("Bo")).with_email(bo_email.clone(), true))?;
+    /// # let pronet::SendOutcome::Sent(id) = net.send(ana, bo, None, Some(&bo_email))?.outcome else { unreachable!() };
+    /// net.ignore(bo, id)?;
+    /// assert_eq!(net.invitation(bo, id)?.seen, Seen::Ignored);
+    /// assert_eq!(net.invitation(ana, id)?.seen, Seen::Pending); // the sender cannot tell
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     ///
     /// # Errors
     /// The refusals of [`decide::ignore`]; store failures; contention.
-    pub fn ignore(
+    pub fn ignore(&self, actor: MemberId, id: InvitationId) -> Result<Committed<()>, Error> {
+        self.ignore_because(actor, id, IgnoreReason::Ignored)
+    }
+
+    /// The recipient ignores an invitation saying "I don't know this
+    /// person": as [`ignore`](Self::ignore), and the sender is barred from
+    /// inviting them again, silently (their later invitations are taken
+    /// and never delivered, so the sender cannot tell). May follow a plain
+    /// ignore of the same invitation.
+    ///
+    /// # Errors
+    /// As [`ignore`](Self::ignore).
+    pub fn ignore_unknown(
+        &self,
+        actor: MemberId,
+        id: InvitationId,
+    ) -> Result<Committed<()>, Error> {
+        self.ignore_because(actor, id, IgnoreReason::DontKnow)
+    }
+
+    /// The recipient reports an invitation as spam: as
+    /// [`ignore_unknown`](Self::ignore_unknown), plus a report of the
+    /// sender (counted once per reporter, against the sender's standing;
+    /// the sender is never told who reported). May follow a plain ignore
+    /// or an "I don't know" of the same invitation. To report a member
+    /// rather than an invitation, see [`report`](Self::report).
+    ///
+    /// # Errors
+    /// As [`ignore`](Self::ignore).
+    pub fn report_invitation(
+        &self,
+        actor: MemberId,
+        id: InvitationId,
+    ) -> Result<Committed<()>, Error> {
+        self.ignore_because(actor, id, IgnoreReason::Spam)
+    }
+
+    /// The general form of [`ignore`](Self::ignore),
+    /// [`ignore_unknown`](Self::ignore_unknown) and
+    /// [`report_invitation`](Self::report_invitation), for a host that
+    /// takes the reason as data: each of those is this with its
+    /// [`IgnoreReason`]. A later, stronger reason for an ignored invitation
+    /// applies; a weaker or equal one changes nothing.
+    ///
+    /// # Errors
+    /// As [`ignore`](Self::ignore).
+    pub fn ignore_because(
         &self,
         actor: MemberId,
         id: InvitationId,

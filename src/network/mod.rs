@@ -123,11 +123,11 @@ impl<O> Committed<O> {
 /// let refused = net.send(ana, cy, None, None).unwrap_err();
 /// assert!(matches!(refused.refusal(), Some(Refusal::NotEligible { .. })));
 /// # let bo_email = pronet::Email::parse("bo@example.com")?;
-/// # net.update_member(Member::person(bo, Profile::named("Bo")).with_email(bo_email.clone(), true))?;
+/// # net.update_member(bo, |m| m.add_email(bo_email.clone(), true))?;
 /// # let SendOutcome::Sent(i) = net.send(ana, bo, None, Some(&bo_email))?.outcome else { unreachable!() };
 /// # net.accept(bo, i)?;
 /// # let cy_email = pronet::Email::parse("cy@example.com")?;
-/// # net.update_member(Member::person(cy, Profile::named("Cy")).with_email(cy_email.clone(), true))?;
+/// # net.update_member(cy, |m| m.add_email(cy_email.clone(), true))?;
 /// # let SendOutcome::Sent(i) = net.send(bo, cy, None, Some(&cy_email))?.outcome else { unreachable!() };
 /// # net.accept(cy, i)?;
 /// // Once both know Bo, Ana may invite Cy, who sees it in the inbox.

@@ -289,8 +289,10 @@ impl<S: Store, C: Clock> Network<S, C> {
         let seen = if viewer == inv.sender && sight.sees(inv.recipient, &self.graph()) {
             inv.seen_by_sender(&self.policy, now)
         } else if viewer == inv.recipient && sight.sees(inv.sender, &self.graph()) {
-            inv.seen_by_recipient(&self.policy, now)
-                .ok_or_else(not_found)?
+            match inv.seen_by_recipient(&self.policy, now) {
+                Some(seen) => seen,
+                None => return Err(self.replaced_or_not_found(&inv, now)?.into()),
+            }
         } else {
             return Err(not_found());
         };
@@ -303,6 +305,20 @@ impl<S: Store, C: Clock> Network<S, C> {
             seen,
             decline_note: inv.decline_note,
         })
+    }
+
+    /// What the recipient of `inv`, which they can no longer see, is told:
+    /// which invitation replaced it, if they may know, or "not found".
+    fn replaced_or_not_found(&self, inv: &Invitation, now: Timestamp) -> Result<Refusal, Error> {
+        let replacement = match inv.replaced_by {
+            Some(by) => self
+                .load::<Invitation>(Key::Invitation(by))?
+                .map(|v| v.value),
+            None => None,
+        };
+        Ok(inv
+            .replaced_for_recipient(replacement.as_ref(), &self.policy, now)
+            .unwrap_or(Refusal::InvitationNotFound(inv.id)))
     }
 
     pub(super) fn received(

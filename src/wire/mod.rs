@@ -72,6 +72,7 @@
 //! );
 //! ```
 
+use crate::block::{BlockOutcome, UnblockOutcome};
 use crate::contacts::join::InviteOutcome;
 use crate::discovery::{Reason, SearchCursor, SearchHit, Suggestion};
 use crate::email::Email;
@@ -289,6 +290,28 @@ impl ToWire for SearchCursor {
     type Wire<'a> = Text<SearchCursor>;
     fn to_wire(&self) -> Text<SearchCursor> {
         Text(*self)
+    }
+}
+
+impl ToWire for BlockOutcome {
+    type Wire<'a> = &'static str;
+    /// `"blocked"` or `"already_blocked"`.
+    fn to_wire(&self) -> &'static str {
+        match self {
+            BlockOutcome::Blocked => "blocked",
+            BlockOutcome::AlreadyBlocked => "already_blocked",
+        }
+    }
+}
+
+impl ToWire for UnblockOutcome {
+    type Wire<'a> = &'static str;
+    /// `"unblocked"` or `"not_blocked"`.
+    fn to_wire(&self) -> &'static str {
+        match self {
+            UnblockOutcome::Unblocked => "unblocked",
+            UnblockOutcome::NotBlocked => "not_blocked",
+        }
     }
 }
 

@@ -65,7 +65,7 @@
 //! the pair may be invited again at once), rejected, ignored or withdrawn,
 //! and the sender's tier maybe flipped half-way, which reaches the quota,
 //! note allowance and outstanding boundaries; and feuds (a block, the
-//! blocked member's attempt to unblock, a silent block back, the unblock,
+//! blocked member's attempt to unblock, a refused block back, the unblock,
 //! an immediate re-block, and a re-block exactly at, or a microsecond
 //! either side of, the 48-hour wait).
 //!

@@ -1,6 +1,7 @@
 //! The lockstep harness: the real network and the model, one operation at a time.
 
 use super::*;
+use pronet::{BlockOutcome, UnblockOutcome};
 
 // ---------------------------------------------------------------------------
 // The lockstep harness
@@ -378,12 +379,14 @@ impl World {
                         next.emails.push(alt_address(member));
                     }
                 }
-                refused(self.net.update_member(real_member(member, &next)))
+                refused(
+                    self.net
+                        .update_member(mid(member), |m| *m = real_member(member, &next)),
+                )
             }
-            None => refused(
-                self.net
-                    .update_member(Member::person(mid(member), Profile::named("nobody"))),
-            ),
+            None => refused(self.net.update_member(mid(member), |m| {
+                m.profile = Profile::named("nobody");
+            })),
         };
         let changes_tier = self
             .model
@@ -470,7 +473,16 @@ impl World {
 
     pub(crate) fn block(&mut self, actor: u64, other: u64) {
         let real = refused(self.net.block(mid(actor), mid(other)));
-        let expected = self.model.block(actor, other);
+        // The model answers with events only: a block that changed
+        // nothing is `AlreadyBlocked`.
+        let expected = self.model.block(actor, other).map(|((), e)| {
+            let outcome = if e.is_empty() {
+                BlockOutcome::AlreadyBlocked
+            } else {
+                BlockOutcome::Blocked
+            };
+            (outcome, e)
+        });
         tally("block", &real);
         assert_eq!(
             real, expected,
@@ -483,7 +495,14 @@ impl World {
     pub(crate) fn unblock(&mut self, actor: u64, other: u64) {
         self.unblocking = Some((actor, other));
         let real = refused(self.net.unblock(mid(actor), mid(other)));
-        let expected = self.model.unblock(actor, other);
+        let expected = self.model.unblock(actor, other).map(|((), e)| {
+            let outcome = if e.is_empty() {
+                UnblockOutcome::NotBlocked
+            } else {
+                UnblockOutcome::Unblocked
+            };
+            (outcome, e)
+        });
         tally("unblock", &real);
         assert_eq!(
             real, expected,
@@ -589,7 +608,7 @@ impl World {
         let (actor, id) = (mid(actor), iid(id));
         refused(match answer {
             Answer::Accept => self.net.accept(actor, id),
-            Answer::Ignore(reason) => self.net.ignore(actor, id, reason),
+            Answer::Ignore(reason) => self.net.ignore_because(actor, id, reason),
             Answer::Reject => self.net.reject(actor, id),
             Answer::Withdraw => self.net.withdraw(actor, id),
         })

@@ -203,7 +203,10 @@ pub fn withdraw(
 
 /// The invitation as its recipient sees it, or not found: not theirs, never
 /// delivered to them, taken back by the sender, or between members one of
-/// whom is gone.
+/// whom is gone. One that reached them and was since replaced by a newer
+/// one from the same sender that reached them too is
+/// [`Refusal::InvitationReplaced`]: the recipient may know of both, and the
+/// sender, who sent both, learns nothing from it.
 fn as_recipient<'f>(
     actor: MemberId,
     id: InvitationId,
@@ -217,9 +220,12 @@ fn as_recipient<'f>(
         .filter(|i| i.value.id == id && i.value.recipient == actor)
         .ok_or(Refusal::InvitationNotFound(id))?;
     parties_active(&invitation.value, facts).map_err(|_| Refusal::InvitationNotFound(id))?;
-    let seen = invitation
-        .value
-        .seen_by_recipient(policy, now)
-        .ok_or(Refusal::InvitationNotFound(id))?;
+    let Some(seen) = invitation.value.seen_by_recipient(policy, now) else {
+        let replacement = facts.replacement.as_ref().map(|v| &v.value);
+        return Err(invitation
+            .value
+            .replaced_for_recipient(replacement, policy, now)
+            .unwrap_or(Refusal::InvitationNotFound(id)));
+    };
     Ok((invitation, seen))
 }
