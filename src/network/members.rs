@@ -1,7 +1,7 @@
 //! Operations on members: register, update, deactivate.
 
 use super::{Committed, Network};
-use crate::error::{Error, Refusal};
+use crate::error::Error;
 use crate::id::MemberId;
 use crate::member::decide::{MemberFacts, Owners};
 use crate::member::{self, Member};
@@ -83,7 +83,7 @@ impl<S: Store, C: Clock> Network<S, C> {
         let mut done = self.run(|_| {
             let existing = self.load::<Member>(Key::Member(id))?;
             let Some(current) = existing.as_ref().filter(|m| m.value.active) else {
-                return Err(Refusal::UnknownMember(id).into());
+                return Err(crate::Refusal::UnknownMember(id).into());
             };
             let mut edited = current.value.clone();
             edit(&mut edited);
