@@ -29,6 +29,7 @@ impl<S: Store, C: Clock> Network<S, C> {
         owner: MemberId,
         emails: &[Email],
     ) -> Result<Committed<usize>, Error> {
+        let _op = super::trace::member("add_contacts", owner);
         self.run(|now| {
             self.active_member(owner)?;
             let mut existing = BTreeSet::new();
@@ -97,6 +98,7 @@ impl<S: Store, C: Clock> Network<S, C> {
         bytes: &[u8],
         format: &Format,
     ) -> Result<Committed<ImportReport>, Error> {
+        let _op = super::trace::member("import_contacts", owner);
         self.active_member(owner)?;
         let book = contacts::parse(bytes, format, self.policy.import_limits())?;
         self.run(|now| {
@@ -182,6 +184,7 @@ impl<S: Store, C: Clock> Network<S, C> {
         sender: MemberId,
         email: &Email,
     ) -> Result<Committed<InviteOutcome>, Error> {
+        let _op = super::trace::member("invite_to_join", sender);
         // Whom the address names is decided on the index: as current as
         // the store, as every decision.
         self.sync()?;
@@ -219,6 +222,7 @@ impl<S: Store, C: Clock> Network<S, C> {
     /// # Errors
     /// Store failures; contention.
     pub fn opt_out(&self, email: &Email) -> Result<Committed<()>, Error> {
+        let _op = super::trace::op("opt_out");
         self.run(|now| {
             let invitee = self.load::<Invitee>(Key::Invitee(email.canonical().to_owned()))?;
             Ok(join::opt_out(email, invitee.as_ref(), now)?)
@@ -239,6 +243,7 @@ impl<S: Store, C: Clock> Network<S, C> {
     /// # Errors
     /// [`Refusal::UnknownMember`](crate::Refusal::UnknownMember); store failures; contention.
     pub fn deliver_join_invitations(&self, member: MemberId) -> Result<Committed<usize>, Error> {
+        let _op = super::trace::member("deliver_join_invitations", member);
         let me = self.active_member(member)?;
         let now = self.now();
         let mut events = Vec::new();

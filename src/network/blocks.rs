@@ -27,6 +27,7 @@ impl<S: Store, C: Clock> Network<S, C> {
         actor: MemberId,
         other: MemberId,
     ) -> Result<Committed<BlockOutcome>, Error> {
+        let _op = super::trace::pair("block", actor, other);
         self.run(|now| {
             let facts = self.pair_facts(actor, other)?;
             Ok(block::block(actor, other, &facts, &self.policy, now)?)
@@ -45,6 +46,7 @@ impl<S: Store, C: Clock> Network<S, C> {
         actor: MemberId,
         other: MemberId,
     ) -> Result<Committed<UnblockOutcome>, Error> {
+        let _op = super::trace::pair("unblock", actor, other);
         self.run(|now| {
             let facts = self.pair_facts(actor, other)?;
             Ok(block::unblock(actor, other, &facts, now)?)
@@ -61,6 +63,7 @@ impl<S: Store, C: Clock> Network<S, C> {
         other: MemberId,
         reason: ReportReason,
     ) -> Result<Committed<()>, Error> {
+        let _op = super::trace::pair("report", actor, other);
         self.run(|now| {
             let facts = self.pair_facts(actor, other)?;
             Ok(block::report(actor, other, reason, &facts, now)?)
@@ -77,6 +80,7 @@ impl<S: Store, C: Clock> Network<S, C> {
         actor: MemberId,
         other: MemberId,
     ) -> Result<Committed<()>, Error> {
+        let _op = super::trace::pair("remove_connection", actor, other);
         self.run(|now| {
             let facts = self.pair_facts(actor, other)?;
             Ok(block::remove_connection(actor, other, &facts, now)?)

@@ -57,6 +57,7 @@ impl<S: Store, C: Clock> Network<S, C> {
     /// Store failures; [`Error::Contended`] when other writers keep changing
     /// a record it repairs.
     pub fn repair_clock(&self) -> Result<usize, Error> {
+        let _op = super::trace::op("repair_clock");
         let now = self.clock.now();
         self.latest.store(now.as_micros(), Ordering::SeqCst);
         let longest = self.policy.standing().sanction_max;

@@ -25,6 +25,7 @@ impl<S: Store, C: Clock> Network<S, C> {
         note: Option<&str>,
         proof: Option<&Email>,
     ) -> Result<Committed<SendOutcome>, Error> {
+        let _op = super::trace::pair("send", sender, recipient);
         let req = SendRequest {
             sender,
             recipient,
@@ -42,6 +43,7 @@ impl<S: Store, C: Clock> Network<S, C> {
     /// # Errors
     /// The refusals of [`decide::accept`]; store failures; contention.
     pub fn accept(&self, actor: MemberId, id: InvitationId) -> Result<Committed<()>, Error> {
+        let _op = super::trace::invitation("accept", actor, id);
         self.run(|now| {
             let facts = self.answer_facts(id)?;
             Ok(decide::accept(actor, id, &facts, &self.policy, now)?)
@@ -121,6 +123,12 @@ impl<S: Store, C: Clock> Network<S, C> {
         id: InvitationId,
         reason: IgnoreReason,
     ) -> Result<Committed<()>, Error> {
+        let operation = match reason {
+            IgnoreReason::DontKnow => "ignore_unknown",
+            IgnoreReason::Spam => "report_invitation",
+            _ => "ignore",
+        };
+        let _op = super::trace::invitation(operation, actor, id);
         self.run(|now| {
             let facts = self.answer_facts(id)?;
             Ok(decide::ignore(
@@ -166,6 +174,7 @@ impl<S: Store, C: Clock> Network<S, C> {
         id: InvitationId,
         note: Option<&str>,
     ) -> Result<Committed<()>, Error> {
+        let _op = super::trace::invitation("reject", actor, id);
         self.run(|now| {
             let facts = self.answer_facts(id)?;
             Ok(decide::reject(actor, id, note, &facts, &self.policy, now)?)
@@ -177,6 +186,7 @@ impl<S: Store, C: Clock> Network<S, C> {
     /// # Errors
     /// The refusals of [`decide::withdraw`]; store failures; contention.
     pub fn withdraw(&self, actor: MemberId, id: InvitationId) -> Result<Committed<()>, Error> {
+        let _op = super::trace::invitation("withdraw", actor, id);
         self.run(|now| {
             let facts = self.answer_facts(id)?;
             Ok(decide::withdraw(actor, id, &facts, &self.policy, now)?)

@@ -24,6 +24,7 @@ impl<S: Store, C: Clock> Network<S, C> {
     /// of the registration: if it fails, the member is registered all the
     /// same, and the host may run it again.
     pub fn register(&self, member: Member) -> Result<Committed<()>, Error> {
+        let _op = super::trace::member("register", member.id);
         let id = member.id;
         let limits = self.policy.profile_limits();
         // Before any read: an oversized profile costs nothing more.
@@ -50,7 +51,7 @@ impl<S: Store, C: Clock> Network<S, C> {
     /// when another change raced it): make it a pure edit.
     ///
     /// ```
-    /// # use pronet::{ManualClock, Member, MemberId, MemoryStore, Network, Policy, Profile, Tier, Timestamp};
+    /// # use pronet::{ManualClock, Member, MemberId, MemoryStore, Network, Policy, Profile, Store, Tier, Timestamp};
     /// # let net = Network::open(MemoryStore::new(), ManualClock::new(Timestamp::UNIX_EPOCH), Policy::default())?;
     /// let ana = MemberId::new(1);
     /// let email = pronet::Email::parse("ana@example.com")?;
@@ -79,6 +80,7 @@ impl<S: Store, C: Clock> Network<S, C> {
         id: MemberId,
         mut edit: impl FnMut(&mut Member),
     ) -> Result<Committed<()>, Error> {
+        let _op = super::trace::member("update_member", id);
         let limits = self.policy.profile_limits();
         let mut done = self.run(|_| {
             let existing = self.load::<Member>(Key::Member(id))?;
@@ -105,6 +107,7 @@ impl<S: Store, C: Clock> Network<S, C> {
     /// # Errors
     /// [`Refusal::UnknownMember`](crate::Refusal::UnknownMember); store failures.
     pub fn deactivate(&self, id: MemberId) -> Result<Committed<()>, Error> {
+        let _op = super::trace::member("deactivate", id);
         self.run(|_| {
             let facts = MemberFacts {
                 existing: self.load(Key::Member(id))?,

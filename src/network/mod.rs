@@ -18,6 +18,7 @@
 //! | `blocks.rs` | block, unblock, report, remove a connection |
 //! | `reads.rs` | graph reads as a viewer may see them, lists, views, standing |
 //! | `people.rs` | people you may know, people search, company pages |
+//! | `trace.rs` | a `tracing` span per operation (feature `tracing`) |
 
 mod address_books;
 mod blocks;
@@ -29,6 +30,7 @@ mod members;
 mod outbox;
 mod people;
 mod reads;
+mod trace;
 
 use facts::Sight;
 pub use feed::Freshness;
@@ -314,13 +316,26 @@ impl<S: Store, C: Clock> Network<S, C> {
     /// whoever committed them.
     fn run<O>(
         &self,
+        decide: impl FnMut(Timestamp) -> Result<Decision<O>, Error>,
+    ) -> Result<Committed<O>, Error> {
+        let mut trace = trace::Run::default();
+        let result = self.run_traced(decide, &mut trace);
+        trace.finish(&result);
+        result
+    }
+
+    /// [`run`](Self::run), counting attempts and store time in `trace`.
+    fn run_traced<O>(
+        &self,
         mut decide: impl FnMut(Timestamp) -> Result<Decision<O>, Error>,
+        trace: &mut trace::Run,
     ) -> Result<Committed<O>, Error> {
         let now = self.now();
         let attempts = self.policy.max_attempts();
         for _ in 0..attempts {
             self.sync()?;
-            let Decision { changes, outcome } = decide(now)?;
+            trace.attempt();
+            let Decision { changes, outcome } = trace.store(|| decide(now))?;
             if changes.is_empty() {
                 return Ok(Committed::new(outcome, changes.events));
             }
@@ -340,8 +355,9 @@ impl<S: Store, C: Clock> Network<S, C> {
                     }),
                 });
             }
-            match self.store.commit_positioned(&writes) {
+            match trace.store(|| self.store.commit_positioned(&writes)) {
                 Ok(position) => {
+                    trace.committed();
                     // The commit stands whatever following the feed answers;
                     // a failure to follow leaves the index stale, and the
                     // next operation follows first.

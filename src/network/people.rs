@@ -41,6 +41,7 @@ impl<S: Store, C: Clock> Network<S, C> {
         member: MemberId,
         company: MemberId,
     ) -> Result<super::Committed<()>, Error> {
+        let _op = super::trace::pair("follow", member, company);
         self.run(|_| {
             let facts = self.discovery_facts::<Follows>(member, company, Key::Follows(member))?;
             Ok(decide::follow(
@@ -61,6 +62,7 @@ impl<S: Store, C: Clock> Network<S, C> {
         member: MemberId,
         company: MemberId,
     ) -> Result<super::Committed<()>, Error> {
+        let _op = super::trace::pair("unfollow", member, company);
         self.run(|_| {
             let facts = self.discovery_facts::<Follows>(member, company, Key::Follows(member))?;
             Ok(decide::unfollow(member, company, &facts)?)
@@ -77,6 +79,7 @@ impl<S: Store, C: Clock> Network<S, C> {
         member: MemberId,
         group: GroupId,
     ) -> Result<super::Committed<()>, Error> {
+        let _op = super::trace::member("join_group", member);
         self.run(|_| {
             let facts = self.group_facts(member)?;
             Ok(decide::join_group(
@@ -97,6 +100,7 @@ impl<S: Store, C: Clock> Network<S, C> {
         member: MemberId,
         group: GroupId,
     ) -> Result<super::Committed<()>, Error> {
+        let _op = super::trace::member("leave_group", member);
         self.run(|_| {
             let facts = self.group_facts(member)?;
             Ok(decide::leave_group(member, group, &facts)?)
@@ -113,6 +117,7 @@ impl<S: Store, C: Clock> Network<S, C> {
         viewer: MemberId,
         candidate: MemberId,
     ) -> Result<super::Committed<()>, Error> {
+        let _op = super::trace::pair("dismiss", viewer, candidate);
         self.run(|now| {
             let facts =
                 self.discovery_facts::<Dismissals>(viewer, candidate, Key::Dismissed(viewer))?;
@@ -148,6 +153,7 @@ impl<S: Store, C: Clock> Network<S, C> {
         viewer: MemberId,
         limit: PageSize,
     ) -> Result<Vec<Suggestion>, Error> {
+        let _op = super::trace::member("people_you_may_know", viewer);
         self.fresh()?;
         let sight = self.sight(viewer)?;
         if !self.discovery().contains(viewer) {
@@ -197,6 +203,7 @@ impl<S: Store, C: Clock> Network<S, C> {
         after: Option<SearchCursor>,
         size: PageSize,
     ) -> Result<Page<SearchHit, SearchCursor>, Error> {
+        let _op = super::trace::member("search", viewer);
         self.fresh()?;
         let sight = self.sight(viewer)?;
         let graph = self.graph();
@@ -221,6 +228,7 @@ impl<S: Store, C: Clock> Network<S, C> {
         after: Option<SearchCursor>,
         size: PageSize,
     ) -> Result<Page<SearchHit, SearchCursor>, Error> {
+        let _op = super::trace::pair("company_people", viewer, company);
         self.fresh()?;
         let sight = self.sight(viewer)?;
         match self.load::<Member>(Key::Member(company))? {

@@ -112,6 +112,7 @@ impl<S: Store, C: Clock> Network<S, C> {
     /// # Errors
     /// [`Refusal::UnknownMember`], also for a member hidden from the viewer.
     pub fn degree(&self, viewer: MemberId, other: MemberId) -> Result<Degree, Error> {
+        let _op = super::trace::pair("degree", viewer, other);
         self.with_view(viewer, |view| Ok(view.degree(viewer, other)?))
     }
 
@@ -126,6 +127,7 @@ impl<S: Store, C: Clock> Network<S, C> {
         after: Option<MemberId>,
         size: PageSize,
     ) -> Result<Page<MemberId, MemberId>, Error> {
+        let _op = super::trace::pair("mutuals", viewer, other);
         self.with_view(viewer, |view| Ok(view.mutuals(viewer, other, after, size)?))
     }
 
@@ -134,6 +136,7 @@ impl<S: Store, C: Clock> Network<S, C> {
     /// # Errors
     /// [`Refusal::UnknownMember`].
     pub fn mutual_count(&self, viewer: MemberId, other: MemberId) -> Result<usize, Error> {
+        let _op = super::trace::pair("mutual_count", viewer, other);
         self.with_view(viewer, |view| Ok(view.mutual_count(viewer, other)?))
     }
 
@@ -142,6 +145,7 @@ impl<S: Store, C: Clock> Network<S, C> {
     /// # Errors
     /// [`Refusal::UnknownMember`].
     pub fn second_degree_count(&self, viewer: MemberId) -> Result<usize, Error> {
+        let _op = super::trace::member("second_degree_count", viewer);
         self.with_view(viewer, |view| Ok(view.second_degree_count(viewer)?))
     }
 
@@ -155,6 +159,7 @@ impl<S: Store, C: Clock> Network<S, C> {
         other: MemberId,
         size: PageSize,
     ) -> Result<HowConnected, Error> {
+        let _op = super::trace::pair("how_connected", viewer, other);
         self.with_view(viewer, |view| Ok(view.how_connected(viewer, other, size)?))
     }
 
@@ -170,6 +175,7 @@ impl<S: Store, C: Clock> Network<S, C> {
         after: Option<MemberId>,
         size: PageSize,
     ) -> Result<Page<MemberId, MemberId>, Error> {
+        let _op = super::trace::pair("connections", viewer, member);
         self.with_view(viewer, |view| Ok(view.connections(member, after, size)?))
     }
 
@@ -187,6 +193,7 @@ impl<S: Store, C: Clock> Network<S, C> {
         viewer: MemberId,
         query: impl FnOnce(&View<'_>) -> Result<T, Error>,
     ) -> Result<T, Error> {
+        let _op = super::trace::member("with_view", viewer);
         self.fresh()?;
         let sight = self.sight(viewer)?;
         let graph = self.graph();
@@ -205,6 +212,7 @@ impl<S: Store, C: Clock> Network<S, C> {
         after: Option<ListCursor>,
         size: PageSize,
     ) -> Result<Page<Listed, ListCursor>, Error> {
+        let _op = super::trace::member("inbox", recipient);
         self.received(recipient, Inbox::Main, after, size)
     }
 
@@ -220,6 +228,7 @@ impl<S: Store, C: Clock> Network<S, C> {
         after: Option<ListCursor>,
         size: PageSize,
     ) -> Result<Page<Listed, ListCursor>, Error> {
+        let _op = super::trace::member("held", recipient);
         self.received(recipient, Inbox::Held, after, size)
     }
 
@@ -234,6 +243,7 @@ impl<S: Store, C: Clock> Network<S, C> {
         after: Option<ListCursor>,
         size: PageSize,
     ) -> Result<Page<Listed, ListCursor>, Error> {
+        let _op = super::trace::member("sent", sender);
         self.fresh()?;
         let sight = self.sight(sender)?;
         let now = self.now();
@@ -254,6 +264,7 @@ impl<S: Store, C: Clock> Network<S, C> {
     /// # Errors
     /// [`Refusal::UnknownMember`]; store failures.
     pub fn standing(&self, member: MemberId) -> Result<Standing, Error> {
+        let _op = super::trace::member("standing", member);
         self.active_member(member)?;
         let now = self.now();
         Ok(self
@@ -278,6 +289,7 @@ impl<S: Store, C: Clock> Network<S, C> {
     /// # Errors
     /// [`Refusal::InvitationNotFound`]; store failures.
     pub fn invitation(&self, viewer: MemberId, id: InvitationId) -> Result<InvitationView, Error> {
+        let _op = super::trace::invitation("invitation", viewer, id);
         let now = self.now();
         let not_found = || Error::Refused(Refusal::InvitationNotFound(id));
         self.fresh()?;
