@@ -69,7 +69,9 @@ pub use member::{
 };
 #[cfg(feature = "testing")]
 pub use network::ReadQuery;
-pub use network::{Committed, Freshness, InvitationView, ListCursor, Listed, Network};
+pub use network::{
+    Committed, Freshness, InvitationView, ListCursor, Listed, Network, SentJoinInvitation,
+};
 pub use note::{Note, NoteError};
 pub use outbox::{EventId, EventPage, Published};
 pub use page::{CursorError, Page, PageSize, PageSizeError};

@@ -1145,7 +1145,8 @@ fn c4_the_per_address_cap_holds_across_senders() {
             vec![Event::JoinInvitationReceived {
                 invitation: id,
                 sender: s,
-                email: x.clone()
+                email: x.clone(),
+                note: None,
             }]
         );
         assert_eq!(done.events[0].audience(), Audience::Member(s));

@@ -1,6 +1,7 @@
 //! The API's shapes that keep a host from a mistake: an edit of a member
 //! that cannot drop a field it did not touch; a policy loaded from a
-//! configuration file through the builder's validation.
+//! configuration file through the builder's validation; invitations to
+//! join with a note, listed for their sender, withdrawable.
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
@@ -8,8 +9,11 @@ mod support;
 
 use pronet::member::Kind;
 use pronet::record::{Key, Record};
+use pronet::{
+    Committed, Email, Event, InvitationId, InviteOutcome, Member, MemberId, MemoryStore, Network,
+    Note, Refusal, Seen, Store, Tier,
+};
 use pronet::{ManualClock, Policy, PolicyConfig, PolicyError, Profile, TimeDelta};
-use pronet::{Member, MemberId, MemoryStore, Network, Refusal, Store, Tier};
 use support::{World, email_of, m, refusal, sent_id};
 
 /// The member as stored.
@@ -171,4 +175,169 @@ fn an_invalid_policy_file_is_refused_with_a_typed_error() {
         assert!(serde_json::from_str::<PolicyConfig>(bad).is_err(), "{bad}");
         assert!(serde_json::from_str::<Policy>(bad).is_err(), "{bad}");
     }
+}
+
+/// The inbox of `member`: (id, note) of each row.
+fn inbox(w: &World, member: MemberId) -> Vec<(InvitationId, Option<String>)> {
+    w.net
+        .inbox(member, None, support::whole())
+        .unwrap()
+        .items
+        .iter()
+        .map(|l| (l.invitation, l.note.as_ref().map(|n| n.as_str().to_owned())))
+        .collect()
+}
+
+fn join_id(done: &Committed<InviteOutcome>) -> InvitationId {
+    match done.outcome {
+        InviteOutcome::Invited(id) => id,
+        other => panic!("{other:?}"),
+    }
+}
+
+/// C (invitations to join): a note goes with an invitation to join: in
+/// the mail for the address, in the sender's list of invitations to join,
+/// and in the invitation it becomes when the address joins, which then
+/// leaves that list for `sent`.
+#[test]
+fn c_an_invitation_to_join_carries_its_note_and_is_listed_for_its_sender() {
+    let w = World::new();
+    let ana = w.person(m(1));
+    let address = Email::parse("New.Person@Example.org").unwrap();
+    let done = w
+        .net
+        .invite_to_join_with_note(ana, &address, "Join us at ACME")
+        .unwrap();
+    let id = join_id(&done);
+    let note = Note::parse("Join us at ACME", 300).unwrap();
+    assert!(matches!(
+        &done.mail[..],
+        [Event::JoinInvitationReceived { note: n, .. }] if *n == note
+    ));
+    let listed = w.net.sent_join_invitations(ana).unwrap();
+    assert_eq!(listed.len(), 1);
+    assert_eq!(listed[0].invitation, id);
+    assert_eq!(listed[0].email, address);
+    assert_eq!(listed[0].note, note);
+    // Nobody else's list shows it.
+    assert!(
+        w.net
+            .sent_join_invitations(w.person(m(2)))
+            .unwrap()
+            .is_empty()
+    );
+    // The address joins: the invitation, note included, reaches them.
+    let newcomer =
+        w.register(Member::person(m(3), Profile::named("New")).with_email(address.clone(), true));
+    assert_eq!(
+        inbox(&w, newcomer),
+        vec![(id, Some("Join us at ACME".to_owned()))]
+    );
+    assert!(w.net.sent_join_invitations(ana).unwrap().is_empty());
+    let sent = w.net.sent(ana, None, support::whole()).unwrap();
+    assert_eq!(sent.items[0].invitation, id);
+}
+
+/// An invalid note is refused as an invitation's is, and nothing is
+/// recorded; a blank one is no note.
+#[test]
+fn c_an_invitation_to_join_with_an_invalid_note_is_refused() {
+    let w = World::new();
+    let ana = w.person(m(1));
+    let address = Email::parse("someone@example.org").unwrap();
+    let snapshot = w.net.store().snapshot();
+    assert!(matches!(
+        refusal(
+            w.net
+                .invite_to_join_with_note(ana, &address, &"x".repeat(201))
+        ),
+        Refusal::InvalidNote(_)
+    ));
+    assert_eq!(w.net.store().snapshot(), snapshot);
+    let done = w
+        .net
+        .invite_to_join_with_note(ana, &address, "   ")
+        .unwrap();
+    assert!(matches!(
+        &done.mail[..],
+        [Event::JoinInvitationReceived { note: None, .. }]
+    ));
+}
+
+/// C: the sender withdraws an invitation to join through `withdraw`, with
+/// its id: it leaves their list, is never delivered, cannot be sent again,
+/// and a second withdraw changes nothing; nobody else may withdraw it.
+#[test]
+fn c_the_sender_withdraws_an_invitation_to_join() {
+    let w = World::new();
+    let (ana, bo) = (w.person(m(1)), w.person(m(2)));
+    let address = Email::parse("late@example.org").unwrap();
+    let id = join_id(&w.net.invite_to_join(ana, &address).unwrap());
+    assert_eq!(
+        refusal(w.net.withdraw(bo, id)),
+        Refusal::InvitationNotFound(id)
+    );
+    let done = w.net.withdraw(ana, id).unwrap();
+    assert_eq!(
+        done.events,
+        vec![Event::InvitationWithdrawn {
+            invitation: id,
+            sender: ana
+        }]
+    );
+    assert!(done.mail.is_empty());
+    assert!(w.net.sent_join_invitations(ana).unwrap().is_empty());
+    let again = w.net.withdraw(ana, id).unwrap();
+    assert!(again.events.is_empty());
+    assert_eq!(
+        refusal(w.net.invite_to_join(ana, &address)),
+        Refusal::NotPending {
+            seen: Seen::Withdrawn
+        }
+    );
+    let newcomer =
+        w.register(Member::person(m(3), Profile::named("Late")).with_email(address.clone(), true));
+    assert!(inbox(&w, newcomer).is_empty());
+    // Expired ones can no longer be withdrawn; nor listed.
+    let other = Email::parse("old@example.org").unwrap();
+    let old = join_id(&w.net.invite_to_join(ana, &other).unwrap());
+    w.at(support::days(180));
+    assert!(w.net.sent_join_invitations(ana).unwrap().is_empty());
+    assert_eq!(
+        refusal(w.net.withdraw(ana, old)),
+        Refusal::NotPending {
+            seen: Seen::Expired
+        }
+    );
+}
+
+/// B7 / C: the sender's list and withdraw answer alike whether nobody has
+/// the address or a member keeps it undiscoverable.
+#[test]
+fn b7_the_sent_list_of_invitations_to_join_is_no_membership_oracle() {
+    let run = |owner: bool| {
+        let w = World::new();
+        let ana = w.person(m(1));
+        let address = Email::parse("hidden@example.org").unwrap();
+        if owner {
+            w.register(
+                Member::person(m(9), Profile::named("Hidden")).with_email(address.clone(), false),
+            );
+        }
+        let done = w
+            .net
+            .invite_to_join_with_note(ana, &address, "Hello")
+            .unwrap();
+        let id = join_id(&done);
+        let listed = format!("{:?}", w.net.sent_join_invitations(ana).unwrap());
+        let withdrawn = w.net.withdraw(ana, id).unwrap();
+        (
+            done.outcome,
+            done.events,
+            listed,
+            withdrawn.events,
+            format!("{:?}", w.net.sent_join_invitations(ana).unwrap()),
+        )
+    };
+    assert_eq!(run(false), run(true));
 }

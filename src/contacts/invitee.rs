@@ -3,6 +3,7 @@
 
 use crate::email::Email;
 use crate::id::{InvitationId, MemberId};
+use crate::note::Note;
 use crate::policy::Policy;
 use crate::time::Timestamp;
 use serde::{Deserialize, Serialize};
@@ -18,6 +19,8 @@ pub enum JoinState {
     Delivered,
     /// The address joined but a rule of SPEC 3.1 refused the invitation.
     Dropped,
+    /// The sender withdrew it before it was delivered.
+    Withdrawn,
 }
 
 /// One invitation to join.
@@ -35,6 +38,10 @@ pub struct JoinInvitation {
     pub sent_at: Timestamp,
     /// What became of it.
     pub state: JoinState,
+    /// The sender's note, readable by the sender and the person invited
+    /// (in the invitation email, and once delivered, in the invitation).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub note: Option<Note>,
 }
 
 impl JoinInvitation {

@@ -353,6 +353,24 @@ pub struct Ledger {
     pub reports: Vec<Timestamp>,
     /// The latest effective instant at which this ledger was written.
     pub latest: Timestamp,
+    /// The member's invitations to join, until they expire (an invitation
+    /// sent later forgets the expired ones): where their list of
+    /// invitations to join, and a withdraw, find each address. The
+    /// addresses are the member's own data.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub joins: Vec<SentJoin>,
+}
+
+/// One invitation to join in its sender's [`Ledger`].
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct SentJoin {
+    /// The invitation to join.
+    pub invitation: InvitationId,
+    /// The address, as the sender wrote it.
+    pub email: crate::email::Email,
+    /// When it was sent.
+    pub sent_at: Timestamp,
 }
 
 impl Ledger {
@@ -366,6 +384,7 @@ impl Ledger {
             standing: Standing::default(),
             reports: Vec::new(),
             latest: Timestamp::MIN,
+            joins: Vec::new(),
         }
     }
 

@@ -3,15 +3,16 @@
 
 use super::{Committed, Network, Sight};
 use crate::change::Decision;
-use crate::contacts::Invitee;
 use crate::contacts::join::InviteOutcome;
 use crate::contacts::join::{self, JoinFacts};
 use crate::contacts::{self, Format, ImportReport, MemberMatch, NonMember};
+use crate::contacts::{Invitee, JoinState};
 use crate::email::Email;
 use crate::error::Error;
 use crate::event::Event;
 use crate::graph::Degree;
 use crate::id::{InvitationId, MemberId};
+use crate::invitation::Ledger;
 use crate::member::{EmailOwner, Member};
 use crate::record::Key;
 use crate::store::Store;
@@ -184,6 +185,35 @@ impl<S: Store, C: Clock> Network<S, C> {
         sender: MemberId,
         email: &Email,
     ) -> Result<Committed<InviteOutcome>, Error> {
+        self.invite_to_join_as(sender, email, None)
+    }
+
+    /// As [`invite_to_join`](Self::invite_to_join), with a note from the
+    /// sender, validated and counted as an invitation's note is (the
+    /// sender's tier's length, the note quota). The host puts it in the
+    /// invitation email ([`Event::JoinInvitationReceived`]'s `note`); once
+    /// the address joins, the invitation it becomes carries it. A blank
+    /// note is no note.
+    ///
+    /// # Errors
+    /// As [`invite_to_join`](Self::invite_to_join), and
+    /// [`Refusal::InvalidNote`](crate::Refusal::InvalidNote),
+    /// [`Refusal::NoteQuotaExhausted`](crate::Refusal::NoteQuotaExhausted).
+    pub fn invite_to_join_with_note(
+        &self,
+        sender: MemberId,
+        email: &Email,
+        note: &str,
+    ) -> Result<Committed<InviteOutcome>, Error> {
+        self.invite_to_join_as(sender, email, Some(note))
+    }
+
+    fn invite_to_join_as(
+        &self,
+        sender: MemberId,
+        email: &Email,
+        note: Option<&str>,
+    ) -> Result<Committed<InviteOutcome>, Error> {
         let _op = super::trace::member("invite_to_join", sender);
         // Whom the address names is decided on the index: as current as
         // the store, as every decision.
@@ -191,7 +221,7 @@ impl<S: Store, C: Clock> Network<S, C> {
         let sight = self.sight(sender)?;
         let canonical = email.canonical();
         if let Some(member) = self.findable(sender, &sight, canonical)? {
-            let sent = self.send(sender, member, None, Some(email))?;
+            let sent = self.send(sender, member, note, Some(email))?;
             return Ok(Committed {
                 outcome: InviteOutcome::Member {
                     member,
@@ -210,8 +240,62 @@ impl<S: Store, C: Clock> Network<S, C> {
                 new_id: self.store.next_invitation_id()?,
                 deliver: owner.is_none_or(|o| o.value.member.is_none()),
             };
-            Ok(join::invite(sender, email, &facts, &self.policy, now)?)
+            Ok(join::invite(
+                sender,
+                email,
+                note,
+                &facts,
+                &self.policy,
+                now,
+            )?)
         })
+    }
+
+    /// `sender`'s invitations to join still waiting (not delivered, not
+    /// withdrawn, not expired), newest first. Kept apart from
+    /// [`sent`](Self::sent), whose rows name a member: these name the
+    /// address the sender wrote (their own data). Whether the address
+    /// belongs to a member is not shown: an invitation the address's owner
+    /// dropped on joining stays listed as waiting until it expires, like
+    /// one nobody answered. Once delivered, an invitation is in `sent`,
+    /// with the same id.
+    ///
+    /// # Errors
+    /// [`Refusal::UnknownMember`](crate::Refusal::UnknownMember) unless
+    /// `sender` is an active member; store failures.
+    pub fn sent_join_invitations(
+        &self,
+        sender: MemberId,
+    ) -> Result<Vec<SentJoinInvitation>, Error> {
+        let _op = super::trace::member("sent_join_invitations", sender);
+        self.active_member(sender)?;
+        let now = self.now();
+        let Some(ledger) = self.load::<Ledger>(Key::Ledger(sender))? else {
+            return Ok(Vec::new());
+        };
+        let mut rows = Vec::new();
+        for sent in &ledger.value.joins {
+            let key = Key::Invitee(sent.email.canonical().to_owned());
+            let Some(invitee) = self.load::<Invitee>(key)? else {
+                continue;
+            };
+            let waiting = invitee.value.invitations.iter().find(|j| {
+                j.id == sent.invitation
+                    && j.sender == sender
+                    && matches!(j.state, JoinState::Pending | JoinState::Dropped)
+                    && now < self.policy.expires_at(j.sent_at)
+            });
+            if let Some(j) = waiting {
+                rows.push(SentJoinInvitation {
+                    invitation: j.id,
+                    email: sent.email.clone(),
+                    note: j.note.clone(),
+                    sent_at: j.sent_at,
+                });
+            }
+        }
+        rows.sort_by_key(|r| std::cmp::Reverse((r.sent_at, r.invitation)));
+        Ok(rows)
     }
 
     /// Records that the person at `email` wants no invitations to join (the
@@ -333,4 +417,19 @@ impl<S: Store, C: Clock> Network<S, C> {
             |m| sight.hides(m),
         ))
     }
+}
+
+/// One of a sender's invitations to join still waiting, as
+/// [`Network::sent_join_invitations`] lists it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct SentJoinInvitation {
+    /// Its id (kept by the invitation it becomes when the address joins).
+    pub invitation: InvitationId,
+    /// The address, as the sender wrote it.
+    pub email: Email,
+    /// The sender's note.
+    pub note: Option<crate::note::Note>,
+    /// When it was sent.
+    pub sent_at: crate::time::Timestamp,
 }

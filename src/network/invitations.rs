@@ -1,11 +1,15 @@
 //! Operations on invitations: send, accept, ignore, reject, withdraw.
 
 use super::{Committed, Network};
+use crate::contacts::Invitee;
+use crate::contacts::join;
 use crate::email::Email;
 use crate::error::Error;
 use crate::id::{InvitationId, MemberId};
 use crate::invitation::IgnoreReason;
+use crate::invitation::Ledger;
 use crate::invitation::decide::{self, SendOutcome, SendRequest};
+use crate::record::Key;
 use crate::store::Store;
 use crate::time::Clock;
 
@@ -189,6 +193,29 @@ impl<S: Store, C: Clock> Network<S, C> {
         let _op = super::trace::invitation("withdraw", actor, id);
         self.run(|now| {
             let facts = self.answer_facts(id)?;
+            if facts.invitation.is_none() {
+                // Not an invitation (yet): perhaps the actor's invitation
+                // to join, found through their ledger.
+                let ledger = self.load::<Ledger>(Key::Ledger(actor))?;
+                let address = ledger.as_ref().and_then(|l| {
+                    l.value
+                        .joins
+                        .iter()
+                        .find(|j| j.invitation == id)
+                        .map(|j| j.email.canonical().to_owned())
+                });
+                if let Some(address) = address {
+                    let invitee = self.load::<Invitee>(Key::Invitee(address))?;
+                    return Ok(join::withdraw(
+                        actor,
+                        id,
+                        ledger.as_ref(),
+                        invitee.as_ref(),
+                        &self.policy,
+                        now,
+                    )?);
+                }
+            }
             Ok(decide::withdraw(actor, id, &facts, &self.policy, now)?)
         })
     }

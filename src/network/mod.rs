@@ -32,6 +32,7 @@ mod people;
 mod reads;
 mod trace;
 
+pub use address_books::SentJoinInvitation;
 use facts::Sight;
 pub use feed::Freshness;
 #[cfg(feature = "testing")]
