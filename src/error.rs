@@ -153,7 +153,7 @@ pub enum Refusal {
     /// re-send), which is the one to answer. Only its recipient is told
     /// (anyone else gets [`InvitationNotFound`](Self::InvitationNotFound)),
     /// and only when the newer one reached them too.
-    #[error("invitation {invitation} was replaced by invitation {by}")]
+    #[error("invitation {invitation} was replaced by {by}")]
     InvitationReplaced {
         /// The invitation acted on.
         invitation: InvitationId,

@@ -9,8 +9,9 @@ mod support;
 
 use pronet::wire::ToWire;
 use pronet::{
-    ChangeCursor, Degree, Error, Event, EventId, GroupId, InvitationId, ListCursor, Note,
-    Published, Refusal, SearchCursor, SearchQuery, SendOutcome, StoreError, Timestamp,
+    BlockOutcome, ChangeCursor, Degree, Email, Error, Event, EventId, GroupId, InvitationId,
+    ListCursor, Note, Published, Refusal, SearchCursor, SearchQuery, SendOutcome, StoreError,
+    Timestamp, UnblockOutcome,
 };
 use proptest::prelude::*;
 use serde::Serialize;
@@ -433,5 +434,45 @@ fn a_committed_answer_never_carries_the_mail() {
     assert_eq!(
         json(&sent),
         r#"{"outcome":{"type":"sent","invitation":"6"},"events":[{"type":"invitation_sent","invitation":"6","sender":"4","recipient":"1"},{"type":"invitation_received","invitation":"6","sender":"4","recipient":"1"}]}"#
+    );
+}
+
+/// The outcomes of block and unblock, the refusal naming a replaced
+/// invitation's replacement, and a sender's row of an invitation to join.
+#[test]
+fn block_outcomes_replaced_invitations_and_join_rows() {
+    assert_eq!(json(&BlockOutcome::Blocked.to_wire()), r#""blocked""#);
+    assert_eq!(
+        json(&BlockOutcome::AlreadyBlocked.to_wire()),
+        r#""already_blocked""#
+    );
+    assert_eq!(json(&UnblockOutcome::Unblocked.to_wire()), r#""unblocked""#);
+    assert_eq!(
+        json(&UnblockOutcome::NotBlocked.to_wire()),
+        r#""not_blocked""#
+    );
+    let (w, _) = world();
+    let blocked = w.net.block(m(1), m(4)).unwrap();
+    assert_eq!(
+        json(&blocked),
+        r#"{"outcome":"blocked","events":[{"type":"member_blocked","blocker":"1","blocked":"4"}]}"#
+    );
+    let replaced = Refusal::InvitationReplaced {
+        invitation: InvitationId::new(7),
+        by: InvitationId::new(9),
+    };
+    assert_eq!(
+        json(&replaced),
+        r#"{"code":"invitation_replaced","message":"invitation inv7 was replaced by inv9","invitation":"7","replaced_by":"9"}"#
+    );
+    let address = Email::parse("New@Example.org").unwrap();
+    let _ = w
+        .net
+        .invite_to_join_with_note(m(2), &address, "Join us")
+        .unwrap();
+    let rows = w.net.sent_join_invitations(m(2)).unwrap();
+    assert_eq!(
+        json(&rows.to_wire()),
+        r#"[{"invitation":"5","email":"New@Example.org","note":"Join us","sent_at":"2026-01-01T01:00:00.000000Z"}]"#
     );
 }

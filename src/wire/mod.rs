@@ -41,8 +41,10 @@
 //!   backend, a record key or another member leaks.
 //! - **Emails** appear only where their owner or the rules allow: in the
 //!   events of an invitation to join (the address the sender wrote, for
-//!   the sender; the address to email, for the host's mailer), and in
-//!   [`Refusal::EmailInUse`] (the address the caller gave). A [`Member`]'s
+//!   the sender; the address to email, for the host's mailer), in the
+//!   sender's rows of their invitations to join
+//!   ([`SentJoinInvitation`]), and in [`Refusal::EmailInUse`] (the
+//!   address the caller gave). A [`Member`]'s
 //!   wire form has none.
 //! - A [`Committed`] carries the events for members only, never
 //!   [`Committed::mail`].
@@ -83,7 +85,7 @@ use crate::id::{GroupId, InvitationId, MemberId};
 use crate::invitation::Seen;
 use crate::invitation::decide::SendOutcome;
 use crate::member::{Kind, Member, ProfileField, Tier};
-use crate::network::{Committed, InvitationView, ListCursor, Listed};
+use crate::network::{Committed, InvitationView, ListCursor, Listed, SentJoinInvitation};
 use crate::note::Note;
 use crate::outbox::{EventId, EventPage, Published};
 use crate::page::Page;

@@ -28,6 +28,29 @@ impl ToWire for Listed {
     }
 }
 
+/// A [`SentJoinInvitation`] on the wire, for its sender: the address is
+/// the one they wrote.
+#[derive(Clone, Debug, Serialize)]
+pub struct WireSentJoinInvitation<'a> {
+    invitation: Id,
+    email: &'a Email,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    note: Option<&'a Note>,
+    sent_at: Instant,
+}
+
+impl ToWire for SentJoinInvitation {
+    type Wire<'a> = WireSentJoinInvitation<'a>;
+    fn to_wire(&self) -> WireSentJoinInvitation<'_> {
+        WireSentJoinInvitation {
+            invitation: id(self.invitation),
+            email: &self.email,
+            note: self.note.as_ref(),
+            sent_at: at(self.sent_at),
+        }
+    }
+}
+
 /// An [`InvitationView`] on the wire.
 #[derive(Clone, Debug, Serialize)]
 pub struct WireInvitationView<'a> {
