@@ -8,8 +8,8 @@ use crate::record::Key;
 use crate::time::Timestamp;
 use thiserror::Error;
 
-/// A rule of SPEC.md said no. Each variant names the rule and carries what
-/// the caller needs to act, and nothing SPEC 3.4 keeps private: an ignored
+/// A rule said no. Each variant names the rule and carries what
+/// the caller needs to act, and nothing kept private from them: an ignored
 /// invitation, a held or dropped one, and a member hidden by a block never
 /// show through a refusal.
 #[derive(Clone, Debug, PartialEq, Eq, Error)]

@@ -1,4 +1,4 @@
-//! The decisions of SPEC 7: block, unblock, report, remove a connection;
+//! The decisions on blocks: block, unblock, report, remove a connection;
 //! and [`Between`], the blocks between two members as a decision reads them.
 
 use super::{Block, BlockOutcome, BlockTally, Report, ReportReason, UnblockOutcome};
@@ -75,7 +75,7 @@ pub struct PairFacts {
 
 impl PairFacts {
     /// The effective time of a decision on these facts: the clock, or the
-    /// latest instant recorded in them if that is later (SPEC 4), so that a
+    /// latest instant recorded in them if that is later, so that a
     /// process whose clock lags records nothing earlier than what it read
     /// (a lagging unblock cannot shorten the re-block wait).
     #[must_use]
@@ -307,7 +307,7 @@ pub fn unblock(
     Ok(Decision::new(changes, UnblockOutcome::Unblocked))
 }
 
-/// SPEC 7: `actor` reports `other`. Recorded with its reason, once per
+/// `actor` reports `other`. Recorded with its reason, once per
 /// reporter and target; it counts against the target's standing. Nobody is
 /// told who reported. A blocker may still report whom they blocked.
 ///
@@ -357,7 +357,7 @@ pub(crate) fn add_report(
     changes.emit(Event::MemberReported { reporter, target });
 }
 
-/// SPEC 7: either member removes their connection. Nobody is notified and
+/// Either member removes their connection. Nobody is notified and
 /// nothing bars them from inviting each other again. Removing a connection
 /// that does not exist answers the same and changes nothing.
 ///

@@ -1,5 +1,7 @@
-//! Blocking, removing and reporting (SPEC 7), and the per-viewer visibility
-//! they imply (SPEC 2 and 3.4).
+//! Blocking, removing and reporting, and the per-viewer visibility they
+//! imply: a block hides each member from the other in every answer, and
+//! to the blocked member the blocker looks like a member who does not
+//! exist.
 //!
 //! Each block is its own record, [`Block`], under
 //! [`Key::Block(blocker, target)`](crate::record::Key::Block): a block

@@ -53,7 +53,7 @@ impl<S: Store, C: Clock> Network<S, C> {
         })
     }
 
-    /// Imports an address book into `owner`'s contacts (SPEC 9) and reports
+    /// Imports an address book into `owner`'s contacts and reports
     /// what it holds: the addresses of members the owner may find by them,
     /// with their degree, every other address, and the rows that gave no
     /// address, with their lines and reasons.
@@ -64,7 +64,8 @@ impl<S: Store, C: Clock> Network<S, C> {
     /// limit of writes: 50,000 by default), with one
     /// [`Event::ContactsImported`]; importing the same file again writes
     /// nothing and emits nothing (RELIABILITY C3). Contacts make the owner
-    /// eligible to invite the members who have those addresses (SPEC 3.1).
+    /// eligible to invite the members who have those addresses without
+    /// shared connections or an email proof.
     ///
     /// Matching follows [`contacts::decide::findable`]: an address of an
     /// undiscoverable member, of a member on either side of a block, or of a
@@ -162,7 +163,8 @@ impl<S: Store, C: Clock> Network<S, C> {
         })
     }
 
-    /// `sender` invites the person at `email` to join (SPEC 9).
+    /// `sender` invites the person at `email`, who is not a member they can
+    /// find, to join the network by email.
     ///
     /// If the address belongs to a member the sender may find by it
     /// ([`contacts::decide::findable`], the rule of the import report), an ordinary

@@ -20,6 +20,24 @@ impl<S: Store, C: Clock> Network<S, C> {
     /// and nothing is recorded: the blocked member learns nothing of the
     /// block.
     ///
+    /// ```
+    /// # use pronet::{Email, ManualClock, Member, MemberId, MemoryStore, Network, Policy, Profile, SendOutcome, Timestamp};
+    /// # let net = Network::open(MemoryStore::new(), ManualClock::new(Timestamp::UNIX_EPOCH), Policy::default())?;
+    /// # let [ana, bo] = [1, 2].map(MemberId::new);
+    /// # let bo_email = Email::parse("bo@example.com")?;
+    /// # net.register(Member::person(ana, Profile::named("Ana")))?;
+    /// # net.register(Member::person(bo, Profile::named("Bo")).with_email(bo_email.clone(), true))?;
+    /// # let SendOutcome::Sent(id) = net.send(ana, bo, None, Some(&bo_email))?.outcome else { unreachable!() };
+    /// # net.accept(bo, id)?;
+    /// use pronet::{BlockOutcome, Refusal};
+    /// assert_eq!(net.block(ana, bo)?.outcome, BlockOutcome::Blocked);
+    /// assert_eq!(net.block(ana, bo)?.outcome, BlockOutcome::AlreadyBlocked);
+    /// // Bo now sees Ana as a member who does not exist.
+    /// let refused = net.degree(bo, ana).unwrap_err();
+    /// assert_eq!(refused.refusal(), Some(&Refusal::UnknownMember(ana)));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    ///
     /// # Errors
     /// The refusals of [`block::block`]; store failures; contention.
     pub fn block(

@@ -10,7 +10,8 @@ use std::sync::atomic::Ordering;
 
 impl<S: Store, C: Clock> Network<S, C> {
     /// The time this network acts on: the clock, unless it has gone back
-    /// behind an instant this network already acted on (SPEC 4). Decisions
+    /// behind an instant this network already acted on (time never runs
+    /// backwards for a decision, so no wait is shortened). Decisions
     /// also move it forward to the latest instant recorded in the facts they
     /// read, which carries the guarantee across processes and restarts.
     ///

@@ -56,7 +56,7 @@ impl<S: Store, C: Clock> Network<S, C> {
         }
         let sender_blocks = self.between(sender, recipient)?;
         // Shared connections as the sender may see them: a member hidden by
-        // a block carries no path (SPEC 2). Unknown members share nothing;
+        // a block carries no path. Unknown members share nothing;
         // the decision names them.
         let shared_connections = Sight::of(&self.store, sender)?
             .view(&self.graph())

@@ -55,6 +55,20 @@ impl<S: Store, C: Clock> Network<S, C> {
     /// Re-applying a record is harmless, and nothing is locked while the
     /// store is read: readers wait only while a page is applied.
     ///
+    /// ```
+    /// # use pronet::{ManualClock, Member, MemberId, MemoryStore, Network, Policy, Profile, Timestamp};
+    /// # let clock = ManualClock::new(Timestamp::UNIX_EPOCH);
+    /// // Two networks over one store, as two processes over one database.
+    /// let store = std::sync::Arc::new(MemoryStore::new());
+    /// let one = Network::open(store.clone(), clock.clone(), Policy::default())?;
+    /// let two = Network::open(store, clock, Policy::default())?;
+    /// one.register(Member::person(MemberId::new(1), Profile::named("Ana")))?;
+    /// // `two` reads its index directly: it follows the feed first.
+    /// assert!(two.catch_up()? > 0);
+    /// assert!(two.graph().contains(MemberId::new(1)));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    ///
     /// # Errors
     /// [`Error::Store`] when the store fails; the index then keeps what it
     /// applied, and the next call continues from there.

@@ -14,7 +14,7 @@ use crate::store::Store;
 use crate::time::Clock;
 
 impl<S: Store, C: Clock> Network<S, C> {
-    /// Sends an invitation (SPEC 3.1), or connects at once when the
+    /// Sends an invitation, or connects at once when the
     /// recipient had already invited the sender.
     ///
     /// `proof` is an email address of the recipient's that the sender knows;
@@ -43,6 +43,20 @@ impl<S: Store, C: Clock> Network<S, C> {
     }
 
     /// Accepts an invitation: the two become connected (SPEC 3.2).
+    ///
+    /// ```
+    /// # use pronet::{Email, ManualClock, Member, MemberId, MemoryStore, Network, Policy, Profile, SendOutcome, Timestamp};
+    /// # let net = Network::open(MemoryStore::new(), ManualClock::new(Timestamp::UNIX_EPOCH), Policy::default())?;
+    /// # let [ana, bo] = [1, 2].map(MemberId::new);
+    /// # let bo_email = Email::parse("bo@example.com")?;
+    /// # net.register(Member::person(ana, Profile::named("Ana")))?;
+    /// # net.register(Member::person(bo, Profile::named("Bo")).with_email(bo_email.clone(), true))?;
+    /// # let SendOutcome::Sent(id) = net.send(ana, bo, None, Some(&bo_email))?.outcome else { unreachable!() };
+    /// net.accept(bo, id)?;
+    /// assert_eq!(net.degree(ana, bo)?, pronet::Degree::First);
+    /// net.accept(bo, id)?; // again: the same answer, nothing changes
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     ///
     /// # Errors
     /// The refusals of [`decide::accept`]; store failures; contention.
@@ -146,8 +160,25 @@ impl<S: Store, C: Clock> Network<S, C> {
         })
     }
 
-    /// Rejects an invitation: the sender is told and barred (SPEC 3.2).
+    /// Rejects an invitation: the sender is told, and may never invite the
+    /// recipient again (the other direction stays open).
     /// [`reject_with_note`](Self::reject_with_note) adds a polite note.
+    ///
+    /// ```
+    /// # use pronet::{Email, ManualClock, Member, MemberId, MemoryStore, Network, Policy, Profile, SendOutcome, Timestamp};
+    /// # let net = Network::open(MemoryStore::new(), ManualClock::new(Timestamp::UNIX_EPOCH), Policy::default())?;
+    /// # let [ana, bo] = [1, 2].map(MemberId::new);
+    /// # let bo_email = Email::parse("bo@example.com")?;
+    /// # net.register(Member::person(ana, Profile::named("Ana")))?;
+    /// # net.register(Member::person(bo, Profile::named("Bo")).with_email(bo_email.clone(), true))?;
+    /// # let SendOutcome::Sent(id) = net.send(ana, bo, None, Some(&bo_email))?.outcome else { unreachable!() };
+    /// let done = net.reject(bo, id)?;
+    /// assert!(matches!(done.events[0], pronet::Event::InvitationRejected { .. }));
+    /// // Ana may never invite Bo again.
+    /// let refused = net.send(ana, bo, None, Some(&bo_email)).unwrap_err();
+    /// assert_eq!(refused.refusal(), Some(&pronet::Refusal::Barred));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     ///
     /// # Errors
     /// The refusals of [`decide::reject`]; store failures; contention.
@@ -186,6 +217,21 @@ impl<S: Store, C: Clock> Network<S, C> {
     }
 
     /// Withdraws a pending invitation (SPEC 3.2).
+    ///
+    /// ```
+    /// # use pronet::{Email, ManualClock, Member, MemberId, MemoryStore, Network, Policy, Profile, SendOutcome, Timestamp};
+    /// # let net = Network::open(MemoryStore::new(), ManualClock::new(Timestamp::UNIX_EPOCH), Policy::default())?;
+    /// # let [ana, bo] = [1, 2].map(MemberId::new);
+    /// # let bo_email = Email::parse("bo@example.com")?;
+    /// # net.register(Member::person(ana, Profile::named("Ana")))?;
+    /// # net.register(Member::person(bo, Profile::named("Bo")).with_email(bo_email.clone(), true))?;
+    /// # let SendOutcome::Sent(id) = net.send(ana, bo, None, Some(&bo_email))?.outcome else { unreachable!() };
+    /// net.withdraw(ana, id)?;
+    /// // Bo no longer sees it; Ana sees it withdrawn.
+    /// assert!(net.inbox(bo, None, pronet::PageSize::default())?.items.is_empty());
+    /// assert_eq!(net.invitation(ana, id)?.seen, pronet::Seen::Withdrawn);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     ///
     /// # Errors
     /// The refusals of [`decide::withdraw`]; store failures; contention.

@@ -1,5 +1,6 @@
-//! The discovery side of [`Network`] (SPEC 8 and the follows and groups of
-//! SPEC 2): thin shells over [`crate::discovery`].
+//! The discovery side of [`Network`] (people you may know, people search,
+//! company pages, and the follows and groups they use): thin shells over
+//! [`crate::discovery`].
 
 use super::Network;
 use crate::contacts;
@@ -31,7 +32,7 @@ impl<S: Store, C: Clock> Network<S, C> {
             .unwrap_or_else(PoisonError::into_inner)
     }
 
-    /// `member` follows the company page `company` (SPEC 2): one-way, no
+    /// `member` follows the company page `company`: one-way, no
     /// invitation; following twice changes nothing.
     ///
     /// # Errors
@@ -69,7 +70,7 @@ impl<S: Store, C: Clock> Network<S, C> {
         })
     }
 
-    /// `member` joins `group` (SPEC 2); shared groups count for people you
+    /// `member` joins `group`; shared groups count for people you
     /// may know and search.
     ///
     /// # Errors
@@ -131,7 +132,7 @@ impl<S: Store, C: Clock> Network<S, C> {
         })
     }
 
-    /// People `viewer` may know (SPEC 8): at most `limit` suggestions, best
+    /// People `viewer` may know: at most `limit` suggestions, best
     /// first, each with its reasons; ranked as [`pymk`] describes.
     ///
     /// Never suggested: the viewer, their connections, anyone with a live
@@ -142,8 +143,30 @@ impl<S: Store, C: Clock> Network<S, C> {
     /// viewer was told), or whom the viewer rejected or answered "I don't
     /// know" (or reported). A member who answered the viewer's invitation
     /// with "I don't know" is *not* left out for that reason: the viewer was
-    /// never told, and leaving them out would tell (SPEC 3.4); while the
+    /// never told, and leaving them out would tell (an ignore is silent to
+    /// its sender in every answer); while the
     /// invitation is pending they are left out as pending, like anyone.
+    ///
+    /// ```
+    /// # use pronet::{Email, ManualClock, Member, MemberId, MemoryStore, Network, Policy, Profile, SendOutcome, Timestamp};
+    /// # let net = Network::open(MemoryStore::new(), ManualClock::new(Timestamp::UNIX_EPOCH), Policy::default())?;
+    /// # let [ana, bo] = [1, 2].map(MemberId::new);
+    /// # let bo_email = Email::parse("bo@example.com")?;
+    /// # net.register(Member::person(ana, Profile::named("Ana")))?;
+    /// # net.register(Member::person(bo, Profile::named("Bo")).with_email(bo_email.clone(), true))?;
+    /// # let SendOutcome::Sent(id) = net.send(ana, bo, None, Some(&bo_email))?.outcome else { unreachable!() };
+    /// # net.accept(bo, id)?;
+    /// let cy = MemberId::new(3);
+    /// let cy_email = Email::parse("cy@example.com")?;
+    /// net.register(Member::person(cy, Profile::named("Cy")).with_email(cy_email.clone(), true))?;
+    /// let SendOutcome::Sent(to_cy) = net.send(bo, cy, None, Some(&cy_email))?.outcome else { unreachable!() };
+    /// net.accept(cy, to_cy)?;
+    /// // Cy is Bo's connection, so someone Ana may know.
+    /// let suggestions = net.people_you_may_know(ana, pronet::PageSize::default())?;
+    /// assert_eq!(suggestions[0].member, cy);
+    /// assert_eq!(suggestions[0].reasons, [pronet::Reason::MutualConnections(1)]);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     ///
     /// # Errors
     /// [`Refusal::UnknownMember`] for an unknown or deactivated viewer;
@@ -190,9 +213,23 @@ impl<S: Store, C: Clock> Network<S, C> {
         Ok(ranked.suggestions)
     }
 
-    /// One page of `viewer`'s people search (SPEC 8): see [`search`] for
+    /// One page of `viewer`'s people search: see [`search`] for
     /// what matches, the order, and what the cursor guarantees while the
     /// network changes between pages.
+    ///
+    /// ```
+    /// # use pronet::{Email, ManualClock, Member, MemberId, MemoryStore, Network, Policy, Profile, SendOutcome, Timestamp};
+    /// # let net = Network::open(MemoryStore::new(), ManualClock::new(Timestamp::UNIX_EPOCH), Policy::default())?;
+    /// # let [ana, bo] = [1, 2].map(MemberId::new);
+    /// # let bo_email = Email::parse("bo@example.com")?;
+    /// # net.register(Member::person(ana, Profile::named("Ana")))?;
+    /// # net.register(Member::person(bo, Profile::named("Bo")).with_email(bo_email.clone(), true))?;
+    /// # let SendOutcome::Sent(id) = net.send(ana, bo, None, Some(&bo_email))?.outcome else { unreachable!() };
+    /// let found = net.search(ana, &pronet::SearchQuery::keywords("bo"), None, pronet::PageSize::default())?;
+    /// assert_eq!(found.items[0].member, bo);
+    /// assert!(found.next.is_none());
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     ///
     /// # Errors
     /// [`Refusal::UnknownMember`] for an unknown or deactivated viewer.
@@ -212,7 +249,7 @@ impl<S: Store, C: Clock> Network<S, C> {
         Ok(search::search(&view, viewer, &index, query, after, size)?)
     }
 
-    /// A company's people (SPEC 8): the persons who work at `company` now,
+    /// A company's people: the persons who work at `company` now,
     /// filtered by degree, in search order, to invite them. The same as a
     /// [`search`](Self::search) with only these two filters.
     ///
@@ -270,7 +307,8 @@ impl<S: Store, C: Clock> Network<S, C> {
     }
 
     /// The active persons who own a discoverable address among `viewer`'s
-    /// imported contacts: SPEC 9's matching rule ([`contacts::findable`]),
+    /// imported contacts: the matching rule of contacts
+    /// ([`contacts::findable`]),
     /// persons only; members hidden by a block are left to the view.
     fn contact_owners(&self, viewer: MemberId) -> Result<BTreeSet<MemberId>, Error> {
         let mut owners = BTreeSet::new();

@@ -106,7 +106,7 @@ pub(super) enum Inbox {
 }
 
 impl<S: Store, C: Clock> Network<S, C> {
-    /// The degree of `other` in `viewer`'s network (SPEC 2), as the viewer
+    /// The degree of `other` in `viewer`'s network, as the viewer
     /// may see it.
     ///
     /// # Errors
@@ -202,7 +202,7 @@ impl<S: Store, C: Clock> Network<S, C> {
     }
 
     /// The recipient's inbox: delivered pending invitations, newest first,
-    /// each with its mutual-connection count (SPEC 8).
+    /// each with its mutual-connection count.
     ///
     /// # Errors
     /// [`Refusal::UnknownMember`]; store failures.
@@ -217,7 +217,8 @@ impl<S: Store, C: Clock> Network<S, C> {
     }
 
     /// The invitations held back by the recipient's "who may invite me"
-    /// setting (SPEC 3.4), newest first. The recipient may answer them like
+    /// setting, newest first, never notified and never shown to the sender
+    /// as anything but pending. The recipient may answer them like
     /// any other.
     ///
     /// # Errors
@@ -257,7 +258,7 @@ impl<S: Store, C: Clock> Network<S, C> {
         Ok(self.paginate(&sight, items, after, size))
     }
 
-    /// A member's spam standing as judged now (SPEC 5), for the member
+    /// A member's spam standing as judged now, for the member
     /// themself: from their recent sends and the answers so far, and with
     /// a sanction whose time has passed shown as lifted.
     ///
@@ -283,7 +284,7 @@ impl<S: Store, C: Clock> Network<S, C> {
     }
 
     /// One invitation as `viewer` sees it. Only its sender and recipient can
-    /// read it, note included (SPEC 3.4); anyone else, and either party
+    /// read it, note included; anyone else, and either party
     /// while a block stands between them, is told it does not exist.
     ///
     /// # Errors

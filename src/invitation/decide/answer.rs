@@ -1,9 +1,9 @@
-//! SPEC 3.2: the recipient accepts, ignores or rejects an invitation, or
+//! The recipient accepts, ignores or rejects an invitation, or
 //! its sender withdraws it.
 
 use super::*;
 
-/// SPEC 3.2: the recipient accepts; the two become connected.
+/// The recipient accepts; the two become connected.
 ///
 /// Accepting an invitation already accepted answers the same and changes
 /// nothing.
@@ -28,7 +28,7 @@ pub fn accept(
     }
 }
 
-/// SPEC 3.2: the recipient ignores, possibly saying "I don't know this
+/// The recipient ignores, possibly saying "I don't know this
 /// person" or reporting spam, which bars the sender silently. The sender is
 /// told nothing and keeps seeing the invitation as pending.
 ///
@@ -75,7 +75,7 @@ pub fn ignore(
         let sender = invitation.value.sender;
         let mut ledger = answered(facts.sender_ledger.as_ref(), sender, id, answer, now);
         // Reporting the invitation is "I don't know" plus a report of the
-        // sender, counted once per reporter (SPEC 3.2, 7).
+        // sender, counted once per reporter.
         if reason == IgnoreReason::Spam && facts.report.is_none() {
             block::add_report(&mut changes, actor, &mut ledger, ReportReason::Spam, now);
         }
@@ -88,7 +88,7 @@ pub fn ignore(
     Ok(changes.into())
 }
 
-/// SPEC 3.2: the recipient rejects; the sender is told and barred from
+/// The recipient rejects; the sender is told and barred from
 /// inviting this recipient ever again (the other direction stays open).
 ///
 /// The recipient may give a polite note with the reject (`note`, as typed):
@@ -151,7 +151,7 @@ pub fn reject(
     Ok(changes.into())
 }
 
-/// SPEC 3.2: the sender withdraws a pending invitation. Nobody is notified,
+/// The sender withdraws a pending invitation. Nobody is notified,
 /// no quota is refunded, and the sender waits the withdraw cooldown before
 /// inviting the same person again; the re-send ladder still counts it.
 ///
