@@ -58,7 +58,11 @@ fn network_over<S: Store>(store: S, pairs: u64) -> (Net<S>, Vec<Email>) {
 fn send_accept<S: Store>(net: &Net<S>, emails: &[Email], pair: u64) {
     let (a, b) = (MemberId::new(2 * pair), MemberId::new(2 * pair + 1));
     let sent = net
-        .send(a, b, Some("Hello!"), Some(&emails[b.get() as usize]))
+        .send(
+            pronet::SendRequest::new(a, b)
+                .note("Hello!")
+                .proof(&emails[b.get() as usize]),
+        )
         .unwrap();
     let SendOutcome::Sent(id) = sent.outcome else {
         panic!("expected a new invitation")

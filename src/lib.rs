@@ -62,7 +62,7 @@ pub use error::{CommitError, Error, Refusal, StoreError};
 pub use event::{Audience, Event};
 pub use graph::{Degree, GraphError, SocialGraph};
 pub use id::{GroupId, InvitationId, MemberId, PairKey};
-pub use invitation::decide::SendOutcome;
+pub use invitation::decide::{SendOutcome, SendRequest};
 pub use invitation::{IgnoreReason, Seen};
 pub use member::{
     InvitePreference, Kind, Member, MemberEmail, Profile, ProfileField, ProfileLimits, Tier,

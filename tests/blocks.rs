@@ -100,7 +100,7 @@ impl World {
     /// `from` invites `to` without proof (eligible through shared
     /// connections only).
     fn invite_unproven(&self, from: MemberId, to: MemberId) -> InvitationId {
-        new_invitation(self.net.send(from, to, None, None))
+        new_invitation(self.net.send(pronet::SendRequest::new(from, to)))
     }
 
     fn snap(&self) -> Snapshot {
@@ -375,7 +375,9 @@ const OPS: [Op; 17] = [
 /// Runs `op` by `actor` naming `other`, or the invitation `inv`.
 fn perform(net: &Net, op: Op, actor: MemberId, other: MemberId, inv: InvitationId) -> Answer {
     match op {
-        Op::Send => Answer::done(net.send(actor, other, None, Some(&email_of(other)))),
+        Op::Send => {
+            Answer::done(net.send(pronet::SendRequest::new(actor, other).proof(&email_of(other))))
+        }
         Op::Accept => Answer::done(net.accept(actor, inv)),
         Op::Ignore(reason) => Answer::done(net.ignore_because(actor, inv, reason)),
         Op::Reject => Answer::done(net.reject(actor, inv)),
@@ -607,7 +609,9 @@ fn race_world(inviter: MemberId) -> (RaceNet, InvitationId) {
         let _ = net.register(member).unwrap();
     }
     let invitee = other_of(inviter);
-    let id = new_invitation(net.send(inviter, invitee, None, Some(&email_of(invitee))));
+    let id = new_invitation(
+        net.send(pronet::SendRequest::new(inviter, invitee).proof(&email_of(invitee))),
+    );
     (net, id)
 }
 
@@ -1111,7 +1115,9 @@ fn b3_world(with_a: bool, before: Before) -> (World, InvitationId, InvitationId,
         w.connect(x, y);
     }
     // A's part: it fails in world 2.
-    let a_to_b = w.net.send(A, B, None, Some(&email_of(B)));
+    let a_to_b = w
+        .net
+        .send(pronet::SendRequest::new(A, B).proof(&email_of(B)));
     assert_eq!(a_to_b.is_ok(), with_a);
     // The sixth send of the script, in both worlds.
     let a_to_b = a_to_b.map_or(InvitationId::new(6), |c| match c.outcome {
@@ -1123,7 +1129,10 @@ fn b3_world(with_a: bool, before: Before) -> (World, InvitationId, InvitationId,
         assert_eq!(w.net.accept(B, a_to_b).is_ok(), with_a);
     }
     for x in [C, B3_D, B3_E, B3_G] {
-        if let Ok(sent) = w.net.send(A, x, None, Some(&email_of(x))) {
+        if let Ok(sent) = w
+            .net
+            .send(pronet::SendRequest::new(A, x).proof(&email_of(x)))
+        {
             let SendOutcome::Sent(id) = sent.outcome else {
                 panic!("{sent:?}")
             };
@@ -1134,9 +1143,11 @@ fn b3_world(with_a: bool, before: Before) -> (World, InvitationId, InvitationId,
     assert_eq!(w.net.block(A, B).is_ok(), with_a);
     w.at(hours(2));
     let mut seen_by_b = Vec::new();
-    let d_to_b = w.net.send(B3_D, B, None, None);
+    let d_to_b = w.net.send(pronet::SendRequest::new(B3_D, B));
     seen_by_b.push(dbg(Answer::done(d_to_b).for_member(B)));
-    let g_to_b = w.net.send(B3_G, B, None, Some(&email_of(B)));
+    let g_to_b = w
+        .net
+        .send(pronet::SendRequest::new(B3_G, B).proof(&email_of(B)));
     let g_id = match &g_to_b {
         Ok(Committed {
             outcome: SendOutcome::Sent(id),
@@ -1145,12 +1156,10 @@ fn b3_world(with_a: bool, before: Before) -> (World, InvitationId, InvitationId,
         other => panic!("{other:?}"),
     };
     seen_by_b.push(dbg(Answer::done(g_to_b).for_member(B)));
-    seen_by_b.push(dbg(Answer::done(w.net.send(
-        B,
-        B3_H,
-        None,
-        Some(&email_of(B3_H)),
-    ))));
+    seen_by_b
+        .push(dbg(Answer::done(w.net.send(
+            pronet::SendRequest::new(B, B3_H).proof(&email_of(B3_H)),
+        ))));
     (w, a_to_b, g_id, seen_by_b)
 }
 
@@ -1245,11 +1254,11 @@ fn b3_ops_naming_a(w: &World, a_to_b: InvitationId) -> Vec<(String, Answer)> {
     let mut out = vec![
         (
             "send with proof".to_owned(),
-            Answer::done(net.send(B, A, None, Some(&email_of(A)))),
+            Answer::done(net.send(pronet::SendRequest::new(B, A).proof(&email_of(A)))),
         ),
         (
             "send with note".to_owned(),
-            Answer::done(net.send(B, A, Some("Hello"), None)),
+            Answer::done(net.send(pronet::SendRequest::new(B, A).note("Hello"))),
         ),
         (
             "remove".to_owned(),
@@ -1392,7 +1401,13 @@ fn b3_blocked_member_sees_the_blocker_as_never_registered() {
             acts.extend(b3_reads(w, max_id + 3));
             acts.push((
                 "send E".to_owned(),
-                Answer::done(w.net.send(B, B3_E, Some("Hi"), Some(&email_of(B3_E)))),
+                Answer::done(
+                    w.net.send(
+                        pronet::SendRequest::new(B, B3_E)
+                            .note("Hi")
+                            .proof(&email_of(B3_E)),
+                    ),
+                ),
             ));
             acts.push((
                 "remove C".to_owned(),
@@ -2235,11 +2250,17 @@ fn b5_blocking_back_cannot_undo_the_first_block() {
     assert_block_stands(&w, A, B, "A's block after B's unblock");
     assert_nothing_between(&w, A, B, "A's block after B's unblock");
     assert_eq!(
-        refusal(w.net.send(B, A, None, Some(&email_of(A)))),
+        refusal(
+            w.net
+                .send(pronet::SendRequest::new(B, A).proof(&email_of(A)))
+        ),
         Refusal::UnknownMember(A)
     );
     assert_eq!(
-        refusal(w.net.send(A, B, None, Some(&email_of(B)))),
+        refusal(
+            w.net
+                .send(pronet::SendRequest::new(A, B).proof(&email_of(B)))
+        ),
         Refusal::YouBlocked(B)
     );
     // A blocking again changes nothing, and says so.
@@ -2393,7 +2414,9 @@ fn b6_target_view(spammer: MemberId, reporter: MemberId) -> (Vec<(String, Answer
         }
     };
     reads(&mut out);
-    let send = |to: MemberId| Answer::done(net.send(TARGET, to, None, Some(&email_of(to))));
+    let send = |to: MemberId| {
+        Answer::done(net.send(pronet::SendRequest::new(TARGET, to).proof(&email_of(to))))
+    };
     out.push(("send W".into(), send(W).for_member(TARGET)));
     out.push(("send R1".into(), send(R1).for_member(TARGET)));
     out.push(("send R2".into(), send(R2).for_member(TARGET)));
@@ -2610,7 +2633,10 @@ fn removal_by_either_side_is_silent_and_bars_nothing() {
 
             // They may invite each other again, at once.
             let invitee = other_of(next);
-            let inv = new_invitation(w.net.send(next, invitee, None, Some(&email_of(invitee))));
+            let inv = new_invitation(
+                w.net
+                    .send(pronet::SendRequest::new(next, invitee).proof(&email_of(invitee))),
+            );
             assert_eq!(w.inbox(invitee), vec![(next, inv)], "{ctx}");
             let _ = w.net.accept(invitee, inv).unwrap();
             assert_eq!(w.net.degree(A, B).unwrap(), Degree::First, "{ctx}");

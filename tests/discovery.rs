@@ -1305,7 +1305,11 @@ impl Sim {
         match self
             .w
             .net
-            .send(a, b, Some("Hello"), Some(&email_of(b)))
+            .send(
+                pronet::SendRequest::new(a, b)
+                    .note("Hello")
+                    .proof(&email_of(b)),
+            )
             .unwrap()
             .outcome
         {

@@ -44,7 +44,11 @@ fn c1_an_edit_of_the_tier_keeps_the_email_addresses() {
     assert_eq!(after.profile, before.profile);
     assert_eq!(after.invite_preference, before.invite_preference);
     // The address still proves the member: matching did not stop.
-    let _ = sent_id(&w.net.send(ana, bo, None, Some(&email_of(bo))).unwrap());
+    let _ = sent_id(
+        &w.net
+            .send(pronet::SendRequest::new(ana, bo).proof(&email_of(bo)))
+            .unwrap(),
+    );
 }
 
 /// What an edit may not change (id, kind, activity) stays as stored,

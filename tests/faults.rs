@@ -128,7 +128,11 @@ struct Ids {
 
 fn invite<S: Inspect>(net: &Net<S>, from: u64, to: u64) -> InvitationId {
     match net
-        .send(m(from), m(to), Some("Hello 👋"), Some(&email(to)))
+        .send(
+            pronet::SendRequest::new(m(from), m(to))
+                .note("Hello 👋")
+                .proof(&email(to)),
+        )
         .unwrap()
         .outcome
     {
@@ -206,9 +210,15 @@ fn perform<S: Inspect>(net: &Net<S>, ids: Ids, op: Op) -> Result<Vec<Event>, Err
             .add_contacts(m(1), &[email(2), email(30), email(31)])
             .map(|c| c.events),
         Op::Send => net
-            .send(m(2), m(6), Some("Hi — Bo here"), Some(&email(6)))
+            .send(
+                pronet::SendRequest::new(m(2), m(6))
+                    .note("Hi — Bo here")
+                    .proof(&email(6)),
+            )
             .map(|c| c.events),
-        Op::CrossingSend => net.send(m(1), m(7), None, None).map(|c| c.events),
+        Op::CrossingSend => net
+            .send(pronet::SendRequest::new(m(1), m(7)))
+            .map(|c| c.events),
         Op::Accept => net.accept(m(1), ids.accept).map(|c| c.events),
         Op::Ignore(reason) => net
             .ignore_because(m(1), ids.ignore, reason)

@@ -52,7 +52,11 @@ impl World {
         to: MemberId,
         note: Option<&str>,
     ) -> Result<Committed<SendOutcome>, Error> {
-        self.net.send(from, to, note, Some(&email_of(to)))
+        self.net.send(
+            pronet::SendRequest::new(from, to)
+                .maybe_note(note)
+                .proof(&email_of(to)),
+        )
     }
 
     fn inbox(&self, m: MemberId) -> Vec<InvitationId> {
@@ -293,7 +297,10 @@ fn i8_after_three_unanswered_sends_the_answer_is_never() {
     }
     // ... whatever eligibility the sender brings
     done(w.net.add_contacts(a, &[email_of(b)]));
-    assert_eq!(refusal(w.net.send(a, b, None, None)), Refusal::ResendNever);
+    assert_eq!(
+        refusal(w.net.send(pronet::SendRequest::new(a, b))),
+        Refusal::ResendNever
+    );
     // ... and a refused send changed nothing (the third expired long ago)
     assert_eq!(w.seen(a, third), Seen::Expired);
     assert!(w.sent(a).is_empty());
@@ -836,7 +843,7 @@ fn contacts_only_admits_a_sender_with_the_recipient_in_contacts() {
     let a = w.person(ANA);
     let b = w.person_with(BO, InvitePreference::ContactsOnly);
     done(w.net.add_contacts(a, &[email_of(b)]));
-    let sent = w.net.send(a, b, None, None).unwrap();
+    let sent = w.net.send(pronet::SendRequest::new(a, b)).unwrap();
     let id = sent_id(&sent);
     assert_eq!(w.inbox(b), vec![id]);
     assert!(w.held(b).is_empty());
@@ -860,7 +867,7 @@ fn held_by_email_or_contacts_unless_the_email_is_proved() {
     w.connect(d, CY);
 
     // When Ana sends without proof and Dee with it
-    let held = w.net.send(a, b, None, None).unwrap();
+    let held = w.net.send(pronet::SendRequest::new(a, b)).unwrap();
     let delivered = w.send_proof(d, b, None).unwrap();
 
     // Then Ana's is held silently and Dee's is delivered with a notification
@@ -1053,7 +1060,10 @@ fn i6_reject_bars_the_sender_for_ever_but_not_the_recipient() {
     for offset in [days(90), days(365), days(3_650)] {
         w.at(offset);
         assert_eq!(refusal(w.send_proof(a, b, None)), Refusal::Barred);
-        assert_eq!(refusal(w.net.send(a, b, None, None)), Refusal::Barred);
+        assert_eq!(
+            refusal(w.net.send(pronet::SendRequest::new(a, b))),
+            Refusal::Barred
+        );
     }
     assert!(w.inbox(b).is_empty());
 
@@ -1076,7 +1086,10 @@ fn i9_crossing_send_connects() {
     let id = w.invite(a, b);
 
     // When Bo sends to Ana (no proof, no shared connection: not needed)
-    let crossing = w.net.send(b, a, Some("Yes!"), None).unwrap();
+    let crossing = w
+        .net
+        .send(pronet::SendRequest::new(b, a).note("Yes!"))
+        .unwrap();
 
     // Then Ana's invitation is accepted and they are connected
     assert_eq!(crossing.outcome, SendOutcome::Connected { accepted: id });
@@ -1276,15 +1289,18 @@ fn send_refuses_self_unknown_companies_and_deactivated_members() {
 
     assert_eq!(refusal(w.send_proof(a, a, None)), Refusal::Yourself);
     assert_eq!(
-        refusal(w.net.send(a, unknown, None, None)),
+        refusal(w.net.send(pronet::SendRequest::new(a, unknown))),
         Refusal::UnknownMember(unknown)
     );
     assert_eq!(
-        refusal(w.net.send(unknown, a, None, Some(&email_of(a)))),
+        refusal(
+            w.net
+                .send(pronet::SendRequest::new(unknown, a).proof(&email_of(a)))
+        ),
         Refusal::UnknownMember(unknown)
     );
     assert_eq!(
-        refusal(w.net.send(a, company, None, None)),
+        refusal(w.net.send(pronet::SendRequest::new(a, company))),
         Refusal::NotAPerson(company)
     );
     assert_eq!(
@@ -1320,13 +1336,13 @@ fn send_refusals_come_in_spec_order() {
         Refusal::AlreadyConnected
     );
     assert_eq!(
-        refusal(w.net.send(b, a, Some(bad), None)),
+        refusal(w.net.send(pronet::SendRequest::new(b, a).note(bad))),
         Refusal::AlreadyConnected
     );
     // Cy is 2nd degree to nobody: not eligible comes before the bad note
     let d = w.person(DEE);
     assert_eq!(
-        refusal(w.net.send(c, d, Some(bad), None)),
+        refusal(w.net.send(pronet::SendRequest::new(c, d).note(bad))),
         Refusal::NotEligible { required: 1 }
     );
     // With eligibility, the note is the answer
@@ -1339,7 +1355,10 @@ fn send_refusals_come_in_spec_order() {
     ));
     // Re-send wait comes before eligibility
     let id = w.invite(c, d);
-    assert_eq!(refusal(w.net.send(c, d, None, None)), too_soon(days(90)));
+    assert_eq!(
+        refusal(w.net.send(pronet::SendRequest::new(c, d))),
+        too_soon(days(90))
+    );
     // And a refused send left the invitation alone
     assert_eq!(w.sent(c), vec![id]);
 }
@@ -1351,18 +1370,30 @@ fn send_refuses_a_stranger_without_proof_or_contacts() {
     let w = World::new();
     let (a, b, c) = (w.person(ANA), w.person(BO), w.person(CY));
     let not_eligible = Refusal::NotEligible { required: 1 };
-    assert_eq!(refusal(w.net.send(a, b, None, None)), not_eligible);
+    assert_eq!(
+        refusal(w.net.send(pronet::SendRequest::new(a, b))),
+        not_eligible
+    );
     // Cy's address is no proof of knowing Bo
     assert_eq!(
-        refusal(w.net.send(a, b, None, Some(&email_of(c)))),
+        refusal(
+            w.net
+                .send(pronet::SendRequest::new(a, b).proof(&email_of(c)))
+        ),
         not_eligible
     );
     // Nor is an address nobody has
     let nobody = Email::parse("nobody@example.com").unwrap();
-    assert_eq!(refusal(w.net.send(a, b, None, Some(&nobody))), not_eligible);
+    assert_eq!(
+        refusal(w.net.send(pronet::SendRequest::new(a, b).proof(&nobody))),
+        not_eligible
+    );
     // Nor contacts holding someone else
     done(w.net.add_contacts(a, &[email_of(c)]));
-    assert_eq!(refusal(w.net.send(a, b, None, None)), not_eligible);
+    assert_eq!(
+        refusal(w.net.send(pronet::SendRequest::new(a, b))),
+        not_eligible
+    );
     assert!(w.sent(a).is_empty());
     assert!(w.inbox(b).is_empty());
 }
@@ -1375,11 +1406,15 @@ fn send_is_eligible_by_email_proof_or_by_contacts() {
     let (a, b, c) = (w.person(ANA), w.person(BO), w.person(CY));
     // Proof, written differently from how Bo registered it
     let proof = Email::parse("  M2@Example.COM ").unwrap();
-    let by_proof = sent_id(&w.net.send(a, b, None, Some(&proof)).unwrap());
+    let by_proof = sent_id(
+        &w.net
+            .send(pronet::SendRequest::new(a, b).proof(&proof))
+            .unwrap(),
+    );
     assert_eq!(w.inbox(b), vec![by_proof]);
     // Contacts
     assert_eq!(w.net.add_contacts(a, &[email_of(c)]).unwrap().outcome, 1);
-    let by_contacts = sent_id(&w.net.send(a, c, None, None).unwrap());
+    let by_contacts = sent_id(&w.net.send(pronet::SendRequest::new(a, c)).unwrap());
     assert_eq!(w.inbox(c), vec![by_contacts]);
 }
 
@@ -1396,20 +1431,20 @@ fn send_needs_the_policys_shared_connections() {
     // Then one shared connection is not enough
     assert_eq!(w.net.graph().mutual_count(a, b).unwrap(), 1);
     assert_eq!(
-        refusal(w.net.send(a, b, None, None)),
+        refusal(w.net.send(pronet::SendRequest::new(a, b))),
         Refusal::NotEligible { required: 2 }
     );
     // When a second is added, it is
     share_one(&w, a, b, DEE);
     assert_eq!(w.net.graph().mutual_count(a, b).unwrap(), 2);
-    let id = sent_id(&w.net.send(a, b, None, None).unwrap());
+    let id = sent_id(&w.net.send(pronet::SendRequest::new(a, b)).unwrap());
     assert_eq!(w.inbox(b), vec![id]);
 
     // And with the default policy one shared connection is enough
     let w = World::new();
     let (a, b) = (w.person(ANA), w.person(BO));
     share_one(&w, a, b, CY);
-    let id = sent_id(&w.net.send(a, b, None, None).unwrap());
+    let id = sent_id(&w.net.send(pronet::SendRequest::new(a, b)).unwrap());
     assert_eq!(w.inbox(b), vec![id]);
 }
 

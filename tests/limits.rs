@@ -57,8 +57,11 @@ impl World {
     }
 
     fn send(&self, to: u64, note: Option<&str>) -> Result<Committed<SendOutcome>, Error> {
-        self.net
-            .send(SENDER, MemberId::new(to), note, Some(&email_of(to)))
+        self.net.send(
+            pronet::SendRequest::new(SENDER, MemberId::new(to))
+                .maybe_note(note)
+                .proof(&email_of(to)),
+        )
     }
 }
 
@@ -198,7 +201,11 @@ fn q2_clock_jumping_back_refills_nothing_and_ends_no_wait() {
     // A restarted process with a clock a year behind: the same.
     let earlier = ManualClock::new(T0.saturating_sub(TimeDelta::days(365)));
     let net2 = Network::open(Arc::clone(&w.store), earlier.clone(), quota_policy(3)).unwrap();
-    let answer = net2.send(SENDER, MemberId::new(4), Some("hi"), Some(&email_of(4)));
+    let answer = net2.send(
+        pronet::SendRequest::new(SENDER, MemberId::new(4))
+            .note("hi")
+            .proof(&email_of(4)),
+    );
     assert!(matches!(answer, Err(Error::ClockSkew { .. })), "{answer:?}");
     // With the check off, it reads the recorded time.
     let unchecked = Policy::builder()
@@ -212,7 +219,13 @@ fn q2_clock_jumping_back_refills_nothing_and_ends_no_wait() {
         .unwrap();
     let net3 = Network::open(Arc::clone(&w.store), earlier, unchecked).unwrap();
     assert_eq!(
-        refusal(net3.send(SENDER, MemberId::new(4), Some("hi"), Some(&email_of(4)))),
+        refusal(
+            net3.send(
+                pronet::SendRequest::new(SENDER, MemberId::new(4))
+                    .note("hi")
+                    .proof(&email_of(4))
+            )
+        ),
         Refusal::QuotaExhausted {
             retry_at: quota_end
         }
@@ -246,7 +259,7 @@ fn q3_only_successful_sends_count() {
     // A crossing send: member 5 invites the sender, the sender "sends" back.
     let from5 = w
         .net
-        .send(MemberId::new(5), SENDER, None, Some(&email_of(0)))
+        .send(pronet::SendRequest::new(MemberId::new(5), SENDER).proof(&email_of(0)))
         .unwrap();
     let crossing = w.send(5, None).unwrap();
     assert_eq!(
@@ -422,13 +435,13 @@ fn spec5_unpersonalised_burst_to_strangers_ends_restricted() {
     let to = MemberId::new(101);
     let _ = w.net.add_contacts(SENDER, &[email_of(101)]).unwrap();
     assert_eq!(
-        refusal(w.net.send(SENDER, to, None, None)),
+        refusal(w.net.send(pronet::SendRequest::new(SENDER, to))),
         Refusal::EmailProofRequired { until }
     );
     // Still answers: member 102 invites the sender, who ignores it.
     let inv = sent_id(
         &w.net
-            .send(MemberId::new(102), SENDER, None, Some(&email_of(0)))
+            .send(pronet::SendRequest::new(MemberId::new(102), SENDER).proof(&email_of(0)))
             .unwrap(),
     );
     let _ = w.net.ignore(SENDER, inv).unwrap();
@@ -456,7 +469,7 @@ fn spec5_reports_and_unknowns_suspend_sending_but_not_answering() {
     }
     let incoming = sent_id(
         &w.net
-            .send(MemberId::new(55), SENDER, None, Some(&email_of(0)))
+            .send(pronet::SendRequest::new(MemberId::new(55), SENDER).proof(&email_of(0)))
             .unwrap(),
     );
     // Not within the epoch of the reports (SPEC 5): only the public

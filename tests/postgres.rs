@@ -67,10 +67,9 @@ fn a5_network_state_round_trips_exactly_through_postgres_and_a_restart() {
         for raw in 2..=4 {
             let sent = net
                 .send(
-                    m(1),
-                    m(raw),
-                    Some("Hello, Ünïcode ✓"),
-                    Some(&email_of(m(raw))),
+                    pronet::SendRequest::new(m(1), m(raw))
+                        .note("Hello, Ünïcode ✓")
+                        .proof(&email_of(m(raw))),
                 )
                 .unwrap();
             let id = support::sent_id(&sent);
@@ -243,7 +242,9 @@ fn process_network_child_role() {
     for _ in 0..ops() {
         let (a, b) = (m(1 + next(PEOPLE)), m(1 + next(PEOPLE)));
         let result = match next(6) {
-            0 | 1 => net.send(a, b, None, Some(&email_of(b))).map(|_| ()),
+            0 | 1 => net
+                .send(pronet::SendRequest::new(a, b).proof(&email_of(b)))
+                .map(|_| ()),
             2 => match net
                 .store()
                 .open_invitations(a, Role::Recipient)

@@ -105,7 +105,11 @@ fn p_spans_name_the_operation_ids_outcome_and_attempts_and_nothing_personal() {
         w.person(bo);
         let sent = w
             .net
-            .send(ana, bo, Some(secret_note), Some(&email_of(bo)))
+            .send(
+                pronet::SendRequest::new(ana, bo)
+                    .note(secret_note)
+                    .proof(&email_of(bo)),
+            )
             .unwrap();
         let id = sent_id(&sent);
         let _ = w.net.accept(bo, id).unwrap();

@@ -41,7 +41,11 @@ fn world() -> (World, InvitationId) {
     w.at(hours(1));
     let inv = sent_id(
         &w.net
-            .send(cy, ana, Some("Hello Ana"), Some(&email_of(ana)))
+            .send(
+                pronet::SendRequest::new(cy, ana)
+                    .note("Hello Ana")
+                    .proof(&email_of(ana)),
+            )
             .unwrap(),
     );
     (w, inv)
@@ -89,7 +93,10 @@ fn list_rows_views_hits_suggestions_and_standing() {
 fn a_page_continues_at_a_string_cursor() {
     let (w, _) = world();
     w.at(hours(2));
-    let _ = w.net.send(m(4), m(1), None, Some(&email_of(m(1)))).unwrap();
+    let _ = w
+        .net
+        .send(pronet::SendRequest::new(m(4), m(1)).proof(&email_of(m(1))))
+        .unwrap();
     let size = pronet::PageSize::new(1).unwrap();
     let page = w.net.inbox(m(1), None, size).unwrap();
     let text = json(&page.to_wire());
@@ -278,7 +285,7 @@ fn refusals_and_errors() {
 #[test]
 fn refusal_codes_statuses_and_retry_at() {
     let (w, inv) = world();
-    let again = refusal(w.net.send(m(2), m(1), None, None));
+    let again = refusal(w.net.send(pronet::SendRequest::new(m(2), m(1))));
     assert_eq!(
         (again.code(), again.http_status()),
         ("already_connected", 409)
@@ -430,7 +437,10 @@ fn a_committed_answer_never_carries_the_mail() {
         json(&done),
         r#"{"outcome":{"type":"invited","invitation":"5"},"events":[{"type":"join_invitation_sent","invitation":"5","sender":"1","email":"zoe@example.org"}]}"#
     );
-    let sent = w.net.send(m(4), m(1), None, Some(&email_of(m(1)))).unwrap();
+    let sent = w
+        .net
+        .send(pronet::SendRequest::new(m(4), m(1)).proof(&email_of(m(1))))
+        .unwrap();
     assert_eq!(
         json(&sent),
         r#"{"outcome":{"type":"sent","invitation":"6"},"events":[{"type":"invitation_sent","invitation":"6","sender":"4","recipient":"1"},{"type":"invitation_received","invitation":"6","sender":"4","recipient":"1"}]}"#

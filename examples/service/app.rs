@@ -33,7 +33,7 @@ use axum::{Json, Router};
 use pronet::wire::ToWire;
 use pronet::{
     ChangeCursor, Committed, Email, Error, Event, EventId, InvitationId, Member, MemberId, Network,
-    PageSize, Policy, Profile, Published, SqliteStore, SystemClock,
+    PageSize, Policy, Profile, Published, SendRequest, SqliteStore, SystemClock,
 };
 use serde::Deserialize;
 use serde_json::{Value, json};
@@ -280,7 +280,13 @@ async fn send(
     let proof = i.email.as_deref().map(parse_email).transpose()?;
     let (sender, recipient) = (MemberId::new(i.sender), MemberId::new(i.recipient));
     let done = app
-        .commit(move |net| net.send(sender, recipient, i.note.as_deref(), proof.as_ref()))
+        .commit(move |net| {
+            net.send(
+                SendRequest::new(sender, recipient)
+                    .maybe_note(i.note.as_deref())
+                    .maybe_proof(proof.as_ref()),
+            )
+        })
         .await?;
     // `Connected`: the recipient had invited the sender, and that
     // invitation was accepted.

@@ -40,7 +40,8 @@ pub enum SendOutcome {
     },
 }
 
-/// A send as asked by the sender.
+/// A send as asked by the sender, its parts named:
+/// `SendRequest::new(sender, recipient).note("We met at RustConf").proof(&email)`.
 #[derive(Clone, Copy, Debug)]
 pub struct SendRequest<'a> {
     /// Who sends.
@@ -51,6 +52,45 @@ pub struct SendRequest<'a> {
     pub note: Option<&'a str>,
     /// An email address of the recipient's that the sender claims to know.
     pub proof: Option<&'a Email>,
+}
+
+impl<'a> SendRequest<'a> {
+    /// `sender` invites `recipient`, without a note or an email proof.
+    #[must_use]
+    pub fn new(sender: MemberId, recipient: MemberId) -> Self {
+        Self {
+            sender,
+            recipient,
+            note: None,
+            proof: None,
+        }
+    }
+
+    /// With a personal note, as typed (validated when sent; a blank one is
+    /// no note).
+    #[must_use]
+    pub fn note(self, note: &'a str) -> Self {
+        self.maybe_note(Some(note))
+    }
+
+    /// With a note if there is one.
+    #[must_use]
+    pub fn maybe_note(self, note: Option<&'a str>) -> Self {
+        Self { note, ..self }
+    }
+
+    /// With an email address of the recipient's that the sender knows: it
+    /// makes the sender eligible without shared connections.
+    #[must_use]
+    pub fn proof(self, email: &'a Email) -> Self {
+        self.maybe_proof(Some(email))
+    }
+
+    /// With an email proof if there is one.
+    #[must_use]
+    pub fn maybe_proof(self, proof: Option<&'a Email>) -> Self {
+        Self { proof, ..self }
+    }
 }
 
 /// What a send decision needs from the store and the graph.

@@ -223,7 +223,11 @@ impl<S: Store, C: Clock> Network<S, C> {
         let sight = self.sight(sender)?;
         let canonical = email.canonical();
         if let Some(member) = self.findable(sender, &sight, canonical)? {
-            let sent = self.send(sender, member, note, Some(email))?;
+            let sent = self.send(
+                crate::SendRequest::new(sender, member)
+                    .maybe_note(note)
+                    .proof(email),
+            )?;
             return Ok(Committed {
                 outcome: InviteOutcome::Member {
                     member,

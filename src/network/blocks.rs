@@ -27,7 +27,7 @@ impl<S: Store, C: Clock> Network<S, C> {
     /// # let bo_email = Email::parse("bo@example.com")?;
     /// # net.register(Member::person(ana, Profile::named("Ana")))?;
     /// # net.register(Member::person(bo, Profile::named("Bo")).with_email(bo_email.clone(), true))?;
-    /// # let SendOutcome::Sent(id) = net.send(ana, bo, None, Some(&bo_email))?.outcome else { unreachable!() };
+    /// # let SendOutcome::Sent(id) = net.send(pronet::SendRequest::new(ana, bo).proof(&bo_email))?.outcome else { unreachable!() };
     /// # net.accept(bo, id)?;
     /// use pronet::{BlockOutcome, Refusal};
     /// assert_eq!(net.block(ana, bo)?.outcome, BlockOutcome::Blocked);

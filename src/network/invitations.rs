@@ -3,7 +3,6 @@
 use super::{Committed, Network};
 use crate::contacts::Invitee;
 use crate::contacts::join;
-use crate::email::Email;
 use crate::error::Error;
 use crate::id::{InvitationId, MemberId};
 use crate::invitation::IgnoreReason;
@@ -17,25 +16,15 @@ impl<S: Store, C: Clock> Network<S, C> {
     /// Sends an invitation, or connects at once when the
     /// recipient had already invited the sender.
     ///
-    /// `proof` is an email address of the recipient's that the sender knows;
-    /// it makes the sender eligible without shared connections.
+    /// The [`SendRequest`] names its parts: the note, if any, and the
+    /// proof, an email address of the recipient's that the sender knows,
+    /// which makes the sender eligible without shared connections.
     ///
     /// # Errors
     /// The refusals of [`decide::send`]; store failures; contention.
-    pub fn send(
-        &self,
-        sender: MemberId,
-        recipient: MemberId,
-        note: Option<&str>,
-        proof: Option<&Email>,
-    ) -> Result<Committed<SendOutcome>, Error> {
+    pub fn send(&self, req: SendRequest<'_>) -> Result<Committed<SendOutcome>, Error> {
+        let (sender, recipient) = (req.sender, req.recipient);
         let _op = super::trace::pair("send", sender, recipient);
-        let req = SendRequest {
-            sender,
-            recipient,
-            note,
-            proof,
-        };
         self.run(|now| {
             let facts = self.send_facts(sender, recipient, now)?;
             Ok(decide::send(&req, &facts, &self.policy, now)?)
@@ -51,7 +40,7 @@ impl<S: Store, C: Clock> Network<S, C> {
     /// # let bo_email = Email::parse("bo@example.com")?;
     /// # net.register(Member::person(ana, Profile::named("Ana")))?;
     /// # net.register(Member::person(bo, Profile::named("Bo")).with_email(bo_email.clone(), true))?;
-    /// # let SendOutcome::Sent(id) = net.send(ana, bo, None, Some(&bo_email))?.outcome else { unreachable!() };
+    /// # let SendOutcome::Sent(id) = net.send(pronet::SendRequest::new(ana, bo).proof(&bo_email))?.outcome else { unreachable!() };
     /// net.accept(bo, id)?;
     /// assert_eq!(net.degree(ana, bo)?, pronet::Degree::First);
     /// net.accept(bo, id)?; // again: the same answer, nothing changes
@@ -80,7 +69,7 @@ impl<S: Store, C: Clock> Network<S, C> {
     /// # let bo_email = pronet::Email::parse("bo@example.com")?;
     /// # net.register(Member::person(ana, Profile::named("Ana")))?;
     /// # net.register(Member::person(bo, Profile::named("Bo")).with_email(bo_email.clone(), true))?;
-    /// # let pronet::SendOutcome::Sent(id) = net.send(ana, bo, None, Some(&bo_email))?.outcome else { unreachable!() };
+    /// # let pronet::SendOutcome::Sent(id) = net.send(pronet::SendRequest::new(ana, bo).proof(&bo_email))?.outcome else { unreachable!() };
     /// net.ignore(bo, id)?;
     /// assert_eq!(net.invitation(bo, id)?.seen, Seen::Ignored);
     /// assert_eq!(net.invitation(ana, id)?.seen, Seen::Pending); // the sender cannot tell
@@ -171,11 +160,11 @@ impl<S: Store, C: Clock> Network<S, C> {
     /// # let bo_email = Email::parse("bo@example.com")?;
     /// # net.register(Member::person(ana, Profile::named("Ana")))?;
     /// # net.register(Member::person(bo, Profile::named("Bo")).with_email(bo_email.clone(), true))?;
-    /// # let SendOutcome::Sent(id) = net.send(ana, bo, None, Some(&bo_email))?.outcome else { unreachable!() };
+    /// # let SendOutcome::Sent(id) = net.send(pronet::SendRequest::new(ana, bo).proof(&bo_email))?.outcome else { unreachable!() };
     /// let done = net.reject(bo, id)?;
     /// assert!(matches!(done.events[0], pronet::Event::InvitationRejected { .. }));
     /// // Ana may never invite Bo again.
-    /// let refused = net.send(ana, bo, None, Some(&bo_email)).unwrap_err();
+    /// let refused = net.send(pronet::SendRequest::new(ana, bo).proof(&bo_email)).unwrap_err();
     /// assert_eq!(refused.refusal(), Some(&pronet::Refusal::Barred));
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
@@ -225,7 +214,7 @@ impl<S: Store, C: Clock> Network<S, C> {
     /// # let bo_email = Email::parse("bo@example.com")?;
     /// # net.register(Member::person(ana, Profile::named("Ana")))?;
     /// # net.register(Member::person(bo, Profile::named("Bo")).with_email(bo_email.clone(), true))?;
-    /// # let SendOutcome::Sent(id) = net.send(ana, bo, None, Some(&bo_email))?.outcome else { unreachable!() };
+    /// # let SendOutcome::Sent(id) = net.send(pronet::SendRequest::new(ana, bo).proof(&bo_email))?.outcome else { unreachable!() };
     /// net.withdraw(ana, id)?;
     /// // Bo no longer sees it; Ana sees it withdrawn.
     /// assert!(net.inbox(bo, None, pronet::PageSize::default())?.items.is_empty());

@@ -123,18 +123,18 @@ impl<O> Committed<O> {
 ///     net.register(Member::person(id, Profile::named(name)))?;
 /// }
 /// // Strangers cannot invite each other without an email address or contacts.
-/// let refused = net.send(ana, cy, None, None).unwrap_err();
+/// let refused = net.send(pronet::SendRequest::new(ana, cy)).unwrap_err();
 /// assert!(matches!(refused.refusal(), Some(Refusal::NotEligible { .. })));
 /// # let bo_email = pronet::Email::parse("bo@example.com")?;
 /// # net.update_member(bo, |m| m.add_email(bo_email.clone(), true))?;
-/// # let SendOutcome::Sent(i) = net.send(ana, bo, None, Some(&bo_email))?.outcome else { unreachable!() };
+/// # let SendOutcome::Sent(i) = net.send(pronet::SendRequest::new(ana, bo).proof(&bo_email))?.outcome else { unreachable!() };
 /// # net.accept(bo, i)?;
 /// # let cy_email = pronet::Email::parse("cy@example.com")?;
 /// # net.update_member(cy, |m| m.add_email(cy_email.clone(), true))?;
-/// # let SendOutcome::Sent(i) = net.send(bo, cy, None, Some(&cy_email))?.outcome else { unreachable!() };
+/// # let SendOutcome::Sent(i) = net.send(pronet::SendRequest::new(bo, cy).proof(&cy_email))?.outcome else { unreachable!() };
 /// # net.accept(cy, i)?;
 /// // Once both know Bo, Ana may invite Cy, who sees it in the inbox.
-/// let sent = net.send(ana, cy, Some("We both worked with Bo."), None)?;
+/// let sent = net.send(pronet::SendRequest::new(ana, cy).note("We both worked with Bo."))?;
 /// let SendOutcome::Sent(invitation) = sent.outcome else { unreachable!() };
 /// assert_eq!(net.inbox(cy, None, PageSize::default())?.items[0].mutual_connections, 1);
 /// net.accept(cy, invitation)?;

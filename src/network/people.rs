@@ -154,12 +154,12 @@ impl<S: Store, C: Clock> Network<S, C> {
     /// # let bo_email = Email::parse("bo@example.com")?;
     /// # net.register(Member::person(ana, Profile::named("Ana")))?;
     /// # net.register(Member::person(bo, Profile::named("Bo")).with_email(bo_email.clone(), true))?;
-    /// # let SendOutcome::Sent(id) = net.send(ana, bo, None, Some(&bo_email))?.outcome else { unreachable!() };
+    /// # let SendOutcome::Sent(id) = net.send(pronet::SendRequest::new(ana, bo).proof(&bo_email))?.outcome else { unreachable!() };
     /// # net.accept(bo, id)?;
     /// let cy = MemberId::new(3);
     /// let cy_email = Email::parse("cy@example.com")?;
     /// net.register(Member::person(cy, Profile::named("Cy")).with_email(cy_email.clone(), true))?;
-    /// let SendOutcome::Sent(to_cy) = net.send(bo, cy, None, Some(&cy_email))?.outcome else { unreachable!() };
+    /// let SendOutcome::Sent(to_cy) = net.send(pronet::SendRequest::new(bo, cy).proof(&cy_email))?.outcome else { unreachable!() };
     /// net.accept(cy, to_cy)?;
     /// // Cy is Bo's connection, so someone Ana may know.
     /// let suggestions = net.people_you_may_know(ana, pronet::PageSize::default())?;
@@ -224,7 +224,7 @@ impl<S: Store, C: Clock> Network<S, C> {
     /// # let bo_email = Email::parse("bo@example.com")?;
     /// # net.register(Member::person(ana, Profile::named("Ana")))?;
     /// # net.register(Member::person(bo, Profile::named("Bo")).with_email(bo_email.clone(), true))?;
-    /// # let SendOutcome::Sent(id) = net.send(ana, bo, None, Some(&bo_email))?.outcome else { unreachable!() };
+    /// # let SendOutcome::Sent(id) = net.send(pronet::SendRequest::new(ana, bo).proof(&bo_email))?.outcome else { unreachable!() };
     /// let found = net.search(ana, &pronet::SearchQuery::keywords("bo"), None, pronet::PageSize::default())?;
     /// assert_eq!(found.items[0].member, bo);
     /// assert!(found.next.is_none());

@@ -244,7 +244,9 @@ impl World {
                     drop(graph);
                     if probe {
                         let proof = snap.members[&r].emails.first().map(|e| e.email.clone());
-                        let real = self.net.send(mid(s), mid(r), None, proof.as_ref());
+                        let real = self.net.send(
+                            pronet::SendRequest::new(mid(s), mid(r)).maybe_proof(proof.as_ref()),
+                        );
                         assert_eq!(
                             real.map(|c| c.outcome).map_err(|e| e.refusal().cloned()),
                             Err(Some(Refusal::Barred)),
@@ -463,8 +465,9 @@ impl World {
             let mut probe = |what: String, real: Result<Vec<Event>, Refusal>, want| {
                 probes.push((what, real, want));
             };
-            let send =
-                |x: u64, y: u64| refused(self.net.send(mid(x), mid(y), None, None)).map(|(_, e)| e);
+            let send = |x: u64, y: u64| {
+                refused(self.net.send(pronet::SendRequest::new(mid(x), mid(y)))).map(|(_, e)| e)
+            };
             if person(b) {
                 probe(format!("send {b} -> {a}"), send(b, a), unknown(a));
             }

@@ -557,8 +557,11 @@ impl World {
         let both_active = self.net.graph().contains(mid(s)) && self.net.graph().contains(mid(r));
 
         let real = refused(
-            self.net
-                .send(mid(s), mid(r), text.as_deref(), email.as_ref()),
+            self.net.send(
+                pronet::SendRequest::new(mid(s), mid(r))
+                    .maybe_note(text.as_deref())
+                    .maybe_proof(email.as_ref()),
+            ),
         );
         let fresh = match &real {
             Ok((SendOutcome::Sent(id), _)) => Some(id.get()),

@@ -179,7 +179,12 @@ impl World {
     /// `from` invites `to`, proving `to`'s address; the send must create an
     /// invitation.
     pub fn invite(&self, from: MemberId, to: MemberId) -> InvitationId {
-        sent_id(&self.net.send(from, to, None, Some(&email_of(to))).unwrap())
+        sent_id(
+            &self
+                .net
+                .send(pronet::SendRequest::new(from, to).proof(&email_of(to)))
+                .unwrap(),
+        )
     }
 
     /// Connects two members through an accepted invitation.
