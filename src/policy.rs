@@ -1,4 +1,4 @@
-//! The host-configurable rules of SPEC 3 with their documented defaults,
+//! The host-configurable limits and waits, with their documented defaults,
 //! validated when built so that an impossible policy cannot exist.
 
 use crate::contacts::import::ImportLimits;
@@ -12,8 +12,9 @@ use serde::Deserialize;
 use std::collections::BTreeMap;
 use thiserror::Error;
 
-/// Every value of SPEC 3 that a host may tune. Build one with
-/// [`Policy::builder`]; [`Policy::default`] gives SPEC.md's defaults.
+/// Every limit and wait a host may tune. Build one with
+/// [`Policy::builder`]; [`Policy::default`] gives the documented defaults
+/// (each stated on its getter below).
 ///
 /// ```
 /// use pronet::Policy;
@@ -91,7 +92,7 @@ impl Default for Policy {
     }
 }
 
-/// A policy value outside what SPEC.md allows.
+/// A policy value outside its allowed range.
 #[derive(Clone, Debug, PartialEq, Eq, Error)]
 #[non_exhaustive]
 pub enum PolicyError {
@@ -173,7 +174,7 @@ impl Policy {
     }
 
     /// The wait before sending again, counted from the last send, after
-    /// `unanswered` unanswered attempts (SPEC 3.3): nothing before the first
+    /// `unanswered` unanswered attempts (the re-send ladder): nothing before the first
     /// send, 90 days after one, 365 days after two, and `None` (never) after
     /// three or more.
     #[must_use]
@@ -199,10 +200,10 @@ impl Policy {
         self.max_attempts
     }
 
-    /// The invitation quota of a tier (SPEC 4): Free 300 per 30 days by
+    /// The invitation quota of a tier, over a rolling window: Free 300 per 30 days by
     /// default; a paid level uses the quota set for the highest configured
     /// level at or below it (by default every paid level has 600 per 30
-    /// days, pronet's choice where SPEC.md leaves paid levels to the host).
+    /// days, pronet's choice; a host sets paid levels as it sells them).
     #[must_use]
     pub fn invitation_quota(&self, tier: Tier) -> Quota {
         self.invitation_quotas
@@ -236,7 +237,8 @@ impl Policy {
     }
 
     /// How long after unblocking a member the same member cannot be blocked
-    /// again (SPEC 7; default 48 hours).
+    /// again (default 48 hours), so that block and unblock cannot be
+    /// cycled to reset what a block removed.
     #[must_use]
     pub fn reblock_wait(&self) -> TimeDelta {
         self.reblock_wait
@@ -245,7 +247,7 @@ impl Policy {
     /// How far a recorded instant may lie ahead of the host clock before it
     /// is treated as the trace of a bad clock reading (default 1 day).
     ///
-    /// Within it, time never goes backwards (SPEC 4): a decision acts at
+    /// Within it, time never goes backwards for a decision: it acts at
     /// the latest of the clock, the records it reads and this process's
     /// latest reading. Beyond it, a record read is refused with
     /// [`Error::ClockSkew`](crate::Error::ClockSkew), naming its key, so
@@ -266,20 +268,20 @@ impl Policy {
     }
 
     /// The most invitations to join one address may receive, across all
-    /// senders and all time (SPEC 9; default 3).
+    /// senders and all time (default 3): no address is emailed without end.
     #[must_use]
     pub fn max_join_invitations_per_address(&self) -> u32 {
         self.max_join_invitations_per_address
     }
 
-    /// The limits on one address-book import (SPEC 9; default 10 MiB,
+    /// The limits on one address-book import (default 10 MiB,
     /// 50,000 rows, 1,024 bytes per field).
     #[must_use]
     pub fn import_limits(&self) -> &ImportLimits {
         &self.import_limits
     }
 
-    /// The weights and limits of discovery (SPEC 8): people you may know,
+    /// The weights and limits of discovery: people you may know,
     /// follows, groups and dismissals.
     #[must_use]
     pub fn discovery(&self) -> &DiscoveryPolicy {
@@ -287,7 +289,7 @@ impl Policy {
     }
 
     /// The size limits of profiles, checked at registration and on every
-    /// update (SPEC 5; defaults: display name 100 characters, headline 220,
+    /// update (defaults: display name 100 characters, headline 220,
     /// location 100, 20 current and 100 past companies, 50 schools of 100
     /// characters, 100 skills of 80 characters, 10 email addresses; see
     /// [`ProfileLimits`]).

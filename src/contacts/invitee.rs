@@ -1,4 +1,4 @@
-//! The records of invitations to join (SPEC 9): one [`Invitee`] per address,
+//! The records of invitations to join: one [`Invitee`] per address,
 //! with the invitations it received and its opt-out.
 
 use crate::email::Email;
@@ -17,7 +17,7 @@ pub enum JoinState {
     /// The address joined and the invitation became an ordinary invitation
     /// with the same id (or connected the two at once).
     Delivered,
-    /// The address joined but a rule of SPEC 3.1 refused the invitation.
+    /// The address joined but a rule of sending refused the invitation.
     Dropped,
     /// The sender withdrew it before it was delivered.
     Withdrawn,

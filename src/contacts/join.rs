@@ -1,4 +1,4 @@
-//! Invitations to join (SPEC 9): a member invites an address that no member
+//! Invitations to join: a member invites an address that no member
 //! they can find has, by email.
 //!
 //! # Rules
@@ -50,7 +50,7 @@
 //! invitations to join (not expired, not opted out). Each is turned into an
 //! ordinary invitation by the ordinary [`send`]
 //! decision, with the address as the sender's email proof, so every rule of
-//! SPEC 3.1 is checked again at that moment: the sender must still be an
+//! an ordinary send is checked again at that moment: the sender must still be an
 //! active person in good enough standing, with no block either way, not
 //! barred, within the re-send ladder and the outstanding cap, and admitted
 //! by the new member's "who may invite me" setting (or held, as usual).
@@ -130,7 +130,7 @@ impl JoinFacts {
     }
 }
 
-/// SPEC 9: `sender` invites `email` to join (see the
+/// `sender` invites `email` to join (see the
 /// [module documentation](self) for the rules and their order).
 ///
 /// # Errors
@@ -322,7 +322,7 @@ pub fn settle(
     Some(record)
 }
 
-/// SPEC 9, joining: invitation to join `id`, waiting at `invitee`'s address,
+/// Joining: invitation to join `id`, waiting at `invitee`'s address,
 /// becomes an ordinary invitation to the member who now owns it, decided by
 /// the ordinary [`send`] with the address as
 /// proof (`facts` are the sender's and the new member's, with `facts.join`

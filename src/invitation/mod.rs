@@ -1,4 +1,4 @@
-//! Invitations (SPEC 3): the records, their states, and (in [`decide`]) every
+//! Invitations: the records, their states, and (in [`decide`]) every
 //! rule as a pure decision over loaded facts.
 
 pub mod decide;
@@ -11,7 +11,8 @@ use crate::time::Timestamp;
 use serde::{Deserialize, Serialize};
 
 /// Where an invitation stands, as stored. What each party sees of it is
-/// [`Seen`], which hides what SPEC 3.4 keeps private.
+/// [`Seen`], which hides what each party may not know (the sender never
+/// sees an ignore or where it was delivered).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[non_exhaustive]
 pub enum Status {
@@ -29,10 +30,10 @@ pub enum Status {
     Superseded,
     /// Past the policy's pending expiry without an accept or reject. Stored
     /// when the sender sends again after expiry (it replaces a stored
-    /// ignore too: the recipient sees only the newest invitation, SPEC 3.3);
+    /// ignore too: the recipient sees only the newest invitation);
     /// until then readers derive it from the time.
     Expired,
-    /// Removed by a block between the two (SPEC 7).
+    /// Removed by a block between the two.
     Cancelled,
 }
 
@@ -105,7 +106,7 @@ pub struct Invitation {
     pub replaced_by: Option<InvitationId>,
 }
 
-/// An invitation's state as one of its two parties sees it (SPEC 3.4): the
+/// An invitation's state as one of its two parties sees it: the
 /// sender never sees an ignore, and an invitation past its expiry shows as
 /// expired.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -248,7 +249,8 @@ impl Invitation {
     }
 }
 
-/// Why a sender may not invite a recipient again (SPEC 3.2).
+/// Why a sender may not invite a recipient again: a reject (told) or an
+/// "I don't know" (never told).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[non_exhaustive]
 pub enum Bar {
@@ -260,7 +262,8 @@ pub enum Bar {
 }
 
 /// One direction of a pair's invitation history: what the re-send ladder
-/// (SPEC 3.3) and the bars need.
+/// (90 days after one unanswered send, 365 after two, never after three)
+/// and the bars need.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct Attempts {
