@@ -5,7 +5,7 @@ use super::{fold, words};
 use crate::id::{GroupId, MemberId};
 use crate::member::{Kind, Member};
 use std::cmp::Ordering;
-use std::collections::{BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::hash::Hash;
 
 /// The hasher of the index's maps (fast, and randomly seeded per map).
@@ -15,10 +15,11 @@ type Hasher = foldhash::fast::RandomState;
 pub(crate) type Term = u32;
 
 /// Folded words and values, interned once. Terms are never forgotten (their
-/// number is bounded by the distinct words ever used).
+/// number is bounded by the distinct words ever used). Kept in text order,
+/// so that the words starting with a prefix are one range (typeahead).
 #[derive(Clone, Debug, Default)]
 struct Vocabulary {
-    ids: HashMap<Box<str>, Term, Hasher>,
+    ids: BTreeMap<Box<str>, Term>,
     text: Vec<Box<str>>,
 }
 
@@ -35,6 +36,15 @@ impl Vocabulary {
 
     fn get(&self, word: &str) -> Option<Term> {
         self.ids.get(word).copied()
+    }
+
+    /// Every term whose text starts with `prefix`, in text order.
+    fn starting_with<'a>(&'a self, prefix: &'a str) -> impl Iterator<Item = Term> + 'a {
+        use std::ops::Bound;
+        self.ids
+            .range::<str, _>((Bound::Included(prefix), Bound::Unbounded))
+            .take_while(move |(text, _)| text.starts_with(prefix))
+            .map(|(_, &t)| t)
     }
 }
 
@@ -331,7 +341,8 @@ impl DiscoveryIndex {
                         + e.groups.len() * size_of::<GroupId>()
                 })
                 .sum::<usize>();
-        let vocabulary = self.vocabulary.ids.capacity() * (size_of::<(Box<str>, Term)>() + 1)
+        // A B-tree's nodes hold 6 to 11 entries: half again the entries.
+        let vocabulary = self.vocabulary.ids.len() * size_of::<(Box<str>, Term)>() * 3 / 2
             + self
                 .vocabulary
                 .text
@@ -367,6 +378,14 @@ impl DiscoveryIndex {
     /// The term of a folded word or value, if any profile uses it.
     pub(crate) fn term(&self, folded: &str) -> Option<Term> {
         self.vocabulary.get(folded)
+    }
+
+    /// The terms whose folded text starts with `prefix`.
+    pub(crate) fn terms_starting_with<'a>(
+        &'a self,
+        prefix: &'a str,
+    ) -> impl Iterator<Item = Term> + 'a {
+        self.vocabulary.starting_with(prefix)
     }
 
     /// The folded text of a term.

@@ -1,7 +1,12 @@
 //! Invitations (SPEC 3): the records, their states, and (in [`decide`]) every
 //! rule as a pure decision over loaded facts.
 
+mod allowance;
 pub mod decide;
+mod inbox_mark;
+
+pub use allowance::{Allowance, allowance};
+pub use inbox_mark::InboxMark;
 
 use crate::id::{InvitationId, MemberId, PairKey};
 use crate::note::Note;
@@ -333,6 +338,24 @@ impl Ledger {
             reports: Vec::new(),
             latest: Timestamp::MIN,
         }
+    }
+
+    /// When each remembered send was made: what the invitation quota
+    /// counts.
+    #[must_use]
+    pub fn send_times(&self) -> Vec<Timestamp> {
+        self.sends.iter().map(|e| e.at).collect()
+    }
+
+    /// When each remembered send with a note was made: what the note
+    /// quota counts.
+    #[must_use]
+    pub fn note_times(&self) -> Vec<Timestamp> {
+        self.sends
+            .iter()
+            .filter(|e| e.with_note)
+            .map(|e| e.at)
+            .collect()
     }
 
     /// Records the answer given at `at` to one of this member's sends, if

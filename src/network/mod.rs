@@ -18,23 +18,34 @@
 //! | `blocks.rs` | block, unblock, report, remove a connection |
 //! | `reads.rs` | graph reads as a viewer may see them, lists, views, standing |
 //! | `people.rs` | people you may know, people search, company pages |
+//! | `counts.rs` | the invitation lists' one filter, their counts, the unseen count and its mark |
+//! | `profiles.rs` | a member as a viewer may see them, display fields of rows, the block list |
+//! | `relationships.rs` | many members' relationships to a viewer at once |
+//! | `quota.rs` | a sender's allowance ahead of a send |
 
 mod address_books;
 mod blocks;
 mod clock;
+mod counts;
 mod facts;
 mod feed;
 mod invitations;
 mod members;
 mod outbox;
 mod people;
+mod profiles;
+mod quota;
 mod reads;
+mod relationships;
 
+pub use counts::InvitationCounts;
 use facts::Sight;
 pub use feed::Freshness;
+pub use profiles::{BlockedMember, Card, MemberView, Row, Subject};
 #[cfg(feature = "testing")]
 pub use reads::ReadQuery;
 pub use reads::{InvitationView, ListCursor, Listed};
+pub use relationships::{Pending, Relationship};
 
 use crate::change::{Decision, Expect, Write};
 use crate::discovery::DiscoveryIndex;

@@ -93,10 +93,12 @@ use serde::{Serialize, Serializer};
 
 mod answers;
 mod events;
+mod reads;
 mod views;
 
 pub use answers::*;
 pub use events::*;
+pub use reads::*;
 pub use views::*;
 
 /// A value with a wire form: what a host sends its clients.

@@ -91,6 +91,11 @@ fn rich_records() -> Vec<Record> {
             member: id(u64::MAX),
             blocks: u32::MAX,
         }),
+        Record::InboxMark(InboxMark::new(
+            id(u64::MAX),
+            Timestamp::MIN,
+            InvitationId::new(u64::MAX),
+        )),
     ]
 }
 
