@@ -150,6 +150,21 @@ mod tests {
     }
 
     #[test]
+    fn remaining_is_positive_exactly_when_check_passes() {
+        let q = Quota::new(3, TimeDelta::seconds(100)).unwrap_or_else(|_| unreachable!());
+        let sent = [at(0), at(10), at(20), at(150)];
+        for now in (0..300).step_by(5) {
+            for n in 0..=sent.len() {
+                let (events, now) = (&sent[..n], at(now));
+                assert_eq!(q.check(events, now).is_ok(), q.remaining(events, now) >= 1);
+            }
+        }
+        assert_eq!(q.remaining(&sent[..3], at(30)), 0);
+        assert_eq!(q.remaining(&sent[..3], at(105)), 1);
+        assert_eq!(q.remaining(&[], at(0)), 3);
+    }
+
+    #[test]
     fn events_after_now_still_count() {
         let q = Quota::new(1, TimeDelta::seconds(100)).unwrap_or_else(|_| unreachable!());
         assert_eq!(q.check(&[at(500)], at(0)), Err(at(600)));

@@ -31,7 +31,8 @@
 //!   suggestion's score, which is at most `u32::MAX`) are JSON numbers:
 //!   they stay far below 2^53.
 //! - **Cursors** are opaque strings (see [`ListCursor`], [`SearchCursor`],
-//!   [`ChangeCursor`]; a page of members continues after a member id
+//!   [`PymkCursor`](crate::discovery::PymkCursor), [`ChangeCursor`]; a page
+//!   of members or of blocked members continues after a member id
 //!   string): hand back what you were given. Parsing one never panics.
 //! - **Errors** are `{"code": "...", "message": "...", ...fields}`: the
 //!   code from [`Refusal::code`] / [`Error::code`] (stable, for programs),
@@ -42,8 +43,12 @@
 //! - **Emails** appear only where their owner or the rules allow: in the
 //!   events of an invitation to join (the address the sender wrote, for
 //!   the sender; the address to email, for the host's mailer), and in
-//!   [`Refusal::EmailInUse`] (the address the caller gave). A [`Member`]'s
-//!   wire form has none.
+//!   [`Refusal::EmailInUse`] (the address the caller gave), and in a
+//!   member's own [`MemberView`](crate::MemberView) (`"emails"`, omitted
+//!   in anyone else's). A [`Member`]'s wire form has none.
+//! - **Hidden members** are `null` in a list of
+//!   [`relationships`](crate::Network::relationships), exactly as unknown
+//!   ids are.
 //! - A [`Committed`] carries the events for members only, never
 //!   [`Committed::mail`].
 //!
