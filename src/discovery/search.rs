@@ -45,6 +45,11 @@
 //! out 3rd+), or, with no keyword and no filter, every person. A candidate
 //! further than 2nd degree costs one look at each of its connections, and
 //! only as many of them are looked at as the page needs.
+//!
+//! A typeahead keyword costs the union of the member lists of the words it
+//! starts (found as one range of the index's ordered vocabulary): a short,
+//! common prefix can stand for a large part of the network, so a host may
+//! wait for the third character before searching a large network.
 
 use super::DiscoveryIndex;
 use super::index::Term;

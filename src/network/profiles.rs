@@ -3,7 +3,7 @@
 
 use super::{Network, Sight};
 use crate::error::Error;
-use crate::graph::{Degree, SocialGraph};
+use crate::graph::{Degree, SocialGraph, View};
 use crate::id::MemberId;
 use crate::member::{Kind, Member, MemberEmail, Profile, Tier};
 use crate::page::{Page, PageSize};
@@ -181,22 +181,32 @@ impl<S: Store, C: Clock> Network<S, C> {
     pub fn rows<T: Subject>(&self, viewer: MemberId, items: Vec<T>) -> Result<Vec<Row<T>>, Error> {
         self.fresh()?;
         let sight = self.sight(viewer)?;
+        let placed: Vec<Option<(Degree, usize)>> = {
+            let graph = self.graph();
+            let view = sight.view(&graph);
+            items
+                .iter()
+                .map(|item| place(&sight, &graph, &view, viewer, item.subject()))
+                .collect()
+        };
         let mut rows = Vec::with_capacity(items.len());
-        for item in items {
-            if let Some((m, degree, _)) = self.visible(&sight, viewer, item.subject())? {
-                let p = m.profile;
-                rows.push(Row {
-                    item,
-                    card: Card {
-                        id: m.id,
-                        kind: m.kind,
-                        display_name: p.display_name,
-                        headline: p.headline,
-                        location: p.location,
-                        degree,
-                    },
-                });
-            }
+        for (item, placed) in items.into_iter().zip(placed) {
+            let Some((degree, _)) = placed else { continue };
+            let Some(m) = self.active_record(item.subject())? else {
+                continue;
+            };
+            let p = m.profile;
+            rows.push(Row {
+                item,
+                card: Card {
+                    id: m.id,
+                    kind: m.kind,
+                    display_name: p.display_name,
+                    headline: p.headline,
+                    location: p.location,
+                    degree,
+                },
+            });
         }
         Ok(rows)
     }
@@ -275,13 +285,19 @@ impl<S: Store, C: Clock> Network<S, C> {
     ) -> Result<Option<(Member, Degree, usize)>, Error> {
         let placed = {
             let graph = self.graph();
-            place(sight, &graph, viewer, id)
+            place(sight, &graph, &sight.view(&graph), viewer, id)
         };
         let Some((degree, mutual)) = placed else {
             return Ok(None);
         };
+        Ok(self.active_record(id)?.map(|m| (m, degree, mutual)))
+    }
+
+    /// `id`'s stored record if active (the graph said so a moment ago; a
+    /// deactivation since hides them again).
+    fn active_record(&self, id: MemberId) -> Result<Option<Member>, Error> {
         Ok(match self.load::<Member>(Key::Member(id))? {
-            Some(m) if m.value.active => Some((m.value, degree, mutual)),
+            Some(m) if m.value.active => Some(m.value),
             _ => None,
         })
     }
@@ -292,13 +308,13 @@ impl<S: Store, C: Clock> Network<S, C> {
 pub(super) fn place(
     sight: &Sight,
     graph: &SocialGraph,
+    view: &View<'_>,
     viewer: MemberId,
     id: MemberId,
 ) -> Option<(Degree, usize)> {
     if !sight.sees(id, graph) {
         return None;
     }
-    let view = sight.view(graph);
     let degree = view.degree(viewer, id).ok()?;
     let mutual = if viewer == id {
         0

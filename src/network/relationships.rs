@@ -92,10 +92,11 @@ impl<S: Store, C: Clock> Network<S, C> {
         }
         let sight = self.sight(viewer)?;
         let graph = self.graph();
+        let view = sight.view(&graph);
         Ok(ids
             .iter()
             .map(|&id| {
-                place(&sight, &graph, viewer, id).map(|(degree, mutual)| Relationship {
+                place(&sight, &graph, &view, viewer, id).map(|(degree, mutual)| Relationship {
                     member: id,
                     degree,
                     pending: pending.get(&id).copied(),
