@@ -536,3 +536,43 @@ proptest! {
         }
     }
 }
+
+/// While the network changes between pages, the (score, member) keys keep
+/// increasing in rank: a candidate whose score stays the same appears
+/// exactly once, and one that moved ahead of the cursor is not repeated.
+#[test]
+fn people_you_may_know_pages_never_repeat_while_the_network_changes() {
+    let w = World::new();
+    let (viewer, hub, x) = (w.person(m(1)), w.person(m(2)), w.person(m(3)));
+    w.connect(viewer, hub);
+    let candidates: Vec<MemberId> = (10..15).map(|i| w.person(m(i))).collect();
+    for &c in &candidates {
+        w.connect(c, hub);
+    }
+    let two = PageSize::new(2).unwrap();
+    let first = w.net.people_you_may_know_page(viewer, None, two).unwrap();
+    let first_ids: Vec<MemberId> = first.items.iter().map(|s| s.member).collect();
+    assert_eq!(first_ids, candidates[..2]);
+    // Two candidates gain a mutual connection: one already shown, one not.
+    w.connect(viewer, x);
+    w.connect(x, candidates[0]);
+    w.connect(x, candidates[3]);
+    let mut shown = first_ids;
+    let mut after = first.next;
+    while let Some(cursor) = after {
+        let page = w
+            .net
+            .people_you_may_know_page(viewer, Some(cursor), two)
+            .unwrap();
+        shown.extend(page.items.iter().map(|s| s.member));
+        after = page.next;
+    }
+    let unique: std::collections::BTreeSet<MemberId> = shown.iter().copied().collect();
+    assert_eq!(unique.len(), shown.len(), "repeated: {shown:?}");
+    for unchanged in [candidates[1], candidates[2], candidates[4]] {
+        assert!(
+            unique.contains(&unchanged),
+            "{unchanged} missing: {shown:?}"
+        );
+    }
+}
