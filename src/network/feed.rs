@@ -87,10 +87,20 @@ impl<S: Store, C: Clock> Network<S, C> {
     }
 
     /// [`sync`](Self::sync) right after this network committed `own`, its
-    /// last write at `position` if the store said: when the feed moved by
-    /// exactly as many positions as `own` has writes, those positions are
-    /// `own`'s (each write takes one, after every position given before),
-    /// so they are applied without reading them back.
+    /// last write at `position` if the store said. A change set's writes
+    /// take the positions up to its last one (clause 7), so `own` holds
+    /// the positions `position - own.len() + 1 ..= position`:
+    /// - when the feed was followed up to just before them, they are
+    ///   applied without reading them back, and the feed is followed to
+    ///   `position`;
+    /// - when other positions come between (another commit, or gaps such
+    ///   as `PostgresStore`'s, whose positions come from transaction ids),
+    ///   `own` is applied all the same, since it is committed, but where
+    ///   the feed was followed stays: a commit with an earlier position may
+    ///   still become visible (a transaction that began before this one
+    ///   and commits after it), and the next follow must not skip it. It
+    ///   reads `own` again, which is harmless (each record sets the state
+    ///   of its key, and the feed holds only the latest version of each).
     pub(super) fn sync_after(
         &self,
         own: &[Write],
@@ -99,13 +109,18 @@ impl<S: Store, C: Clock> Network<S, C> {
         let started = self.clock.now();
         let mut followed = self.followed.lock().unwrap_or_else(PoisonError::into_inner);
         let result = self.follow_locked(&mut followed, own, position);
-        if result.is_err() {
-            self.stale.store(true, Ordering::SeqCst);
-        } else {
-            self.stale.store(false, Ordering::SeqCst);
-            self.synced.fetch_max(started.as_micros(), Ordering::SeqCst);
+        match result {
+            Err(_) => self.stale.store(true, Ordering::SeqCst),
+            // Only a follow to the feed's end makes the index fresh: after
+            // applying its own commit alone, a network still owes its reads
+            // the commits that came before it.
+            Ok(Followed::ToEnd(_)) => {
+                self.stale.store(false, Ordering::SeqCst);
+                self.synced.fetch_max(started.as_micros(), Ordering::SeqCst);
+            }
+            Ok(Followed::OwnOnly(_)) => {}
         }
-        result
+        result.map(Followed::applied)
     }
 
     fn follow_locked(
@@ -113,23 +128,27 @@ impl<S: Store, C: Clock> Network<S, C> {
         followed: &mut ChangeCursor,
         own: &[Write],
         position: Option<ChangeCursor>,
-    ) -> Result<usize, StoreError> {
-        // Where the feed ends: at least at this network's commit, which is
-        // all it must see now (later commits come with the next read).
-        let end = match position {
-            Some(end) => end,
-            None => self.store.change_cursor()?,
-        };
-        if end <= *followed {
-            return Ok(0);
-        }
-        let moved = end.get() - followed.get();
-        if !own.is_empty() && usize::try_from(moved) == Ok(own.len()) {
+    ) -> Result<Followed, StoreError> {
+        if let Some(end) = position.filter(|_| !own.is_empty()) {
             let records: Vec<&Record> = own.iter().map(|w| &w.record).collect();
-            self.apply(&records)?;
-            *followed = end;
-            return Ok(records.len());
+            let first = u64::try_from(own.len())
+                .ok()
+                .and_then(|n| end.get().checked_sub(n));
+            if first == Some(followed.get()) {
+                self.apply(&records)?;
+                *followed = end;
+                return Ok(Followed::ToEnd(records.len()));
+            }
+            if end > *followed {
+                self.apply(&records)?;
+                return Ok(Followed::OwnOnly(records.len()));
+            }
+            // Followed past it already (another thread of this network
+            // read it from the feed).
+            return Ok(Followed::ToEnd(0));
         }
+        // To the feed's end: one store read when nothing changed (later
+        // commits come with the next follow).
         let mut applied = 0;
         loop {
             let page = self.store.changes_since(*followed, FEED_PAGE)?;
@@ -138,7 +157,7 @@ impl<S: Store, C: Clock> Network<S, C> {
             applied += records.len();
             *followed = page.cursor.max(*followed);
             if records.len() < FEED_PAGE {
-                return Ok(applied);
+                return Ok(Followed::ToEnd(applied));
             }
         }
     }
@@ -196,6 +215,22 @@ impl<S: Store, C: Clock> Network<S, C> {
                 .write()
                 .unwrap_or_else(PoisonError::into_inner);
             index_discovery(&mut discovery, records);
+        }
+    }
+}
+
+/// How far a follow of the feed went, and how many records it applied.
+enum Followed {
+    /// To the feed's end (as the store answered it).
+    ToEnd(usize),
+    /// The network's own commit alone; the feed before it is still owed.
+    OwnOnly(usize),
+}
+
+impl Followed {
+    fn applied(self) -> usize {
+        match self {
+            Self::ToEnd(n) | Self::OwnOnly(n) => n,
         }
     }
 }

@@ -142,6 +142,8 @@ pub struct PostgresStore {
     /// next one and the end of the block.
     ids: Mutex<(u64, u64)>,
     notifier: Notifier,
+    /// How long a feed read waits for older transactions to end.
+    settle: Duration,
 }
 
 /// Why a [`PostgresStore`] could not open its database.
@@ -239,6 +241,7 @@ impl PostgresStore {
             channel,
             ids: Mutex::new((0, 0)),
             notifier,
+            settle: feed::SETTLE_LIMIT,
         })
     }
 
@@ -270,6 +273,22 @@ impl PostgresStore {
         };
         config.options(&options);
         Self::open(config, pool_size)
+    }
+
+    /// This store with feed reads that wait at most `limit` (10 seconds by
+    /// default) for older transactions to end. A feed read returns only
+    /// positions no later commit can come before, so a commit is held back
+    /// while a transaction that began before it is still running anywhere
+    /// in the cluster; the read waits for those, up to this limit, then
+    /// answers with what is safe so far (followers see the rest later,
+    /// never out of order). A network's own commits are in its index when
+    /// the call returns whatever the limit; with a shorter one, commits of
+    /// other processes may reach it a read later while a long transaction
+    /// runs.
+    #[must_use]
+    pub fn with_settle_limit(mut self, limit: Duration) -> Self {
+        self.settle = limit;
+        self
     }
 
     /// Every stored record with its version, sorted by key, each checked
@@ -431,12 +450,21 @@ impl Store for PostgresStore {
     }
 
     fn commit(&self, writes: &[Write]) -> Result<(), CommitError> {
+        self.commit_positioned(writes).map(|_| ())
+    }
+
+    /// The position of a change set's last write is its transaction id's
+    /// first position plus the number of writes; the positions between the
+    /// feed's end and it may hold commits of transactions still running,
+    /// which a network's next follow of the feed waits for (see the
+    /// module docs).
+    fn commit_positioned(&self, writes: &[Write]) -> Result<Option<ChangeCursor>, CommitError> {
         if writes.is_empty() {
-            return Ok(());
+            return Ok(None);
         }
-        self.commit_writes(writes)?;
+        let last = self.commit_writes(writes)?;
         self.notifier.notify();
-        Ok(())
+        Ok(Some(last))
     }
 
     fn open_invitations(
