@@ -13,7 +13,7 @@ use crate::store::{ChangeCursor, Store};
 use crate::time::{Clock, Timestamp};
 use chrono::TimeDelta;
 use std::sync::PoisonError;
-use std::sync::atomic::Ordering;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 /// How fresh a network's reads must be. Decisions are always taken on an
 /// index as current as the store (each operation follows the store's
@@ -107,7 +107,18 @@ impl<S: Store, C: Clock> Network<S, C> {
         position: Option<ChangeCursor>,
     ) -> Result<usize, StoreError> {
         let started = self.clock.now();
+        let ticket = self.follows.begun.load(Ordering::SeqCst);
         let mut followed = self.followed.lock().unwrap_or_else(PoisonError::into_inner);
+        // A follow that began after this call and read to the feed's end
+        // returned every commit that ended before this call (this
+        // network's own included): the feed need not be read again. Threads
+        // that queue here while one follows share the next follow.
+        if position.is_none() && self.follows.completed.load(Ordering::SeqCst) > ticket {
+            drop(followed);
+            self.stale.store(false, Ordering::SeqCst);
+            self.synced.fetch_max(started.as_micros(), Ordering::SeqCst);
+            return Ok(0);
+        }
         let result = self.follow_locked(&mut followed, own, position);
         match result {
             Err(_) => self.stale.store(true, Ordering::SeqCst),
@@ -149,14 +160,18 @@ impl<S: Store, C: Clock> Network<S, C> {
         }
         // To the feed's end: one store read when nothing changed (later
         // commits come with the next follow).
+        let number = self.follows.begun.fetch_add(1, Ordering::SeqCst) + 1;
         let mut applied = 0;
         loop {
             let page = self.store.changes_since(*followed, FEED_PAGE)?;
             let records: Vec<&Record> = page.records.iter().map(|v| &v.value).collect();
-            self.apply(&records)?;
+            if !records.is_empty() {
+                self.apply(&records)?;
+            }
             applied += records.len();
             *followed = page.cursor.max(*followed);
             if records.len() < FEED_PAGE {
+                self.follows.completed.store(number, Ordering::SeqCst);
                 return Ok(Followed::ToEnd(applied));
             }
         }
@@ -217,6 +232,14 @@ impl<S: Store, C: Clock> Network<S, C> {
             index_discovery(&mut discovery, records);
         }
     }
+}
+
+/// The follows of the feed a network began, and the number of the last
+/// that read to the feed's end.
+#[derive(Debug, Default)]
+pub(super) struct Follows {
+    begun: AtomicU64,
+    completed: AtomicU64,
 }
 
 /// How far a follow of the feed went, and how many records it applied.

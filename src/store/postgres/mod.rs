@@ -44,8 +44,14 @@
 //! its snapshot, up to 10 seconds; in practice the length of one pronet
 //! commit), so a commit that ended before a feed read began is in that read.
 //! A transaction left open anywhere in the cluster holds the feed back; a
-//! read that outwaits the limit answers with what is safe so far (a
-//! follower then sees later records later, never out of order).
+//! read that outwaits the limit ([`PostgresStore::with_settle_limit`])
+//! answers with what is safe so far (a follower then sees later records
+//! later, never out of order). A network's own commit does not wait for
+//! that: [`commit_positioned`](Store::commit_positioned) answers the
+//! commit's last position, the network applies the commit's records to its
+//! index at once, and follows the feed later from where it was, so that a
+//! commit of an older transaction, ending later with an earlier position,
+//! is not skipped.
 //!
 //! Positions are never given twice, also after trimming, since transaction
 //! ids never repeat; the highest position trimmed is kept in `meta` all the
@@ -447,6 +453,36 @@ impl Store for PostgresStore {
         let version: i64 = row.try_get(1).map_err(failed)?;
         let value: &str = row.try_get(2).map_err(failed)?;
         decode_value(key, version, value).map(Some)
+    }
+
+    /// One query for all the keys, from one snapshot.
+    fn get_many(&self, keys: &[Key]) -> Result<Vec<Option<Versioned<Record>>>, StoreError> {
+        let texts = keys.iter().map(key_text).collect::<Result<Vec<_>, _>>()?;
+        let mut conn = self.conn()?;
+        let rows = conn
+            .query_typed(
+                "SELECT key, version, value FROM record WHERE key = ANY($1)",
+                &[(&texts, Type::TEXT_ARRAY)],
+            )
+            .map_err(failed)?;
+        let mut found = std::collections::BTreeMap::new();
+        for row in &rows {
+            let text: &str = row.try_get(0).map_err(failed)?;
+            // Only the rows asked for (a damaged index could lead elsewhere).
+            if !texts.iter().any(|t| t == text) {
+                return Err(StoreError::Corrupt(row_key(text)?));
+            }
+            let version: i64 = row.try_get(1).map_err(failed)?;
+            let value: &str = row.try_get(2).map_err(failed)?;
+            found.insert(text, (version, value));
+        }
+        keys.iter()
+            .zip(&texts)
+            .map(|(key, text)| match found.get(text.as_str()) {
+                Some(&(version, value)) => decode_value(key, version, value).map(Some),
+                None => Ok(None),
+            })
+            .collect()
     }
 
     fn commit(&self, writes: &[Write]) -> Result<(), CommitError> {
