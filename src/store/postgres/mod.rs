@@ -122,9 +122,10 @@ const POSITIONS_PER_TRANSACTION: i64 = 1 << 16;
 ///   opens; the schema version is recorded in the database, and a database
 ///   written by a newer pronet is refused
 ///   ([`PostgresOpenError::NewerSchema`]).
-/// - Each change set is one transaction that checks every expected version
-///   in its writes (`INSERT ... ON CONFLICT DO NOTHING`, `UPDATE ... WHERE
-///   version = $n`, one row each) and rolls back on the first that fails.
+/// - Each change set is one transaction whose one statement writes every
+///   record and checks every expected version (`INSERT ... ON CONFLICT DO
+///   NOTHING`, `UPDATE ... WHERE version = $n`, one row each); it rolls
+///   back when any fails, answering [`CommitError::Conflict`] naming it.
 ///   Deadlocks and serialization failures are retried, then reported as
 ///   [`CommitError::Conflict`].
 /// - Records are stored as JSON through the same serde derives as
