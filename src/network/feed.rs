@@ -53,7 +53,9 @@ impl<S: Store, C: Clock> Network<S, C> {
     /// background task woken by the store's notifications, say).
     ///
     /// Re-applying a record is harmless, and nothing is locked while the
-    /// store is read: readers wait only while a page is applied.
+    /// store is read: readers wait only while a page is applied. Threads
+    /// that call it while another follows the feed share that thread's
+    /// next follow (then answering 0 for the records it applied).
     ///
     /// # Errors
     /// [`Error::Store`] when the store fails; the index then keeps what it
