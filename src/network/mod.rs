@@ -40,6 +40,7 @@ mod relationships;
 
 pub use counts::InvitationCounts;
 use facts::Sight;
+use feed::Follows;
 pub use feed::Freshness;
 pub use profiles::{BlockedMember, Card, MemberView, Row, Subject};
 #[cfg(feature = "testing")]
@@ -164,6 +165,11 @@ pub struct Network<S: Store, C: Clock> {
     /// while one thread reads the feed and applies it, so that pages apply
     /// in feed order; never by readers.
     followed: Mutex<ChangeCursor>,
+    /// Follows of the feed begun (counted under `followed`), and the number
+    /// of the last that read to the feed's end: a thread that waited for
+    /// `followed` while a follow begun after its call completed needs no
+    /// follow of its own (see `Network::sync_after`).
+    follows: Follows,
     /// How fresh reads must be.
     freshness: Freshness,
     /// When the indexes last followed the feed to its end (microseconds
@@ -249,6 +255,7 @@ impl<S: Store, C: Clock> Network<S, C> {
             discovery: RwLock::new(discovery),
             latest: AtomicI64::new(i64::MIN),
             followed: Mutex::new(followed),
+            follows: Follows::default(),
             freshness: Freshness::Current,
             synced: AtomicI64::new(i64::MIN),
             stale: AtomicBool::new(false),
@@ -284,21 +291,57 @@ impl<S: Store, C: Clock> Network<S, C> {
     fn load<T: TryFrom<Record>>(&self, key: Key) -> Result<Option<Versioned<T>>, Error> {
         match self.store.get(&key)? {
             None => Ok(None),
-            Some(v) => {
-                let clock = self.clock.now();
-                // The trace of a bad clock reading is refused, not spread.
-                if let Some(recorded) = instants::latest(&v.value)
-                    .filter(|&t| t.since(clock) > self.policy.max_clock_skew())
-                {
-                    return Err(Error::ClockSkew {
-                        key,
-                        recorded,
-                        clock,
-                    });
-                }
-                Self::typed(key, v)
-            }
+            Some(v) => self.checked(key, v),
         }
+    }
+
+    /// Reads `keys` in one store call, for [`take`](Self::take).
+    fn fetch(&self, keys: Vec<Key>) -> Result<Fetched, Error> {
+        let found = self.store.get_many(&keys)?;
+        Ok(Fetched(
+            keys.into_iter().zip(found.into_iter().map(Some)).collect(),
+        ))
+    }
+
+    /// The record under `key` as [`load`](Self::load) answers it: from
+    /// `fetched` when it was read there (once: a key taken twice is read
+    /// again), else from the store.
+    fn take<T: TryFrom<Record>>(
+        &self,
+        fetched: &mut Fetched,
+        key: Key,
+    ) -> Result<Option<Versioned<T>>, Error> {
+        let read = fetched
+            .0
+            .iter_mut()
+            .find(|(k, _)| *k == key)
+            .and_then(|(_, read)| read.take());
+        match read {
+            None => self.load(key),
+            Some(None) => Ok(None),
+            Some(Some(v)) => self.checked(key, v),
+        }
+    }
+
+    /// A record read from the store, checked for a bad clock's trace and
+    /// typed.
+    fn checked<T: TryFrom<Record>>(
+        &self,
+        key: Key,
+        v: Versioned<Record>,
+    ) -> Result<Option<Versioned<T>>, Error> {
+        let clock = self.clock.now();
+        // The trace of a bad clock reading is refused, not spread.
+        if let Some(recorded) =
+            instants::latest(&v.value).filter(|&t| t.since(clock) > self.policy.max_clock_skew())
+        {
+            return Err(Error::ClockSkew {
+                key,
+                recorded,
+                clock,
+            });
+        }
+        Self::typed(key, v)
     }
 
     fn typed<T: TryFrom<Record>>(
@@ -382,6 +425,11 @@ impl<S: Store, C: Clock> Network<S, C> {
         Err(Error::Contended { attempts })
     }
 }
+
+/// Records a decision read in one store call
+/// ([`get_many`](Store::get_many)), by key (a few: searched in order), each
+/// until taken.
+struct Fetched(Vec<(Key, Option<Option<Versioned<Record>>>)>);
 
 /// A random number, different in each process and each call (std's
 /// hasher keys come from the operating system's randomness).
