@@ -62,6 +62,7 @@ pub use error::{CommitError, Error, Refusal, StoreError};
 pub use event::{Audience, Event};
 pub use graph::{Degree, GraphError, SocialGraph};
 pub use id::{GroupId, InvitationId, MemberId, PairKey};
+pub use invitation::Allowance;
 pub use invitation::decide::{SendOutcome, SendRequest};
 pub use invitation::{IgnoreReason, Seen};
 pub use member::{
@@ -70,7 +71,8 @@ pub use member::{
 #[cfg(feature = "testing")]
 pub use network::ReadQuery;
 pub use network::{
-    Committed, Freshness, InvitationView, ListCursor, Listed, Network, SentJoinInvitation,
+    BlockedMember, Card, Committed, Freshness, InvitationCounts, InvitationView, ListCursor,
+    Listed, MemberView, Network, Relationship, Row, SentJoinInvitation,
 };
 pub use note::{Note, NoteError};
 pub use outbox::{EventId, EventPage, Published};

@@ -1807,6 +1807,23 @@ fn b4_world() -> (World, Model, BTreeMap<&'static str, InvitationId>) {
     (w, model, inv)
 }
 
+/// The B4 world's inbox, held or sent lists, as (list owner, other party,
+/// invitation name).
+#[cfg(feature = "testing")]
+fn b4_list(query: pronet::ReadQuery) -> &'static [(MemberId, MemberId, &'static str)] {
+    use pronet::ReadQuery;
+    match query {
+        ReadQuery::Inbox => &[(A, B4_E, "E→A"), (B4_F, A, "A→F"), (B4_Y, B4_F, "F→Y")],
+        ReadQuery::Held => &[(B4_G, B4_E, "E→G")],
+        _ => &[
+            (A, B4_F, "A→F"),
+            (B4_E, A, "E→A"),
+            (B4_E, B4_G, "E→G"),
+            (B4_F, B4_Y, "F→Y"),
+        ],
+    }
+}
+
 /// B4 (SPEC 2: views are per viewer) and SPEC 1 (a deactivated member
 /// appears nowhere): every read query of the registry `ReadQuery::ALL`,
 /// walked with an exhaustive `match` (a new query does not compile until it
@@ -1821,8 +1838,14 @@ fn b4_world() -> (World, Model, BTreeMap<&'static str, InvitationId>) {
 /// and to them (and their mutual counts leave them out); an invitation
 /// between a viewer and a member hidden from them is not found; people you
 /// may know, search and a company's people leave them out as candidates,
-/// results and mutual connections (scores and reasons included). D's own
-/// reads, standing included, fail as for an unknown member.
+/// results and mutual connections (scores and reasons included), and so
+/// does people you may know read a page at a time; a member's profile is
+/// absent exactly when the model hides them, with emails only in one's own;
+/// invitation counts equal the modelled lists' lengths; the block list
+/// holds only whom the viewer blocks; relationships and rows with display
+/// fields name only visible members (pending invitations as the lists
+/// show them). D's own reads, standing and quota included, fail as for an
+/// unknown member.
 #[cfg(feature = "testing")]
 #[test]
 fn b4_every_read_query_hides_blocked_and_deactivated_members() {
@@ -1981,16 +2004,7 @@ fn b4_every_read_query_hides_blocked_and_deactivated_members() {
             }
             ReadQuery::Inbox | ReadQuery::Held | ReadQuery::Sent => {
                 // (list owner, other party, invitation) expected per list.
-                let expected: &[(MemberId, MemberId, &str)] = match query {
-                    ReadQuery::Inbox => &[(A, B4_E, "E→A"), (B4_F, A, "A→F"), (B4_Y, B4_F, "F→Y")],
-                    ReadQuery::Held => &[(B4_G, B4_E, "E→G")],
-                    _ => &[
-                        (A, B4_F, "A→F"),
-                        (B4_E, A, "E→A"),
-                        (B4_E, B4_G, "E→G"),
-                        (B4_F, B4_Y, "F→Y"),
-                    ],
-                };
+                let expected = b4_list(query);
                 for &v in &viewers {
                     let page = match query {
                         ReadQuery::Inbox => net.inbox(v, None, whole()),
@@ -2101,6 +2115,176 @@ fn b4_every_read_query_hides_blocked_and_deactivated_members() {
                             v,
                             Answer::Read(dbg(model.search(v, &staff, &SearchQuery::new()))),
                         ),
+                    );
+                }
+            }
+            ReadQuery::Member => {
+                for &v in &viewers {
+                    for &x in &ids {
+                        let got = net.member(v, x).map(|view| {
+                            view.map(|m| {
+                                assert!(m.emails.is_empty() || v == x, "member({v}, {x}): emails");
+                                (m.id, m.degree, m.mutual_connections)
+                            })
+                        });
+                        let want = (model.sees(v, x) && !model.inactive.contains(&v)).then(|| {
+                            let mutual = if v == x {
+                                0
+                            } else {
+                                model.mutuals(v, v, x).unwrap().len()
+                            };
+                            (x, model.degree(v, v, x).unwrap(), mutual)
+                        });
+                        check(
+                            format!("member({v}, {x})"),
+                            Answer::read(got),
+                            for_viewer(v, Answer::Read(dbg(want))),
+                        );
+                    }
+                }
+            }
+            ReadQuery::InvitationCounts => {
+                for &v in &viewers {
+                    let count = |q| b4_list(q).iter().filter(|(o, ..)| *o == v).count();
+                    let inbox = count(ReadQuery::Inbox);
+                    let want = (inbox, count(ReadQuery::Held), count(ReadQuery::Sent), inbox);
+                    check(
+                        format!("invitation_counts({v})"),
+                        Answer::read(
+                            net.invitation_counts(v)
+                                .map(|c| (c.inbox, c.held, c.sent, c.unseen)),
+                        ),
+                        for_viewer(v, Answer::Read(dbg(want))),
+                    );
+                }
+                check(
+                    "invitation_counts(nobody)".into(),
+                    Answer::read(net.invitation_counts(NOBODY)),
+                    gone(NOBODY),
+                );
+            }
+            ReadQuery::Blocked => {
+                for &v in &viewers {
+                    let want: Vec<MemberId> = model
+                        .blocks
+                        .iter()
+                        .filter(|&&(by, target)| by == v && !model.inactive.contains(&target))
+                        .map(|&(_, target)| target)
+                        .collect();
+                    check(
+                        format!("blocked({v})"),
+                        Answer::read(
+                            net.blocked(v, None, whole())
+                                .map(|p| p.items.iter().map(|b| b.member).collect::<Vec<_>>()),
+                        ),
+                        for_viewer(v, Answer::Read(dbg(want))),
+                    );
+                }
+            }
+            ReadQuery::Quota => {
+                for &v in &viewers {
+                    let sent = b4_list(ReadQuery::Sent)
+                        .iter()
+                        .filter(|(o, ..)| *o == v)
+                        .count();
+                    check(
+                        format!("quota({v}).outstanding"),
+                        Answer::read(net.quota(v).map(|q| q.outstanding)),
+                        for_viewer(v, Answer::Read(dbg(sent))),
+                    );
+                }
+                check(
+                    "quota(nobody)".into(),
+                    Answer::read(net.quota(NOBODY)),
+                    gone(NOBODY),
+                );
+            }
+            ReadQuery::Relationships => {
+                use pronet::network::Pending;
+                for &v in &viewers {
+                    let pending = |x: MemberId| {
+                        let find = |q| {
+                            b4_list(q)
+                                .iter()
+                                .find(|&&(o, other, _)| o == v && other == x)
+                                .map(|&(_, _, name)| inv[name])
+                        };
+                        find(ReadQuery::Inbox)
+                            .map(Pending::Received)
+                            .or(find(ReadQuery::Held).map(Pending::Held))
+                            .or(find(ReadQuery::Sent).map(Pending::Sent))
+                    };
+                    let want: Vec<_> = ids
+                        .iter()
+                        .map(|&x| {
+                            (model.sees(v, x) && !model.inactive.contains(&v)).then(|| {
+                                let mutual = if v == x {
+                                    0
+                                } else {
+                                    model.mutuals(v, v, x).unwrap().len()
+                                };
+                                (x, model.degree(v, v, x).unwrap(), mutual, pending(x))
+                            })
+                        })
+                        .collect();
+                    let got = net.relationships(v, &ids).map(|rs| {
+                        rs.into_iter()
+                            .map(|r| {
+                                r.map(|r| (r.member, r.degree, r.mutual_connections, r.pending))
+                            })
+                            .collect::<Vec<_>>()
+                    });
+                    check(
+                        format!("relationships({v})"),
+                        Answer::read(got),
+                        for_viewer(v, Answer::Read(dbg(want))),
+                    );
+                }
+            }
+            ReadQuery::Rows => {
+                for &v in &viewers {
+                    let want: Vec<_> = ids
+                        .iter()
+                        .filter(|&&x| model.sees(v, x) && !model.inactive.contains(&v))
+                        .map(|&x| (x, model.degree(v, v, x).unwrap()))
+                        .collect();
+                    let got = net.rows(v, ids.clone()).map(|rows| {
+                        rows.iter()
+                            .map(|r| (r.item, r.card.degree))
+                            .collect::<Vec<_>>()
+                    });
+                    check(
+                        format!("rows({v})"),
+                        Answer::read(got),
+                        for_viewer(v, Answer::Read(dbg(want))),
+                    );
+                }
+            }
+            ReadQuery::PeopleYouMayKnowPage => {
+                let one = pronet::PageSize::new(1).unwrap();
+                for &v in &viewers {
+                    let mut got = Vec::new();
+                    let mut after = None;
+                    let answer = loop {
+                        match net.people_you_may_know_page(v, after, one) {
+                            Ok(page) => {
+                                got.extend(
+                                    page.items
+                                        .into_iter()
+                                        .map(|s| (s.member, s.score, s.reasons)),
+                                );
+                                match page.next {
+                                    Some(next) => after = Some(next),
+                                    None => break Answer::Read(dbg(&got)),
+                                }
+                            }
+                            Err(e) => break Answer::failed(e),
+                        }
+                    };
+                    check(
+                        format!("people_you_may_know_page({v}), one at a time"),
+                        answer,
+                        for_viewer(v, Answer::Read(dbg(model.suggestions(v)))),
                     );
                 }
             }

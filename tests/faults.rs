@@ -378,85 +378,38 @@ fn outbox<S: Inspect>(net: &Net<S>) -> Vec<String> {
 
 /// A1 for one store: every operation, every k. Answers the fault points.
 /// E1 with it: after every fault, the outbox holds the events of exactly
-/// the changes that committed.
+/// the changes that committed. The operations are swept by a few threads
+/// at once, each point in a world of its own: a PostgreSQL world waits on
+/// the server most of its time.
 fn a1_sweep<S: Inspect>() -> u64 {
-    let mut points = 0;
-    let mut per_op = Vec::new();
-    for op in OPS {
-        let reference = reference::<S>(op);
-        let mut faults: Vec<Fault> = (1..=reference.calls).map(Fault::Call).collect();
-        faults.push(Fault::Commit);
-        for fault in faults {
-            let (net, ids) = world::<S>();
-            let (records, graph_before) = (net.store().inner().snap(), graph(&net));
-            let outbox_before = outbox(&net);
-            net.store().inject(fault);
-            let result = perform(&net, ids, op);
-            assert_eq!(net.store().fired(), 1, "{op:?} {fault:?}: the fault fired");
-            match &result {
-                Err(Error::Store(_)) => {}
-                // A fault after the commit (following the feed into the
-                // index; for registering and updating, delivering waiting
-                // invitations to join, a second operation whose failure
-                // leaves the first committed, see `Network::register`) finds
-                // the state as after one successful run, and the index
-                // follows at the next read or operation.
-                Ok(_) => {
-                    assert_eq!(answer(&result), reference.answer, "A1 {op:?} {fault:?}");
-                    assert_eq!(
-                        normalized(&net.store().inner().snap()),
-                        reference.records,
-                        "A1 {op:?} {fault:?}: a fault after the commit"
-                    );
-                    assert_eq!(outbox(&net), reference.outbox, "E1 {op:?} {fault:?}");
-                    net.catch_up().unwrap();
-                    assert_eq!(graph(&net), reference.graph, "A1 {op:?} {fault:?}");
-                    continue;
-                }
-                other => panic!("A1 {op:?} {fault:?}: expected Error::Store, got {other:?}"),
-            }
-            assert_eq!(
-                net.store().inner().snap(),
-                records,
-                "A1 {op:?} {fault:?}: the records changed"
-            );
-            assert_eq!(
-                outbox(&net),
-                outbox_before,
-                "E1 {op:?} {fault:?}: an event without its change"
-            );
-            assert_eq!(
-                graph(&net),
-                graph_before,
-                "A1 {op:?} {fault:?}: the graph changed"
-            );
-            // Nothing was left half done: the operation now succeeds as if
-            // it had never been tried.
-            let again = perform(&net, ids, op);
-            assert_eq!(
-                answer(&again),
-                reference.answer,
-                "A1 {op:?} {fault:?}: run again"
-            );
-            assert_eq!(
-                normalized(&net.store().inner().snap()),
-                reference.records,
-                "A1 {op:?} {fault:?}: run again"
-            );
-            assert_eq!(
-                outbox(&net),
-                reference.outbox,
-                "E1 {op:?} {fault:?}: run again, the change's events once"
-            );
-            assert_eq!(
-                graph(&net),
-                reference.graph,
-                "A1 {op:?} {fault:?}: graph run again"
-            );
-        }
-        points += reference.calls;
-        per_op.push(format!("{op:?}: {}", reference.calls));
-    }
+    const SWEEPERS: usize = 3;
+    let next = std::sync::atomic::AtomicUsize::new(0);
+    let mut swept: Vec<(usize, u64)> = std::thread::scope(|scope| {
+        let sweepers: Vec<_> = (0..SWEEPERS)
+            .map(|_| {
+                scope.spawn(|| {
+                    let mut mine = Vec::new();
+                    loop {
+                        let at = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                        let Some(&op) = OPS.get(at) else {
+                            return mine;
+                        };
+                        mine.push((at, a1_sweep_op::<S>(op)));
+                    }
+                })
+            })
+            .collect();
+        sweepers
+            .into_iter()
+            .flat_map(|s| s.join().unwrap_or_else(|e| std::panic::resume_unwind(e)))
+            .collect()
+    });
+    swept.sort_unstable();
+    let points = swept.iter().map(|&(_, calls)| calls).sum();
+    let per_op: Vec<String> = swept
+        .iter()
+        .map(|&(at, calls)| format!("{:?}: {calls}", OPS[at]))
+        .collect();
     eprintln!(
         "A1 {}: {points} fault points swept (store calls per operation: {}), each also \
          with Fault::Commit",
@@ -464,6 +417,83 @@ fn a1_sweep<S: Inspect>() -> u64 {
         per_op.join(", ")
     );
     points
+}
+
+/// A1 for one operation: a fault at each of its store calls in turn, and
+/// at its commit. Answers the number of its store calls.
+fn a1_sweep_op<S: Inspect>(op: Op) -> u64 {
+    let reference = reference::<S>(op);
+    let mut faults: Vec<Fault> = (1..=reference.calls).map(Fault::Call).collect();
+    faults.push(Fault::Commit);
+    for fault in faults {
+        let (net, ids) = world::<S>();
+        let (records, graph_before) = (net.store().inner().snap(), graph(&net));
+        let outbox_before = outbox(&net);
+        net.store().inject(fault);
+        let result = perform(&net, ids, op);
+        assert_eq!(net.store().fired(), 1, "{op:?} {fault:?}: the fault fired");
+        match &result {
+            Err(Error::Store(_)) => {}
+            // A fault after the commit (following the feed into the
+            // index; for registering and updating, delivering waiting
+            // invitations to join, a second operation whose failure
+            // leaves the first committed, see `Network::register`) finds
+            // the state as after one successful run, and the index
+            // follows at the next read or operation.
+            Ok(_) => {
+                assert_eq!(answer(&result), reference.answer, "A1 {op:?} {fault:?}");
+                assert_eq!(
+                    normalized(&net.store().inner().snap()),
+                    reference.records,
+                    "A1 {op:?} {fault:?}: a fault after the commit"
+                );
+                assert_eq!(outbox(&net), reference.outbox, "E1 {op:?} {fault:?}");
+                net.catch_up().unwrap();
+                assert_eq!(graph(&net), reference.graph, "A1 {op:?} {fault:?}");
+                continue;
+            }
+            other => panic!("A1 {op:?} {fault:?}: expected Error::Store, got {other:?}"),
+        }
+        assert_eq!(
+            net.store().inner().snap(),
+            records,
+            "A1 {op:?} {fault:?}: the records changed"
+        );
+        assert_eq!(
+            outbox(&net),
+            outbox_before,
+            "E1 {op:?} {fault:?}: an event without its change"
+        );
+        assert_eq!(
+            graph(&net),
+            graph_before,
+            "A1 {op:?} {fault:?}: the graph changed"
+        );
+        // Nothing was left half done: the operation now succeeds as if
+        // it had never been tried.
+        let again = perform(&net, ids, op);
+        assert_eq!(
+            answer(&again),
+            reference.answer,
+            "A1 {op:?} {fault:?}: run again"
+        );
+        assert_eq!(
+            normalized(&net.store().inner().snap()),
+            reference.records,
+            "A1 {op:?} {fault:?}: run again"
+        );
+        assert_eq!(
+            outbox(&net),
+            reference.outbox,
+            "E1 {op:?} {fault:?}: run again, the change's events once"
+        );
+        assert_eq!(
+            graph(&net),
+            reference.graph,
+            "A1 {op:?} {fault:?}: graph run again"
+        );
+    }
+    reference.calls
 }
 
 /// A2 for one store.

@@ -7,6 +7,7 @@
 
 mod support;
 
+use pronet::discovery::PymkCursor;
 use pronet::wire::ToWire;
 use pronet::{
     BlockOutcome, ChangeCursor, Degree, Email, Error, Event, EventId, GroupId, InvitationId,
@@ -377,6 +378,10 @@ fn parses_canonically_or_not_at_all(text: &str) {
     if let Ok(c) = text.parse::<ChangeCursor>() {
         assert_eq!(c.to_string(), text);
     }
+    if let Ok(c) = text.parse::<PymkCursor>() {
+        assert_eq!(c.to_string(), text);
+    }
+    let _ = serde_json::from_value::<PymkCursor>(serde_json::Value::String(text.to_owned()));
     let _ = serde_json::from_value::<ListCursor>(serde_json::Value::String(text.to_owned()));
     let _ = serde_json::from_value::<SearchCursor>(serde_json::Value::String(text.to_owned()));
 }
@@ -399,6 +404,13 @@ proptest! {
     }
 
     #[test]
+    fn pymk_cursors_round_trip(score in any::<u64>(), id in any::<u64>()) {
+        let c = PymkCursor { score, member: m(id) };
+        prop_assert_eq!(c.to_string().parse::<PymkCursor>(), Ok(c));
+        prop_assert_eq!(serde_json::from_str::<PymkCursor>(&json(&c)).unwrap(), c);
+    }
+
+    #[test]
     fn change_cursors_round_trip(n in any::<u64>()) {
         let c = ChangeCursor::new(n);
         prop_assert_eq!(c.to_string().parse::<ChangeCursor>(), Ok(c));
@@ -413,11 +425,16 @@ proptest! {
     fn near_misses_are_rejected_without_panic(
         l in list_cursor(),
         s in search_cursor(),
-        which in any::<bool>(),
+        p in (any::<u64>(), any::<u64>()),
+        which in 0u8..3,
         cut in 0usize..48,
         junk in "[-+.0-9a-zé ]{0,3}",
     ) {
-        let text = if which { l.to_string() } else { s.to_string() };
+        let text = match which {
+            0 => l.to_string(),
+            1 => s.to_string(),
+            _ => PymkCursor { score: p.0, member: m(p.1) }.to_string(),
+        };
         let cut = cut.min(text.len()); // Cursors are ASCII: any cut is a boundary.
         let mutated = format!("{}{junk}{}", &text[..cut], &text[cut..]);
         parses_canonically_or_not_at_all(&mutated);
@@ -484,5 +501,61 @@ fn block_outcomes_replaced_invitations_and_join_rows() {
     assert_eq!(
         json(&rows.to_wire()),
         r#"[{"invitation":"5","email":"New@Example.org","note":"Join us","sent_at":"2026-01-01T01:00:00.000000Z"}]"#
+    );
+}
+
+// ------------------------------------------------------------ the reads
+
+/// The reads of one viewer: a profile (emails only in one's own), counts,
+/// relationships (a hidden or unknown member is `null`), rows with cards,
+/// the allowance, people you may know a page at a time, the block list.
+#[test]
+fn reads_of_one_viewer() {
+    let (w, _) = world();
+    let net = &w.net;
+    let golden = |value: String, want: &str| assert_eq!(value, want);
+    golden(
+        json(&net.member(m(1), m(3)).unwrap().to_wire()),
+        r#"{"id":"3","kind":"person","tier":"free","profile":{"display_name":"P3","headline":"","location":"","current_companies":[],"past_companies":[],"schools":[],"skills":[]},"degree":"second","mutual_connections":1}"#,
+    );
+    golden(
+        json(&net.member(m(1), m(1)).unwrap().to_wire()),
+        r#"{"id":"1","kind":"person","tier":"free","profile":{"display_name":"P1","headline":"","location":"","current_companies":[],"past_companies":[],"schools":[],"skills":[]},"degree":"yourself","mutual_connections":0,"emails":[{"email":"m1@example.com","discoverable":true}]}"#,
+    );
+    golden(
+        json(&net.invitation_counts(m(1)).unwrap().to_wire()),
+        r#"{"inbox":1,"held":0,"sent":0,"unseen":1}"#,
+    );
+    golden(
+        json(
+            &net.relationships(m(1), &[m(3), m(4), m(99)])
+                .unwrap()
+                .to_wire(),
+        ),
+        r#"[{"member":"3","degree":"second","pending":{"direction":"received","invitation":"4"},"mutual_connections":1},{"member":"4","degree":"second","mutual_connections":1},null]"#,
+    );
+    let inbox = net.inbox(m(1), None, whole()).unwrap();
+    golden(
+        json(&net.rows(m(1), inbox.items).unwrap().to_wire()),
+        r#"[{"item":{"invitation":"4","other":"3","note":"Hello Ana","sent_at":"2026-01-01T01:00:00.000000Z","mutual_connections":1},"card":{"id":"3","kind":"person","display_name":"P3","headline":"","location":"","degree":"second"}}]"#,
+    );
+    golden(
+        json(&net.quota(m(3)).unwrap().to_wire()),
+        r#"{"sends_remaining":299,"send_limit":300,"outstanding":1,"max_outstanding":5000,"next_send_at":"2026-01-01T01:00:00.000000Z","standing":{"level":"good","reasons":[],"strikes":0}}"#,
+    );
+    let size = pronet::PageSize::new(1).unwrap();
+    let pymk = net.people_you_may_know_page(m(1), None, size).unwrap();
+    golden(
+        json(&pymk.to_wire()),
+        r#"{"items":[{"member":"4","score":10,"reasons":[{"type":"mutual_connections","count":1}]}],"next":null}"#,
+    );
+    let _ = net.block(m(1), m(4)).unwrap();
+    golden(
+        json(&net.blocked(m(1), None, whole()).unwrap().to_wire()),
+        r#"{"items":[{"member":"4","display_name":"P4","since":"2026-01-01T01:00:00.000000Z"}],"next":null}"#,
+    );
+    golden(
+        json(&net.relationships(m(1), &[m(4)]).unwrap().to_wire()),
+        r#"[null]"#,
     );
 }

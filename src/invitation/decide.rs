@@ -389,20 +389,13 @@ pub fn quota_allows(
     policy: &Policy,
     now: Timestamp,
 ) -> Result<(), Refusal> {
-    let sent_at: Vec<Timestamp> = ledger.sends.iter().map(|e| e.at).collect();
     policy
         .invitation_quota(tier)
-        .check(&sent_at, now)
+        .check(&ledger.send_times(), now)
         .map_err(|retry_at| Refusal::QuotaExhausted { retry_at })?;
     if let (true, Some(notes)) = (with_note, policy.note_quota(tier)) {
-        let with_note: Vec<Timestamp> = ledger
-            .sends
-            .iter()
-            .filter(|e| e.with_note)
-            .map(|e| e.at)
-            .collect();
         notes
-            .check(&with_note, now)
+            .check(&ledger.note_times(), now)
             .map_err(|retry_at| Refusal::NoteQuotaExhausted { retry_at })?;
     }
     Ok(())

@@ -1,7 +1,12 @@
 //! Invitations: the records, their states, and (in [`decide`]) every
 //! rule as a pure decision over loaded facts.
 
+mod allowance;
 pub mod decide;
+mod inbox_mark;
+
+pub use allowance::{Allowance, allowance};
+pub use inbox_mark::InboxMark;
 
 use crate::id::{InvitationId, MemberId, PairKey};
 use crate::note::Note;
@@ -389,6 +394,24 @@ impl Ledger {
             latest: Timestamp::MIN,
             joins: Vec::new(),
         }
+    }
+
+    /// When each remembered send was made: what the invitation quota
+    /// counts.
+    #[must_use]
+    pub fn send_times(&self) -> Vec<Timestamp> {
+        self.sends.iter().map(|e| e.at).collect()
+    }
+
+    /// When each remembered send with a note was made: what the note
+    /// quota counts.
+    #[must_use]
+    pub fn note_times(&self) -> Vec<Timestamp> {
+        self.sends
+            .iter()
+            .filter(|e| e.with_note)
+            .map(|e| e.at)
+            .collect()
     }
 
     /// Records the answer given at `at` to one of this member's sends, if

@@ -3,9 +3,10 @@
 
 use super::{Committed, Network, Sight};
 use crate::change::Decision;
+use crate::contacts::decide::{Found, ImportFacts};
 use crate::contacts::join::InviteOutcome;
 use crate::contacts::join::{self, JoinFacts};
-use crate::contacts::{self, Format, ImportReport, MemberMatch, NonMember};
+use crate::contacts::{self, Format, ImportReport};
 use crate::contacts::{Invitee, JoinState};
 use crate::email::Email;
 use crate::error::Error;
@@ -105,61 +106,36 @@ impl<S: Store, C: Clock> Network<S, C> {
         let book = contacts::parse(bytes, format, self.policy.import_limits())?;
         self.run(|now| {
             let sight = self.sight(owner)?;
-            let existing: BTreeSet<String> = self
+            let existing = self
                 .store
                 .contacts(owner)?
                 .into_iter()
                 .map(|c| c.email.canonical().to_owned())
                 .collect();
-            let entries = book.entries.iter().map(|e| (&e.email, e.name.as_deref()));
-            let Decision {
-                changes,
-                outcome: added,
-            } = contacts::decide::add(owner, entries, &existing, now)?;
-            let mut found = Vec::with_capacity(book.entries.len());
+            let mut members = Vec::with_capacity(book.entries.len());
             for entry in &book.entries {
-                found.push(self.findable(owner, &sight, entry.email.canonical())?);
+                members.push(self.findable(owner, &sight, entry.email.canonical())?);
             }
-            let mut members = Vec::new();
-            let mut not_members = Vec::new();
-            {
+            let degrees: Vec<Option<Degree>> = {
                 let graph = self.graph();
                 let view = sight.view(&graph);
                 let hood = view.neighbourhood(owner)?;
-                for (entry, found) in book.entries.iter().zip(found) {
-                    match found {
-                        Some(member) => members.push(MemberMatch {
-                            line: entry.line,
-                            email: entry.email.clone(),
-                            name: entry.name.clone(),
-                            member,
-                            degree: hood.degree(member).unwrap_or(Degree::OutOfNetwork),
-                        }),
-                        None => not_members.push((entry, false)),
-                    }
-                }
-            }
-            let mut not_member_entries = Vec::with_capacity(not_members.len());
-            for (entry, _) in not_members {
-                let invited = self
-                    .load::<Invitee>(Key::Invitee(entry.email.canonical().to_owned()))?
-                    .is_some_and(|i| i.value.invitations.iter().any(|j| j.sender == owner));
-                not_member_entries.push(NonMember {
-                    line: entry.line,
-                    email: entry.email.clone(),
-                    name: entry.name.clone(),
-                    invited,
+                let degree = |m| hood.degree(m).unwrap_or(Degree::OutOfNetwork);
+                members.iter().map(|m| m.map(degree)).collect()
+            };
+            let mut found = Vec::with_capacity(book.entries.len());
+            for ((entry, member), degree) in book.entries.iter().zip(members).zip(degrees) {
+                found.push(match (member, degree) {
+                    (Some(member), Some(degree)) => Found::Member(member, degree),
+                    _ => Found::NotMember {
+                        invited: self
+                            .load::<Invitee>(Key::Invitee(entry.email.canonical().to_owned()))?
+                            .is_some_and(|i| i.value.invitations.iter().any(|j| j.sender == owner)),
+                    },
                 });
             }
-            let report = ImportReport {
-                source: book.source,
-                added,
-                members,
-                not_members: not_member_entries,
-                bad_rows: book.bad_rows.clone(),
-                duplicates: book.duplicates,
-            };
-            Ok(Decision::new(changes, report))
+            let facts = ImportFacts { existing, found };
+            Ok(contacts::decide::import(owner, &book, &facts, now)?)
         })
     }
 

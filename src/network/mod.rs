@@ -18,26 +18,38 @@
 //! | `blocks.rs` | block, unblock, report, remove a connection |
 //! | `reads.rs` | graph reads as a viewer may see them, lists, views, standing |
 //! | `people.rs` | people you may know, people search, company pages |
+//! | `counts.rs` | the invitation lists' one filter, their counts, the unseen count and its mark |
+//! | `profiles.rs` | a member as a viewer may see them, display fields of rows, the block list |
+//! | `relationships.rs` | many members' relationships to a viewer at once |
+//! | `quota.rs` | a sender's allowance ahead of a send |
 //! | `trace.rs` | a `tracing` span per operation (feature `tracing`) |
 
 mod address_books;
 mod blocks;
 mod clock;
+mod counts;
 mod facts;
 mod feed;
 mod invitations;
 mod members;
 mod outbox;
 mod people;
+mod profiles;
+mod quota;
 mod reads;
+mod relationships;
 mod trace;
 
 pub use address_books::SentJoinInvitation;
+pub use counts::InvitationCounts;
 use facts::Sight;
+use feed::Follows;
 pub use feed::Freshness;
+pub use profiles::{BlockedMember, Card, MemberView, Row, Subject};
 #[cfg(feature = "testing")]
 pub use reads::ReadQuery;
 pub use reads::{InvitationView, ListCursor, Listed};
+pub use relationships::{Pending, Relationship};
 
 use crate::change::{Decision, Expect, Write};
 use crate::discovery::DiscoveryIndex;
@@ -156,6 +168,11 @@ pub struct Network<S: Store, C: Clock> {
     /// while one thread reads the feed and applies it, so that pages apply
     /// in feed order; never by readers.
     followed: Mutex<ChangeCursor>,
+    /// Follows of the feed begun (counted under `followed`), and the number
+    /// of the last that read to the feed's end: a thread that waited for
+    /// `followed` while a follow begun after its call completed needs no
+    /// follow of its own (see `Network::sync_after`).
+    follows: Follows,
     /// How fresh reads must be.
     freshness: Freshness,
     /// When the indexes last followed the feed to its end (microseconds
@@ -241,6 +258,7 @@ impl<S: Store, C: Clock> Network<S, C> {
             discovery: RwLock::new(discovery),
             latest: AtomicI64::new(i64::MIN),
             followed: Mutex::new(followed),
+            follows: Follows::default(),
             freshness: Freshness::Current,
             synced: AtomicI64::new(i64::MIN),
             stale: AtomicBool::new(false),
@@ -276,21 +294,57 @@ impl<S: Store, C: Clock> Network<S, C> {
     fn load<T: TryFrom<Record>>(&self, key: Key) -> Result<Option<Versioned<T>>, Error> {
         match self.store.get(&key)? {
             None => Ok(None),
-            Some(v) => {
-                let clock = self.clock.now();
-                // The trace of a bad clock reading is refused, not spread.
-                if let Some(recorded) = instants::latest(&v.value)
-                    .filter(|&t| t.since(clock) > self.policy.max_clock_skew())
-                {
-                    return Err(Error::ClockSkew {
-                        key,
-                        recorded,
-                        clock,
-                    });
-                }
-                Self::typed(key, v)
-            }
+            Some(v) => self.checked(key, v),
         }
+    }
+
+    /// Reads `keys` in one store call, for [`take`](Self::take).
+    fn fetch(&self, keys: Vec<Key>) -> Result<Fetched, Error> {
+        let found = self.store.get_many(&keys)?;
+        Ok(Fetched(
+            keys.into_iter().zip(found.into_iter().map(Some)).collect(),
+        ))
+    }
+
+    /// The record under `key` as [`load`](Self::load) answers it: from
+    /// `fetched` when it was read there (once: a key taken twice is read
+    /// again), else from the store.
+    fn take<T: TryFrom<Record>>(
+        &self,
+        fetched: &mut Fetched,
+        key: Key,
+    ) -> Result<Option<Versioned<T>>, Error> {
+        let read = fetched
+            .0
+            .iter_mut()
+            .find(|(k, _)| *k == key)
+            .and_then(|(_, read)| read.take());
+        match read {
+            None => self.load(key),
+            Some(None) => Ok(None),
+            Some(Some(v)) => self.checked(key, v),
+        }
+    }
+
+    /// A record read from the store, checked for a bad clock's trace and
+    /// typed.
+    fn checked<T: TryFrom<Record>>(
+        &self,
+        key: Key,
+        v: Versioned<Record>,
+    ) -> Result<Option<Versioned<T>>, Error> {
+        let clock = self.clock.now();
+        // The trace of a bad clock reading is refused, not spread.
+        if let Some(recorded) =
+            instants::latest(&v.value).filter(|&t| t.since(clock) > self.policy.max_clock_skew())
+        {
+            return Err(Error::ClockSkew {
+                key,
+                recorded,
+                clock,
+            });
+        }
+        Self::typed(key, v)
     }
 
     fn typed<T: TryFrom<Record>>(
@@ -388,6 +442,11 @@ impl<S: Store, C: Clock> Network<S, C> {
         Err(Error::Contended { attempts })
     }
 }
+
+/// Records a decision read in one store call
+/// ([`get_many`](Store::get_many)), by key (a few: searched in order), each
+/// until taken.
+struct Fetched(Vec<(Key, Option<Option<Versioned<Record>>>)>);
 
 /// A random number, different in each process and each call (std's
 /// hasher keys come from the operating system's randomness).

@@ -7,7 +7,7 @@ use crate::contacts;
 use crate::discovery::decide::{self, Facts};
 use crate::discovery::pymk::{self, PymkFacts};
 use crate::discovery::search::{self, DegreeFilter, SearchCursor, SearchHit, SearchQuery};
-use crate::discovery::{DiscoveryIndex, Dismissals, Follows, Memberships, Suggestion};
+use crate::discovery::{DiscoveryIndex, Dismissals, Follows, Memberships, PymkCursor, Suggestion};
 use crate::error::{Error, Refusal};
 use crate::id::{GroupId, MemberId, PairKey};
 use crate::invitation::PairState;
@@ -177,6 +177,60 @@ impl<S: Store, C: Clock> Network<S, C> {
         limit: PageSize,
     ) -> Result<Vec<Suggestion>, Error> {
         let _op = super::trace::member("people_you_may_know", viewer);
+        self.suggestions(viewer, None, limit.get())
+    }
+
+    /// One page of `viewer`'s people you may know, after `after`: the same
+    /// suggestions as [`people_you_may_know`](Self::people_you_may_know)
+    /// with a larger limit, one page at a time. On an unchanged network,
+    /// paging through returns each suggestion exactly once; see
+    /// [`PymkCursor`] for what holds while the network changes.
+    ///
+    /// ```
+    /// # use pronet::{ManualClock, Member, MemberId, MemoryStore, Network, Policy, Profile, Timestamp, PageSize};
+    /// # let net = Network::open(MemoryStore::new(), ManualClock::new(Timestamp::UNIX_EPOCH), Policy::default())?;
+    /// # let acme = MemberId::new(100);
+    /// # net.register(Member::company(acme, Profile::named("Acme")))?;
+    /// # for i in 1..=5 {
+    /// #     let mut p = Profile::named(format!("P{i}"));
+    /// #     p.current_companies = vec![acme];
+    /// #     net.register(Member::person(MemberId::new(i), p))?;
+    /// # }
+    /// let viewer = MemberId::new(1);
+    /// let two = PageSize::new(2)?;
+    /// let first = net.people_you_may_know_page(viewer, None, two)?;
+    /// let second = net.people_you_may_know_page(viewer, first.next, two)?;
+    /// let ids: Vec<_> = first.items.iter().chain(&second.items).map(|s| s.member.get()).collect();
+    /// assert_eq!(ids, [2, 3, 4, 5]);
+    /// assert_eq!(second.next, None);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    ///
+    /// # Errors
+    /// As [`people_you_may_know`](Self::people_you_may_know).
+    pub fn people_you_may_know_page(
+        &self,
+        viewer: MemberId,
+        after: Option<PymkCursor>,
+        size: PageSize,
+    ) -> Result<Page<Suggestion, PymkCursor>, Error> {
+        let mut items = self.suggestions(viewer, after, size.get() + 1)?;
+        let next = if items.len() > size.get() {
+            items.truncate(size.get());
+            items.last().map(PymkCursor::from)
+        } else {
+            None
+        };
+        Ok(Page::new(items, next))
+    }
+
+    /// At most `limit` of `viewer`'s suggestions ranked after `after`.
+    fn suggestions(
+        &self,
+        viewer: MemberId,
+        after: Option<PymkCursor>,
+        limit: usize,
+    ) -> Result<Vec<Suggestion>, Error> {
         self.fresh()?;
         let sight = self.sight(viewer)?;
         if !self.discovery().contains(viewer) {
@@ -201,13 +255,14 @@ impl<S: Store, C: Clock> Network<S, C> {
         let graph = self.graph();
         let index = self.discovery();
         let view = sight.view(&graph);
-        let ranked = pymk::suggest(
+        let ranked = pymk::suggest_after(
             &view,
             viewer,
             &index,
             &facts,
             self.policy.discovery(),
-            limit.get(),
+            after,
+            limit,
             |candidate| self.unbarred(viewer, candidate),
         )?;
         Ok(ranked.suggestions)

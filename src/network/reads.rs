@@ -1,6 +1,7 @@
 //! Reads: graph queries as a viewer may see them, invitation lists and
 //! views, standing, and the registry of every read query.
 
+use super::counts::List;
 use super::{Network, Sight};
 use crate::error::{Error, Refusal};
 use crate::graph::{Degree, HowConnected, View};
@@ -10,7 +11,7 @@ use crate::note::Note;
 use crate::page::{Page, PageSize};
 use crate::record::Key;
 use crate::standing::{self, Standing};
-use crate::store::{Role, Store};
+use crate::store::Store;
 use crate::time::{Clock, Timestamp};
 use serde::{Deserialize, Serialize};
 
@@ -64,6 +65,26 @@ impl std::fmt::Display for ListCursor {
             self.sent_at.as_micros(),
             self.invitation.get()
         )
+    }
+}
+
+impl ListCursor {
+    /// The cursor just at `inv`.
+    pub(crate) fn of(inv: &Invitation) -> Self {
+        Self {
+            sent_at: inv.sent_at,
+            invitation: inv.id,
+        }
+    }
+}
+
+impl From<&Listed> for ListCursor {
+    /// The cursor at a list row: the next page starts after it.
+    fn from(row: &Listed) -> Self {
+        Self {
+            sent_at: row.sent_at,
+            invitation: row.invitation,
+        }
     }
 }
 
@@ -245,16 +266,7 @@ impl<S: Store, C: Clock> Network<S, C> {
         size: PageSize,
     ) -> Result<Page<Listed, ListCursor>, Error> {
         let _op = super::trace::member("sent", sender);
-        self.fresh()?;
-        let sight = self.sight(sender)?;
-        let now = self.now();
-        let items = self
-            .store
-            .open_invitations(sender, Role::Sender)?
-            .into_iter()
-            .filter(|inv| inv.seen_by_sender(&self.policy, now) == Seen::Pending)
-            .map(|inv| (inv.recipient, inv))
-            .collect();
+        let (sight, items) = self.listing(sender, List::Sent)?;
         Ok(self.paginate(&sight, items, after, size))
     }
 
@@ -341,24 +353,15 @@ impl<S: Store, C: Clock> Network<S, C> {
         after: Option<ListCursor>,
         size: PageSize,
     ) -> Result<Page<Listed, ListCursor>, Error> {
-        self.fresh()?;
-        let sight = self.sight(recipient)?;
-        let now = self.now();
-        let want = match which {
-            Inbox::Main => Seen::Pending,
-            Inbox::Held => Seen::Held,
+        let list = match which {
+            Inbox::Main => List::Inbox,
+            Inbox::Held => List::Held,
         };
-        let items = self
-            .store
-            .open_invitations(recipient, Role::Recipient)?
-            .into_iter()
-            .filter(|inv| inv.seen_by_recipient(&self.policy, now) == Some(want))
-            .map(|inv| (inv.sender, inv))
-            .collect();
+        let (sight, items) = self.listing(recipient, list)?;
         Ok(self.paginate(&sight, items, after, size))
     }
 
-    /// Keeps what the viewer may see, sorts newest first, and cuts one page
+    /// Sorts a [`listing`](Self::listing) newest first and cuts one page
     /// after the cursor.
     pub(super) fn paginate(
         &self,
@@ -373,10 +376,7 @@ impl<S: Store, C: Clock> Network<S, C> {
         };
         let graph = self.graph();
         let view = sight.view(&graph);
-        let mut items: Vec<_> = items
-            .into_iter()
-            .filter(|(other, _)| sight.sees(*other, &graph))
-            .collect();
+        let mut items = items;
         items.sort_by_key(|item| std::cmp::Reverse(cursor(&item.1)));
         let mut rest = items
             .into_iter()
@@ -443,12 +443,26 @@ pub enum ReadQuery {
     Search,
     /// [`Network::company_people`].
     CompanyPeople,
+    /// [`Network::member`].
+    Member,
+    /// [`Network::invitation_counts`] (a member's own lists).
+    InvitationCounts,
+    /// [`Network::blocked`] (whom the viewer blocks).
+    Blocked,
+    /// [`Network::quota`] (a member's own; names nobody else).
+    Quota,
+    /// [`Network::relationships`].
+    Relationships,
+    /// [`Network::rows`].
+    Rows,
+    /// [`Network::people_you_may_know_page`].
+    PeopleYouMayKnowPage,
 }
 
 #[cfg(feature = "testing")]
 impl ReadQuery {
     /// All of them.
-    pub const ALL: [ReadQuery; 15] = [
+    pub const ALL: [ReadQuery; 22] = [
         Self::Degree,
         Self::Mutuals,
         Self::MutualCount,
@@ -464,5 +478,12 @@ impl ReadQuery {
         Self::PeopleYouMayKnow,
         Self::Search,
         Self::CompanyPeople,
+        Self::Member,
+        Self::InvitationCounts,
+        Self::Blocked,
+        Self::Quota,
+        Self::Relationships,
+        Self::Rows,
+        Self::PeopleYouMayKnowPage,
     ];
 }

@@ -166,6 +166,15 @@ impl Store for MemoryStore {
         Ok(self.lock().records.get(key).map(|s| (*s.record).clone()))
     }
 
+    /// Under one lock: one state for all the keys.
+    fn get_many(&self, keys: &[Key]) -> Result<Vec<Option<Versioned<Record>>>, StoreError> {
+        let state = self.lock();
+        Ok(keys
+            .iter()
+            .map(|key| state.records.get(key).map(|s| (*s.record).clone()))
+            .collect())
+    }
+
     fn commit(&self, writes: &[Write]) -> Result<(), CommitError> {
         self.commit_positioned(writes).map(|_| ())
     }
@@ -277,6 +286,10 @@ impl Store for MemoryStore {
         let state = self.lock();
         let mut cursor = after;
         let mut records = Vec::new();
+        // At the feed's end (a network's follow, mostly): no search.
+        if after.get() >= state.last_position {
+            return Ok(Changes::new(records, cursor));
+        }
         let start = state
             .feed
             .partition_point(|(position, _)| *position <= after.get());

@@ -31,7 +31,8 @@
 //!   suggestion's score, which is at most `u32::MAX`) are JSON numbers:
 //!   they stay far below 2^53.
 //! - **Cursors** are opaque strings (see [`ListCursor`], [`SearchCursor`],
-//!   [`ChangeCursor`]; a page of members continues after a member id
+//!   [`PymkCursor`](crate::discovery::PymkCursor), [`ChangeCursor`]; a page
+//!   of members or of blocked members continues after a member id
 //!   string): hand back what you were given. Parsing one never panics.
 //! - **Errors** are `{"code": "...", "message": "...", ...fields}`: the
 //!   code from [`Refusal::code`] / [`Error::code`] (stable, for programs),
@@ -43,9 +44,13 @@
 //!   events of an invitation to join (the address the sender wrote, for
 //!   the sender; the address to email, for the host's mailer), in the
 //!   sender's rows of their invitations to join
-//!   ([`SentJoinInvitation`]), and in [`Refusal::EmailInUse`] (the
-//!   address the caller gave). A [`Member`]'s
-//!   wire form has none.
+//!   ([`SentJoinInvitation`]), in [`Refusal::EmailInUse`] (the address the
+//!   caller gave), and in a member's own [`MemberView`](crate::MemberView)
+//!   (`"emails"`, omitted in anyone else's). A [`Member`]'s wire form has
+//!   none.
+//! - **Hidden members** are `null` in a list of
+//!   [`relationships`](crate::Network::relationships), exactly as unknown
+//!   ids are.
 //! - A [`Committed`] carries the events for members only, never
 //!   [`Committed::mail`].
 //!
@@ -96,10 +101,12 @@ use serde::{Serialize, Serializer};
 
 mod answers;
 mod events;
+mod reads;
 mod views;
 
 pub use answers::*;
 pub use events::*;
+pub use reads::*;
 pub use views::*;
 
 /// A value with a wire form: what a host sends its clients.

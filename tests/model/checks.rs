@@ -133,6 +133,23 @@ impl World {
             }
         }
 
+        // B4, counts included: each count is the length of the model's
+        // list, and a viewer refused a list is refused the counts alike.
+        for &v in &EVERYONE {
+            let real = match self.net.invitation_counts(mid(v)) {
+                Ok(c) => Ok([c.inbox, c.held, c.sent]),
+                Err(Error::Refused(r)) => Err(r),
+                Err(e) => panic!("{e:?}"),
+            };
+            let lengths = [List::Inbox, List::Held, List::Sent]
+                .map(|which| self.model.list(v, which).map(|items| items.len()));
+            let expected = match lengths {
+                [Ok(inbox), Ok(held), Ok(sent)] => Ok([inbox, held, sent]),
+                [Err(r), ..] | [_, Err(r), _] | [.., Err(r)] => Err(r),
+            };
+            assert_eq!(real, expected, "step {}: counts of {v}", self.step);
+        }
+
         // I10 (and the views): only the two parties see an invitation.
         let ids: Vec<u64> = snap
             .invitations

@@ -74,7 +74,8 @@
 //! `QuotaExhausted` included), every stored invitation, the connections,
 //! each person's connection count in their ledger, every block list and
 //! report record, every member's inbox, held and sent lists (ids, order,
-//! notes, mutual counts), every member's view of every invitation, and every
+//! notes, mutual counts) and their counts (`invitation_counts`, the lists'
+//! lengths), every member's view of every invitation, and every
 //! member's `Network::degree` and `Network::mutual_count` of every member
 //! with the model, then checks on the real network, independently of the
 //! model's answers:

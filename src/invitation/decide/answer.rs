@@ -125,23 +125,11 @@ pub fn reject(
         }
         _ => None,
     };
-    let mut changes = ChangeSet::default();
     let mut closed = invitation.value.closed_as(Status::Rejected, now);
     closed.decline_note.clone_from(&note);
-    changes.write(Some(invitation), Record::Invitation(closed));
-    let mut pair = pair_or_new(facts.pair.as_ref(), pair_of(&invitation.value)?);
-    pair.open = None;
-    pair.attempts_mut(invitation.value.sender).bar = Some(Bar::Rejected);
-    changes.write(facts.pair.as_ref(), Record::Pair(pair));
-    let sender = invitation.value.sender;
-    let ledger = answered(
-        facts.sender_ledger.as_ref(),
-        sender,
-        id,
-        Answer::Rejected,
-        now,
-    );
-    changes.write(facts.sender_ledger.as_ref(), Record::Ledger(ledger));
+    let mut changes = close(facts, invitation, closed, Answer::Rejected, now, |sender| {
+        sender.bar = Some(Bar::Rejected);
+    })?;
     changes.emit(Event::InvitationRejected {
         invitation: id,
         sender: invitation.value.sender,
@@ -179,26 +167,45 @@ pub fn withdraw(
         Seen::Withdrawn => return Ok(Decision::unchanged(())),
         seen => return Err(Refusal::NotPending { seen }),
     }
-    let mut changes = ChangeSet::default();
     let closed = invitation.value.closed_as(Status::Withdrawn, now);
-    changes.write(Some(invitation), Record::Invitation(closed));
-    let mut pair = pair_or_new(facts.pair.as_ref(), pair_of(&invitation.value)?);
-    pair.open = None;
-    pair.attempts_mut(actor).withdrawn_at = Some(now);
-    changes.write(facts.pair.as_ref(), Record::Pair(pair));
-    let ledger = answered(
-        facts.sender_ledger.as_ref(),
-        actor,
-        id,
+    let mut changes = close(
+        facts,
+        invitation,
+        closed,
         Answer::Withdrawn,
         now,
-    );
-    changes.write(facts.sender_ledger.as_ref(), Record::Ledger(ledger));
+        |sender| {
+            sender.withdrawn_at = Some(now);
+        },
+    )?;
     changes.emit(Event::InvitationWithdrawn {
         invitation: id,
         sender: actor,
     });
     Ok(changes.into())
+}
+
+/// The writes that close an open invitation for good, as `closed`: the
+/// invitation, its pair (no longer open, the sender's attempts edited by
+/// `attempts`) and the sender's ledger with `answer` recorded.
+fn close(
+    facts: &AnswerFacts,
+    invitation: &Versioned<Invitation>,
+    closed: Invitation,
+    answer: Answer,
+    now: Timestamp,
+    attempts: impl FnOnce(&mut Attempts),
+) -> Result<ChangeSet, Refusal> {
+    let (id, sender) = (invitation.value.id, invitation.value.sender);
+    let mut changes = ChangeSet::default();
+    changes.write(Some(invitation), Record::Invitation(closed));
+    let mut pair = pair_or_new(facts.pair.as_ref(), pair_of(&invitation.value)?);
+    pair.open = None;
+    attempts(pair.attempts_mut(sender));
+    changes.write(facts.pair.as_ref(), Record::Pair(pair));
+    let ledger = answered(facts.sender_ledger.as_ref(), sender, id, answer, now);
+    changes.write(facts.sender_ledger.as_ref(), Record::Ledger(ledger));
+    Ok(changes)
 }
 
 /// The invitation as its recipient sees it, or not found: not theirs, never

@@ -73,8 +73,9 @@ impl EntryRows {
 }
 
 impl PostgresStore {
-    /// Applies `writes` (not empty) in one transaction, or none of them.
-    pub(super) fn commit_writes(&self, writes: &[Write]) -> Result<(), CommitError> {
+    /// Applies `writes` (not empty) in one transaction, or none of them,
+    /// and answers the position of the last write.
+    pub(super) fn commit_writes(&self, writes: &[Write]) -> Result<ChangeCursor, CommitError> {
         if writes.len() >= 1 << 16 {
             return Err(CommitError::Store(failed(TooManyWrites(writes.len()))));
         }
@@ -104,7 +105,7 @@ impl PostgresStore {
         let mut attempt = 1;
         loop {
             match attempt_commit(&mut conn, &encoded) {
-                Ok(()) => return Ok(()),
+                Ok(base) => return last_position(base, encoded.len()),
                 Err(Failed::Commit(e)) => return Err(e),
                 Err(Failed::Again) if attempt < ATTEMPTS => {
                     attempt += 1;
@@ -120,65 +121,99 @@ impl PostgresStore {
     }
 }
 
-/// One transaction: every write with its expectation checked by the
-/// statement that writes it, then the entries; dropped (rolled back) on
-/// the first failure.
-fn attempt_commit(conn: &mut Client, encoded: &[Encoded<'_>]) -> Result<(), Failed> {
+/// The position of the last of `writes` writes, given the transaction's
+/// first position minus one.
+fn last_position(base: i64, writes: usize) -> Result<ChangeCursor, CommitError> {
+    i64::try_from(writes)
+        .ok()
+        .and_then(|n| base.checked_add(n))
+        .and_then(|last| u64::try_from(last).ok())
+        .map(ChangeCursor::new)
+        .ok_or_else(|| CommitError::Store(damaged(format!("a position after {base}"))))
+}
+
+/// The statement that applies every write of a change set, each checked
+/// against its expectation: `$1..$4` are parallel columns (key text,
+/// expected version or 0 for absent, place in the change set, value),
+/// sorted by key. Rows to update are locked in key order, whatever the
+/// order of the writes (their positions keep it), so that two change sets
+/// over the same keys wait for each other instead of deadlocking; a row
+/// changed by a transaction that committed meanwhile no longer has the
+/// expected version and is not updated, and a key inserted meanwhile is
+/// not inserted. Answers, for each write applied, its key, the value it
+/// replaced (none for an insert) and its position.
+const APPLY: &str = "
+    WITH input AS (
+        SELECT * FROM unnest($1::text[], $2::bigint[], $3::bigint[], $4::text[])
+            AS i(key, expected, ord, value)
+    ), locked AS (
+        SELECT r.key, r.version, r.value AS old, i.ord, i.value
+        FROM record r JOIN input i ON r.key = i.key AND r.version = i.expected
+        ORDER BY r.key
+        FOR UPDATE OF r
+    ), updated AS (
+        UPDATE record r
+        SET version = l.version + 1, value = l.value,
+            pos = pg_current_xact_id()::text::bigint * 65536 + l.ord
+        FROM locked l WHERE r.key = l.key AND r.version = l.version
+        RETURNING r.key, l.old, r.pos
+    ), inserted AS (
+        INSERT INTO record (key, version, pos, value)
+        SELECT key, 1, pg_current_xact_id()::text::bigint * 65536 + ord, value
+        FROM input WHERE expected = 0 ORDER BY key
+        ON CONFLICT (key) DO NOTHING
+        RETURNING key, NULL::text AS old, pos
+    )
+    SELECT key, old, pos FROM updated UNION ALL SELECT key, old, pos FROM inserted";
+
+/// One transaction: every write with its expectation checked by the one
+/// statement that writes them all ([`APPLY`]), then the entries; dropped
+/// (rolled back) on the first failure. Answers the transaction's
+/// positions' base (its id times `POSITIONS_PER_TRANSACTION`): its `i`-th
+/// write is at base + `i`.
+fn attempt_commit(conn: &mut Client, encoded: &[Encoded<'_>]) -> Result<i64, Failed> {
+    let mut expected = Vec::with_capacity(encoded.len());
+    for e in encoded {
+        expected.push(match e.write.expect {
+            Expect::Absent => 0,
+            // A version past what PostgreSQL holds was never stored.
+            Expect::At(v) => i64::try_from(v.0)
+                .map_err(|_| Failed::Commit(CommitError::Conflict(e.key.clone())))?,
+        });
+    }
+    let texts: Vec<&str> = encoded.iter().map(|e| e.text.as_str()).collect();
+    let ords: Vec<i64> = encoded.iter().map(|e| e.ord).collect();
+    let values: Vec<&str> = encoded.iter().map(|e| e.value.as_str()).collect();
     let mut tx = conn.transaction()?;
+    let rows = tx.query_typed(
+        APPLY,
+        &[
+            (&texts, Type::TEXT_ARRAY),
+            (&expected, Type::INT8_ARRAY),
+            (&ords, Type::INT8_ARRAY),
+            (&values, Type::TEXT_ARRAY),
+        ],
+    )?;
+    let mut applied = std::collections::BTreeMap::new();
+    let mut base = None;
+    for row in &rows {
+        let text: &str = row.try_get(0)?;
+        let old: Option<&str> = row.try_get(1)?;
+        let pos: i64 = row.try_get(2)?;
+        applied.insert(text, (old, pos));
+    }
     let mut gone = EntryRows::default();
     let mut added = EntryRows::default();
-    for e in encoded {
-        let old: Vec<Entry> = match e.write.expect {
-            Expect::Absent => {
-                let inserted = tx.execute_typed(
-                    "INSERT INTO record (key, version, pos, value)
-                     VALUES ($1, 1, pg_current_xact_id()::text::bigint * 65536 + $2, $3)
-                     ON CONFLICT (key) DO NOTHING",
-                    &[
-                        (&e.text, Type::TEXT),
-                        (&e.ord, Type::INT8),
-                        (&e.value, Type::TEXT),
-                    ],
-                )?;
-                if inserted != 1 {
-                    return Err(Failed::Commit(CommitError::Conflict(e.key.clone())));
-                }
-                Vec::new()
-            }
-            Expect::At(expected) => {
-                // A version past what PostgreSQL holds was never stored.
-                let (Ok(version), Ok(next)) =
-                    (i64::try_from(expected.0), i64::try_from(expected.next().0))
-                else {
-                    return Err(Failed::Commit(CommitError::Conflict(e.key.clone())));
-                };
-                // The old value comes back for its entries; a row changed
-                // by a transaction that committed meanwhile no longer has
-                // the version, and nothing is updated.
-                let row = tx.query_typed_opt(
-                    "WITH old AS (
-                         SELECT value FROM record WHERE key = $1 AND version = $2 FOR UPDATE
-                     )
-                     UPDATE record r
-                     SET version = $3, value = $5,
-                         pos = pg_current_xact_id()::text::bigint * 65536 + $4
-                     FROM old WHERE r.key = $1 AND r.version = $2
-                     RETURNING old.value",
-                    &[
-                        (&e.text, Type::TEXT),
-                        (&version, Type::INT8),
-                        (&next, Type::INT8),
-                        (&e.ord, Type::INT8),
-                        (&e.value, Type::TEXT),
-                    ],
-                )?;
-                let Some(row) = row else {
-                    return Err(Failed::Commit(CommitError::Conflict(e.key.clone())));
-                };
-                let stored: &str = row.try_get(0)?;
-                // The record replaced must be sound: its entries go.
-                entries(&decode_value(&e.key, version, stored)?.value).collect()
-            }
+    for (e, &version) in encoded.iter().zip(&expected) {
+        // A write not applied: its expectation failed.
+        let Some(&(stored, pos)) = applied.get(e.text.as_str()) else {
+            return Err(Failed::Commit(CommitError::Conflict(e.key.clone())));
+        };
+        base = Some(pos - e.ord);
+        let old: Vec<Entry> = match stored {
+            // The record replaced must be sound: its entries go.
+            Some(stored) => entries(&decode_value(&e.key, version, stored)?.value).collect(),
+            None => Vec::new(),
         };
         let new: Vec<Entry> = entries(&e.write.record).collect();
         for entry in old.iter().filter(|x| !new.contains(x)) {
@@ -232,6 +267,7 @@ fn attempt_commit(conn: &mut Client, encoded: &[Encoded<'_>]) -> Result<(), Fail
             return Err(Failed::Commit(CommitError::Store(StoreError::Corrupt(key))));
         }
     }
+    let base = base.ok_or_else(|| damaged("a commit wrote nothing"))?;
     tx.commit()?;
-    Ok(())
+    Ok(base)
 }
