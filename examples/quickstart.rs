@@ -4,7 +4,7 @@
 
 use pronet::{
     Degree, Email, Event, GroupId, ManualClock, Member, MemberId, MemoryStore, Network, PageSize,
-    Policy, Profile, Reason, SearchQuery, SendOutcome, Timestamp,
+    Policy, Profile, Reason, SearchQuery, SendOutcome, SendRequest, Timestamp,
 };
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
@@ -26,14 +26,14 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     // Bo knows everyone's address book entry, so Bo can invite them all.
     for (&friend, name) in [cy, dee, eli].iter().zip(["cy", "dee", "eli"]) {
         let email = Email::parse(&format!("{name}@example.com"))?;
-        let sent = net.send(bo, friend, None, Some(&email))?;
+        let sent = net.send(SendRequest::new(bo, friend).proof(&email))?;
         outbox.extend(sent.events);
         if let SendOutcome::Sent(invitation) = sent.outcome {
             outbox.extend(net.accept(friend, invitation)?.events);
         }
     }
     let ana_email = Email::parse("ana@example.com")?;
-    let sent = net.send(bo, ana, None, Some(&ana_email))?;
+    let sent = net.send(SendRequest::new(bo, ana).proof(&ana_email))?;
     outbox.extend(sent.events);
     if let SendOutcome::Sent(invitation) = sent.outcome {
         outbox.extend(net.accept(ana, invitation)?.events);
@@ -56,10 +56,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
 
     // Ana and Cy meet through Bo: Ana may invite Cy, with a personal note.
     let sent = net.send(
-        ana,
-        cy,
-        Some("Hi Cy, Bo says you run the data team. Would love to connect."),
-        None,
+        SendRequest::new(ana, cy)
+            .note("Hi Cy, Bo says you run the data team. Would love to connect."),
     )?;
     let SendOutcome::Sent(invitation) = sent.outcome else {
         return Err("expected a new invitation".into());
@@ -100,8 +98,11 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         profile.current_companies = vec![acme];
         let email = Email::parse(&format!("{}@example.com", name.to_lowercase()))?;
         outbox.extend(
-            net.update_member(Member::person(id, profile).with_email(email, true))?
-                .events,
+            net.update_member(id, |m| {
+                m.profile = profile.clone();
+                m.add_email(email.clone(), true);
+            })?
+            .events,
         );
     }
     let rustaceans = GroupId::new(7);

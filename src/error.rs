@@ -8,8 +8,8 @@ use crate::record::Key;
 use crate::time::Timestamp;
 use thiserror::Error;
 
-/// A rule of SPEC.md said no. Each variant names the rule and carries what
-/// the caller needs to act, and nothing SPEC 3.4 keeps private: an ignored
+/// A rule said no. Each variant names the rule and carries what
+/// the caller needs to act, and nothing kept private from them: an ignored
 /// invitation, a held or dropped one, and a member hidden by a block never
 /// show through a refusal.
 #[derive(Clone, Debug, PartialEq, Eq, Error)]
@@ -149,6 +149,17 @@ pub enum Refusal {
     /// the party who may act on it, or it never reached them.
     #[error("invitation {0} not found")]
     InvitationNotFound(InvitationId),
+    /// The invitation was replaced by a newer one from the same sender (a
+    /// re-send), which is the one to answer. Only its recipient is told
+    /// (anyone else gets [`InvitationNotFound`](Self::InvitationNotFound)),
+    /// and only when the newer one reached them too.
+    #[error("invitation {invitation} was replaced by {by}")]
+    InvitationReplaced {
+        /// The invitation acted on.
+        invitation: InvitationId,
+        /// The newer invitation that replaced it.
+        by: InvitationId,
+    },
     /// The invitation is no longer pending; `seen` is its state as the
     /// acting member sees it.
     #[error("the invitation is no longer pending ({seen:?})")]
@@ -263,6 +274,7 @@ impl Refusal {
     /// |---|---|---|
     /// | [`UnknownMember`](Self::UnknownMember) | `unknown_member` | 404 |
     /// | [`InvitationNotFound`](Self::InvitationNotFound) | `invitation_not_found` | 404 |
+    /// | [`InvitationReplaced`](Self::InvitationReplaced) | `invitation_replaced` | 409 |
     /// | [`MemberExists`](Self::MemberExists) | `member_exists` | 409 |
     /// | [`EmailInUse`](Self::EmailInUse) | `email_in_use` | 409 |
     /// | [`AlreadyConnected`](Self::AlreadyConnected) | `already_connected` | 409 |
@@ -306,6 +318,7 @@ impl Refusal {
         match self {
             Self::UnknownMember(_) => "unknown_member",
             Self::InvitationNotFound(_) => "invitation_not_found",
+            Self::InvitationReplaced { .. } => "invitation_replaced",
             Self::MemberExists(_) => "member_exists",
             Self::EmailInUse(_) => "email_in_use",
             Self::AlreadyConnected => "already_connected",
@@ -342,6 +355,7 @@ impl Refusal {
         match self {
             Self::UnknownMember(_) | Self::InvitationNotFound(_) => 404,
             Self::MemberExists(_)
+            | Self::InvitationReplaced { .. }
             | Self::EmailInUse(_)
             | Self::AlreadyConnected
             | Self::NotPending { .. }
@@ -496,6 +510,10 @@ mod code_tests {
             Refusal::NotInvitable,
             Refusal::InvalidNote(NoteError::TooLong { chars: 2, max: 1 }),
             Refusal::InvitationNotFound(InvitationId::new(1)),
+            Refusal::InvitationReplaced {
+                invitation: InvitationId::new(1),
+                by: InvitationId::new(2),
+            },
             Refusal::NotPending {
                 seen: Seen::Pending,
             },
@@ -509,7 +527,7 @@ mod code_tests {
     #[test]
     fn codes_are_unique_snake_case_and_statuses_are_4xx() {
         let all = every_refusal();
-        assert_eq!(all.len(), 28);
+        assert_eq!(all.len(), 29);
         let mut codes: Vec<&str> = all.iter().map(Refusal::code).collect();
         for code in &codes {
             assert!(

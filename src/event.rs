@@ -232,6 +232,9 @@ pub enum Event {
         sender: MemberId,
         /// The address to email, as the sender wrote it.
         email: Email,
+        /// The sender's note, for the email.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        note: Option<crate::note::Note>,
     },
     /// The address opted out of invitations to join
     /// ([`Audience::Address`]; for the host's records).

@@ -49,6 +49,7 @@ macro_rules! each_observed {
                 if let Some(t) = &$($m)? b.unblocked { $f(t) }
             }
             Record::Report(r) => $f(&$($m)? r.at),
+            Record::InboxMark(k) => $f(&$($m)? k.sent_at),
             Record::Outbox(o) => $f(&$($m)? o.at),
             Record::Invitee(i) => {
                 for j in &$($m)? i.invitations { $f(&$($m)? j.sent_at) }

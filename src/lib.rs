@@ -44,7 +44,7 @@ pub mod store;
 pub mod time;
 pub mod wire;
 
-pub use block::ReportReason;
+pub use block::{BlockOutcome, ReportReason, UnblockOutcome};
 /// A span of time (chrono's), re-exported so that a host needs no direct
 /// chrono dependency: [`ManualClock::advance`], [`Timestamp::saturating_add`],
 /// the quotas and the policy's durations take it.
@@ -63,7 +63,8 @@ pub use error::{CommitError, Error, Refusal, StoreError};
 pub use event::{Audience, Event};
 pub use graph::{Degree, GraphError, SocialGraph};
 pub use id::{GroupId, InvitationId, MemberId, PairKey};
-pub use invitation::decide::SendOutcome;
+pub use invitation::Allowance;
+pub use invitation::decide::{SendOutcome, SendRequest};
 pub use invitation::{IgnoreReason, Seen};
 pub use member::{
     InvitePreference, Kind, Member, MemberEmail, Profile, ProfileField, ProfileLimits, Tier,
@@ -71,12 +72,13 @@ pub use member::{
 #[cfg(feature = "testing")]
 pub use network::ReadQuery;
 pub use network::{
-    Committed, Export, Freshness, InvitationView, ListCursor, Listed, Network, Retained,
+    BlockedMember, Card, Committed, Export, Freshness, InvitationCounts, InvitationView,
+    ListCursor, Listed, MemberView, Network, Relationship, Retained, Row, SentJoinInvitation,
 };
 pub use note::{Note, NoteError};
 pub use outbox::{EventId, EventPage, Published};
 pub use page::{CursorError, Page, PageSize, PageSizeError};
-pub use policy::{Policy, PolicyError};
+pub use policy::{ConfigDuration, Policy, PolicyConfig, PolicyError};
 #[cfg(feature = "sqlite")]
 pub use store::SqliteStore;
 pub use store::{ChangeCursor, Changes, MemoryStore, Store};

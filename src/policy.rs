@@ -1,4 +1,4 @@
-//! The host-configurable rules of SPEC 3 with their documented defaults,
+//! The host-configurable limits and waits, with their documented defaults,
 //! validated when built so that an impossible policy cannot exist.
 
 use crate::contacts::import::ImportLimits;
@@ -8,11 +8,13 @@ use crate::quota::Quota;
 use crate::standing::StandingPolicy;
 use crate::time::Timestamp;
 use chrono::TimeDelta;
+use serde::Deserialize;
 use std::collections::BTreeMap;
 use thiserror::Error;
 
-/// Every value of SPEC 3 that a host may tune. Build one with
-/// [`Policy::builder`]; [`Policy::default`] gives SPEC.md's defaults.
+/// Every limit and wait a host may tune. Build one with
+/// [`Policy::builder`]; [`Policy::default`] gives the documented defaults
+/// (each stated on its getter below).
 ///
 /// ```
 /// use pronet::Policy;
@@ -27,9 +29,11 @@ use thiserror::Error;
 /// # Ok::<(), pronet::PolicyError>(())
 /// ```
 ///
-/// It deliberately has no `Deserialize`: every policy goes through the
-/// builder's validation.
-#[derive(Clone, Debug, PartialEq, Eq)]
+/// It deserializes (from a JSON or TOML configuration file, say) through
+/// [`PolicyConfig`], and so through the builder's validation: an invalid
+/// value is refused, never half-applied.
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
+#[serde(try_from = "PolicyConfig")]
 pub struct Policy {
     min_shared_connections: u32,
     note_max_chars_free: u32,
@@ -90,7 +94,7 @@ impl Default for Policy {
     }
 }
 
-/// A policy value outside what SPEC.md allows.
+/// A policy value outside its allowed range.
 #[derive(Clone, Debug, PartialEq, Eq, Error)]
 #[non_exhaustive]
 pub enum PolicyError {
@@ -172,7 +176,7 @@ impl Policy {
     }
 
     /// The wait before sending again, counted from the last send, after
-    /// `unanswered` unanswered attempts (SPEC 3.3): nothing before the first
+    /// `unanswered` unanswered attempts (the re-send ladder): nothing before the first
     /// send, 90 days after one, 365 days after two, and `None` (never) after
     /// three or more.
     #[must_use]
@@ -198,10 +202,10 @@ impl Policy {
         self.max_attempts
     }
 
-    /// The invitation quota of a tier (SPEC 4): Free 300 per 30 days by
+    /// The invitation quota of a tier, over a rolling window: Free 300 per 30 days by
     /// default; a paid level uses the quota set for the highest configured
     /// level at or below it (by default every paid level has 600 per 30
-    /// days, pronet's choice where SPEC.md leaves paid levels to the host).
+    /// days, pronet's choice; a host sets paid levels as it sells them).
     #[must_use]
     pub fn invitation_quota(&self, tier: Tier) -> Quota {
         self.invitation_quotas
@@ -235,7 +239,8 @@ impl Policy {
     }
 
     /// How long after unblocking a member the same member cannot be blocked
-    /// again (SPEC 7; default 48 hours).
+    /// again (default 48 hours), so that block and unblock cannot be
+    /// cycled to reset what a block removed.
     #[must_use]
     pub fn reblock_wait(&self) -> TimeDelta {
         self.reblock_wait
@@ -244,7 +249,7 @@ impl Policy {
     /// How far a recorded instant may lie ahead of the host clock before it
     /// is treated as the trace of a bad clock reading (default 1 day).
     ///
-    /// Within it, time never goes backwards (SPEC 4): a decision acts at
+    /// Within it, time never goes backwards for a decision: it acts at
     /// the latest of the clock, the records it reads and this process's
     /// latest reading. Beyond it, a record read is refused with
     /// [`Error::ClockSkew`](crate::Error::ClockSkew), naming its key, so
@@ -265,20 +270,20 @@ impl Policy {
     }
 
     /// The most invitations to join one address may receive, across all
-    /// senders and all time (SPEC 9; default 3).
+    /// senders and all time (default 3): no address is emailed without end.
     #[must_use]
     pub fn max_join_invitations_per_address(&self) -> u32 {
         self.max_join_invitations_per_address
     }
 
-    /// The limits on one address-book import (SPEC 9; default 10 MiB,
+    /// The limits on one address-book import (default 10 MiB,
     /// 50,000 rows, 1,024 bytes per field).
     #[must_use]
     pub fn import_limits(&self) -> &ImportLimits {
         &self.import_limits
     }
 
-    /// The weights and limits of discovery (SPEC 8): people you may know,
+    /// The weights and limits of discovery: people you may know,
     /// follows, groups and dismissals.
     #[must_use]
     pub fn discovery(&self) -> &DiscoveryPolicy {
@@ -286,7 +291,7 @@ impl Policy {
     }
 
     /// The size limits of profiles, checked at registration and on every
-    /// update (SPEC 5; defaults: display name 100 characters, headline 220,
+    /// update (defaults: display name 100 characters, headline 220,
     /// location 100, 20 current and 100 past companies, 50 schools of 100
     /// characters, 100 skills of 80 characters, 10 email addresses; see
     /// [`ProfileLimits`]).
@@ -516,6 +521,166 @@ impl PolicyBuilder {
             return Err(PolicyError::SecondResendWait);
         }
         Ok(p)
+    }
+}
+
+/// A [`Policy`] as a configuration file writes it: every setting optional
+/// (an absent one keeps its default), unknown settings refused, durations
+/// as a whole number and a unit (`"21d"`, `"48h"`, `"30m"`, `"90s"`).
+/// [`build`](Self::build) runs the builder's validation and answers a typed
+/// [`PolicyError`]; `Policy` itself deserializes through it (the error
+/// then comes in the format's error, with the same message).
+///
+/// The invitation and note quotas per tier, the import limits and the
+/// profile limits are set with the [builder](Policy::builder) only.
+///
+/// ```
+/// use pronet::{Policy, PolicyConfig, PolicyError};
+///
+/// let config: PolicyConfig = serde_json::from_str(
+///     r#"{"min_shared_connections": 2, "first_resend_wait": "120d", "reblock_wait": "72h"}"#,
+/// )?;
+/// let policy = config.build()?;
+/// assert_eq!(policy.min_shared_connections(), 2);
+/// assert_eq!(policy.reblock_wait(), pronet::TimeDelta::hours(72));
+///
+/// let too_short: PolicyConfig = serde_json::from_str(r#"{"first_resend_wait": "30d"}"#)?;
+/// assert!(matches!(too_short.build(), Err(PolicyError::FirstResendWait(_))));
+/// // Directly, with the same validation.
+/// assert!(serde_json::from_str::<Policy>(r#"{"first_resend_wait": "30d"}"#).is_err());
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[derive(Clone, Debug, Default, PartialEq, Eq, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+#[non_exhaustive]
+pub struct PolicyConfig {
+    /// See [`PolicyBuilder::min_shared_connections`].
+    pub min_shared_connections: Option<u32>,
+    /// See [`PolicyBuilder::note_max_chars_free`].
+    pub note_max_chars_free: Option<u32>,
+    /// See [`PolicyBuilder::note_max_chars_paid`].
+    pub note_max_chars_paid: Option<u32>,
+    /// See [`PolicyBuilder::withdraw_cooldown`].
+    pub withdraw_cooldown: Option<ConfigDuration>,
+    /// See [`PolicyBuilder::pending_expiry`].
+    pub pending_expiry: Option<ConfigDuration>,
+    /// See [`PolicyBuilder::first_resend_wait`].
+    pub first_resend_wait: Option<ConfigDuration>,
+    /// See [`PolicyBuilder::second_resend_wait`].
+    pub second_resend_wait: Option<ConfigDuration>,
+    /// See [`PolicyBuilder::max_connections`].
+    pub max_connections: Option<u32>,
+    /// See [`PolicyBuilder::max_attempts`].
+    pub max_attempts: Option<u32>,
+    /// See [`PolicyBuilder::max_outstanding`].
+    pub max_outstanding: Option<u32>,
+    /// See [`PolicyBuilder::reblock_wait`].
+    pub reblock_wait: Option<ConfigDuration>,
+    /// See [`PolicyBuilder::max_clock_skew`].
+    pub max_clock_skew: Option<ConfigDuration>,
+    /// See [`PolicyBuilder::max_blocks`].
+    pub max_blocks: Option<u32>,
+    /// See [`PolicyBuilder::max_join_invitations_per_address`].
+    pub max_join_invitations_per_address: Option<u32>,
+    /// See [`PolicyBuilder::standing`] (every field of it, as its serde
+    /// form writes them).
+    pub standing: Option<StandingPolicy>,
+    /// See [`PolicyBuilder::discovery`] (every field of it, as its serde
+    /// form writes them).
+    pub discovery: Option<DiscoveryPolicy>,
+}
+
+impl PolicyConfig {
+    /// The policy: the defaults with every given setting applied, through
+    /// the builder's validation.
+    ///
+    /// # Errors
+    /// The first value out of its range, as a [`PolicyError`].
+    pub fn build(self) -> Result<Policy, PolicyError> {
+        let mut b = Policy::builder();
+        macro_rules! set {
+            ($($field:ident),*) => {$(
+                if let Some(v) = self.$field {
+                    b = b.$field(v.into());
+                }
+            )*};
+        }
+        set!(
+            min_shared_connections,
+            note_max_chars_free,
+            note_max_chars_paid,
+            withdraw_cooldown,
+            pending_expiry,
+            first_resend_wait,
+            second_resend_wait,
+            max_connections,
+            max_attempts,
+            max_outstanding,
+            reblock_wait,
+            max_clock_skew,
+            max_blocks,
+            max_join_invitations_per_address,
+            standing,
+            discovery
+        );
+        b.build()
+    }
+}
+
+impl TryFrom<PolicyConfig> for Policy {
+    type Error = PolicyError;
+    fn try_from(config: PolicyConfig) -> Result<Self, PolicyError> {
+        config.build()
+    }
+}
+
+/// A duration in a configuration file: a whole number and one unit, `d`
+/// (days), `h`, `m` (minutes) or `s`, such as `"90d"`. Anything else is
+/// refused when read.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
+#[serde(try_from = "String")]
+pub struct ConfigDuration(TimeDelta);
+
+impl ConfigDuration {
+    /// The duration.
+    #[must_use]
+    pub fn get(self) -> TimeDelta {
+        self.0
+    }
+}
+
+impl From<ConfigDuration> for TimeDelta {
+    fn from(d: ConfigDuration) -> Self {
+        d.0
+    }
+}
+
+impl TryFrom<String> for ConfigDuration {
+    type Error = String;
+    fn try_from(text: String) -> Result<Self, String> {
+        text.parse()
+    }
+}
+
+impl std::str::FromStr for ConfigDuration {
+    type Err = String;
+    fn from_str(text: &str) -> Result<Self, String> {
+        let bad =
+            || format!("{text:?} is not a duration such as \"90d\", \"48h\", \"30m\" or \"45s\"");
+        let split = text.len().checked_sub(1).ok_or_else(bad)?;
+        let (digits, unit) = text.split_at_checked(split).ok_or_else(bad)?;
+        if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
+            return Err(bad());
+        }
+        let n: i64 = digits.parse().map_err(|_| bad())?;
+        let d = match unit {
+            "d" => TimeDelta::try_days(n),
+            "h" => TimeDelta::try_hours(n),
+            "m" => TimeDelta::try_minutes(n),
+            "s" => TimeDelta::try_seconds(n),
+            _ => None,
+        };
+        d.map(Self).ok_or_else(bad)
     }
 }
 

@@ -92,8 +92,7 @@ impl Quota {
     /// # Errors
     /// The instant the next event becomes possible.
     pub fn check(self, events: &[Timestamp], now: Timestamp) -> Result<(), Timestamp> {
-        let start = now.saturating_sub(self.window);
-        let mut counted: Vec<Timestamp> = events.iter().copied().filter(|&t| t > start).collect();
+        let mut counted = self.counted(events, now);
         let limit = self.limit as usize;
         if counted.len() < limit {
             return Ok(());
@@ -102,6 +101,33 @@ impl Quota {
         // The oldest events must leave the window until limit - 1 remain.
         let leaving = counted[counted.len() - limit];
         Err(leaving.saturating_add(self.window).max(now))
+    }
+
+    /// How many more events fit at `now`, counting events as
+    /// [`check`](Self::check) does: `check` answers `Ok` exactly when this
+    /// is at least 1.
+    ///
+    /// ```
+    /// use pronet::quota::Quota;
+    /// use pronet::{TimeDelta, Timestamp};
+    ///
+    /// let q = Quota::new(3, TimeDelta::days(1))?;
+    /// let t = |h: i64| Timestamp::UNIX_EPOCH.saturating_add(TimeDelta::hours(h));
+    /// assert_eq!(q.remaining(&[t(0), t(1)], t(2)), 1);
+    /// assert_eq!(q.remaining(&[t(0), t(1)], t(24)), 2);
+    /// # Ok::<(), pronet::quota::QuotaError>(())
+    /// ```
+    #[must_use]
+    pub fn remaining(self, events: &[Timestamp], now: Timestamp) -> u32 {
+        let counted = u32::try_from(self.counted(events, now).len()).unwrap_or(u32::MAX);
+        self.limit.saturating_sub(counted)
+    }
+
+    /// The events that count at `now`: those inside the window ending at
+    /// `now`, and any after it.
+    fn counted(self, events: &[Timestamp], now: Timestamp) -> Vec<Timestamp> {
+        let start = now.saturating_sub(self.window);
+        events.iter().copied().filter(|&t| t > start).collect()
     }
 }
 
@@ -121,6 +147,21 @@ mod tests {
         assert_eq!(q.check(&sent, at(30)), Err(at(100)));
         assert_eq!(q.check(&sent, at(99)), Err(at(100)));
         assert_eq!(q.check(&sent, at(100)), Ok(()));
+    }
+
+    #[test]
+    fn remaining_is_positive_exactly_when_check_passes() {
+        let q = Quota::new(3, TimeDelta::seconds(100)).unwrap_or_else(|_| unreachable!());
+        let sent = [at(0), at(10), at(20), at(150)];
+        for now in (0..300).step_by(5) {
+            for n in 0..=sent.len() {
+                let (events, now) = (&sent[..n], at(now));
+                assert_eq!(q.check(events, now).is_ok(), q.remaining(events, now) >= 1);
+            }
+        }
+        assert_eq!(q.remaining(&sent[..3], at(30)), 0);
+        assert_eq!(q.remaining(&sent[..3], at(105)), 1);
+        assert_eq!(q.remaining(&[], at(0)), 3);
     }
 
     #[test]

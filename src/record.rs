@@ -6,7 +6,7 @@ use crate::block::{Block, BlockList, BlockTally, Report};
 use crate::contacts::{Contact, Invitee};
 use crate::discovery::{Dismissals, Follows, Memberships};
 use crate::id::{InvitationId, MemberId, PairKey};
-use crate::invitation::{Invitation, Ledger, PairState};
+use crate::invitation::{InboxMark, Invitation, Ledger, PairState};
 use crate::member::{EmailOwner, Member};
 use crate::outbox::{Outbox, OutboxKey};
 use serde::{Deserialize, Serialize};
@@ -86,6 +86,8 @@ pub enum Key {
     /// The events of one committed change, until the relay acknowledges
     /// them (see [`Store`](crate::Store), clause 9).
     Outbox(OutboxKey),
+    /// How far a member has marked their inbox seen (theirs alone).
+    InboxMark(MemberId),
 }
 
 impl Key {
@@ -136,6 +138,8 @@ pub enum Record {
     BlockTally(BlockTally),
     /// The events of one committed change.
     Outbox(Outbox),
+    /// How far a member has marked their inbox seen.
+    InboxMark(InboxMark),
 }
 
 impl Record {
@@ -158,6 +162,7 @@ impl Record {
             Self::Block(b) => Key::Block(b.blocker, b.target),
             Self::BlockTally(t) => Key::BlockTally(t.member),
             Self::Outbox(o) => Key::Outbox(o.key),
+            Self::InboxMark(m) => Key::InboxMark(m.member),
         }
     }
 }
@@ -197,3 +202,4 @@ record_kind!(Dismissed, Dismissals);
 record_kind!(Block, Block);
 record_kind!(BlockTally, BlockTally);
 record_kind!(Outbox, Outbox);
+record_kind!(InboxMark, InboxMark);

@@ -32,7 +32,11 @@ fn send<S: Store>(
     from: MemberId,
     to: MemberId,
 ) -> Result<InvitationId, Error> {
-    let sent = net.send(from, to, Some("We met at the meetup."), Some(&email_of(to)))?;
+    let sent = net.send(
+        pronet::SendRequest::new(from, to)
+            .note("We met at the meetup.")
+            .proof(&email_of(to)),
+    )?;
     match sent.outcome {
         SendOutcome::Sent(id) => Ok(id),
         other => panic!("expected a new invitation, got {other:?}"),
@@ -130,7 +134,9 @@ fn glitch<S: Store + Send + Sync + 'static>(store: Arc<S>) {
     // from the future reading.
     let _ = net.withdraw(ANA, to_bo).unwrap();
     clock.set(now.saturating_add(TimeDelta::days(30)));
-    let refused = net.send(ANA, BO, None, Some(&email_of(BO))).unwrap_err();
+    let refused = net
+        .send(pronet::SendRequest::new(ANA, BO).proof(&email_of(BO)))
+        .unwrap_err();
     assert_eq!(
         refused.refusal(),
         Some(&Refusal::ResendTooSoon {
@@ -179,7 +185,9 @@ fn q2_a_forward_jump_within_the_skew_never_goes_backwards() {
     // The same process, and a restarted one, act at the later instant for
     // the records it stamped.
     let _ = net.withdraw(ANA, id).unwrap();
-    let refused = net.send(ANA, BO, None, Some(&email_of(BO))).unwrap_err();
+    let refused = net
+        .send(pronet::SendRequest::new(ANA, BO).proof(&email_of(BO)))
+        .unwrap_err();
     assert!(matches!(
         refused.refusal(),
         Some(Refusal::ResendTooSoon { retry_at }) if *retry_at == ahead.saturating_add(TimeDelta::days(90))

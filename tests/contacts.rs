@@ -844,7 +844,7 @@ fn import_reports_members_with_their_degree_and_feeds_eligibility() {
         }]
     );
     // Dee is now in Ana's contacts: Ana may invite Dee without proof.
-    assert!(w.net.send(ana, dee, None, None).is_ok());
+    assert!(w.net.send(pronet::SendRequest::new(ana, dee)).is_ok());
 }
 
 #[test]
@@ -1155,7 +1155,8 @@ fn c4_the_per_address_cap_holds_across_senders() {
             vec![Event::JoinInvitationReceived {
                 invitation: id,
                 sender: s,
-                email: x.clone()
+                email: x.clone(),
+                note: None,
             }]
         );
         assert_eq!(done.events[0].audience(), Audience::Member(s));
@@ -1250,7 +1251,7 @@ fn c4_invitations_to_join_share_the_quota_and_are_not_counted_twice() {
     let [s, a, b] = [1, 2, 3].map(|i| w.person(m(i)));
     let _ = w
         .net
-        .send(s, a, None, Some(&email("m2@example.com")))
+        .send(pronet::SendRequest::new(s, a).proof(&email("m2@example.com")))
         .unwrap();
     let _ = w.net.invite_to_join(s, &email("j1@example.org")).unwrap();
     let last = w.net.invite_to_join(s, &email("j2@example.org")).unwrap();
@@ -1260,7 +1261,10 @@ fn c4_invitations_to_join_share_the_quota_and_are_not_counted_twice() {
         retry_at
     }));
     assert_eq!(
-        refusal(w.net.send(s, b, None, Some(&email("m3@example.com")))),
+        refusal(
+            w.net
+                .send(pronet::SendRequest::new(s, b).proof(&email("m3@example.com")))
+        ),
         Refusal::QuotaExhausted { retry_at }
     );
     assert_eq!(
@@ -1350,7 +1354,7 @@ fn c4_joining_rechecks_every_send_rule() {
     let _ = w.net.deactivate(gone).unwrap();
     let _ = w
         .net
-        .send(busy, helper, None, Some(&email("m5@example.com")))
+        .send(pronet::SendRequest::new(busy, helper).proof(&email("m5@example.com")))
         .unwrap();
     // The early invitation expires after 180 days; the cap of 3 is reached.
     assert_eq!(
@@ -1422,8 +1426,12 @@ fn c4_an_undiscoverable_address_is_delivered_once_made_discoverable() {
     assert!(w.inbox(n).is_empty());
     assert!(w.sent(s).is_empty());
     w.at(TimeDelta::days(5));
-    let update = Member::person(n, Profile::named("Z")).with_email(z, true);
-    let updated = w.net.update_member(update).unwrap();
+    let updated = w
+        .net
+        .update_member(n, |m| {
+            m.emails.iter_mut().for_each(|e| e.discoverable = true);
+        })
+        .unwrap();
     assert!(updated.events.contains(&Event::InvitationReceived {
         invitation: id,
         sender: s,

@@ -40,9 +40,9 @@ mod support;
 use pronet::discovery::pymk;
 use pronet::discovery::{DiscoveryPolicy, fold, words};
 use pronet::{
-    Degree, DegreeFilter, Error, Event, GroupId, IgnoreReason, ManualClock, Member, MemberId,
-    MemoryStore, Network, Page, PageSize, Policy, Profile, Reason, Refusal, SearchCursor,
-    SearchHit, SearchQuery, SendOutcome, Suggestion,
+    Degree, DegreeFilter, Error, Event, GroupId, ManualClock, Member, MemberId, MemoryStore,
+    Network, Page, PageSize, Policy, Profile, Reason, Refusal, SearchCursor, SearchHit,
+    SearchQuery, SendOutcome, Suggestion,
 };
 use proptest::prelude::*;
 use std::cmp::Reverse;
@@ -372,7 +372,7 @@ fn pymk_keeps_a_dont_know_silent() {
         w.connect(bo, cy);
         let inv = w.invite(ana, bo);
         if i == 0 {
-            let _ = w.net.ignore(bo, inv, IgnoreReason::DontKnow).unwrap();
+            let _ = w.net.ignore_unknown(bo, inv).unwrap();
         }
         let pending = w.pymk(ana);
         clock.advance(chrono::TimeDelta::days(181));
@@ -1305,7 +1305,11 @@ impl Sim {
         match self
             .w
             .net
-            .send(a, b, Some("Hello"), Some(&email_of(b)))
+            .send(
+                pronet::SendRequest::new(a, b)
+                    .note("Hello")
+                    .proof(&email_of(b)),
+            )
             .unwrap()
             .outcome
         {
@@ -1337,7 +1341,7 @@ impl Sim {
                         self.model.bars.insert((a, b), true);
                     }
                     _ => {
-                        let _ = net.ignore(b, inv, IgnoreReason::DontKnow).unwrap();
+                        let _ = net.ignore_unknown(b, inv).unwrap();
                         self.model.pending.insert((a, b));
                         self.model.bars.insert((a, b), false);
                     }
@@ -1401,8 +1405,7 @@ impl Sim {
                 let a = self.id(*a);
                 if self.model.active_person(a) {
                     let discoverable = self.model.persons[&a].1;
-                    let member = Member::person(a, p.clone()).with_email(email_of(a), discoverable);
-                    let _ = net.update_member(member).unwrap();
+                    let _ = net.update_member(a, |m| m.profile = p.clone()).unwrap();
                     self.model.persons.insert(a, (p.clone(), discoverable));
                 }
             }

@@ -136,7 +136,11 @@ struct Ids {
 
 fn invite<S: Inspect>(net: &Net<S>, from: u64, to: u64) -> InvitationId {
     match net
-        .send(m(from), m(to), Some("Hello 👋"), Some(&email(to)))
+        .send(
+            pronet::SendRequest::new(m(from), m(to))
+                .note("Hello 👋")
+                .proof(&email(to)),
+        )
         .unwrap()
         .outcome
     {
@@ -210,24 +214,28 @@ enum Answer {
 }
 
 fn perform<S: Inspect>(net: &Net<S>, ids: Ids, op: Op) -> Result<Vec<Event>, Error> {
-    let new_headline = || {
-        let mut bo = person(2);
-        bo.profile.headline = "Now at ACME".to_owned();
-        bo
-    };
+    let new_headline = |bo: &mut Member| bo.profile.headline = "Now at ACME".to_owned();
     match op {
         Op::Register => net.register(person(20)).map(|c| c.events),
-        Op::UpdateMember => net.update_member(new_headline()).map(|c| c.events),
+        Op::UpdateMember => net.update_member(m(2), new_headline).map(|c| c.events),
         Op::Deactivate => net.deactivate(m(3)).map(|c| c.events),
         Op::AddContacts => net
             .add_contacts(m(1), &[email(2), email(30), email(31)])
             .map(|c| c.events),
         Op::Send => net
-            .send(m(2), m(6), Some("Hi — Bo here"), Some(&email(6)))
+            .send(
+                pronet::SendRequest::new(m(2), m(6))
+                    .note("Hi — Bo here")
+                    .proof(&email(6)),
+            )
             .map(|c| c.events),
-        Op::CrossingSend => net.send(m(1), m(7), None, None).map(|c| c.events),
+        Op::CrossingSend => net
+            .send(pronet::SendRequest::new(m(1), m(7)))
+            .map(|c| c.events),
         Op::Accept => net.accept(m(1), ids.accept).map(|c| c.events),
-        Op::Ignore(reason) => net.ignore(m(1), ids.ignore, reason).map(|c| c.events),
+        Op::Ignore(reason) => net
+            .ignore_because(m(1), ids.ignore, reason)
+            .map(|c| c.events),
         Op::Reject => net.reject(m(1), ids.reject).map(|c| c.events),
         Op::Withdraw => net.withdraw(m(1), ids.withdraw).map(|c| c.events),
     }
@@ -386,85 +394,38 @@ fn outbox<S: Inspect>(net: &Net<S>) -> Vec<String> {
 
 /// A1 for one store: every operation, every k. Answers the fault points.
 /// E1 with it: after every fault, the outbox holds the events of exactly
-/// the changes that committed.
+/// the changes that committed. The operations are swept by a few threads
+/// at once, each point in a world of its own: a PostgreSQL world waits on
+/// the server most of its time.
 fn a1_sweep<S: Inspect>() -> u64 {
-    let mut points = 0;
-    let mut per_op = Vec::new();
-    for op in OPS {
-        let reference = reference::<S>(op);
-        let mut faults: Vec<Fault> = (1..=reference.calls).map(Fault::Call).collect();
-        faults.push(Fault::Commit);
-        for fault in faults {
-            let (net, ids) = world::<S>();
-            let (records, graph_before) = (net.store().inner().snap(), graph(&net));
-            let outbox_before = outbox(&net);
-            net.store().inject(fault);
-            let result = perform(&net, ids, op);
-            assert_eq!(net.store().fired(), 1, "{op:?} {fault:?}: the fault fired");
-            match &result {
-                Err(Error::Store(_)) => {}
-                // A fault after the commit (following the feed into the
-                // index; for registering and updating, delivering waiting
-                // invitations to join, a second operation whose failure
-                // leaves the first committed, see `Network::register`) finds
-                // the state as after one successful run, and the index
-                // follows at the next read or operation.
-                Ok(_) => {
-                    assert_eq!(answer(&result), reference.answer, "A1 {op:?} {fault:?}");
-                    assert_eq!(
-                        normalized(&net.store().inner().snap()),
-                        reference.records,
-                        "A1 {op:?} {fault:?}: a fault after the commit"
-                    );
-                    assert_eq!(outbox(&net), reference.outbox, "E1 {op:?} {fault:?}");
-                    net.catch_up().unwrap();
-                    assert_eq!(graph(&net), reference.graph, "A1 {op:?} {fault:?}");
-                    continue;
-                }
-                other => panic!("A1 {op:?} {fault:?}: expected Error::Store, got {other:?}"),
-            }
-            assert_eq!(
-                net.store().inner().snap(),
-                records,
-                "A1 {op:?} {fault:?}: the records changed"
-            );
-            assert_eq!(
-                outbox(&net),
-                outbox_before,
-                "E1 {op:?} {fault:?}: an event without its change"
-            );
-            assert_eq!(
-                graph(&net),
-                graph_before,
-                "A1 {op:?} {fault:?}: the graph changed"
-            );
-            // Nothing was left half done: the operation now succeeds as if
-            // it had never been tried.
-            let again = perform(&net, ids, op);
-            assert_eq!(
-                answer(&again),
-                reference.answer,
-                "A1 {op:?} {fault:?}: run again"
-            );
-            assert_eq!(
-                normalized(&net.store().inner().snap()),
-                reference.records,
-                "A1 {op:?} {fault:?}: run again"
-            );
-            assert_eq!(
-                outbox(&net),
-                reference.outbox,
-                "E1 {op:?} {fault:?}: run again, the change's events once"
-            );
-            assert_eq!(
-                graph(&net),
-                reference.graph,
-                "A1 {op:?} {fault:?}: graph run again"
-            );
-        }
-        points += reference.calls;
-        per_op.push(format!("{op:?}: {}", reference.calls));
-    }
+    const SWEEPERS: usize = 3;
+    let next = std::sync::atomic::AtomicUsize::new(0);
+    let mut swept: Vec<(usize, u64)> = std::thread::scope(|scope| {
+        let sweepers: Vec<_> = (0..SWEEPERS)
+            .map(|_| {
+                scope.spawn(|| {
+                    let mut mine = Vec::new();
+                    loop {
+                        let at = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                        let Some(&op) = OPS.get(at) else {
+                            return mine;
+                        };
+                        mine.push((at, a1_sweep_op::<S>(op)));
+                    }
+                })
+            })
+            .collect();
+        sweepers
+            .into_iter()
+            .flat_map(|s| s.join().unwrap_or_else(|e| std::panic::resume_unwind(e)))
+            .collect()
+    });
+    swept.sort_unstable();
+    let points = swept.iter().map(|&(_, calls)| calls).sum();
+    let per_op: Vec<String> = swept
+        .iter()
+        .map(|&(at, calls)| format!("{:?}: {calls}", OPS[at]))
+        .collect();
     eprintln!(
         "A1 {}: {points} fault points swept (store calls per operation: {}), each also \
          with Fault::Commit",
@@ -552,7 +513,7 @@ fn a1_resumable_sweep<S: Inspect>() -> u64 {
                 if erased {
                     // Unusable from the first step on.
                     assert!(matches!(
-                        net.send(m(1), m(6), None, Some(&email(6))),
+                        net.send(pronet::SendRequest::new(m(1), m(6)).proof(&email(6))),
                         Err(Error::Refused(Refusal::UnknownMember(_)))
                     ));
                 } else {
@@ -575,6 +536,83 @@ fn a1_resumable_sweep<S: Inspect>() -> u64 {
         points += calls;
     }
     points
+}
+
+/// A1 for one operation: a fault at each of its store calls in turn, and
+/// at its commit. Answers the number of its store calls.
+fn a1_sweep_op<S: Inspect>(op: Op) -> u64 {
+    let reference = reference::<S>(op);
+    let mut faults: Vec<Fault> = (1..=reference.calls).map(Fault::Call).collect();
+    faults.push(Fault::Commit);
+    for fault in faults {
+        let (net, ids) = world::<S>();
+        let (records, graph_before) = (net.store().inner().snap(), graph(&net));
+        let outbox_before = outbox(&net);
+        net.store().inject(fault);
+        let result = perform(&net, ids, op);
+        assert_eq!(net.store().fired(), 1, "{op:?} {fault:?}: the fault fired");
+        match &result {
+            Err(Error::Store(_)) => {}
+            // A fault after the commit (following the feed into the
+            // index; for registering and updating, delivering waiting
+            // invitations to join, a second operation whose failure
+            // leaves the first committed, see `Network::register`) finds
+            // the state as after one successful run, and the index
+            // follows at the next read or operation.
+            Ok(_) => {
+                assert_eq!(answer(&result), reference.answer, "A1 {op:?} {fault:?}");
+                assert_eq!(
+                    normalized(&net.store().inner().snap()),
+                    reference.records,
+                    "A1 {op:?} {fault:?}: a fault after the commit"
+                );
+                assert_eq!(outbox(&net), reference.outbox, "E1 {op:?} {fault:?}");
+                net.catch_up().unwrap();
+                assert_eq!(graph(&net), reference.graph, "A1 {op:?} {fault:?}");
+                continue;
+            }
+            other => panic!("A1 {op:?} {fault:?}: expected Error::Store, got {other:?}"),
+        }
+        assert_eq!(
+            net.store().inner().snap(),
+            records,
+            "A1 {op:?} {fault:?}: the records changed"
+        );
+        assert_eq!(
+            outbox(&net),
+            outbox_before,
+            "E1 {op:?} {fault:?}: an event without its change"
+        );
+        assert_eq!(
+            graph(&net),
+            graph_before,
+            "A1 {op:?} {fault:?}: the graph changed"
+        );
+        // Nothing was left half done: the operation now succeeds as if
+        // it had never been tried.
+        let again = perform(&net, ids, op);
+        assert_eq!(
+            answer(&again),
+            reference.answer,
+            "A1 {op:?} {fault:?}: run again"
+        );
+        assert_eq!(
+            normalized(&net.store().inner().snap()),
+            reference.records,
+            "A1 {op:?} {fault:?}: run again"
+        );
+        assert_eq!(
+            outbox(&net),
+            reference.outbox,
+            "E1 {op:?} {fault:?}: run again, the change's events once"
+        );
+        assert_eq!(
+            graph(&net),
+            reference.graph,
+            "A1 {op:?} {fault:?}: graph run again"
+        );
+    }
+    reference.calls
 }
 
 /// A2 for one store.
@@ -730,7 +768,7 @@ fn a2_index_catches_up_before_the_next_operation() {
         "the index could not follow yet"
     );
     // Any operation catches up first; here an unrelated one.
-    let _ = net.update_member(person(5)).unwrap();
+    let _ = net.update_member(m(5), |_| {}).unwrap();
     assert!(net.graph().are_connected(m(1), m(3)));
     let retry = net.accept(m(1), ids.accept).unwrap();
     assert!(retry.events.is_empty());

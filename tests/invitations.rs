@@ -52,7 +52,11 @@ impl World {
         to: MemberId,
         note: Option<&str>,
     ) -> Result<Committed<SendOutcome>, Error> {
-        self.net.send(from, to, note, Some(&email_of(to)))
+        self.net.send(
+            pronet::SendRequest::new(from, to)
+                .maybe_note(note)
+                .proof(&email_of(to)),
+        )
     }
 
     fn inbox(&self, m: MemberId) -> Vec<InvitationId> {
@@ -135,21 +139,95 @@ fn i8_first_resend_boundary_is_exactly_90_days_and_supersedes() {
     assert_eq!(w.seen(a, first), Seen::Superseded);
     assert_eq!(w.seen(a, second), Seen::Pending);
     assert_eq!(w.seen(b, second), Seen::Pending);
-    // The superseded one no longer exists for the recipient.
-    assert_eq!(
-        refusal(w.net.invitation(b, first)),
-        Refusal::InvitationNotFound(first)
-    );
-    assert_eq!(
-        refusal(w.net.accept(b, first)),
-        Refusal::InvitationNotFound(first)
-    );
+    // The recipient acting on the superseded one is told which replaced it.
+    let replaced = Refusal::InvitationReplaced {
+        invitation: first,
+        by: second,
+    };
+    assert_eq!(refusal(w.net.invitation(b, first)), replaced);
+    assert_eq!(refusal(w.net.accept(b, first)), replaced);
     // And the sender cannot withdraw what was superseded.
     assert_eq!(
         refusal(w.net.withdraw(a, first)),
         Refusal::NotPending {
             seen: Seen::Superseded
         }
+    );
+}
+
+/// I5: the recipient answering an invitation replaced by a re-send (from
+/// an email's Accept button) is told it was replaced and by which, for
+/// every answer and the view, with nothing changed; anyone else (the
+/// sender included) gets the answers they got before this change.
+#[test]
+fn i5_answering_a_replaced_invitation_names_its_replacement_to_the_recipient_only() {
+    let w = World::new();
+    let (a, b, c) = (w.person(ANA), w.person(BO), w.person(CY));
+    let first = w.invite(a, b);
+    w.at(days(90));
+    let second = sent_id(&w.send_proof(a, b, None).unwrap());
+    let replaced = Refusal::InvitationReplaced {
+        invitation: first,
+        by: second,
+    };
+    let before = w.net.store().snapshot();
+    assert_eq!(refusal(w.net.accept(b, first)), replaced);
+    assert_eq!(refusal(w.net.ignore(b, first)), replaced);
+    assert_eq!(refusal(w.net.reject(b, first)), replaced);
+    assert_eq!(refusal(w.net.reject_with_note(b, first, "No")), replaced);
+    assert_eq!(refusal(w.net.invitation(b, first)), replaced);
+    assert_eq!(
+        w.net.store().snapshot(),
+        before,
+        "a refusal changed the store"
+    );
+    assert_eq!(replaced.code(), "invitation_replaced");
+    // The sender and a stranger: exactly what they got before.
+    assert_eq!(
+        refusal(w.net.accept(a, first)),
+        Refusal::InvitationNotFound(first)
+    );
+    assert_eq!(
+        refusal(w.net.withdraw(a, first)),
+        Refusal::NotPending {
+            seen: Seen::Superseded
+        }
+    );
+    assert_eq!(w.seen(a, first), Seen::Superseded);
+    assert_eq!(
+        refusal(w.net.accept(c, first)),
+        Refusal::InvitationNotFound(first)
+    );
+    assert_eq!(
+        refusal(w.net.invitation(c, first)),
+        Refusal::InvitationNotFound(first)
+    );
+    // The replacement answers as usual.
+    done(w.net.accept(b, second));
+    assert_eq!(w.degree(a, b), Degree::First);
+    // The first still names its replacement, now accepted.
+    assert_eq!(refusal(w.net.accept(b, first)), replaced);
+}
+
+/// I5 / SPEC 3.4: a re-send dropped because the recipient said "I don't
+/// know" never reached them, so answering the replaced one does not name
+/// it: the plain "not found".
+#[test]
+fn i5_a_dropped_replacement_is_never_named_to_the_recipient() {
+    let w = World::new();
+    let (a, b) = (w.person(ANA), w.person(BO));
+    let first = w.invite(a, b);
+    done(w.net.ignore_unknown(b, first));
+    w.at(days(90));
+    let second = sent_id(&w.send_proof(a, b, None).unwrap());
+    assert_ne!(second, first);
+    assert_eq!(
+        refusal(w.net.accept(b, first)),
+        Refusal::InvitationNotFound(first)
+    );
+    assert_eq!(
+        refusal(w.net.invitation(b, first)),
+        Refusal::InvitationNotFound(first)
     );
 }
 
@@ -219,7 +297,10 @@ fn i8_after_three_unanswered_sends_the_answer_is_never() {
     }
     // ... whatever eligibility the sender brings
     done(w.net.add_contacts(a, &[email_of(b)]));
-    assert_eq!(refusal(w.net.send(a, b, None, None)), Refusal::ResendNever);
+    assert_eq!(
+        refusal(w.net.send(pronet::SendRequest::new(a, b))),
+        Refusal::ResendNever
+    );
     // ... and a refused send changed nothing (the third expired long ago)
     assert_eq!(w.seen(a, third), Seen::Expired);
     assert!(w.sent(a).is_empty());
@@ -395,7 +476,7 @@ fn expiry_is_exactly_180_days_for_both_parties() {
     };
     assert_eq!(refusal(w.net.accept(b, id)), expired);
     assert_eq!(refusal(w.net.reject(b, id)), expired);
-    assert_eq!(refusal(w.net.ignore(b, id, IgnoreReason::Ignored)), expired);
+    assert_eq!(refusal(w.net.ignore(b, id)), expired);
     assert_eq!(refusal(w.net.withdraw(a, id)), expired);
     assert_eq!(w.degree(a, b), Degree::OutOfNetwork);
 }
@@ -513,7 +594,7 @@ fn two_worlds_run(answer: Option<IgnoreReason>) -> Recorder {
     let first = sent_id(&w.send_proof(a, b, Some("Hello Bo")).unwrap());
     w.at(days(1));
     if let Some(reason) = answer {
-        let ignored = w.net.ignore(b, first, reason).unwrap();
+        let ignored = w.net.ignore_because(b, first, reason).unwrap();
         assert!(!ignored.events.iter().any(|e| e.audience().includes(a)));
         assert!(w.inbox(b).is_empty(), "an ignore leaves the inbox");
     } else {
@@ -641,7 +722,7 @@ fn i6_dont_know_bar_is_silent_and_permanent() {
     let (a, b) = (w.person(ANA), w.person(BO));
     let first = w.invite(a, b);
     w.at(days(1));
-    done(w.net.ignore(b, first, IgnoreReason::DontKnow));
+    done(w.net.ignore_unknown(b, first));
 
     // When Ana sends again on day 90, with a note
     w.at(days(90));
@@ -674,10 +755,7 @@ fn i6_dont_know_bar_is_silent_and_permanent() {
     w.at(days(91));
     done(w.net.withdraw(a, second));
     done(w.net.add_contacts(a, &[email_of(b)]));
-    let premium = Member::person(a, Profile::named("Ana"))
-        .with_email(email_of(a), true)
-        .with_tier(Tier::Premium(0));
-    done(w.net.update_member(premium));
+    done(w.net.update_member(a, |m| m.tier = Tier::Premium(0)));
     w.at(days(455));
     let third = sent_id(&w.send_proof(a, b, None).unwrap());
     // Then it is still dropped
@@ -765,7 +843,7 @@ fn contacts_only_admits_a_sender_with_the_recipient_in_contacts() {
     let a = w.person(ANA);
     let b = w.person_with(BO, InvitePreference::ContactsOnly);
     done(w.net.add_contacts(a, &[email_of(b)]));
-    let sent = w.net.send(a, b, None, None).unwrap();
+    let sent = w.net.send(pronet::SendRequest::new(a, b)).unwrap();
     let id = sent_id(&sent);
     assert_eq!(w.inbox(b), vec![id]);
     assert!(w.held(b).is_empty());
@@ -789,7 +867,7 @@ fn held_by_email_or_contacts_unless_the_email_is_proved() {
     w.connect(d, CY);
 
     // When Ana sends without proof and Dee with it
-    let held = w.net.send(a, b, None, None).unwrap();
+    let held = w.net.send(pronet::SendRequest::new(a, b)).unwrap();
     let delivered = w.send_proof(d, b, None).unwrap();
 
     // Then Ana's is held silently and Dee's is delivered with a notification
@@ -821,13 +899,13 @@ fn i3_only_the_parties_act_and_others_get_not_found() {
     // Then Cy can do nothing with it
     assert_eq!(refusal(w.net.accept(c, id)), nf);
     assert_eq!(refusal(w.net.reject(c, id)), nf);
-    assert_eq!(refusal(w.net.ignore(c, id, IgnoreReason::DontKnow)), nf);
+    assert_eq!(refusal(w.net.ignore_unknown(c, id)), nf);
     assert_eq!(refusal(w.net.withdraw(c, id)), nf);
     assert_eq!(refusal(w.net.invitation(c, id)), nf);
     // ... the sender cannot answer her own invitation
     assert_eq!(refusal(w.net.accept(a, id)), nf);
     assert_eq!(refusal(w.net.reject(a, id)), nf);
-    assert_eq!(refusal(w.net.ignore(a, id, IgnoreReason::Ignored)), nf);
+    assert_eq!(refusal(w.net.ignore(a, id)), nf);
     // ... and the recipient cannot withdraw it
     assert_eq!(refusal(w.net.withdraw(b, id)), nf);
     // ... the same answer as for an id that was never issued
@@ -904,21 +982,8 @@ fn i4_reject_twice_and_ignore_twice_are_ok_without_events() {
     assert_eq!(w.net.reject(b, rejected).unwrap().events.len(), 1);
     assert!(w.net.reject(b, rejected).unwrap().events.is_empty());
     let ignored = w.invite(a, c);
-    assert_eq!(
-        w.net
-            .ignore(c, ignored, IgnoreReason::Ignored)
-            .unwrap()
-            .events
-            .len(),
-        1
-    );
-    assert!(
-        w.net
-            .ignore(c, ignored, IgnoreReason::Ignored)
-            .unwrap()
-            .events
-            .is_empty()
-    );
+    assert_eq!(w.net.ignore(c, ignored).unwrap().events.len(), 1);
+    assert!(w.net.ignore(c, ignored).unwrap().events.is_empty());
 }
 
 /// I5: a closed invitation never changes again.
@@ -934,10 +999,7 @@ fn i5_a_closed_invitation_never_changes() {
         seen: Seen::Rejected,
     };
     assert_eq!(refusal(w.net.accept(b, rejected)), was_rejected);
-    assert_eq!(
-        refusal(w.net.ignore(b, rejected, IgnoreReason::Ignored)),
-        was_rejected
-    );
+    assert_eq!(refusal(w.net.ignore(b, rejected)), was_rejected);
     assert_eq!(refusal(w.net.withdraw(a, rejected)), was_rejected);
     assert_eq!(w.seen(a, rejected), Seen::Rejected);
     assert_eq!(w.seen(b, rejected), Seen::Rejected);
@@ -950,10 +1012,7 @@ fn i5_a_closed_invitation_never_changes() {
         seen: Seen::Accepted,
     };
     assert_eq!(refusal(w.net.reject(c, accepted)), was_accepted);
-    assert_eq!(
-        refusal(w.net.ignore(c, accepted, IgnoreReason::DontKnow)),
-        was_accepted
-    );
+    assert_eq!(refusal(w.net.ignore_unknown(c, accepted)), was_accepted);
     assert_eq!(refusal(w.net.withdraw(a, accepted)), was_accepted);
     assert_eq!(w.degree(a, c), Degree::First);
 
@@ -997,14 +1056,14 @@ fn i6_reject_bars_the_sender_for_ever_but_not_the_recipient() {
     // ... with contacts, a shared connection, a paid tier, ten years on
     done(w.net.add_contacts(a, &[email_of(b)]));
     share_one(&w, a, b, CY);
-    let premium = Member::person(a, Profile::named("Ana"))
-        .with_email(email_of(a), true)
-        .with_tier(Tier::Premium(1));
-    done(w.net.update_member(premium));
+    done(w.net.update_member(a, |m| m.tier = Tier::Premium(1)));
     for offset in [days(90), days(365), days(3_650)] {
         w.at(offset);
         assert_eq!(refusal(w.send_proof(a, b, None)), Refusal::Barred);
-        assert_eq!(refusal(w.net.send(a, b, None, None)), Refusal::Barred);
+        assert_eq!(
+            refusal(w.net.send(pronet::SendRequest::new(a, b))),
+            Refusal::Barred
+        );
     }
     assert!(w.inbox(b).is_empty());
 
@@ -1027,7 +1086,10 @@ fn i9_crossing_send_connects() {
     let id = w.invite(a, b);
 
     // When Bo sends to Ana (no proof, no shared connection: not needed)
-    let crossing = w.net.send(b, a, Some("Yes!"), None).unwrap();
+    let crossing = w
+        .net
+        .send(pronet::SendRequest::new(b, a).note("Yes!"))
+        .unwrap();
 
     // Then Ana's invitation is accepted and they are connected
     assert_eq!(crossing.outcome, SendOutcome::Connected { accepted: id });
@@ -1064,7 +1126,7 @@ fn i9_crossing_send_after_ignore_connects() {
     let w = World::new();
     let (a, b) = (w.person(ANA), w.person(BO));
     let id = w.invite(a, b);
-    done(w.net.ignore(b, id, IgnoreReason::Ignored));
+    done(w.net.ignore(b, id));
     let crossing = w.send_proof(b, a, None).unwrap();
     assert_eq!(crossing.outcome, SendOutcome::Connected { accepted: id });
     assert_eq!(w.degree(a, b), Degree::First);
@@ -1227,15 +1289,18 @@ fn send_refuses_self_unknown_companies_and_deactivated_members() {
 
     assert_eq!(refusal(w.send_proof(a, a, None)), Refusal::Yourself);
     assert_eq!(
-        refusal(w.net.send(a, unknown, None, None)),
+        refusal(w.net.send(pronet::SendRequest::new(a, unknown))),
         Refusal::UnknownMember(unknown)
     );
     assert_eq!(
-        refusal(w.net.send(unknown, a, None, Some(&email_of(a)))),
+        refusal(
+            w.net
+                .send(pronet::SendRequest::new(unknown, a).proof(&email_of(a)))
+        ),
         Refusal::UnknownMember(unknown)
     );
     assert_eq!(
-        refusal(w.net.send(a, company, None, None)),
+        refusal(w.net.send(pronet::SendRequest::new(a, company))),
         Refusal::NotAPerson(company)
     );
     assert_eq!(
@@ -1271,13 +1336,13 @@ fn send_refusals_come_in_spec_order() {
         Refusal::AlreadyConnected
     );
     assert_eq!(
-        refusal(w.net.send(b, a, Some(bad), None)),
+        refusal(w.net.send(pronet::SendRequest::new(b, a).note(bad))),
         Refusal::AlreadyConnected
     );
     // Cy is 2nd degree to nobody: not eligible comes before the bad note
     let d = w.person(DEE);
     assert_eq!(
-        refusal(w.net.send(c, d, Some(bad), None)),
+        refusal(w.net.send(pronet::SendRequest::new(c, d).note(bad))),
         Refusal::NotEligible { required: 1 }
     );
     // With eligibility, the note is the answer
@@ -1290,7 +1355,10 @@ fn send_refusals_come_in_spec_order() {
     ));
     // Re-send wait comes before eligibility
     let id = w.invite(c, d);
-    assert_eq!(refusal(w.net.send(c, d, None, None)), too_soon(days(90)));
+    assert_eq!(
+        refusal(w.net.send(pronet::SendRequest::new(c, d))),
+        too_soon(days(90))
+    );
     // And a refused send left the invitation alone
     assert_eq!(w.sent(c), vec![id]);
 }
@@ -1302,18 +1370,30 @@ fn send_refuses_a_stranger_without_proof_or_contacts() {
     let w = World::new();
     let (a, b, c) = (w.person(ANA), w.person(BO), w.person(CY));
     let not_eligible = Refusal::NotEligible { required: 1 };
-    assert_eq!(refusal(w.net.send(a, b, None, None)), not_eligible);
+    assert_eq!(
+        refusal(w.net.send(pronet::SendRequest::new(a, b))),
+        not_eligible
+    );
     // Cy's address is no proof of knowing Bo
     assert_eq!(
-        refusal(w.net.send(a, b, None, Some(&email_of(c)))),
+        refusal(
+            w.net
+                .send(pronet::SendRequest::new(a, b).proof(&email_of(c)))
+        ),
         not_eligible
     );
     // Nor is an address nobody has
     let nobody = Email::parse("nobody@example.com").unwrap();
-    assert_eq!(refusal(w.net.send(a, b, None, Some(&nobody))), not_eligible);
+    assert_eq!(
+        refusal(w.net.send(pronet::SendRequest::new(a, b).proof(&nobody))),
+        not_eligible
+    );
     // Nor contacts holding someone else
     done(w.net.add_contacts(a, &[email_of(c)]));
-    assert_eq!(refusal(w.net.send(a, b, None, None)), not_eligible);
+    assert_eq!(
+        refusal(w.net.send(pronet::SendRequest::new(a, b))),
+        not_eligible
+    );
     assert!(w.sent(a).is_empty());
     assert!(w.inbox(b).is_empty());
 }
@@ -1326,11 +1406,15 @@ fn send_is_eligible_by_email_proof_or_by_contacts() {
     let (a, b, c) = (w.person(ANA), w.person(BO), w.person(CY));
     // Proof, written differently from how Bo registered it
     let proof = Email::parse("  M2@Example.COM ").unwrap();
-    let by_proof = sent_id(&w.net.send(a, b, None, Some(&proof)).unwrap());
+    let by_proof = sent_id(
+        &w.net
+            .send(pronet::SendRequest::new(a, b).proof(&proof))
+            .unwrap(),
+    );
     assert_eq!(w.inbox(b), vec![by_proof]);
     // Contacts
     assert_eq!(w.net.add_contacts(a, &[email_of(c)]).unwrap().outcome, 1);
-    let by_contacts = sent_id(&w.net.send(a, c, None, None).unwrap());
+    let by_contacts = sent_id(&w.net.send(pronet::SendRequest::new(a, c)).unwrap());
     assert_eq!(w.inbox(c), vec![by_contacts]);
 }
 
@@ -1347,20 +1431,20 @@ fn send_needs_the_policys_shared_connections() {
     // Then one shared connection is not enough
     assert_eq!(w.net.graph().mutual_count(a, b).unwrap(), 1);
     assert_eq!(
-        refusal(w.net.send(a, b, None, None)),
+        refusal(w.net.send(pronet::SendRequest::new(a, b))),
         Refusal::NotEligible { required: 2 }
     );
     // When a second is added, it is
     share_one(&w, a, b, DEE);
     assert_eq!(w.net.graph().mutual_count(a, b).unwrap(), 2);
-    let id = sent_id(&w.net.send(a, b, None, None).unwrap());
+    let id = sent_id(&w.net.send(pronet::SendRequest::new(a, b)).unwrap());
     assert_eq!(w.inbox(b), vec![id]);
 
     // And with the default policy one shared connection is enough
     let w = World::new();
     let (a, b) = (w.person(ANA), w.person(BO));
     share_one(&w, a, b, CY);
-    let id = sent_id(&w.net.send(a, b, None, None).unwrap());
+    let id = sent_id(&w.net.send(pronet::SendRequest::new(a, b)).unwrap());
     assert_eq!(w.inbox(b), vec![id]);
 }
 
@@ -1505,7 +1589,7 @@ fn events_of_reject_ignore_and_withdraw() {
             (c, d)
         };
         let id = w.invite(sender, recipient);
-        let ignored = w.net.ignore(recipient, id, reason).unwrap();
+        let ignored = w.net.ignore_because(recipient, id, reason).unwrap();
         assert!(!ignored.events.is_empty(), "the ignore is recorded");
         assert!(
             !ignored.events.iter().any(|e| e.audience().includes(sender)),

@@ -13,8 +13,8 @@ use chrono::TimeDelta;
 use pronet::quota::Quota;
 use pronet::standing::{self, Answer, Level, SendEntry, Signal, Standing, StandingPolicy};
 use pronet::{
-    Committed, Email, Error, Event, IgnoreReason, InvitationId, ManualClock, Member, MemberId,
-    MemoryStore, Network, Policy, Profile, Refusal, SendOutcome, Tier, Timestamp,
+    Committed, Email, Error, Event, InvitationId, ManualClock, Member, MemberId, MemoryStore,
+    Network, Policy, Profile, Refusal, SendOutcome, Tier, Timestamp,
 };
 use proptest::prelude::*;
 use std::sync::{Arc, Barrier};
@@ -57,8 +57,11 @@ impl World {
     }
 
     fn send(&self, to: u64, note: Option<&str>) -> Result<Committed<SendOutcome>, Error> {
-        self.net
-            .send(SENDER, MemberId::new(to), note, Some(&email_of(to)))
+        self.net.send(
+            pronet::SendRequest::new(SENDER, MemberId::new(to))
+                .maybe_note(note)
+                .proof(&email_of(to)),
+        )
     }
 }
 
@@ -198,7 +201,11 @@ fn q2_clock_jumping_back_refills_nothing_and_ends_no_wait() {
     // A restarted process with a clock a year behind: the same.
     let earlier = ManualClock::new(T0.saturating_sub(TimeDelta::days(365)));
     let net2 = Network::open(Arc::clone(&w.store), earlier.clone(), quota_policy(3)).unwrap();
-    let answer = net2.send(SENDER, MemberId::new(4), Some("hi"), Some(&email_of(4)));
+    let answer = net2.send(
+        pronet::SendRequest::new(SENDER, MemberId::new(4))
+            .note("hi")
+            .proof(&email_of(4)),
+    );
     assert!(matches!(answer, Err(Error::ClockSkew { .. })), "{answer:?}");
     // With the check off, it reads the recorded time.
     let unchecked = Policy::builder()
@@ -212,7 +219,13 @@ fn q2_clock_jumping_back_refills_nothing_and_ends_no_wait() {
         .unwrap();
     let net3 = Network::open(Arc::clone(&w.store), earlier, unchecked).unwrap();
     assert_eq!(
-        refusal(net3.send(SENDER, MemberId::new(4), Some("hi"), Some(&email_of(4)))),
+        refusal(
+            net3.send(
+                pronet::SendRequest::new(SENDER, MemberId::new(4))
+                    .note("hi")
+                    .proof(&email_of(4))
+            )
+        ),
         Refusal::QuotaExhausted {
             retry_at: quota_end
         }
@@ -246,7 +259,7 @@ fn q3_only_successful_sends_count() {
     // A crossing send: member 5 invites the sender, the sender "sends" back.
     let from5 = w
         .net
-        .send(MemberId::new(5), SENDER, None, Some(&email_of(0)))
+        .send(pronet::SendRequest::new(MemberId::new(5), SENDER).proof(&email_of(0)))
         .unwrap();
     let crossing = w.send(5, None).unwrap();
     assert_eq!(
@@ -271,18 +284,27 @@ fn q3_only_successful_sends_count() {
 #[test]
 fn q4_tier_changes_never_reset_the_window() {
     let w = world(12, quota_policy(3));
-    let _ = w.net.update_member(member(0, Tier::Premium(0))).unwrap();
+    let _ = w
+        .net
+        .update_member(SENDER, |m| m.tier = Tier::Premium(0))
+        .unwrap();
     for to in 1..=5 {
         let _ = w.send(to, Some("hi")).unwrap();
     }
-    let _ = w.net.update_member(member(0, Tier::Free)).unwrap();
+    let _ = w
+        .net
+        .update_member(SENDER, |m| m.tier = Tier::Free)
+        .unwrap();
     assert_eq!(
         refusal(w.send(6, Some("hi"))),
         Refusal::QuotaExhausted {
             retry_at: T0.saturating_add(TimeDelta::days(30))
         }
     );
-    let _ = w.net.update_member(member(0, Tier::Premium(0))).unwrap();
+    let _ = w
+        .net
+        .update_member(SENDER, |m| m.tier = Tier::Premium(0))
+        .unwrap();
     let _ = w.send(6, Some("hi")).unwrap();
     assert!(matches!(
         refusal(w.send(7, Some("hi"))),
@@ -413,16 +435,16 @@ fn spec5_unpersonalised_burst_to_strangers_ends_restricted() {
     let to = MemberId::new(101);
     let _ = w.net.add_contacts(SENDER, &[email_of(101)]).unwrap();
     assert_eq!(
-        refusal(w.net.send(SENDER, to, None, None)),
+        refusal(w.net.send(pronet::SendRequest::new(SENDER, to))),
         Refusal::EmailProofRequired { until }
     );
     // Still answers: member 102 invites the sender, who ignores it.
     let inv = sent_id(
         &w.net
-            .send(MemberId::new(102), SENDER, None, Some(&email_of(0)))
+            .send(pronet::SendRequest::new(MemberId::new(102), SENDER).proof(&email_of(0)))
             .unwrap(),
     );
-    let _ = w.net.ignore(SENDER, inv, IgnoreReason::Ignored).unwrap();
+    let _ = w.net.ignore(SENDER, inv).unwrap();
     // The restriction lifts by itself.
     w.clock.set(until);
     assert_eq!(w.net.standing(SENDER).unwrap().level, Level::Good);
@@ -442,12 +464,12 @@ fn spec5_reports_and_unknowns_suspend_sending_but_not_answering() {
     for (i, id) in ids.iter().take(5).enumerate() {
         let _ = w
             .net
-            .ignore(MemberId::new(i as u64 + 1), *id, IgnoreReason::Spam)
+            .report_invitation(MemberId::new(i as u64 + 1), *id)
             .unwrap();
     }
     let incoming = sent_id(
         &w.net
-            .send(MemberId::new(55), SENDER, None, Some(&email_of(0)))
+            .send(pronet::SendRequest::new(MemberId::new(55), SENDER).proof(&email_of(0)))
             .unwrap(),
     );
     // Not within the epoch of the reports (SPEC 5): only the public
@@ -571,16 +593,13 @@ fn spec5_one_private_answer_is_not_observable_within_the_epoch_or_below_the_floo
         for (i, &id) in ids.iter().take(own_private).enumerate() {
             let _ = w
                 .net
-                .ignore(MemberId::new(i as u64 + 1), id, IgnoreReason::DontKnow)
+                .ignore_unknown(MemberId::new(i as u64 + 1), id)
                 .unwrap();
         }
         seen.push(sender_view(&w, &ids, 20));
         w.at(TimeDelta::hours(2));
         if target_answers {
-            let _ = w
-                .net
-                .ignore(MemberId::new(10), ids[9], IgnoreReason::DontKnow)
-                .unwrap();
+            let _ = w.net.ignore_unknown(MemberId::new(10), ids[9]).unwrap();
         }
         // Polled right after the answer, and through the rest of the epoch
         // (T0 is midnight; the epoch is one day).
@@ -625,7 +644,7 @@ fn spec5_private_answers_count_at_the_floor_whatever_the_volume() {
     for (i, &id) in ids.iter().take(3).enumerate() {
         let _ = w
             .net
-            .ignore(MemberId::new(i as u64 + 1), id, IgnoreReason::DontKnow)
+            .ignore_unknown(MemberId::new(i as u64 + 1), id)
             .unwrap();
     }
     assert_eq!(w.net.standing(SENDER).unwrap().level, Level::Good);
@@ -692,7 +711,9 @@ fn oversized_profile_fields_are_refused_at_register_and_update() {
         let _ = w.net.register(with(next, field, limit)).unwrap();
         let before = w.store.snapshot();
         assert_eq!(
-            refusal(w.net.update_member(with(next, field, limit + 1))),
+            refusal(w.net.update_member(MemberId::new(next), |m| {
+                *m = with(next, field, limit + 1);
+            })),
             Refusal::ProfileTooLarge { field, limit },
             "{field}"
         );
@@ -707,9 +728,11 @@ fn oversized_profile_fields_are_refused_at_register_and_update() {
             limit: 100
         }
     );
-    let huge = Member::person(SENDER, huge.profile);
     assert!(matches!(
-        refusal(w.net.update_member(huge)),
+        refusal(
+            w.net
+                .update_member(SENDER, |m| m.profile = huge.profile.clone())
+        ),
         Refusal::ProfileTooLarge { .. }
     ));
 }

@@ -45,7 +45,7 @@ fn join_and_connect<S: Store>(net: &Network<S, ManualClock>, id: u64, to: Option
         .unwrap();
     if let Some(to) = to {
         let sent = net
-            .send(m, MemberId::new(to), None, Some(&email(to)))
+            .send(pronet::SendRequest::new(m, MemberId::new(to)).proof(&email(to)))
             .unwrap();
         let SendOutcome::Sent(invitation) = sent.outcome else {
             panic!("expected a sent invitation, got {:?}", sent.outcome);

@@ -54,19 +54,30 @@ fn script<S: Store>(net: &Network<S, ManualClock>, clock: &ManualClock) -> Answe
         got.keep(net.register(person(raw)).unwrap());
     }
     let i = got.keep(
-        net.send(m(1), m(2), Some("Hi"), Some(&email_of(m(2))))
-            .unwrap(),
+        net.send(
+            pronet::SendRequest::new(m(1), m(2))
+                .note("Hi")
+                .proof(&email_of(m(2))),
+        )
+        .unwrap(),
     );
     let i = support::sent(i);
     got.keep(net.accept(m(2), i).unwrap());
     // A repeated accept changes nothing and stores no event.
     got.keep(net.accept(m(2), i).unwrap());
-    let j = got.keep(net.send(m(3), m(2), None, Some(&email_of(m(2)))).unwrap());
-    let j = support::sent(j);
-    got.keep(net.ignore(m(2), j, pronet::IgnoreReason::DontKnow).unwrap());
-    let k = got.keep(
-        net.send(m(4), m(5), Some("Hello"), Some(&email_of(m(5))))
+    let j = got.keep(
+        net.send(pronet::SendRequest::new(m(3), m(2)).proof(&email_of(m(2))))
             .unwrap(),
+    );
+    let j = support::sent(j);
+    got.keep(net.ignore_unknown(m(2), j).unwrap());
+    let k = got.keep(
+        net.send(
+            pronet::SendRequest::new(m(4), m(5))
+                .note("Hello")
+                .proof(&email_of(m(5))),
+        )
+        .unwrap(),
     );
     let k = support::sent(k);
     got.keep(net.withdraw(m(4), k).unwrap());

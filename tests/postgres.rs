@@ -8,11 +8,13 @@
 
 mod support;
 
-use pronet::record::Key;
+use chrono::TimeDelta;
+use pronet::change::Write;
+use pronet::record::{Key, Record, Versioned};
 use pronet::store::Role;
 use pronet::{
-    Error, ManualClock, Member, MemberId, Network, Policy, PostgresOpenError, PostgresStore,
-    Profile, Store, StoreError,
+    ChangeCursor, Error, ManualClock, Member, MemberId, Network, Policy, PostgresOpenError,
+    PostgresStore, Profile, Store, StoreError,
 };
 use std::collections::BTreeSet;
 use support::pg::{self, Schemas};
@@ -67,10 +69,9 @@ fn a5_network_state_round_trips_exactly_through_postgres_and_a_restart() {
         for raw in 2..=4 {
             let sent = net
                 .send(
-                    m(1),
-                    m(raw),
-                    Some("Hello, Ünïcode ✓"),
-                    Some(&email_of(m(raw))),
+                    pronet::SendRequest::new(m(1), m(raw))
+                        .note("Hello, Ünïcode ✓")
+                        .proof(&email_of(m(raw))),
                 )
                 .unwrap();
             let id = support::sent_id(&sent);
@@ -210,8 +211,126 @@ fn listener_wakes_on_another_stores_commit() {
     assert!(follower.graph().contains(m(1)));
 }
 
+/// F1: a network's own commit is in its index when the call returns, even
+/// while a transaction that began before it (another process's commit,
+/// here held on a row lock) keeps the feed from passing it, and with feed
+/// reads that do not wait at all; and the older commit, which becomes
+/// visible later with an earlier position, is still followed: the index
+/// never skips it.
+#[test]
+fn f1_own_commit_indexed_at_once_while_an_older_commit_is_running() {
+    let Some(url) = pg::url("f1_own_commit_indexed_at_once_while_an_older_commit_is_running")
+    else {
+        return;
+    };
+    let schemas = Schemas::new(&url);
+    let schema = schemas.fresh("own");
+    let store = pg::store_in(&url, &schema).with_settle_limit(std::time::Duration::ZERO);
+    let net = Network::open(store, clock(), Policy::default()).unwrap();
+    for raw in 1..=3 {
+        support::done(net.register(person(raw)));
+    }
+    let sent = net
+        .send(pronet::SendRequest::new(m(1), m(2)).proof(&email_of(m(2))))
+        .unwrap();
+    let id = support::sent_id(&sent);
+
+    // Another process's commit: it inserts member 10, then waits for
+    // member 3's row, which `locker` holds. (Rows are written in key text
+    // order: `{"Member":10}` before `{"Member":3}`.) Its transaction id,
+    // and so its positions, come before the network's next commit.
+    let key_of = |raw: u64| serde_json::to_string(&Key::Member(m(raw))).unwrap();
+    let mut locker = admin(&url, &schema);
+    let mut lock = locker.transaction().unwrap();
+    lock.execute(
+        "SELECT 1 FROM record WHERE key = $1 FOR UPDATE",
+        &[&key_of(3)],
+    )
+    .unwrap();
+    let locker_pid: i32 = lock
+        .query_one("SELECT pg_backend_pid()", &[])
+        .unwrap()
+        .get(0);
+    let remote = pg::store_in(&url, &schema);
+    let renamed =
+        Member::person(m(3), Profile::named("Person 3, renamed")).with_email(email_of(m(3)), true);
+    let three = remote.get(&Key::Member(m(3))).unwrap();
+    let writes = vec![
+        Write::replacing(None::<&Versioned<Record>>, Record::Member(person(10))),
+        Write::replacing(three.as_ref(), Record::Member(renamed)),
+    ];
+    std::thread::scope(|scope| {
+        let older = scope.spawn(|| remote.commit(&writes));
+        // Until the older commit waits for the lock (it then holds its
+        // transaction id and member 10's row).
+        let mut watcher = admin(&url, &schema);
+        while watcher
+            .query_one(
+                "SELECT count(*) FROM pg_stat_activity WHERE $1 = ANY(pg_blocking_pids(pid))",
+                &[&locker_pid],
+            )
+            .unwrap()
+            .get::<_, i64>(0)
+            == 0
+        {
+            std::thread::yield_now();
+        }
+
+        support::done(net.accept(m(2), id));
+        let pair_key = Key::Pair(pair(m(1), m(2)));
+        let feed = net
+            .store()
+            .changes_since(ChangeCursor::START, 1000)
+            .unwrap();
+        assert!(
+            feed.changes.iter().all(|c| c.value.key() != pair_key),
+            "the feed holds the accept back behind the older commit"
+        );
+        let connected = net.graph().connections(m(1), None, whole()).unwrap().items;
+        assert_eq!(
+            connected,
+            [m(2)],
+            "F1: the network's own commit is in its index at once"
+        );
+        assert!(!net.graph().contains(m(10)));
+
+        lock.rollback().unwrap();
+        older.join().unwrap().unwrap();
+    });
+    // Once every transaction before the older commit ended (others' on
+    // this server too), a follow returns it: the index did not skip it.
+    let pos: i64 = admin(&url, &schema)
+        .query_one("SELECT pos FROM record WHERE key = $1", &[&key_of(10)])
+        .unwrap()
+        .get(0);
+    let mut watcher = admin(&url, &schema);
+    while watcher
+        .query_one(
+            "SELECT pg_snapshot_xmin(pg_current_snapshot())::text::bigint * 65536 <= $1",
+            &[&pos],
+        )
+        .unwrap()
+        .get::<_, bool>(0)
+    {
+        std::thread::yield_now();
+    }
+    net.catch_up().unwrap();
+    assert!(net.graph().contains(m(10)), "F1: the older commit followed");
+    let everyone: Vec<MemberId> = [1, 2, 3, 10].map(m).to_vec();
+    let rebuilt = Network::open(pg::store_in(&url, &schema), clock(), Policy::default()).unwrap();
+    assert_eq!(graph_of(&net, &everyone), graph_of(&rebuilt, &everyone));
+}
+
 const PROCESSES: u64 = 3;
 const PEOPLE: u64 = 10;
+/// The processes' clocks advance this much per operation.
+const STEP: TimeDelta = TimeDelta::minutes(2);
+
+/// The Free quota of the processes' networks: tight, so that the rolling
+/// window binds within the run (each member sends a few times an hour).
+fn quota() -> Policy {
+    support::quota_policy_within(2, TimeDelta::minutes(30))
+}
 
 fn ops() -> u64 {
     std::env::var("PRONET_PG_PROCESS_OPS")
@@ -230,7 +349,8 @@ fn process_network_child_role() {
     let (schema, w) = role.split_once('|').unwrap();
     let w: u64 = w.parse().unwrap();
     let url = std::env::var(pg::VAR).unwrap();
-    let net = Network::open(pg::store_in(&url, schema), clock(), Policy::default()).unwrap();
+    let clock = clock();
+    let net = Network::open(pg::store_in(&url, schema), clock.clone(), quota()).unwrap();
     // A fixed sequence per process (an LCG): bounded and repeatable.
     let mut state = 0x9e37_79b9_7f4a_7c15_u64 ^ w;
     let mut next = |n: u64| {
@@ -240,10 +360,15 @@ fn process_network_child_role() {
         (state >> 33) % n
     };
     let mut contended = 0;
-    for _ in 0..ops() {
+    for op in 0..ops() {
+        // Every process's clock runs alike (the ledgers' latest instants
+        // keep time from going back for a member when one lags).
+        clock.set(support::at(STEP * i32::try_from(op).unwrap()));
         let (a, b) = (m(1 + next(PEOPLE)), m(1 + next(PEOPLE)));
         let result = match next(6) {
-            0 | 1 => net.send(a, b, None, Some(&email_of(b))).map(|_| ()),
+            0 | 1 => net
+                .send(pronet::SendRequest::new(a, b).proof(&email_of(b)))
+                .map(|_| ()),
             2 => match net
                 .store()
                 .open_invitations(a, Role::Recipient)
@@ -296,9 +421,11 @@ fn process_network_child_role() {
 
 /// Several processes, each with its own `Network` on one database, run a
 /// fixed number of random operations; then the global invariants hold
-/// (one open invitation per pair at most, none between connected members,
-/// no blocked pair connected) and every process's index, caught up, equals
-/// the graph of a `Network` opened afresh on the database.
+/// (I1 one open invitation per pair at most, I2 none between connected
+/// members, B1 no blocked pair connected, Q1 a sender's successful sends
+/// within any rolling window never exceed the quota) and every process's
+/// index, caught up, equals the graph of a `Network` opened afresh on the
+/// database.
 #[test]
 fn processes_with_their_own_networks_keep_invariants() {
     let Some(url) = pg::url("processes_with_their_own_networks_keep_invariants") else {
@@ -373,6 +500,31 @@ fn processes_with_their_own_networks_keep_invariants() {
         }
     }
     assert!(!connected.is_empty(), "the operations connected somebody");
+    // Q1: every invitation record is a successful send, at its instant.
+    let quota = quota().invitation_quota(pronet::Tier::Free);
+    let mut sent: std::collections::BTreeMap<MemberId, Vec<pronet::Timestamp>> =
+        std::collections::BTreeMap::new();
+    for (_, record) in store.snapshot().unwrap() {
+        if let Record::Invitation(inv) = record.value {
+            sent.entry(inv.sender).or_default().push(inv.sent_at);
+        }
+    }
+    let mut bound = false;
+    for (sender, times) in &mut sent {
+        times.sort();
+        for (i, &t) in times.iter().enumerate() {
+            let within = times[..=i]
+                .iter()
+                .filter(|&&s| t.since(s) < quota.window())
+                .count();
+            assert!(
+                within <= quota.limit() as usize,
+                "Q1: {sender:?} sent {within} within a window ending {t:?}"
+            );
+            bound |= within == quota.limit() as usize;
+        }
+    }
+    assert!(bound, "some sender used a whole window's quota");
     eprintln!(
         "{PROCESSES} processes x {} ops: {} connections, {} open invitations",
         ops(),

@@ -167,6 +167,19 @@ fn the_service_answers_over_http_across_restarts_and_instances() {
     assert_eq!(items[0]["invitation"], invitation.to_string());
     assert_eq!(items[0]["other"], "1");
     assert_eq!(items[0]["note"], "Hi Bo!");
+    let (status, counts) = server.get("/members/2/counts");
+    assert_eq!(status, 200);
+    assert_eq!(
+        counts,
+        json!({ "inbox": 1, "held": 0, "sent": 0, "unseen": 1 })
+    );
+    let (status, profile) = server.get("/members/2/profiles/1");
+    assert_eq!(status, 200);
+    assert_eq!(profile["profile"]["display_name"], "Ana");
+    assert!(profile.get("emails").is_none(), "{profile}");
+    let (_, own) = server.get("/members/2/profiles/2");
+    assert_eq!(own["emails"][0]["email"], "bo@example.com");
+    assert_error(server.get("/members/2/profiles/99"), 404, "unknown_member");
 
     // Bo is shown his own events only (InvitationAccepted is Ana's).
     let accepted = server.ok(

@@ -9,8 +9,8 @@
 mod support;
 
 use pronet::{
-    ChangeCursor, Degree, Email, Error, IgnoreReason, InvitationId, ManualClock, Member, MemberId,
-    MemoryStore, Network, PageSize, Policy, Profile, SearchQuery, Store,
+    ChangeCursor, Degree, Email, Error, InvitationId, ManualClock, Member, MemberId, MemoryStore,
+    Network, PageSize, Policy, Profile, SearchQuery, Store,
 };
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
@@ -100,7 +100,11 @@ fn perform<S: Store>(net: &Network<S, ManualClock>, sent: &Sent, op: Op) -> Stri
         Op::Register(a) => format!("{:?}", net.register(person(a)).map(|c| c.events)),
         Op::Send(a, b, proof) => {
             let email: Option<Email> = proof.then(|| email_of(m(b)));
-            let r = net.send(m(a), m(b), Some("Hello"), email.as_ref());
+            let r = net.send(
+                pronet::SendRequest::new(m(a), m(b))
+                    .note("Hello")
+                    .maybe_proof(email.as_ref()),
+            );
             if let Ok(c) = &r {
                 if let pronet::SendOutcome::Sent(id) = c.outcome {
                     sent.lock().unwrap().push(id);
@@ -121,7 +125,7 @@ fn perform<S: Store>(net: &Network<S, ManualClock>, sent: &Sent, op: Op) -> Stri
             };
             let r = match op {
                 Op::Accept(_) => net.accept(inv.recipient, id),
-                Op::Ignore(_) => net.ignore(inv.recipient, id, IgnoreReason::DontKnow),
+                Op::Ignore(_) => net.ignore_unknown(inv.recipient, id),
                 Op::Reject(_) => net.reject(inv.recipient, id),
                 _ => net.withdraw(inv.sender, id),
             };
@@ -328,10 +332,17 @@ fn a6_reads_never_wait_on_writes() {
         let _ = net.register(person(raw)).unwrap();
     }
     for (a, b) in [(1, 2), (2, 3)] {
-        let i = net.send(m(a), m(b), Some("Hi"), Some(&email_of(m(b))));
+        let i = net.send(
+            pronet::SendRequest::new(m(a), m(b))
+                .note("Hi")
+                .proof(&email_of(m(b))),
+        );
         let _ = net.accept(m(b), support::sent_id(&i.unwrap())).unwrap();
     }
-    let j = support::sent_id(&net.send(m(3), m(1), None, Some(&email_of(m(1)))).unwrap());
+    let j = support::sent_id(
+        &net.send(pronet::SendRequest::new(m(3), m(1)).proof(&email_of(m(1))))
+            .unwrap(),
+    );
     let _ = net.block(m(4), m(1)).unwrap();
 
     // Another process's writer, in the middle of a write transaction.
@@ -529,7 +540,9 @@ fn freshness_within_bounds_how_stale_reads_are() {
         "never its own"
     );
     // A decision follows the store first: 2 is there for it.
-    let sent = b.send(m(1), m(2), None, Some(&email_of(m(2)))).unwrap();
+    let sent = b
+        .send(pronet::SendRequest::new(m(1), m(2)).proof(&email_of(m(2))))
+        .unwrap();
     assert!(matches!(sent.outcome, pronet::SendOutcome::Sent(_)));
     assert_eq!(b.degree(m(1), m(2)).unwrap(), Degree::OutOfNetwork);
     // a's next commit shows in b's reads once the hour has passed.

@@ -12,8 +12,8 @@ mod support;
 use chrono::TimeDelta;
 use pronet::record::{Key, Record, Versioned};
 use pronet::{
-    Clock, Email, IgnoreReason, InvitationId, InvitePreference, ManualClock, Member, MemberId,
-    MemoryStore, Network, Policy, Profile, SqliteStore, Store, Tier,
+    Clock, Email, InvitationId, InvitePreference, ManualClock, Member, MemberId, MemoryStore,
+    Network, Policy, Profile, SqliteStore, Store, Tier,
 };
 use std::collections::HashSet;
 use std::sync::Barrier;
@@ -45,31 +45,63 @@ fn history<S: Store>(net: &Network<S, ManualClock>, clock: &ManualClock) {
         .unwrap();
     let _ = net.add_contacts(m(1), &[email(2), email(3)]).unwrap();
     let note = Some("Hi Bo 👋🏽 we met at RustConf — let's connect!\r\nZoë");
-    let to_bo = sent(net.send(m(1), m(2), note, None).unwrap().outcome);
-    clock.advance(TimeDelta::milliseconds(1_500) + TimeDelta::microseconds(1));
-    let _ = net.accept(m(2), to_bo).unwrap();
-    let to_cy = sent(net.send(m(1), m(3), None, None).unwrap().outcome);
-    let _ = net.accept(m(3), to_cy).unwrap();
-    // 2 and 3 now share 1: eligible by shared connection.
-    let _ = net.send(m(2), m(3), Some("Hello Cy"), None).unwrap();
-    // A crossing send connects at once.
-    let _ = net.send(m(3), m(2), None, None).unwrap();
-    // 4 admits only email or contacts: 1, eligible through 3, is held.
-    let to_dee = sent(net.send(m(3), m(4), None, Some(&email(4))).unwrap().outcome);
-    let _ = net.accept(m(4), to_dee).unwrap();
-    let _ = net.send(m(1), m(4), None, None).unwrap();
-    let to_eli = sent(net.send(m(1), m(5), None, Some(&email(5))).unwrap().outcome);
-    let _ = net.ignore(m(5), to_eli, IgnoreReason::DontKnow).unwrap();
-    let to_fe = sent(net.send(m(2), m(6), None, Some(&email(6))).unwrap().outcome);
-    let _ = net.reject(m(6), to_fe).unwrap();
-    clock.advance(TimeDelta::days(3) + TimeDelta::microseconds(7));
-    let to_gus = sent(
-        net.send(m(3), m(7), Some("Gus?"), Some(&email(7)))
+    let to_bo = sent(
+        net.send(pronet::SendRequest::new(m(1), m(2)).maybe_note(note))
             .unwrap()
             .outcome,
     );
+    clock.advance(TimeDelta::milliseconds(1_500) + TimeDelta::microseconds(1));
+    let _ = net.accept(m(2), to_bo).unwrap();
+    let to_cy = sent(
+        net.send(pronet::SendRequest::new(m(1), m(3)))
+            .unwrap()
+            .outcome,
+    );
+    let _ = net.accept(m(3), to_cy).unwrap();
+    // 2 and 3 now share 1: eligible by shared connection.
+    let _ = net
+        .send(pronet::SendRequest::new(m(2), m(3)).note("Hello Cy"))
+        .unwrap();
+    // A crossing send connects at once.
+    let _ = net.send(pronet::SendRequest::new(m(3), m(2))).unwrap();
+    // 4 admits only email or contacts: 1, eligible through 3, is held.
+    let to_dee = sent(
+        net.send(pronet::SendRequest::new(m(3), m(4)).proof(&email(4)))
+            .unwrap()
+            .outcome,
+    );
+    let _ = net.accept(m(4), to_dee).unwrap();
+    let _ = net.send(pronet::SendRequest::new(m(1), m(4))).unwrap();
+    let to_eli = sent(
+        net.send(pronet::SendRequest::new(m(1), m(5)).proof(&email(5)))
+            .unwrap()
+            .outcome,
+    );
+    let _ = net.ignore_unknown(m(5), to_eli).unwrap();
+    let to_fe = sent(
+        net.send(pronet::SendRequest::new(m(2), m(6)).proof(&email(6)))
+            .unwrap()
+            .outcome,
+    );
+    let _ = net.reject(m(6), to_fe).unwrap();
+    clock.advance(TimeDelta::days(3) + TimeDelta::microseconds(7));
+    let to_gus = sent(
+        net.send(
+            pronet::SendRequest::new(m(3), m(7))
+                .note("Gus?")
+                .proof(&email(7)),
+        )
+        .unwrap()
+        .outcome,
+    );
     let _ = net.withdraw(m(3), to_gus).unwrap();
-    let _ = net.send(m(6), m(1), Some("Hi!"), Some(&email(1))).unwrap();
+    let _ = net
+        .send(
+            pronet::SendRequest::new(m(6), m(1))
+                .note("Hi!")
+                .proof(&email(1)),
+        )
+        .unwrap();
     let _ = net.deactivate(m(7)).unwrap();
 }
 
@@ -203,14 +235,26 @@ fn a7_networks_sharing_a_file_answer_alike_without_catch_up() {
     assert!(b.graph().contains(m(6)));
     // Sent on a, accepted on b: b's decision sees a's invitation and
     // member records, and a's next read sees b's acceptance.
-    let i = sent(a.send(m(1), m(2), None, Some(&email(2))).unwrap().outcome);
+    let i = sent(
+        a.send(pronet::SendRequest::new(m(1), m(2)).proof(&email(2)))
+            .unwrap()
+            .outcome,
+    );
     let _ = b.accept(m(2), i).unwrap();
     assert_eq!(a.degree(m(1), m(2)).unwrap(), pronet::Degree::First);
-    let j = sent(b.send(m(2), m(3), None, Some(&email(3))).unwrap().outcome);
+    let j = sent(
+        b.send(pronet::SendRequest::new(m(2), m(3)).proof(&email(3)))
+            .unwrap()
+            .outcome,
+    );
     let _ = a.accept(m(3), j).unwrap();
     // 1 and 3 share 2: b decides eligibility on a's acceptance without
     // being told (the stale `NotEligible`).
-    let k = sent(b.send(m(1), m(3), Some("via Bo"), None).unwrap().outcome);
+    let k = sent(
+        b.send(pronet::SendRequest::new(m(1), m(3)).note("via Bo"))
+            .unwrap()
+            .outcome,
+    );
     assert_eq!(
         a.inbox(m(3), None, whole()).unwrap().items[0].mutual_connections,
         1
@@ -247,7 +291,7 @@ fn catch_up_follows_a_long_feed_and_members_rewritten_after_their_connections() 
     }
     let i = sent(
         writer
-            .send(m(1), m(2), None, Some(&email(2)))
+            .send(pronet::SendRequest::new(m(1), m(2)).proof(&email(2)))
             .unwrap()
             .outcome,
     );
@@ -256,9 +300,9 @@ fn catch_up_follows_a_long_feed_and_members_rewritten_after_their_connections() 
         let _ = writer.register(person(raw)).unwrap();
     }
     // Member 1 moves to the end of the feed, after its connection.
-    let mut renamed = person(1);
-    renamed.profile.headline = "moved".into();
-    let _ = writer.update_member(renamed).unwrap();
+    let _ = writer
+        .update_member(m(1), |p| p.profile.headline = "moved".into())
+        .unwrap();
     let applied = reader.catch_up().unwrap();
     assert!(applied > 1_290, "{applied}");
     assert!(reader.graph().are_connected(m(1), m(2)));

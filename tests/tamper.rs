@@ -13,8 +13,8 @@ mod support;
 use pronet::record::Key;
 use pronet::store::Role;
 use pronet::{
-    ChangeCursor, Email, Error, IgnoreReason, InvitationId, ManualClock, Member, Network, Policy,
-    Profile, SqliteStore, Store, StoreError, Timestamp,
+    ChangeCursor, Email, Error, InvitationId, ManualClock, Member, Network, Policy, Profile,
+    SqliteStore, Store, StoreError, Timestamp,
 };
 use std::fmt::Write as _;
 use std::path::Path;
@@ -56,41 +56,65 @@ fn build(path: &Path) {
         .unwrap();
     let _ = net.add_contacts(m(1), &[email(2), email(3)]).unwrap();
     let a = sent(
-        net.send(m(1), m(2), Some("Hello two, note one"), None)
+        net.send(pronet::SendRequest::new(m(1), m(2)).note("Hello two, note one"))
             .unwrap()
             .outcome,
     );
     let _ = net.accept(m(2), a).unwrap();
     let b = sent(
-        net.send(m(1), m(3), Some("Hi three"), None)
+        net.send(pronet::SendRequest::new(m(1), m(3)).note("Hi three"))
             .unwrap()
             .outcome,
     );
     let _ = net.accept(m(3), b).unwrap();
     clock.advance(chrono::TimeDelta::hours(5));
-    let _ = net.send(m(2), m(3), Some("Pending note"), None).unwrap();
-    let c = sent(net.send(m(1), m(4), None, Some(&email(4))).unwrap().outcome);
-    let _ = net.ignore(m(4), c, IgnoreReason::Ignored).unwrap();
-    let d = sent(
-        net.send(m(1), m(5), Some("Rejected note"), Some(&email(5)))
+    let _ = net
+        .send(pronet::SendRequest::new(m(2), m(3)).note("Pending note"))
+        .unwrap();
+    let c = sent(
+        net.send(pronet::SendRequest::new(m(1), m(4)).proof(&email(4)))
             .unwrap()
             .outcome,
+    );
+    let _ = net.ignore(m(4), c).unwrap();
+    let d = sent(
+        net.send(
+            pronet::SendRequest::new(m(1), m(5))
+                .note("Rejected note")
+                .proof(&email(5)),
+        )
+        .unwrap()
+        .outcome,
     );
     let _ = net.reject(m(5), d).unwrap();
     let e = sent(
-        net.send(m(3), m(6), Some("Withdrawn"), Some(&email(6)))
-            .unwrap()
-            .outcome,
+        net.send(
+            pronet::SendRequest::new(m(3), m(6))
+                .note("Withdrawn")
+                .proof(&email(6)),
+        )
+        .unwrap()
+        .outcome,
     );
     let _ = net.withdraw(m(3), e).unwrap();
     let _ = net
-        .send(m(6), m(7), Some("Open to seven"), Some(&email(7)))
+        .send(
+            pronet::SendRequest::new(m(6), m(7))
+                .note("Open to seven")
+                .proof(&email(7)),
+        )
         .unwrap();
-    let _ = net.send(m(2), m(4), None, Some(&email(4))).unwrap();
+    let _ = net
+        .send(pronet::SendRequest::new(m(2), m(4)).proof(&email(4)))
+        .unwrap();
     clock.advance(chrono::TimeDelta::days(2));
     let _ = net.block(m(5), m(7)).unwrap();
     let _ = net
-        .send(m(4), m(6), Some("Last one"), Some(&email(6)))
+        .send(
+            pronet::SendRequest::new(m(4), m(6))
+                .note("Last one")
+                .proof(&email(6)),
+        )
         .unwrap();
 }
 
@@ -425,7 +449,9 @@ fn a_lost_or_damaged_id_counter_is_a_clear_error() {
         Policy::default(),
     )
     .unwrap();
-    let e = net.send(m(5), m(6), None, Some(&email(6))).unwrap_err();
+    let e = net
+        .send(pronet::SendRequest::new(m(5), m(6)).proof(&email(6)))
+        .unwrap_err();
     assert!(matches!(e, Error::Store(StoreError::Backend(_))), "{e:?}");
     assert!(e.to_string().contains("corrupt SQLite database"), "{e}");
     assert!(e.to_string().contains("last_invitation_id"), "{e}");

@@ -7,10 +7,12 @@
 
 mod support;
 
+use pronet::discovery::PymkCursor;
 use pronet::wire::ToWire;
 use pronet::{
-    ChangeCursor, Degree, Error, Event, EventId, GroupId, InvitationId, ListCursor, Note,
-    Published, Refusal, SearchCursor, SearchQuery, SendOutcome, StoreError, Timestamp,
+    BlockOutcome, ChangeCursor, Degree, Email, Error, Event, EventId, GroupId, InvitationId,
+    ListCursor, Note, Published, Refusal, SearchCursor, SearchQuery, SendOutcome, StoreError,
+    Timestamp, UnblockOutcome,
 };
 use proptest::prelude::*;
 use serde::Serialize;
@@ -40,7 +42,11 @@ fn world() -> (World, InvitationId) {
     w.at(hours(1));
     let inv = sent_id(
         &w.net
-            .send(cy, ana, Some("Hello Ana"), Some(&email_of(ana)))
+            .send(
+                pronet::SendRequest::new(cy, ana)
+                    .note("Hello Ana")
+                    .proof(&email_of(ana)),
+            )
             .unwrap(),
     );
     (w, inv)
@@ -88,7 +94,10 @@ fn list_rows_views_hits_suggestions_and_standing() {
 fn a_page_continues_at_a_string_cursor() {
     let (w, _) = world();
     w.at(hours(2));
-    let _ = w.net.send(m(4), m(1), None, Some(&email_of(m(1)))).unwrap();
+    let _ = w
+        .net
+        .send(pronet::SendRequest::new(m(4), m(1)).proof(&email_of(m(1))))
+        .unwrap();
     let size = pronet::PageSize::new(1).unwrap();
     let page = w.net.inbox(m(1), None, size).unwrap();
     let text = json(&page.to_wire());
@@ -277,7 +286,7 @@ fn refusals_and_errors() {
 #[test]
 fn refusal_codes_statuses_and_retry_at() {
     let (w, inv) = world();
-    let again = refusal(w.net.send(m(2), m(1), None, None));
+    let again = refusal(w.net.send(pronet::SendRequest::new(m(2), m(1))));
     assert_eq!(
         (again.code(), again.http_status()),
         ("already_connected", 409)
@@ -369,6 +378,10 @@ fn parses_canonically_or_not_at_all(text: &str) {
     if let Ok(c) = text.parse::<ChangeCursor>() {
         assert_eq!(c.to_string(), text);
     }
+    if let Ok(c) = text.parse::<PymkCursor>() {
+        assert_eq!(c.to_string(), text);
+    }
+    let _ = serde_json::from_value::<PymkCursor>(serde_json::Value::String(text.to_owned()));
     let _ = serde_json::from_value::<ListCursor>(serde_json::Value::String(text.to_owned()));
     let _ = serde_json::from_value::<SearchCursor>(serde_json::Value::String(text.to_owned()));
 }
@@ -391,6 +404,13 @@ proptest! {
     }
 
     #[test]
+    fn pymk_cursors_round_trip(score in any::<u64>(), id in any::<u64>()) {
+        let c = PymkCursor { score, member: m(id) };
+        prop_assert_eq!(c.to_string().parse::<PymkCursor>(), Ok(c));
+        prop_assert_eq!(serde_json::from_str::<PymkCursor>(&json(&c)).unwrap(), c);
+    }
+
+    #[test]
     fn change_cursors_round_trip(n in any::<u64>()) {
         let c = ChangeCursor::new(n);
         prop_assert_eq!(c.to_string().parse::<ChangeCursor>(), Ok(c));
@@ -405,11 +425,16 @@ proptest! {
     fn near_misses_are_rejected_without_panic(
         l in list_cursor(),
         s in search_cursor(),
-        which in any::<bool>(),
+        p in (any::<u64>(), any::<u64>()),
+        which in 0u8..3,
         cut in 0usize..48,
         junk in "[-+.0-9a-zé ]{0,3}",
     ) {
-        let text = if which { l.to_string() } else { s.to_string() };
+        let text = match which {
+            0 => l.to_string(),
+            1 => s.to_string(),
+            _ => PymkCursor { score: p.0, member: m(p.1) }.to_string(),
+        };
         let cut = cut.min(text.len()); // Cursors are ASCII: any cut is a boundary.
         let mutated = format!("{}{junk}{}", &text[..cut], &text[cut..]);
         parses_canonically_or_not_at_all(&mutated);
@@ -429,9 +454,108 @@ fn a_committed_answer_never_carries_the_mail() {
         json(&done),
         r#"{"outcome":{"type":"invited","invitation":"5"},"events":[{"type":"join_invitation_sent","invitation":"5","sender":"1","email":"zoe@example.org"}]}"#
     );
-    let sent = w.net.send(m(4), m(1), None, Some(&email_of(m(1)))).unwrap();
+    let sent = w
+        .net
+        .send(pronet::SendRequest::new(m(4), m(1)).proof(&email_of(m(1))))
+        .unwrap();
     assert_eq!(
         json(&sent),
         r#"{"outcome":{"type":"sent","invitation":"6"},"events":[{"type":"invitation_sent","invitation":"6","sender":"4","recipient":"1"},{"type":"invitation_received","invitation":"6","sender":"4","recipient":"1"}]}"#
+    );
+}
+
+/// The outcomes of block and unblock, the refusal naming a replaced
+/// invitation's replacement, and a sender's row of an invitation to join.
+#[test]
+fn block_outcomes_replaced_invitations_and_join_rows() {
+    assert_eq!(json(&BlockOutcome::Blocked.to_wire()), r#""blocked""#);
+    assert_eq!(
+        json(&BlockOutcome::AlreadyBlocked.to_wire()),
+        r#""already_blocked""#
+    );
+    assert_eq!(json(&UnblockOutcome::Unblocked.to_wire()), r#""unblocked""#);
+    assert_eq!(
+        json(&UnblockOutcome::NotBlocked.to_wire()),
+        r#""not_blocked""#
+    );
+    let (w, _) = world();
+    let blocked = w.net.block(m(1), m(4)).unwrap();
+    assert_eq!(
+        json(&blocked),
+        r#"{"outcome":"blocked","events":[{"type":"member_blocked","blocker":"1","blocked":"4"}]}"#
+    );
+    let replaced = Refusal::InvitationReplaced {
+        invitation: InvitationId::new(7),
+        by: InvitationId::new(9),
+    };
+    assert_eq!(
+        json(&replaced),
+        r#"{"code":"invitation_replaced","message":"invitation inv7 was replaced by inv9","invitation":"7","replaced_by":"9"}"#
+    );
+    let address = Email::parse("New@Example.org").unwrap();
+    let _ = w
+        .net
+        .invite_to_join_with_note(m(2), &address, "Join us")
+        .unwrap();
+    let rows = w.net.sent_join_invitations(m(2)).unwrap();
+    assert_eq!(
+        json(&rows.to_wire()),
+        r#"[{"invitation":"5","email":"New@Example.org","note":"Join us","sent_at":"2026-01-01T01:00:00.000000Z"}]"#
+    );
+}
+
+// ------------------------------------------------------------ the reads
+
+/// The reads of one viewer: a profile (emails only in one's own), counts,
+/// relationships (a hidden or unknown member is `null`), rows with cards,
+/// the allowance, people you may know a page at a time, the block list.
+#[test]
+fn reads_of_one_viewer() {
+    let (w, _) = world();
+    let net = &w.net;
+    let golden = |value: String, want: &str| assert_eq!(value, want);
+    golden(
+        json(&net.member(m(1), m(3)).unwrap().to_wire()),
+        r#"{"id":"3","kind":"person","tier":"free","profile":{"display_name":"P3","headline":"","location":"","current_companies":[],"past_companies":[],"schools":[],"skills":[]},"degree":"second","mutual_connections":1}"#,
+    );
+    golden(
+        json(&net.member(m(1), m(1)).unwrap().to_wire()),
+        r#"{"id":"1","kind":"person","tier":"free","profile":{"display_name":"P1","headline":"","location":"","current_companies":[],"past_companies":[],"schools":[],"skills":[]},"degree":"yourself","mutual_connections":0,"emails":[{"email":"m1@example.com","discoverable":true}]}"#,
+    );
+    golden(
+        json(&net.invitation_counts(m(1)).unwrap().to_wire()),
+        r#"{"inbox":1,"held":0,"sent":0,"unseen":1}"#,
+    );
+    golden(
+        json(
+            &net.relationships(m(1), &[m(3), m(4), m(99)])
+                .unwrap()
+                .to_wire(),
+        ),
+        r#"[{"member":"3","degree":"second","pending":{"direction":"received","invitation":"4"},"mutual_connections":1},{"member":"4","degree":"second","mutual_connections":1},null]"#,
+    );
+    let inbox = net.inbox(m(1), None, whole()).unwrap();
+    golden(
+        json(&net.rows(m(1), inbox.items).unwrap().to_wire()),
+        r#"[{"item":{"invitation":"4","other":"3","note":"Hello Ana","sent_at":"2026-01-01T01:00:00.000000Z","mutual_connections":1},"card":{"id":"3","kind":"person","display_name":"P3","headline":"","location":"","degree":"second"}}]"#,
+    );
+    golden(
+        json(&net.quota(m(3)).unwrap().to_wire()),
+        r#"{"sends_remaining":299,"send_limit":300,"outstanding":1,"max_outstanding":5000,"next_send_at":"2026-01-01T01:00:00.000000Z","standing":{"level":"good","reasons":[],"strikes":0}}"#,
+    );
+    let size = pronet::PageSize::new(1).unwrap();
+    let pymk = net.people_you_may_know_page(m(1), None, size).unwrap();
+    golden(
+        json(&pymk.to_wire()),
+        r#"{"items":[{"member":"4","score":10,"reasons":[{"type":"mutual_connections","count":1}]}],"next":null}"#,
+    );
+    let _ = net.block(m(1), m(4)).unwrap();
+    golden(
+        json(&net.blocked(m(1), None, whole()).unwrap().to_wire()),
+        r#"{"items":[{"member":"4","display_name":"P4","since":"2026-01-01T01:00:00.000000Z"}],"next":null}"#,
+    );
+    golden(
+        json(&net.relationships(m(1), &[m(4)]).unwrap().to_wire()),
+        r#"[null]"#,
     );
 }

@@ -11,6 +11,8 @@
 //! POST /invitations/{id}/accept|reject|withdraw  {"actor"}                           200 {"outcome", "events"}
 //! GET  /members/{viewer}/degree/{other}                                              200 {"degree"}
 //! GET  /members/{member}/inbox                                                       200 {"items", "next"}
+//! GET  /members/{member}/counts                                                      200 {"inbox", "held", "sent", "unseen"}
+//! GET  /members/{viewer}/profiles/{id}                                               200 {"id", "kind", "profile", "degree", ...}
 //! GET  /members/{viewer}/connections/{member}                                        200 {"items", "next"}
 //! GET  /events                               what the relay delivered                200 {"events", "last"}
 //! errors                                     4xx/5xx {"code", "message", "retry_at"?, ...}
@@ -33,7 +35,7 @@ use axum::{Json, Router};
 use pronet::wire::ToWire;
 use pronet::{
     ChangeCursor, Committed, Email, Error, Event, EventId, InvitationId, Member, MemberId, Network,
-    PageSize, Policy, Profile, Published, SqliteStore, SystemClock,
+    PageSize, Policy, Profile, Published, Refusal, SendRequest, SqliteStore, SystemClock,
 };
 use serde::Deserialize;
 use serde_json::{Value, json};
@@ -155,6 +157,8 @@ pub fn router(app: App) -> Router {
         .route("/invitations/{id}/{action}", post(answer))
         .route("/members/{viewer}/degree/{other}", get(degree))
         .route("/members/{member}/inbox", get(inbox))
+        .route("/members/{member}/counts", get(counts))
+        .route("/members/{viewer}/profiles/{id}", get(profile))
         .route("/members/{viewer}/connections/{member}", get(connections))
         .route("/events", get(events))
         .with_state(app)
@@ -280,7 +284,13 @@ async fn send(
     let proof = i.email.as_deref().map(parse_email).transpose()?;
     let (sender, recipient) = (MemberId::new(i.sender), MemberId::new(i.recipient));
     let done = app
-        .commit(move |net| net.send(sender, recipient, i.note.as_deref(), proof.as_ref()))
+        .commit(move |net| {
+            net.send(
+                SendRequest::new(sender, recipient)
+                    .maybe_note(i.note.as_deref())
+                    .maybe_proof(proof.as_ref()),
+            )
+        })
         .await?;
     // `Connected`: the recipient had invited the sender, and that
     // invitation was accepted.
@@ -341,6 +351,33 @@ async fn inbox(
         .call(move |net| net.inbox(member, None, PageSize::default()))
         .await?;
     Ok(Json(json!(page.to_wire())))
+}
+
+/// `GET /members/{member}/counts`: `{"inbox", "held", "sent", "unseen"}`,
+/// each the length of its list (`unseen`: the bell icon's number).
+async fn counts(
+    State(app): State<App>,
+    path: Result<Path<u64>, PathRejection>,
+) -> Result<Json<Value>, ApiError> {
+    let Path(member) = path?;
+    let member = MemberId::new(member);
+    let counts = app.call(move |net| net.invitation_counts(member)).await?;
+    Ok(Json(json!(counts.to_wire())))
+}
+
+/// `GET /members/{viewer}/profiles/{id}`: `id`'s profile as `viewer` may
+/// see it (emails only in one's own); 404 `unknown_member` when `id` is
+/// hidden from the viewer, exactly as for an id nobody has.
+async fn profile(
+    State(app): State<App>,
+    path: Result<Path<(u64, u64)>, PathRejection>,
+) -> Result<Json<Value>, ApiError> {
+    let Path((viewer, id)) = path?;
+    let (viewer, id) = (MemberId::new(viewer), MemberId::new(id));
+    match app.call(move |net| net.member(viewer, id)).await? {
+        Some(view) => Ok(Json(json!(view.to_wire()))),
+        None => Err(Error::Refused(Refusal::UnknownMember(id)).into()),
+    }
 }
 
 /// `GET /members/{viewer}/connections/{member}`: the first page of

@@ -1,7 +1,7 @@
-//! The decisions of SPEC 7: block, unblock, report, remove a connection;
+//! The decisions on blocks: block, unblock, report, remove a connection;
 //! and [`Between`], the blocks between two members as a decision reads them.
 
-use super::{Block, BlockTally, Report, ReportReason};
+use super::{Block, BlockOutcome, BlockTally, Report, ReportReason, UnblockOutcome};
 use crate::change::ChangeSet;
 use crate::change::Decision;
 use crate::error::Refusal;
@@ -75,7 +75,7 @@ pub struct PairFacts {
 
 impl PairFacts {
     /// The effective time of a decision on these facts: the clock, or the
-    /// latest instant recorded in them if that is later (SPEC 4), so that a
+    /// latest instant recorded in them if that is later, so that a
     /// process whose clock lags records nothing earlier than what it read
     /// (a lagging unblock cannot shorten the re-block wait).
     #[must_use]
@@ -171,28 +171,20 @@ impl PairFacts {
     }
 }
 
-/// What a block or unblock did.
-#[derive(Clone, Debug, PartialEq, Eq)]
-#[non_exhaustive]
-pub enum Outcome {
-    /// Done, and answered.
-    Done,
-    /// Done, but answered with this refusal, exactly as for a member who
-    /// does not exist: the other member had blocked the actor, and a blocker
-    /// must look absent to the blocked member (SPEC 3.4). Blocking back is
-    /// still recorded, so it stands if the first block is lifted (B5).
-    Silent(Refusal),
-}
-
-/// SPEC 7: `actor` blocks `other`. Atomically removes their connection and
-/// every pending invitation between them, both ways (cancelled: after an
-/// unblock it still counts on its sender's re-send ladder, so a block and
-/// unblock never shorten a wait), and from then on each is hidden from the
-/// other. The one event is `MemberBlocked`, for the blocker; the removed
-/// connection is part of it. Blocking someone already blocked answers the
-/// same and changes nothing. A member blocked by `other` may block back: it
-/// is recorded silently ([`Outcome::Silent`]), since to them `other` does
-/// not exist.
+/// `actor` blocks `other`. Atomically removes their connection and every
+/// pending invitation between them, both ways (cancelled: after an unblock
+/// it still counts on its sender's re-send ladder, so a block and unblock
+/// never shorten a wait), and from then on each is hidden from the other.
+/// The one event is `MemberBlocked`, for the blocker; the removed
+/// connection is part of it. Blocking someone already blocked answers
+/// [`BlockOutcome::AlreadyBlocked`] and changes nothing.
+///
+/// A member hidden from the actor (deactivated, or who blocked the actor)
+/// is refused exactly as one who does not exist, and nothing is recorded:
+/// the actor must not learn of the other's block, and an answer never
+/// refuses what it committed. The other's block already keeps the two
+/// apart both ways (and the actor blocking back could not undo it); once
+/// it is lifted, the actor sees them and may block.
 ///
 /// # Errors
 /// [`Refusal::UnknownMember`]; [`Refusal::Yourself`];
@@ -204,30 +196,19 @@ pub fn block(
     facts: &PairFacts,
     policy: &Policy,
     clock: Timestamp,
-) -> Result<Decision<Outcome>, Refusal> {
+) -> Result<Decision<BlockOutcome>, Refusal> {
     let now = facts.effective_now(clock);
     facts.actor_active(actor)?;
     let key = facts.key(actor, other)?;
-    if !facts.other_active(other) {
+    if facts.blocked_by_other() || !facts.other_active(other) {
         return Err(Refusal::UnknownMember(other));
     }
-    if facts.blocked_by_other() {
-        // Answered as for a missing member, whatever happens.
-        let changes = match blocked(actor, other, key, facts, policy, now) {
-            Ok(mut changes) => {
-                changes.events.clear();
-                changes
-            }
-            Err(_) => ChangeSet::default(),
-        };
-        return Ok(Decision::new(
-            changes,
-            Outcome::Silent(Refusal::UnknownMember(other)),
-        ));
+    if stands(facts.mine.as_ref()) {
+        return Ok(Decision::unchanged(BlockOutcome::AlreadyBlocked));
     }
     Ok(Decision::new(
         blocked(actor, other, key, facts, policy, now)?,
-        Outcome::Done,
+        BlockOutcome::Blocked,
     ))
 }
 
@@ -286,34 +267,32 @@ fn blocked(
     Ok(changes)
 }
 
-/// SPEC 7: `actor` lifts their own block of `other`. Restores nothing: no
-/// connection, no invitation. A block made by the other member stays.
-/// Unblocking someone not blocked answers the same and changes nothing.
-/// When `other` blocked the actor too, the actor's block is lifted silently
-/// ([`Outcome::Silent`]): to the actor, `other` does not exist.
+/// `actor` lifts their own block of `other`. Restores nothing: no
+/// connection, no invitation. A block made by the other member stays (only
+/// the blocker can lift a block). Unblocking a visible member not blocked
+/// answers [`UnblockOutcome::NotBlocked`] and changes nothing.
+///
+/// A member hidden from the actor (deactivated, or who blocked the actor)
+/// is refused exactly as one who does not exist, and nothing is recorded,
+/// not even when the actor had blocked them: an answer never refuses what
+/// it committed, and while the other's block stands the actor's changes
+/// nothing between the two.
 ///
 /// # Errors
 /// [`Refusal::UnknownMember`] when `other` does not exist, is deactivated,
-/// or (without a block of the actor's own) blocked the actor;
-/// [`Refusal::Yourself`].
+/// or blocked the actor; [`Refusal::Yourself`].
 pub fn unblock(
     actor: MemberId,
     other: MemberId,
     facts: &PairFacts,
     clock: Timestamp,
-) -> Result<Decision<Outcome>, Refusal> {
+) -> Result<Decision<UnblockOutcome>, Refusal> {
     let now = facts.effective_now(clock);
     let mut mine = facts.mine(actor, other);
+    facts.other_visible(actor, other, false)?;
     if !mine.stands() {
-        facts.other_visible(actor, other, false)?;
-        return Ok(Decision::unchanged(Outcome::Done));
+        return Ok(Decision::unchanged(UnblockOutcome::NotBlocked));
     }
-    facts.actor_active(actor)?;
-    facts.key(actor, other)?;
-    if !facts.other_active(other) {
-        return Err(Refusal::UnknownMember(other));
-    }
-    let silent = facts.blocked_by_other();
     mine.since = None;
     mine.unblocked = Some(now);
     let mut tally = facts.tally(actor);
@@ -321,20 +300,14 @@ pub fn unblock(
     let mut changes = ChangeSet::default();
     changes.write(facts.mine.as_ref(), Record::Block(mine));
     changes.write(facts.tally.as_ref(), Record::BlockTally(tally));
-    if silent {
-        return Ok(Decision::new(
-            changes,
-            Outcome::Silent(Refusal::UnknownMember(other)),
-        ));
-    }
     changes.emit(Event::MemberUnblocked {
         blocker: actor,
         unblocked: other,
     });
-    Ok(Decision::new(changes, Outcome::Done))
+    Ok(Decision::new(changes, UnblockOutcome::Unblocked))
 }
 
-/// SPEC 7: `actor` reports `other`. Recorded with its reason, once per
+/// `actor` reports `other`. Recorded with its reason, once per
 /// reporter and target; it counts against the target's standing. Nobody is
 /// told who reported. A blocker may still report whom they blocked.
 ///
@@ -384,7 +357,7 @@ pub(crate) fn add_report(
     changes.emit(Event::MemberReported { reporter, target });
 }
 
-/// SPEC 7: either member removes their connection. Nobody is notified and
+/// Either member removes their connection. Nobody is notified and
 /// nothing bars them from inviting each other again. Removing a connection
 /// that does not exist answers the same and changes nothing.
 ///
@@ -439,7 +412,7 @@ mod tests {
     #[test]
     fn given_strangers_when_ana_blocks_bo_then_her_block_tally_and_pair_are_written() {
         let decision = block(ANA, BO, &given(), &Policy::default(), T0).unwrap();
-        assert_eq!(decision.outcome, Outcome::Done);
+        assert_eq!(decision.outcome, BlockOutcome::Blocked);
         let pair = PairKey::new(ANA, BO).unwrap();
         assert_eq!(
             keys(&decision),
@@ -454,18 +427,62 @@ mod tests {
         );
     }
 
+    /// B3: blocking back a member who blocked you is refused as for a
+    /// member who does not exist, and records nothing.
     #[test]
-    fn given_bo_blocked_ana_when_ana_blocks_back_then_it_is_recorded_silently() {
+    fn b3_given_bo_blocked_ana_when_ana_blocks_back_then_unknown_member_and_nothing_written() {
         let mut facts = given();
         let mut theirs = Block::new(BO, ANA);
         theirs.since = Some(T0);
         facts.theirs = stored(theirs);
-        let decision = block(ANA, BO, &facts, &Policy::default(), T0).unwrap();
         assert_eq!(
-            decision.outcome,
-            Outcome::Silent(Refusal::UnknownMember(BO))
+            block(ANA, BO, &facts, &Policy::default(), T0).unwrap_err(),
+            Refusal::UnknownMember(BO)
         );
-        assert!(keys(&decision).contains(&Key::Block(ANA, BO)));
+        let mut absent = given();
+        absent.other = None;
+        assert_eq!(
+            block(ANA, BO, &absent, &Policy::default(), T0).unwrap_err(),
+            Refusal::UnknownMember(BO)
+        );
+    }
+
+    /// B3: with a block of Ana's own standing, Bo blocking back or being
+    /// deactivated makes Bo unknown to Ana's unblock and block alike, with
+    /// nothing written, exactly as an id never registered.
+    #[test]
+    fn b3_given_ana_blocked_bo_when_bo_is_hidden_then_unblock_and_block_answer_unknown_member() {
+        let mut mine = Block::new(ANA, BO);
+        mine.since = Some(T0);
+        let base = PairFacts {
+            mine: stored(mine),
+            ..given()
+        };
+        let mut blocked_back = base.clone();
+        let mut theirs = Block::new(BO, ANA);
+        theirs.since = Some(T0);
+        blocked_back.theirs = stored(theirs);
+        let mut gone = base.clone();
+        let mut bo = Member::person(BO, Profile::named("Bo"));
+        bo.active = false;
+        gone.other = stored(bo);
+        let mut never = given();
+        never.other = None;
+        for facts in [&blocked_back, &gone, &never] {
+            assert_eq!(
+                unblock(ANA, BO, facts, T0).unwrap_err(),
+                Refusal::UnknownMember(BO)
+            );
+            assert_eq!(
+                block(ANA, BO, facts, &Policy::default(), T0).unwrap_err(),
+                Refusal::UnknownMember(BO)
+            );
+        }
+        let lifted = unblock(ANA, BO, &base, T0).unwrap();
+        assert_eq!(lifted.outcome, UnblockOutcome::Unblocked);
+        let again = block(ANA, BO, &base, &Policy::default(), T0).unwrap();
+        assert_eq!(again.outcome, BlockOutcome::AlreadyBlocked);
+        assert!(again.changes.is_empty());
     }
 
     #[test]
@@ -503,6 +520,7 @@ mod tests {
     #[test]
     fn given_no_block_when_ana_unblocks_bo_then_nothing_changes() {
         let decision = unblock(ANA, BO, &given(), T0).unwrap();
+        assert_eq!(decision.outcome, UnblockOutcome::NotBlocked);
         assert!(decision.changes.is_empty());
         assert!(decision.changes.events.is_empty());
     }

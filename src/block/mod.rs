@@ -1,5 +1,7 @@
-//! Blocking, removing and reporting (SPEC 7), and the per-viewer visibility
-//! they imply (SPEC 2 and 3.4).
+//! Blocking, removing and reporting, and the per-viewer visibility they
+//! imply: a block hides each member from the other in every answer, and
+//! to the blocked member the blocker looks like a member who does not
+//! exist.
 //!
 //! Each block is its own record, [`Block`], under
 //! [`Key::Block(blocker, target)`](crate::record::Key::Block): a block
@@ -142,6 +144,39 @@ impl BlockList {
             .copied()
             .chain(self.blocked_by.iter().copied())
     }
+}
+
+/// What [`Network::block`](crate::Network::block) did, for the blocker.
+///
+/// A member the blocker cannot see (one who does not exist, is
+/// deactivated, or blocked the blocker) is no outcome but the refusal
+/// [`Refusal::UnknownMember`](crate::Refusal::UnknownMember), with nothing
+/// recorded: to the blocked member, a blocker looks exactly like a member who
+/// does not exist, and the standing block already keeps the two apart both
+/// ways. An `Ok` always means what it says; a refusal always means nothing
+/// was recorded.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum BlockOutcome {
+    /// The block was made now: the connection and any pending invitation
+    /// between the two are gone.
+    Blocked,
+    /// The blocker already blocked this member; nothing changed.
+    AlreadyBlocked,
+}
+
+/// What [`Network::unblock`](crate::Network::unblock) did, for the blocker.
+///
+/// As for [`BlockOutcome`], a member the blocker cannot see is refused with
+/// [`Refusal::UnknownMember`](crate::Refusal::UnknownMember) and nothing is
+/// recorded.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum UnblockOutcome {
+    /// The block was lifted now; nothing it removed is restored.
+    Unblocked,
+    /// There was no block to lift; nothing changed.
+    NotBlocked,
 }
 
 /// Why a member is reported.

@@ -1,11 +1,12 @@
 //! The pure decisions about address books: adding contacts, and which
 //! member an address may show to whom (SPEC 9).
 
-use super::Contact;
+use super::{Contact, ImportReport, MemberMatch, NonMember, ParsedBook};
 use crate::change::{ChangeSet, Decision};
 use crate::email::Email;
 use crate::error::Refusal;
 use crate::event::Event;
+use crate::graph::Degree;
 use crate::id::MemberId;
 use crate::member::{EmailOwner, Member};
 use crate::record::Record;
@@ -70,6 +71,80 @@ pub fn add<'a>(
         changes.emit(Event::ContactsImported { owner, added });
     }
     Ok(Decision::new(changes, added))
+}
+
+/// What an import knows about one address of the book, as the shell loaded
+/// it for the importer.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Found {
+    /// A member the importer may find by the address ([`findable`]), at
+    /// this degree from the importer.
+    Member(MemberId, Degree),
+    /// Anyone else (nobody has the address, or its owner may not be found
+    /// by it); `invited` when the importer already invited it to join.
+    NotMember {
+        /// Whether the importer has an invitation to join out to it.
+        invited: bool,
+    },
+}
+
+/// What [`import`] decides from: the owner's stored contacts and, for each
+/// entry of the parsed book in order, what the importer may know of it.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct ImportFacts {
+    /// The canonical keys of the contacts the owner already has.
+    pub existing: BTreeSet<String>,
+    /// One per entry of the book, in the book's order.
+    pub found: Vec<Found>,
+}
+
+/// `owner` imports a parsed address book: the new addresses are added
+/// ([`add`]) and the report says, in file order, which addresses belong to
+/// members the owner may find (with their degree) and which do not (with
+/// whether the owner already invited them to join). An address whose
+/// owner may not be found by it is reported exactly like one nobody has.
+///
+/// # Errors
+/// None today; a `found` that does not cover every entry reports the
+/// uncovered entries as non-members never invited (the shell loads one per
+/// entry).
+pub fn import(
+    owner: MemberId,
+    book: &ParsedBook,
+    facts: &ImportFacts,
+    now: Timestamp,
+) -> Result<Decision<ImportReport>, Refusal> {
+    let entries = book.entries.iter().map(|e| (&e.email, e.name.as_deref()));
+    let Decision { changes, outcome } = add(owner, entries, &facts.existing, now)?;
+    let mut members = Vec::new();
+    let mut not_members = Vec::new();
+    let unknown = std::iter::repeat(&Found::NotMember { invited: false });
+    for (entry, found) in book.entries.iter().zip(facts.found.iter().chain(unknown)) {
+        match *found {
+            Found::Member(member, degree) => members.push(MemberMatch {
+                line: entry.line,
+                email: entry.email.clone(),
+                name: entry.name.clone(),
+                member,
+                degree,
+            }),
+            Found::NotMember { invited } => not_members.push(NonMember {
+                line: entry.line,
+                email: entry.email.clone(),
+                name: entry.name.clone(),
+                invited,
+            }),
+        }
+    }
+    let report = ImportReport {
+        source: book.source,
+        added: outcome,
+        members,
+        not_members,
+        bad_rows: book.bad_rows.clone(),
+        duplicates: book.duplicates,
+    };
+    Ok(Decision::new(changes, report))
 }
 
 #[cfg(test)]
@@ -169,6 +244,54 @@ mod tests {
         assert_eq!(
             (nothing.is_empty(), nothing.events.len(), none),
             (true, 0, 0)
+        );
+    }
+
+    #[test]
+    fn given_a_member_a_stranger_and_a_known_address_when_ana_imports_then_the_report_follows_the_facts()
+     {
+        let entry = |line, address: &str| super::super::Entry {
+            line,
+            email: email(address),
+            name: None,
+        };
+        let book = ParsedBook {
+            source: super::super::Source::List,
+            entries: vec![
+                entry(1, "bo@example.com"),
+                entry(2, "cy@example.com"),
+                entry(3, "known@example.com"),
+            ],
+            bad_rows: Vec::new(),
+            duplicates: 1,
+            rows: 4,
+        };
+        let facts = ImportFacts {
+            existing: BTreeSet::from(["known@example.com".to_owned()]),
+            found: vec![
+                Found::Member(BO, Degree::Second),
+                Found::NotMember { invited: true },
+                Found::NotMember { invited: false },
+            ],
+        };
+        let Decision { changes, outcome } = import(ANA, &book, &facts, T0).unwrap();
+        assert_eq!((outcome.added, changes.writes.len()), (2, 2));
+        assert_eq!(outcome.duplicates, 1);
+        assert_eq!(
+            outcome
+                .members
+                .iter()
+                .map(|m| (m.line, m.member, m.degree))
+                .collect::<Vec<_>>(),
+            vec![(1, BO, Degree::Second)]
+        );
+        assert_eq!(
+            outcome
+                .not_members
+                .iter()
+                .map(|n| (n.line, n.invited))
+                .collect::<Vec<_>>(),
+            vec![(2, true), (3, false)]
         );
     }
 }

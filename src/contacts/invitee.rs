@@ -1,8 +1,9 @@
-//! The records of invitations to join (SPEC 9): one [`Invitee`] per address,
+//! The records of invitations to join: one [`Invitee`] per address,
 //! with the invitations it received and its opt-out.
 
 use crate::email::Email;
 use crate::id::{InvitationId, MemberId};
+use crate::note::Note;
 use crate::policy::Policy;
 use crate::time::Timestamp;
 use serde::{Deserialize, Serialize};
@@ -16,8 +17,10 @@ pub enum JoinState {
     /// The address joined and the invitation became an ordinary invitation
     /// with the same id (or connected the two at once).
     Delivered,
-    /// The address joined but a rule of SPEC 3.1 refused the invitation.
+    /// The address joined but a rule of sending refused the invitation.
     Dropped,
+    /// The sender withdrew it before it was delivered.
+    Withdrawn,
 }
 
 /// One invitation to join.
@@ -35,6 +38,10 @@ pub struct JoinInvitation {
     pub sent_at: Timestamp,
     /// What became of it.
     pub state: JoinState,
+    /// The sender's note, readable by the sender and the person invited
+    /// (in the invitation email, and once delivered, in the invitation).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub note: Option<Note>,
 }
 
 impl JoinInvitation {

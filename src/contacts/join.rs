@@ -1,4 +1,4 @@
-//! Invitations to join (SPEC 9): a member invites an address that no member
+//! Invitations to join: a member invites an address that no member
 //! they can find has, by email.
 //!
 //! # Rules
@@ -50,7 +50,7 @@
 //! invitations to join (not expired, not opted out). Each is turned into an
 //! ordinary invitation by the ordinary [`send`]
 //! decision, with the address as the sender's email proof, so every rule of
-//! SPEC 3.1 is checked again at that moment: the sender must still be an
+//! an ordinary send is checked again at that moment: the sender must still be an
 //! active person in good enough standing, with no block either way, not
 //! barred, within the re-send ladder and the outstanding cap, and admitted
 //! by the new member's "who may invite me" setting (or held, as usual).
@@ -72,12 +72,13 @@ use crate::email::Email;
 use crate::error::Refusal;
 use crate::event::Event;
 use crate::id::{InvitationId, MemberId};
-use crate::invitation::Ledger;
 use crate::invitation::decide::{
     SendFacts, SendOutcome, SendRequest, quota_allows, record_send, send, standing_allows,
 };
+use crate::invitation::{Ledger, Seen, SentJoin};
 use crate::member::Member;
 use crate::member::decide::active_person;
+use crate::note::Note;
 use crate::policy::Policy;
 use crate::record::{OrNew, Record, Versioned};
 use crate::standing::SendEntry;
@@ -129,7 +130,7 @@ impl JoinFacts {
     }
 }
 
-/// SPEC 9: `sender` invites `email` to join (see the
+/// `sender` invites `email` to join (see the
 /// [module documentation](self) for the rules and their order).
 ///
 /// # Errors
@@ -139,6 +140,7 @@ impl JoinFacts {
 pub fn invite(
     sender: MemberId,
     email: &Email,
+    note: Option<&str>,
     facts: &JoinFacts,
     policy: &Policy,
     clock: Timestamp,
@@ -150,8 +152,19 @@ pub fn invite(
         .as_ref()
         .or_new(|| Invitee::new(email.clone()));
     if let Some(earlier) = invitee.invitations.iter().find(|i| i.sender == sender) {
+        // The sender's own withdrawal is theirs to know; anything else
+        // about the address is not.
+        if earlier.state == JoinState::Withdrawn {
+            return Err(Refusal::NotPending {
+                seen: Seen::Withdrawn,
+            });
+        }
         return Ok(Decision::unchanged(InviteOutcome::Invited(earlier.id)));
     }
+    let note = match note {
+        Some(text) => Note::parse(text, policy.note_max_chars(member.tier))?,
+        None => None,
+    };
     let cap = policy.max_join_invitations_per_address() as usize;
     if invitee.opted_out.is_some() || invitee.invitations.len() >= cap {
         return Err(Refusal::NotInvitable);
@@ -160,7 +173,7 @@ pub fn invite(
     let mut ledger = read.or_new(|| Ledger::new(sender));
     // An invitation to join is by email: it proves the address.
     standing_allows(&ledger, true, policy, now)?;
-    quota_allows(&ledger, member.tier, false, policy, now)?;
+    quota_allows(&ledger, member.tier, note.is_some(), policy, now)?;
 
     let id = facts.new_id;
     invitee.invitations.push(JoinInvitation {
@@ -169,14 +182,18 @@ pub fn invite(
         email: email.clone(),
         sent_at: now,
         state: JoinState::Pending,
+        note: note.clone(),
     });
-    let (exhausted, standing) = record_send(
-        &mut ledger,
-        Some(SendEntry::invitation_to_join(now, id)),
-        member.tier,
-        policy,
-        now,
-    );
+    // The sender's list: expired entries go, this one comes.
+    ledger.joins.retain(|j| now < policy.expires_at(j.sent_at));
+    ledger.joins.push(SentJoin {
+        invitation: id,
+        email: email.clone(),
+        sent_at: now,
+    });
+    let mut entry = SendEntry::invitation_to_join(now, id);
+    entry.with_note = note.is_some();
+    let (exhausted, standing) = record_send(&mut ledger, Some(entry), member.tier, policy, now);
     let mut changes = ChangeSet::default();
     changes.write(facts.invitee.as_ref(), Record::Invitee(invitee));
     changes.write(read, Record::Ledger(ledger));
@@ -190,11 +207,76 @@ pub fn invite(
             invitation: id,
             sender,
             email: email.clone(),
+            note,
         });
     }
     changes.extend_events(exhausted);
     changes.extend_events(standing);
     Ok(Decision::new(changes, InviteOutcome::Invited(id)))
+}
+
+/// The sender withdraws invitation to join `id` before it is delivered:
+/// it will never be delivered, and it leaves the sender's list. No quota is
+/// refunded, and it still counts toward the address's cap. Nobody else is
+/// told (the address was emailed already, if anyone was). An invitation
+/// the address's owner dropped on joining is withdrawn like a pending
+/// one: to the sender the two look the same. Withdrawing again changes
+/// nothing.
+///
+/// `ledger` is the sender's, and `invitee` the record of the address that
+/// the ledger names for `id`.
+///
+/// # Errors
+/// [`Refusal::InvitationNotFound`] unless `actor` sent it (and it was not
+/// delivered: a delivered one is withdrawn as an ordinary invitation);
+/// [`Refusal::NotPending`] once expired.
+pub fn withdraw(
+    actor: MemberId,
+    id: InvitationId,
+    ledger: Option<&Versioned<Ledger>>,
+    invitee: Option<&Versioned<Invitee>>,
+    policy: &Policy,
+    clock: Timestamp,
+) -> Result<Decision<()>, Refusal> {
+    let not_found = Refusal::InvitationNotFound(id);
+    let invitee_read = invitee.ok_or(not_found.clone())?;
+    let now = Timestamp::effective(
+        clock,
+        [ledger.map(|l| l.value.latest), invitee_read.value.latest()],
+    );
+    let join = invitee_read
+        .value
+        .invitations
+        .iter()
+        .find(|i| i.id == id && i.sender == actor)
+        .ok_or(not_found.clone())?;
+    match join.state {
+        JoinState::Withdrawn => return Ok(Decision::unchanged(())),
+        JoinState::Delivered => return Err(not_found),
+        JoinState::Pending | JoinState::Dropped => {}
+    }
+    if now >= policy.expires_at(join.sent_at) {
+        return Err(Refusal::NotPending {
+            seen: Seen::Expired,
+        });
+    }
+    let mut record = invitee_read.value.clone();
+    for j in record.invitations.iter_mut().filter(|j| j.id == id) {
+        j.state = JoinState::Withdrawn;
+    }
+    // The ledger keeps naming the address until expiry, so that a second
+    // withdraw finds it and changes nothing.
+    let mut sender_ledger = ledger.or_new(|| Ledger::new(actor));
+    sender_ledger.record_answer(id, crate::standing::Answer::Withdrawn, now);
+    sender_ledger.latest = sender_ledger.latest.max(now);
+    let mut changes = ChangeSet::default();
+    changes.write(Some(invitee_read), Record::Invitee(record));
+    changes.write(ledger, Record::Ledger(sender_ledger));
+    changes.emit(Event::InvitationWithdrawn {
+        invitation: id,
+        sender: actor,
+    });
+    Ok(changes.into())
 }
 
 /// The address opts out of invitations to join: none is accepted from now
@@ -240,7 +322,7 @@ pub fn settle(
     Some(record)
 }
 
-/// SPEC 9, joining: invitation to join `id`, waiting at `invitee`'s address,
+/// Joining: invitation to join `id`, waiting at `invitee`'s address,
 /// becomes an ordinary invitation to the member who now owns it, decided by
 /// the ordinary [`send`] with the address as
 /// proof (`facts` are the sender's and the new member's, with `facts.join`
@@ -259,10 +341,18 @@ pub fn deliver(
     policy: &Policy,
     clock: Timestamp,
 ) -> Result<Decision<bool>, Refusal> {
+    // The sender's note travels with the invitation it becomes.
+    let note = invitee
+        .value
+        .invitations
+        .iter()
+        .find(|i| i.id == id)
+        .and_then(|i| i.note.as_ref())
+        .map(Note::as_str);
     let req = SendRequest {
         sender,
         recipient,
-        note: None,
+        note,
         proof: Some(email),
     };
     let now = facts.effective_now(clock);
@@ -320,6 +410,7 @@ mod tests {
             email: cy_email(),
             sent_at: T0,
             state: JoinState::Pending,
+            note: None,
         });
         invitee
     }
@@ -330,7 +421,7 @@ mod tests {
 
     #[test]
     fn given_a_new_address_when_ana_invites_it_then_its_record_and_her_ledger_are_written() {
-        let decision = invite(ANA, &cy_email(), &given(), &Policy::default(), T0).unwrap();
+        let decision = invite(ANA, &cy_email(), None, &given(), &Policy::default(), T0).unwrap();
         assert_eq!(decision.outcome, InviteOutcome::Invited(NEW));
         let mut want = vec![the_address(), Key::Ledger(ANA)];
         want.sort();
@@ -347,6 +438,7 @@ mod tests {
                     invitation: NEW,
                     sender: ANA,
                     email: cy_email(),
+                    note: None,
                 },
             ]
         );
@@ -356,7 +448,7 @@ mod tests {
     fn given_a_member_has_the_address_when_ana_invites_it_then_nobody_is_emailed() {
         let mut facts = given();
         facts.deliver = false;
-        let decision = invite(ANA, &cy_email(), &facts, &Policy::default(), T0).unwrap();
+        let decision = invite(ANA, &cy_email(), None, &facts, &Policy::default(), T0).unwrap();
         assert_eq!(decision.outcome, InviteOutcome::Invited(NEW));
         assert_eq!(
             decision.changes.events,
@@ -375,7 +467,7 @@ mod tests {
         facts.invitee = stored(invited());
         facts.new_id = InvitationId::new(8);
         assert_eq!(
-            invite(ANA, &cy_email(), &facts, &Policy::default(), T0),
+            invite(ANA, &cy_email(), None, &facts, &Policy::default(), T0),
             Ok(Decision::unchanged(InviteOutcome::Invited(NEW)))
         );
     }
@@ -387,7 +479,7 @@ mod tests {
         invitee.opted_out = Some(T0);
         facts.invitee = stored(invitee);
         assert_eq!(
-            invite(ANA, &cy_email(), &facts, &Policy::default(), T0),
+            invite(ANA, &cy_email(), None, &facts, &Policy::default(), T0),
             Err(Refusal::NotInvitable)
         );
     }

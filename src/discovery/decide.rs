@@ -31,6 +31,20 @@ pub struct Facts<T> {
     pub record: Option<Versioned<T>>,
 }
 
+impl Facts<Dismissals> {
+    /// The effective time of a dismissal: the clock, or the latest recorded
+    /// dismissal when the clock is behind it (a lagging process must not
+    /// stamp a new dismissal as older than earlier ones).
+    #[must_use]
+    pub fn effective_now(&self, clock: Timestamp) -> Timestamp {
+        let latest = self
+            .record
+            .as_ref()
+            .and_then(|d| d.value.dismissed.values().max().copied());
+        Timestamp::effective(clock, [latest])
+    }
+}
+
 /// The other member as the actor may see them: active, not hidden.
 fn visible<T>(facts: &Facts<T>, other: MemberId) -> Result<&Member, Refusal> {
     let member = active(facts.other.as_ref(), other)?;
@@ -173,6 +187,7 @@ pub fn dismiss(
     if visible(facts, candidate)?.kind != Kind::Person {
         return Err(Refusal::NotAPerson(candidate));
     }
+    let now = facts.effective_now(now);
     let mut dismissals = facts.record.as_ref().or_new(|| Dismissals::new(viewer));
     if dismissals.dismissed.contains_key(&candidate) {
         return Ok(Decision::unchanged(()));
@@ -344,5 +359,28 @@ mod tests {
             dismiss(ana, ana, &f, &policy, Timestamp::UNIX_EPOCH),
             Err(Refusal::Yourself)
         );
+    }
+
+    /// A process whose clock lags the one that recorded the earlier
+    /// dismissal stamps the new one no earlier, so "the oldest is forgotten"
+    /// still forgets the one dismissed first.
+    #[test]
+    fn dismiss_stamps_with_the_effective_time() {
+        let (ana, bo, cy) = (MemberId::new(1), MemberId::new(2), MemberId::new(3));
+        let recorded = Timestamp::from_micros(1_000);
+        let mut earlier = Dismissals::new(ana);
+        earlier.dismissed.insert(cy, recorded);
+        let f = facts(Member::person(bo, Profile::named("B")), Some(earlier));
+        let lagging = Timestamp::from_micros(5);
+        let changes = dismiss(ana, bo, &f, &DiscoveryPolicy::default(), lagging)
+            .map(|d| d.changes)
+            .unwrap_or_default();
+        match &changes.writes[..] {
+            [w] => match w.record() {
+                Some(Record::Dismissed(d)) => assert_eq!(d.dismissed.get(&bo), Some(&recorded)),
+                other => panic!("unexpected {other:?}"),
+            },
+            other => panic!("unexpected {other:?}"),
+        }
     }
 }

@@ -5,8 +5,9 @@ use super::{fold, words};
 use crate::id::{GroupId, MemberId};
 use crate::member::{Kind, Member};
 use std::cmp::Ordering;
-use std::collections::{BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::hash::Hash;
+use std::sync::Arc;
 
 /// The hasher of the index's maps (fast, and randomly seeded per map).
 type Hasher = foldhash::fast::RandomState;
@@ -15,11 +16,16 @@ type Hasher = foldhash::fast::RandomState;
 pub(crate) type Term = u32;
 
 /// Folded words and values, interned once. Terms are never forgotten (their
-/// number is bounded by the distinct words ever used).
+/// number is bounded by the distinct words ever used). Each text is stored
+/// once and shared: by a hash map for exact look-ups (every profile update
+/// and query), by an ordered map in which the words starting with a prefix
+/// are one range (typeahead, and a new word's one insertion), and by the
+/// term's slot.
 #[derive(Clone, Debug, Default)]
 struct Vocabulary {
-    ids: HashMap<Box<str>, Term, Hasher>,
-    text: Vec<Box<str>>,
+    ids: HashMap<Arc<str>, Term, Hasher>,
+    ordered: BTreeMap<Arc<str>, Term>,
+    text: Vec<Arc<str>>,
 }
 
 impl Vocabulary {
@@ -28,13 +34,35 @@ impl Vocabulary {
             return t;
         }
         let t = Term::try_from(self.text.len()).unwrap_or(Term::MAX);
-        self.ids.insert(word.into(), t);
-        self.text.push(word.into());
+        let shared: Arc<str> = word.into();
+        self.ids.insert(Arc::clone(&shared), t);
+        self.ordered.insert(Arc::clone(&shared), t);
+        self.text.push(shared);
         t
     }
 
     fn get(&self, word: &str) -> Option<Term> {
         self.ids.get(word).copied()
+    }
+
+    /// Every term whose text starts with `prefix`, in text order.
+    fn starting_with<'a>(&'a self, prefix: &'a str) -> impl Iterator<Item = Term> + 'a {
+        use std::ops::Bound;
+        self.ordered
+            .range::<str, _>((Bound::Included(prefix), Bound::Unbounded))
+            .take_while(move |(text, _)| text.starts_with(prefix))
+            .map(|(_, &t)| t)
+    }
+
+    /// Approximate heap bytes.
+    fn heap_bytes(&self) -> usize {
+        let entry = size_of::<(Arc<str>, Term)>();
+        self.ids.capacity() * (entry + 1)
+            // A B-tree's nodes hold 6 to 11 entries: half again the entries.
+            + self.ordered.len() * entry * 3 / 2
+            // Each text once, with its two reference counts.
+            + self.text.iter().map(|t| t.len() + 16).sum::<usize>()
+            + self.text.capacity() * size_of::<Arc<str>>()
     }
 }
 
@@ -331,14 +359,7 @@ impl DiscoveryIndex {
                         + e.groups.len() * size_of::<GroupId>()
                 })
                 .sum::<usize>();
-        let vocabulary = self.vocabulary.ids.capacity() * (size_of::<(Box<str>, Term)>() + 1)
-            + self
-                .vocabulary
-                .text
-                .iter()
-                .map(|t| 2 * t.len())
-                .sum::<usize>()
-            + self.vocabulary.text.capacity() * size_of::<Box<str>>();
+        let vocabulary = self.vocabulary.heap_bytes();
         entries
             + vocabulary
             + self.people.len() * size_of::<MemberId>() * 2
@@ -367,6 +388,14 @@ impl DiscoveryIndex {
     /// The term of a folded word or value, if any profile uses it.
     pub(crate) fn term(&self, folded: &str) -> Option<Term> {
         self.vocabulary.get(folded)
+    }
+
+    /// The terms whose folded text starts with `prefix`.
+    pub(crate) fn terms_starting_with<'a>(
+        &'a self,
+        prefix: &'a str,
+    ) -> impl Iterator<Item = Term> + 'a {
+        self.vocabulary.starting_with(prefix)
     }
 
     /// The folded text of a term.
@@ -432,6 +461,32 @@ mod tests {
         assert!(index.current.0.is_empty() && index.past.0.is_empty());
         index.set_groups(ana, [GroupId::new(4)]);
         assert!(index.groups.0.is_empty());
+    }
+
+    #[test]
+    fn a_prefix_finds_exactly_the_words_it_starts() {
+        let mut v = Vocabulary::default();
+        for w in ["ru", "rust", "ruth", "rv", "r", "zoë", "zo", "ruße", "ar"] {
+            v.intern(w);
+        }
+        let v = v;
+        for prefix in ["ru", "r", "zo", "zoë", "ruß", "x", ""] {
+            let mut got: Vec<&str> = v
+                .starting_with(prefix)
+                .map(|t| &*v.text[t as usize])
+                .collect();
+            let mut want: Vec<&str> = v
+                .text
+                .iter()
+                .map(|t| &**t)
+                .filter(|t| t.starts_with(prefix))
+                .collect();
+            got.sort_unstable();
+            want.sort_unstable();
+            assert_eq!(got, want, "{prefix}");
+        }
+        assert_eq!(v.get("rust"), Some(1));
+        assert_eq!(v.ordered.len(), v.ids.len());
     }
 
     fn index_profile_again() -> Profile {

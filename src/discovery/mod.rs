@@ -34,7 +34,7 @@ pub mod pymk;
 pub mod search;
 
 pub use index::DiscoveryIndex;
-pub use pymk::{Reason, Suggestion};
+pub use pymk::{PymkCursor, Reason, Suggestion};
 pub use search::{DegreeFilter, SearchCursor, SearchHit, SearchQuery};
 
 use crate::id::{GroupId, MemberId};

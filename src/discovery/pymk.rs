@@ -88,6 +88,62 @@ pub struct Suggestion {
     pub reasons: Vec<Reason>,
 }
 
+/// Where a page of people you may know continues: the (score, member) of
+/// the last suggestion of the previous page. The next page holds the
+/// candidates ranked strictly after it (a lower score, or the same score
+/// and a higher member id).
+///
+/// On the wire (and through serde) a cursor is an opaque string, written by
+/// `Display` and read back by `FromStr`, which accepts exactly the strings
+/// `Display` writes and never panics:
+///
+/// ```
+/// use pronet::MemberId;
+/// use pronet::discovery::PymkCursor;
+/// let cursor = PymkCursor { score: 30, member: MemberId::new(7) };
+/// assert_eq!(cursor.to_string().parse::<PymkCursor>(), Ok(cursor));
+/// assert!("p.30.x".parse::<PymkCursor>().is_err());
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(into = "String", try_from = "String")]
+pub struct PymkCursor {
+    /// The last suggestion's score.
+    pub score: u64,
+    /// Its member id.
+    pub member: MemberId,
+}
+
+impl PymkCursor {
+    /// Whether a candidate of `score` and `member` ranks after this cursor.
+    fn precedes(self, score: u64, member: MemberId) -> bool {
+        (Reverse(score), member) > (Reverse(self.score), self.member)
+    }
+}
+
+impl From<&Suggestion> for PymkCursor {
+    fn from(s: &Suggestion) -> Self {
+        Self {
+            score: s.score,
+            member: s.member,
+        }
+    }
+}
+
+impl std::fmt::Display for PymkCursor {
+    /// `p.<score>.<member>`; opaque to clients.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "p.{}.{}", self.score, self.member.get())
+    }
+}
+
+crate::page::cursor_text!(PymkCursor, "people you may know", |s| {
+    let (score, member) = s.strip_prefix("p.")?.split_once('.')?;
+    Some(PymkCursor {
+        score: score.parse().ok()?,
+        member: MemberId::new(member.parse().ok()?),
+    })
+});
+
 /// What the shell loads for a ranking, beyond the graph and the index.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 #[non_exhaustive]
@@ -154,6 +210,31 @@ pub fn suggest<E: From<GraphError>>(
     index: &DiscoveryIndex,
     facts: &PymkFacts,
     policy: &DiscoveryPolicy,
+    limit: usize,
+    admit: impl FnMut(MemberId) -> Result<bool, E>,
+) -> Result<Ranked, E> {
+    suggest_after(view, viewer, index, facts, policy, None, limit, admit)
+}
+
+/// As [`suggest`], for the candidates ranked after `after` (see
+/// [`PymkCursor`]): on an unchanged network, paging through returns every
+/// candidate [`suggest`] would rank, each exactly once, in order. While
+/// the network changes between pages, each page is exact for the network
+/// as it is then, and the (score, member) keys along the pages strictly
+/// increase in rank, so a candidate whose score stays the same never
+/// appears twice; one whose score changes may move, as with any keyset
+/// pagination.
+///
+/// # Errors
+/// As [`suggest`].
+#[allow(clippy::too_many_arguments)]
+pub fn suggest_after<E: From<GraphError>>(
+    view: &View<'_>,
+    viewer: MemberId,
+    index: &DiscoveryIndex,
+    facts: &PymkFacts,
+    policy: &DiscoveryPolicy,
+    after: Option<PymkCursor>,
     limit: usize,
     mut admit: impl FnMut(MemberId) -> Result<bool, E>,
 ) -> Result<Ranked, E> {
@@ -230,18 +311,22 @@ pub fn suggest<E: From<GraphError>>(
             // slot stands in for the id until the few winners are known
             // (saving one id lookup per candidate).
             let by_slot = view.slots_follow_ids();
-            let candidates =
-                firsts
-                    .iter()
-                    .filter(|&&(s, _)| !excluded.is_marked(s))
-                    .map(|&(s, w)| {
-                        let tie = if by_slot {
-                            u64::from(s)
-                        } else {
-                            view.id(s).get()
-                        };
-                        (Reverse(w.saturating_add(counts.extra(s))), tie)
-                    });
+            let candidates = firsts
+                .iter()
+                .filter(|&&(s, _)| !excluded.is_marked(s))
+                .filter(|&&(s, w)| {
+                    after.is_none_or(|c| {
+                        c.precedes(u64::from(w.saturating_add(counts.extra(s))), view.id(s))
+                    })
+                })
+                .map(|&(s, w)| {
+                    let tie = if by_slot {
+                        u64::from(s)
+                    } else {
+                        view.id(s).get()
+                    };
+                    (Reverse(w.saturating_add(counts.extra(s))), tie)
+                });
             // The best few, kept in a bounded heap as the candidates go by;
             // all of them, sorted, only if `admit` refuses so many that the
             // few run out.

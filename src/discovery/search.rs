@@ -4,7 +4,9 @@
 //! # What matches
 //!
 //! A member matches a [`SearchQuery`] when every keyword is a word of their
-//! name, headline, location, schools or skills, and every filter that has
+//! name, headline, location, schools or skills (in a
+//! [typeahead](SearchQuery::typeahead) query, the start of one such word,
+//! for keywords of at least [`MIN_PREFIX_CHARS`] characters), and every filter that has
 //! values admits them. A filter admits a member who has *any* of its values
 //! (as the facets of LinkedIn's search: two locations means either): a
 //! location or title value when all its words are words of the member's
@@ -43,6 +45,11 @@
 //! out 3rd+), or, with no keyword and no filter, every person. A candidate
 //! further than 2nd degree costs one look at each of its connections, and
 //! only as many of them are looked at as the page needs.
+//!
+//! A typeahead keyword costs the union of the member lists of the words it
+//! starts (found as one range of the index's ordered vocabulary): a short,
+//! common prefix can stand for a large part of the network, so a host may
+//! wait for the third character before searching a large network.
 
 use super::DiscoveryIndex;
 use super::index::Term;
@@ -52,8 +59,12 @@ use crate::graph::{Degree, GraphError, View};
 use crate::id::{GroupId, MemberId};
 use crate::page::{Page, PageSize};
 use serde::{Deserialize, Serialize};
+use std::borrow::Cow;
 use std::cmp::Reverse;
 use std::ops::BitOr;
+
+/// The shortest keyword that matches as a prefix in a typeahead query.
+pub const MIN_PREFIX_CHARS: usize = 2;
 
 /// Which degrees a search keeps: any union of 1st, 2nd and 3rd+ (3rd and
 /// out of network together, as SPEC 8 and LinkedIn's facet).
@@ -166,6 +177,11 @@ pub struct SearchQuery {
     pub groups: Vec<GroupId>,
     /// The degrees kept.
     pub degrees: DegreeFilter,
+    /// Typeahead: each keyword of at least [`MIN_PREFIX_CHARS`] characters
+    /// matches every word it starts ("ru" matches "Rust" and "Ruth");
+    /// shorter ones match whole words only.
+    #[serde(default)]
+    pub prefix: bool,
 }
 
 impl SearchQuery {
@@ -181,6 +197,24 @@ impl SearchQuery {
         Self {
             text: text.into(),
             ..Self::default()
+        }
+    }
+
+    /// A typeahead query for these words: as [`keywords`](Self::keywords),
+    /// but each keyword of at least [`MIN_PREFIX_CHARS`] characters matches
+    /// as a prefix of a word of the name, headline, location, schools or
+    /// skills.
+    ///
+    /// ```
+    /// use pronet::discovery::SearchQuery;
+    /// let query = SearchQuery::typeahead("ana ru");
+    /// assert!(query.prefix);
+    /// ```
+    #[must_use]
+    pub fn typeahead(text: impl Into<String>) -> Self {
+        Self {
+            prefix: true,
+            ..Self::keywords(text)
         }
     }
 
@@ -342,18 +376,33 @@ fn hit_key(hit: &SearchHit) -> Key {
 }
 
 /// A query in terms of the index; `None` when nothing can match.
-struct Compiled {
-    words: Vec<Term>,
+struct Compiled<'a> {
+    /// Each keyword's members, in id order: the word's list, or, for a
+    /// typeahead prefix, the union of the lists of the words it starts.
+    words: Vec<Cow<'a, [MemberId]>>,
     locations: Vec<Vec<Term>>,
     titles: Vec<Vec<Term>>,
     schools: Vec<Term>,
     skills: Vec<Term>,
 }
 
-fn compile(index: &DiscoveryIndex, query: &SearchQuery) -> Option<Compiled> {
+fn compile<'a>(index: &'a DiscoveryIndex, query: &SearchQuery) -> Option<Compiled<'a>> {
     let mut keywords = Vec::new();
     for w in words(&query.text) {
-        keywords.push(index.term(&w)?);
+        if query.prefix && w.chars().count() >= MIN_PREFIX_CHARS {
+            let mut members: Vec<MemberId> = index
+                .terms_starting_with(&w)
+                .flat_map(|t| index.words.get(t).iter().copied())
+                .collect();
+            if members.is_empty() {
+                return None;
+            }
+            members.sort_unstable();
+            members.dedup();
+            keywords.push(Cow::Owned(members));
+        } else {
+            keywords.push(Cow::Borrowed(index.words.get(index.term(&w)?)));
+        }
     }
     // Alternatives of words: those with an unknown word can never match;
     // a filter whose every alternative is impossible matches nothing.
@@ -432,7 +481,7 @@ struct Filters<'a> {
 }
 
 impl<'a> Filters<'a> {
-    fn new(index: &'a DiscoveryIndex, q: &Compiled, query: &SearchQuery) -> Self {
+    fn new(index: &'a DiscoveryIndex, q: &'a Compiled<'a>, query: &SearchQuery) -> Self {
         let mut any = Vec::new();
         let mut filter = |lists: Vec<&'a [MemberId]>| {
             if !lists.is_empty() {
@@ -457,11 +506,7 @@ impl<'a> Filters<'a> {
         );
         filter(query.groups.iter().map(|&g| index.groups.get(g)).collect());
         Self {
-            words: q
-                .words
-                .iter()
-                .map(|&t| Probe::new(index.words.get(t)))
-                .collect(),
+            words: q.words.iter().map(|list| Probe::new(list)).collect(),
             any,
         }
     }
@@ -487,7 +532,7 @@ fn words_in(alternatives: &[Vec<Term>], have: &[Term]) -> bool {
 }
 
 /// Whether the indexed person `m` matches the location and title filters.
-fn fields_match(index: &DiscoveryIndex, q: &Compiled, m: MemberId) -> bool {
+fn fields_match(index: &DiscoveryIndex, q: &Compiled<'_>, m: MemberId) -> bool {
     q.locations.is_empty() && q.titles.is_empty()
         || index.entry(m).is_some_and(|e| {
             words_in(&q.locations, &e.location) && words_in(&q.titles, &e.headline)
@@ -508,7 +553,7 @@ enum Generator<'a> {
 
 fn generator<'a>(
     index: &'a DiscoveryIndex,
-    q: &Compiled,
+    q: &'a Compiled<'a>,
     query: &SearchQuery,
     near_bound: usize,
     first_bound: usize,
@@ -520,8 +565,8 @@ fn generator<'a>(
             best = (size, Generator::Lists(lists));
         }
     };
-    for &t in &q.words {
-        consider(vec![index.words.get(t)]);
+    for list in &q.words {
+        consider(vec![list]);
     }
     for alts in [&q.locations, &q.titles] {
         if !alts.is_empty() {

@@ -40,7 +40,8 @@ pub enum SendOutcome {
     },
 }
 
-/// A send as asked by the sender.
+/// A send as asked by the sender, its parts named:
+/// `SendRequest::new(sender, recipient).note("We met at RustConf").proof(&email)`.
 #[derive(Clone, Copy, Debug)]
 pub struct SendRequest<'a> {
     /// Who sends.
@@ -51,6 +52,45 @@ pub struct SendRequest<'a> {
     pub note: Option<&'a str>,
     /// An email address of the recipient's that the sender claims to know.
     pub proof: Option<&'a Email>,
+}
+
+impl<'a> SendRequest<'a> {
+    /// `sender` invites `recipient`, without a note or an email proof.
+    #[must_use]
+    pub fn new(sender: MemberId, recipient: MemberId) -> Self {
+        Self {
+            sender,
+            recipient,
+            note: None,
+            proof: None,
+        }
+    }
+
+    /// With a personal note, as typed (validated when sent; a blank one is
+    /// no note).
+    #[must_use]
+    pub fn note(self, note: &'a str) -> Self {
+        self.maybe_note(Some(note))
+    }
+
+    /// With a note if there is one.
+    #[must_use]
+    pub fn maybe_note(self, note: Option<&'a str>) -> Self {
+        Self { note, ..self }
+    }
+
+    /// With an email address of the recipient's that the sender knows: it
+    /// makes the sender eligible without shared connections.
+    #[must_use]
+    pub fn proof(self, email: &'a Email) -> Self {
+        self.maybe_proof(Some(email))
+    }
+
+    /// With an email proof if there is one.
+    #[must_use]
+    pub fn maybe_proof(self, proof: Option<&'a Email>) -> Self {
+        Self { proof, ..self }
+    }
 }
 
 /// What a send decision needs from the store and the graph.
@@ -103,6 +143,9 @@ pub struct AnswerFacts {
     pub sender_ledger: Option<Versioned<Ledger>>,
     /// The recipient's counters (read for accepting).
     pub recipient_ledger: Option<Versioned<Ledger>>,
+    /// The invitation that replaced the one acted on
+    /// ([`Invitation::replaced_by`]), if any.
+    pub replacement: Option<Versioned<Invitation>>,
 }
 
 /// SPEC 3.1: send an invitation, or accept the recipient's own pending
@@ -165,6 +208,7 @@ pub fn send(
                 pair: facts.pair.clone(),
                 sender_ledger: facts.recipient_ledger.clone(),
                 recipient_ledger: facts.sender_ledger.clone(),
+                replacement: None,
             };
             let accepted = open.value.id;
             let decision = connect(&answer, open, policy, now)?;
@@ -230,15 +274,18 @@ pub fn send(
 
     let mut changes = ChangeSet::default();
     let mut supersedes = None;
+    let id = facts.join.unwrap_or(facts.new_id);
     if let Some(open) = facts.open.as_ref().filter(|o| o.value.is_open()) {
         // Only the sender's own invitation can still be live here.
-        let old = open.value.ended(Status::Superseded, policy, now);
+        let mut old = open.value.ended(Status::Superseded, policy, now);
         if old.status == Status::Superseded {
             supersedes = Some(old.id);
+            // So that the recipient answering the old one is told which
+            // replaced it.
+            old.replaced_by = Some(id);
         }
         changes.write(Some(open), Record::Invitation(old));
     }
-    let id = facts.join.unwrap_or(facts.new_id);
     let own = pair.attempts_mut(req.sender);
     own.unanswered = own.unanswered.saturating_add(1);
     own.last_sent = Some(now);
@@ -261,6 +308,7 @@ pub fn send(
         delivery,
         closed_at: None,
         decline_note: None,
+        replaced_by: None,
     };
     changes.write::<Invitation>(None, Record::Invitation(invitation));
 
@@ -341,20 +389,13 @@ pub fn quota_allows(
     policy: &Policy,
     now: Timestamp,
 ) -> Result<(), Refusal> {
-    let sent_at: Vec<Timestamp> = ledger.sends.iter().map(|e| e.at).collect();
     policy
         .invitation_quota(tier)
-        .check(&sent_at, now)
+        .check(&ledger.send_times(), now)
         .map_err(|retry_at| Refusal::QuotaExhausted { retry_at })?;
     if let (true, Some(notes)) = (with_note, policy.note_quota(tier)) {
-        let with_note: Vec<Timestamp> = ledger
-            .sends
-            .iter()
-            .filter(|e| e.with_note)
-            .map(|e| e.at)
-            .collect();
         notes
-            .check(&with_note, now)
+            .check(&ledger.note_times(), now)
             .map_err(|retry_at| Refusal::NoteQuotaExhausted { retry_at })?;
     }
     Ok(())

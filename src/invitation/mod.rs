@@ -1,7 +1,12 @@
-//! Invitations (SPEC 3): the records, their states, and (in [`decide`]) every
+//! Invitations: the records, their states, and (in [`decide`]) every
 //! rule as a pure decision over loaded facts.
 
+mod allowance;
 pub mod decide;
+mod inbox_mark;
+
+pub use allowance::{Allowance, allowance};
+pub use inbox_mark::InboxMark;
 
 use crate::id::{InvitationId, MemberId, PairKey};
 use crate::note::Note;
@@ -11,7 +16,8 @@ use crate::time::Timestamp;
 use serde::{Deserialize, Serialize};
 
 /// Where an invitation stands, as stored. What each party sees of it is
-/// [`Seen`], which hides what SPEC 3.4 keeps private.
+/// [`Seen`], which hides what each party may not know (the sender never
+/// sees an ignore or where it was delivered).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[non_exhaustive]
 pub enum Status {
@@ -29,10 +35,10 @@ pub enum Status {
     Superseded,
     /// Past the policy's pending expiry without an accept or reject. Stored
     /// when the sender sends again after expiry (it replaces a stored
-    /// ignore too: the recipient sees only the newest invitation, SPEC 3.3);
+    /// ignore too: the recipient sees only the newest invitation);
     /// until then readers derive it from the time.
     Expired,
-    /// Removed by a block between the two (SPEC 7).
+    /// Removed by a block between the two.
     Cancelled,
 }
 
@@ -98,9 +104,14 @@ pub struct Invitation {
     /// invitation's note.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub decline_note: Option<Note>,
+    /// The sender's newer invitation to the same person that replaced this
+    /// one ([`Status::Superseded`]); `None` otherwise, and for invitations
+    /// replaced before pronet recorded it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub replaced_by: Option<InvitationId>,
 }
 
-/// An invitation's state as one of its two parties sees it (SPEC 3.4): the
+/// An invitation's state as one of its two parties sees it: the
 /// sender never sees an ignore, and an invitation past its expiry shows as
 /// expired.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -214,7 +225,37 @@ impl Invitation {
     }
 }
 
-/// Why a sender may not invite a recipient again (SPEC 3.2).
+impl Invitation {
+    /// [`Refusal::InvitationReplaced`](crate::Refusal::InvitationReplaced)
+    /// when this invitation, which its recipient can no longer see, had
+    /// reached them and was replaced by `replacement` (the invitation its
+    /// [`replaced_by`](Self::replaced_by) names), which reached them too: a
+    /// dropped one never did, and the recipient must not learn of it.
+    /// `None` whenever the recipient is to be told "not found".
+    #[must_use]
+    pub(crate) fn replaced_for_recipient(
+        &self,
+        replacement: Option<&Invitation>,
+        policy: &Policy,
+        now: Timestamp,
+    ) -> Option<crate::Refusal> {
+        if self.status != Status::Superseded || self.delivery == Delivery::Dropped {
+            return None;
+        }
+        let by = self.replaced_by?;
+        let new = replacement?;
+        let same = new.id == by && new.sender == self.sender && new.recipient == self.recipient;
+        (same && new.seen_by_recipient(policy, now).is_some()).then_some(
+            crate::Refusal::InvitationReplaced {
+                invitation: self.id,
+                by,
+            },
+        )
+    }
+}
+
+/// Why a sender may not invite a recipient again: a reject (told) or an
+/// "I don't know" (never told).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[non_exhaustive]
 pub enum Bar {
@@ -226,7 +267,8 @@ pub enum Bar {
 }
 
 /// One direction of a pair's invitation history: what the re-send ladder
-/// (SPEC 3.3) and the bars need.
+/// (90 days after one unanswered send, 365 after two, never after three)
+/// and the bars need.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct Attempts {
@@ -319,6 +361,24 @@ pub struct Ledger {
     pub reports: Vec<Timestamp>,
     /// The latest effective instant at which this ledger was written.
     pub latest: Timestamp,
+    /// The member's invitations to join, until they expire (an invitation
+    /// sent later forgets the expired ones): where their list of
+    /// invitations to join, and a withdraw, find each address. The
+    /// addresses are the member's own data.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub joins: Vec<SentJoin>,
+}
+
+/// One invitation to join in its sender's [`Ledger`].
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct SentJoin {
+    /// The invitation to join.
+    pub invitation: InvitationId,
+    /// The address, as the sender wrote it.
+    pub email: crate::email::Email,
+    /// When it was sent.
+    pub sent_at: Timestamp,
 }
 
 impl Ledger {
@@ -332,7 +392,26 @@ impl Ledger {
             standing: Standing::default(),
             reports: Vec::new(),
             latest: Timestamp::MIN,
+            joins: Vec::new(),
         }
+    }
+
+    /// When each remembered send was made: what the invitation quota
+    /// counts.
+    #[must_use]
+    pub fn send_times(&self) -> Vec<Timestamp> {
+        self.sends.iter().map(|e| e.at).collect()
+    }
+
+    /// When each remembered send with a note was made: what the note
+    /// quota counts.
+    #[must_use]
+    pub fn note_times(&self) -> Vec<Timestamp> {
+        self.sends
+            .iter()
+            .filter(|e| e.with_note)
+            .map(|e| e.at)
+            .collect()
     }
 
     /// Records the answer given at `at` to one of this member's sends, if

@@ -317,6 +317,15 @@ impl Member {
         self
     }
 
+    /// Adds an email address, in place: for an edit in
+    /// [`Network::update_member`](crate::Network::update_member).
+    pub fn add_email(&mut self, email: Email, discoverable: bool) {
+        self.emails.push(MemberEmail {
+            email,
+            discoverable,
+        });
+    }
+
     /// Whether this member is an active person, the only kind that connects.
     #[must_use]
     pub fn is_active_person(&self) -> bool {

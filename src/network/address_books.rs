@@ -3,15 +3,17 @@
 
 use super::{Committed, Network, Sight};
 use crate::change::Decision;
-use crate::contacts::Invitee;
+use crate::contacts::decide::{Found, ImportFacts};
 use crate::contacts::join::InviteOutcome;
 use crate::contacts::join::{self, JoinFacts};
-use crate::contacts::{self, Format, ImportReport, MemberMatch, NonMember};
+use crate::contacts::{self, Format, ImportReport};
+use crate::contacts::{Invitee, JoinState};
 use crate::email::Email;
 use crate::error::Error;
 use crate::event::Event;
 use crate::graph::Degree;
 use crate::id::{InvitationId, MemberId};
+use crate::invitation::Ledger;
 use crate::member::{EmailOwner, Member};
 use crate::record::Key;
 use crate::store::Store;
@@ -29,6 +31,7 @@ impl<S: Store, C: Clock> Network<S, C> {
         owner: MemberId,
         emails: &[Email],
     ) -> Result<Committed<usize>, Error> {
+        let _op = super::trace::member("add_contacts", owner);
         self.run(|now| {
             self.active_member(owner)?;
             let mut existing = BTreeSet::new();
@@ -51,7 +54,7 @@ impl<S: Store, C: Clock> Network<S, C> {
         })
     }
 
-    /// Imports an address book into `owner`'s contacts (SPEC 9) and reports
+    /// Imports an address book into `owner`'s contacts and reports
     /// what it holds: the addresses of members the owner may find by them,
     /// with their degree, every other address, and the rows that gave no
     /// address, with their lines and reasons.
@@ -62,7 +65,8 @@ impl<S: Store, C: Clock> Network<S, C> {
     /// limit of writes: 50,000 by default), with one
     /// [`Event::ContactsImported`]; importing the same file again writes
     /// nothing and emits nothing (RELIABILITY C3). Contacts make the owner
-    /// eligible to invite the members who have those addresses (SPEC 3.1).
+    /// eligible to invite the members who have those addresses without
+    /// shared connections or an email proof.
     ///
     /// Matching follows [`contacts::decide::findable`]: an address of an
     /// undiscoverable member, of a member on either side of a block, or of a
@@ -97,69 +101,46 @@ impl<S: Store, C: Clock> Network<S, C> {
         bytes: &[u8],
         format: &Format,
     ) -> Result<Committed<ImportReport>, Error> {
+        let _op = super::trace::member("import_contacts", owner);
         self.active_member(owner)?;
         let book = contacts::parse(bytes, format, self.policy.import_limits())?;
         self.run(|now| {
             let sight = self.sight(owner)?;
-            let existing: BTreeSet<String> = self
+            let existing = self
                 .store
                 .contacts(owner)?
                 .into_iter()
                 .map(|c| c.email.canonical().to_owned())
                 .collect();
-            let entries = book.entries.iter().map(|e| (&e.email, e.name.as_deref()));
-            let Decision {
-                changes,
-                outcome: added,
-            } = contacts::decide::add(owner, entries, &existing, now)?;
-            let mut found = Vec::with_capacity(book.entries.len());
+            let mut members = Vec::with_capacity(book.entries.len());
             for entry in &book.entries {
-                found.push(self.findable(owner, &sight, entry.email.canonical())?);
+                members.push(self.findable(owner, &sight, entry.email.canonical())?);
             }
-            let mut members = Vec::new();
-            let mut not_members = Vec::new();
-            {
+            let degrees: Vec<Option<Degree>> = {
                 let graph = self.graph();
                 let view = sight.view(&graph);
                 let hood = view.neighbourhood(owner)?;
-                for (entry, found) in book.entries.iter().zip(found) {
-                    match found {
-                        Some(member) => members.push(MemberMatch {
-                            line: entry.line,
-                            email: entry.email.clone(),
-                            name: entry.name.clone(),
-                            member,
-                            degree: hood.degree(member).unwrap_or(Degree::OutOfNetwork),
-                        }),
-                        None => not_members.push((entry, false)),
-                    }
-                }
-            }
-            let mut not_member_entries = Vec::with_capacity(not_members.len());
-            for (entry, _) in not_members {
-                let invited = self
-                    .load::<Invitee>(Key::Invitee(entry.email.canonical().to_owned()))?
-                    .is_some_and(|i| i.value.invitations.iter().any(|j| j.sender == owner));
-                not_member_entries.push(NonMember {
-                    line: entry.line,
-                    email: entry.email.clone(),
-                    name: entry.name.clone(),
-                    invited,
+                let degree = |m| hood.degree(m).unwrap_or(Degree::OutOfNetwork);
+                members.iter().map(|m| m.map(degree)).collect()
+            };
+            let mut found = Vec::with_capacity(book.entries.len());
+            for ((entry, member), degree) in book.entries.iter().zip(members).zip(degrees) {
+                found.push(match (member, degree) {
+                    (Some(member), Some(degree)) => Found::Member(member, degree),
+                    _ => Found::NotMember {
+                        invited: self
+                            .load::<Invitee>(Key::Invitee(entry.email.canonical().to_owned()))?
+                            .is_some_and(|i| i.value.invitations.iter().any(|j| j.sender == owner)),
+                    },
                 });
             }
-            let report = ImportReport {
-                source: book.source,
-                added,
-                members,
-                not_members: not_member_entries,
-                bad_rows: book.bad_rows.clone(),
-                duplicates: book.duplicates,
-            };
-            Ok(Decision::new(changes, report))
+            let facts = ImportFacts { existing, found };
+            Ok(contacts::decide::import(owner, &book, &facts, now)?)
         })
     }
 
-    /// `sender` invites the person at `email` to join (SPEC 9).
+    /// `sender` invites the person at `email`, who is not a member they can
+    /// find, to join the network by email.
     ///
     /// If the address belongs to a member the sender may find by it
     /// ([`contacts::decide::findable`], the rule of the import report), an ordinary
@@ -182,13 +163,47 @@ impl<S: Store, C: Clock> Network<S, C> {
         sender: MemberId,
         email: &Email,
     ) -> Result<Committed<InviteOutcome>, Error> {
+        self.invite_to_join_as(sender, email, None)
+    }
+
+    /// As [`invite_to_join`](Self::invite_to_join), with a note from the
+    /// sender, validated and counted as an invitation's note is (the
+    /// sender's tier's length, the note quota). The host puts it in the
+    /// invitation email ([`Event::JoinInvitationReceived`]'s `note`); once
+    /// the address joins, the invitation it becomes carries it. A blank
+    /// note is no note.
+    ///
+    /// # Errors
+    /// As [`invite_to_join`](Self::invite_to_join), and
+    /// [`Refusal::InvalidNote`](crate::Refusal::InvalidNote),
+    /// [`Refusal::NoteQuotaExhausted`](crate::Refusal::NoteQuotaExhausted).
+    pub fn invite_to_join_with_note(
+        &self,
+        sender: MemberId,
+        email: &Email,
+        note: &str,
+    ) -> Result<Committed<InviteOutcome>, Error> {
+        self.invite_to_join_as(sender, email, Some(note))
+    }
+
+    fn invite_to_join_as(
+        &self,
+        sender: MemberId,
+        email: &Email,
+        note: Option<&str>,
+    ) -> Result<Committed<InviteOutcome>, Error> {
+        let _op = super::trace::member("invite_to_join", sender);
         // Whom the address names is decided on the index: as current as
         // the store, as every decision.
         self.sync()?;
         let sight = self.sight(sender)?;
         let canonical = email.canonical();
         if let Some(member) = self.findable(sender, &sight, canonical)? {
-            let sent = self.send(sender, member, None, Some(email))?;
+            let sent = self.send(
+                crate::SendRequest::new(sender, member)
+                    .maybe_note(note)
+                    .proof(email),
+            )?;
             return Ok(Committed {
                 outcome: InviteOutcome::Member {
                     member,
@@ -207,8 +222,62 @@ impl<S: Store, C: Clock> Network<S, C> {
                 new_id: self.store.next_invitation_id()?,
                 deliver: owner.is_none_or(|o| o.value.member.is_none()),
             };
-            Ok(join::invite(sender, email, &facts, &self.policy, now)?)
+            Ok(join::invite(
+                sender,
+                email,
+                note,
+                &facts,
+                &self.policy,
+                now,
+            )?)
         })
+    }
+
+    /// `sender`'s invitations to join still waiting (not delivered, not
+    /// withdrawn, not expired), newest first. Kept apart from
+    /// [`sent`](Self::sent), whose rows name a member: these name the
+    /// address the sender wrote (their own data). Whether the address
+    /// belongs to a member is not shown: an invitation the address's owner
+    /// dropped on joining stays listed as waiting until it expires, like
+    /// one nobody answered. Once delivered, an invitation is in `sent`,
+    /// with the same id.
+    ///
+    /// # Errors
+    /// [`Refusal::UnknownMember`](crate::Refusal::UnknownMember) unless
+    /// `sender` is an active member; store failures.
+    pub fn sent_join_invitations(
+        &self,
+        sender: MemberId,
+    ) -> Result<Vec<SentJoinInvitation>, Error> {
+        let _op = super::trace::member("sent_join_invitations", sender);
+        self.active_member(sender)?;
+        let now = self.now();
+        let Some(ledger) = self.load::<Ledger>(Key::Ledger(sender))? else {
+            return Ok(Vec::new());
+        };
+        let mut rows = Vec::new();
+        for sent in &ledger.value.joins {
+            let key = Key::Invitee(sent.email.canonical().to_owned());
+            let Some(invitee) = self.load::<Invitee>(key)? else {
+                continue;
+            };
+            let waiting = invitee.value.invitations.iter().find(|j| {
+                j.id == sent.invitation
+                    && j.sender == sender
+                    && matches!(j.state, JoinState::Pending | JoinState::Dropped)
+                    && now < self.policy.expires_at(j.sent_at)
+            });
+            if let Some(j) = waiting {
+                rows.push(SentJoinInvitation {
+                    invitation: j.id,
+                    email: sent.email.clone(),
+                    note: j.note.clone(),
+                    sent_at: j.sent_at,
+                });
+            }
+        }
+        rows.sort_by_key(|r| std::cmp::Reverse((r.sent_at, r.invitation)));
+        Ok(rows)
     }
 
     /// Records that the person at `email` wants no invitations to join (the
@@ -219,6 +288,7 @@ impl<S: Store, C: Clock> Network<S, C> {
     /// # Errors
     /// Store failures; contention.
     pub fn opt_out(&self, email: &Email) -> Result<Committed<()>, Error> {
+        let _op = super::trace::op("opt_out");
         self.run(|now| {
             let invitee = self.load::<Invitee>(Key::Invitee(email.canonical().to_owned()))?;
             Ok(join::opt_out(email, invitee.as_ref(), now)?)
@@ -239,6 +309,7 @@ impl<S: Store, C: Clock> Network<S, C> {
     /// # Errors
     /// [`Refusal::UnknownMember`](crate::Refusal::UnknownMember); store failures; contention.
     pub fn deliver_join_invitations(&self, member: MemberId) -> Result<Committed<usize>, Error> {
+        let _op = super::trace::member("deliver_join_invitations", member);
         let me = self.active_member(member)?;
         let now = self.now();
         let mut events = Vec::new();
@@ -328,4 +399,19 @@ impl<S: Store, C: Clock> Network<S, C> {
             |m| sight.hides(m),
         ))
     }
+}
+
+/// One of a sender's invitations to join still waiting, as
+/// [`Network::sent_join_invitations`] lists it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct SentJoinInvitation {
+    /// Its id (kept by the invitation it becomes when the address joins).
+    pub invitation: InvitationId,
+    /// The address, as the sender wrote it.
+    pub email: Email,
+    /// The sender's note.
+    pub note: Option<crate::note::Note>,
+    /// When it was sent.
+    pub sent_at: crate::time::Timestamp,
 }

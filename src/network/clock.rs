@@ -10,7 +10,8 @@ use std::sync::atomic::Ordering;
 
 impl<S: Store, C: Clock> Network<S, C> {
     /// The time this network acts on: the clock, unless it has gone back
-    /// behind an instant this network already acted on (SPEC 4). Decisions
+    /// behind an instant this network already acted on (time never runs
+    /// backwards for a decision, so no wait is shortened). Decisions
     /// also move it forward to the latest instant recorded in the facts they
     /// read, which carries the guarantee across processes and restarts.
     ///
@@ -57,6 +58,7 @@ impl<S: Store, C: Clock> Network<S, C> {
     /// Store failures; [`Error::Contended`] when other writers keep changing
     /// a record it repairs.
     pub fn repair_clock(&self) -> Result<usize, Error> {
+        let _op = super::trace::op("repair_clock");
         let now = self.clock.now();
         self.latest.store(now.as_micros(), Ordering::SeqCst);
         let longest = self.policy.standing().sanction_max;

@@ -35,15 +35,26 @@ impl<S: Store, C: Clock> Network<S, C> {
         now: Timestamp,
     ) -> Result<SendFacts, Error> {
         let pair_key = PairKey::new(sender, recipient);
+        // The records known by key, in one store call.
+        let mut keys = vec![
+            Key::Member(recipient),
+            Key::Member(sender),
+            Key::Block(sender, recipient),
+            Key::Block(recipient, sender),
+            Key::Ledger(sender),
+            Key::Ledger(recipient),
+        ];
+        keys.extend(pair_key.map(Key::Pair));
+        let mut fetched = self.fetch(keys)?;
         let pair = match pair_key {
-            Some(k) => self.load::<PairState>(Key::Pair(k))?,
+            Some(k) => self.take::<PairState>(&mut fetched, Key::Pair(k))?,
             None => None,
         };
         let open = match pair.as_ref().and_then(|p| p.value.open) {
             Some(id) => self.load::<Invitation>(Key::Invitation(id))?,
             None => None,
         };
-        let recipient_member = self.load::<Member>(Key::Member(recipient))?;
+        let recipient_member = self.take::<Member>(&mut fetched, Key::Member(recipient))?;
         let mut in_contacts = false;
         if let Some(m) = &recipient_member {
             for e in &m.value.emails {
@@ -54,9 +65,14 @@ impl<S: Store, C: Clock> Network<S, C> {
                 }
             }
         }
-        let sender_blocks = self.between(sender, recipient)?;
+        let sender_blocks = Between::new(
+            self.take::<Block>(&mut fetched, Key::Block(sender, recipient))?
+                .as_ref(),
+            self.take::<Block>(&mut fetched, Key::Block(recipient, sender))?
+                .as_ref(),
+        );
         // Shared connections as the sender may see them: a member hidden by
-        // a block carries no path (SPEC 2). Unknown members share nothing;
+        // a block carries no path. Unknown members share nothing;
         // the decision names them.
         let shared_connections = Sight::of(&self.store, sender)?
             .view(&self.graph())
@@ -70,13 +86,13 @@ impl<S: Store, C: Clock> Network<S, C> {
             outstanding(&pending, |m| graph.contains(m), &self.policy, now)
         };
         Ok(SendFacts {
-            sender: self.load(Key::Member(sender))?,
+            sender: self.take(&mut fetched, Key::Member(sender))?,
             recipient: recipient_member,
             sender_blocks,
             pair,
             open,
-            sender_ledger: self.load::<Ledger>(Key::Ledger(sender))?,
-            recipient_ledger: self.load::<Ledger>(Key::Ledger(recipient))?,
+            sender_ledger: self.take::<Ledger>(&mut fetched, Key::Ledger(sender))?,
+            recipient_ledger: self.take::<Ledger>(&mut fetched, Key::Ledger(recipient))?,
             shared_connections,
             in_contacts,
             outstanding,
@@ -119,21 +135,41 @@ impl<S: Store, C: Clock> Network<S, C> {
                 pair: None,
                 sender_ledger: None,
                 recipient_ledger: None,
+                replacement: None,
             });
         };
         let (s, r) = (invitation.value.sender, invitation.value.recipient);
+        // The records known by key, in one store call.
+        let mut keys = vec![
+            Key::Member(s),
+            Key::Member(r),
+            Key::Block(s, r),
+            Key::Block(r, s),
+            Key::Report(r, s),
+            Key::Ledger(s),
+            Key::Ledger(r),
+        ];
+        keys.extend(invitation.value.pair().map(Key::Pair));
+        let mut fetched = self.fetch(keys)?;
         let pair = match invitation.value.pair() {
-            Some(k) => self.load(Key::Pair(k))?,
+            Some(k) => self.take(&mut fetched, Key::Pair(k))?,
             None => None,
         };
         Ok(AnswerFacts {
-            sender: self.load(Key::Member(s))?,
-            recipient: self.load(Key::Member(r))?,
-            sender_blocks: self.between(s, r)?,
-            report: self.load(Key::Report(r, s))?,
+            sender: self.take(&mut fetched, Key::Member(s))?,
+            recipient: self.take(&mut fetched, Key::Member(r))?,
+            sender_blocks: Between::new(
+                self.take::<Block>(&mut fetched, Key::Block(s, r))?.as_ref(),
+                self.take::<Block>(&mut fetched, Key::Block(r, s))?.as_ref(),
+            ),
+            report: self.take(&mut fetched, Key::Report(r, s))?,
             pair,
-            sender_ledger: self.load(Key::Ledger(s))?,
-            recipient_ledger: self.load(Key::Ledger(r))?,
+            sender_ledger: self.take(&mut fetched, Key::Ledger(s))?,
+            recipient_ledger: self.take(&mut fetched, Key::Ledger(r))?,
+            replacement: match invitation.value.replaced_by {
+                Some(by) => self.load(Key::Invitation(by))?,
+                None => None,
+            },
             invitation: Some(invitation),
         })
     }

@@ -13,7 +13,7 @@ use crate::store::{ChangeCursor, Store};
 use crate::time::{Clock, Timestamp};
 use chrono::TimeDelta;
 use std::sync::PoisonError;
-use std::sync::atomic::Ordering;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 /// How fresh a network's reads must be. Decisions are always taken on an
 /// index as current as the store (each operation follows the store's
@@ -53,12 +53,29 @@ impl<S: Store, C: Clock> Network<S, C> {
     /// background task woken by the store's notifications, say).
     ///
     /// Re-applying a record is harmless, and nothing is locked while the
-    /// store is read: readers wait only while a page is applied.
+    /// store is read: readers wait only while a page is applied. Threads
+    /// that call it while another follows the feed share that thread's
+    /// next follow (then answering 0 for the records it applied).
+    ///
+    /// ```
+    /// # use pronet::{ManualClock, Member, MemberId, MemoryStore, Network, Policy, Profile, Timestamp};
+    /// # let clock = ManualClock::new(Timestamp::UNIX_EPOCH);
+    /// // Two networks over one store, as two processes over one database.
+    /// let store = std::sync::Arc::new(MemoryStore::new());
+    /// let one = Network::open(store.clone(), clock.clone(), Policy::default())?;
+    /// let two = Network::open(store, clock, Policy::default())?;
+    /// one.register(Member::person(MemberId::new(1), Profile::named("Ana")))?;
+    /// // `two` reads its index directly: it follows the feed first.
+    /// assert!(two.catch_up()? > 0);
+    /// assert!(two.graph().contains(MemberId::new(1)));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     ///
     /// # Errors
     /// [`Error::Store`] when the store fails; the index then keeps what it
     /// applied, and the next call continues from there.
     pub fn catch_up(&self) -> Result<usize, Error> {
+        let _op = super::trace::op("catch_up");
         Ok(self.sync()?)
     }
 
@@ -87,25 +104,51 @@ impl<S: Store, C: Clock> Network<S, C> {
     }
 
     /// [`sync`](Self::sync) right after this network committed `own`, its
-    /// last write at `position` if the store said: when the feed moved by
-    /// exactly as many positions as `own` has writes, those positions are
-    /// `own`'s (each write takes one, after every position given before),
-    /// so they are applied without reading them back.
+    /// last write at `position` if the store said. A change set's writes
+    /// take the positions up to its last one (clause 7), so `own` holds
+    /// the positions `position - own.len() + 1 ..= position`:
+    /// - when the feed was followed up to just before them, they are
+    ///   applied without reading them back, and the feed is followed to
+    ///   `position`;
+    /// - when other positions come between (another commit, or gaps such
+    ///   as `PostgresStore`'s, whose positions come from transaction ids),
+    ///   `own` is applied all the same, since it is committed, but where
+    ///   the feed was followed stays: a commit with an earlier position may
+    ///   still become visible (a transaction that began before this one
+    ///   and commits after it), and the next follow must not skip it. It
+    ///   reads `own` again, which is harmless (each record sets the state
+    ///   of its key, and the feed holds only the latest version of each).
     pub(super) fn sync_after(
         &self,
         own: &[Write],
         position: Option<ChangeCursor>,
     ) -> Result<usize, StoreError> {
         let started = self.clock.now();
+        let ticket = self.follows.begun.load(Ordering::SeqCst);
         let mut followed = self.followed.lock().unwrap_or_else(PoisonError::into_inner);
-        let result = self.follow_locked(&mut followed, own, position);
-        if result.is_err() {
-            self.stale.store(true, Ordering::SeqCst);
-        } else {
+        // A follow that began after this call and read to the feed's end
+        // returned every commit that ended before this call (this
+        // network's own included): the feed need not be read again. Threads
+        // that queue here while one follows share the next follow.
+        if position.is_none() && self.follows.completed.load(Ordering::SeqCst) > ticket {
+            drop(followed);
             self.stale.store(false, Ordering::SeqCst);
             self.synced.fetch_max(started.as_micros(), Ordering::SeqCst);
+            return Ok(0);
         }
-        result
+        let result = self.follow_locked(&mut followed, own, position);
+        match result {
+            Err(_) => self.stale.store(true, Ordering::SeqCst),
+            // Only a follow to the feed's end makes the index fresh: after
+            // applying its own commit alone, a network still owes its reads
+            // the commits that came before it.
+            Ok(Followed::ToEnd(_)) => {
+                self.stale.store(false, Ordering::SeqCst);
+                self.synced.fetch_max(started.as_micros(), Ordering::SeqCst);
+            }
+            Ok(Followed::OwnOnly(_)) => {}
+        }
+        result.map(Followed::applied)
     }
 
     fn follow_locked(
@@ -113,32 +156,40 @@ impl<S: Store, C: Clock> Network<S, C> {
         followed: &mut ChangeCursor,
         own: &[Write],
         position: Option<ChangeCursor>,
-    ) -> Result<usize, StoreError> {
-        // Where the feed ends: at least at this network's commit, which is
-        // all it must see now (later commits come with the next read).
-        let end = match position {
-            Some(end) => end,
-            None => self.store.change_cursor()?,
-        };
-        if end <= *followed {
-            return Ok(0);
+    ) -> Result<Followed, StoreError> {
+        if let Some(end) = position.filter(|_| !own.is_empty()) {
+            let records: Vec<&Change> = own.iter().map(|w| &w.change).collect();
+            let first = u64::try_from(own.len())
+                .ok()
+                .and_then(|n| end.get().checked_sub(n));
+            if first == Some(followed.get()) {
+                self.apply(&records)?;
+                *followed = end;
+                return Ok(Followed::ToEnd(records.len()));
+            }
+            if end > *followed {
+                self.apply(&records)?;
+                return Ok(Followed::OwnOnly(records.len()));
+            }
+            // Followed past it already (another thread of this network
+            // read it from the feed).
+            return Ok(Followed::ToEnd(0));
         }
-        let moved = end.get() - followed.get();
-        if !own.is_empty() && usize::try_from(moved) == Ok(own.len()) {
-            let changes: Vec<&Change> = own.iter().map(|w| &w.change).collect();
-            self.apply(&changes)?;
-            *followed = end;
-            return Ok(changes.len());
-        }
+        // To the feed's end: one store read when nothing changed (later
+        // commits come with the next follow).
+        let number = self.follows.begun.fetch_add(1, Ordering::SeqCst) + 1;
         let mut applied = 0;
         loop {
             let page = self.store.changes_since(*followed, FEED_PAGE)?;
-            let changes: Vec<&Change> = page.changes.iter().map(|v| &v.value).collect();
-            self.apply(&changes)?;
-            applied += changes.len();
+            let records: Vec<&Change> = page.changes.iter().map(|v| &v.value).collect();
+            if !records.is_empty() {
+                self.apply(&records)?;
+            }
+            applied += records.len();
             *followed = page.cursor.max(*followed);
-            if changes.len() < FEED_PAGE {
-                return Ok(applied);
+            if records.len() < FEED_PAGE {
+                self.follows.completed.store(number, Ordering::SeqCst);
+                return Ok(Followed::ToEnd(applied));
             }
         }
     }
@@ -204,6 +255,30 @@ impl<S: Store, C: Clock> Network<S, C> {
                 .write()
                 .unwrap_or_else(PoisonError::into_inner);
             index_discovery(&mut discovery, records);
+        }
+    }
+}
+
+/// The follows of the feed a network began, and the number of the last
+/// that read to the feed's end.
+#[derive(Debug, Default)]
+pub(super) struct Follows {
+    begun: AtomicU64,
+    completed: AtomicU64,
+}
+
+/// How far a follow of the feed went, and how many records it applied.
+enum Followed {
+    /// To the feed's end (as the store answered it).
+    ToEnd(usize),
+    /// The network's own commit alone; the feed before it is still owed.
+    OwnOnly(usize),
+}
+
+impl Followed {
+    fn applied(self) -> usize {
+        match self {
+            Self::ToEnd(n) | Self::OwnOnly(n) => n,
         }
     }
 }

@@ -19,10 +19,16 @@
 //! | `reads.rs` | graph reads as a viewer may see them, lists, views, standing |
 //! | `people.rs` | people you may know, people search, company pages |
 //! | `personal.rs` | personal data: erase, export, note retention |
+//! | `counts.rs` | the invitation lists' one filter, their counts, the unseen count and its mark |
+//! | `profiles.rs` | a member as a viewer may see them, display fields of rows, the block list |
+//! | `relationships.rs` | many members' relationships to a viewer at once |
+//! | `quota.rs` | a sender's allowance ahead of a send |
+//! | `trace.rs` | a `tracing` span per operation (feature `tracing`) |
 
 mod address_books;
 mod blocks;
 mod clock;
+mod counts;
 mod facts;
 mod feed;
 mod invitations;
@@ -30,14 +36,23 @@ mod members;
 mod outbox;
 mod people;
 mod personal;
+mod profiles;
+mod quota;
 mod reads;
+mod relationships;
+mod trace;
 
+pub use address_books::SentJoinInvitation;
+pub use counts::InvitationCounts;
 use facts::Sight;
+use feed::Follows;
 pub use feed::Freshness;
 pub use personal::{Export, Retained};
+pub use profiles::{BlockedMember, Card, MemberView, Row, Subject};
 #[cfg(feature = "testing")]
 pub use reads::ReadQuery;
 pub use reads::{InvitationView, ListCursor, Listed};
+pub use relationships::{Pending, Relationship};
 
 use crate::change::{Change, Decision, Expect, Write};
 use crate::discovery::DiscoveryIndex;
@@ -123,18 +138,18 @@ impl<O> Committed<O> {
 ///     net.register(Member::person(id, Profile::named(name)))?;
 /// }
 /// // Strangers cannot invite each other without an email address or contacts.
-/// let refused = net.send(ana, cy, None, None).unwrap_err();
+/// let refused = net.send(pronet::SendRequest::new(ana, cy)).unwrap_err();
 /// assert!(matches!(refused.refusal(), Some(Refusal::NotEligible { .. })));
 /// # let bo_email = pronet::Email::parse("bo@example.com")?;
-/// # net.update_member(Member::person(bo, Profile::named("Bo")).with_email(bo_email.clone(), true))?;
-/// # let SendOutcome::Sent(i) = net.send(ana, bo, None, Some(&bo_email))?.outcome else { unreachable!() };
+/// # net.update_member(bo, |m| m.add_email(bo_email.clone(), true))?;
+/// # let SendOutcome::Sent(i) = net.send(pronet::SendRequest::new(ana, bo).proof(&bo_email))?.outcome else { unreachable!() };
 /// # net.accept(bo, i)?;
 /// # let cy_email = pronet::Email::parse("cy@example.com")?;
-/// # net.update_member(Member::person(cy, Profile::named("Cy")).with_email(cy_email.clone(), true))?;
-/// # let SendOutcome::Sent(i) = net.send(bo, cy, None, Some(&cy_email))?.outcome else { unreachable!() };
+/// # net.update_member(cy, |m| m.add_email(cy_email.clone(), true))?;
+/// # let SendOutcome::Sent(i) = net.send(pronet::SendRequest::new(bo, cy).proof(&cy_email))?.outcome else { unreachable!() };
 /// # net.accept(cy, i)?;
 /// // Once both know Bo, Ana may invite Cy, who sees it in the inbox.
-/// let sent = net.send(ana, cy, Some("We both worked with Bo."), None)?;
+/// let sent = net.send(pronet::SendRequest::new(ana, cy).note("We both worked with Bo."))?;
 /// let SendOutcome::Sent(invitation) = sent.outcome else { unreachable!() };
 /// assert_eq!(net.inbox(cy, None, PageSize::default())?.items[0].mutual_connections, 1);
 /// net.accept(cy, invitation)?;
@@ -156,6 +171,11 @@ pub struct Network<S: Store, C: Clock> {
     /// while one thread reads the feed and applies it, so that pages apply
     /// in feed order; never by readers.
     followed: Mutex<ChangeCursor>,
+    /// Follows of the feed begun (counted under `followed`), and the number
+    /// of the last that read to the feed's end: a thread that waited for
+    /// `followed` while a follow begun after its call completed needs no
+    /// follow of its own (see `Network::sync_after`).
+    follows: Follows,
     /// How fresh reads must be.
     freshness: Freshness,
     /// When the indexes last followed the feed to its end (microseconds
@@ -243,6 +263,7 @@ impl<S: Store, C: Clock> Network<S, C> {
             discovery: RwLock::new(discovery),
             latest: AtomicI64::new(i64::MIN),
             followed: Mutex::new(followed),
+            follows: Follows::default(),
             freshness: Freshness::Current,
             synced: AtomicI64::new(i64::MIN),
             stale: AtomicBool::new(false),
@@ -279,21 +300,57 @@ impl<S: Store, C: Clock> Network<S, C> {
     fn load<T: TryFrom<Record>>(&self, key: Key) -> Result<Option<Versioned<T>>, Error> {
         match self.store.get(&key)? {
             None => Ok(None),
-            Some(v) => {
-                let clock = self.clock.now();
-                // The trace of a bad clock reading is refused, not spread.
-                if let Some(recorded) = instants::latest(&v.value)
-                    .filter(|&t| t.since(clock) > self.policy.max_clock_skew())
-                {
-                    return Err(Error::ClockSkew {
-                        key,
-                        recorded,
-                        clock,
-                    });
-                }
-                Self::typed(key, v)
-            }
+            Some(v) => self.checked(key, v),
         }
+    }
+
+    /// Reads `keys` in one store call, for [`take`](Self::take).
+    fn fetch(&self, keys: Vec<Key>) -> Result<Fetched, Error> {
+        let found = self.store.get_many(&keys)?;
+        Ok(Fetched(
+            keys.into_iter().zip(found.into_iter().map(Some)).collect(),
+        ))
+    }
+
+    /// The record under `key` as [`load`](Self::load) answers it: from
+    /// `fetched` when it was read there (once: a key taken twice is read
+    /// again), else from the store.
+    fn take<T: TryFrom<Record>>(
+        &self,
+        fetched: &mut Fetched,
+        key: Key,
+    ) -> Result<Option<Versioned<T>>, Error> {
+        let read = fetched
+            .0
+            .iter_mut()
+            .find(|(k, _)| *k == key)
+            .and_then(|(_, read)| read.take());
+        match read {
+            None => self.load(key),
+            Some(None) => Ok(None),
+            Some(Some(v)) => self.checked(key, v),
+        }
+    }
+
+    /// A record read from the store, checked for a bad clock's trace and
+    /// typed.
+    fn checked<T: TryFrom<Record>>(
+        &self,
+        key: Key,
+        v: Versioned<Record>,
+    ) -> Result<Option<Versioned<T>>, Error> {
+        let clock = self.clock.now();
+        // The trace of a bad clock reading is refused, not spread.
+        if let Some(recorded) =
+            instants::latest(&v.value).filter(|&t| t.since(clock) > self.policy.max_clock_skew())
+        {
+            return Err(Error::ClockSkew {
+                key,
+                recorded,
+                clock,
+            });
+        }
+        Self::typed(key, v)
     }
 
     fn typed<T: TryFrom<Record>>(
@@ -320,13 +377,26 @@ impl<S: Store, C: Clock> Network<S, C> {
     /// whoever committed them.
     fn run<O>(
         &self,
+        decide: impl FnMut(Timestamp) -> Result<Decision<O>, Error>,
+    ) -> Result<Committed<O>, Error> {
+        let mut trace = trace::Run::default();
+        let result = self.run_traced(decide, &mut trace);
+        trace.finish(&result);
+        result
+    }
+
+    /// [`run`](Self::run), counting attempts and store time in `trace`.
+    fn run_traced<O>(
+        &self,
         mut decide: impl FnMut(Timestamp) -> Result<Decision<O>, Error>,
+        trace: &mut trace::Run,
     ) -> Result<Committed<O>, Error> {
         let now = self.now();
         let attempts = self.policy.max_attempts();
         for _ in 0..attempts {
             self.sync()?;
-            let Decision { changes, outcome } = decide(now)?;
+            trace.attempt();
+            let Decision { changes, outcome } = trace.store(|| decide(now))?;
             if changes.is_empty() {
                 return Ok(Committed::new(outcome, changes.events));
             }
@@ -346,8 +416,9 @@ impl<S: Store, C: Clock> Network<S, C> {
                     })),
                 });
             }
-            match self.store.commit_positioned(&writes) {
+            match trace.store(|| self.store.commit_positioned(&writes)) {
                 Ok(position) => {
+                    trace.committed();
                     // The commit stands whatever following the feed answers;
                     // a failure to follow leaves the index stale, and the
                     // next operation follows first.
@@ -377,6 +448,11 @@ impl<S: Store, C: Clock> Network<S, C> {
         Err(Error::Contended { attempts })
     }
 }
+
+/// Records a decision read in one store call
+/// ([`get_many`](Store::get_many)), by key (a few: searched in order), each
+/// until taken.
+struct Fetched(Vec<(Key, Option<Option<Versioned<Record>>>)>);
 
 /// A random number, different in each process and each call (std's
 /// hasher keys come from the operating system's randomness).

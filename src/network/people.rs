@@ -1,12 +1,13 @@
-//! The discovery side of [`Network`] (SPEC 8 and the follows and groups of
-//! SPEC 2): thin shells over [`crate::discovery`].
+//! The discovery side of [`Network`] (people you may know, people search,
+//! company pages, and the follows and groups they use): thin shells over
+//! [`crate::discovery`].
 
 use super::Network;
 use crate::contacts;
 use crate::discovery::decide::{self, Facts};
 use crate::discovery::pymk::{self, PymkFacts};
 use crate::discovery::search::{self, DegreeFilter, SearchCursor, SearchHit, SearchQuery};
-use crate::discovery::{DiscoveryIndex, Dismissals, Follows, Memberships, Suggestion};
+use crate::discovery::{DiscoveryIndex, Dismissals, Follows, Memberships, PymkCursor, Suggestion};
 use crate::error::{Error, Refusal};
 use crate::id::{GroupId, MemberId, PairKey};
 use crate::invitation::PairState;
@@ -31,7 +32,7 @@ impl<S: Store, C: Clock> Network<S, C> {
             .unwrap_or_else(PoisonError::into_inner)
     }
 
-    /// `member` follows the company page `company` (SPEC 2): one-way, no
+    /// `member` follows the company page `company`: one-way, no
     /// invitation; following twice changes nothing.
     ///
     /// # Errors
@@ -41,6 +42,7 @@ impl<S: Store, C: Clock> Network<S, C> {
         member: MemberId,
         company: MemberId,
     ) -> Result<super::Committed<()>, Error> {
+        let _op = super::trace::pair("follow", member, company);
         self.run(|_| {
             let facts = self.discovery_facts::<Follows>(member, company, Key::Follows(member))?;
             Ok(decide::follow(
@@ -61,13 +63,14 @@ impl<S: Store, C: Clock> Network<S, C> {
         member: MemberId,
         company: MemberId,
     ) -> Result<super::Committed<()>, Error> {
+        let _op = super::trace::pair("unfollow", member, company);
         self.run(|_| {
             let facts = self.discovery_facts::<Follows>(member, company, Key::Follows(member))?;
             Ok(decide::unfollow(member, company, &facts)?)
         })
     }
 
-    /// `member` joins `group` (SPEC 2); shared groups count for people you
+    /// `member` joins `group`; shared groups count for people you
     /// may know and search.
     ///
     /// # Errors
@@ -77,6 +80,7 @@ impl<S: Store, C: Clock> Network<S, C> {
         member: MemberId,
         group: GroupId,
     ) -> Result<super::Committed<()>, Error> {
+        let _op = super::trace::member("join_group", member);
         self.run(|_| {
             let facts = self.group_facts(member)?;
             Ok(decide::join_group(
@@ -97,6 +101,7 @@ impl<S: Store, C: Clock> Network<S, C> {
         member: MemberId,
         group: GroupId,
     ) -> Result<super::Committed<()>, Error> {
+        let _op = super::trace::member("leave_group", member);
         self.run(|_| {
             let facts = self.group_facts(member)?;
             Ok(decide::leave_group(member, group, &facts)?)
@@ -113,6 +118,7 @@ impl<S: Store, C: Clock> Network<S, C> {
         viewer: MemberId,
         candidate: MemberId,
     ) -> Result<super::Committed<()>, Error> {
+        let _op = super::trace::pair("dismiss", viewer, candidate);
         self.run(|now| {
             let facts =
                 self.discovery_facts::<Dismissals>(viewer, candidate, Key::Dismissed(viewer))?;
@@ -126,7 +132,7 @@ impl<S: Store, C: Clock> Network<S, C> {
         })
     }
 
-    /// People `viewer` may know (SPEC 8): at most `limit` suggestions, best
+    /// People `viewer` may know: at most `limit` suggestions, best
     /// first, each with its reasons; ranked as [`pymk`] describes.
     ///
     /// Never suggested: the viewer, their connections, anyone with a live
@@ -137,8 +143,30 @@ impl<S: Store, C: Clock> Network<S, C> {
     /// viewer was told), or whom the viewer rejected or answered "I don't
     /// know" (or reported). A member who answered the viewer's invitation
     /// with "I don't know" is *not* left out for that reason: the viewer was
-    /// never told, and leaving them out would tell (SPEC 3.4); while the
+    /// never told, and leaving them out would tell (an ignore is silent to
+    /// its sender in every answer); while the
     /// invitation is pending they are left out as pending, like anyone.
+    ///
+    /// ```
+    /// # use pronet::{Email, ManualClock, Member, MemberId, MemoryStore, Network, Policy, Profile, SendOutcome, Timestamp};
+    /// # let net = Network::open(MemoryStore::new(), ManualClock::new(Timestamp::UNIX_EPOCH), Policy::default())?;
+    /// # let [ana, bo] = [1, 2].map(MemberId::new);
+    /// # let bo_email = Email::parse("bo@example.com")?;
+    /// # net.register(Member::person(ana, Profile::named("Ana")))?;
+    /// # net.register(Member::person(bo, Profile::named("Bo")).with_email(bo_email.clone(), true))?;
+    /// # let SendOutcome::Sent(id) = net.send(pronet::SendRequest::new(ana, bo).proof(&bo_email))?.outcome else { unreachable!() };
+    /// # net.accept(bo, id)?;
+    /// let cy = MemberId::new(3);
+    /// let cy_email = Email::parse("cy@example.com")?;
+    /// net.register(Member::person(cy, Profile::named("Cy")).with_email(cy_email.clone(), true))?;
+    /// let SendOutcome::Sent(to_cy) = net.send(pronet::SendRequest::new(bo, cy).proof(&cy_email))?.outcome else { unreachable!() };
+    /// net.accept(cy, to_cy)?;
+    /// // Cy is Bo's connection, so someone Ana may know.
+    /// let suggestions = net.people_you_may_know(ana, pronet::PageSize::default())?;
+    /// assert_eq!(suggestions[0].member, cy);
+    /// assert_eq!(suggestions[0].reasons, [pronet::Reason::MutualConnections(1)]);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     ///
     /// # Errors
     /// [`Refusal::UnknownMember`] for an unknown or deactivated viewer;
@@ -147,6 +175,61 @@ impl<S: Store, C: Clock> Network<S, C> {
         &self,
         viewer: MemberId,
         limit: PageSize,
+    ) -> Result<Vec<Suggestion>, Error> {
+        let _op = super::trace::member("people_you_may_know", viewer);
+        self.suggestions(viewer, None, limit.get())
+    }
+
+    /// One page of `viewer`'s people you may know, after `after`: the same
+    /// suggestions as [`people_you_may_know`](Self::people_you_may_know)
+    /// with a larger limit, one page at a time. On an unchanged network,
+    /// paging through returns each suggestion exactly once; see
+    /// [`PymkCursor`] for what holds while the network changes.
+    ///
+    /// ```
+    /// # use pronet::{ManualClock, Member, MemberId, MemoryStore, Network, Policy, Profile, Timestamp, PageSize};
+    /// # let net = Network::open(MemoryStore::new(), ManualClock::new(Timestamp::UNIX_EPOCH), Policy::default())?;
+    /// # let acme = MemberId::new(100);
+    /// # net.register(Member::company(acme, Profile::named("Acme")))?;
+    /// # for i in 1..=5 {
+    /// #     let mut p = Profile::named(format!("P{i}"));
+    /// #     p.current_companies = vec![acme];
+    /// #     net.register(Member::person(MemberId::new(i), p))?;
+    /// # }
+    /// let viewer = MemberId::new(1);
+    /// let two = PageSize::new(2)?;
+    /// let first = net.people_you_may_know_page(viewer, None, two)?;
+    /// let second = net.people_you_may_know_page(viewer, first.next, two)?;
+    /// let ids: Vec<_> = first.items.iter().chain(&second.items).map(|s| s.member.get()).collect();
+    /// assert_eq!(ids, [2, 3, 4, 5]);
+    /// assert_eq!(second.next, None);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    ///
+    /// # Errors
+    /// As [`people_you_may_know`](Self::people_you_may_know).
+    pub fn people_you_may_know_page(
+        &self,
+        viewer: MemberId,
+        after: Option<PymkCursor>,
+        size: PageSize,
+    ) -> Result<Page<Suggestion, PymkCursor>, Error> {
+        let mut items = self.suggestions(viewer, after, size.get() + 1)?;
+        let next = if items.len() > size.get() {
+            items.truncate(size.get());
+            items.last().map(PymkCursor::from)
+        } else {
+            None
+        };
+        Ok(Page::new(items, next))
+    }
+
+    /// At most `limit` of `viewer`'s suggestions ranked after `after`.
+    fn suggestions(
+        &self,
+        viewer: MemberId,
+        after: Option<PymkCursor>,
+        limit: usize,
     ) -> Result<Vec<Suggestion>, Error> {
         self.fresh()?;
         let sight = self.sight(viewer)?;
@@ -172,21 +255,36 @@ impl<S: Store, C: Clock> Network<S, C> {
         let graph = self.graph();
         let index = self.discovery();
         let view = sight.view(&graph);
-        let ranked = pymk::suggest(
+        let ranked = pymk::suggest_after(
             &view,
             viewer,
             &index,
             &facts,
             self.policy.discovery(),
-            limit.get(),
+            after,
+            limit,
             |candidate| self.unbarred(viewer, candidate),
         )?;
         Ok(ranked.suggestions)
     }
 
-    /// One page of `viewer`'s people search (SPEC 8): see [`search`] for
+    /// One page of `viewer`'s people search: see [`search`] for
     /// what matches, the order, and what the cursor guarantees while the
     /// network changes between pages.
+    ///
+    /// ```
+    /// # use pronet::{Email, ManualClock, Member, MemberId, MemoryStore, Network, Policy, Profile, SendOutcome, Timestamp};
+    /// # let net = Network::open(MemoryStore::new(), ManualClock::new(Timestamp::UNIX_EPOCH), Policy::default())?;
+    /// # let [ana, bo] = [1, 2].map(MemberId::new);
+    /// # let bo_email = Email::parse("bo@example.com")?;
+    /// # net.register(Member::person(ana, Profile::named("Ana")))?;
+    /// # net.register(Member::person(bo, Profile::named("Bo")).with_email(bo_email.clone(), true))?;
+    /// # let SendOutcome::Sent(id) = net.send(pronet::SendRequest::new(ana, bo).proof(&bo_email))?.outcome else { unreachable!() };
+    /// let found = net.search(ana, &pronet::SearchQuery::keywords("bo"), None, pronet::PageSize::default())?;
+    /// assert_eq!(found.items[0].member, bo);
+    /// assert!(found.next.is_none());
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     ///
     /// # Errors
     /// [`Refusal::UnknownMember`] for an unknown or deactivated viewer.
@@ -197,6 +295,7 @@ impl<S: Store, C: Clock> Network<S, C> {
         after: Option<SearchCursor>,
         size: PageSize,
     ) -> Result<Page<SearchHit, SearchCursor>, Error> {
+        let _op = super::trace::member("search", viewer);
         self.fresh()?;
         let sight = self.sight(viewer)?;
         let graph = self.graph();
@@ -205,7 +304,7 @@ impl<S: Store, C: Clock> Network<S, C> {
         Ok(search::search(&view, viewer, &index, query, after, size)?)
     }
 
-    /// A company's people (SPEC 8): the persons who work at `company` now,
+    /// A company's people: the persons who work at `company` now,
     /// filtered by degree, in search order, to invite them. The same as a
     /// [`search`](Self::search) with only these two filters.
     ///
@@ -221,6 +320,7 @@ impl<S: Store, C: Clock> Network<S, C> {
         after: Option<SearchCursor>,
         size: PageSize,
     ) -> Result<Page<SearchHit, SearchCursor>, Error> {
+        let _op = super::trace::pair("company_people", viewer, company);
         self.fresh()?;
         let sight = self.sight(viewer)?;
         match self.load::<Member>(Key::Member(company))? {
@@ -262,7 +362,8 @@ impl<S: Store, C: Clock> Network<S, C> {
     }
 
     /// The active persons who own a discoverable address among `viewer`'s
-    /// imported contacts: SPEC 9's matching rule ([`contacts::findable`]),
+    /// imported contacts: the matching rule of contacts
+    /// ([`contacts::findable`]),
     /// persons only; members hidden by a block are left to the view.
     fn contact_owners(&self, viewer: MemberId) -> Result<BTreeSet<MemberId>, Error> {
         let mut owners = BTreeSet::new();

@@ -1,6 +1,7 @@
 //! Reads: graph queries as a viewer may see them, invitation lists and
 //! views, standing, and the registry of every read query.
 
+use super::counts::List;
 use super::{Network, Sight};
 use crate::error::{Error, Refusal};
 use crate::graph::{Degree, HowConnected, View};
@@ -10,7 +11,7 @@ use crate::note::Note;
 use crate::page::{Page, PageSize};
 use crate::record::Key;
 use crate::standing::{self, Standing};
-use crate::store::{Role, Store};
+use crate::store::Store;
 use crate::time::{Clock, Timestamp};
 use serde::{Deserialize, Serialize};
 
@@ -67,6 +68,26 @@ impl std::fmt::Display for ListCursor {
     }
 }
 
+impl ListCursor {
+    /// The cursor just at `inv`.
+    pub(crate) fn of(inv: &Invitation) -> Self {
+        Self {
+            sent_at: inv.sent_at,
+            invitation: inv.id,
+        }
+    }
+}
+
+impl From<&Listed> for ListCursor {
+    /// The cursor at a list row: the next page starts after it.
+    fn from(row: &Listed) -> Self {
+        Self {
+            sent_at: row.sent_at,
+            invitation: row.invitation,
+        }
+    }
+}
+
 crate::page::cursor_text!(ListCursor, "list", |s| {
     let (micros, invitation) = s.strip_prefix("l.")?.split_once('.')?;
     Some(ListCursor {
@@ -106,12 +127,13 @@ pub(super) enum Inbox {
 }
 
 impl<S: Store, C: Clock> Network<S, C> {
-    /// The degree of `other` in `viewer`'s network (SPEC 2), as the viewer
+    /// The degree of `other` in `viewer`'s network, as the viewer
     /// may see it.
     ///
     /// # Errors
     /// [`Refusal::UnknownMember`], also for a member hidden from the viewer.
     pub fn degree(&self, viewer: MemberId, other: MemberId) -> Result<Degree, Error> {
+        let _op = super::trace::pair("degree", viewer, other);
         self.with_view(viewer, |view| Ok(view.degree(viewer, other)?))
     }
 
@@ -126,6 +148,7 @@ impl<S: Store, C: Clock> Network<S, C> {
         after: Option<MemberId>,
         size: PageSize,
     ) -> Result<Page<MemberId, MemberId>, Error> {
+        let _op = super::trace::pair("mutuals", viewer, other);
         self.with_view(viewer, |view| Ok(view.mutuals(viewer, other, after, size)?))
     }
 
@@ -134,6 +157,7 @@ impl<S: Store, C: Clock> Network<S, C> {
     /// # Errors
     /// [`Refusal::UnknownMember`].
     pub fn mutual_count(&self, viewer: MemberId, other: MemberId) -> Result<usize, Error> {
+        let _op = super::trace::pair("mutual_count", viewer, other);
         self.with_view(viewer, |view| Ok(view.mutual_count(viewer, other)?))
     }
 
@@ -142,6 +166,7 @@ impl<S: Store, C: Clock> Network<S, C> {
     /// # Errors
     /// [`Refusal::UnknownMember`].
     pub fn second_degree_count(&self, viewer: MemberId) -> Result<usize, Error> {
+        let _op = super::trace::member("second_degree_count", viewer);
         self.with_view(viewer, |view| Ok(view.second_degree_count(viewer)?))
     }
 
@@ -155,6 +180,7 @@ impl<S: Store, C: Clock> Network<S, C> {
         other: MemberId,
         size: PageSize,
     ) -> Result<HowConnected, Error> {
+        let _op = super::trace::pair("how_connected", viewer, other);
         self.with_view(viewer, |view| Ok(view.how_connected(viewer, other, size)?))
     }
 
@@ -170,6 +196,7 @@ impl<S: Store, C: Clock> Network<S, C> {
         after: Option<MemberId>,
         size: PageSize,
     ) -> Result<Page<MemberId, MemberId>, Error> {
+        let _op = super::trace::pair("connections", viewer, member);
         self.with_view(viewer, |view| Ok(view.connections(member, after, size)?))
     }
 
@@ -187,6 +214,7 @@ impl<S: Store, C: Clock> Network<S, C> {
         viewer: MemberId,
         query: impl FnOnce(&View<'_>) -> Result<T, Error>,
     ) -> Result<T, Error> {
+        let _op = super::trace::member("with_view", viewer);
         self.fresh()?;
         let sight = self.sight(viewer)?;
         let graph = self.graph();
@@ -195,7 +223,7 @@ impl<S: Store, C: Clock> Network<S, C> {
     }
 
     /// The recipient's inbox: delivered pending invitations, newest first,
-    /// each with its mutual-connection count (SPEC 8).
+    /// each with its mutual-connection count.
     ///
     /// # Errors
     /// [`Refusal::UnknownMember`]; store failures.
@@ -205,11 +233,13 @@ impl<S: Store, C: Clock> Network<S, C> {
         after: Option<ListCursor>,
         size: PageSize,
     ) -> Result<Page<Listed, ListCursor>, Error> {
+        let _op = super::trace::member("inbox", recipient);
         self.received(recipient, Inbox::Main, after, size)
     }
 
     /// The invitations held back by the recipient's "who may invite me"
-    /// setting (SPEC 3.4), newest first. The recipient may answer them like
+    /// setting, newest first, never notified and never shown to the sender
+    /// as anything but pending. The recipient may answer them like
     /// any other.
     ///
     /// # Errors
@@ -220,6 +250,7 @@ impl<S: Store, C: Clock> Network<S, C> {
         after: Option<ListCursor>,
         size: PageSize,
     ) -> Result<Page<Listed, ListCursor>, Error> {
+        let _op = super::trace::member("held", recipient);
         self.received(recipient, Inbox::Held, after, size)
     }
 
@@ -234,26 +265,19 @@ impl<S: Store, C: Clock> Network<S, C> {
         after: Option<ListCursor>,
         size: PageSize,
     ) -> Result<Page<Listed, ListCursor>, Error> {
-        self.fresh()?;
-        let sight = self.sight(sender)?;
-        let now = self.now();
-        let items = self
-            .store
-            .open_invitations(sender, Role::Sender)?
-            .into_iter()
-            .filter(|inv| inv.seen_by_sender(&self.policy, now) == Seen::Pending)
-            .map(|inv| (inv.recipient, inv))
-            .collect();
+        let _op = super::trace::member("sent", sender);
+        let (sight, items) = self.listing(sender, List::Sent)?;
         Ok(self.paginate(&sight, items, after, size))
     }
 
-    /// A member's spam standing as judged now (SPEC 5), for the member
+    /// A member's spam standing as judged now, for the member
     /// themself: from their recent sends and the answers so far, and with
     /// a sanction whose time has passed shown as lifted.
     ///
     /// # Errors
     /// [`Refusal::UnknownMember`]; store failures.
     pub fn standing(&self, member: MemberId) -> Result<Standing, Error> {
+        let _op = super::trace::member("standing", member);
         self.active_member(member)?;
         let now = self.now();
         Ok(self
@@ -272,12 +296,13 @@ impl<S: Store, C: Clock> Network<S, C> {
     }
 
     /// One invitation as `viewer` sees it. Only its sender and recipient can
-    /// read it, note included (SPEC 3.4); anyone else, and either party
+    /// read it, note included; anyone else, and either party
     /// while a block stands between them, is told it does not exist.
     ///
     /// # Errors
     /// [`Refusal::InvitationNotFound`]; store failures.
     pub fn invitation(&self, viewer: MemberId, id: InvitationId) -> Result<InvitationView, Error> {
+        let _op = super::trace::invitation("invitation", viewer, id);
         let now = self.now();
         let not_found = || Error::Refused(Refusal::InvitationNotFound(id));
         self.fresh()?;
@@ -289,8 +314,10 @@ impl<S: Store, C: Clock> Network<S, C> {
         let seen = if viewer == inv.sender && sight.sees(inv.recipient, &self.graph()) {
             inv.seen_by_sender(&self.policy, now)
         } else if viewer == inv.recipient && sight.sees(inv.sender, &self.graph()) {
-            inv.seen_by_recipient(&self.policy, now)
-                .ok_or_else(not_found)?
+            match inv.seen_by_recipient(&self.policy, now) {
+                Some(seen) => seen,
+                None => return Err(self.replaced_or_not_found(&inv, now)?.into()),
+            }
         } else {
             return Err(not_found());
         };
@@ -305,6 +332,20 @@ impl<S: Store, C: Clock> Network<S, C> {
         })
     }
 
+    /// What the recipient of `inv`, which they can no longer see, is told:
+    /// which invitation replaced it, if they may know, or "not found".
+    fn replaced_or_not_found(&self, inv: &Invitation, now: Timestamp) -> Result<Refusal, Error> {
+        let replacement = match inv.replaced_by {
+            Some(by) => self
+                .load::<Invitation>(Key::Invitation(by))?
+                .map(|v| v.value),
+            None => None,
+        };
+        Ok(inv
+            .replaced_for_recipient(replacement.as_ref(), &self.policy, now)
+            .unwrap_or(Refusal::InvitationNotFound(inv.id)))
+    }
+
     pub(super) fn received(
         &self,
         recipient: MemberId,
@@ -312,24 +353,15 @@ impl<S: Store, C: Clock> Network<S, C> {
         after: Option<ListCursor>,
         size: PageSize,
     ) -> Result<Page<Listed, ListCursor>, Error> {
-        self.fresh()?;
-        let sight = self.sight(recipient)?;
-        let now = self.now();
-        let want = match which {
-            Inbox::Main => Seen::Pending,
-            Inbox::Held => Seen::Held,
+        let list = match which {
+            Inbox::Main => List::Inbox,
+            Inbox::Held => List::Held,
         };
-        let items = self
-            .store
-            .open_invitations(recipient, Role::Recipient)?
-            .into_iter()
-            .filter(|inv| inv.seen_by_recipient(&self.policy, now) == Some(want))
-            .map(|inv| (inv.sender, inv))
-            .collect();
+        let (sight, items) = self.listing(recipient, list)?;
         Ok(self.paginate(&sight, items, after, size))
     }
 
-    /// Keeps what the viewer may see, sorts newest first, and cuts one page
+    /// Sorts a [`listing`](Self::listing) newest first and cuts one page
     /// after the cursor.
     pub(super) fn paginate(
         &self,
@@ -344,10 +376,7 @@ impl<S: Store, C: Clock> Network<S, C> {
         };
         let graph = self.graph();
         let view = sight.view(&graph);
-        let mut items: Vec<_> = items
-            .into_iter()
-            .filter(|(other, _)| sight.sees(*other, &graph))
-            .collect();
+        let mut items = items;
         items.sort_by_key(|item| std::cmp::Reverse(cursor(&item.1)));
         let mut rest = items
             .into_iter()
@@ -414,12 +443,26 @@ pub enum ReadQuery {
     Search,
     /// [`Network::company_people`].
     CompanyPeople,
+    /// [`Network::member`].
+    Member,
+    /// [`Network::invitation_counts`] (a member's own lists).
+    InvitationCounts,
+    /// [`Network::blocked`] (whom the viewer blocks).
+    Blocked,
+    /// [`Network::quota`] (a member's own; names nobody else).
+    Quota,
+    /// [`Network::relationships`].
+    Relationships,
+    /// [`Network::rows`].
+    Rows,
+    /// [`Network::people_you_may_know_page`].
+    PeopleYouMayKnowPage,
 }
 
 #[cfg(feature = "testing")]
 impl ReadQuery {
     /// All of them.
-    pub const ALL: [ReadQuery; 15] = [
+    pub const ALL: [ReadQuery; 22] = [
         Self::Degree,
         Self::Mutuals,
         Self::MutualCount,
@@ -435,5 +478,12 @@ impl ReadQuery {
         Self::PeopleYouMayKnow,
         Self::Search,
         Self::CompanyPeople,
+        Self::Member,
+        Self::InvitationCounts,
+        Self::Blocked,
+        Self::Quota,
+        Self::Relationships,
+        Self::Rows,
+        Self::PeopleYouMayKnowPage,
     ];
 }

@@ -146,6 +146,12 @@ impl<S: Store> Store for FaultyStore<S> {
         self.inner.get(key)
     }
 
+    /// One call, however many keys (as the inner store's one query).
+    fn get_many(&self, keys: &[Key]) -> Result<Vec<Option<Versioned<Record>>>, StoreError> {
+        self.check()?;
+        self.inner.get_many(keys)
+    }
+
     fn commit(&self, writes: &[Write]) -> Result<(), CommitError> {
         self.commit_positioned(writes).map(|_| ())
     }

@@ -209,6 +209,15 @@ impl Store for MemoryStore {
         Ok(self.lock().records.get(key).and_then(Stored::live))
     }
 
+    /// Under one lock: one state for all the keys.
+    fn get_many(&self, keys: &[Key]) -> Result<Vec<Option<Versioned<Record>>>, StoreError> {
+        let state = self.lock();
+        Ok(keys
+            .iter()
+            .map(|key| state.records.get(key).and_then(Stored::live))
+            .collect())
+    }
+
     fn commit(&self, writes: &[Write]) -> Result<(), CommitError> {
         self.commit_positioned(writes).map(|_| ())
     }
@@ -320,6 +329,10 @@ impl Store for MemoryStore {
         let state = self.lock();
         let mut cursor = after;
         let mut changes = Vec::new();
+        // At the feed's end (a network's follow, mostly): no search.
+        if after.get() >= state.last_position {
+            return Ok(Changes::new(changes, cursor));
+        }
         let start = state
             .feed
             .partition_point(|(position, _)| *position <= after.get());

@@ -84,7 +84,8 @@ pub enum Role {
 ///    than any version the key had before, since a key's version never
 ///    exceeds the position of its latest write.
 /// 4. **Reads are committed state.** [`get`](Store::get) returns the latest
-///    committed record and its version, equal to what was written; the
+///    committed record and its version, equal to what was written
+///    ([`get_many`](Store::get_many) the same for each of several keys); the
 ///    secondary reads below reflect exactly the committed records. A record
 ///    read back that cannot be decoded, or that does not belong under its
 ///    key, is [`StoreError::Corrupt`], never a guess.
@@ -169,6 +170,18 @@ pub trait Store: Send + Sync {
     /// # Errors
     /// [`StoreError`] when the backend fails or the record is corrupt.
     fn get(&self, key: &Key) -> Result<Option<Versioned<Record>>, StoreError>;
+
+    /// The records under `keys`, in the order of `keys`, each as
+    /// [`get`](Store::get) answers it. A network reads the facts of a
+    /// decision with it; a store over a database answers in one query
+    /// (one round trip instead of one per key). The default calls `get`
+    /// for each key.
+    ///
+    /// # Errors
+    /// As [`get`](Store::get), for any of the keys.
+    fn get_many(&self, keys: &[Key]) -> Result<Vec<Option<Versioned<Record>>>, StoreError> {
+        keys.iter().map(|key| self.get(key)).collect()
+    }
 
     /// Applies all `writes` atomically if every expectation holds.
     ///
@@ -331,6 +344,12 @@ macro_rules! delegate_store {
         impl<S: Store + ?Sized> Store for $wrapper {
             fn get(&self, key: &Key) -> Result<Option<Versioned<Record>>, StoreError> {
                 (**self).get(key)
+            }
+            fn get_many(
+                &self,
+                keys: &[Key],
+            ) -> Result<Vec<Option<Versioned<Record>>>, StoreError> {
+                (**self).get_many(keys)
             }
             fn commit(&self, writes: &[Write]) -> Result<(), CommitError> {
                 (**self).commit(writes)

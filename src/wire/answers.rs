@@ -100,6 +100,8 @@ pub struct WireError<'a> {
     #[serde(skip_serializing_if = "Option::is_none")]
     invitation: Option<Id>,
     #[serde(skip_serializing_if = "Option::is_none")]
+    replaced_by: Option<Id>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     cursor: Option<Id>,
     #[serde(skip_serializing_if = "Option::is_none")]
     email: Option<&'a Email>,
@@ -128,6 +130,7 @@ impl WireError<'_> {
             message,
             member: None,
             invitation: None,
+            replaced_by: None,
             cursor: None,
             email: None,
             retry_at: None,
@@ -170,6 +173,10 @@ impl ToWire for Refusal {
                 w.limit = Some(*limit);
             }
             Refusal::InvitationNotFound(i) => w.invitation = Some(id(*i)),
+            Refusal::InvitationReplaced { invitation, by } => {
+                w.invitation = Some(id(*invitation));
+                w.replaced_by = Some(id(*by));
+            }
             Refusal::NotPending { seen } => w.seen = Some(seen_name(*seen)),
             Refusal::Yourself
             | Refusal::AlreadyConnected

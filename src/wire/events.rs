@@ -115,6 +115,8 @@ pub enum WireEvent<'a> {
         invitation: Id,
         sender: Id,
         email: &'a Email,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        note: Option<&'a Note>,
     },
     OptedOut {
         email: &'a Email,
@@ -290,10 +292,12 @@ impl ToWire for Event {
                 invitation,
                 sender,
                 email,
+                note,
             } => W::JoinInvitationReceived {
                 invitation: id(*invitation),
                 sender: id(*sender),
                 email,
+                note: note.as_ref(),
             },
             Event::OptedOut { email } => W::OptedOut { email },
         }

@@ -31,7 +31,8 @@
 //!   suggestion's score, which is at most `u32::MAX`) are JSON numbers:
 //!   they stay far below 2^53.
 //! - **Cursors** are opaque strings (see [`ListCursor`], [`SearchCursor`],
-//!   [`ChangeCursor`]; a page of members continues after a member id
+//!   [`PymkCursor`](crate::discovery::PymkCursor), [`ChangeCursor`]; a page
+//!   of members or of blocked members continues after a member id
 //!   string): hand back what you were given. Parsing one never panics.
 //! - **Errors** are `{"code": "...", "message": "...", ...fields}`: the
 //!   code from [`Refusal::code`] / [`Error::code`] (stable, for programs),
@@ -41,9 +42,15 @@
 //!   backend, a record key or another member leaks.
 //! - **Emails** appear only where their owner or the rules allow: in the
 //!   events of an invitation to join (the address the sender wrote, for
-//!   the sender; the address to email, for the host's mailer), and in
-//!   [`Refusal::EmailInUse`] (the address the caller gave). A [`Member`]'s
-//!   wire form has none.
+//!   the sender; the address to email, for the host's mailer), in the
+//!   sender's rows of their invitations to join
+//!   ([`SentJoinInvitation`]), in [`Refusal::EmailInUse`] (the address the
+//!   caller gave), and in a member's own [`MemberView`](crate::MemberView)
+//!   (`"emails"`, omitted in anyone else's). A [`Member`]'s wire form has
+//!   none.
+//! - **Hidden members** are `null` in a list of
+//!   [`relationships`](crate::Network::relationships), exactly as unknown
+//!   ids are.
 //! - A [`Committed`] carries the events for members only, never
 //!   [`Committed::mail`].
 //!
@@ -72,6 +79,7 @@
 //! );
 //! ```
 
+use crate::block::{BlockOutcome, UnblockOutcome};
 use crate::contacts::join::InviteOutcome;
 use crate::discovery::{Reason, SearchCursor, SearchHit, Suggestion};
 use crate::email::Email;
@@ -82,7 +90,7 @@ use crate::id::{GroupId, InvitationId, MemberId};
 use crate::invitation::Seen;
 use crate::invitation::decide::SendOutcome;
 use crate::member::{Kind, Member, ProfileField, Tier};
-use crate::network::{Committed, InvitationView, ListCursor, Listed};
+use crate::network::{Committed, InvitationView, ListCursor, Listed, SentJoinInvitation};
 use crate::note::Note;
 use crate::outbox::{EventId, EventPage, Published};
 use crate::page::Page;
@@ -94,11 +102,13 @@ use serde::{Serialize, Serializer};
 mod answers;
 mod events;
 mod export;
+mod reads;
 mod views;
 
 pub use answers::*;
 pub use events::*;
 pub use export::*;
+pub use reads::*;
 pub use views::*;
 
 /// A value with a wire form: what a host sends its clients.
@@ -291,6 +301,28 @@ impl ToWire for SearchCursor {
     type Wire<'a> = Text<SearchCursor>;
     fn to_wire(&self) -> Text<SearchCursor> {
         Text(*self)
+    }
+}
+
+impl ToWire for BlockOutcome {
+    type Wire<'a> = &'static str;
+    /// `"blocked"` or `"already_blocked"`.
+    fn to_wire(&self) -> &'static str {
+        match self {
+            BlockOutcome::Blocked => "blocked",
+            BlockOutcome::AlreadyBlocked => "already_blocked",
+        }
+    }
+}
+
+impl ToWire for UnblockOutcome {
+    type Wire<'a> = &'static str;
+    /// `"unblocked"` or `"not_blocked"`.
+    fn to_wire(&self) -> &'static str {
+        match self {
+            UnblockOutcome::Unblocked => "unblocked",
+            UnblockOutcome::NotBlocked => "not_blocked",
+        }
     }
 }
 

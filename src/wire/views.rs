@@ -28,6 +28,29 @@ impl ToWire for Listed {
     }
 }
 
+/// A [`SentJoinInvitation`] on the wire, for its sender: the address is
+/// the one they wrote.
+#[derive(Clone, Debug, Serialize)]
+pub struct WireSentJoinInvitation<'a> {
+    invitation: Id,
+    email: &'a Email,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    note: Option<&'a Note>,
+    sent_at: Instant,
+}
+
+impl ToWire for SentJoinInvitation {
+    type Wire<'a> = WireSentJoinInvitation<'a>;
+    fn to_wire(&self) -> WireSentJoinInvitation<'_> {
+        WireSentJoinInvitation {
+            invitation: id(self.invitation),
+            email: &self.email,
+            note: self.note.as_ref(),
+            sent_at: at(self.sent_at),
+        }
+    }
+}
+
 /// An [`InvitationView`] on the wire.
 #[derive(Clone, Debug, Serialize)]
 pub struct WireInvitationView<'a> {
@@ -194,29 +217,28 @@ pub struct WireProfile<'a> {
     skills: &'a [String],
 }
 
+impl<'a> WireProfile<'a> {
+    pub(super) fn of(p: &'a crate::member::Profile) -> Self {
+        WireProfile {
+            display_name: &p.display_name,
+            headline: &p.headline,
+            location: &p.location,
+            current_companies: p.current_companies.iter().copied().map(id).collect(),
+            past_companies: p.past_companies.iter().copied().map(id).collect(),
+            schools: &p.schools,
+            skills: &p.skills,
+        }
+    }
+}
+
 impl ToWire for Member {
     type Wire<'a> = WireMember<'a>;
     fn to_wire(&self) -> WireMember<'_> {
-        let p = &self.profile;
         WireMember {
             id: id(self.id),
-            kind: match self.kind {
-                Kind::Person => "person",
-                Kind::Company => "company",
-            },
-            tier: match self.tier {
-                Tier::Free => "free".into(),
-                Tier::Premium(level) => format!("premium_{level}").into(),
-            },
-            profile: WireProfile {
-                display_name: &p.display_name,
-                headline: &p.headline,
-                location: &p.location,
-                current_companies: p.current_companies.iter().copied().map(id).collect(),
-                past_companies: p.past_companies.iter().copied().map(id).collect(),
-                schools: &p.schools,
-                skills: &p.skills,
-            },
+            kind: reads::kind_name(self.kind),
+            tier: reads::tier_name(self.tier),
+            profile: WireProfile::of(&self.profile),
         }
     }
 }

@@ -133,6 +133,23 @@ impl World {
             }
         }
 
+        // B4, counts included: each count is the length of the model's
+        // list, and a viewer refused a list is refused the counts alike.
+        for &v in &EVERYONE {
+            let real = match self.net.invitation_counts(mid(v)) {
+                Ok(c) => Ok([c.inbox, c.held, c.sent]),
+                Err(Error::Refused(r)) => Err(r),
+                Err(e) => panic!("{e:?}"),
+            };
+            let lengths = [List::Inbox, List::Held, List::Sent]
+                .map(|which| self.model.list(v, which).map(|items| items.len()));
+            let expected = match lengths {
+                [Ok(inbox), Ok(held), Ok(sent)] => Ok([inbox, held, sent]),
+                [Err(r), ..] | [_, Err(r), _] | [.., Err(r)] => Err(r),
+            };
+            assert_eq!(real, expected, "step {}: counts of {v}", self.step);
+        }
+
         // I10 (and the views): only the two parties see an invitation.
         let ids: Vec<u64> = snap
             .invitations
@@ -244,7 +261,9 @@ impl World {
                     drop(graph);
                     if probe {
                         let proof = snap.members[&r].emails.first().map(|e| e.email.clone());
-                        let real = self.net.send(mid(s), mid(r), None, proof.as_ref());
+                        let real = self.net.send(
+                            pronet::SendRequest::new(mid(s), mid(r)).maybe_proof(proof.as_ref()),
+                        );
                         assert_eq!(
                             real.map(|c| c.outcome).map_err(|e| e.refusal().cloned()),
                             Err(Some(Refusal::Barred)),
@@ -463,8 +482,9 @@ impl World {
             let mut probe = |what: String, real: Result<Vec<Event>, Refusal>, want| {
                 probes.push((what, real, want));
             };
-            let send =
-                |x: u64, y: u64| refused(self.net.send(mid(x), mid(y), None, None)).map(|(_, e)| e);
+            let send = |x: u64, y: u64| {
+                refused(self.net.send(pronet::SendRequest::new(mid(x), mid(y)))).map(|(_, e)| e)
+            };
             if person(b) {
                 probe(format!("send {b} -> {a}"), send(b, a), unknown(a));
             }

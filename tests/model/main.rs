@@ -70,7 +70,7 @@
 //! the pair may be invited again at once), rejected, ignored or withdrawn,
 //! and the sender's tier maybe flipped half-way, which reaches the quota,
 //! note allowance and outstanding boundaries; and feuds (a block, the
-//! blocked member's attempt to unblock, a silent block back, the unblock,
+//! blocked member's attempt to unblock, a refused block back, the unblock,
 //! an immediate re-block, and a re-block exactly at, or a microsecond
 //! either side of, the 48-hour wait).
 //!
@@ -79,7 +79,8 @@
 //! `QuotaExhausted` included), every stored invitation, the connections,
 //! each person's connection count in their ledger, every block list and
 //! report record, every member's inbox, held and sent lists (ids, order,
-//! notes, mutual counts), every member's view of every invitation, and every
+//! notes, mutual counts) and their counts (`invitation_counts`, the lists'
+//! lengths), every member's view of every invitation, and every
 //! member's `Network::degree` and `Network::mutual_count` of every member
 //! with the model, then checks on the real network, independently of the
 //! model's answers:

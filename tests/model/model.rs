@@ -56,6 +56,8 @@ pub(crate) struct MInvitation {
     pub(crate) sent_at: i64,
     pub(crate) status: MStatus,
     pub(crate) delivery: MDelivery,
+    /// The re-send that superseded it.
+    pub(crate) replaced_by: Option<u64>,
 }
 
 /// One direction of a pair's history.
@@ -501,6 +503,7 @@ impl Model {
             if live {
                 assert_eq!(inv.sender, s, "model: the recipient's live invitation");
                 inv.status = MStatus::Superseded;
+                inv.replaced_by = Some(id);
                 supersedes = Some(iid(old));
             } else {
                 inv.status = MStatus::Expired;
@@ -525,6 +528,7 @@ impl Model {
                 sent_at: now,
                 status: MStatus::Pending,
                 delivery,
+                replaced_by: None,
             },
         );
         let mut events = vec![Event::InvitationSent {
@@ -595,7 +599,29 @@ impl Model {
         {
             return Err(not_found);
         }
-        self.seen_by_recipient(inv).ok_or(not_found)
+        self.seen_by_recipient(inv)
+            .ok_or_else(|| self.gone_for_recipient(id, inv))
+    }
+
+    /// What the recipient is told of an invitation that no longer exists
+    /// for them: which re-send replaced it, when it reached them and so
+    /// did the re-send; "not found" otherwise.
+    pub(crate) fn gone_for_recipient(&self, id: u64, inv: &MInvitation) -> Refusal {
+        let by = inv.replaced_by.filter(|by| {
+            inv.status == MStatus::Superseded
+                && inv.delivery != MDelivery::Dropped
+                && self
+                    .invitations
+                    .get(by)
+                    .is_some_and(|new| self.seen_by_recipient(new).is_some())
+        });
+        match by {
+            Some(by) => Refusal::InvitationReplaced {
+                invitation: iid(id),
+                by: iid(by),
+            },
+            None => Refusal::InvitationNotFound(iid(id)),
+        }
     }
 
     pub(crate) fn accept(&mut self, actor: u64, id: u64) -> Answered<()> {
@@ -797,8 +823,8 @@ impl Model {
 
     /// SPEC 7 (as `block::block` documents it): the actor and the other
     /// member must exist; a member who blocked the actor is answered as
-    /// missing, though blocking back is still recorded (silently, so that
-    /// it stands if the first block is lifted, B5); re-blocking within 48
+    /// missing, and nothing is recorded (B3); blocking a member already
+    /// blocked changes nothing; re-blocking within 48
     /// hours of unblocking is refused; blocking removes the connection and
     /// cancels the open invitation between the two, either way. The pair's
     /// ladder, cooldowns and bars stay as they were (the code's choice:
@@ -813,12 +839,10 @@ impl Model {
         if !self.active(other) {
             return Err(Refusal::UnknownMember(mid(other)));
         }
-        let silent = self.blocks.contains_key(&(other, actor));
-        let done = self.record_block(actor, other);
-        if silent {
+        if self.blocks.contains_key(&(other, actor)) {
             return Err(Refusal::UnknownMember(mid(other)));
         }
-        done.map(|events| ((), events))
+        self.record_block(actor, other).map(|events| ((), events))
     }
 
     pub(crate) fn record_block(&mut self, actor: u64, other: u64) -> Result<Vec<Event>, Refusal> {
@@ -852,25 +876,16 @@ impl Model {
         }])
     }
 
-    /// SPEC 7: only the blocker unblocks; nothing is restored. Lifting a
-    /// block while the other member blocked the actor too is done, but
-    /// answered as for a missing member.
+    /// SPEC 7: only the blocker unblocks; nothing is restored. A member
+    /// hidden from the actor (deactivated, or who blocked the actor) is
+    /// answered as missing, and nothing is recorded.
     pub(crate) fn unblock(&mut self, actor: u64, other: u64) -> Answered<()> {
+        self.visible(actor, other, false)?;
         if !self.blocks.contains_key(&(actor, other)) {
-            self.visible(actor, other, false)?;
             return Ok(((), vec![]));
-        }
-        if !self.active(actor) {
-            return Err(Refusal::UnknownMember(mid(actor)));
-        }
-        if !self.active(other) {
-            return Err(Refusal::UnknownMember(mid(other)));
         }
         self.blocks.remove(&(actor, other));
         self.unblocked.insert((actor, other), self.now);
-        if self.blocks.contains_key(&(other, actor)) {
-            return Err(Refusal::UnknownMember(mid(other)));
-        }
         Ok((
             (),
             vec![Event::MemberUnblocked {
@@ -985,7 +1000,8 @@ impl Model {
         let seen = if viewer == inv.sender {
             self.seen_by_sender(inv)
         } else if viewer == inv.recipient {
-            self.seen_by_recipient(inv).ok_or(not_found)?
+            self.seen_by_recipient(inv)
+                .ok_or_else(|| self.gone_for_recipient(id, inv))?
         } else {
             return Err(not_found);
         };

@@ -287,7 +287,8 @@ pub(crate) enum Op {
     Unblock(Pick),
     Report(Pick, ReportReason),
     Remove(Pick),
-    /// A blocks B; maybe B tries to unblock, maybe B blocks back (silently);
+    /// A blocks B; maybe B tries to unblock, maybe B tries to block back (refused as
+    /// for a missing member, nothing recorded);
     /// A unblocks and at once blocks again (too soon); maybe A blocks again
     /// at the end of the 48-hour wait, nudged by a microsecond or not.
     Feud {

@@ -1,6 +1,7 @@
 //! The lockstep harness: the real network and the model, one operation at a time.
 
 use super::*;
+use pronet::{BlockOutcome, UnblockOutcome};
 
 // ---------------------------------------------------------------------------
 // The lockstep harness
@@ -445,12 +446,14 @@ impl World {
                         next.emails.push(alt_address(member));
                     }
                 }
-                refused(self.net.update_member(real_member(member, &next)))
+                refused(
+                    self.net
+                        .update_member(mid(member), |m| *m = real_member(member, &next)),
+                )
             }
-            None => refused(
-                self.net
-                    .update_member(Member::person(mid(member), Profile::named("nobody"))),
-            ),
+            None => refused(self.net.update_member(mid(member), |m| {
+                m.profile = Profile::named("nobody");
+            })),
         };
         let changes_tier = self
             .model
@@ -537,7 +540,16 @@ impl World {
 
     pub(crate) fn block(&mut self, actor: u64, other: u64) {
         let real = refused(self.net.block(mid(actor), mid(other)));
-        let expected = self.model.block(actor, other);
+        // The model answers with events only: a block that changed
+        // nothing is `AlreadyBlocked`.
+        let expected = self.model.block(actor, other).map(|((), e)| {
+            let outcome = if e.is_empty() {
+                BlockOutcome::AlreadyBlocked
+            } else {
+                BlockOutcome::Blocked
+            };
+            (outcome, e)
+        });
         tally("block", &real);
         assert_eq!(
             real, expected,
@@ -550,7 +562,14 @@ impl World {
     pub(crate) fn unblock(&mut self, actor: u64, other: u64) {
         self.unblocking = Some((actor, other));
         let real = refused(self.net.unblock(mid(actor), mid(other)));
-        let expected = self.model.unblock(actor, other);
+        let expected = self.model.unblock(actor, other).map(|((), e)| {
+            let outcome = if e.is_empty() {
+                UnblockOutcome::NotBlocked
+            } else {
+                UnblockOutcome::Unblocked
+            };
+            (outcome, e)
+        });
         tally("unblock", &real);
         assert_eq!(
             real, expected,
@@ -608,8 +627,11 @@ impl World {
         let both_active = self.net.graph().contains(mid(s)) && self.net.graph().contains(mid(r));
 
         let real = refused(
-            self.net
-                .send(mid(s), mid(r), text.as_deref(), email.as_ref()),
+            self.net.send(
+                pronet::SendRequest::new(mid(s), mid(r))
+                    .maybe_note(text.as_deref())
+                    .maybe_proof(email.as_ref()),
+            ),
         );
         let fresh = match &real {
             Ok((SendOutcome::Sent(id), _)) => Some(id.get()),
@@ -659,7 +681,7 @@ impl World {
         let (actor, id) = (mid(actor), iid(id));
         refused(match answer {
             Answer::Accept => self.net.accept(actor, id),
-            Answer::Ignore(reason) => self.net.ignore(actor, id, reason),
+            Answer::Ignore(reason) => self.net.ignore_because(actor, id, reason),
             Answer::Reject => self.net.reject(actor, id),
             Answer::Withdraw => self.net.withdraw(actor, id),
         })

@@ -120,7 +120,7 @@ impl Answer {
 pub fn perform<S: Store>(net: &Network<S, ManualClock>, call: Call) -> Answer {
     let answer = match call {
         Call::Send(sender, recipient) => net
-            .send(sender, recipient, None, None)
+            .send(pronet::SendRequest::new(sender, recipient))
             .map(|c| Answer::Sent(c.outcome, c.events)),
         Call::Accept(actor, id) => net.accept(actor, id).map(|c| Answer::Done(c.events)),
         Call::Withdraw(actor, id) => net.withdraw(actor, id).map(|c| Answer::Done(c.events)),

@@ -174,7 +174,7 @@ fn register(net: &Net, ids: &[MemberId]) {
 /// `sender` invites `recipient`, proving the recipient's address.
 fn invite(net: &Net, sender: MemberId, recipient: MemberId) -> InvitationId {
     match net
-        .send(sender, recipient, None, Some(&email_of(recipient)))
+        .send(pronet::SendRequest::new(sender, recipient).proof(&email_of(recipient)))
         .unwrap()
         .outcome
     {

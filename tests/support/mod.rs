@@ -121,6 +121,16 @@ pub fn done<O: Debug>(result: Result<Committed<O>, Error>) {
 
 /// The default policy with a Free quota of `free` invitations per 30 days,
 /// and twice that for `Premium(0)`.
+/// A policy whose Free quota is `free` sends per `window` (a paid tier's
+/// twice that).
+pub fn quota_policy_within(free: u32, window: TimeDelta) -> Policy {
+    Policy::builder()
+        .invitation_quota(Tier::Free, Quota::new(free, window).unwrap())
+        .invitation_quota(Tier::Premium(0), Quota::new(free * 2, window).unwrap())
+        .build()
+        .unwrap()
+}
+
 pub fn quota_policy(free: u32) -> Policy {
     Policy::builder()
         .invitation_quota(Tier::Free, Quota::new(free, days(30)).unwrap())
@@ -179,7 +189,12 @@ impl World {
     /// `from` invites `to`, proving `to`'s address; the send must create an
     /// invitation.
     pub fn invite(&self, from: MemberId, to: MemberId) -> InvitationId {
-        sent_id(&self.net.send(from, to, None, Some(&email_of(to))).unwrap())
+        sent_id(
+            &self
+                .net
+                .send(pronet::SendRequest::new(from, to).proof(&email_of(to)))
+                .unwrap(),
+        )
     }
 
     /// Connects two members through an accepted invitation.

@@ -1,9 +1,9 @@
-//! SPEC 3.2: the recipient accepts, ignores or rejects an invitation, or
+//! The recipient accepts, ignores or rejects an invitation, or
 //! its sender withdraws it.
 
 use super::*;
 
-/// SPEC 3.2: the recipient accepts; the two become connected.
+/// The recipient accepts; the two become connected.
 ///
 /// Accepting an invitation already accepted answers the same and changes
 /// nothing.
@@ -28,7 +28,7 @@ pub fn accept(
     }
 }
 
-/// SPEC 3.2: the recipient ignores, possibly saying "I don't know this
+/// The recipient ignores, possibly saying "I don't know this
 /// person" or reporting spam, which bars the sender silently. The sender is
 /// told nothing and keeps seeing the invitation as pending.
 ///
@@ -75,7 +75,7 @@ pub fn ignore(
         let sender = invitation.value.sender;
         let mut ledger = answered(facts.sender_ledger.as_ref(), sender, id, answer, now);
         // Reporting the invitation is "I don't know" plus a report of the
-        // sender, counted once per reporter (SPEC 3.2, 7).
+        // sender, counted once per reporter.
         if reason == IgnoreReason::Spam && facts.report.is_none() {
             block::add_report(&mut changes, actor, &mut ledger, ReportReason::Spam, now);
         }
@@ -88,7 +88,7 @@ pub fn ignore(
     Ok(changes.into())
 }
 
-/// SPEC 3.2: the recipient rejects; the sender is told and barred from
+/// The recipient rejects; the sender is told and barred from
 /// inviting this recipient ever again (the other direction stays open).
 ///
 /// The recipient may give a polite note with the reject (`note`, as typed):
@@ -125,23 +125,11 @@ pub fn reject(
         }
         _ => None,
     };
-    let mut changes = ChangeSet::default();
     let mut closed = invitation.value.closed_as(Status::Rejected, now);
     closed.decline_note.clone_from(&note);
-    changes.write(Some(invitation), Record::Invitation(closed));
-    let mut pair = pair_or_new(facts.pair.as_ref(), pair_of(&invitation.value)?);
-    pair.open = None;
-    pair.attempts_mut(invitation.value.sender).bar = Some(Bar::Rejected);
-    changes.write(facts.pair.as_ref(), Record::Pair(pair));
-    let sender = invitation.value.sender;
-    let ledger = answered(
-        facts.sender_ledger.as_ref(),
-        sender,
-        id,
-        Answer::Rejected,
-        now,
-    );
-    changes.write(facts.sender_ledger.as_ref(), Record::Ledger(ledger));
+    let mut changes = close(facts, invitation, closed, Answer::Rejected, now, |sender| {
+        sender.bar = Some(Bar::Rejected);
+    })?;
     changes.emit(Event::InvitationRejected {
         invitation: id,
         sender: invitation.value.sender,
@@ -151,7 +139,7 @@ pub fn reject(
     Ok(changes.into())
 }
 
-/// SPEC 3.2: the sender withdraws a pending invitation. Nobody is notified,
+/// The sender withdraws a pending invitation. Nobody is notified,
 /// no quota is refunded, and the sender waits the withdraw cooldown before
 /// inviting the same person again; the re-send ladder still counts it.
 ///
@@ -179,21 +167,17 @@ pub fn withdraw(
         Seen::Withdrawn => return Ok(Decision::unchanged(())),
         seen => return Err(Refusal::NotPending { seen }),
     }
-    let mut changes = ChangeSet::default();
     let closed = invitation.value.closed_as(Status::Withdrawn, now);
-    changes.write(Some(invitation), Record::Invitation(closed));
-    let mut pair = pair_or_new(facts.pair.as_ref(), pair_of(&invitation.value)?);
-    pair.open = None;
-    pair.attempts_mut(actor).withdrawn_at = Some(now);
-    changes.write(facts.pair.as_ref(), Record::Pair(pair));
-    let ledger = answered(
-        facts.sender_ledger.as_ref(),
-        actor,
-        id,
+    let mut changes = close(
+        facts,
+        invitation,
+        closed,
         Answer::Withdrawn,
         now,
-    );
-    changes.write(facts.sender_ledger.as_ref(), Record::Ledger(ledger));
+        |sender| {
+            sender.withdrawn_at = Some(now);
+        },
+    )?;
     changes.emit(Event::InvitationWithdrawn {
         invitation: id,
         sender: actor,
@@ -201,9 +185,35 @@ pub fn withdraw(
     Ok(changes.into())
 }
 
+/// The writes that close an open invitation for good, as `closed`: the
+/// invitation, its pair (no longer open, the sender's attempts edited by
+/// `attempts`) and the sender's ledger with `answer` recorded.
+fn close(
+    facts: &AnswerFacts,
+    invitation: &Versioned<Invitation>,
+    closed: Invitation,
+    answer: Answer,
+    now: Timestamp,
+    attempts: impl FnOnce(&mut Attempts),
+) -> Result<ChangeSet, Refusal> {
+    let (id, sender) = (invitation.value.id, invitation.value.sender);
+    let mut changes = ChangeSet::default();
+    changes.write(Some(invitation), Record::Invitation(closed));
+    let mut pair = pair_or_new(facts.pair.as_ref(), pair_of(&invitation.value)?);
+    pair.open = None;
+    attempts(pair.attempts_mut(sender));
+    changes.write(facts.pair.as_ref(), Record::Pair(pair));
+    let ledger = answered(facts.sender_ledger.as_ref(), sender, id, answer, now);
+    changes.write(facts.sender_ledger.as_ref(), Record::Ledger(ledger));
+    Ok(changes)
+}
+
 /// The invitation as its recipient sees it, or not found: not theirs, never
 /// delivered to them, taken back by the sender, or between members one of
-/// whom is gone.
+/// whom is gone. One that reached them and was since replaced by a newer
+/// one from the same sender that reached them too is
+/// [`Refusal::InvitationReplaced`]: the recipient may know of both, and the
+/// sender, who sent both, learns nothing from it.
 fn as_recipient<'f>(
     actor: MemberId,
     id: InvitationId,
@@ -217,9 +227,12 @@ fn as_recipient<'f>(
         .filter(|i| i.value.id == id && i.value.recipient == actor)
         .ok_or(Refusal::InvitationNotFound(id))?;
     parties_active(&invitation.value, facts).map_err(|_| Refusal::InvitationNotFound(id))?;
-    let seen = invitation
-        .value
-        .seen_by_recipient(policy, now)
-        .ok_or(Refusal::InvitationNotFound(id))?;
+    let Some(seen) = invitation.value.seen_by_recipient(policy, now) else {
+        let replacement = facts.replacement.as_ref().map(|v| &v.value);
+        return Err(invitation
+            .value
+            .replaced_for_recipient(replacement, policy, now)
+            .unwrap_or(Refusal::InvitationNotFound(id)));
+    };
     Ok((invitation, seen))
 }

@@ -40,6 +40,7 @@ fn pending(id: u64, sender: MemberId, recipient: MemberId, sent_at: Timestamp) -
         delivery: Delivery::Inbox,
         closed_at: None,
         decline_note: None,
+        replaced_by: None,
     }
 }
 
@@ -62,6 +63,7 @@ fn answering(inv: Invitation) -> AnswerFacts {
         pair: stored(pair),
         sender_ledger: None,
         recipient_ledger: None,
+        replacement: None,
     }
 }
 

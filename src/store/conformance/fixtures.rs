@@ -26,6 +26,7 @@ pub(super) fn invitation(raw: u64, sender: u64, recipient: u64, status: Status) 
         delivery: Delivery::Inbox,
         closed_at: None,
         decline_note: None,
+        replaced_by: None,
     })
 }
 

@@ -50,7 +50,7 @@ use crate::email::Email;
 use crate::error::CommitError;
 use crate::id::{InvitationId, MemberId, PairKey};
 use crate::invitation::{
-    Attempts, Bar, Delivery, IgnoreReason, Invitation, Ledger, PairState, Status,
+    Attempts, Bar, Delivery, IgnoreReason, InboxMark, Invitation, Ledger, PairState, Status,
 };
 use crate::member::{InvitePreference, Member, Profile, Tier};
 use crate::note::Note;

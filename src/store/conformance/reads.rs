@@ -38,6 +38,7 @@ fn rich_records() -> Vec<Record> {
         delivery: Delivery::Held,
         closed_at: Some(Timestamp::MAX),
         decline_note: Note::parse("Sorry, not now.", 300).unwrap(),
+        replaced_by: Some(InvitationId::new(u64::MAX - 1)),
     };
     let mut pair_state = PairState::new(pair_key(1, u64::MAX));
     pair_state.connected_since = Some(Timestamp::from_micros(-1));
@@ -91,6 +92,11 @@ fn rich_records() -> Vec<Record> {
             member: id(u64::MAX),
             blocks: u32::MAX,
         }),
+        Record::InboxMark(InboxMark::new(
+            id(u64::MAX),
+            Timestamp::MIN,
+            InvitationId::new(u64::MAX),
+        )),
     ]
 }
 
@@ -125,6 +131,23 @@ pub fn c4_reads_round_trip_exactly<S: Store>(make: impl Fn() -> S) {
         }
         exact(&stored.value, record);
     }
+    // `get_many` answers as `get` does, in the order asked, a key absent
+    // or asked twice included.
+    let absent_key = Key::Member(id(424_242));
+    let mut keys: Vec<Key> = records.iter().rev().map(Record::key).collect();
+    keys.insert(1, absent_key);
+    keys.push(records[0].key());
+    let many = store.get_many(&keys).unwrap();
+    assert_eq!(many.len(), keys.len(), "clause 4: get_many");
+    for (key, read) in keys.iter().zip(&many) {
+        assert_eq!(read, &store.get(key).unwrap(), "clause 4: get_many {key:?}");
+    }
+    assert_eq!(many[1], None, "clause 4: get_many of an absent key");
+    assert_eq!(
+        store.get_many(&[]).unwrap(),
+        Vec::new(),
+        "clause 4: get_many"
+    );
     let changes = store
         .changes_since(ChangeCursor::START, records.len() + 1)
         .unwrap();

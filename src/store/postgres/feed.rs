@@ -4,14 +4,13 @@
 
 use super::*;
 
-/// How long a feed read waits for older transactions to end before it
-/// answers with what is safe so far (a transaction left open anywhere in
-/// the cluster holds the feed back; see the module docs). As long as a
-/// SQLite connection waits for a busy database: a network's own commit is
-/// then in its index when the call returns unless a transaction somewhere
-/// stayed open longer (500 ms was too short on a loaded machine: a fault
-/// sweep saw its own commit's events held back).
-const SETTLE_LIMIT: Duration = Duration::from_secs(10);
+/// How long a feed read waits by default for older transactions to end
+/// before it answers with what is safe so far (a transaction left open
+/// anywhere in the cluster holds the feed back; see the module docs): as
+/// long as a SQLite connection waits for a busy database, so that a read
+/// returns every commit that ended before it began unless a transaction
+/// somewhere stayed open longer.
+pub(super) const SETTLE_LIMIT: Duration = Duration::from_secs(10);
 
 /// The smallest position a transaction whose id is not below `xmin` can
 /// write: rows below it are final.
@@ -24,11 +23,11 @@ const XMIN: &str = "pg_snapshot_xmin(pg_current_snapshot())::text::bigint";
 
 /// Waits until every transaction that could still write a position below
 /// `pos` has ended (the snapshot's horizon passed `pos`), pausing a little
-/// longer each time, for at most `SETTLE_LIMIT`; answers whether it did.
+/// longer each time, for at most `limit`; answers whether it did.
 /// Only transactions already running are waited for, so a steady stream
 /// of new commits cannot keep a reader waiting.
-fn wait_past(conn: &mut Client, pos: i64) -> Result<bool, StoreError> {
-    let deadline = Instant::now() + SETTLE_LIMIT;
+fn wait_past(conn: &mut Client, pos: i64, limit: Duration) -> Result<bool, StoreError> {
+    let deadline = Instant::now() + limit;
     let mut pause = Duration::from_micros(100);
     loop {
         let xmin: i64 = conn
@@ -42,7 +41,9 @@ fn wait_past(conn: &mut Client, pos: i64) -> Result<bool, StoreError> {
             return Ok(false);
         }
         std::thread::sleep(pause);
-        pause = (pause * 2).min(Duration::from_millis(10));
+        // At most a millisecond: a network's followers queue behind this
+        // one, and the transactions waited for are mostly commits.
+        pause = (pause * 2).min(Duration::from_millis(1));
     }
 }
 
@@ -104,7 +105,7 @@ impl PostgresStore {
             match held {
                 Some(pos) if !waited => {
                     waited = true;
-                    if !wait_past(&mut conn, pos)? {
+                    if !wait_past(&mut conn, pos, self.settle)? {
                         return Ok(safe);
                     }
                 }
@@ -142,7 +143,7 @@ impl PostgresStore {
         // running: wait for those, then read again. If they outlast the
         // limit, the latest safe position: a follower from it may see
         // some records again, never miss one.
-        if !wait_past(&mut conn, top)? {
+        if !wait_past(&mut conn, top, self.settle)? {
             return Ok(safe);
         }
         Ok(read(&mut conn)?.1)

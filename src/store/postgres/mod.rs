@@ -44,8 +44,14 @@
 //! its snapshot, up to 10 seconds; in practice the length of one pronet
 //! commit), so a commit that ended before a feed read began is in that read.
 //! A transaction left open anywhere in the cluster holds the feed back; a
-//! read that outwaits the limit answers with what is safe so far (a
-//! follower then sees later records later, never out of order).
+//! read that outwaits the limit ([`PostgresStore::with_settle_limit`])
+//! answers with what is safe so far (a follower then sees later records
+//! later, never out of order). A network's own commit does not wait for
+//! that: [`commit_positioned`](Store::commit_positioned) answers the
+//! commit's last position, the network applies the commit's records to its
+//! index at once, and follows the feed later from where it was, so that a
+//! commit of an older transaction, ending later with an earlier position,
+//! is not skipped.
 //!
 //! Positions are never given twice, also after trimming, since transaction
 //! ids never repeat; the highest position trimmed is kept in `meta` all the
@@ -116,9 +122,10 @@ const POSITIONS_PER_TRANSACTION: i64 = 1 << 16;
 ///   opens; the schema version is recorded in the database, and a database
 ///   written by a newer pronet is refused
 ///   ([`PostgresOpenError::NewerSchema`]).
-/// - Each change set is one transaction that checks every expected version
-///   in its writes (`INSERT ... ON CONFLICT DO NOTHING`, `UPDATE ... WHERE
-///   version = $n`, one row each) and rolls back on the first that fails.
+/// - Each change set is one transaction whose one statement writes every
+///   record and checks every expected version (`INSERT ... ON CONFLICT DO
+///   NOTHING`, `UPDATE ... WHERE version = $n`, one row each); it rolls
+///   back when any fails, answering [`CommitError::Conflict`] naming it.
 ///   Deadlocks and serialization failures are retried, then reported as
 ///   [`CommitError::Conflict`].
 /// - Records are stored as JSON through the same serde derives as
@@ -142,6 +149,8 @@ pub struct PostgresStore {
     /// next one and the end of the block.
     ids: Mutex<(u64, u64)>,
     notifier: Notifier,
+    /// How long a feed read waits for older transactions to end.
+    settle: Duration,
 }
 
 /// Why a [`PostgresStore`] could not open its database.
@@ -239,6 +248,7 @@ impl PostgresStore {
             channel,
             ids: Mutex::new((0, 0)),
             notifier,
+            settle: feed::SETTLE_LIMIT,
         })
     }
 
@@ -270,6 +280,22 @@ impl PostgresStore {
         };
         config.options(&options);
         Self::open(config, pool_size)
+    }
+
+    /// This store with feed reads that wait at most `limit` (10 seconds by
+    /// default) for older transactions to end. A feed read returns only
+    /// positions no later commit can come before, so a commit is held back
+    /// while a transaction that began before it is still running anywhere
+    /// in the cluster; the read waits for those, up to this limit, then
+    /// answers with what is safe so far (followers see the rest later,
+    /// never out of order). A network's own commits are in its index when
+    /// the call returns whatever the limit; with a shorter one, commits of
+    /// other processes may reach it a read later while a long transaction
+    /// runs.
+    #[must_use]
+    pub fn with_settle_limit(mut self, limit: Duration) -> Self {
+        self.settle = limit;
+        self
     }
 
     /// Every stored record with its version, sorted by key, each checked
@@ -451,13 +477,58 @@ impl Store for PostgresStore {
         }))
     }
 
-    fn commit(&self, writes: &[Write]) -> Result<(), CommitError> {
-        if writes.is_empty() {
-            return Ok(());
+    /// One query for all the keys, from one snapshot.
+    fn get_many(&self, keys: &[Key]) -> Result<Vec<Option<Versioned<Record>>>, StoreError> {
+        let texts = keys.iter().map(key_text).collect::<Result<Vec<_>, _>>()?;
+        let mut conn = self.conn()?;
+        let rows = conn
+            .query_typed(
+                "SELECT key, version, value FROM record WHERE key = ANY($1)",
+                &[(&texts, Type::TEXT_ARRAY)],
+            )
+            .map_err(failed)?;
+        let mut found = std::collections::BTreeMap::new();
+        for row in &rows {
+            let text: &str = row.try_get(0).map_err(failed)?;
+            // Only the rows asked for (a damaged index could lead elsewhere).
+            if !texts.iter().any(|t| t == text) {
+                return Err(StoreError::Corrupt(row_key(text)?));
+            }
+            let version: i64 = row.try_get(1).map_err(failed)?;
+            let value: &str = row.try_get(2).map_err(failed)?;
+            found.insert(text, (version, value));
         }
-        self.commit_writes(writes)?;
+        keys.iter()
+            .zip(&texts)
+            .map(|(key, text)| match found.get(text.as_str()) {
+                // A tombstone reads as absent, as in `get`.
+                Some(&(version, value)) => decode_stored(key, version, value).map(|read| {
+                    read.value.map(|value| Versioned {
+                        version: read.version,
+                        value,
+                    })
+                }),
+                None => Ok(None),
+            })
+            .collect()
+    }
+
+    fn commit(&self, writes: &[Write]) -> Result<(), CommitError> {
+        self.commit_positioned(writes).map(|_| ())
+    }
+
+    /// The position of a change set's last write is its transaction id's
+    /// first position plus the number of writes; the positions between the
+    /// feed's end and it may hold commits of transactions still running,
+    /// which a network's next follow of the feed waits for (see the
+    /// module docs).
+    fn commit_positioned(&self, writes: &[Write]) -> Result<Option<ChangeCursor>, CommitError> {
+        if writes.is_empty() {
+            return Ok(None);
+        }
+        let last = self.commit_writes(writes)?;
         self.notifier.notify();
-        Ok(())
+        Ok(Some(last))
     }
 
     fn open_invitations(

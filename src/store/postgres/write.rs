@@ -3,7 +3,7 @@
 //! serialization failures retried.
 
 use super::*;
-use crate::change::{Change, Expect};
+use crate::change::Expect;
 use crate::store::json::TOMBSTONE;
 use postgres::error::SqlState;
 use std::collections::BTreeSet;
@@ -74,8 +74,9 @@ impl EntryRows {
 }
 
 impl PostgresStore {
-    /// Applies `writes` (not empty) in one transaction, or none of them.
-    pub(super) fn commit_writes(&self, writes: &[Write]) -> Result<(), CommitError> {
+    /// Applies `writes` (not empty) in one transaction, or none of them,
+    /// and answers the position of the last write.
+    pub(super) fn commit_writes(&self, writes: &[Write]) -> Result<ChangeCursor, CommitError> {
         if writes.len() >= 1 << 16 {
             return Err(CommitError::Store(failed(TooManyWrites(writes.len()))));
         }
@@ -108,7 +109,7 @@ impl PostgresStore {
         let mut attempt = 1;
         loop {
             match attempt_commit(&mut conn, &encoded) {
-                Ok(()) => return Ok(()),
+                Ok(base) => return last_position(base, encoded.len()),
                 Err(Failed::Commit(e)) => return Err(e),
                 Err(Failed::Again) if attempt < ATTEMPTS => {
                     attempt += 1;
@@ -124,91 +125,124 @@ impl PostgresStore {
     }
 }
 
-/// One transaction: every write with its expectation checked by the
-/// statement that writes it, then the entries; dropped (rolled back) on
-/// the first failure.
-fn attempt_commit(conn: &mut Client, encoded: &[Encoded<'_>]) -> Result<(), Failed> {
-    let mut tx = conn.transaction()?;
-    let mut gone = EntryRows::default();
-    let mut added = EntryRows::default();
+/// The position of the last of `writes` writes, given the transaction's
+/// first position minus one.
+fn last_position(base: i64, writes: usize) -> Result<ChangeCursor, CommitError> {
+    i64::try_from(writes)
+        .ok()
+        .and_then(|n| base.checked_add(n))
+        .and_then(|last| u64::try_from(last).ok())
+        .map(ChangeCursor::new)
+        .ok_or_else(|| CommitError::Store(damaged(format!("a position after {base}"))))
+}
+
+/// The statement that applies every write of a change set, each checked
+/// against its expectation: `$1..$4` are parallel columns (key text,
+/// expected version or 0 for absent, place in the change set, value),
+/// sorted by key. Rows to update are locked in key order, whatever the
+/// order of the writes (their positions keep it), so that two change sets
+/// over the same keys wait for each other instead of deadlocking; a row
+/// changed by a transaction that committed meanwhile no longer has the
+/// expected version and is not updated, and a key inserted meanwhile is
+/// not inserted. A tombstone (value `null`, clause 10) never matches an
+/// expected version; an insert over one continues its version. `$5` says
+/// which keys hold personal data: deleting one removes its row, and
+/// creating one starts its version at its position. Answers, for each
+/// write applied, its key, the value it replaced (none for an insert) and
+/// its position.
+const APPLY: &str = "
+    WITH input AS (
+        SELECT * FROM unnest($1::text[], $2::bigint[], $3::bigint[], $4::text[], $5::bool[])
+            AS i(key, expected, ord, value, personal)
+    ), locked AS (
+        SELECT r.key, r.version, r.value AS old, i.ord, i.value, i.personal
+        FROM record r JOIN input i ON r.key = i.key AND r.version = i.expected
+        WHERE r.value <> 'null'
+        ORDER BY r.key
+        FOR UPDATE OF r
+    ), updated AS (
+        UPDATE record r
+        SET version = l.version + 1, value = l.value,
+            pos = pg_current_xact_id()::text::bigint * 65536 + l.ord
+        FROM locked l
+        WHERE r.key = l.key AND r.version = l.version AND NOT (l.personal AND l.value = 'null')
+        RETURNING r.key, l.old, r.pos
+    ), deleted AS (
+        DELETE FROM record r USING locked l
+        WHERE r.key = l.key AND r.version = l.version AND l.personal AND l.value = 'null'
+        RETURNING r.key, l.old, pg_current_xact_id()::text::bigint * 65536 + l.ord AS pos
+    ), inserted AS (
+        INSERT INTO record (key, version, pos, value)
+        SELECT key,
+            CASE WHEN personal THEN pg_current_xact_id()::text::bigint * 65536 + ord ELSE 1 END,
+            pg_current_xact_id()::text::bigint * 65536 + ord, value
+        FROM input WHERE expected = 0 ORDER BY key
+        ON CONFLICT (key) DO UPDATE
+        SET version = record.version + 1, pos = EXCLUDED.pos, value = EXCLUDED.value
+        WHERE record.value = 'null'
+        RETURNING key, NULL::text AS old, pos
+    )
+    SELECT key, old, pos FROM updated
+    UNION ALL SELECT key, old, pos FROM deleted
+    UNION ALL SELECT key, old, pos FROM inserted";
+
+/// One transaction: every write with its expectation checked by the one
+/// statement that writes them all ([`APPLY`]), then the entries; dropped
+/// (rolled back) on the first failure. Answers the transaction's
+/// positions' base (its id times `POSITIONS_PER_TRANSACTION`): its `i`-th
+/// write is at base + `i`.
+fn attempt_commit(conn: &mut Client, encoded: &[Encoded<'_>]) -> Result<i64, Failed> {
+    let mut expected = Vec::with_capacity(encoded.len());
     for e in encoded {
-        let personal = e.key.holds_personal_data();
-        let old: Vec<Entry> = match (e.write.expect, &e.write.change) {
-            (Expect::Absent, Change::Delete(_)) => {
+        expected.push(match e.write.expect {
+            // A deletion expects a record (clause 10).
+            Expect::Absent if e.write.record().is_none() => {
                 return Err(Failed::Commit(CommitError::Conflict(e.key.clone())));
             }
-            (Expect::Absent, Change::Put(_)) => {
-                // Over a tombstone the version continues (clause 10); a
-                // key of personal data starts at its position (clause 3).
-                let inserted = tx.execute_typed(
-                    "INSERT INTO record (key, version, pos, value)
-                     VALUES ($1,
-                         CASE WHEN $4 THEN pg_current_xact_id()::text::bigint * 65536 + $2
-                              ELSE 1 END,
-                         pg_current_xact_id()::text::bigint * 65536 + $2, $3)
-                     ON CONFLICT (key) DO UPDATE
-                     SET version = record.version + 1, pos = EXCLUDED.pos, value = EXCLUDED.value
-                     WHERE record.value = 'null'",
-                    &[
-                        (&e.text, Type::TEXT),
-                        (&e.ord, Type::INT8),
-                        (&e.value, Type::TEXT),
-                        (&personal, Type::BOOL),
-                    ],
-                )?;
-                if inserted != 1 {
-                    return Err(Failed::Commit(CommitError::Conflict(e.key.clone())));
-                }
-                Vec::new()
-            }
-            (Expect::At(expected), change) => {
-                // A version past what PostgreSQL holds was never stored.
-                let (Ok(version), Ok(next)) =
-                    (i64::try_from(expected.0), i64::try_from(expected.next().0))
-                else {
-                    return Err(Failed::Commit(CommitError::Conflict(e.key.clone())));
-                };
-                // The old value comes back for its entries; a row changed
-                // by a transaction that committed meanwhile no longer has
-                // the version, and nothing is updated.
-                // A key of personal data keeps nothing when deleted.
-                let row = if personal && matches!(change, Change::Delete(_)) {
-                    tx.query_typed_opt(
-                        "WITH old AS (
-                             SELECT value FROM record
-                             WHERE key = $1 AND version = $2 AND value <> 'null' FOR UPDATE
-                         )
-                         DELETE FROM record r USING old WHERE r.key = $1
-                         RETURNING old.value",
-                        &[(&e.text, Type::TEXT), (&version, Type::INT8)],
-                    )?
-                } else {
-                    tx.query_typed_opt(
-                        "WITH old AS (
-                         SELECT value FROM record
-                         WHERE key = $1 AND version = $2 AND value <> 'null' FOR UPDATE
-                     )
-                     UPDATE record r
-                     SET version = $3, value = $5,
-                         pos = pg_current_xact_id()::text::bigint * 65536 + $4
-                     FROM old WHERE r.key = $1 AND r.version = $2
-                     RETURNING old.value",
-                        &[
-                            (&e.text, Type::TEXT),
-                            (&version, Type::INT8),
-                            (&next, Type::INT8),
-                            (&e.ord, Type::INT8),
-                            (&e.value, Type::TEXT),
-                        ],
-                    )?
-                };
-                let Some(row) = row else {
-                    return Err(Failed::Commit(CommitError::Conflict(e.key.clone())));
-                };
-                let stored: &str = row.try_get(0)?;
-                // The record replaced must be sound: its entries go.
-                entries(&decode_value(&e.key, version, stored)?.value).collect()
-            }
+            Expect::Absent => 0,
+            // A version past what PostgreSQL holds was never stored.
+            Expect::At(v) => i64::try_from(v.0)
+                .map_err(|_| Failed::Commit(CommitError::Conflict(e.key.clone())))?,
+        });
+    }
+    let texts: Vec<&str> = encoded.iter().map(|e| e.text.as_str()).collect();
+    let ords: Vec<i64> = encoded.iter().map(|e| e.ord).collect();
+    let values: Vec<&str> = encoded.iter().map(|e| e.value.as_str()).collect();
+    let personal: Vec<bool> = encoded
+        .iter()
+        .map(|e| e.key.holds_personal_data())
+        .collect();
+    let mut tx = conn.transaction()?;
+    let rows = tx.query_typed(
+        APPLY,
+        &[
+            (&texts, Type::TEXT_ARRAY),
+            (&expected, Type::INT8_ARRAY),
+            (&ords, Type::INT8_ARRAY),
+            (&values, Type::TEXT_ARRAY),
+            (&personal, Type::BOOL_ARRAY),
+        ],
+    )?;
+    let mut applied = std::collections::BTreeMap::new();
+    let mut base = None;
+    for row in &rows {
+        let text: &str = row.try_get(0)?;
+        let old: Option<&str> = row.try_get(1)?;
+        let pos: i64 = row.try_get(2)?;
+        applied.insert(text, (old, pos));
+    }
+    let mut gone = EntryRows::default();
+    let mut added = EntryRows::default();
+    for (e, &version) in encoded.iter().zip(&expected) {
+        // A write not applied: its expectation failed.
+        let Some(&(stored, pos)) = applied.get(e.text.as_str()) else {
+            return Err(Failed::Commit(CommitError::Conflict(e.key.clone())));
+        };
+        base = Some(pos - e.ord);
+        let old: Vec<Entry> = match stored {
+            // The record replaced must be sound: its entries go.
+            Some(stored) => entries(&decode_value(&e.key, version, stored)?.value).collect(),
+            None => Vec::new(),
         };
         let new: Vec<Entry> = e.write.record().into_iter().flat_map(entries).collect();
         for entry in old.iter().filter(|x| !new.contains(x)) {
@@ -262,6 +296,7 @@ fn attempt_commit(conn: &mut Client, encoded: &[Encoded<'_>]) -> Result<(), Fail
             return Err(Failed::Commit(CommitError::Store(StoreError::Corrupt(key))));
         }
     }
+    let base = base.ok_or_else(|| damaged("a commit wrote nothing"))?;
     tx.commit()?;
-    Ok(())
+    Ok(base)
 }

@@ -245,6 +245,7 @@ fn pending(id: u64, note: Option<&str>) -> Invitation {
         delivery: Delivery::Inbox,
         closed_at: None,
         decline_note: None,
+        replaced_by: None,
     }
 }
 
@@ -429,6 +430,7 @@ fn an_entry_disagreeing_with_its_record_is_corrupt() {
         delivery: Delivery::Inbox,
         closed_at: None,
         decline_note: None,
+        replaced_by: None,
     };
     store
         .commit(&[write(Record::Invitation(invitation))])
