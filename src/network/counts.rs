@@ -96,7 +96,7 @@ impl<S: Store, C: Clock> Network<S, C> {
     /// # let bo_email = Email::parse("bo@example.com")?;
     /// # net.register(Member::person(ana, Profile::named("Ana")))?;
     /// # net.register(Member::person(bo, Profile::named("Bo")).with_email(bo_email.clone(), true))?;
-    /// net.send(ana, bo, None, Some(&bo_email))?;
+    /// net.send(pronet::SendRequest::new(ana, bo).proof(&bo_email))?;
     /// let counts = net.invitation_counts(bo)?;
     /// assert_eq!((counts.inbox, counts.unseen), (1, 1));
     /// net.mark_seen(bo, None)?;

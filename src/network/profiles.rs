@@ -168,7 +168,7 @@ impl<S: Store, C: Clock> Network<S, C> {
     /// # let bo_email = Email::parse("bo@example.com")?;
     /// # net.register(Member::person(ana, Profile::named("Ana")))?;
     /// # net.register(Member::person(bo, Profile::named("Bo")).with_email(bo_email.clone(), true))?;
-    /// net.send(ana, bo, Some("Hi Bo"), Some(&bo_email))?;
+    /// net.send(pronet::SendRequest::new(ana, bo).note("Hi Bo").proof(&bo_email))?;
     /// let inbox = net.inbox(bo, None, PageSize::default())?;
     /// let rows = net.rows(bo, inbox.items)?;
     /// assert_eq!(rows[0].card.display_name, "Ana");

@@ -27,7 +27,7 @@ impl<S: Store, C: Clock> Network<S, C> {
     /// # net.register(Member::person(ana, Profile::named("Ana")))?;
     /// # net.register(Member::person(bo, Profile::named("Bo")).with_email(bo_email.clone(), true))?;
     /// let before = net.quota(ana)?;
-    /// net.send(ana, bo, None, Some(&bo_email))?;
+    /// net.send(pronet::SendRequest::new(ana, bo).proof(&bo_email))?;
     /// let after = net.quota(ana)?;
     /// assert_eq!(after.sends_remaining, before.sends_remaining - 1);
     /// assert_eq!(after.outstanding, 1);

@@ -60,7 +60,7 @@ impl<S: Store, C: Clock> Network<S, C> {
     /// # net.register(Member::person(ana, Profile::named("Ana")))?;
     /// # net.register(Member::person(bo, Profile::named("Bo")).with_email(bo_email.clone(), true))?;
     /// # net.register(Member::person(cy, Profile::named("Cy")))?;
-    /// let SendOutcome::Sent(sent) = net.send(ana, bo, None, Some(&bo_email))?.outcome else { unreachable!() };
+    /// let SendOutcome::Sent(sent) = net.send(pronet::SendRequest::new(ana, bo).proof(&bo_email))?.outcome else { unreachable!() };
     /// net.block(cy, ana)?;
     /// let found = net.relationships(ana, &[bo, cy, MemberId::new(99)])?;
     /// assert_eq!(found[0].map(|r| (r.degree, r.pending)), Some((Degree::OutOfNetwork, Some(Pending::Sent(sent)))));
