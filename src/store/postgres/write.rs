@@ -225,6 +225,7 @@ fn attempt_commit(conn: &mut Client, encoded: &[Encoded<'_>]) -> Result<i64, Fai
     )?;
     let mut applied = std::collections::BTreeMap::new();
     let mut base = None;
+    let mut vacated = 0_i64;
     for row in &rows {
         let text: &str = row.try_get(0)?;
         let old: Option<&str> = row.try_get(1)?;
@@ -239,6 +240,9 @@ fn attempt_commit(conn: &mut Client, encoded: &[Encoded<'_>]) -> Result<i64, Fai
             return Err(Failed::Commit(CommitError::Conflict(e.key.clone())));
         };
         base = Some(pos - e.ord);
+        if e.write.record().is_none() && e.key.holds_personal_data() {
+            vacated = vacated.max(pos);
+        }
         let old: Vec<Entry> = match stored {
             // The record replaced must be sound: its entries go.
             Some(stored) => entries(&decode_value(&e.key, version, stored)?.value).collect(),
@@ -295,6 +299,14 @@ fn attempt_commit(conn: &mut Client, encoded: &[Encoded<'_>]) -> Result<i64, Fai
             };
             return Err(Failed::Commit(CommitError::Store(StoreError::Corrupt(key))));
         }
+    }
+    if vacated > 0 {
+        // A deleted key of personal data leaves no row at its position:
+        // the store keeps it apart, as trimming does (clause 7).
+        tx.execute_typed(
+            "UPDATE meta SET value = greatest(value, $1) WHERE name = 'trimmed_position'",
+            &[(&vacated, Type::INT8)],
+        )?;
     }
     let base = base.ok_or_else(|| damaged("a commit wrote nothing"))?;
     tx.commit()?;
