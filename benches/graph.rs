@@ -26,6 +26,11 @@
 //!   `sqlite` feature, and loads every connection into SQLite).
 //! - `PRONET_BENCH_PARTITION_QUERIES` (default 2000): queries per row of the
 //!   partitioned simulation.
+//! - `PRONET_BENCH_ONLY=<sections>`: run only these sections, a comma list
+//!   of `degree`, `badges`, `mutual`, `second`, `pymk`, `partition`,
+//!   `discovery`, `criterion`, `connect` (the floor and SQL are loaded only
+//!   for `degree`, `mutual` and `second`). `PRONET_BENCH_ONLY=discovery`
+//!   runs the discovery index and search rows alone.
 //!
 //! Run without `--bench` (as `cargo test --benches` does) it runs a small
 //! smoke version of everything.
@@ -95,6 +100,16 @@ struct Config {
     candidates: usize,
     criterion: bool,
     edges_file: Option<String>,
+    only: Option<Vec<String>>,
+}
+
+impl Config {
+    /// Whether the section `name` runs (see `PRONET_BENCH_ONLY`).
+    fn runs(&self, name: &str) -> bool {
+        self.only
+            .as_ref()
+            .is_none_or(|only| only.iter().any(|o| o == name))
+    }
 }
 
 impl Config {
@@ -120,6 +135,12 @@ impl Config {
             candidates: 100,
             criterion: env_u64("PRONET_BENCH_CRITERION", 1) != 0 && !flag("--list"),
             edges_file: std::env::var("PRONET_BENCH_EDGES").ok(),
+            only: std::env::var("PRONET_BENCH_ONLY").ok().map(|v| {
+                v.split(',')
+                    .map(|s| s.trim().to_string())
+                    .filter(|s| !s.is_empty())
+                    .collect()
+            }),
         }
     }
 }
@@ -680,12 +701,19 @@ fn main() {
 
     // The floor: this machine's memory latency, in the same run.
     let csr = extra::Csr::new(n, &input.edges);
-    let floor_mb = env_u64("PRONET_BENCH_FLOOR_MB", if cfg.full { 1024 } else { 16 }) as usize;
-    let floor = extra::measure_floor(
-        floor_mb << 20,
-        if cfg.full { 4_000_000 } else { 100_000 },
-        &mut Rng(cfg.seed ^ 0xf100),
-    );
+    // The floor and SQL serve the degree, mutual and second-degree rows.
+    let needs_floor = cfg.runs("degree") || cfg.runs("mutual") || cfg.runs("second");
+    let floor_mb = if needs_floor {
+        env_u64("PRONET_BENCH_FLOOR_MB", if cfg.full { 1024 } else { 16 }) as usize
+    } else {
+        1
+    };
+    let chase = if needs_floor && cfg.full {
+        4_000_000
+    } else {
+        100_000
+    };
+    let floor = extra::measure_floor(floor_mb << 20, chase, &mut Rng(cfg.seed ^ 0xf100));
     println!(
         "summary floor miss_ns={:.1} overlapped_miss_ns={:.1} bytes={} (a dependent pointer chase over a random cycle of cache lines; overlapped: eight chases interleaved)",
         floor.miss_ns, floor.overlapped_ns, floor.bytes
@@ -695,8 +723,12 @@ fn main() {
     // smaller index pays less often. The floor ratios use whichever miss is
     // cheaper, so they are never flattered by the buffer size.
     let near = extra::measure_floor(
-        graph.index_bytes().max(1 << 20),
-        if cfg.full { 4_000_000 } else { 100_000 },
+        if needs_floor {
+            graph.index_bytes().max(1 << 20)
+        } else {
+            1 << 20
+        },
+        chase,
         &mut Rng(cfg.seed ^ 0xf101),
     );
     println!(
@@ -722,7 +754,7 @@ fn main() {
         )
     };
     #[cfg(feature = "sqlite")]
-    let sql = if env_u64("PRONET_BENCH_SQL", 1) != 0 {
+    let sql = if env_u64("PRONET_BENCH_SQL", 1) != 0 && needs_floor {
         let t = Instant::now();
         let sql = extra::Sql::load(&input.ids, &csr).expect("SQLite loads");
         println!(
@@ -751,6 +783,9 @@ fn main() {
         ("degree_out", &queries.strata[3]),
     ];
     for (name, set) in sets {
+        if !cfg.runs("degree") {
+            continue;
+        }
         if set.len() < MIN_STRATUM {
             println!(
                 "note {name}: skipped, found {} pairs (< {MIN_STRATUM}) within the sampling bound",
@@ -827,7 +862,7 @@ fn main() {
     }
 
     // Degree badges: one viewer, 100 candidates, neighbourhood prepared once.
-    {
+    if cfg.runs("badges") {
         let viewers: Vec<(u32, Vec<u32>)> = (0..cfg.viewers)
             .map(|_| {
                 let v = qrng.below(n) as u32;
@@ -873,7 +908,7 @@ fn main() {
     }
 
     // Mutual count on the uniform pairs.
-    {
+    if cfg.runs("mutual") {
         let set = &queries.uniform;
         let (ns, answers) = timed(set, None, |&(a, b)| graph.mutual_count(id(a), id(b)).ok());
         let (base_ns, base_answers) = timed(set, Some(cfg.baseline_budget), |&(a, b)| {
@@ -917,7 +952,7 @@ fn main() {
     }
 
     // Second-degree network size of uniformly drawn members.
-    {
+    if cfg.runs("second") {
         let set: Vec<u32> = queries.uniform.iter().map(|&(a, _)| a).collect();
         let (ns, answers) = timed(&set, None, |&a| graph.second_degree_count(id(a)).ok());
         let (base_ns, base_answers) = timed(&set, Some(cfg.baseline_budget), |&a| {
@@ -1008,7 +1043,46 @@ fn main() {
             .collect();
         let mismatches = compared.iter().filter(|((p, _), b)| p != *b).count();
         let prefix = stats(ns[..base_ns.len()].to_vec());
+        // The slowest queries again, each the best of three runs: a time
+        // that does not come back was the machine (preemption, a page
+        // fault), not the query.
+        let mut slowest: Vec<usize> = (0..ns.len()).collect();
+        slowest.sort_unstable_by_key(|&i| std::cmp::Reverse(ns[i]));
+        slowest.truncate(5);
+        let reruns: Vec<String> = slowest
+            .iter()
+            .map(|&i| {
+                let v = viewers[i];
+                let best = (0..3)
+                    .map(|_| {
+                        let t = Instant::now();
+                        black_box(
+                            pymk::suggest::<GraphError>(
+                                &view,
+                                id(v),
+                                &empty,
+                                &facts,
+                                &discovery_policy,
+                                10,
+                                |_| Ok(true),
+                            )
+                            .ok(),
+                        );
+                        t.elapsed().as_nanos() as u64
+                    })
+                    .min()
+                    .unwrap_or(0);
+                format!(
+                    "{}ns/rerun{}ns/degree{}/walked{}",
+                    ns[i],
+                    best,
+                    csr.of(v).len(),
+                    walked[i]
+                )
+            })
+            .collect();
         let walked = stats(walked);
+        println!("note {name} slowest={}", reruns.join(","));
         summary(
             name,
             n,
@@ -1025,7 +1099,7 @@ fn main() {
             ),
         );
     };
-    {
+    if cfg.runs("pymk") {
         let viewers: Vec<u32> = queries.uniform.iter().map(|&(a, _)| a).collect();
         pymk_run("pymk_top10", &viewers);
         let mut by_degree: Vec<u32> = (0..n as u32).collect();
@@ -1039,7 +1113,7 @@ fn main() {
     // The partitioned simulation: the same graph cut into P parts by a hash
     // of the member, counting per query the parts touched and the ids that
     // cross between parts.
-    {
+    if cfg.runs("partition") {
         let count =
             (env_u64("PRONET_BENCH_PARTITION_QUERIES", 2_000) as usize).min(queries.uniform.len());
         let set = &queries.uniform[..count];
@@ -1083,12 +1157,14 @@ fn main() {
     }
 
     // Search over synthetic profiles.
-    {
+    if cfg.runs("discovery") {
+        // The profiles and the baseline's words first, outside the timing:
+        // the row times what pronet does with the profiles.
         let t = Instant::now();
         let mut prng = Rng(cfg.seed ^ 0x5ea2_c4ed);
         let companies = n as u64 + 1_000;
-        let mut index = DiscoveryIndex::new();
         let mut profile_words: Vec<Vec<String>> = Vec::with_capacity(n);
+        let mut members: Vec<Member> = Vec::with_capacity(n);
         for &member in &input.ids {
             let profile = synthetic_profile(&mut prng, companies);
             let mut ws: Vec<String> = [&profile.display_name, &profile.headline, &profile.location]
@@ -1100,13 +1176,38 @@ fn main() {
             ws.sort_unstable();
             ws.dedup();
             profile_words.push(ws);
-            index.upsert(&Member::person(member, profile));
+            members.push(Member::person(member, profile));
         }
+        let profiles_ms = t.elapsed().as_secs_f64() * 1e3;
+        let rss_before = extra::resident_bytes();
+        let t = Instant::now();
+        let index = DiscoveryIndex::build(&members);
+        let build_ms = t.elapsed().as_secs_f64() * 1e3;
+        let rss_after = extra::resident_bytes();
+        // The same index one upsert at a time (as live updates grow it).
+        let incremental_ms = if env_u64("PRONET_BENCH_UPSERTS", 1) != 0 {
+            let t = Instant::now();
+            let mut one_by_one = DiscoveryIndex::new();
+            for m in &members {
+                one_by_one.upsert(m);
+            }
+            let ms = t.elapsed().as_secs_f64() * 1e3;
+            assert_eq!(one_by_one.len(), index.len());
+            println!(
+                "note discovery_index_upserts members={} build_ms={ms:.0} bytes_per_member={:.0}",
+                one_by_one.len(),
+                one_by_one.heap_bytes() as f64 / one_by_one.len().max(1) as f64
+            );
+            ms
+        } else {
+            0.0
+        };
+        drop(members);
         println!(
-            "note discovery_index members={} build_ms={:.0} bytes_per_member={:.0}",
+            "summary discovery_index members={} build_ms={build_ms:.0} bytes_per_member={:.0} rss_growth_bytes_per_member={:.0} upserts_build_ms={incremental_ms:.0} profiles_made_ms={profiles_ms:.0}",
             index.len(),
-            t.elapsed().as_secs_f64() * 1e3,
-            index.heap_bytes() as f64 / index.len().max(1) as f64
+            index.heap_bytes() as f64 / index.len().max(1) as f64,
+            rss_after.saturating_sub(rss_before) as f64 / index.len().max(1) as f64,
         );
         let size = PageSize::default();
         let view = graph.view([]);
@@ -1174,7 +1275,7 @@ fn main() {
     }
 
     // Criterion's report on the same graph and queries.
-    if cfg.criterion {
+    if cfg.criterion && cfg.runs("criterion") {
         let mut c = Criterion::default()
             .warm_up_time(Duration::from_secs(1))
             .measurement_time(Duration::from_secs(3))
@@ -1233,7 +1334,7 @@ fn main() {
     // Connect then disconnect unconnected pairs in the live index (last, as it
     // needs the graph mutably; every change is undone).
     let mut graph = graph;
-    {
+    if cfg.runs("connect") {
         let pairs: Vec<(MemberId, MemberId)> = queries
             .uniform
             .iter()

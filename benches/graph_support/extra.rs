@@ -402,3 +402,12 @@ impl Partitioned<'_> {
         }
     }
 }
+
+/// This process's resident memory in bytes (Linux `/proc/self/statm`; 0
+/// elsewhere), for a cross-check of the heap estimates.
+pub fn resident_bytes() -> u64 {
+    std::fs::read_to_string("/proc/self/statm")
+        .ok()
+        .and_then(|s| s.split_whitespace().nth(1)?.parse::<u64>().ok())
+        .map_or(0, |pages| pages * 4096)
+}

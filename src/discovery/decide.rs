@@ -55,8 +55,8 @@ fn visible<T>(facts: &Facts<T>, other: MemberId) -> Result<&Member, Refusal> {
     }
 }
 
-/// `member` follows `company` (SPEC 2): one-way, no invitation, nobody
-/// notified but the follower.
+/// `member` follows `company`: one-way, no invitation, nobody notified but
+/// the follower.
 ///
 /// # Errors
 /// [`Refusal::UnknownMember`] for an unknown or deactivated member or
@@ -113,8 +113,8 @@ pub fn unfollow(
     Ok(changes.into())
 }
 
-/// `member` joins `group` (SPEC 2). Groups are the host's ids: any id is a
-/// group.
+/// `member` joins `group`; groups shared with others count for discovery.
+/// Groups are the host's ids: any id is a group.
 ///
 /// # Errors
 /// [`Refusal::UnknownMember`]; [`Refusal::NotAPerson`] for a company page;
@@ -214,7 +214,7 @@ pub fn dismiss(
 }
 
 /// Who never appears among `viewer`'s people you may know for reasons the
-/// graph cannot see (SPEC 8): the other party of each of the viewer's open
+/// graph cannot see: the other party of each of the viewer's open
 /// invitations, either way, still live at `now` (ignored and held ones
 /// included: they are pending as far as their sender can tell), and the
 /// members the viewer dismissed.
@@ -244,11 +244,12 @@ pub fn pymk_excluded<'a>(
 }
 
 /// Whether no bar keeps `candidate` out of `viewer`'s people you may know,
-/// given their pair's record (SPEC 8): barred are a member who rejected the
+/// given their pair's record: barred are a member who rejected the
 /// viewer's invitation (the viewer was told), and one whom the viewer
 /// rejected or answered "I don't know" (or reported). A member who answered
 /// the viewer with "I don't know" is not barred for it: the viewer was never
-/// told, and leaving them out would tell (SPEC 3.4).
+/// told, and leaving them out would tell (a sender never learns an answer
+/// they were not told).
 #[must_use]
 pub fn pymk_unbarred(viewer: MemberId, candidate: MemberId, pair: Option<&PairState>) -> bool {
     if viewer == candidate {

@@ -1,5 +1,6 @@
-//! Discovery (SPEC 8, and the follows and groups of SPEC 2): how members find
-//! the people they invite.
+//! Discovery: how members find the people they invite (people you may
+//! know, people search, a company's people), and the follows and groups it
+//! draws on.
 //!
 //! - **Follows and groups.** A person follows company pages and joins
 //!   groups; both are stored through the [`Store`](crate::Store) like
@@ -44,7 +45,8 @@ use std::collections::{BTreeMap, BTreeSet};
 use unicode_normalization::UnicodeNormalization;
 use unicode_segmentation::UnicodeSegmentation;
 
-/// The company pages one member follows (SPEC 2: one-way, no invitation).
+/// The company pages one member follows (one-way: no invitation, and the
+/// company is not notified).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct Follows {
@@ -65,7 +67,7 @@ impl Follows {
     }
 }
 
-/// The groups one member belongs to (SPEC 2). Groups are named by the
+/// The groups one member belongs to. Groups are named by the
 /// host's [`GroupId`]s; pronet keeps no group records of its own.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[non_exhaustive]

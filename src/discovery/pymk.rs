@@ -1,4 +1,4 @@
-//! People you may know (SPEC 8): ranked candidates, each with its reasons.
+//! People you may know: ranked candidates, each with its reasons.
 //!
 //! [`suggest`] is pure: it ranks from a [`View`] of the graph (so members
 //! hidden from the viewer are never candidates, never counted as mutual
@@ -474,7 +474,7 @@ fn sources<'a>(
         }
     };
     if let Some(me) = me {
-        for &c in &me.current {
+        for c in me.current().iter() {
             postings(
                 Kind::Company(c, true, true),
                 "",
@@ -488,7 +488,7 @@ fn sources<'a>(
                 index.past.get(c),
             );
         }
-        for &c in &me.past {
+        for c in me.past().iter() {
             postings(
                 Kind::Company(c, false, true),
                 "",
@@ -502,7 +502,7 @@ fn sources<'a>(
                 index.past.get(c),
             );
         }
-        for &s in &me.schools {
+        for &s in me.schools() {
             postings(
                 Kind::School,
                 index.text(s),
@@ -510,7 +510,7 @@ fn sources<'a>(
                 index.schools.get(s),
             );
         }
-        for &g in &me.groups {
+        for g in me.groups().iter() {
             postings(Kind::Group(g), "", policy.group, index.groups.get(g));
         }
     }
@@ -535,36 +535,33 @@ fn reasons(
         reasons.push(Reason::InContacts);
     }
     if let (Some(me), Some(them)) = (me, index.entry(member)) {
-        let both = |a: &[MemberId], b: &[MemberId]| -> Vec<MemberId> {
-            a.iter()
-                .copied()
-                .filter(|c| b.binary_search(c).is_ok())
-                .collect()
-        };
-        let current = both(&me.current, &them.current);
-        let mut mine: Vec<MemberId> = me.current.iter().chain(&me.past).copied().collect();
+        let current: Vec<MemberId> = me
+            .current()
+            .iter()
+            .filter(|&c| them.current().contains(c))
+            .collect();
+        let mut mine: Vec<MemberId> = me.current().iter().chain(me.past().iter()).collect();
         mine.sort_unstable();
-        let mut theirs: Vec<MemberId> = them.current.iter().chain(&them.past).copied().collect();
-        theirs.sort_unstable();
-        let past: Vec<MemberId> = both(&mine, &theirs)
+        let past: Vec<MemberId> = mine
             .into_iter()
+            .filter(|&c| them.current().contains(c) || them.past().contains(c))
             .filter(|c| current.binary_search(c).is_err())
             .collect();
         reasons.extend(current.into_iter().map(Reason::CurrentCompany));
         reasons.extend(past.into_iter().map(Reason::PastCompany));
         let mut schools: Vec<&str> = me
-            .schools
+            .schools()
             .iter()
-            .filter(|s| them.schools.binary_search(s).is_ok())
+            .filter(|s| them.schools().binary_search(s).is_ok())
             .map(|&s| index.text(s))
             .collect();
         schools.sort_unstable();
         reasons.extend(schools.into_iter().map(|s| Reason::School(s.to_owned())));
         reasons.extend(
-            me.groups
+            me.groups()
                 .iter()
-                .filter(|g| them.groups.binary_search(g).is_ok())
-                .map(|&g| Reason::Group(g)),
+                .filter(|&g| them.groups().contains(g))
+                .map(Reason::Group),
         );
     }
     reasons

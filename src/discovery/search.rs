@@ -1,5 +1,5 @@
-//! People search (SPEC 8): keywords and filters, ordered by degree then
-//! mutual count, one page at a time.
+//! People search: keywords and filters, ordered by degree then mutual
+//! count, one page at a time.
 //!
 //! # What matches
 //!
@@ -67,7 +67,7 @@ use std::ops::BitOr;
 pub const MIN_PREFIX_CHARS: usize = 2;
 
 /// Which degrees a search keeps: any union of 1st, 2nd and 3rd+ (3rd and
-/// out of network together, as SPEC 8 and LinkedIn's facet).
+/// out of network together, as LinkedIn's facet).
 ///
 /// ```
 /// use pronet::Degree;
@@ -535,7 +535,7 @@ fn words_in(alternatives: &[Vec<Term>], have: &[Term]) -> bool {
 fn fields_match(index: &DiscoveryIndex, q: &Compiled<'_>, m: MemberId) -> bool {
     q.locations.is_empty() && q.titles.is_empty()
         || index.entry(m).is_some_and(|e| {
-            words_in(&q.locations, &e.location) && words_in(&q.titles, &e.headline)
+            words_in(&q.locations, e.location()) && words_in(&q.titles, e.headline())
         })
 }
 

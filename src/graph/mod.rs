@@ -1,5 +1,8 @@
-//! The social graph (SPEC 2): who is connected to whom, and the degree,
-//! mutual-connection and network-size questions asked of it on every page.
+//! The social graph: who is connected to whom (a connection is symmetric
+//! and joins two distinct persons), and the degree, mutual-connection and
+//! network-size questions asked of it on every page, each answered as the
+//! viewer may see the graph (members blocked either way are neither results
+//! nor links).
 //!
 //! [`SocialGraph`] is an index: the [`Store`](crate) is the source of truth,
 //! and the graph is rebuilt from it and kept current after each committed
@@ -33,7 +36,7 @@
 
 pub(crate) mod index;
 mod neighbourhood;
-mod slots;
+pub(crate) mod slots;
 mod view;
 mod visit;
 
@@ -49,10 +52,14 @@ use slots::SlotTable;
 use std::collections::BTreeSet;
 use thiserror::Error;
 
-/// The default connection cap of SPEC 2 (policy `max_connections`).
+/// The default connection cap: a person has at most this many connections
+/// (policy `max_connections`).
 pub const DEFAULT_MAX_CONNECTIONS: usize = 30_000;
 
-/// How far member B is from member A in A's network (SPEC 2).
+/// How far member B is from member A in A's network: `First` when
+/// connected, `Second` when they share a connection, `Third` when a
+/// connection of A is connected to a connection of B, `OutOfNetwork` when
+/// further or unreachable, `Yourself` when B is A.
 ///
 /// This set is closed by definition, so the enum is exhaustive: a `match` on
 /// it needs no wildcard arm.

@@ -68,6 +68,20 @@ impl SlotTable {
         }
     }
 
+    /// Makes room for ids up to `max` among `members` members at once,
+    /// when they fit the direct table (a bulk build), so that the table is
+    /// not grown, and over-allocated, one id at a time.
+    pub(crate) fn reserve(&mut self, max: MemberId, members: usize) {
+        if let Self::Direct(table) = self {
+            let fits = usize::try_from(max.get())
+                .ok()
+                .filter(|&i| i < members.saturating_mul(DENSITY).saturating_add(HEADROOM));
+            if let Some(i) = fits {
+                table.reserve_exact((i + 1).saturating_sub(table.len()));
+            }
+        }
+    }
+
     fn entries(&self) -> HashMap<MemberId, Slot, foldhash::fast::RandomState> {
         match self {
             Self::Direct(table) => table

@@ -20,8 +20,9 @@ pub struct View<'g> {
     hidden: Vec<Slot>,
 }
 
-/// How a viewer is connected to another member (SPEC 2, "how you're
-/// connected"): the links in the viewer's network that bring them together.
+/// How a viewer is connected to another member ("how you're connected"):
+/// the links in the viewer's network that bring them together (for a
+/// second-degree member, the viewer's connections who link to them).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[non_exhaustive]
 pub enum HowConnected {
