@@ -26,6 +26,10 @@
 //!   `sqlite` feature, and loads every connection into SQLite).
 //! - `PRONET_BENCH_PARTITION_QUERIES` (default 2000): queries per row of the
 //!   partitioned simulation.
+//! - `PRONET_BENCH_BASELINES=0`: no baseline at all (petgraph holds the
+//!   members but no connections, SQL is not loaded, the baselines' profile
+//!   words are not made, every baseline field reads 0): what a 10M-member
+//!   run needs to fit in memory and time.
 //! - `PRONET_BENCH_ONLY=<sections>`: run only these sections, a comma list
 //!   of `degree`, `badges`, `mutual`, `second`, `pymk`, `partition`,
 //!   `discovery`, `criterion`, `connect` (the floor and SQL are loaded only
@@ -255,13 +259,22 @@ fn stats(mut ns: Vec<u64>) -> Stats {
     }
 }
 
+/// Whether the baselines run (`PRONET_BENCH_BASELINES`, default on).
+fn baselines_on() -> bool {
+    env_u64("PRONET_BENCH_BASELINES", 1) != 0
+}
+
 /// Times `f` on each item, one `Instant` pair per call, stopping early once
-/// `budget` (if any) is spent. Returns the latencies and the answers.
+/// `budget` (if any) is spent. Returns the latencies and the answers. Only
+/// baselines have a budget: with the baselines off they run on nothing.
 fn timed<T, R>(
     items: &[T],
     budget: Option<Duration>,
     mut f: impl FnMut(&T) -> R,
 ) -> (Vec<u64>, Vec<R>) {
+    if budget.is_some() && !baselines_on() {
+        return (Vec::new(), Vec::new());
+    }
     let start = Instant::now();
     let mut ns = Vec::with_capacity(items.len());
     let mut out = Vec::with_capacity(items.len());
@@ -290,6 +303,9 @@ fn other_baseline<T, A: PartialEq>(
     budget: Duration,
     f: impl FnMut(&T) -> A,
 ) {
+    if !baselines_on() {
+        return;
+    }
     let (base_ns, base_answers) = timed(set, Some(budget), f);
     let mismatches = answers
         .iter()
@@ -670,7 +686,7 @@ fn main() {
     for &id in &input.ids {
         pg.add_node(id);
     }
-    for &(a, b) in &input.edges {
+    for &(a, b) in input.edges.iter().filter(|_| baselines_on()) {
         pg.add_edge(NodeIndex::new(a as usize), NodeIndex::new(b as usize), ());
     }
     let pg_build = t.elapsed();
@@ -678,10 +694,11 @@ fn main() {
     let pg_bytes =
         node_cap * size_of::<Node<MemberId, u32>>() + edge_cap * size_of::<Edge<(), u32>>();
     let t = Instant::now();
-    let copy = graph.to_petgraph();
+    if baselines_on() {
+        let copy = graph.to_petgraph();
+        assert_eq!(copy.edge_count(), pg.edge_count());
+    }
     let to_pg = t.elapsed();
-    assert_eq!(copy.edge_count(), pg.edge_count());
-    drop(copy);
     let per_connection = |bytes: usize| bytes as f64 / input.edges.len().max(1) as f64;
     println!(
         "summary index members={n} connections={} build_ms={:.0} bytes_per_connection={:.2} cap={cap} baseline=petgraph_ungraph baseline_build_ms={:.0} baseline_bytes_per_connection={:.2} to_petgraph_ms={:.0}",
@@ -754,7 +771,7 @@ fn main() {
         )
     };
     #[cfg(feature = "sqlite")]
-    let sql = if env_u64("PRONET_BENCH_SQL", 1) != 0 && needs_floor {
+    let sql = if env_u64("PRONET_BENCH_SQL", 1) != 0 && needs_floor && baselines_on() {
         let t = Instant::now();
         let sql = extra::Sql::load(&input.ids, &csr).expect("SQLite loads");
         println!(
@@ -1167,6 +1184,10 @@ fn main() {
         let mut members: Vec<Member> = Vec::with_capacity(n);
         for &member in &input.ids {
             let profile = synthetic_profile(&mut prng, companies);
+            if !baselines_on() {
+                members.push(Member::person(member, profile));
+                continue;
+            }
             let mut ws: Vec<String> = [&profile.display_name, &profile.headline, &profile.location]
                 .into_iter()
                 .chain(&profile.schools)

@@ -240,10 +240,7 @@ impl<S: Store, C: Clock> Network<S, C> {
                 .deactivate(m.id)
                 .map_err(|e| StoreError::Backend(Box::new(e)))?;
         }
-        let mut discovery = DiscoveryIndex::new();
-        for m in &members {
-            discovery.upsert(m);
-        }
+        let mut discovery = DiscoveryIndex::build(&members);
         for m in members
             .iter()
             .filter(|m| m.active && m.kind == Kind::Person)
