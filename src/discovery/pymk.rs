@@ -48,7 +48,7 @@
 //! pairs with a bar, see [`Network::people_you_may_know`](crate::Network::people_you_may_know)).
 
 use super::{DiscoveryIndex, DiscoveryPolicy, index::Entry};
-use crate::graph::index::{Slot, with_counts, with_marks};
+use crate::graph::index::{Counts, Marks, Slot, with_counts, with_marks};
 use crate::graph::{GraphError, View};
 use crate::id::{GroupId, MemberId};
 use serde::{Deserialize, Serialize};
@@ -311,27 +311,43 @@ pub fn suggest_after<E: From<GraphError>>(
             // slot stands in for the id until the few winners are known
             // (saving one id lookup per candidate).
             let by_slot = view.slots_follow_ids();
-            let candidates = firsts
+            let eligible = firsts
                 .iter()
                 .filter(|&&(s, _)| !excluded.is_marked(s))
                 .filter(|&&(s, w)| {
                     after.is_none_or(|c| {
                         c.precedes(u64::from(w.saturating_add(counts.extra(s))), view.id(s))
                     })
-                })
-                .map(|&(s, w)| {
-                    let tie = if by_slot {
-                        u64::from(s)
-                    } else {
-                        view.id(s).get()
-                    };
-                    (Reverse(w.saturating_add(counts.extra(s))), tie)
                 });
+            let key = |&(s, w): &(Slot, u32)| {
+                let tie = if by_slot {
+                    u64::from(s)
+                } else {
+                    view.id(s).get()
+                };
+                (Reverse(w.saturating_add(counts.extra(s))), tie)
+            };
+            let candidates = eligible.clone().map(key);
             // The best few, kept in a bounded heap as the candidates go by;
             // all of them, sorted, only if `admit` refuses so many that the
             // few run out.
             let head = limit.saturating_add(limit / 2 + 8);
-            let (best, total) = smallest(candidates.clone(), head);
+            let (best, total) = if after.is_none()
+                && repeats_lead(counts, excluded, &sources, &fits, facts, policy, head)
+            {
+                // The best few are all counted more than once: the
+                // candidates counted once are only counted, not ranked.
+                let (best, _) = smallest(
+                    eligible
+                        .clone()
+                        .filter(|&&(s, _)| counts.repeated(s))
+                        .map(key),
+                    head,
+                );
+                (best, eligible.clone().count())
+            } else {
+                smallest(candidates.clone(), head)
+            };
             let mut queue = best.into_iter();
             let mut rest_loaded = total <= head;
             let mut suggestions = Vec::new();
@@ -375,6 +391,42 @@ pub fn suggest_after<E: From<GraphError>>(
             })
         })
     })
+}
+
+/// Whether at least `head` candidates counted more than once (not
+/// excluded) score more than any candidate counted once can: then those
+/// counted once never reach the best `head`, and ranking them is wasted
+/// work (most candidates are counted once). A candidate counted once scores
+/// the weight of its one source, at most the largest walked weight; one
+/// counted more scores at least the smallest walked weight plus its
+/// further counts.
+fn repeats_lead(
+    counts: &Counts<'_>,
+    excluded: &Marks,
+    sources: &[Source<'_>],
+    fits: &[bool],
+    facts: &PymkFacts,
+    policy: &DiscoveryPolicy,
+    head: usize,
+) -> bool {
+    let contacts = (policy.contact > 0 && !facts.contacts.is_empty()).then_some(policy.contact);
+    let weights = sources
+        .iter()
+        .zip(fits)
+        .filter(|(_, fit)| **fit)
+        .map(|(s, _)| s.weight)
+        .chain(contacts);
+    let (lowest, highest) = weights.fold((u32::MAX, 0), |(lo, hi), w| (lo.min(w), hi.max(w)));
+    let mut leading = 0;
+    for &s in counts.repeated_slots() {
+        if !excluded.is_marked(s) && lowest.saturating_add(counts.extra(s)) > highest {
+            leading += 1;
+            if leading >= head {
+                return true;
+            }
+        }
+    }
+    false
 }
 
 /// The `k` smallest items, sorted, and how many items there were: a
@@ -565,4 +617,128 @@ fn reasons(
         );
     }
     reasons
+}
+
+/// The ranking against a naive count, on graphs where many candidates share
+/// several connections with the viewer (so that the candidates counted once
+/// are left unranked) and, with profiles, where a candidate counted once can
+/// outscore one counted twice (so that they must not be).
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod naive {
+    use super::*;
+    use crate::graph::SocialGraph;
+    use crate::member::{Kind as MemberKind, Member, Profile};
+    use proptest::prelude::*;
+    use std::collections::{BTreeMap, BTreeSet};
+
+    fn world(seed: u64, profiles: bool, fanout: u64) -> (SocialGraph, DiscoveryIndex) {
+        let mut state = seed | 1;
+        let mut next = |n: u64| {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            state % n
+        };
+        let n = 300u64;
+        let mut edges = BTreeSet::new();
+        // The viewer (0) has 40 connections, each with `fanout` of their
+        // own: few, and few candidates are counted twice.
+        for x in 1..=40 {
+            edges.insert((0, x));
+            for _ in 0..fanout {
+                let y = 1 + next(199);
+                if y != x {
+                    edges.insert((x.min(y), x.max(y)));
+                }
+            }
+        }
+        let graph = SocialGraph::build(
+            (0..n).map(|i| (MemberId::new(i), MemberKind::Person)),
+            edges
+                .iter()
+                .map(|&(a, b)| (MemberId::new(a), MemberId::new(b))),
+            usize::MAX,
+        )
+        .unwrap();
+        // Half of the members the connections never reach (200 and up)
+        // work at the viewer's company: counted once, they may outscore
+        // candidates counted several times.
+        let company = MemberId::new(10_000);
+        let members: Vec<Member> = (0..n)
+            .map(|i| {
+                let mut p = Profile::named(format!("m{i}"));
+                if profiles && (i == 0 || i >= 200 && next(2) == 0) {
+                    p.current_companies = vec![company];
+                }
+                Member::person(MemberId::new(i), p)
+            })
+            .collect();
+        (graph, DiscoveryIndex::build(&members))
+    }
+
+    /// Score by the module's rule, counted the plain way.
+    fn expected(
+        graph: &SocialGraph,
+        index: &DiscoveryIndex,
+        policy: &DiscoveryPolicy,
+        limit: usize,
+    ) -> Vec<(MemberId, u64)> {
+        let viewer = MemberId::new(0);
+        let view = graph.view([]);
+        let sv = view.resolve(viewer).unwrap();
+        let first: BTreeSet<Slot> = view.neighbours(sv).iter().copied().collect();
+        let mut score: BTreeMap<MemberId, u64> = BTreeMap::new();
+        for &x in &first {
+            for &y in view.neighbours(x) {
+                *score.entry(view.id(y)).or_default() += u64::from(policy.mutual);
+            }
+        }
+        let mine: Vec<MemberId> = index.entry(viewer).unwrap().current().iter().collect();
+        for c in mine {
+            for &m in index.employees(c) {
+                *score.entry(m).or_default() += u64::from(policy.current_company);
+            }
+        }
+        let mut ranked: Vec<(MemberId, u64)> = score
+            .into_iter()
+            .filter(|&(m, s)| s > 0 && m != viewer && !first.contains(&view.slot(m).unwrap()))
+            .collect();
+        ranked.sort_by_key(|&(m, s)| (Reverse(s), m));
+        ranked.truncate(limit);
+        ranked
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(64))]
+        #[test]
+        fn ranking_equals_a_naive_count(
+            seed in any::<u64>(),
+            profiles in any::<bool>(),
+            company in prop::sample::select(vec![30u32, 200]),
+            fanout in prop::sample::select(vec![1u64, 2, 3, 5, 30]),
+            limit in 1usize..30,
+        ) {
+            let (graph, index) = world(seed, profiles, fanout);
+            let mut policy = DiscoveryPolicy::default();
+            // At 200, a colleague counted once outscores most candidates
+            // counted several times.
+            policy.current_company = company;
+            let view = graph.view([]);
+            let ranked = suggest::<GraphError>(
+                &view,
+                MemberId::new(0),
+                &index,
+                &PymkFacts::default(),
+                &policy,
+                limit,
+                |_| Ok(true),
+            )
+            .unwrap();
+            prop_assert_eq!(ranked.left_out, 0);
+            let got: Vec<(MemberId, u64)> =
+                ranked.suggestions.iter().map(|s| (s.member, s.score)).collect();
+            prop_assert_eq!(got, expected(&graph, &index, &policy, limit));
+        }
+    }
 }

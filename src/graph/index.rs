@@ -198,7 +198,11 @@ impl Marks {
     }
 
     fn clear(&mut self) {
-        if self.touched.len() > self.bits.len() / 64 {
+        // Zeroing a word in a sweep costs a small fraction of a cycle;
+        // clearing one marked bit is a read-modify-write of a word
+        // somewhere in the set, a few cycles: past one mark per 512 bits
+        // the sweep is cheaper.
+        if self.touched.len() > self.bits.len() / 512 {
             self.bits.clear();
         } else {
             for &s in &self.touched {
@@ -338,6 +342,17 @@ impl Counts<'_> {
     /// Every slot counted, in the order first counted.
     pub(crate) fn counted_slots(&self) -> &[Slot] {
         self.seen.marked()
+    }
+
+    /// Whether `s` was counted more than once.
+    #[inline]
+    pub(crate) fn repeated(&self, s: Slot) -> bool {
+        self.repeated.is_marked(s)
+    }
+
+    /// Every slot counted more than once, in the order first repeated.
+    pub(crate) fn repeated_slots(&self) -> &[Slot] {
+        self.repeated.marked()
     }
 }
 
