@@ -1182,9 +1182,10 @@ fn main() {
         let companies = n as u64 + 1_000;
         let mut profile_words: Vec<Vec<String>> = Vec::with_capacity(n);
         let mut members: Vec<Member> = Vec::with_capacity(n);
+        let baselines = baselines_on();
         for &member in &input.ids {
             let profile = synthetic_profile(&mut prng, companies);
-            if !baselines_on() {
+            if !baselines {
                 members.push(Member::person(member, profile));
                 continue;
             }

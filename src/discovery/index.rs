@@ -1,7 +1,7 @@
 //! The profile side of discovery: who works where, studied where, knows
 //! what, belongs to which group, and which words describe them.
 
-use super::fold;
+use super::fold_into;
 use crate::graph::index::Slot;
 use crate::graph::slots::SlotTable;
 use crate::id::{GroupId, MemberId};
@@ -53,7 +53,7 @@ impl Vocabulary {
         let t = self.intern(folded);
         if self.parts.get(t as usize).is_some_and(Option::is_none) {
             let mut parts = Vec::new();
-            for_each_word(folded, |w| parts.push(self.intern(w)));
+            for_each_word(folded, &mut String::new(), |w| parts.push(self.intern(w)));
             parts.sort_unstable();
             parts.dedup();
             if let Some(slot) = self.parts.get_mut(t as usize) {
@@ -114,12 +114,12 @@ fn allocated(bytes: usize) -> usize {
     }
 }
 
-/// Calls `f` with each word of `text` (the words of [`words`], without an
-/// allocation per word).
-fn for_each_word(text: &str, mut f: impl FnMut(&str)) {
+/// Calls `f` with each word of `text` (the words of [`words`](super::words),
+/// without an allocation per word), folding into `buffer`.
+fn for_each_word(text: &str, buffer: &mut String, mut f: impl FnMut(&str)) {
     use unicode_segmentation::UnicodeSegmentation;
-    let folded = fold(text);
-    for w in folded.unicode_words() {
+    fold_into(text, buffer);
+    for w in buffer.unicode_words() {
         f(w);
     }
 }
@@ -493,6 +493,8 @@ struct Scratch {
     past: Vec<MemberId>,
     words: Vec<Term>,
     old_words: Vec<Term>,
+    /// Folded text.
+    text: String,
     /// A bulk build, which makes the ordered set of persons at the end.
     bulk: bool,
 }
@@ -576,9 +578,10 @@ impl DiscoveryIndex {
         }
         let p = &member.profile;
         let v = &mut self.vocabulary;
+        let buffer = &mut s.text;
         let mut terms = |text: &str, out: &mut Vec<Term>| {
             out.clear();
-            for_each_word(text, |w| out.push(v.intern(w)));
+            for_each_word(text, buffer, |w| out.push(v.intern(w)));
             sorted(out);
         };
         terms(&p.display_name, &mut s.name);
@@ -587,9 +590,9 @@ impl DiscoveryIndex {
         let mut values = |list: &[String], out: &mut Vec<Term>| {
             out.clear();
             for value in list {
-                let folded = fold(value);
-                if !folded.is_empty() {
-                    out.push(v.intern_value(&folded));
+                fold_into(value, buffer);
+                if !buffer.is_empty() {
+                    out.push(v.intern_value(buffer));
                 }
             }
             sorted(out);
@@ -991,6 +994,7 @@ mod linear {
 #[cfg(test)]
 #[allow(clippy::unwrap_used)]
 mod model {
+    use super::super::fold;
     use super::*;
     use crate::member::Profile;
     use proptest::prelude::*;
