@@ -497,6 +497,9 @@ struct Scratch {
     text: String,
     /// A bulk build, which makes the ordered set of persons at the end.
     bulk: bool,
+    /// How many persons the index will hold (a bulk build's), so that the
+    /// id table stays direct for dense ids that do not start near 0.
+    persons: usize,
 }
 
 impl DiscoveryIndex {
@@ -545,6 +548,7 @@ impl DiscoveryIndex {
         }
         let mut scratch = Scratch {
             bulk: true,
+            persons,
             ..Scratch::default()
         };
         for m in &last {
@@ -611,7 +615,7 @@ impl DiscoveryIndex {
         );
         sorted(&mut s.past);
         let id = member.id;
-        let at = self.position(id);
+        let at = self.position(id, s.persons);
         let old = self.entries[at].take();
         let was = old.is_some();
         let old_groups: Vec<GroupId> = old.iter().flat_map(|e| e.groups().iter()).collect();
@@ -641,15 +645,19 @@ impl DiscoveryIndex {
         self.entries[at] = Some(entry);
     }
 
-    /// The position of `member` in `entries`, given one if new.
-    fn position(&mut self, member: MemberId) -> usize {
+    /// The position of `member` in `entries`, given one if new; `persons`
+    /// is how many the index will hold, if known.
+    fn position(&mut self, member: MemberId, persons: usize) -> usize {
         if let Some(at) = self.slots.get(member) {
             return at as usize;
         }
         let at = self.entries.len();
         self.entries.push(None);
-        self.slots
-            .insert(member, Slot::try_from(at).unwrap_or(Slot::MAX), at + 1);
+        self.slots.insert(
+            member,
+            Slot::try_from(at).unwrap_or(Slot::MAX),
+            persons.max(at + 1),
+        );
         at
     }
 
@@ -1223,6 +1231,19 @@ mod model {
                 prop_assert_eq!(index.groups_of(m), groups.get(&m).cloned().unwrap_or_default());
             }
         }
+    }
+
+    #[test]
+    fn a8_a_bulk_build_of_dense_ids_far_from_zero_keeps_the_direct_table() {
+        // Ids 70,000 to 71,999: within four per member (and the table's
+        // headroom) of 2,000 members, but not of the first one alone.
+        let members: Vec<Member> = (0..2_000u64)
+            .map(|i| Member::person(MemberId::new(70_000 + i), Profile::named("Ana")))
+            .collect();
+        let index = DiscoveryIndex::build(&members);
+        assert!(matches!(index.slots, SlotTable::Direct(_)));
+        assert_eq!(index.len(), 2_000);
+        assert!(index.contains(MemberId::new(71_999)) && !index.contains(MemberId::new(69_999)));
     }
 
     #[test]
