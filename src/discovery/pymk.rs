@@ -720,10 +720,12 @@ mod naive {
             limit in 1usize..30,
         ) {
             let (graph, index) = world(seed, profiles, fanout);
-            let mut policy = DiscoveryPolicy::default();
             // At 200, a colleague counted once outscores most candidates
             // counted several times.
-            policy.current_company = company;
+            let policy = DiscoveryPolicy {
+                current_company: company,
+                ..DiscoveryPolicy::default()
+            };
             let view = graph.view([]);
             let ranked = suggest::<GraphError>(
                 &view,
