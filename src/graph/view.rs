@@ -1,6 +1,6 @@
 //! Queries on the graph as one viewer sees it.
 
-use super::index::{Slot, for_each_common, with_marks};
+use super::index::{Slot, for_each_common, prefetch, with_marks};
 use super::{Degree, GraphError, Neighbourhood, SocialGraph};
 use crate::id::MemberId;
 use crate::page::{Page, PageSize};
@@ -150,14 +150,11 @@ impl<'g> View<'g> {
             (na, nb)
         };
         let linked = with_marks(self.graph.adjacency.slots(), |marks| {
-            // Touch the first entry of every list about to be scanned before
-            // scanning any: the loads are independent, so their cache misses
-            // overlap instead of queueing (safe Rust's stand-in for a
-            // prefetch; 11 us to 8 us median on the 1M-member graph).
-            let warm = scanned.iter().fold(0, |acc, &x| {
-                acc ^ self.neighbours(x).first().copied().unwrap_or(0)
-            });
-            std::hint::black_box(warm);
+            // Start loading every list about to be scanned before scanning
+            // any: their cache misses overlap instead of queueing.
+            for &x in scanned {
+                prefetch(self.neighbours(x));
+            }
             for &y in marked {
                 if self.visible(y) {
                     marks.mark(y);
