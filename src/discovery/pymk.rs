@@ -48,7 +48,7 @@
 //! pairs with a bar, see [`Network::people_you_may_know`](crate::Network::people_you_may_know)).
 
 use super::{DiscoveryIndex, DiscoveryPolicy, index::Entry};
-use crate::graph::index::{Counts, Marks, Slot, with_counts, with_marks};
+use crate::graph::index::{AHEAD, Counts, Marks, Slot, prefetch, with_counts, with_marks};
 use crate::graph::{GraphError, View};
 use crate::id::{GroupId, MemberId};
 use serde::{Deserialize, Serialize};
@@ -282,7 +282,17 @@ pub fn suggest_after<E: From<GraphError>>(
                     firsts.push((y, w));
                 }
             };
-            for (source, _) in sources.iter().zip(&fits).filter(|(_, fit)| **fit) {
+            let walk: Vec<&Source<'_>> = sources
+                .iter()
+                .zip(&fits)
+                .filter(|(_, fit)| **fit)
+                .map(|(s, _)| s)
+                .collect();
+            for (i, source) in walk.iter().enumerate() {
+                // Start loading a list a few sources ahead of the walk.
+                if let Some(List::Slots(ahead)) = walk.get(i + AHEAD).map(|s| &s.list) {
+                    prefetch(ahead);
+                }
                 match source.list {
                     List::Slots(list) => {
                         for &y in list {

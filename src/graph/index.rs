@@ -126,6 +126,11 @@ fn remove_sorted(list: &mut Vec<Slot>, s: Slot) -> bool {
     }
 }
 
+/// How many lists ahead of a walk over many lists to [`prefetch`]: enough
+/// to cover a miss while the lists in between are read, few enough that
+/// the loads in flight fit the CPU's fill buffers.
+pub(crate) const AHEAD: usize = 8;
+
 /// Starts loading the first two cache lines of `list` into the CPU's
 /// cache without waiting for them, so that the loads of many lists about to
 /// be read overlap instead of queueing behind each other.

@@ -1,6 +1,6 @@
 //! Queries on the graph as one viewer sees it.
 
-use super::index::{Slot, for_each_common, prefetch, with_marks};
+use super::index::{AHEAD, Slot, for_each_common, prefetch, with_marks};
 use super::{Degree, GraphError, Neighbourhood, SocialGraph};
 use crate::id::MemberId;
 use crate::page::{Page, PageSize};
@@ -241,7 +241,11 @@ impl<'g> View<'g> {
                 marks.mark(x);
             }
             let mut count = 0;
-            for &x in first {
+            for (i, &x) in first.iter().enumerate() {
+                // Start loading a list a few connections ahead.
+                if let Some(&ahead) = first.get(i + AHEAD) {
+                    prefetch(self.neighbours(ahead));
+                }
                 if !self.visible(x) {
                     continue;
                 }
