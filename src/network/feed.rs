@@ -165,7 +165,9 @@ impl<S: Store, C: Clock> Network<S, C> {
             return Ok(0);
         }
         // A page read before the lock is good if nothing moved since.
-        let probe = probe.filter(|(from, _)| *from == place.followed).map(|p| p.1);
+        let probe = probe
+            .filter(|(from, _)| *from == place.followed)
+            .map(|p| p.1);
         let result = self.follow_locked(&mut place, own, position, probe);
         match result {
             Err(_) => self.stale.store(true, Ordering::SeqCst),

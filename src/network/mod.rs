@@ -45,8 +45,8 @@ mod trace;
 pub use address_books::SentJoinInvitation;
 pub use counts::InvitationCounts;
 use facts::Sight;
-use feed::{Follows, Place};
 pub use feed::Freshness;
+use feed::{Follows, Place};
 pub use personal::{Export, Retained};
 pub use profiles::{BlockedMember, Card, MemberView, Row, Subject};
 #[cfg(feature = "testing")]

@@ -118,15 +118,18 @@ impl PostgresStore {
                 }
             }
             let full = i64::try_from(rows.len()).is_ok_and(|n| n >= limit);
-            // A held-back row: answer it as unsettled, or wait once for
-            // the transactions before it, then read again, so that a read
-            // returns every commit that ended before it began (unless one
-            // outlasts the limit).
-            match unsettled.first() {
+            // Held-back rows: answer them as unsettled, or wait once for
+            // the transactions before the last of them, then read again, so
+            // that a read returns every commit that ended before it began
+            // (unless one outlasts the limit). Every such commit is among
+            // the rows read, so waiting past the last one read is enough;
+            // waiting past the first only could answer a later one still
+            // held back by a transaction that began after the first.
+            match unsettled.last() {
                 Some(_) if now && !full => return Ok((safe, unsettled)),
-                Some(first) if !waited => {
+                Some(last) if !waited => {
                     waited = true;
-                    if !wait_past(&mut conn, first.pos, self.settle)? {
+                    if !wait_past(&mut conn, last.pos, self.settle)? {
                         return Ok((safe, Vec::new()));
                     }
                 }
