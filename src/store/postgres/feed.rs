@@ -148,7 +148,8 @@ impl PostgresStore {
                     &format!(
                         "SELECT (SELECT max(pos) FROM record),
                                 (SELECT max(pos) FROM record WHERE pos < {XMIN} * $1),
-                                (SELECT value FROM meta WHERE name = 'trimmed_position')"
+                                (SELECT value FROM meta WHERE name = 'trimmed_position'),
+                                {XMIN} * $1"
                     ),
                     &[(&POSITIONS_PER_TRANSACTION, Type::INT8)],
                 )
@@ -156,8 +157,17 @@ impl PostgresStore {
             let top: Option<i64> = row.try_get(0).map_err(failed)?;
             let safe: Option<i64> = row.try_get(1).map_err(failed)?;
             let trimmed: Option<i64> = row.try_get(2).map_err(failed)?;
+            let horizon: i64 = row.try_get(3).map_err(failed)?;
             let trimmed = trimmed.ok_or_else(|| damaged("the trimmed position is missing"))?;
-            Ok((top.unwrap_or(0), safe.unwrap_or(0).max(trimmed)))
+            // The trimmed position is raised inside the transaction that
+            // deletes (a key of personal data): like a record's position,
+            // it is safe only below the horizon, else an older transaction
+            // still running may commit a position before it.
+            let safe_trimmed = if trimmed < horizon { trimmed } else { 0 };
+            Ok((
+                top.unwrap_or(0).max(trimmed),
+                safe.unwrap_or(0).max(safe_trimmed),
+            ))
         };
         let (top, safe) = read(&mut conn)?;
         if top <= safe {
