@@ -28,11 +28,9 @@
 //! operations per second with 8 threads on loopback), then the same with
 //! `synchronous_commit=off` set for the store's connections (a crash may
 //! lose the last acknowledged commits; see the README). Without a server
-//! it prints a note and skips. Measured
-//! (README, PostgreSQL section) with `PRONET_BENCH_POSTGRES_PAIRS=1000`,
-//! load average 1.5 to 2.3 on 2 shared cores: 394 to 416 ops/s with 1
-//! thread and 938 to 990 with 8 (before `get_many` and one statement per
-//! change set, in the same session: 220 to 238 and 603 to 648).
+//! it prints a note and skips. Measured figures, with the commands and
+//! the machine's load: the README's Benchmarks section ("Writes, and reads
+//! while writing") and its PostgreSQL section.
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
