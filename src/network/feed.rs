@@ -104,8 +104,8 @@ impl<S: Store, C: Clock> Network<S, C> {
     /// writer's follow.
     pub(super) fn sync(&self) -> Result<usize, StoreError> {
         let started = self.clock.now();
-        let from = self.place().followed;
-        let probe = match self.store.changes_now(from, FEED_PAGE) {
+        let at = *self.place();
+        let probe = match self.store.changes_now(at.followed, FEED_PAGE) {
             Ok(page) => page,
             Err(e) => {
                 self.stale.store(true, Ordering::SeqCst);
@@ -113,13 +113,14 @@ impl<S: Store, C: Clock> Network<S, C> {
             }
         };
         if probe.changes.is_empty() && probe.unsettled.is_empty() {
-            // Everything committed is at or before `from`, which the index
-            // holds (a cursor moves only after its records were applied).
+            // Everything committed is at or before where the feed was
+            // followed, which the index holds (the place moves only after
+            // its records were applied).
             self.stale.store(false, Ordering::SeqCst);
             self.synced.fetch_max(started.as_micros(), Ordering::SeqCst);
             return Ok(0);
         }
-        self.sync_after(&[], None, Some((from, probe)))
+        self.sync_after(&[], None, Some((at, probe)))
     }
 
     fn place(&self) -> std::sync::MutexGuard<'_, Place> {
@@ -149,7 +150,7 @@ impl<S: Store, C: Clock> Network<S, C> {
         &self,
         own: &[Write],
         position: Option<ChangeCursor>,
-        probe: Option<(ChangeCursor, Changes)>,
+        probe: Option<(Place, Changes)>,
     ) -> Result<usize, StoreError> {
         let started = self.clock.now();
         let ticket = self.follows.begun.load(Ordering::SeqCst);
@@ -164,10 +165,9 @@ impl<S: Store, C: Clock> Network<S, C> {
             self.synced.fetch_max(started.as_micros(), Ordering::SeqCst);
             return Ok(0);
         }
-        // A page read before the lock is good if nothing moved since.
-        let probe = probe
-            .filter(|(from, _)| *from == place.followed)
-            .map(|p| p.1);
+        // A page read before the lock is good if nothing was applied
+        // since (else it could set a key back to an older version).
+        let probe = probe.filter(|(at, _)| *at == *place).map(|p| p.1);
         let result = self.follow_locked(&mut place, own, position, probe);
         match result {
             Err(_) => self.stale.store(true, Ordering::SeqCst),
@@ -315,7 +315,7 @@ pub(super) struct Follows {
 }
 
 /// Where a network follows the store's change feed.
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(super) struct Place {
     /// Every record at or before this position is in the indexes; the next
     /// follow continues after it.
