@@ -12,6 +12,7 @@ use crate::record::{Key, Record};
 use crate::store::{ChangeCursor, Changes, Store};
 use crate::time::{Clock, Timestamp};
 use chrono::TimeDelta;
+use std::collections::HashMap;
 use std::sync::PoisonError;
 use std::sync::atomic::{AtomicU64, Ordering};
 
@@ -90,7 +91,7 @@ impl<S: Store, C: Clock> Network<S, C> {
                 }
             };
         if due {
-            self.sync()?;
+            self.sync_read()?;
         }
         Ok(())
     }
@@ -98,14 +99,25 @@ impl<S: Store, C: Clock> Network<S, C> {
     /// Follows the change feed to its end, applying each page to the
     /// indexes in feed order. One thread follows at a time (the `followed`
     /// lock); the indexes are write-locked only while a page is applied,
-    /// never across a store call. When the feed holds nothing new (the
-    /// common case for reads), the store is asked without that lock, so
-    /// that concurrent readers never queue behind each other or behind a
-    /// writer's follow.
+    /// never across a store call. Threads that queue while one follows
+    /// share the next follow (see [`sync_after`](Self::sync_after)).
     pub(super) fn sync(&self) -> Result<usize, StoreError> {
+        self.sync_after(&[], None, None)
+    }
+
+    /// [`sync`](Self::sync) for a read: the store is asked first without
+    /// the `followed` lock, and when the feed holds nothing new (the
+    /// common case) that is all, so that concurrent readers never queue
+    /// behind each other or behind a writer's follow. (Decisions use
+    /// `sync`: with many writing threads the feed is rarely empty, and
+    /// sharing follows costs the store fewer reads.)
+    pub(super) fn sync_read(&self) -> Result<usize, StoreError> {
         let started = self.clock.now();
-        let at = *self.place();
-        let probe = match self.store.changes_now(at.followed, FEED_PAGE) {
+        let at = {
+            let place = self.place();
+            (place.followed, place.epoch)
+        };
+        let probe = match self.store.changes_now(at.0, FEED_PAGE) {
             Ok(page) => page,
             Err(e) => {
                 self.stale.store(true, Ordering::SeqCst);
@@ -150,7 +162,7 @@ impl<S: Store, C: Clock> Network<S, C> {
         &self,
         own: &[Write],
         position: Option<ChangeCursor>,
-        probe: Option<(Place, Changes)>,
+        probe: Option<((ChangeCursor, u64), Changes)>,
     ) -> Result<usize, StoreError> {
         let started = self.clock.now();
         let ticket = self.follows.begun.load(Ordering::SeqCst);
@@ -167,7 +179,9 @@ impl<S: Store, C: Clock> Network<S, C> {
         }
         // A page read before the lock is good if nothing was applied
         // since (else it could set a key back to an older version).
-        let probe = probe.filter(|(at, _)| *at == *place).map(|p| p.1);
+        let probe = probe
+            .filter(|(at, _)| *at == (place.followed, place.epoch))
+            .map(|p| p.1);
         let result = self.follow_locked(&mut place, own, position, probe);
         match result {
             Err(_) => self.stale.store(true, Ordering::SeqCst),
@@ -196,19 +210,24 @@ impl<S: Store, C: Clock> Network<S, C> {
                 // read it from the feed).
                 return Ok(Followed::ToEnd(0));
             }
-            if end > place.applied {
-                let records: Vec<&Change> = own.iter().map(|w| &w.change).collect();
-                self.apply(&records)?;
-                place.applied = end;
-                let first = u64::try_from(own.len())
-                    .ok()
-                    .and_then(|n| end.get().checked_sub(n));
-                if first == Some(place.followed.get()) {
-                    place.followed = end;
-                    return Ok(Followed::ToEnd(records.len()));
-                }
-                return Ok(Followed::OwnOnly(records.len()));
+            // A key whose later version was applied already (another
+            // thread's commit, or an unsettled record) keeps it.
+            let records: Vec<&Change> = own
+                .iter()
+                .map(|w| &w.change)
+                .filter(|c| place.ahead.get(&c.key()).is_none_or(|&at| at < end))
+                .collect();
+            self.apply(&records)?;
+            place.epoch += 1;
+            let first = u64::try_from(own.len())
+                .ok()
+                .and_then(|n| end.get().checked_sub(n));
+            if first == Some(place.followed.get()) {
+                place.advance(end);
+                return Ok(Followed::ToEnd(records.len()));
             }
+            place.mark(own.iter().map(|w| w.change.key()), end);
+            return Ok(Followed::OwnOnly(records.len()));
         }
         // To the feed's end: one store read when nothing changed (later
         // commits come with the next follow).
@@ -231,9 +250,11 @@ impl<S: Store, C: Clock> Network<S, C> {
                 self.apply(&records)?;
             }
             applied += records.len();
-            place.followed = page.cursor.max(place.followed);
-            let last = page.unsettled.last().map_or(page.cursor, |(p, _)| *p);
-            place.applied = place.applied.max(last).max(place.followed);
+            place.epoch += 1;
+            place.advance(page.cursor);
+            for (at, change) in &page.unsettled {
+                place.mark([change.value.key()], *at);
+            }
             if page.changes.len() < FEED_PAGE {
                 self.follows.completed.store(number, Ordering::SeqCst);
                 return Ok(Followed::ToEnd(applied));
@@ -315,14 +336,18 @@ pub(super) struct Follows {
 }
 
 /// Where a network follows the store's change feed.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Debug)]
 pub(super) struct Place {
     /// Every record at or before this position is in the indexes; the next
     /// follow continues after it.
     pub(super) followed: ChangeCursor,
-    /// The latest position of a record applied to the indexes (its own
-    /// commits, and unsettled records, may be applied past `followed`).
-    pub(super) applied: ChangeCursor,
+    /// Counts the applies to the indexes: a feed page read before the
+    /// lock is applied only if none came between.
+    pub(super) epoch: u64,
+    /// Keys applied past `followed` (a network's own commits, unsettled
+    /// records), at the position applied: an own commit applied later
+    /// never sets one back.
+    pub(super) ahead: HashMap<Key, ChangeCursor>,
 }
 
 impl Place {
@@ -330,7 +355,28 @@ impl Place {
     pub(super) fn at(followed: ChangeCursor) -> Self {
         Self {
             followed,
-            applied: followed,
+            epoch: 0,
+            ahead: HashMap::new(),
+        }
+    }
+
+    /// The feed was followed to `to`: keys applied up to it need no mark.
+    fn advance(&mut self, to: ChangeCursor) {
+        self.followed = self.followed.max(to);
+        let followed = self.followed;
+        if !self.ahead.is_empty() {
+            self.ahead.retain(|_, at| *at > followed);
+        }
+    }
+
+    /// `keys` were applied at `at`, past where the feed was followed.
+    fn mark(&mut self, keys: impl IntoIterator<Item = Key>, at: ChangeCursor) {
+        if at <= self.followed {
+            return;
+        }
+        for key in keys {
+            let entry = self.ahead.entry(key).or_insert(at);
+            *entry = (*entry).max(at);
         }
     }
 }
