@@ -13,19 +13,24 @@
 //! committed operations per second), then `summary query=degree_during_write
 //! ...`: the latency of `Network::degree` (which follows the store's feed
 //! first) while another connection holds the file's write lock, median and
-//! p99, beside the same with the lock free.
+//! p99, beside the same with the lock free; then `summary
+//! query=degree_parallel ...`: degree queries a second on one reader thread
+//! and on two, while a third thread keeps sending and accepting
+//! invitations through the same `Network` (target: two readers at least
+//! 1.7 times one: reads never wait on writes).
 //!
 //! With the `postgres` feature and `PRONET_POSTGRES_URL` set, the same over
 //! a `PostgresStore` (a fresh schema, dropped afterwards; the server's own
 //! durability settings) with 1 thread and with 8 threads sharing one
 //! `Network`, `PRONET_BENCH_POSTGRES_PAIRS` pairs each (default 4,000):
-//! `summary throughput=send_accept_postgres threads=N ...` (issue 14's
-//! target: 5,000 committed operations per second with 8 threads on
-//! loopback). Without a server it prints a note and skips. Measured
-//! (README, PostgreSQL section) with `PRONET_BENCH_POSTGRES_PAIRS=1000`,
-//! load average 1.5 to 2.3 on 2 shared cores: 394 to 416 ops/s with 1
-//! thread and 938 to 990 with 8 (before `get_many` and one statement per
-//! change set, in the same session: 220 to 238 and 603 to 648).
+//! `summary throughput=send_accept_postgres threads=N
+//! synchronous_commit=server ...` (issue 14's target: 5,000 committed
+//! operations per second with 8 threads on loopback), then the same with
+//! `synchronous_commit=off` set for the store's connections (a crash may
+//! lose the last acknowledged commits; see the README). Without a server
+//! it prints a note and skips. Measured figures, with the commands and
+//! the machine's load: the README's Benchmarks section ("Writes, and reads
+//! while writing") and its PostgreSQL section.
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
@@ -149,6 +154,7 @@ fn sqlite_throughput() {
     );
     assert_eq!(net.graph().connection_count() as u64, pairs);
     degree_during_write(&net, &path, 2 * pairs);
+    degree_parallel(&net, &emails, 2 * pairs);
     drop(net);
     remove();
 }
@@ -166,9 +172,20 @@ fn postgres_throughput() {
         .ok()
         .and_then(|v| v.parse().ok())
         .unwrap_or(4_000);
-    for threads in [1_u64, 8] {
-        let schema = format!("bench_{}_{threads}", std::process::id());
-        let config: postgres::Config = url.parse().unwrap();
+    // The server's own durability settings first; then the same with
+    // `synchronous_commit = off` for the store's connections (a crash may
+    // lose the last acknowledged commits, never reorder or corrupt them;
+    // README, PostgreSQL section).
+    for (threads, synchronous) in [(1_u64, true), (8, true), (1, false), (8, false)] {
+        let schema = format!("bench_{}_{threads}_{synchronous}", std::process::id());
+        let mut config: postgres::Config = url.parse().unwrap();
+        if !synchronous {
+            let options = match config.get_options() {
+                Some(given) => format!("{given} -c synchronous_commit=off"),
+                None => "-c synchronous_commit=off".to_owned(),
+            };
+            config.options(&options);
+        }
         let store =
             pronet::PostgresStore::open_in_schema(config.clone(), &schema, threads as u32 + 1)
                 .unwrap();
@@ -207,7 +224,9 @@ fn postgres_throughput() {
         let elapsed = start.elapsed().as_secs_f64();
         let ops = 2 * per * threads;
         println!(
-            "summary throughput=send_accept_postgres threads={threads} ops={ops} ops_per_sec={:.0}",
+            "summary throughput=send_accept_postgres threads={threads} synchronous_commit={} \
+             ops={ops} ops_per_sec={:.0}",
+            if synchronous { "server" } else { "off" },
             ops as f64 / elapsed
         );
         assert_eq!(net.graph().connection_count() as u64, per * threads);
@@ -256,5 +275,78 @@ fn degree_during_write(net: &Net<pronet::SqliteStore>, path: &std::path::Path, m
     println!(
         "summary query=degree_during_write queries={queries} median_us={median:.1} \
          p99_us={p99:.1} idle_median_us={idle_median:.1} idle_p99_us={idle_p99:.1}"
+    );
+}
+
+/// Degree queries (each following the store's feed first) on 1 and then on
+/// 2 reader threads while a third thread keeps sending and accepting
+/// invitations through the same `Network`, each reader running `queries`
+/// queries: reads must never wait on writes, so two readers should answer
+/// nearly twice as many queries a second as one.
+#[cfg(feature = "sqlite")]
+fn degree_parallel(net: &Net<pronet::SqliteStore>, emails: &[Email], members: u64) {
+    use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+    let queries: u64 = std::env::var("PRONET_BENCH_DEGREE_QUERIES")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(20_000);
+    // The writer's next pair: member 2i invites member 2i + 2k + 1, a
+    // pair that never met (members are connected only as 2p, 2p + 1).
+    let next = AtomicU64::new(0);
+    let writes = AtomicU64::new(0);
+    let run = |readers: u64| -> (f64, u64) {
+        let stop = AtomicBool::new(false);
+        let written_before = writes.load(Ordering::SeqCst);
+        let elapsed = std::thread::scope(|scope| {
+            scope.spawn(|| {
+                while !stop.load(Ordering::SeqCst) {
+                    let n = next.fetch_add(1, Ordering::SeqCst);
+                    let half = members / 2;
+                    let (i, k) = (n % (half - 1), 1 + n / (half - 1));
+                    let (a, b) = (2 * i, (2 * i + 2 * k + 1) % members);
+                    let sent = net
+                        .send(
+                            pronet::SendRequest::new(MemberId::new(a), MemberId::new(b))
+                                .proof(&emails[b as usize]),
+                        )
+                        .unwrap();
+                    if let SendOutcome::Sent(id) = sent.outcome {
+                        let _ = net.accept(MemberId::new(b), id).unwrap();
+                    }
+                    writes.fetch_add(2, Ordering::SeqCst);
+                }
+            });
+            let start = Instant::now();
+            let handles: Vec<_> = (0..readers)
+                .map(|r| {
+                    scope.spawn(move || {
+                        for q in 0..queries {
+                            let q = q + r * queries;
+                            let (a, b) = (
+                                MemberId::new(q % members),
+                                MemberId::new((q * 7919) % members),
+                            );
+                            let _ = black_box(net.degree(a, b).unwrap());
+                        }
+                    })
+                })
+                .collect();
+            for h in handles {
+                h.join().unwrap();
+            }
+            let elapsed = start.elapsed().as_secs_f64();
+            stop.store(true, Ordering::SeqCst);
+            elapsed
+        });
+        let qps = (readers * queries) as f64 / elapsed;
+        (qps, writes.load(Ordering::SeqCst) - written_before)
+    };
+    let (one, one_writes) = run(1);
+    let (two, two_writes) = run(2);
+    println!(
+        "summary query=degree_parallel readers=2 writers=1 queries={queries} \
+         one_reader_qps={one:.0} two_readers_qps={two:.0} ratio={:.2} \
+         writes_during_one={one_writes} writes_during_two={two_writes}",
+        two / one
     );
 }

@@ -24,7 +24,7 @@
 mod support;
 
 use pronet::change::Write;
-use pronet::record::{Key, Record, Versioned};
+use pronet::record::{Key, Record, Version, Versioned};
 use pronet::{ChangeCursor, Member, MemberId, Profile, Store};
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -255,4 +255,169 @@ fn f1_feed_followed_under_writer_threads_and_processes_postgres() {
         || support::pg::store_in(&url, &schema),
         |w| spawn_child("postgres", &schema, w),
     );
+}
+
+/// F1 with deletions: each writer thread (on a store, so a connection, of
+/// its own) rewrites a member record, creates and deletes contact records
+/// (personal data: deletion keeps nothing, its position stays vacant), and
+/// deletes and re-creates a second member record (a tombstone), while a
+/// reader follows the feed. A key's version never goes back in the feed;
+/// an audit after each pass finds nothing behind the reader's cursor that
+/// it did not see; at the end the reader holds every key's final state:
+/// each stored record at its latest version, each deleted member as
+/// deleted.
+fn f1_deletions<S: Store>(open: impl Fn() -> S + Sync) {
+    const WRITERS: u64 = 3;
+    let rounds = commits() / 2;
+    let contact = |w: u64, n: u64| {
+        Record::Contact(pronet::contacts::Contact::new(
+            MemberId::new(w * 100 + 1),
+            support::email(&format!("c{n}@w{w}.example")),
+            support::T0,
+        ))
+    };
+    let done = AtomicBool::new(false);
+    let reader_store = open();
+    let seen = std::thread::scope(|scope| {
+        let reader = scope.spawn(|| follow_versions(&reader_store, &done));
+        let writers: Vec<_> = (0..WRITERS)
+            .map(|w| {
+                let store = open();
+                scope.spawn(move || {
+                    let (main, other) = (
+                        Key::Member(MemberId::new(w * 100 + 1)),
+                        Key::Member(MemberId::new(w * 100 + 2)),
+                    );
+                    for round in 0..rounds {
+                        let read = store.get(&main).unwrap();
+                        let mut writes =
+                            vec![Write::replacing(read.as_ref(), member(w * 100 + 1, round))];
+                        // A contact created this round, the last one deleted.
+                        writes.push(Write::replacing(
+                            None::<&Versioned<Record>>,
+                            contact(w, round),
+                        ));
+                        if round > 0 {
+                            let last = contact(w, round - 1).key();
+                            let stored = store.get(&last).unwrap().unwrap();
+                            writes.push(Write::deleting(&stored, last));
+                        }
+                        // The second member: deleted one round, back the next.
+                        match store.get(&other).unwrap() {
+                            Some(stored) if round % 2 == 1 => {
+                                writes.push(Write::deleting(&stored, other.clone()));
+                            }
+                            Some(_) => {}
+                            None => writes.push(Write::replacing(
+                                None::<&Versioned<Record>>,
+                                member(w * 100 + 2, round),
+                            )),
+                        }
+                        // Only this writer touches its keys.
+                        store.commit(&writes).unwrap();
+                    }
+                })
+            })
+            .collect();
+        for writer in writers {
+            writer.join().unwrap();
+        }
+        done.store(true, Ordering::SeqCst);
+        reader.join().unwrap()
+    });
+    for w in 0..WRITERS {
+        let mut keys = vec![
+            Key::Member(MemberId::new(w * 100 + 1)),
+            Key::Member(MemberId::new(w * 100 + 2)),
+        ];
+        keys.extend((0..rounds).map(|n| contact(w, n).key()));
+        for key in keys {
+            let stored = reader_store.get(&key).unwrap();
+            match (&key, stored) {
+                (_, Some(stored)) => assert_eq!(
+                    seen.get(&key),
+                    Some(&(stored.version, true)),
+                    "F1: the reader holds {key:?} at its latest version"
+                ),
+                (Key::Member(_), None) => assert!(
+                    seen.get(&key).is_some_and(|&(_, live)| !live),
+                    "F1: the reader holds the deleted {key:?} as deleted"
+                ),
+                // A deleted contact leaves nothing to follow.
+                (_, None) => {}
+            }
+        }
+    }
+}
+
+/// Follows the feed while `done` is false, then to its end: each key's
+/// latest version and whether it is a record (`true`) or a deletion,
+/// checking that no key's version ever goes back, and auditing each pass.
+fn follow_versions(store: &dyn Store, done: &AtomicBool) -> BTreeMap<Key, (Version, bool)> {
+    let mut seen: BTreeMap<Key, (Version, bool)> = BTreeMap::new();
+    let mut cursor = ChangeCursor::START;
+    loop {
+        let finished = done.load(Ordering::SeqCst);
+        loop {
+            let page = store.changes_since(cursor, 7).unwrap();
+            if page.changes.is_empty() {
+                break;
+            }
+            assert!(page.cursor > cursor, "F1: the cursor went back");
+            cursor = page.cursor;
+            for change in page.changes {
+                let key = change.value.key();
+                if let Some(&(before, _)) = seen.get(&key) {
+                    assert!(
+                        change.version > before,
+                        "F1: {key:?} came back at version {:?} after {before:?}",
+                        change.version
+                    );
+                }
+                seen.insert(key, (change.version, change.value.record().is_some()));
+            }
+        }
+        // Nothing behind the cursor that the reader did not see.
+        let mut at = ChangeCursor::START;
+        loop {
+            let page = store.changes_since(at, 1).unwrap();
+            let Some(change) = page.changes.first() else {
+                break;
+            };
+            at = page.cursor;
+            if at > cursor {
+                break;
+            }
+            let key = change.value.key();
+            assert!(
+                seen.get(&key).map(|&(v, _)| v) >= Some(change.version),
+                "F1: {key:?} version {:?} appeared at {} behind the reader's cursor {}",
+                change.version,
+                at.get(),
+                cursor.get()
+            );
+        }
+        if finished {
+            return seen;
+        }
+    }
+}
+
+#[cfg(feature = "sqlite")]
+#[test]
+fn f1_deletions_race_writers_sqlite() {
+    let file = support::TempDb::new("f1-deletions");
+    let path = file.path().to_str().unwrap().to_owned();
+    f1_deletions(|| pronet::SqliteStore::open(&path).unwrap());
+}
+
+#[cfg(feature = "postgres")]
+#[test]
+fn f1_deletions_race_writers_postgres() {
+    let Some(url) = support::pg::url("f1_deletions_race_writers_postgres") else {
+        return;
+    };
+    let schemas = support::pg::Schemas::new(&url);
+    let schema = schemas.fresh("f1del");
+    f1_deletions(|| support::pg::store_in(&url, &schema));
 }

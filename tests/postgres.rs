@@ -532,3 +532,48 @@ fn processes_with_their_own_networks_keep_invariants() {
         open_pairs.len()
     );
 }
+
+/// F1, clause 7: deleting a key of personal data keeps its position apart
+/// (the trimmed position, raised inside the deleting transaction); while
+/// an older transaction is still open, `change_cursor` answers no position
+/// above that transaction's own, so that a follower starting from it
+/// cannot skip the older transaction's commit.
+#[test]
+fn f1_change_cursor_never_passes_an_older_open_transaction() {
+    let Some(url) = pg::url("f1_change_cursor_never_passes_an_older_open_transaction") else {
+        return;
+    };
+    let schemas = Schemas::new(&url);
+    let schema = schemas.fresh("cursor");
+    // A short settle limit: the open transaction outlasts it.
+    let store = pg::store_in(&url, &schema).with_settle_limit(std::time::Duration::from_millis(20));
+    let contact = Record::Contact(pronet::contacts::Contact::new(m(1), email_of(m(2)), T0));
+    let key = contact.key();
+    assert!(key.holds_personal_data());
+    store
+        .commit(&[Write::replacing(None::<&Versioned<Record>>, contact)])
+        .unwrap();
+    let stored = store.get(&key).unwrap().unwrap();
+
+    // An older transaction, open, with its id (and so its positions).
+    let mut open = admin(&url, &schema);
+    let mut older = open.transaction().unwrap();
+    let id: i64 = older
+        .query_one("SELECT pg_current_xact_id()::text::bigint", &[])
+        .unwrap()
+        .get(0);
+    let first_position = u64::try_from(id).unwrap() * 65536;
+
+    store.commit(&[Write::deleting(&stored, key)]).unwrap();
+    let cursor = store.change_cursor().unwrap();
+    assert!(
+        cursor.get() < first_position,
+        "change_cursor {} passed the open transaction's positions (from {first_position})",
+        cursor.get()
+    );
+    older.rollback().unwrap();
+    // Once it ended (and every older one on this server), the deletion's
+    // position is the latest.
+    let settled = pg::store_in(&url, &schema);
+    assert!(settled.change_cursor().unwrap().get() > first_position);
+}

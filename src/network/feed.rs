@@ -9,9 +9,10 @@ use crate::error::{Error, StoreError};
 use crate::graph::SocialGraph;
 use crate::id::MemberId;
 use crate::record::{Key, Record};
-use crate::store::{ChangeCursor, Store};
+use crate::store::{ChangeCursor, Changes, Store};
 use crate::time::{Clock, Timestamp};
 use chrono::TimeDelta;
+use std::collections::HashMap;
 use std::sync::PoisonError;
 use std::sync::atomic::{AtomicU64, Ordering};
 
@@ -90,7 +91,7 @@ impl<S: Store, C: Clock> Network<S, C> {
                 }
             };
         if due {
-            self.sync()?;
+            self.sync_read()?;
         }
         Ok(())
     }
@@ -98,45 +99,90 @@ impl<S: Store, C: Clock> Network<S, C> {
     /// Follows the change feed to its end, applying each page to the
     /// indexes in feed order. One thread follows at a time (the `followed`
     /// lock); the indexes are write-locked only while a page is applied,
-    /// never across a store call.
+    /// never across a store call. Threads that queue while one follows
+    /// share the next follow (see [`sync_after`](Self::sync_after)).
     pub(super) fn sync(&self) -> Result<usize, StoreError> {
-        self.sync_after(&[], None)
+        self.sync_after(&[], None, None)
+    }
+
+    /// [`sync`](Self::sync) for a read: the store is asked first without
+    /// the `followed` lock, and when the feed holds nothing new (the
+    /// common case) that is all, so that concurrent readers never queue
+    /// behind each other or behind a writer's follow. (Decisions use
+    /// `sync`: with many writing threads the feed is rarely empty, and
+    /// sharing follows costs the store fewer reads.)
+    pub(super) fn sync_read(&self) -> Result<usize, StoreError> {
+        let started = self.clock.now();
+        let at = {
+            let place = self.place();
+            (place.followed, place.epoch)
+        };
+        let probe = match self.store.changes_now(at.0, FEED_PAGE) {
+            Ok(page) => page,
+            Err(e) => {
+                self.stale.store(true, Ordering::SeqCst);
+                return Err(e);
+            }
+        };
+        if probe.changes.is_empty() && probe.unsettled.is_empty() {
+            // Everything committed is at or before where the feed was
+            // followed, which the index holds (the place moves only after
+            // its records were applied).
+            self.stale.store(false, Ordering::SeqCst);
+            self.synced.fetch_max(started.as_micros(), Ordering::SeqCst);
+            return Ok(0);
+        }
+        self.sync_after(&[], None, Some((at, probe)))
+    }
+
+    fn place(&self) -> std::sync::MutexGuard<'_, Place> {
+        self.followed.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
     /// [`sync`](Self::sync) right after this network committed `own`, its
     /// last write at `position` if the store said. A change set's writes
     /// take the positions up to its last one (clause 7), so `own` holds
     /// the positions `position - own.len() + 1 ..= position`:
-    /// - when the feed was followed up to just before them, they are
-    ///   applied without reading them back, and the feed is followed to
-    ///   `position`;
-    /// - when other positions come between (another commit, or gaps such
-    ///   as `PostgresStore`'s, whose positions come from transaction ids),
-    ///   `own` is applied all the same, since it is committed, but where
-    ///   the feed was followed stays: a commit with an earlier position may
-    ///   still become visible (a transaction that began before this one
-    ///   and commits after it), and the next follow must not skip it. It
-    ///   reads `own` again, which is harmless (each record sets the state
-    ///   of its key, and the feed holds only the latest version of each).
+    /// - when no record of a later position was applied yet, `own` is
+    ///   applied without reading it back (each of its keys is at its
+    ///   latest version as far as the index knows); when the feed was
+    ///   followed up to just before it, the feed is followed to
+    ///   `position`, else where the feed was followed stays (other
+    ///   positions come between: another commit, or gaps such as
+    ///   `PostgresStore`'s, whose positions come from transaction ids; a
+    ///   commit with an earlier position may still become visible, and the
+    ///   next follow must not skip it; it reads `own` again, which is
+    ///   harmless: each record sets the state of its key, and the feed
+    ///   holds only the latest version of each);
+    /// - when a record of a later position was applied (a later commit of
+    ///   another thread, or one the store answered as unsettled), applying
+    ///   `own` could set one of its keys back: the feed is followed to its
+    ///   end instead, `own` included.
     pub(super) fn sync_after(
         &self,
         own: &[Write],
         position: Option<ChangeCursor>,
+        probe: Option<((ChangeCursor, u64), Changes)>,
     ) -> Result<usize, StoreError> {
         let started = self.clock.now();
         let ticket = self.follows.begun.load(Ordering::SeqCst);
-        let mut followed = self.followed.lock().unwrap_or_else(PoisonError::into_inner);
+        let mut place = self.place();
         // A follow that began after this call and read to the feed's end
         // returned every commit that ended before this call (this
         // network's own included): the feed need not be read again. Threads
         // that queue here while one follows share the next follow.
         if position.is_none() && self.follows.completed.load(Ordering::SeqCst) > ticket {
-            drop(followed);
+            drop(place);
             self.stale.store(false, Ordering::SeqCst);
             self.synced.fetch_max(started.as_micros(), Ordering::SeqCst);
             return Ok(0);
         }
-        let result = self.follow_locked(&mut followed, own, position);
+        // A page read before the lock is good if nothing was applied
+        // since (else it could set a key back to an older version).
+        let probe = probe
+            .filter(|(at, _)| *at == (place.followed, place.epoch))
+            .map(|p| p.1);
+        let result = self.follow_locked(&mut place, own, position, probe);
         match result {
             Err(_) => self.stale.store(true, Ordering::SeqCst),
             // Only a follow to the feed's end makes the index fresh: after
@@ -153,41 +199,63 @@ impl<S: Store, C: Clock> Network<S, C> {
 
     fn follow_locked(
         &self,
-        followed: &mut ChangeCursor,
+        place: &mut Place,
         own: &[Write],
         position: Option<ChangeCursor>,
+        mut probe: Option<Changes>,
     ) -> Result<Followed, StoreError> {
         if let Some(end) = position.filter(|_| !own.is_empty()) {
-            let records: Vec<&Change> = own.iter().map(|w| &w.change).collect();
+            if end <= place.followed {
+                // Followed past it already (another thread of this network
+                // read it from the feed).
+                return Ok(Followed::ToEnd(0));
+            }
+            // A key whose later version was applied already (another
+            // thread's commit, or an unsettled record) keeps it.
+            let records: Vec<&Change> = own
+                .iter()
+                .map(|w| &w.change)
+                .filter(|c| place.ahead.get(&c.key()).is_none_or(|&at| at < end))
+                .collect();
+            self.apply(&records)?;
+            place.epoch += 1;
             let first = u64::try_from(own.len())
                 .ok()
                 .and_then(|n| end.get().checked_sub(n));
-            if first == Some(followed.get()) {
-                self.apply(&records)?;
-                *followed = end;
+            if first == Some(place.followed.get()) {
+                place.advance(end);
                 return Ok(Followed::ToEnd(records.len()));
             }
-            if end > *followed {
-                self.apply(&records)?;
-                return Ok(Followed::OwnOnly(records.len()));
-            }
-            // Followed past it already (another thread of this network
-            // read it from the feed).
-            return Ok(Followed::ToEnd(0));
+            place.mark(own.iter().map(|w| w.change.key()), end);
+            return Ok(Followed::OwnOnly(records.len()));
         }
         // To the feed's end: one store read when nothing changed (later
         // commits come with the next follow).
         let number = self.follows.begun.fetch_add(1, Ordering::SeqCst) + 1;
         let mut applied = 0;
         loop {
-            let page = self.store.changes_since(*followed, FEED_PAGE)?;
-            let records: Vec<&Change> = page.changes.iter().map(|v| &v.value).collect();
+            let page = match probe.take() {
+                Some(page) => page,
+                None => self.store.changes_now(place.followed, FEED_PAGE)?,
+            };
+            // The settled records, then the unsettled ones after them: all
+            // in feed order, each key once at its latest version.
+            let records: Vec<&Change> = page
+                .changes
+                .iter()
+                .chain(page.unsettled.iter().map(|(_, v)| v))
+                .map(|v| &v.value)
+                .collect();
             if !records.is_empty() {
                 self.apply(&records)?;
             }
             applied += records.len();
-            *followed = page.cursor.max(*followed);
-            if records.len() < FEED_PAGE {
+            place.epoch += 1;
+            place.advance(page.cursor);
+            for (at, change) in &page.unsettled {
+                place.mark([change.value.key()], *at);
+            }
+            if page.changes.len() < FEED_PAGE {
                 self.follows.completed.store(number, Ordering::SeqCst);
                 return Ok(Followed::ToEnd(applied));
             }
@@ -265,6 +333,52 @@ impl<S: Store, C: Clock> Network<S, C> {
 pub(super) struct Follows {
     begun: AtomicU64,
     completed: AtomicU64,
+}
+
+/// Where a network follows the store's change feed.
+#[derive(Debug)]
+pub(super) struct Place {
+    /// Every record at or before this position is in the indexes; the next
+    /// follow continues after it.
+    pub(super) followed: ChangeCursor,
+    /// Counts the applies to the indexes: a feed page read before the
+    /// lock is applied only if none came between.
+    pub(super) epoch: u64,
+    /// Keys applied past `followed` (a network's own commits, unsettled
+    /// records), at the position applied: an own commit applied later
+    /// never sets one back.
+    pub(super) ahead: HashMap<Key, ChangeCursor>,
+}
+
+impl Place {
+    /// A place from which the feed is followed, nothing applied past it.
+    pub(super) fn at(followed: ChangeCursor) -> Self {
+        Self {
+            followed,
+            epoch: 0,
+            ahead: HashMap::new(),
+        }
+    }
+
+    /// The feed was followed to `to`: keys applied up to it need no mark.
+    fn advance(&mut self, to: ChangeCursor) {
+        self.followed = self.followed.max(to);
+        let followed = self.followed;
+        if !self.ahead.is_empty() {
+            self.ahead.retain(|_, at| *at > followed);
+        }
+    }
+
+    /// `keys` were applied at `at`, past where the feed was followed.
+    fn mark(&mut self, keys: impl IntoIterator<Item = Key>, at: ChangeCursor) {
+        if at <= self.followed {
+            return;
+        }
+        for key in keys {
+            let entry = self.ahead.entry(key).or_insert(at);
+            *entry = (*entry).max(at);
+        }
+    }
 }
 
 /// How far a follow of the feed went, and how many records it applied.

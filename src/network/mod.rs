@@ -45,8 +45,8 @@ mod trace;
 pub use address_books::SentJoinInvitation;
 pub use counts::InvitationCounts;
 use facts::Sight;
-use feed::Follows;
 pub use feed::Freshness;
+use feed::{Follows, Place};
 pub use personal::{Export, Retained};
 pub use profiles::{BlockedMember, Card, MemberView, Row, Subject};
 #[cfg(feature = "testing")]
@@ -170,7 +170,7 @@ pub struct Network<S: Store, C: Clock> {
     /// How far the indexes have followed the store's change feed. Held
     /// while one thread reads the feed and applies it, so that pages apply
     /// in feed order; never by readers.
-    followed: Mutex<ChangeCursor>,
+    followed: Mutex<Place>,
     /// Follows of the feed begun (counted under `followed`), and the number
     /// of the last that read to the feed's end: a thread that waited for
     /// `followed` while a follow begun after its call completed needs no
@@ -259,7 +259,7 @@ impl<S: Store, C: Clock> Network<S, C> {
             graph: RwLock::new(graph),
             discovery: RwLock::new(discovery),
             latest: AtomicI64::new(i64::MIN),
-            followed: Mutex::new(followed),
+            followed: Mutex::new(Place::at(followed)),
             follows: Follows::default(),
             freshness: Freshness::Current,
             synced: AtomicI64::new(i64::MIN),
@@ -419,7 +419,7 @@ impl<S: Store, C: Clock> Network<S, C> {
                     // The commit stands whatever following the feed answers;
                     // a failure to follow leaves the index stale, and the
                     // next operation follows first.
-                    let _ = self.sync_after(&writes, position);
+                    let _ = self.sync_after(&writes, position, None);
                     let events = match writes.pop() {
                         Some(Write {
                             change: Change::Put(Record::Outbox(o)),

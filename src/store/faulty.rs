@@ -212,6 +212,11 @@ impl<S: Store> Store for FaultyStore<S> {
         self.inner.changes_since(after, limit)
     }
 
+    fn changes_now(&self, after: ChangeCursor, limit: usize) -> Result<Changes, StoreError> {
+        self.check()?;
+        self.inner.changes_now(after, limit)
+    }
+
     fn outbox(
         &self,
         after: ChangeCursor,

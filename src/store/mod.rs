@@ -117,6 +117,12 @@ pub enum Role {
 ///    the database's write lock, or from a commit-ordered sequence). So a
 ///    reader that follows the feed from a cursor to its end has seen every
 ///    record written since, at its latest version.
+///    A store that makes a reader wait for that (a commit that ended
+///    before a read began must be in it) may instead, from
+///    [`changes_now`](Store::changes_now), answer the records it would
+///    wait for as [`unsettled`](Changes::unsettled): committed, each at its
+///    latest version, after the cursor it answers; the reader applies
+///    them and reads them again later.
 ///    [`change_cursor`](Store::change_cursor) is the position of the latest
 ///    committed write ([`ChangeCursor::START`] in an empty store). Positions
 ///    may have gaps; failed commits take none that a reader can see.
@@ -262,6 +268,20 @@ pub trait Store: Send + Sync {
     /// [`StoreError`] when the backend fails or a record is corrupt.
     fn changes_since(&self, after: ChangeCursor, limit: usize) -> Result<Changes, StoreError>;
 
+    /// [`changes_since`](Store::changes_since) for a follower that wants
+    /// every committed record now (clause 7, last paragraph): a store whose
+    /// positions can become visible out of commit order (a commit of an
+    /// older transaction may still come before them) answers the records
+    /// it would have to wait for in [`Changes::unsettled`] instead of
+    /// waiting, and the cursor stops before them. The default answers
+    /// `changes_since`, with nothing unsettled.
+    ///
+    /// # Errors
+    /// As [`changes_since`](Store::changes_since).
+    fn changes_now(&self, after: ChangeCursor, limit: usize) -> Result<Changes, StoreError> {
+        self.changes_since(after, limit)
+    }
+
     /// Up to `limit` outbox records after `after`, in feed order, each with
     /// its position (clause 9).
     ///
@@ -293,13 +313,32 @@ pub struct Changes {
     /// The position of the last change returned, or the cursor asked for
     /// when none was: where the next call continues.
     pub cursor: ChangeCursor,
+    /// Only from [`changes_now`](Store::changes_now): committed changes
+    /// after `cursor`, in feed order, each with its position, that a
+    /// reader may apply at once but must read again, since a commit with
+    /// an earlier position may still become visible. Each key appears at
+    /// most once in `changes` and `unsettled` together, at its latest
+    /// version. Empty from `changes_since`.
+    pub unsettled: Vec<(ChangeCursor, Versioned<Change>)>,
 }
 
 impl Changes {
-    /// A page of `changes` ending at `cursor`.
+    /// A page of `changes` ending at `cursor`, with nothing unsettled.
     #[must_use]
     pub fn new(changes: Vec<Versioned<Change>>, cursor: ChangeCursor) -> Self {
-        Self { changes, cursor }
+        Self {
+            changes,
+            cursor,
+            unsettled: Vec::new(),
+        }
+    }
+
+    /// This page with `unsettled` changes after its cursor (see
+    /// [`Changes::unsettled`]).
+    #[must_use]
+    pub fn with_unsettled(mut self, unsettled: Vec<(ChangeCursor, Versioned<Change>)>) -> Self {
+        self.unsettled = unsettled;
+        self
     }
 }
 
@@ -391,6 +430,13 @@ macro_rules! delegate_store {
                 limit: usize,
             ) -> Result<Changes, StoreError> {
                 (**self).changes_since(after, limit)
+            }
+            fn changes_now(
+                &self,
+                after: ChangeCursor,
+                limit: usize,
+            ) -> Result<Changes, StoreError> {
+                (**self).changes_now(after, limit)
             }
             fn outbox(
                 &self,

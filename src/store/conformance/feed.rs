@@ -196,6 +196,24 @@ pub fn c7_change_feed<S: Store>(make: impl Fn() -> S) {
 /// # Panics
 /// When the store breaks the clause.
 pub fn c7_change_feed_under_concurrent_commits<S: Store>(make: impl Fn() -> S) {
+    follow_concurrent_commits(make, false);
+}
+
+/// Clause 7, [`changes_now`](Store::changes_now): as
+/// [`c7_change_feed_under_concurrent_commits`], the follower applying each
+/// page's settled changes, then its unsettled ones (each after the page's
+/// cursor, in position order, no key twice in a page); a key's version
+/// never goes back (an unsettled record may come again at the same
+/// version), and at the end the follower holds every record at its latest
+/// version.
+///
+/// # Panics
+/// When the store breaks the clause.
+pub fn c7_changes_now_under_concurrent_commits<S: Store>(make: impl Fn() -> S) {
+    follow_concurrent_commits(make, true);
+}
+
+fn follow_concurrent_commits<S: Store>(make: impl Fn() -> S, now: bool) {
     const WRITERS: u64 = 3;
     const COMMITS: u64 = 60;
     let store = make();
@@ -206,7 +224,7 @@ pub fn c7_change_feed_under_concurrent_commits<S: Store>(make: impl Fn() -> S) {
             let key = record.value.key();
             if let Some(before) = followed.get(&key) {
                 assert!(
-                    record.version > before.version,
+                    record.version > before.version || (now && record.version == before.version),
                     "clause 7: {key:?} came again at version {:?} after {:?}",
                     record.version,
                     before.version
@@ -250,8 +268,33 @@ pub fn c7_change_feed_under_concurrent_commits<S: Store>(make: impl Fn() -> S) {
         let mut cursor = ChangeCursor::START;
         loop {
             let finished = done.load(Ordering::SeqCst);
-            let page = store.changes_since(cursor, 7).unwrap();
+            let page = if now {
+                store.changes_now(cursor, 7).unwrap()
+            } else {
+                store.changes_since(cursor, 7).unwrap()
+            };
+            let mut last = page.cursor;
+            let mut keys = BTreeSet::new();
+            for (position, change) in &page.unsettled {
+                assert!(
+                    *position > last,
+                    "clause 7: an unsettled change at or before the page's cursor"
+                );
+                last = *position;
+                assert!(keys.insert(change.value.key()), "clause 7: a key twice");
+            }
+            for change in &page.changes {
+                assert!(keys.insert(change.value.key()), "clause 7: a key twice");
+            }
+            let unsettled: Vec<_> = page.unsettled.into_iter().map(|(_, v)| v).collect();
+            if !now {
+                assert!(
+                    unsettled.is_empty(),
+                    "clause 7: changes_since answered unsettled changes"
+                );
+            }
             if page.changes.is_empty() {
+                apply(puts(unsettled));
                 if finished {
                     break;
                 }
@@ -270,6 +313,7 @@ pub fn c7_change_feed_under_concurrent_commits<S: Store>(make: impl Fn() -> S) {
             }
             cursor = page.cursor;
             apply(puts(page.changes));
+            apply(puts(unsettled));
         }
     });
     let (all, _) = follow(&store, ChangeCursor::START, 1000);

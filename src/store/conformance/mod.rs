@@ -63,7 +63,10 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::thread;
 
 pub use deletion::c10_deletion;
-pub use feed::{c7_change_feed, c7_change_feed_under_concurrent_commits};
+pub use feed::{
+    c7_change_feed, c7_change_feed_under_concurrent_commits,
+    c7_changes_now_under_concurrent_commits,
+};
 use fixtures::*;
 pub use outbox::c9_outbox;
 pub use reads::{c4_reads_round_trip_exactly, c5_secondary_reads, c6_unique_ids};
@@ -89,6 +92,7 @@ pub fn run_conformance<S: Store>(make: impl Fn() -> S) {
     c6_unique_ids(&make);
     c7_change_feed(&make);
     c7_change_feed_under_concurrent_commits(&make);
+    c7_changes_now_under_concurrent_commits(&make);
     c9_outbox(&make);
     c10_deletion(&make);
 }
@@ -156,6 +160,10 @@ macro_rules! store_conformance_tests {
         #[test]
         fn c9_outbox() {
             $crate::store::conformance::c9_outbox($make);
+        }
+        #[test]
+        fn c7_changes_now_under_concurrent_commits() {
+            $crate::store::conformance::c7_changes_now_under_concurrent_commits($make);
         }
         #[test]
         fn c10_deletion() {

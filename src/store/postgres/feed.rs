@@ -26,7 +26,7 @@ const XMIN: &str = "pg_snapshot_xmin(pg_current_snapshot())::text::bigint";
 /// longer each time, for at most `limit`; answers whether it did.
 /// Only transactions already running are waited for, so a steady stream
 /// of new commits cannot keep a reader waiting.
-fn wait_past(conn: &mut Client, pos: i64, limit: Duration) -> Result<bool, StoreError> {
+fn wait_past(conn: &mut Conn, pos: i64, limit: Duration) -> Result<bool, StoreError> {
     let deadline = Instant::now() + limit;
     let mut pause = Duration::from_micros(100);
     loop {
@@ -64,12 +64,27 @@ impl PostgresStore {
         limit: usize,
         outbox: bool,
     ) -> Result<Vec<FeedRow>, StoreError> {
+        Ok(self.read_feed(after, limit, outbox, false)?.0)
+    }
+
+    /// [`feed_rows`](Self::feed_rows), and with `now` the committed rows
+    /// held back by older transactions still running, instead of waiting
+    /// for those (when the page has room for all of them: else it waits,
+    /// so that a long transaction somewhere cannot make every read return
+    /// a full page of rows it will return again).
+    pub(super) fn read_feed(
+        &self,
+        after: ChangeCursor,
+        limit: usize,
+        outbox: bool,
+        now: bool,
+    ) -> Result<(Vec<FeedRow>, Vec<FeedRow>), StoreError> {
         let Ok(from) = i64::try_from(after.get()) else {
             // Past every position PostgreSQL can hold.
-            return Ok(Vec::new());
+            return Ok((Vec::new(), Vec::new()));
         };
         if limit == 0 {
-            return Ok(Vec::new());
+            return Ok((Vec::new(), Vec::new()));
         }
         let limit = i64::try_from(limit).unwrap_or(i64::MAX);
         let only = if outbox { OUTBOX_ROWS } else { "TRUE" };
@@ -84,32 +99,41 @@ impl PostgresStore {
                 .query_typed(&sql, &[(&from, Type::INT8), (&limit, Type::INT8)])
                 .map_err(failed)?;
             let mut safe = Vec::with_capacity(rows.len());
-            let mut held = None;
+            let mut unsettled = Vec::new();
             for row in &rows {
                 let xmin: i64 = row.try_get(4).map_err(failed)?;
                 let pos: i64 = row.try_get(0).map_err(failed)?;
-                if pos >= bound(xmin) {
-                    held = Some(pos);
-                    break;
-                }
-                safe.push(FeedRow {
+                let read = FeedRow {
                     pos,
                     key: row.try_get(1).map_err(failed)?,
                     version: row.try_get(2).map_err(failed)?,
                     value: row.try_get(3).map_err(failed)?,
-                });
+                };
+                // Rows come in position order under one snapshot: after
+                // the first held-back row, every row is held back.
+                if pos >= bound(xmin) || !unsettled.is_empty() {
+                    unsettled.push(read);
+                } else {
+                    safe.push(read);
+                }
             }
-            // A held-back row: wait once for the transactions before it,
-            // then read again, so that a read returns every commit that
-            // ended before it began (unless one outlasts the limit).
-            match held {
-                Some(pos) if !waited => {
+            let full = i64::try_from(rows.len()).is_ok_and(|n| n >= limit);
+            // Held-back rows: answer them as unsettled, or wait once for
+            // the transactions before the last of them, then read again, so
+            // that a read returns every commit that ended before it began
+            // (unless one outlasts the limit). Every such commit is among
+            // the rows read, so waiting past the last one read is enough;
+            // waiting past the first only could answer a later one still
+            // held back by a transaction that began after the first.
+            match unsettled.last() {
+                Some(_) if now && !full => return Ok((safe, unsettled)),
+                Some(last) if !waited => {
                     waited = true;
-                    if !wait_past(&mut conn, pos, self.settle)? {
-                        return Ok(safe);
+                    if !wait_past(&mut conn, last.pos, self.settle)? {
+                        return Ok((safe, Vec::new()));
                     }
                 }
-                _ => return Ok(safe),
+                _ => return Ok((safe, Vec::new())),
             }
         }
     }
@@ -118,13 +142,14 @@ impl PostgresStore {
     /// running to end so that no commit can come before it.
     pub(super) fn latest_position(&self) -> Result<i64, StoreError> {
         let mut conn = self.conn()?;
-        let read = |conn: &mut Client| -> Result<(i64, i64), StoreError> {
+        let read = |conn: &mut Conn| -> Result<(i64, i64), StoreError> {
             let row = conn
                 .query_typed_one(
                     &format!(
                         "SELECT (SELECT max(pos) FROM record),
                                 (SELECT max(pos) FROM record WHERE pos < {XMIN} * $1),
-                                (SELECT value FROM meta WHERE name = 'trimmed_position')"
+                                (SELECT value FROM meta WHERE name = 'trimmed_position'),
+                                {XMIN} * $1"
                     ),
                     &[(&POSITIONS_PER_TRANSACTION, Type::INT8)],
                 )
@@ -132,8 +157,17 @@ impl PostgresStore {
             let top: Option<i64> = row.try_get(0).map_err(failed)?;
             let safe: Option<i64> = row.try_get(1).map_err(failed)?;
             let trimmed: Option<i64> = row.try_get(2).map_err(failed)?;
+            let horizon: i64 = row.try_get(3).map_err(failed)?;
             let trimmed = trimmed.ok_or_else(|| damaged("the trimmed position is missing"))?;
-            Ok((top.unwrap_or(0), safe.unwrap_or(0).max(trimmed)))
+            // The trimmed position is raised inside the transaction that
+            // deletes (a key of personal data): like a record's position,
+            // it is safe only below the horizon, else an older transaction
+            // still running may commit a position before it.
+            let safe_trimmed = if trimmed < horizon { trimmed } else { 0 };
+            Ok((
+                top.unwrap_or(0).max(trimmed),
+                safe.unwrap_or(0).max(safe_trimmed),
+            ))
         };
         let (top, safe) = read(&mut conn)?;
         if top <= safe {

@@ -82,6 +82,7 @@
 //! The notification is for fresh reads only: a `Network` probes the feed
 //! before each decision anyway.
 
+mod conn;
 mod feed;
 mod schema;
 mod write;
@@ -99,11 +100,11 @@ use crate::invitation::Invitation;
 use crate::member::Member;
 use crate::outbox::Outbox;
 use crate::record::{Key, Record, Versioned};
+use conn::{Conn, Manager};
 use feed::{FeedRow, Notifier};
 use postgres::types::Type;
 use postgres::{Client, Config, NoTls};
 use r2d2::{Pool, PooledConnection};
-use r2d2_postgres::PostgresConnectionManager;
 use schema::*;
 use std::sync::mpsc::{self, SyncSender};
 use std::sync::{Mutex, PoisonError};
@@ -142,7 +143,7 @@ const POSITIONS_PER_TRANSACTION: i64 = 1 << 16;
 /// `tokio::task::spawn_blocking` (see the README).
 #[derive(Debug)]
 pub struct PostgresStore {
-    pool: Pool<PostgresConnectionManager<NoTls>>,
+    pool: Pool<Manager>,
     config: Config,
     channel: String,
     /// Invitation ids reserved for this store and not handed out yet: the
@@ -228,7 +229,9 @@ impl PostgresStore {
     /// [`PostgresOpenError::Foreign`] for another application's schema,
     /// [`PostgresOpenError::Backend`] when PostgreSQL cannot be reached.
     pub fn open(config: Config, pool_size: u32) -> Result<Self, PostgresOpenError> {
-        let manager = PostgresConnectionManager::new(config.clone(), NoTls);
+        let manager = Manager {
+            config: config.clone(),
+        };
         let pool = Pool::builder()
             .max_size(pool_size.max(1))
             // Connections are opened as needed, not all at once here.
@@ -239,7 +242,7 @@ impl PostgresStore {
             .connection_timeout(Duration::from_secs(30))
             .build(manager)
             .map_err(open_failed)?;
-        let schema = migrate(&mut *pool.get().map_err(open_failed)?)?;
+        let schema = migrate(&mut pool.get().map_err(open_failed)?.client)?;
         let channel = channel(&schema);
         let notifier = Notifier::start(config.clone(), channel.clone()).map_err(open_failed)?;
         Ok(Self {
@@ -330,7 +333,7 @@ impl PostgresStore {
     }
 
     /// A connection of the pool.
-    fn conn(&self) -> Result<PooledConnection<PostgresConnectionManager<NoTls>>, StoreError> {
+    fn conn(&self) -> Result<PooledConnection<Manager>, StoreError> {
         self.pool.get().map_err(failed)
     }
 
@@ -450,6 +453,21 @@ fn decode_feed_row(row: &FeedRow) -> Result<(ChangeCursor, Versioned<Change>), S
             value,
         },
     ))
+}
+
+/// Feed rows after `after`, decoded and checked, as a page.
+fn changes_of(after: ChangeCursor, rows: &[FeedRow]) -> Result<Changes, StoreError> {
+    let mut changes = Vec::with_capacity(rows.len());
+    let mut cursor = after;
+    for row in rows {
+        let (pos, change) = decode_feed_row(row)?;
+        if pos <= cursor {
+            return Err(damaged(format!("position {}", row.pos)));
+        }
+        cursor = pos;
+        changes.push(change);
+    }
+    Ok(Changes::new(changes, cursor))
 }
 
 impl Store for PostgresStore {
@@ -636,17 +654,25 @@ impl Store for PostgresStore {
     }
 
     fn changes_since(&self, after: ChangeCursor, limit: usize) -> Result<Changes, StoreError> {
-        let mut changes = Vec::new();
-        let mut cursor = after;
-        for row in self.feed_rows(after, limit, false)? {
-            let (pos, change) = decode_feed_row(&row)?;
-            if pos <= cursor {
+        changes_of(after, &self.feed_rows(after, limit, false)?)
+    }
+
+    /// Without waiting for older transactions: the committed rows they
+    /// hold back come as unsettled (when they fit in the page).
+    fn changes_now(&self, after: ChangeCursor, limit: usize) -> Result<Changes, StoreError> {
+        let (safe, held) = self.read_feed(after, limit, false, true)?;
+        let page = changes_of(after, &safe)?;
+        let mut unsettled = Vec::with_capacity(held.len());
+        let mut last = page.cursor;
+        for row in &held {
+            let (pos, change) = decode_feed_row(row)?;
+            if pos <= last {
                 return Err(damaged(format!("position {}", row.pos)));
             }
-            cursor = pos;
-            changes.push(change);
+            last = pos;
+            unsettled.push((pos, change));
         }
-        Ok(Changes::new(changes, cursor))
+        Ok(page.with_unsettled(unsettled))
     }
 
     fn outbox(

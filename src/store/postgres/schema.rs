@@ -29,7 +29,19 @@ pub(super) const MIGRATIONS: &[&str] = &[
      );
      CREATE SEQUENCE invitation_id AS bigint INCREMENT BY 64 MINVALUE 64 START WITH 64;
      INSERT INTO meta (name, value) VALUES ('trimmed_position', 0);",
+    // 2: a change set is one statement in a transaction of its own (one
+    // round trip): it finds the entries a rewritten record had by its key,
+    // and refuses a failed expectation by raising `CONFLICT`, naming the
+    // key, which rolls the statement back.
+    "CREATE INDEX entry_key ON entry (key);
+     CREATE FUNCTION pronet_conflict(key text) RETURNS bigint LANGUAGE plpgsql AS $$
+     BEGIN
+         RAISE EXCEPTION USING ERRCODE = 'PN409', MESSAGE = key;
+     END $$;",
 ];
+
+/// The SQLSTATE `pronet_conflict` raises: the message is the key text.
+pub(super) const CONFLICT: &str = "PN409";
 
 /// The key range of the outbox's rows, spelled as in the partial index
 /// `record_outbox`, so that the planner can use it.

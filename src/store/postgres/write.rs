@@ -137,25 +137,30 @@ fn last_position(base: i64, writes: usize) -> Result<ChangeCursor, CommitError> 
 }
 
 /// The statement that applies every write of a change set, each checked
-/// against its expectation: `$1..$4` are parallel columns (key text,
-/// expected version or 0 for absent, place in the change set, value),
-/// sorted by key. Rows to update are locked in key order, whatever the
-/// order of the writes (their positions keep it), so that two change sets
-/// over the same keys wait for each other instead of deadlocking; a row
-/// changed by a transaction that committed meanwhile no longer has the
-/// expected version and is not updated, and a key inserted meanwhile is
-/// not inserted. A tombstone (value `null`, clause 10) never matches an
-/// expected version; an insert over one continues its version. `$5` says
-/// which keys hold personal data: deleting one removes its row, and
-/// creating one starts its version at its position. Answers, for each
-/// write applied, its key, the value it replaced (none for an insert) and
-/// its position.
+/// against its expectation, in a transaction of its own: `$1..$4` are
+/// parallel columns (key text, expected version or 0 for absent, place in
+/// the change set, value), sorted by key. Rows to update are locked in key
+/// order, whatever the order of the writes (their positions keep it), so
+/// that two change sets over the same keys wait for each other instead of
+/// deadlocking; a row changed by a transaction that committed meanwhile no
+/// longer has the expected version and is not updated, and a key inserted
+/// meanwhile is not inserted. A tombstone (value `null`, clause 10) never
+/// matches an expected version; an insert over one continues its version.
+/// `$5` says which keys hold personal data: deleting one removes its row
+/// (and raises the trimmed position past it: the store keeps a vacated
+/// position apart, clause 7), and creating one starts its version at its
+/// position. `$6..$9` are the entries of the new records (kind, member,
+/// role, key): a rewritten or deleted record's other entries, found by
+/// their key, go; the new ones are added. When any write was not applied
+/// (its expectation failed), `pronet_conflict` raises `CONFLICT` naming
+/// the first such key, and the whole statement rolls back. Answers the
+/// transaction's positions' base: its `i`-th write is at base + `i`.
 const APPLY: &str = "
     WITH input AS (
         SELECT * FROM unnest($1::text[], $2::bigint[], $3::bigint[], $4::text[], $5::bool[])
             AS i(key, expected, ord, value, personal)
     ), locked AS (
-        SELECT r.key, r.version, r.value AS old, i.ord, i.value, i.personal
+        SELECT r.key, r.version, i.ord, i.value, i.personal
         FROM record r JOIN input i ON r.key = i.key AND r.version = i.expected
         WHERE r.value <> 'null'
         ORDER BY r.key
@@ -166,11 +171,11 @@ const APPLY: &str = "
             pos = pg_current_xact_id()::text::bigint * 65536 + l.ord
         FROM locked l
         WHERE r.key = l.key AND r.version = l.version AND NOT (l.personal AND l.value = 'null')
-        RETURNING r.key, l.old, r.pos
+        RETURNING r.key
     ), deleted AS (
         DELETE FROM record r USING locked l
         WHERE r.key = l.key AND r.version = l.version AND l.personal AND l.value = 'null'
-        RETURNING r.key, l.old, pg_current_xact_id()::text::bigint * 65536 + l.ord AS pos
+        RETURNING r.key, pg_current_xact_id()::text::bigint * 65536 + l.ord AS pos
     ), inserted AS (
         INSERT INTO record (key, version, pos, value)
         SELECT key,
@@ -180,19 +185,44 @@ const APPLY: &str = "
         ON CONFLICT (key) DO UPDATE
         SET version = record.version + 1, pos = EXCLUDED.pos, value = EXCLUDED.value
         WHERE record.value = 'null'
-        RETURNING key, NULL::text AS old, pos
+        RETURNING key
+    ), applied AS (
+        SELECT key FROM updated UNION ALL SELECT key FROM deleted UNION ALL SELECT key FROM inserted
+    ), fresh AS (
+        SELECT * FROM unnest($6::smallint[], $7::bigint[], $8::smallint[], $9::text[])
+            AS n(kind, a, b, key)
+    ), gone AS (
+        DELETE FROM entry e USING (SELECT key FROM updated UNION ALL SELECT key FROM deleted) w
+        WHERE e.key = w.key AND NOT EXISTS (
+            SELECT 1 FROM fresh n
+            WHERE n.kind = e.kind AND n.a = e.a AND n.b = e.b AND n.key = e.key
+        )
+        RETURNING 1
+    ), added AS (
+        INSERT INTO entry (kind, a, b, key) SELECT * FROM fresh ON CONFLICT DO NOTHING
+        RETURNING 1
+    ), vacated AS (
+        UPDATE meta SET value = greatest(value, (SELECT max(pos) FROM deleted))
+        WHERE name = 'trimmed_position' AND EXISTS (SELECT 1 FROM deleted)
+        RETURNING 1
     )
-    SELECT key, old, pos FROM updated
-    UNION ALL SELECT key, old, pos FROM deleted
-    UNION ALL SELECT key, old, pos FROM inserted";
+    SELECT CASE
+        WHEN (SELECT count(*) FROM applied) = cardinality($1::text[])
+        THEN pg_current_xact_id()::text::bigint * 65536
+        ELSE pronet_conflict((
+            SELECT i.key FROM input i WHERE NOT EXISTS (SELECT 1 FROM applied a WHERE a.key = i.key)
+            ORDER BY i.ord LIMIT 1
+        ))
+    END,
+    (SELECT count(*) FROM gone), (SELECT count(*) FROM added), (SELECT count(*) FROM vacated)";
 
-/// One transaction: every write with its expectation checked by the one
-/// statement that writes them all ([`APPLY`]), then the entries; dropped
-/// (rolled back) on the first failure. Answers the transaction's
-/// positions' base (its id times `POSITIONS_PER_TRANSACTION`): its `i`-th
-/// write is at base + `i`.
-fn attempt_commit(conn: &mut Client, encoded: &[Encoded<'_>]) -> Result<i64, Failed> {
+/// One statement, its own transaction ([`APPLY`]): every write with its
+/// expectation checked, and the entries, or nothing. Answers the
+/// transaction's positions' base (its id times
+/// `POSITIONS_PER_TRANSACTION`): its `i`-th write is at base + `i`.
+fn attempt_commit(conn: &mut Conn, encoded: &[Encoded<'_>]) -> Result<i64, Failed> {
     let mut expected = Vec::with_capacity(encoded.len());
+    let mut fresh = EntryRows::default();
     for e in encoded {
         expected.push(match e.write.expect {
             // A deletion expects a record (clause 10).
@@ -204,6 +234,11 @@ fn attempt_commit(conn: &mut Client, encoded: &[Encoded<'_>]) -> Result<i64, Fai
             Expect::At(v) => i64::try_from(v.0)
                 .map_err(|_| Failed::Commit(CommitError::Conflict(e.key.clone())))?,
         });
+        for entry in e.write.record().into_iter().flat_map(entries) {
+            if let Some(columns) = entry_columns(entry) {
+                fresh.push(columns, &e.text);
+            }
+        }
     }
     let texts: Vec<&str> = encoded.iter().map(|e| e.text.as_str()).collect();
     let ords: Vec<i64> = encoded.iter().map(|e| e.ord).collect();
@@ -212,103 +247,34 @@ fn attempt_commit(conn: &mut Client, encoded: &[Encoded<'_>]) -> Result<i64, Fai
         .iter()
         .map(|e| e.key.holds_personal_data())
         .collect();
-    let mut tx = conn.transaction()?;
-    let rows = tx.query_typed(
-        APPLY,
-        &[
-            (&texts, Type::TEXT_ARRAY),
-            (&expected, Type::INT8_ARRAY),
-            (&ords, Type::INT8_ARRAY),
-            (&values, Type::TEXT_ARRAY),
-            (&personal, Type::BOOL_ARRAY),
-        ],
-    )?;
-    let mut applied = std::collections::BTreeMap::new();
-    let mut base = None;
-    let mut vacated = 0_i64;
-    for row in &rows {
-        let text: &str = row.try_get(0)?;
-        let old: Option<&str> = row.try_get(1)?;
-        let pos: i64 = row.try_get(2)?;
-        applied.insert(text, (old, pos));
-    }
-    let mut gone = EntryRows::default();
-    let mut added = EntryRows::default();
-    for (e, &version) in encoded.iter().zip(&expected) {
-        // A write not applied: its expectation failed.
-        let Some(&(stored, pos)) = applied.get(e.text.as_str()) else {
-            return Err(Failed::Commit(CommitError::Conflict(e.key.clone())));
-        };
-        base = Some(pos - e.ord);
-        if e.write.record().is_none() && e.key.holds_personal_data() {
-            vacated = vacated.max(pos);
-        }
-        let old: Vec<Entry> = match stored {
-            // The record replaced must be sound: its entries go.
-            Some(stored) => entries(&decode_value(&e.key, version, stored)?.value).collect(),
-            None => Vec::new(),
-        };
-        let new: Vec<Entry> = e.write.record().into_iter().flat_map(entries).collect();
-        for entry in old.iter().filter(|x| !new.contains(x)) {
-            if let Some(columns) = entry_columns(*entry) {
-                gone.push(columns, &e.text);
-            }
-        }
-        for entry in new.iter().filter(|x| !old.contains(x)) {
-            if let Some(columns) = entry_columns(*entry) {
-                added.push(columns, &e.text);
-            }
-        }
-    }
-    if !gone.key.is_empty() || !added.key.is_empty() {
-        let row = tx.query_typed_one(
-            "WITH gone AS (
-                 DELETE FROM entry e
-                 USING unnest($1::smallint[], $2::bigint[], $3::smallint[], $4::text[])
-                     AS g(kind, a, b, key)
-                 WHERE e.kind = g.kind AND e.a = g.a AND e.b = g.b AND e.key = g.key
-                 RETURNING 1
-             ), added AS (
-                 INSERT INTO entry (kind, a, b, key)
-                 SELECT * FROM unnest($5::smallint[], $6::bigint[], $7::smallint[], $8::text[])
-                 ON CONFLICT DO NOTHING
-                 RETURNING 1
-             )
-             SELECT (SELECT count(*) FROM gone), (SELECT count(*) FROM added)",
+    let row = conn
+        .query_typed_one(
+            APPLY,
             &[
-                (&gone.kind, Type::INT2_ARRAY),
-                (&gone.a, Type::INT8_ARRAY),
-                (&gone.b, Type::INT2_ARRAY),
-                (&gone.key, Type::TEXT_ARRAY),
-                (&added.kind, Type::INT2_ARRAY),
-                (&added.a, Type::INT8_ARRAY),
-                (&added.b, Type::INT2_ARRAY),
-                (&added.key, Type::TEXT_ARRAY),
+                (&texts, Type::TEXT_ARRAY),
+                (&expected, Type::INT8_ARRAY),
+                (&ords, Type::INT8_ARRAY),
+                (&values, Type::TEXT_ARRAY),
+                (&personal, Type::BOOL_ARRAY),
+                (&fresh.kind, Type::INT2_ARRAY),
+                (&fresh.a, Type::INT8_ARRAY),
+                (&fresh.b, Type::INT2_ARRAY),
+                (&fresh.key, Type::TEXT_ARRAY),
             ],
-        )?;
-        let (deleted, inserted): (i64, i64) = (row.try_get(0)?, row.try_get(1)?);
-        if usize::try_from(deleted).ok() != Some(gone.key.len())
-            || usize::try_from(inserted).ok() != Some(added.key.len())
-        {
-            // An entry the old records imply was missing, or a new one was
-            // there already: the entries were changed behind the store.
-            let text = gone.key.first().or(added.key.first());
-            let key = match text {
-                Some(text) => row_key(text)?,
-                None => encoded[0].key.clone(),
-            };
-            return Err(Failed::Commit(CommitError::Store(StoreError::Corrupt(key))));
-        }
+        )
+        .map_err(|e| conflict(&e).map_or_else(|| Failed::from(e), Failed::Commit))?;
+    let base: Option<i64> = row.try_get(0)?;
+    base.ok_or_else(|| Failed::from(damaged("a commit answered no position")))
+}
+
+/// The conflict `pronet_conflict` raised, naming its key.
+fn conflict(e: &postgres::Error) -> Option<CommitError> {
+    let db = e.as_db_error()?;
+    if db.code().code() != CONFLICT {
+        return None;
     }
-    if vacated > 0 {
-        // A deleted key of personal data leaves no row at its position:
-        // the store keeps it apart, as trimming does (clause 7).
-        tx.execute_typed(
-            "UPDATE meta SET value = greatest(value, $1) WHERE name = 'trimmed_position'",
-            &[(&vacated, Type::INT8)],
-        )?;
-    }
-    let base = base.ok_or_else(|| damaged("a commit wrote nothing"))?;
-    tx.commit()?;
-    Ok(base)
+    Some(match row_key(db.message()) {
+        Ok(key) => CommitError::Conflict(key),
+        Err(e) => CommitError::Store(e),
+    })
 }

@@ -409,21 +409,28 @@ impl SqliteStore {
 
 impl Store for SqliteStore {
     fn get(&self, key: &Key) -> Result<Option<Versioned<Record>>, StoreError> {
-        let text = key_text(key)?;
         let conn = self.reader()?;
-        let row = conn
-            .prepare_cached(&format!("SELECT {ROW} FROM record WHERE key = ?1"))
-            .map_err(failed)?
-            .query_row([&text], raw_row)
-            .optional()
-            .map_err(failed)?;
-        match row {
-            // The key column must be the key asked for (a damaged index
-            // could lead elsewhere).
-            Some(row) if row.key == text => decode_live(key, &row),
-            Some(_) => Err(StoreError::Corrupt(key.clone())),
-            None => Ok(None),
+        let mut stmt = conn.prepare_cached(GET).map_err(failed)?;
+        read_one(&mut stmt, key)
+    }
+
+    /// One connection and one statement for all the keys, in one read
+    /// transaction (one consistent state).
+    fn get_many(&self, keys: &[Key]) -> Result<Vec<Option<Versioned<Record>>>, StoreError> {
+        let conn = self.reader()?;
+        let mut stmt = conn.prepare_cached(GET).map_err(failed)?;
+        if keys.len() < 2 {
+            return keys.iter().map(|key| read_one(&mut stmt, key)).collect();
         }
+        conn.execute_batch("BEGIN").map_err(failed)?;
+        let read: Result<Vec<_>, _> = keys.iter().map(|key| read_one(&mut stmt, key)).collect();
+        drop(stmt);
+        if let Err(e) = conn.execute_batch("COMMIT") {
+            // Never hand the connection back inside a transaction.
+            let _ = conn.execute_batch("ROLLBACK");
+            return Err(failed(e));
+        }
+        read
     }
 
     fn commit(&self, writes: &[Write]) -> Result<(), CommitError> {
@@ -816,6 +823,28 @@ fn rewrite(
         Ok(())
     } else {
         Err(CommitError::Conflict(key.clone()))
+    }
+}
+
+/// A record by key ([`ROW`]'s columns).
+const GET: &str = "SELECT key, version, position, value, checksum FROM record WHERE key = ?1";
+
+/// The live record under `key`, read with [`GET`].
+fn read_one(
+    stmt: &mut rusqlite::CachedStatement<'_>,
+    key: &Key,
+) -> Result<Option<Versioned<Record>>, StoreError> {
+    let text = key_text(key)?;
+    let row = stmt
+        .query_row([&text], raw_row)
+        .optional()
+        .map_err(failed)?;
+    match row {
+        // The key column must be the key asked for (a damaged index could
+        // lead elsewhere).
+        Some(row) if row.key == text => decode_live(key, &row),
+        Some(_) => Err(StoreError::Corrupt(key.clone())),
+        None => Ok(None),
     }
 }
 
