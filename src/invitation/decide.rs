@@ -277,12 +277,9 @@ pub fn send(
     let id = facts.join.unwrap_or(facts.new_id);
     if let Some(open) = facts.open.as_ref().filter(|o| o.value.is_open()) {
         // Only the sender's own invitation can still be live here.
-        let mut old = open.value.ended(Status::Superseded, policy, now);
-        if old.status == Status::Superseded {
+        let old = open.value.replaced(id, delivery, policy, now);
+        if old.replaced_by.is_some() {
             supersedes = Some(old.id);
-            // So that the recipient answering the old one is told which
-            // replaced it.
-            old.replaced_by = Some(id);
         }
         changes.write(Some(open), Record::Invitation(old));
     }

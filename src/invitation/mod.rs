@@ -23,7 +23,8 @@ use serde::{Deserialize, Serialize};
 pub enum Status {
     /// Waiting for the recipient.
     Pending,
-    /// The recipient ignored it; to the sender it is still pending.
+    /// The recipient ignored it; to the sender it is still pending, until
+    /// it expires or a newer send replaces it (then `closed_at` is set).
     Ignored(IgnoreReason),
     /// The recipient accepted: the two are connected.
     Accepted,
@@ -105,7 +106,8 @@ pub struct Invitation {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub decline_note: Option<Note>,
     /// The sender's newer invitation to the same person that replaced this
-    /// one ([`Status::Superseded`]); `None` otherwise, and for invitations
+    /// one ([`Status::Superseded`], or an ignored one that a dropped re-send
+    /// closed for the sender alone); `None` otherwise, and for invitations
     /// replaced before pronet recorded it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub replaced_by: Option<InvitationId>,
@@ -146,10 +148,15 @@ impl Invitation {
     }
 
     /// Open from the sender's point of view: pending, or ignored (which the
-    /// sender cannot tell apart), whatever the delivery.
+    /// sender cannot tell apart), whatever the delivery, and not yet ended
+    /// by a newer send (see [`Invitation::replaced`]).
     #[must_use]
     pub fn is_open(&self) -> bool {
-        matches!(self.status, Status::Pending | Status::Ignored(_))
+        match self.status {
+            Status::Pending => true,
+            Status::Ignored(_) => self.closed_at.is_none(),
+            _ => false,
+        }
     }
 
     /// The instant it expires if still open.
@@ -187,10 +194,44 @@ impl Invitation {
         }
     }
 
+    /// The sender's own open invitation ended by their newer one, `by`,
+    /// sent at `now` and delivered as `delivery`: superseded if still live,
+    /// otherwise expired (as it already was for both parties).
+    ///
+    /// A newer send dropped because of the recipient's "I don't know" never
+    /// reaches the recipient, so it must change nothing they can observe:
+    /// an invitation they ignored keeps its stored ignore, and is closed for
+    /// the sender alone (its `closed_at` is set; the sender sees it
+    /// superseded or expired, exactly as if the recipient had not answered).
+    #[must_use]
+    pub(crate) fn replaced(
+        &self,
+        by: InvitationId,
+        delivery: Delivery,
+        policy: &Policy,
+        now: Timestamp,
+    ) -> Self {
+        let mut old = self.ended(Status::Superseded, policy, now);
+        if old.status == Status::Superseded {
+            // So that the recipient answering the old one is told which
+            // replaced it.
+            old.replaced_by = Some(by);
+        }
+        if let (Status::Ignored(answer), Delivery::Dropped) = (self.status, delivery) {
+            old.status = Status::Ignored(answer);
+        }
+        old
+    }
+
     /// What the sender sees: never an ignore, never the delivery.
     #[must_use]
     pub fn seen_by_sender(&self, policy: &Policy, now: Timestamp) -> Seen {
         match self.status {
+            // Ended for the sender by a newer send the recipient never saw.
+            Status::Ignored(_) if self.closed_at.is_some() => match self.replaced_by {
+                Some(_) => Seen::Superseded,
+                None => Seen::Expired,
+            },
             Status::Pending | Status::Ignored(_) if now >= self.expires_at(policy) => Seen::Expired,
             Status::Pending | Status::Ignored(_) => Seen::Pending,
             Status::Accepted => Seen::Accepted,
