@@ -7,7 +7,7 @@
 //!
 //! - [`graph`]: the social graph index and its degree queries.
 //! - [`invitation`]: invitation records and, in [`invitation::decide`], every
-//!   rule of SPEC 3 as a pure decision.
+//!   invitation rule as a pure decision.
 //! - [`contacts`]: address-book import (the pure parser in
 //!   [`contacts::import`]), matching, and invitations to join.
 //! - [`discovery`]: people you may know, people search, follows and groups.

@@ -232,7 +232,7 @@ impl Policy {
         self.max_outstanding
     }
 
-    /// The thresholds of spam standing (SPEC 5).
+    /// The thresholds of spam standing.
     #[must_use]
     pub fn standing(&self) -> &StandingPolicy {
         &self.standing

@@ -100,9 +100,8 @@ pub struct Invitation {
     pub closed_at: Option<Timestamp>,
     /// The note the recipient gave when rejecting it, readable only by the
     /// two (the sender is told of the reject anyway, so it reveals nothing
-    /// more). Personal data like [`note`](Self::note): the personal-data
-    /// rules (SPEC 10, erasure and note retention) are to erase it with the
-    /// invitation's note.
+    /// more). Personal data like [`note`](Self::note): erasure and note
+    /// retention erase it with the invitation's note.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub decline_note: Option<Note>,
     /// The sender's newer invitation to the same person that replaced this
