@@ -78,7 +78,10 @@ pub use network::{
 pub use note::{Note, NoteError};
 pub use outbox::{EventId, EventPage, Published};
 pub use page::{CursorError, Page, PageSize, PageSizeError};
-pub use policy::{ConfigDuration, Policy, PolicyConfig, PolicyError};
+pub use policy::{
+    ConfigDuration, ConfigImportLimits, ConfigNoteQuota, ConfigQuota, Policy, PolicyConfig,
+    PolicyError, Unlimited,
+};
 #[cfg(feature = "sqlite")]
 pub use store::SqliteStore;
 pub use store::{ChangeCursor, Changes, MemoryStore, Store};

@@ -142,7 +142,12 @@ impl std::fmt::Display for ProfileField {
 ///
 /// Each must be 1 to [`ProfileLimits::CEILING`]; the
 /// [`PolicyBuilder`](crate::policy::PolicyBuilder) refuses anything else.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+///
+/// It deserializes (in a [`PolicyConfig`](crate::PolicyConfig)) with every
+/// limit optional, an absent one keeping its default; the builder checks
+/// the ranges.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Deserialize)]
+#[serde(default, deny_unknown_fields)]
 #[non_exhaustive]
 pub struct ProfileLimits {
     /// Characters of the display name (default 100).
