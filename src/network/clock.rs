@@ -58,28 +58,29 @@ impl<S: Store, C: Clock> Network<S, C> {
     /// Store failures; [`Error::Contended`] when other writers keep changing
     /// a record it repairs.
     pub fn repair_clock(&self) -> Result<usize, Error> {
-        let _op = super::trace::op("repair_clock");
-        let now = self.clock.now();
-        self.latest.store(now.as_micros(), Ordering::SeqCst);
-        let longest = self.policy.standing().sanction_max;
-        let mut repaired = 0;
-        let mut cursor = ChangeCursor::new(0);
-        loop {
-            let page = self.store.changes_since(cursor, FEED_PAGE)?;
-            for read in &page.changes {
-                let Some(record) = read.value.record() else {
-                    continue;
-                };
-                if instants::latest(record).is_some_and(|t| t > now) {
-                    repaired += usize::from(self.repair_one(record.key(), now, longest)?);
+        super::trace::op("repair_clock").within(|| {
+            let now = self.clock.now();
+            self.latest.store(now.as_micros(), Ordering::SeqCst);
+            let longest = self.policy.standing().sanction_max;
+            let mut repaired = 0;
+            let mut cursor = ChangeCursor::new(0);
+            loop {
+                let page = self.store.changes_since(cursor, FEED_PAGE)?;
+                for read in &page.changes {
+                    let Some(record) = read.value.record() else {
+                        continue;
+                    };
+                    if instants::latest(record).is_some_and(|t| t > now) {
+                        repaired += usize::from(self.repair_one(record.key(), now, longest)?);
+                    }
                 }
+                if page.changes.len() < FEED_PAGE || page.cursor <= cursor {
+                    break;
+                }
+                cursor = page.cursor;
             }
-            if page.changes.len() < FEED_PAGE || page.cursor <= cursor {
-                break;
-            }
-            cursor = page.cursor;
-        }
-        Ok(repaired)
+            Ok(repaired)
+        })
     }
 
     /// Rewrites one record with its instants brought back to `now`, retrying

@@ -107,27 +107,30 @@ impl<S: Store, C: Clock> Network<S, C> {
     /// failures; [`Error::Contended`] when other writers keep changing a
     /// record it rewrites.
     pub fn erase(&self, member: MemberId) -> Result<usize, Error> {
-        let first = self.run(|_| self.decide_erasure(member))?;
-        let (addresses, mut done) = first.outcome;
-        let mut cursor = ChangeCursor::START;
-        loop {
-            let page = self.store.changes_since(cursor, FEED_PAGE)?;
-            for read in &page.changes {
-                let Some(record) = read.value.record() else {
-                    continue;
-                };
-                if privacy::scrub(record, member, &addresses) != Scrub::Keep {
-                    let key = record.key();
-                    done +=
-                        usize::from(self.rewrite(&key, |r| privacy::scrub(r, member, &addresses))?);
+        super::trace::member("erase", member).within(|| {
+            let first = self.run(|_| self.decide_erasure(member))?;
+            let (addresses, mut done) = first.outcome;
+            let mut cursor = ChangeCursor::START;
+            loop {
+                let page = self.store.changes_since(cursor, FEED_PAGE)?;
+                for read in &page.changes {
+                    let Some(record) = read.value.record() else {
+                        continue;
+                    };
+                    if privacy::scrub(record, member, &addresses) != Scrub::Keep {
+                        let key = record.key();
+                        done += usize::from(
+                            self.rewrite(&key, |r| privacy::scrub(r, member, &addresses))?,
+                        );
+                    }
                 }
+                if page.changes.len() < FEED_PAGE || page.cursor <= cursor {
+                    break;
+                }
+                cursor = page.cursor;
             }
-            if page.changes.len() < FEED_PAGE || page.cursor <= cursor {
-                break;
-            }
-            cursor = page.cursor;
-        }
-        Ok(done)
+            Ok(done)
+        })
     }
 
     /// The first, atomic step of [`erase`](Self::erase): the marker, the
@@ -237,93 +240,95 @@ impl<S: Store, C: Clock> Network<S, C> {
     /// member (they appear nowhere, to themselves included); store
     /// failures.
     pub fn export(&self, member: MemberId) -> Result<Export, Error> {
-        self.fresh()?;
-        let record = self.active_member(member)?;
-        let sight = self.sight(member)?;
-        let mut export = Export {
-            member: record,
-            connections: Vec::new(),
-            sent: Vec::new(),
-            received: Vec::new(),
-            join_invitations: Vec::new(),
-            contacts: self.store.contacts(member)?,
-            follows: Vec::new(),
-            groups: Vec::new(),
-            dismissed: Vec::new(),
-            blocks: self.store.blocks(member, Role::Sender)?,
-            reports: Vec::new(),
-            standing: self.standing(member)?,
-        };
-        let mut invitations = BTreeSet::new();
-        let mut cursor = ChangeCursor::START;
-        loop {
-            let page = self.store.changes_since(cursor, FEED_PAGE)?;
-            for record in page.changes.iter().filter_map(|c| c.value.record()) {
-                match record {
-                    Record::Invitation(i) if i.sender == member || i.recipient == member => {
-                        invitations.insert(i.id);
-                    }
-                    Record::Pair(p) if p.key.low() == member || p.key.high() == member => {
-                        let other = if p.key.low() == member {
-                            p.key.high()
-                        } else {
-                            p.key.low()
-                        };
-                        if let Some(since) = p.connected_since {
-                            if sight.sees(other, &self.graph()) {
-                                export.connections.push((other, since));
+        super::trace::member("export", member).within(|| {
+            self.fresh()?;
+            let record = self.active_member(member)?;
+            let sight = self.sight(member)?;
+            let mut export = Export {
+                member: record,
+                connections: Vec::new(),
+                sent: Vec::new(),
+                received: Vec::new(),
+                join_invitations: Vec::new(),
+                contacts: self.store.contacts(member)?,
+                follows: Vec::new(),
+                groups: Vec::new(),
+                dismissed: Vec::new(),
+                blocks: self.store.blocks(member, Role::Sender)?,
+                reports: Vec::new(),
+                standing: self.standing(member)?,
+            };
+            let mut invitations = BTreeSet::new();
+            let mut cursor = ChangeCursor::START;
+            loop {
+                let page = self.store.changes_since(cursor, FEED_PAGE)?;
+                for record in page.changes.iter().filter_map(|c| c.value.record()) {
+                    match record {
+                        Record::Invitation(i) if i.sender == member || i.recipient == member => {
+                            invitations.insert(i.id);
+                        }
+                        Record::Pair(p) if p.key.low() == member || p.key.high() == member => {
+                            let other = if p.key.low() == member {
+                                p.key.high()
+                            } else {
+                                p.key.low()
+                            };
+                            if let Some(since) = p.connected_since {
+                                if sight.sees(other, &self.graph()) {
+                                    export.connections.push((other, since));
+                                }
                             }
                         }
+                        Record::Invitee(i) => export.join_invitations.extend(
+                            i.invitations
+                                .iter()
+                                .filter(|j| j.sender == member)
+                                .map(|j| (j.id, j.email.clone(), j.sent_at)),
+                        ),
+                        Record::Report(r) if r.reporter == member => export.reports.push(r.clone()),
+                        _ => {}
                     }
-                    Record::Invitee(i) => export.join_invitations.extend(
-                        i.invitations
-                            .iter()
-                            .filter(|j| j.sender == member)
-                            .map(|j| (j.id, j.email.clone(), j.sent_at)),
-                    ),
-                    Record::Report(r) if r.reporter == member => export.reports.push(r.clone()),
-                    _ => {}
+                }
+                if page.changes.len() < FEED_PAGE || page.cursor <= cursor {
+                    break;
+                }
+                cursor = page.cursor;
+            }
+            for id in invitations {
+                // What the member can read of it, exactly as `invitation`
+                // answers them; hidden ones are left out.
+                if let Ok(view) = self.invitation(member, id) {
+                    if view.sender == member {
+                        export.sent.push(view);
+                    } else {
+                        export.received.push(view);
+                    }
                 }
             }
-            if page.changes.len() < FEED_PAGE || page.cursor <= cursor {
-                break;
+            if let Some(f) = self.load::<Follows>(Key::Follows(member))? {
+                export.follows = f.value.companies.into_iter().collect();
             }
-            cursor = page.cursor;
-        }
-        for id in invitations {
-            // What the member can read of it, exactly as `invitation`
-            // answers them; hidden ones are left out.
-            if let Ok(view) = self.invitation(member, id) {
-                if view.sender == member {
-                    export.sent.push(view);
-                } else {
-                    export.received.push(view);
-                }
+            if let Some(g) = self.load::<Memberships>(Key::Groups(member))? {
+                export.groups = g.value.groups.into_iter().collect();
             }
-        }
-        if let Some(f) = self.load::<Follows>(Key::Follows(member))? {
-            export.follows = f.value.companies.into_iter().collect();
-        }
-        if let Some(g) = self.load::<Memberships>(Key::Groups(member))? {
-            export.groups = g.value.groups.into_iter().collect();
-        }
-        if let Some(d) = self.load::<Dismissals>(Key::Dismissed(member))? {
-            let graph = self.graph();
-            export.dismissed = d
-                .value
-                .dismissed
-                .into_iter()
-                .filter(|(other, _)| sight.sees(*other, &graph))
-                .collect();
-        }
-        export.connections.sort();
-        export.join_invitations.sort_by_key(|j| j.0);
-        export
-            .contacts
-            .sort_by(|a, b| a.email.canonical().cmp(b.email.canonical()));
-        export.blocks.sort_by_key(|b| b.target);
-        export.reports.sort_by_key(|r| r.target);
-        Ok(export)
+            if let Some(d) = self.load::<Dismissals>(Key::Dismissed(member))? {
+                let graph = self.graph();
+                export.dismissed = d
+                    .value
+                    .dismissed
+                    .into_iter()
+                    .filter(|(other, _)| sight.sees(*other, &graph))
+                    .collect();
+            }
+            export.connections.sort();
+            export.join_invitations.sort_by_key(|j| j.0);
+            export
+                .contacts
+                .sort_by(|a, b| a.email.canonical().cmp(b.email.canonical()));
+            export.blocks.sort_by_key(|b| b.target);
+            export.reports.sort_by_key(|r| r.target);
+            Ok(export)
+        })
     }
 
     /// Erases the notes of closed invitations past the policy's
@@ -341,33 +346,35 @@ impl<S: Store, C: Clock> Network<S, C> {
     /// Store failures; [`Error::Contended`] when other writers keep
     /// changing an invitation it rewrites.
     pub fn apply_retention(&self, limit: usize) -> Result<Retained, Error> {
-        let now = self.now();
-        let mut cursor = self
-            .retention
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner);
-        let page = self.store.changes_since(*cursor, limit)?;
-        let mut erased = 0;
-        for record in page.changes.iter().filter_map(|c| c.value.record()) {
-            let Record::Invitation(invitation) = record else {
-                continue;
-            };
-            if privacy::notes_expired(invitation, &self.policy, now).is_some() {
-                let key = record.key();
-                let rewrote = self.rewrite(&key, |r| match r {
-                    Record::Invitation(i) => privacy::notes_expired(i, &self.policy, now)
-                        .map_or(Scrub::Keep, |i| Scrub::Put(Box::new(Record::Invitation(i)))),
-                    _ => Scrub::Keep,
-                })?;
-                erased += usize::from(rewrote);
+        super::trace::op("apply_retention").within(|| {
+            let now = self.now();
+            let mut cursor = self
+                .retention
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner);
+            let page = self.store.changes_since(*cursor, limit)?;
+            let mut erased = 0;
+            for record in page.changes.iter().filter_map(|c| c.value.record()) {
+                let Record::Invitation(invitation) = record else {
+                    continue;
+                };
+                if privacy::notes_expired(invitation, &self.policy, now).is_some() {
+                    let key = record.key();
+                    let rewrote = self.rewrite(&key, |r| match r {
+                        Record::Invitation(i) => privacy::notes_expired(i, &self.policy, now)
+                            .map_or(Scrub::Keep, |i| Scrub::Put(Box::new(Record::Invitation(i)))),
+                        _ => Scrub::Keep,
+                    })?;
+                    erased += usize::from(rewrote);
+                }
             }
-        }
-        let more = limit > 0 && page.changes.len() >= limit && page.cursor > *cursor;
-        *cursor = if more {
-            page.cursor
-        } else {
-            ChangeCursor::START
-        };
-        Ok(Retained { erased, more })
+            let more = limit > 0 && page.changes.len() >= limit && page.cursor > *cursor;
+            *cursor = if more {
+                page.cursor
+            } else {
+                ChangeCursor::START
+            };
+            Ok(Retained { erased, more })
+        })
     }
 }
