@@ -285,6 +285,7 @@ pub fn unblock(
     actor: MemberId,
     other: MemberId,
     facts: &PairFacts,
+    _policy: &Policy,
     clock: Timestamp,
 ) -> Result<Decision<UnblockOutcome>, Refusal> {
     let now = facts.effective_now(clock);
@@ -319,6 +320,7 @@ pub fn report(
     other: MemberId,
     reason: ReportReason,
     facts: &PairFacts,
+    _policy: &Policy,
     clock: Timestamp,
 ) -> Result<Decision<()>, Refusal> {
     let now = facts.effective_now(clock);
@@ -368,6 +370,7 @@ pub fn remove_connection(
     actor: MemberId,
     other: MemberId,
     facts: &PairFacts,
+    _policy: &Policy,
     clock: Timestamp,
 ) -> Result<Decision<()>, Refusal> {
     let now = facts.effective_now(clock);
@@ -470,7 +473,7 @@ mod tests {
         never.other = None;
         for facts in [&blocked_back, &gone, &never] {
             assert_eq!(
-                unblock(ANA, BO, facts, T0).unwrap_err(),
+                unblock(ANA, BO, facts, &Policy::default(), T0).unwrap_err(),
                 Refusal::UnknownMember(BO)
             );
             assert_eq!(
@@ -478,7 +481,7 @@ mod tests {
                 Refusal::UnknownMember(BO)
             );
         }
-        let lifted = unblock(ANA, BO, &base, T0).unwrap();
+        let lifted = unblock(ANA, BO, &base, &Policy::default(), T0).unwrap();
         assert_eq!(lifted.outcome, UnblockOutcome::Unblocked);
         let again = block(ANA, BO, &base, &Policy::default(), T0).unwrap();
         assert_eq!(again.outcome, BlockOutcome::AlreadyBlocked);
@@ -512,14 +515,14 @@ mod tests {
             Refusal::Yourself
         );
         assert_eq!(
-            unblock(ANA, ANA, &facts, T0).unwrap_err(),
+            unblock(ANA, ANA, &facts, &Policy::default(), T0).unwrap_err(),
             Refusal::Yourself
         );
     }
 
     #[test]
     fn given_no_block_when_ana_unblocks_bo_then_nothing_changes() {
-        let decision = unblock(ANA, BO, &given(), T0).unwrap();
+        let decision = unblock(ANA, BO, &given(), &Policy::default(), T0).unwrap();
         assert_eq!(decision.outcome, UnblockOutcome::NotBlocked);
         assert!(decision.changes.is_empty());
         assert!(decision.changes.events.is_empty());

@@ -359,16 +359,16 @@ impl<S: Store, C: Clock> Network<S, C> {
             let Some(invitee) = self.load::<Invitee>(key.clone())? else {
                 return Ok(Decision::unchanged(false));
             };
-            let mut facts = self.send_facts(sender, member, now)?;
-            facts.join = Some(id);
-            Ok(join::deliver(
-                &invitee,
-                (id, sender),
-                (member, email),
-                &facts,
-                &self.policy,
-                now,
-            )?)
+            let mut send = self.send_facts(sender, member, now)?;
+            send.join = Some(id);
+            let req = join::JoinDelivery {
+                invitation: id,
+                sender,
+                recipient: member,
+                email,
+            };
+            let facts = join::DeliverFacts { invitee, send };
+            Ok(join::deliver(&req, &facts, &self.policy, now)?)
         })
     }
 
