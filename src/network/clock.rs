@@ -1,7 +1,8 @@
 //! The time a network acts on, and the repair after a bad clock reading.
 
 use super::{FEED_PAGE, Network};
-use crate::error::{CommitError, Error};
+use crate::change::Write;
+use crate::error::Error;
 use crate::instants;
 use crate::record::{Key, Versioned};
 use crate::store::{ChangeCursor, Store};
@@ -71,7 +72,7 @@ impl<S: Store, C: Clock> Network<S, C> {
                         continue;
                     };
                     if instants::latest(record).is_some_and(|t| t > now) {
-                        repaired += usize::from(self.repair_one(record.key(), now, longest)?);
+                        repaired += usize::from(self.repair_one(&record.key(), now, longest)?);
                     }
                 }
                 if page.changes.len() < FEED_PAGE || page.cursor <= cursor {
@@ -83,40 +84,22 @@ impl<S: Store, C: Clock> Network<S, C> {
         })
     }
 
-    /// Rewrites one record with its instants brought back to `now`, retrying
-    /// on conflict: answers whether it wrote.
-    pub(super) fn repair_one(
+    /// Rewrites one record with its instants brought back to `now`:
+    /// answers whether it wrote.
+    fn repair_one(
         &self,
-        key: Key,
+        key: &Key,
         now: Timestamp,
         longest: chrono::TimeDelta,
     ) -> Result<bool, Error> {
-        let attempts = self.policy.max_attempts();
-        for _ in 0..attempts {
-            let Some(read) = self.store.get(&key)? else {
-                return Ok(false);
-            };
+        self.rewrite_one(key, |read| {
             let version = Versioned {
                 version: read.version,
                 value: (),
             };
             let mut record = read.value;
-            if !instants::bring_back(&mut record, now, longest) {
-                return Ok(false);
-            }
-            let write = crate::change::Write::replacing(Some(&version), record);
-            match self.store.commit(std::slice::from_ref(&write)) {
-                Ok(()) => {
-                    let _ = self.sync();
-                    return Ok(true);
-                }
-                Err(CommitError::Conflict(_)) => continue,
-                Err(CommitError::Store(e)) => {
-                    self.stale.store(true, Ordering::SeqCst);
-                    return Err(e.into());
-                }
-            }
-        }
-        Err(Error::Contended { attempts })
+            instants::bring_back(&mut record, now, longest)
+                .then(|| Write::replacing(Some(&version), record))
+        })
     }
 }

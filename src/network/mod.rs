@@ -447,6 +447,44 @@ impl<S: Store, C: Clock> Network<S, C> {
         }
         Err(Error::Contended { attempts })
     }
+
+    /// Rewrites (or deletes) the one record under `key`, outside any
+    /// decision: `decide` turns the version read into its write, or `None`
+    /// to leave it (answering `false`). The write is committed alone
+    /// against that version, and on a conflict read again and decided
+    /// anew; answers whether it wrote. What the operator's sweeps (clock
+    /// repair, erasure, retention) do to each record they change.
+    ///
+    /// # Errors
+    /// Store failures (the index is then marked stale);
+    /// [`Error::Contended`] after the policy's attempts.
+    fn rewrite_one(
+        &self,
+        key: &Key,
+        mut decide: impl FnMut(Versioned<Record>) -> Option<Write>,
+    ) -> Result<bool, Error> {
+        let attempts = self.policy.max_attempts();
+        for _ in 0..attempts {
+            let Some(read) = self.store.get(key)? else {
+                return Ok(false);
+            };
+            let Some(write) = decide(read) else {
+                return Ok(false);
+            };
+            match self.store.commit(std::slice::from_ref(&write)) {
+                Ok(()) => {
+                    let _ = self.sync();
+                    return Ok(true);
+                }
+                Err(CommitError::Conflict(_)) => continue,
+                Err(CommitError::Store(e)) => {
+                    self.stale.store(true, Ordering::SeqCst);
+                    return Err(e.into());
+                }
+            }
+        }
+        Err(Error::Contended { attempts })
+    }
 }
 
 /// Records a decision read in one store call

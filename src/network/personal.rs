@@ -9,7 +9,7 @@ use crate::change::{ChangeSet, Decision, Write};
 use crate::contacts::{Contact, Invitee};
 use crate::discovery::{Dismissals, Follows, Memberships};
 use crate::email::Email;
-use crate::error::{CommitError, Error, Refusal};
+use crate::error::{Error, Refusal};
 use crate::id::{GroupId, InvitationId, MemberId};
 use crate::member::{EmailOwner, Member};
 use crate::network::InvitationView;
@@ -20,7 +20,6 @@ use crate::store::{ChangeCursor, Role, Store};
 use crate::time::{Clock, Timestamp};
 use std::collections::BTreeSet;
 use std::sync::PoisonError;
-use std::sync::atomic::Ordering;
 
 /// Everything pronet holds about one member that the member may read, as
 /// [`Network::export`] answers it; its JSON form is its
@@ -192,33 +191,14 @@ impl<S: Store, C: Clock> Network<S, C> {
         Ok(Decision::new(changes, (addresses, count)))
     }
 
-    /// Rewrites (or deletes) the record under `key` as `scrub` says,
-    /// against the version read, retrying on conflict; answers whether it
-    /// changed it.
+    /// Rewrites (or deletes) the record under `key` as `scrub` says of
+    /// the version read: answers whether it changed it.
     fn rewrite(&self, key: &Key, scrub: impl Fn(&Record) -> Scrub) -> Result<bool, Error> {
-        let attempts = self.policy.max_attempts();
-        for _ in 0..attempts {
-            let Some(read) = self.store.get(key)? else {
-                return Ok(false);
-            };
-            let write = match scrub(&read.value) {
-                Scrub::Keep => return Ok(false),
-                Scrub::Put(record) => Write::replacing(Some(&read), *record),
-                Scrub::Delete => Write::deleting(&read, key.clone()),
-            };
-            match self.store.commit(std::slice::from_ref(&write)) {
-                Ok(()) => {
-                    let _ = self.sync();
-                    return Ok(true);
-                }
-                Err(CommitError::Conflict(_)) => continue,
-                Err(CommitError::Store(e)) => {
-                    self.stale.store(true, Ordering::SeqCst);
-                    return Err(e.into());
-                }
-            }
-        }
-        Err(Error::Contended { attempts })
+        self.rewrite_one(key, |read| match scrub(&read.value) {
+            Scrub::Keep => None,
+            Scrub::Put(record) => Some(Write::replacing(Some(&read), *record)),
+            Scrub::Delete => Some(Write::deleting(&read, key.clone())),
+        })
     }
 
     /// Everything pronet holds about `member` that they may read (see
