@@ -1,11 +1,11 @@
 //! The time a network acts on, and the repair after a bad clock reading.
 
-use super::{FEED_PAGE, Network};
+use super::Network;
 use crate::change::Write;
 use crate::error::Error;
 use crate::instants;
 use crate::record::{Key, Versioned};
-use crate::store::{ChangeCursor, Store};
+use crate::store::Store;
 use crate::time::{Clock, Timestamp};
 use std::sync::atomic::Ordering;
 
@@ -64,22 +64,12 @@ impl<S: Store, C: Clock> Network<S, C> {
             self.latest.store(now.as_micros(), Ordering::SeqCst);
             let longest = self.policy.standing().sanction_max;
             let mut repaired = 0;
-            let mut cursor = ChangeCursor::new(0);
-            loop {
-                let page = self.store.changes_since(cursor, FEED_PAGE)?;
-                for read in &page.changes {
-                    let Some(record) = read.value.record() else {
-                        continue;
-                    };
-                    if instants::latest(record).is_some_and(|t| t > now) {
-                        repaired += usize::from(self.repair_one(&record.key(), now, longest)?);
-                    }
+            self.each_record(|record| {
+                if instants::latest(record).is_some_and(|t| t > now) {
+                    repaired += usize::from(self.repair_one(&record.key(), now, longest)?);
                 }
-                if page.changes.len() < FEED_PAGE || page.cursor <= cursor {
-                    break;
-                }
-                cursor = page.cursor;
-            }
+                Ok(())
+            })?;
             Ok(repaired)
         })
     }

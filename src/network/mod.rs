@@ -448,6 +448,23 @@ impl<S: Store, C: Clock> Network<S, C> {
         Err(Error::Contended { attempts })
     }
 
+    /// Calls `f` on every record of the store, read through its change
+    /// feed a page at a time (the operator's sweeps: clock repair, erasure,
+    /// export), stopping at `f`'s first error.
+    fn each_record(&self, mut f: impl FnMut(&Record) -> Result<(), Error>) -> Result<(), Error> {
+        let mut cursor = ChangeCursor::START;
+        loop {
+            let page = self.store.changes_since(cursor, FEED_PAGE)?;
+            for record in page.changes.iter().filter_map(|c| c.value.record()) {
+                f(record)?;
+            }
+            if page.changes.len() < FEED_PAGE || page.cursor <= cursor {
+                return Ok(());
+            }
+            cursor = page.cursor;
+        }
+    }
+
     /// Rewrites (or deletes) the one record under `key`, outside any
     /// decision: `decide` turns the version read into its write, or `None`
     /// to leave it (answering `false`). The write is committed alone

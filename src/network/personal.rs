@@ -109,25 +109,14 @@ impl<S: Store, C: Clock> Network<S, C> {
         super::trace::member("erase", member).within(|| {
             let first = self.run(|_| self.decide_erasure(member))?;
             let (addresses, mut done) = first.outcome;
-            let mut cursor = ChangeCursor::START;
-            loop {
-                let page = self.store.changes_since(cursor, FEED_PAGE)?;
-                for read in &page.changes {
-                    let Some(record) = read.value.record() else {
-                        continue;
-                    };
-                    if privacy::scrub(record, member, &addresses) != Scrub::Keep {
-                        let key = record.key();
-                        done += usize::from(
-                            self.rewrite(&key, |r| privacy::scrub(r, member, &addresses))?,
-                        );
-                    }
+            self.each_record(|record| {
+                if privacy::scrub(record, member, &addresses) != Scrub::Keep {
+                    let key = record.key();
+                    done +=
+                        usize::from(self.rewrite(&key, |r| privacy::scrub(r, member, &addresses))?);
                 }
-                if page.changes.len() < FEED_PAGE || page.cursor <= cursor {
-                    break;
-                }
-                cursor = page.cursor;
-            }
+                Ok(())
+            })?;
             Ok(done)
         })
     }
@@ -239,41 +228,34 @@ impl<S: Store, C: Clock> Network<S, C> {
                 standing: self.standing(member)?,
             };
             let mut invitations = BTreeSet::new();
-            let mut cursor = ChangeCursor::START;
-            loop {
-                let page = self.store.changes_since(cursor, FEED_PAGE)?;
-                for record in page.changes.iter().filter_map(|c| c.value.record()) {
-                    match record {
-                        Record::Invitation(i) if i.sender == member || i.recipient == member => {
-                            invitations.insert(i.id);
-                        }
-                        Record::Pair(p) if p.key.low() == member || p.key.high() == member => {
-                            let other = if p.key.low() == member {
-                                p.key.high()
-                            } else {
-                                p.key.low()
-                            };
-                            if let Some(since) = p.connected_since {
-                                if sight.sees(other, &self.graph()) {
-                                    export.connections.push((other, since));
-                                }
+            self.each_record(|record| {
+                match record {
+                    Record::Invitation(i) if i.sender == member || i.recipient == member => {
+                        invitations.insert(i.id);
+                    }
+                    Record::Pair(p) if p.key.low() == member || p.key.high() == member => {
+                        let other = if p.key.low() == member {
+                            p.key.high()
+                        } else {
+                            p.key.low()
+                        };
+                        if let Some(since) = p.connected_since {
+                            if sight.sees(other, &self.graph()) {
+                                export.connections.push((other, since));
                             }
                         }
-                        Record::Invitee(i) => export.join_invitations.extend(
-                            i.invitations
-                                .iter()
-                                .filter(|j| j.sender == member)
-                                .map(|j| (j.id, j.email.clone(), j.sent_at)),
-                        ),
-                        Record::Report(r) if r.reporter == member => export.reports.push(r.clone()),
-                        _ => {}
                     }
+                    Record::Invitee(i) => export.join_invitations.extend(
+                        i.invitations
+                            .iter()
+                            .filter(|j| j.sender == member)
+                            .map(|j| (j.id, j.email.clone(), j.sent_at)),
+                    ),
+                    Record::Report(r) if r.reporter == member => export.reports.push(r.clone()),
+                    _ => {}
                 }
-                if page.changes.len() < FEED_PAGE || page.cursor <= cursor {
-                    break;
-                }
-                cursor = page.cursor;
-            }
+                Ok(())
+            })?;
             for id in invitations {
                 // What the member can read of it, exactly as `invitation`
                 // answers them; hidden ones are left out.
