@@ -211,7 +211,7 @@ fn p_every_operation_records_its_outcome() {
         let _ = w.net.second_degree_count(ana).unwrap();
         let _ = w.net.how_connected(ana, cy, page).unwrap();
         let _ = w.net.connections(ana, bo, None, page).unwrap();
-        let _ = w.net.with_view(ana, |_| Ok(())).unwrap();
+        w.net.with_view(ana, |_| Ok(())).unwrap();
         let _ = w.net.standing(ana).unwrap();
         let _ = w.net.quota(nobody).unwrap_err();
         let _ = w.net.quota(ana).unwrap();

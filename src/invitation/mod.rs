@@ -148,7 +148,7 @@ impl Invitation {
 
     /// Open from the sender's point of view: pending, or ignored (which the
     /// sender cannot tell apart), whatever the delivery, and not yet ended
-    /// by a newer send (see [`Invitation::replaced`]).
+    /// by a newer send the recipient never saw (see [`Status::Ignored`]).
     #[must_use]
     pub fn is_open(&self) -> bool {
         match self.status {

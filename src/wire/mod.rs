@@ -31,7 +31,7 @@
 //!   suggestion's score, which is at most `u32::MAX`) are JSON numbers:
 //!   they stay far below 2^53.
 //! - **Cursors** are opaque strings (see [`ListCursor`], [`SearchCursor`],
-//!   [`PymkCursor`](crate::discovery::PymkCursor), [`ChangeCursor`]; a page
+//!   [`PymkCursor`], [`ChangeCursor`]; a page
 //!   of members or of blocked members continues after a member id
 //!   string): hand back what you were given. Parsing one never panics.
 //! - **Errors** are `{"code": "...", "message": "...", ...fields}`: the
