@@ -23,8 +23,7 @@ use serde::{Deserialize, Serialize};
 pub enum Status {
     /// Waiting for the recipient.
     Pending,
-    /// The recipient ignored it; to the sender it is still pending, until
-    /// it expires or a newer send replaces it (then `closed_at` is set).
+    /// The recipient ignored it; to the sender it is still pending.
     Ignored(IgnoreReason),
     /// The recipient accepted: the two are connected.
     Accepted,
@@ -41,6 +40,23 @@ pub enum Status {
     Expired,
     /// Removed by a block between the two.
     Cancelled,
+    /// The recipient ignored it, then the sender's newer send, dropped
+    /// because of the recipient's "I don't know", closed it for the sender
+    /// alone: the sender sees it superseded (expired, if it had expired
+    /// first: see [`Invitation::replaced_by`]), and the recipient, who never
+    /// learns of the newer send, still sees their ignore.
+    ResentUnseen(IgnoreReason),
+}
+
+impl Status {
+    /// The recipient's ignore, if it stands.
+    #[must_use]
+    pub fn ignored(self) -> Option<IgnoreReason> {
+        match self {
+            Self::Ignored(reason) | Self::ResentUnseen(reason) => Some(reason),
+            _ => None,
+        }
+    }
 }
 
 /// How the recipient ignored an invitation, from the mildest answer to the
@@ -105,9 +121,9 @@ pub struct Invitation {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub decline_note: Option<Note>,
     /// The sender's newer invitation to the same person that replaced this
-    /// one ([`Status::Superseded`], or an ignored one that a dropped re-send
-    /// closed for the sender alone); `None` otherwise, and for invitations
-    /// replaced before pronet recorded it.
+    /// one ([`Status::Superseded`], or [`Status::ResentUnseen`] when it was
+    /// still live); `None` otherwise, and for invitations replaced before
+    /// pronet recorded it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub replaced_by: Option<InvitationId>,
 }
@@ -147,15 +163,10 @@ impl Invitation {
     }
 
     /// Open from the sender's point of view: pending, or ignored (which the
-    /// sender cannot tell apart), whatever the delivery, and not yet ended
-    /// by a newer send the recipient never saw (see [`Status::Ignored`]).
+    /// sender cannot tell apart), whatever the delivery.
     #[must_use]
     pub fn is_open(&self) -> bool {
-        match self.status {
-            Status::Pending => true,
-            Status::Ignored(_) => self.closed_at.is_none(),
-            _ => false,
-        }
+        matches!(self.status, Status::Pending | Status::Ignored(_))
     }
 
     /// The instant it expires if still open.
@@ -199,9 +210,9 @@ impl Invitation {
     ///
     /// A newer send dropped because of the recipient's "I don't know" never
     /// reaches the recipient, so it must change nothing they can observe:
-    /// an invitation they ignored keeps its stored ignore, and is closed for
-    /// the sender alone (its `closed_at` is set; the sender sees it
-    /// superseded or expired, exactly as if the recipient had not answered).
+    /// an invitation they ignored is closed for the sender alone
+    /// ([`Status::ResentUnseen`]), exactly as if the recipient had not
+    /// answered, and the recipient still sees their ignore.
     #[must_use]
     pub(crate) fn replaced(
         &self,
@@ -217,7 +228,7 @@ impl Invitation {
             old.replaced_by = Some(by);
         }
         if let (Status::Ignored(answer), Delivery::Dropped) = (self.status, delivery) {
-            old.status = Status::Ignored(answer);
+            old.status = Status::ResentUnseen(answer);
         }
         old
     }
@@ -226,11 +237,8 @@ impl Invitation {
     #[must_use]
     pub fn seen_by_sender(&self, policy: &Policy, now: Timestamp) -> Seen {
         match self.status {
-            // Ended for the sender by a newer send the recipient never saw.
-            Status::Ignored(_) if self.closed_at.is_some() => match self.replaced_by {
-                Some(_) => Seen::Superseded,
-                None => Seen::Expired,
-            },
+            Status::ResentUnseen(_) if self.replaced_by.is_some() => Seen::Superseded,
+            Status::ResentUnseen(_) => Seen::Expired,
             Status::Pending | Status::Ignored(_) if now >= self.expires_at(policy) => Seen::Expired,
             Status::Pending | Status::Ignored(_) => Seen::Pending,
             Status::Accepted => Seen::Accepted,
@@ -256,7 +264,7 @@ impl Invitation {
             Status::Expired => Seen::Expired,
             Status::Pending if self.delivery == Delivery::Held => Seen::Held,
             Status::Pending => Seen::Pending,
-            Status::Ignored(_) => Seen::Ignored,
+            Status::Ignored(_) | Status::ResentUnseen(_) => Seen::Ignored,
             Status::Accepted => Seen::Accepted,
             Status::Rejected => Seen::Rejected,
             Status::Cancelled => Seen::Cancelled,

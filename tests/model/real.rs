@@ -42,7 +42,7 @@ pub(crate) fn delivery_of(delivery: Delivery) -> MDelivery {
 /// superseded (or expired), with the recipient's ignore kept apart.
 pub(crate) fn model_status(inv: &Invitation) -> (MStatus, Option<IgnoreReason>) {
     match inv.status {
-        Status::Ignored(r) if inv.closed_at.is_some() => match inv.replaced_by {
+        Status::ResentUnseen(r) => match inv.replaced_by {
             Some(_) => (MStatus::Superseded, Some(r)),
             None => (MStatus::Expired, Some(r)),
         },
