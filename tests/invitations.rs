@@ -801,18 +801,22 @@ fn recipient_view(w: &World, a: MemberId, b: MemberId, first: InvitationId) -> V
 }
 
 /// Bo answers Ana's first invitation with `answer` on day 1; then Ana sends
-/// again on day 90 and day 455 (each send dropped) if `resend`, or does
-/// nothing; Bo looks at everything he can at each step, then reports the
-/// first invitation as spam. Returns what Bo saw and the events addressed
-/// to him.
-fn recipient_run(answer: IgnoreReason, resend: bool) -> (Vec<String>, Vec<String>) {
+/// again on day `resend_day` and 365 days later (each send dropped) if
+/// `resend`, or does nothing; Bo looks at everything he can at each step,
+/// then reports the first invitation as spam. Returns what Bo saw and the
+/// events addressed to him.
+fn recipient_run(
+    answer: IgnoreReason,
+    resend: bool,
+    resend_day: i64,
+) -> (Vec<String>, Vec<String>) {
     let w = World::new();
     let (a, b) = (w.person(ANA), w.person(BO));
     let first = sent_id(&w.send_proof(a, b, Some("Hello Bo")).unwrap());
     w.at(days(1));
     done(w.net.ignore_because(b, first, answer));
     let mut seen = recipient_view(&w, a, b, first);
-    for (day, note) in [(90, Some("Me again")), (455, None)] {
+    for (day, note) in [(resend_day, Some("Me again")), (resend_day + 365, None)] {
         w.at(days(day));
         if resend {
             let sent = w.send_proof(a, b, note).unwrap();
@@ -846,16 +850,25 @@ fn recipient_run(answer: IgnoreReason, resend: bool) -> (Vec<String>, Vec<String
 /// reported it) changes nothing Bo can observe: his view of the invitation
 /// he answered, every answer to it, his counts, lists, relationship and
 /// quota reads and his events are the same as in a world where Ana never
-/// sent again. (Before the fix the first invitation turned "not found" for
-/// Bo once the re-send superseded it.)
+/// sent again, whether the re-send comes while the first invitation is
+/// live (day 90) or after it expired (day 200). (Before the fix the first
+/// invitation turned "not found", or expired, for Bo once the re-send
+/// closed it.)
 #[test]
 fn i6_dropped_resend_is_invisible_to_the_recipient() {
-    for answer in [IgnoreReason::DontKnow, IgnoreReason::Spam] {
-        let (resent, seen_resent) = recipient_run(answer, true);
-        let (quiet, seen_quiet) = recipient_run(answer, false);
+    for (answer, first) in [
+        (IgnoreReason::DontKnow, 90),
+        (IgnoreReason::Spam, 90),
+        (IgnoreReason::DontKnow, 200),
+    ] {
+        let (resent, seen_resent) = recipient_run(answer, true, first);
+        let (quiet, seen_quiet) = recipient_run(answer, false, first);
         assert!(resent.len() > 40, "the script ran");
         for (i, (x, y)) in resent.iter().zip(&quiet).enumerate() {
-            assert_eq!(x, y, "step {i} differs after {answer:?}");
+            assert_eq!(
+                x, y,
+                "step {i} differs after {answer:?}, re-sent on day {first}"
+            );
         }
         assert_eq!(resent.len(), quiet.len());
         assert_eq!(seen_resent, seen_quiet);
@@ -863,38 +876,44 @@ fn i6_dropped_resend_is_invisible_to_the_recipient() {
 }
 
 /// I7: the sender sees the invitation Bo answered "I don't know" replaced
-/// by her re-send (superseded, out of her sent list) exactly as when Bo did
-/// nothing, though Bo still sees his own answer on it.
+/// by her re-send (superseded, or expired when re-sent after its expiry;
+/// out of her sent list) exactly as when Bo did nothing, though Bo still
+/// sees his own answer on it.
 #[test]
 fn i7_dropped_resend_supersedes_for_the_sender_only() {
-    for answer in [None, Some(IgnoreReason::DontKnow)] {
-        let w = World::new();
-        let (a, b) = (w.person(ANA), w.person(BO));
-        let first = w.invite(a, b);
-        w.at(days(1));
-        if let Some(reason) = answer {
-            done(w.net.ignore_because(b, first, reason));
-        }
-        w.at(days(90));
-        let second = w.invite(a, b);
-        assert_eq!(w.seen(a, first), Seen::Superseded, "{answer:?}");
-        assert_eq!(w.sent(a), vec![second], "{answer:?}");
-        assert_eq!(w.net.invitation_counts(a).unwrap().sent, 1);
-        assert_eq!(
-            refusal(w.net.withdraw(a, first)),
-            Refusal::NotPending {
-                seen: Seen::Superseded
+    for (day, closed) in [(90, Seen::Superseded), (200, Seen::Expired)] {
+        for answer in [None, Some(IgnoreReason::DontKnow)] {
+            let w = World::new();
+            let (a, b) = (w.person(ANA), w.person(BO));
+            let first = w.invite(a, b);
+            w.at(days(1));
+            if let Some(reason) = answer {
+                done(w.net.ignore_because(b, first, reason));
             }
-        );
-        match answer {
-            Some(_) => assert_eq!(w.seen(b, first), Seen::Ignored),
-            None => assert_eq!(
-                refusal(w.net.invitation(b, first)),
-                Refusal::InvitationReplaced {
-                    invitation: first,
-                    by: second
-                }
-            ),
+            w.at(days(day));
+            let second = w.invite(a, b);
+            let case = format!("{answer:?} on day {day}");
+            assert_eq!(w.seen(a, first), closed, "{case}");
+            assert_eq!(w.sent(a), vec![second], "{case}");
+            assert_eq!(w.net.invitation_counts(a).unwrap().sent, 1, "{case}");
+            assert_eq!(
+                refusal(w.net.withdraw(a, first)),
+                Refusal::NotPending { seen: closed },
+                "{case}"
+            );
+            let for_bo = w.net.invitation(b, first).map(|v| v.seen);
+            match (answer, closed) {
+                (Some(_), _) => assert_eq!(for_bo.unwrap(), Seen::Ignored, "{case}"),
+                (None, Seen::Expired) => assert_eq!(for_bo.unwrap(), Seen::Expired, "{case}"),
+                (None, _) => assert_eq!(
+                    refusal(for_bo),
+                    Refusal::InvitationReplaced {
+                        invitation: first,
+                        by: second
+                    },
+                    "{case}"
+                ),
+            }
         }
     }
 }
