@@ -802,13 +802,15 @@ fn recipient_view(w: &World, a: MemberId, b: MemberId, first: InvitationId) -> V
 
 /// Bo answers Ana's first invitation with `answer` on day 1; then Ana sends
 /// again on day `resend_day` and 365 days later (each send dropped) if
-/// `resend`, or does nothing; Bo looks at everything he can at each step,
-/// then reports the first invitation as spam. Returns what Bo saw and the
+/// `resend`, or does nothing; then `blocker` blocks the other and unblocks
+/// three days later; Bo looks at everything he can at each step, then
+/// reports the first invitation as spam. Returns what Bo saw and the
 /// events addressed to him.
 fn recipient_run(
     answer: IgnoreReason,
     resend: bool,
     resend_day: i64,
+    blocker: MemberId,
 ) -> (Vec<String>, Vec<String>) {
     let w = World::new();
     let (a, b) = (w.person(ANA), w.person(BO));
@@ -826,6 +828,13 @@ fn recipient_run(
         w.at(days(day) + us(1));
         seen.extend(recipient_view(&w, a, b, first));
     }
+    let blocked = if blocker == a { b } else { a };
+    w.at(days(resend_day + 366));
+    let _ = w.net.block(blocker, blocked).unwrap();
+    seen.extend(recipient_view(&w, a, b, first));
+    w.at(days(resend_day + 369));
+    let _ = w.net.unblock(blocker, blocked).unwrap();
+    seen.extend(recipient_view(&w, a, b, first));
     let reported = w.net.report_invitation(b, first);
     seen.push(format!(
         "{:?}",
@@ -851,18 +860,20 @@ fn recipient_run(
 /// he answered, every answer to it, his counts, lists, relationship and
 /// quota reads and his events are the same as in a world where Ana never
 /// sent again, whether the re-send comes while the first invitation is
-/// live (day 90) or after it expired (day 200). (Before the fix the first
-/// invitation turned "not found", or expired, for Bo once the re-send
-/// closed it.)
+/// live (day 90) or after it expired (day 200), and after either of them
+/// blocks and unblocks the other. (Before the fix the first invitation
+/// turned "not found", or expired, for Bo once the re-send closed it; and a
+/// block showed it cancelled only where it was still Ana's open one.)
 #[test]
 fn i6_dropped_resend_is_invisible_to_the_recipient() {
-    for (answer, first) in [
-        (IgnoreReason::DontKnow, 90),
-        (IgnoreReason::Spam, 90),
-        (IgnoreReason::DontKnow, 200),
+    for (answer, first, blocker) in [
+        (IgnoreReason::DontKnow, 90, BO),
+        (IgnoreReason::Spam, 90, ANA),
+        (IgnoreReason::DontKnow, 200, ANA),
+        (IgnoreReason::DontKnow, 200, BO),
     ] {
-        let (resent, seen_resent) = recipient_run(answer, true, first);
-        let (quiet, seen_quiet) = recipient_run(answer, false, first);
+        let (resent, seen_resent) = recipient_run(answer, true, first, blocker);
+        let (quiet, seen_quiet) = recipient_run(answer, false, first, blocker);
         assert!(resent.len() > 40, "the script ran");
         for (i, (x, y)) in resent.iter().zip(&quiet).enumerate() {
             assert_eq!(

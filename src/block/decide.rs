@@ -247,9 +247,13 @@ fn blocked(
     changes.write(facts.tally.as_ref(), Record::BlockTally(tally));
     let mut pair = facts.pair.as_ref().or_new(|| PairState::new(key));
     // A pending invitation is cancelled; one already past its expiry is
-    // recorded as expired, which it already was for both parties.
+    // recorded as expired, which it already was for both parties. An
+    // ignored one stays ignored for its recipient.
     if let Some(open) = facts.open.as_ref().filter(|o| o.value.is_open()) {
-        let closed = open.value.ended(Status::Cancelled, policy, now);
+        let closed = open
+            .value
+            .ended(Status::Cancelled, policy, now)
+            .keeping_ignore(open.value.status);
         changes.write(Some(open), Record::Invitation(closed));
     }
     pair.open = None;

@@ -40,12 +40,18 @@ pub enum Status {
     Expired,
     /// Removed by a block between the two.
     Cancelled,
-    /// The recipient ignored it, then the sender's newer send, dropped
-    /// because of the recipient's "I don't know", closed it for the sender
-    /// alone: the sender sees it superseded (expired, if it had expired
-    /// first: see [`Invitation::replaced_by`]), and the recipient, who never
-    /// learns of the newer send, still sees their ignore.
-    ResentUnseen(IgnoreReason),
+    /// The recipient ignored it, and it ended for the sender alone: the
+    /// sender sees `sender_sees` (superseded, expired or cancelled), the
+    /// recipient still sees their ignore. A newer send dropped after the
+    /// recipient's "I don't know", which never reaches them, ends it this
+    /// way, and so does a block: the recipient's answer stands, and what
+    /// they see of it never depends on what the sender did since.
+    EndedIgnored {
+        /// The recipient's answer.
+        reason: IgnoreReason,
+        /// What the sender sees.
+        sender_sees: Seen,
+    },
 }
 
 impl Status {
@@ -53,7 +59,7 @@ impl Status {
     #[must_use]
     pub fn ignored(self) -> Option<IgnoreReason> {
         match self {
-            Self::Ignored(reason) | Self::ResentUnseen(reason) => Some(reason),
+            Self::Ignored(reason) | Self::EndedIgnored { reason, .. } => Some(reason),
             _ => None,
         }
     }
@@ -121,8 +127,8 @@ pub struct Invitation {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub decline_note: Option<Note>,
     /// The sender's newer invitation to the same person that replaced this
-    /// one ([`Status::Superseded`], or [`Status::ResentUnseen`] when it was
-    /// still live); `None` otherwise, and for invitations replaced before
+    /// one ([`Status::Superseded`], or [`Status::EndedIgnored`] when the
+    /// sender sees it superseded); `None` otherwise, and for invitations replaced before
     /// pronet recorded it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub replaced_by: Option<InvitationId>,
@@ -210,8 +216,8 @@ impl Invitation {
     ///
     /// A newer send dropped because of the recipient's "I don't know" never
     /// reaches the recipient, so it must change nothing they can observe:
-    /// an invitation they ignored is closed for the sender alone
-    /// ([`Status::ResentUnseen`]), exactly as if the recipient had not
+    /// an invitation they ignored ends for the sender alone
+    /// ([`Status::EndedIgnored`]), exactly as if the recipient had not
     /// answered, and the recipient still sees their ignore.
     #[must_use]
     pub(crate) fn replaced(
@@ -227,18 +233,37 @@ impl Invitation {
             // replaced it.
             old.replaced_by = Some(by);
         }
-        if let (Status::Ignored(answer), Delivery::Dropped) = (self.status, delivery) {
-            old.status = Status::ResentUnseen(answer);
+        if delivery == Delivery::Dropped {
+            old = old.keeping_ignore(self.status);
         }
         old
+    }
+
+    /// This invitation, just ended for its sender (superseded, expired or
+    /// cancelled), with the recipient's ignore kept when its status
+    /// `before` was one ([`Status::EndedIgnored`]).
+    #[must_use]
+    pub(crate) fn keeping_ignore(mut self, before: Status) -> Self {
+        let sender_sees = match self.status {
+            Status::Superseded => Seen::Superseded,
+            Status::Expired => Seen::Expired,
+            Status::Cancelled => Seen::Cancelled,
+            _ => return self,
+        };
+        if let Status::Ignored(reason) = before {
+            self.status = Status::EndedIgnored {
+                reason,
+                sender_sees,
+            };
+        }
+        self
     }
 
     /// What the sender sees: never an ignore, never the delivery.
     #[must_use]
     pub fn seen_by_sender(&self, policy: &Policy, now: Timestamp) -> Seen {
         match self.status {
-            Status::ResentUnseen(_) if self.replaced_by.is_some() => Seen::Superseded,
-            Status::ResentUnseen(_) => Seen::Expired,
+            Status::EndedIgnored { sender_sees, .. } => sender_sees,
             Status::Pending | Status::Ignored(_) if now >= self.expires_at(policy) => Seen::Expired,
             Status::Pending | Status::Ignored(_) => Seen::Pending,
             Status::Accepted => Seen::Accepted,
@@ -264,7 +289,7 @@ impl Invitation {
             Status::Expired => Seen::Expired,
             Status::Pending if self.delivery == Delivery::Held => Seen::Held,
             Status::Pending => Seen::Pending,
-            Status::Ignored(_) | Status::ResentUnseen(_) => Seen::Ignored,
+            Status::Ignored(_) | Status::EndedIgnored { .. } => Seen::Ignored,
             Status::Accepted => Seen::Accepted,
             Status::Rejected => Seen::Rejected,
             Status::Cancelled => Seen::Cancelled,

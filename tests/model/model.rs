@@ -59,7 +59,8 @@ pub(crate) struct MInvitation {
     /// The re-send that superseded it.
     pub(crate) replaced_by: Option<u64>,
     /// The recipient's ignore, kept for the recipient when a re-send they
-    /// never see (dropped after "I don't know") closed it for the sender.
+    /// never see (dropped after "I don't know") or a block ended it for
+    /// the sender.
     pub(crate) kept_ignore: Option<IgnoreReason>,
 }
 
@@ -880,6 +881,10 @@ impl Model {
         if let Some(id) = self.open_between(actor, other) {
             let live = self.live(&self.invitations[&id]);
             let inv = self.invitations.get_mut(&id).unwrap();
+            // The recipient's ignore stands.
+            if let MStatus::Ignored(r) = inv.status {
+                inv.kept_ignore = Some(r);
+            }
             inv.status = if live {
                 MStatus::Cancelled
             } else {

@@ -42,9 +42,13 @@ pub(crate) fn delivery_of(delivery: Delivery) -> MDelivery {
 /// superseded (or expired), with the recipient's ignore kept apart.
 pub(crate) fn model_status(inv: &Invitation) -> (MStatus, Option<IgnoreReason>) {
     match inv.status {
-        Status::ResentUnseen(r) => match inv.replaced_by {
-            Some(_) => (MStatus::Superseded, Some(r)),
-            None => (MStatus::Expired, Some(r)),
+        Status::EndedIgnored {
+            reason,
+            sender_sees,
+        } => match sender_sees {
+            Seen::Superseded => (MStatus::Superseded, Some(reason)),
+            Seen::Cancelled => (MStatus::Cancelled, Some(reason)),
+            _ => (MStatus::Expired, Some(reason)),
         },
         status => (status_of(status), None),
     }

@@ -59,8 +59,11 @@ pub fn ignore(
     let mut changes = ChangeSet::default();
     let mut closed = invitation.value.clone();
     closed.status = match closed.status {
-        // Still closed for the sender.
-        Status::ResentUnseen(_) => Status::ResentUnseen(reason),
+        // Still ended for the sender.
+        Status::EndedIgnored { sender_sees, .. } => Status::EndedIgnored {
+            reason,
+            sender_sees,
+        },
         _ => Status::Ignored(reason),
     };
     changes.write(Some(invitation), Record::Invitation(closed));
