@@ -369,9 +369,9 @@ impl Model {
             // expires or the sender sends again is not written in the rules.
             // The code shows `Ignored` until a later send that reaches them
             // stores `Expired` or `Superseded` over it, and then `Expired` or
-            // nothing (a dropped send changes nothing: `kept_ignore`); the
-            // model follows it, and I5 is checked on the status as the
-            // sender sees it.
+            // nothing (a dropped send or a block changes nothing:
+            // `kept_ignore`); the model follows it, and I5 is checked on the
+            // status as the sender sees it.
             MStatus::Ignored(_) => Some(Seen::Ignored),
             MStatus::Accepted => Some(Seen::Accepted),
             MStatus::Rejected => Some(Seen::Rejected),
