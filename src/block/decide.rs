@@ -174,7 +174,8 @@ impl PairFacts {
 /// `actor` blocks `other`. Atomically removes their connection and every
 /// pending invitation between them, both ways (cancelled: after an unblock
 /// it still counts on its sender's re-send ladder, so a block and unblock
-/// never shorten a wait), and from then on each is hidden from the other.
+/// never shorten a wait; one the recipient ignored stays ignored for them),
+/// and from then on each is hidden from the other.
 /// The one event is `MemberBlocked`, for the blocker; the removed
 /// connection is part of it. Blocking someone already blocked answers
 /// [`BlockOutcome::AlreadyBlocked`] and changes nothing.
