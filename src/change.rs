@@ -132,6 +132,23 @@ impl ChangeSet {
 }
 
 /// A decided change and what the caller is told.
+///
+/// Every pure rule that decides a command has one shape:
+/// `fn(request, &facts, &policy, now) -> Result<Decision<O>, Refusal>`,
+/// where the request is the caller's words (who acts, on whom or what,
+/// with which note or reason), the facts are what the shell loaded, and
+/// the effective time comes from the clock reading and the instants the
+/// facts carry. A rule that reads no policy value still takes the policy
+/// (`block::decide::unblock`, `report`, `remove_connection`), so that a
+/// rule that comes to need one changes no caller. The exceptions, and why:
+/// the member rules (`member::decide`) take only the
+/// [`ProfileLimits`](crate::member::ProfileLimits), the one part of the
+/// policy they read, and no time, since they record no instant; the
+/// discovery rules take the [`DiscoveryPolicy`](crate::discovery::DiscoveryPolicy)
+/// likewise; `contacts::decide::add` and `import` and `join::opt_out`
+/// record an instant but read no policy, which applied before them (the
+/// parse limits) or not at all; `join::withdraw` takes its two records
+/// (the sender's ledger and the address's record) as they are.
 #[derive(Clone, Debug, PartialEq, Eq)]
 #[must_use]
 pub struct Decision<O> {

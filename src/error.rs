@@ -138,8 +138,8 @@ pub enum Refusal {
         until: Timestamp,
     },
     /// The address cannot be invited to join: it has had the most
-    /// invitations to join allowed, or it opted out. Which is not said
-    /// (SPEC 9).
+    /// invitations to join allowed, or it opted out. Which is not said:
+    /// it would tell the sender something about the address's owner.
     #[error("this address cannot be invited to join")]
     NotInvitable,
     /// The note is not valid.
@@ -213,7 +213,7 @@ pub enum Error {
         /// Attempts made.
         attempts: u32,
     },
-    /// An address book that cannot be imported (SPEC 9).
+    /// An address book that cannot be imported.
     #[error(transparent)]
     Import(#[from] crate::contacts::ImportError),
     /// The graph index disagrees with the store (a bug, or records changed

@@ -1,4 +1,4 @@
-//! Domain events (SPEC 6): what changed, and who should hear of it. The host
+//! Domain events: what changed, and who should hear of it. The host
 //! turns them into notifications or feeds them to other systems. Events are
 //! produced only for committed changes, exactly once each.
 
@@ -49,7 +49,8 @@ pub enum Event {
         member: MemberId,
     },
     /// The sender's invitation was recorded (for the sender). Identical
-    /// whether or not it reached the recipient (SPEC 3.4).
+    /// whether or not it reached the recipient, so that the sender never
+    /// learns of a hold or a silent bar.
     InvitationSent {
         /// The invitation.
         invitation: InvitationId,
@@ -211,7 +212,8 @@ pub enum Event {
         added: usize,
     },
     /// The sender's invitation to join was recorded (for the sender).
-    /// Identical whether or not an email goes out (SPEC 9, RELIABILITY B7).
+    /// Identical whether or not an email goes out, so that it tells the
+    /// sender nothing about the address (a member, an opt-out, a cap).
     JoinInvitationSent {
         /// The invitation to join.
         invitation: InvitationId,

@@ -51,7 +51,7 @@ id_type!(
     "inv"
 );
 id_type!(
-    /// A group that members join (SPEC 2).
+    /// A group that members join.
     GroupId,
     "g"
 );

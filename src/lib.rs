@@ -7,7 +7,7 @@
 //!
 //! - [`graph`]: the social graph index and its degree queries.
 //! - [`invitation`]: invitation records and, in [`invitation::decide`], every
-//!   rule of SPEC 3 as a pure decision.
+//!   invitation rule as a pure decision.
 //! - [`contacts`]: address-book import (the pure parser in
 //!   [`contacts::import`]), matching, and invitations to join.
 //! - [`discovery`]: people you may know, people search, follows and groups.
@@ -78,7 +78,10 @@ pub use network::{
 pub use note::{Note, NoteError};
 pub use outbox::{EventId, EventPage, Published};
 pub use page::{CursorError, Page, PageSize, PageSizeError};
-pub use policy::{ConfigDuration, Policy, PolicyConfig, PolicyError};
+pub use policy::{
+    ConfigDuration, ConfigImportLimits, ConfigNoteQuota, ConfigQuota, Policy, PolicyConfig,
+    PolicyError, Unlimited,
+};
 #[cfg(feature = "sqlite")]
 pub use store::SqliteStore;
 pub use store::{ChangeCursor, Changes, MemoryStore, Store};

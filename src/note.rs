@@ -1,4 +1,6 @@
-//! Validated personal notes on invitations (SPEC 3.5).
+//! Validated personal notes on invitations: limited in characters
+//! (grapheme clusters) and bytes, with no control characters other than
+//! line breaks and no bidirectional overrides.
 //!
 //! A note is optional. It is at most `max_chars` user-perceived characters
 //! (extended grapheme clusters, so `👍🏽` or `e` + combining accent count as

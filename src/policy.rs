@@ -1,7 +1,7 @@
 //! The host-configurable limits and waits, with their documented defaults,
 //! validated when built so that an impossible policy cannot exist.
 
-use crate::contacts::import::ImportLimits;
+use crate::contacts::import::{ImportLimits, LimitError};
 use crate::discovery::DiscoveryPolicy;
 use crate::member::{ProfileLimits, Tier};
 use crate::quota::Quota;
@@ -122,6 +122,20 @@ pub enum PolicyError {
     /// A profile limit is zero or past [`ProfileLimits::CEILING`].
     #[error("every profile limit must be between 1 and {}", ProfileLimits::CEILING)]
     ProfileLimits,
+    /// A configured quota has a zero limit or a window that is not
+    /// positive.
+    #[error("the quota of {tier:?} needs a limit of at least 1 and a positive window")]
+    Quota {
+        /// The tier it was given for.
+        tier: Tier,
+    },
+    /// A configured tier is neither `"free"`, `"premium"` nor
+    /// `"premium:N"` (N a paid level, 0 to 255).
+    #[error("{0:?} is not a tier (\"free\", \"premium\" or \"premium:N\")")]
+    UnknownTier(String),
+    /// An import limit is zero or past its ceiling.
+    #[error("import limits: {0}")]
+    ImportLimits(LimitError),
     /// A count that must be at least 1 was zero, or past its ceiling.
     #[error("{name} must be between 1 and {max}")]
     OutOfRange {
@@ -232,7 +246,7 @@ impl Policy {
         self.max_outstanding
     }
 
-    /// The thresholds of spam standing (SPEC 5).
+    /// The thresholds of spam standing.
     #[must_use]
     pub fn standing(&self) -> &StandingPolicy {
         &self.standing
@@ -531,8 +545,10 @@ impl PolicyBuilder {
 /// [`PolicyError`]; `Policy` itself deserializes through it (the error
 /// then comes in the format's error, with the same message).
 ///
-/// The invitation and note quotas per tier, the import limits and the
-/// profile limits are set with the [builder](Policy::builder) only.
+/// Every setting of the [builder](Policy::builder) has a field here.
+/// Quotas are keyed by tier (`"free"`, `"premium"` for paid level 0,
+/// `"premium:N"` for level N) and written `{limit, window}`; a note quota
+/// may also be `"unlimited"`.
 ///
 /// ```
 /// use pronet::{Policy, PolicyConfig, PolicyError};
@@ -549,6 +565,27 @@ impl PolicyBuilder {
 /// // Directly, with the same validation.
 /// assert!(serde_json::from_str::<Policy>(r#"{"first_resend_wait": "30d"}"#).is_err());
 /// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+///
+/// The same in TOML, with quotas and limits:
+///
+/// ```toml
+/// min_shared_connections = 2
+/// note_retention = "90d"
+///
+/// [invitation_quotas]
+/// free = { limit = 100, window = "7d" }
+/// premium = { limit = 500, window = "30d" }
+///
+/// [note_quotas]
+/// free = { limit = 5, window = "30d" }
+/// premium = "unlimited"
+///
+/// [import_limits]
+/// max_rows = 5000
+///
+/// [profile_limits]
+/// skills = 50
 /// ```
 #[derive(Clone, Debug, Default, PartialEq, Eq, Deserialize)]
 #[serde(default, deny_unknown_fields)]
@@ -588,6 +625,107 @@ pub struct PolicyConfig {
     /// See [`PolicyBuilder::discovery`] (every field of it, as its serde
     /// form writes them).
     pub discovery: Option<DiscoveryPolicy>,
+    /// See [`PolicyBuilder::note_retention`].
+    pub note_retention: Option<ConfigDuration>,
+    /// See [`PolicyBuilder::invitation_quota`], by tier; a tier not named
+    /// keeps its default.
+    pub invitation_quotas: BTreeMap<String, ConfigQuota>,
+    /// See [`PolicyBuilder::note_quota`], by tier.
+    pub note_quotas: BTreeMap<String, ConfigNoteQuota>,
+    /// See [`PolicyBuilder::import_limits`]; a limit not named keeps its
+    /// default.
+    pub import_limits: Option<ConfigImportLimits>,
+    /// See [`PolicyBuilder::profile_limits`]; a limit not named keeps its
+    /// default.
+    pub profile_limits: Option<ProfileLimits>,
+}
+
+/// A quota in a configuration file: `{limit = 300, window = "30d"}`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+#[non_exhaustive]
+pub struct ConfigQuota {
+    /// The most sends per window (at least 1).
+    pub limit: u32,
+    /// The rolling window (positive).
+    pub window: ConfigDuration,
+}
+
+impl ConfigQuota {
+    fn quota(self, tier: Tier) -> Result<Quota, PolicyError> {
+        Quota::new(self.limit, self.window.get()).map_err(|_| PolicyError::Quota { tier })
+    }
+}
+
+/// A note quota in a configuration file: a [`ConfigQuota`], or the word
+/// `"unlimited"`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
+#[serde(untagged)]
+#[non_exhaustive]
+pub enum ConfigNoteQuota {
+    /// At most this many notes per window.
+    Limited(ConfigQuota),
+    /// No note allowance.
+    Unlimited(Unlimited),
+}
+
+/// The word `"unlimited"` in a configuration file.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
+#[serde(try_from = "String")]
+pub struct Unlimited;
+
+impl TryFrom<String> for Unlimited {
+    type Error = String;
+    fn try_from(text: String) -> Result<Self, String> {
+        if text == "unlimited" {
+            Ok(Self)
+        } else {
+            Err(format!("{text:?} is neither a quota nor \"unlimited\""))
+        }
+    }
+}
+
+/// [`ImportLimits`] in a configuration file; a limit not named keeps its
+/// default, and [`PolicyConfig::build`] checks each against its range.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+#[non_exhaustive]
+pub struct ConfigImportLimits {
+    /// See [`ImportLimits::max_bytes`].
+    pub max_bytes: Option<usize>,
+    /// See [`ImportLimits::max_rows`].
+    pub max_rows: Option<usize>,
+    /// See [`ImportLimits::max_field_bytes`].
+    pub max_field_bytes: Option<usize>,
+    /// See [`ImportLimits::max_fields`].
+    pub max_fields: Option<usize>,
+}
+
+impl ConfigImportLimits {
+    fn limits(self) -> Result<ImportLimits, LimitError> {
+        let d = ImportLimits::default();
+        ImportLimits::new(
+            self.max_bytes.unwrap_or(d.max_bytes()),
+            self.max_rows.unwrap_or(d.max_rows()),
+            self.max_field_bytes.unwrap_or(d.max_field_bytes()),
+        )?
+        .with_max_fields(self.max_fields.unwrap_or(d.max_fields()))
+    }
+}
+
+/// A tier as a configuration file names it: `"free"`, `"premium"` (paid
+/// level 0) or `"premium:N"`.
+fn config_tier(name: &str) -> Result<Tier, PolicyError> {
+    match name {
+        "free" => Ok(Tier::Free),
+        "premium" => Ok(Tier::Premium(0)),
+        _ => name
+            .strip_prefix("premium:")
+            .filter(|n| n.bytes().all(|b| b.is_ascii_digit()))
+            .and_then(|n| n.parse().ok())
+            .map(Tier::Premium)
+            .ok_or_else(|| PolicyError::UnknownTier(name.to_owned())),
+    }
 }
 
 impl PolicyConfig {
@@ -621,8 +759,25 @@ impl PolicyConfig {
             max_blocks,
             max_join_invitations_per_address,
             standing,
-            discovery
+            discovery,
+            note_retention,
+            profile_limits
         );
+        for (name, quota) in self.invitation_quotas {
+            let tier = config_tier(&name)?;
+            b = b.invitation_quota(tier, quota.quota(tier)?);
+        }
+        for (name, quota) in self.note_quotas {
+            let tier = config_tier(&name)?;
+            let quota = match quota {
+                ConfigNoteQuota::Limited(q) => Some(q.quota(tier)?),
+                ConfigNoteQuota::Unlimited(Unlimited) => None,
+            };
+            b = b.note_quota(tier, quota);
+        }
+        if let Some(limits) = self.import_limits {
+            b = b.import_limits(limits.limits().map_err(PolicyError::ImportLimits)?);
+        }
         b.build()
     }
 }

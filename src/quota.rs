@@ -1,4 +1,4 @@
-//! Rolling-window quotas (SPEC 4): at most `limit` events in any window of
+//! Rolling-window quotas: at most `limit` events in any window of
 //! `window` length.
 
 use crate::time::Timestamp;

@@ -1,4 +1,4 @@
-//! Spam standing (SPEC 5): explainable signals over a sender's recent
+//! Spam standing: explainable signals over a sender's recent
 //! invitations, and the standing they lead to.
 //!
 //! Standing is a pure function of the sender's recent sends and their
@@ -6,7 +6,7 @@
 //! and monotone: one more reject, "I don't know" or report never improves
 //! it, one more accept never worsens it.
 //!
-//! Privacy (SPEC 3.4) shapes the signals. A plain ignore is not recorded
+//! Privacy shapes the signals: the sender never learns of an ignore. A plain ignore is not recorded
 //! against the sender at all. Invitations that were neither accepted nor
 //! withdrawn some time after sending count as *unanswered*,
 //! whether the recipient ignored them, answered privately or never looked,
@@ -14,7 +14,7 @@
 //! ignored and one where they did nothing.
 //!
 //! The private answers ("I don't know", spam) and reports must not become a
-//! window onto one recipient's answer (SPEC 5). They count only
+//! window onto one recipient's answer. They count only
 //! - once at least [`private_signal_floor`](StandingPolicy::private_signal_floor)
 //!   distinct recipients gave them within the window (each bars its pair
 //!   for good, so each private answer in the ledger is a distinct
@@ -50,7 +50,7 @@ pub struct SendEntry {
     pub outside_network: bool,
     /// The answer that counts for standing, once there is one.
     pub answer: Option<Answer>,
-    /// Whether it is an invitation to join (SPEC 9) not delivered yet: it
+    /// Whether it is an invitation to join not delivered yet: it
     /// counts toward the quota and bursts, but not toward the shares (it
     /// has no note, and nobody in the network to answer it).
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
@@ -180,7 +180,7 @@ pub struct Standing {
     pub counted_from: Option<Timestamp>,
 }
 
-/// The thresholds of standing (SPEC 5), with documented defaults.
+/// The thresholds of standing, with documented defaults.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct StandingPolicy {
@@ -222,7 +222,7 @@ pub struct StandingPolicy {
     pub burst_window: TimeDelta,
     /// Signals for a warning (default 1).
     pub warn_at: u32,
-    /// Signals for a restriction (default 3: SPEC 5's example, a burst of
+    /// Signals for a restriction (default 3: a burst of
     /// unpersonalised invitations to strangers, trips three; a new member
     /// inviting their imported contacts without notes trips two and is only
     /// warned).

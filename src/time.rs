@@ -56,7 +56,7 @@ impl Timestamp {
 
     /// The effective time of a decision: the clock reading, or the latest
     /// of the instants recorded in the facts it reads if that is later, so
-    /// that time never goes backwards for those records (SPEC 4: a clock
+    /// that time never goes backwards for those records (a clock
     /// that lags or jumps back never refills a quota or shortens a wait).
     /// Every rule takes its time from here.
     #[must_use]

@@ -563,7 +563,16 @@ fn b1_block_leaves_nothing_between_the_two() {
                 assert_eq!(w.net.graph().connection_count(), 2, "{ctx}");
                 if let Some(id) = inv {
                     let stored = invitation(&after, id);
-                    assert_eq!(stored.status, Status::Cancelled, "{ctx}");
+                    // Cancelled for the sender; an ignored invitation keeps
+                    // its recipient's answer (`Status::EndedIgnored`).
+                    let cancelled = match between {
+                        Between::Ignored => Status::EndedIgnored {
+                            reason: IgnoreReason::Ignored,
+                            sender_sees: Seen::Cancelled,
+                        },
+                        _ => Status::Cancelled,
+                    };
+                    assert_eq!(stored.status, cancelled, "{ctx}");
                     assert_eq!(stored.closed_at, Some(at(days(100))), "{ctx}");
                     for viewer in [A, B] {
                         assert_eq!(

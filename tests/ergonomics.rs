@@ -136,6 +136,168 @@ fn a_policy_loads_from_json_as_the_builder_makes_it() {
     );
 }
 
+/// Every setting of the builder loads from a TOML file, quotas per tier,
+/// import limits and profile limits included, exactly as the builder makes
+/// it; standing and discovery load in their serde form.
+#[test]
+fn every_policy_setting_loads_from_toml() {
+    let toml = r#"
+        min_shared_connections = 3
+        note_max_chars_free = 150
+        note_max_chars_paid = 250
+        withdraw_cooldown = "14d"
+        pending_expiry = "120d"
+        first_resend_wait = "100d"
+        second_resend_wait = "300d"
+        max_connections = 1000
+        max_attempts = 4
+        max_outstanding = 50
+        reblock_wait = "72h"
+        max_clock_skew = "30m"
+        max_blocks = 500
+        max_join_invitations_per_address = 2
+        note_retention = "90d"
+
+        [invitation_quotas]
+        free = { limit = 100, window = "7d" }
+        premium = { limit = 500, window = "30d" }
+        "premium:3" = { limit = 900, window = "30d" }
+
+        [note_quotas]
+        free = { limit = 5, window = "30d" }
+        premium = "unlimited"
+
+        [import_limits]
+        max_bytes = 65536
+        max_rows = 5000
+        max_field_bytes = 512
+        max_fields = 64
+
+        [profile_limits]
+        headline_chars = 120
+        skills = 50
+    "#;
+    let q = |limit, days| pronet::quota::Quota::new(limit, TimeDelta::days(days)).unwrap();
+    let mut profile = pronet::member::ProfileLimits::default();
+    profile.headline_chars = 120;
+    profile.skills = 50;
+    let built = Policy::builder()
+        .min_shared_connections(3)
+        .note_max_chars_free(150)
+        .note_max_chars_paid(250)
+        .withdraw_cooldown(TimeDelta::days(14))
+        .pending_expiry(TimeDelta::days(120))
+        .first_resend_wait(TimeDelta::days(100))
+        .second_resend_wait(TimeDelta::days(300))
+        .max_connections(1000)
+        .max_attempts(4)
+        .max_outstanding(50)
+        .reblock_wait(TimeDelta::hours(72))
+        .max_clock_skew(TimeDelta::minutes(30))
+        .max_blocks(500)
+        .max_join_invitations_per_address(2)
+        .note_retention(TimeDelta::days(90))
+        .invitation_quota(Tier::Free, q(100, 7))
+        .invitation_quota(Tier::Premium(0), q(500, 30))
+        .invitation_quota(Tier::Premium(3), q(900, 30))
+        .note_quota(Tier::Free, Some(q(5, 30)))
+        .note_quota(Tier::Premium(0), None)
+        .import_limits(
+            pronet::contacts::ImportLimits::new(65_536, 5_000, 512)
+                .unwrap()
+                .with_max_fields(64)
+                .unwrap(),
+        )
+        .profile_limits(profile)
+        .build()
+        .unwrap();
+    let config: PolicyConfig = toml::from_str(toml).unwrap();
+    let policy = config.build().unwrap();
+    assert_eq!(policy, built);
+    assert_eq!(toml::from_str::<Policy>(toml).unwrap(), built);
+    assert_eq!(policy.invitation_quota(Tier::Premium(7)), q(900, 30));
+    assert_eq!(policy.note_quota(Tier::Premium(1)), None);
+    assert_eq!(policy.import_limits().max_rows(), 5_000);
+    assert_eq!(policy.profile_limits().skills, 50);
+
+    // Standing and discovery, in the serde form of their types.
+    let mut standing = pronet::standing::StandingPolicy::default();
+    standing.warn_at = 2;
+    let mut discovery = pronet::discovery::DiscoveryPolicy::default();
+    discovery.mutual = 12;
+    let json = serde_json::json!({ "standing": standing, "discovery": discovery });
+    let config: PolicyConfig = serde_json::from_value(json).unwrap();
+    let built = Policy::builder()
+        .standing(standing)
+        .discovery(discovery)
+        .build()
+        .unwrap();
+    assert_eq!(config.build().unwrap(), built);
+}
+
+/// A bad quota, tier, import limit or profile limit in a file is refused
+/// with the builder's typed error; a malformed one is refused when read.
+#[test]
+fn a_bad_quota_or_limit_in_a_policy_file_is_refused_with_a_typed_error() {
+    let build = |text: &str| toml::from_str::<PolicyConfig>(text).unwrap().build();
+    assert_eq!(
+        build("[invitation_quotas]\nfree = { limit = 0, window = \"30d\" }"),
+        Err(PolicyError::Quota { tier: Tier::Free })
+    );
+    assert_eq!(
+        build("[note_quotas]\n\"premium:2\" = { limit = 3, window = \"0d\" }"),
+        Err(PolicyError::Quota {
+            tier: Tier::Premium(2)
+        })
+    );
+    // A paid tier may not get less than the free one.
+    assert_eq!(
+        build("[invitation_quotas]\npremium = { limit = 10, window = \"30d\" }"),
+        Err(PolicyError::TierQuotas)
+    );
+    for tier in ["gold", "premium:", "premium:256", "premium:-1", "Free"] {
+        assert_eq!(
+            build(&format!(
+                "[invitation_quotas]\n\"{tier}\" = {{ limit = 10, window = \"30d\" }}"
+            )),
+            Err(PolicyError::UnknownTier(tier.to_owned()))
+        );
+    }
+    assert!(matches!(
+        build("[import_limits]\nmax_rows = 0"),
+        Err(PolicyError::ImportLimits(pronet::contacts::LimitError {
+            name: "max_rows",
+            ..
+        }))
+    ));
+    assert!(matches!(
+        build("[import_limits]\nmax_fields = 100000"),
+        Err(PolicyError::ImportLimits(pronet::contacts::LimitError {
+            name: "max_fields",
+            ..
+        }))
+    ));
+    assert_eq!(
+        build("[profile_limits]\nskills = 0"),
+        Err(PolicyError::ProfileLimits)
+    );
+    assert_eq!(
+        build("note_retention = \"0d\""),
+        Err(PolicyError::NotPositive("note_retention"))
+    );
+    for bad in [
+        "[note_quotas]\nfree = \"none\"",
+        "[invitation_quotas]\nfree = \"unlimited\"",
+        "[invitation_quotas]\nfree = { limit = 10 }",
+        "[invitation_quotas]\nfree = { limit = 10, window = \"30d\", burst = 2 }",
+        "[import_limits]\nmax_lines = 10",
+        "[profile_limits]\nhobbies = 10",
+    ] {
+        assert!(toml::from_str::<PolicyConfig>(bad).is_err(), "{bad}");
+        assert!(toml::from_str::<Policy>(bad).is_err(), "{bad}");
+    }
+}
+
 /// Every value the builder refuses is refused from a file too, with the
 /// builder's typed error; unknown settings and malformed durations are
 /// refused when read.

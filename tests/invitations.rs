@@ -211,7 +211,8 @@ fn i5_answering_a_replaced_invitation_names_its_replacement_to_the_recipient_onl
 
 /// I5 / SPEC 3.4: a re-send dropped because the recipient said "I don't
 /// know" never reached them, so answering the replaced one does not name
-/// it: the plain "not found".
+/// it: the recipient still sees their own answer, as if nothing was sent
+/// (see `i6_dropped_resend_is_invisible_to_the_recipient`).
 #[test]
 fn i5_a_dropped_replacement_is_never_named_to_the_recipient() {
     let w = World::new();
@@ -223,12 +224,11 @@ fn i5_a_dropped_replacement_is_never_named_to_the_recipient() {
     assert_ne!(second, first);
     assert_eq!(
         refusal(w.net.accept(b, first)),
-        Refusal::InvitationNotFound(first)
+        Refusal::NotPending {
+            seen: Seen::Ignored
+        }
     );
-    assert_eq!(
-        refusal(w.net.invitation(b, first)),
-        Refusal::InvitationNotFound(first)
-    );
+    assert_eq!(w.seen(b, first), Seen::Ignored);
 }
 
 /// I8: after two unanswered sends the wait is 365 days from the last send,
@@ -768,6 +768,165 @@ fn i6_dont_know_bar_is_silent_and_permanent() {
     assert_eq!(w.inbox(a), vec![from_bo]);
     done(w.net.accept(a, from_bo));
     assert_eq!(w.degree(a, b), Degree::First);
+}
+
+/// Everything the recipient `b` can learn, at this instant, about the
+/// sender `a` and the invitation `first` they answered, written as text so
+/// that two worlds compare step by step. Answers that change something run
+/// last in [`recipient_run`].
+fn recipient_view(w: &World, a: MemberId, b: MemberId, first: InvitationId) -> Vec<String> {
+    let answer = |r: Result<Committed<()>, Error>| match r {
+        Ok(c) => format!("ok {:?}", c.events),
+        Err(e) => format!("{:?}", refusal::<()>(Err(e))),
+    };
+    vec![
+        format!(
+            "{:?}",
+            w.net
+                .invitation(b, first)
+                .map_err(|e| refusal::<()>(Err(e)))
+        ),
+        answer(w.net.accept(b, first)),
+        answer(w.net.reject(b, first)),
+        answer(w.net.ignore(b, first)),
+        answer(w.net.ignore_unknown(b, first)),
+        format!("{:?}", w.net.invitation_counts(b).unwrap()),
+        format!("{:?}", w.inbox(b)),
+        format!("{:?}", w.held(b)),
+        format!("{:?}", w.sent(b)),
+        format!("{:?}", w.net.relationships(b, &[a]).unwrap()),
+        format!("{:?}", w.net.member(b, a).unwrap()),
+        format!("{:?}", w.net.quota(b).unwrap()),
+    ]
+}
+
+/// Bo answers Ana's first invitation with `answer` on day 1; then Ana sends
+/// again on day `resend_day` and 365 days later (each send dropped) if
+/// `resend`, or does nothing; then `blocker` blocks the other and unblocks
+/// three days later; Bo looks at everything he can at each step, then
+/// reports the first invitation as spam. Returns what Bo saw and the
+/// events addressed to him.
+fn recipient_run(
+    answer: IgnoreReason,
+    resend: bool,
+    resend_day: i64,
+    blocker: MemberId,
+) -> (Vec<String>, Vec<String>) {
+    let w = World::new();
+    let (a, b) = (w.person(ANA), w.person(BO));
+    let first = sent_id(&w.send_proof(a, b, Some("Hello Bo")).unwrap());
+    w.at(days(1));
+    done(w.net.ignore_because(b, first, answer));
+    let mut seen = recipient_view(&w, a, b, first);
+    for (day, note) in [(resend_day, Some("Me again")), (resend_day + 365, None)] {
+        w.at(days(day));
+        if resend {
+            let sent = w.send_proof(a, b, note).unwrap();
+            assert!(!sent.events.iter().any(|e| e.audience().includes(b)));
+        }
+        seen.extend(recipient_view(&w, a, b, first));
+        w.at(days(day) + us(1));
+        seen.extend(recipient_view(&w, a, b, first));
+    }
+    let blocked = if blocker == a { b } else { a };
+    w.at(days(resend_day + 366));
+    let _ = w.net.block(blocker, blocked).unwrap();
+    seen.extend(recipient_view(&w, a, b, first));
+    w.at(days(resend_day + 369));
+    let _ = w.net.unblock(blocker, blocked).unwrap();
+    seen.extend(recipient_view(&w, a, b, first));
+    let reported = w.net.report_invitation(b, first);
+    seen.push(format!(
+        "{:?}",
+        reported
+            .map(|c| c.events)
+            .map_err(|e| refusal::<()>(Err(e)))
+    ));
+    seen.extend(recipient_view(&w, a, b, first));
+    let events = w
+        .net
+        .events_since(pronet::ChangeCursor::START, usize::MAX)
+        .unwrap()
+        .events
+        .into_iter()
+        .filter(|p| p.event.audience().includes(b))
+        .map(|p| format!("{:?} {:?}", p.at, p.event))
+        .collect();
+    (seen, events)
+}
+
+/// I6 / I7: a re-send dropped because Bo answered "I don't know" (or
+/// reported it) changes nothing Bo can observe: his view of the invitation
+/// he answered, every answer to it, his counts, lists, relationship and
+/// quota reads and his events are the same as in a world where Ana never
+/// sent again, whether the re-send comes while the first invitation is
+/// live (day 90) or after it expired (day 200), and after either of them
+/// blocks and unblocks the other. (Before the fix the first invitation
+/// turned "not found", or expired, for Bo once the re-send closed it; and a
+/// block showed it cancelled only where it was still Ana's open one.)
+#[test]
+fn i6_dropped_resend_is_invisible_to_the_recipient() {
+    for (answer, first, blocker) in [
+        (IgnoreReason::DontKnow, 90, BO),
+        (IgnoreReason::Spam, 90, ANA),
+        (IgnoreReason::DontKnow, 200, ANA),
+        (IgnoreReason::DontKnow, 200, BO),
+    ] {
+        let (resent, seen_resent) = recipient_run(answer, true, first, blocker);
+        let (quiet, seen_quiet) = recipient_run(answer, false, first, blocker);
+        assert!(resent.len() > 40, "the script ran");
+        for (i, (x, y)) in resent.iter().zip(&quiet).enumerate() {
+            assert_eq!(
+                x, y,
+                "step {i} differs after {answer:?}, re-sent on day {first}"
+            );
+        }
+        assert_eq!(resent.len(), quiet.len());
+        assert_eq!(seen_resent, seen_quiet);
+    }
+}
+
+/// I7: the sender sees the invitation Bo answered "I don't know" replaced
+/// by her re-send (superseded, or expired when re-sent after its expiry;
+/// out of her sent list) exactly as when Bo did nothing, though Bo still
+/// sees his own answer on it.
+#[test]
+fn i7_dropped_resend_supersedes_for_the_sender_only() {
+    for (day, closed) in [(90, Seen::Superseded), (200, Seen::Expired)] {
+        for answer in [None, Some(IgnoreReason::DontKnow)] {
+            let w = World::new();
+            let (a, b) = (w.person(ANA), w.person(BO));
+            let first = w.invite(a, b);
+            w.at(days(1));
+            if let Some(reason) = answer {
+                done(w.net.ignore_because(b, first, reason));
+            }
+            w.at(days(day));
+            let second = w.invite(a, b);
+            let case = format!("{answer:?} on day {day}");
+            assert_eq!(w.seen(a, first), closed, "{case}");
+            assert_eq!(w.sent(a), vec![second], "{case}");
+            assert_eq!(w.net.invitation_counts(a).unwrap().sent, 1, "{case}");
+            assert_eq!(
+                refusal(w.net.withdraw(a, first)),
+                Refusal::NotPending { seen: closed },
+                "{case}"
+            );
+            let for_bo = w.net.invitation(b, first).map(|v| v.seen);
+            match (answer, closed) {
+                (Some(_), _) => assert_eq!(for_bo.unwrap(), Seen::Ignored, "{case}"),
+                (None, Seen::Expired) => assert_eq!(for_bo.unwrap(), Seen::Expired, "{case}"),
+                (None, _) => assert_eq!(
+                    refusal(for_bo),
+                    Refusal::InvitationReplaced {
+                        invitation: first,
+                        by: second
+                    },
+                    "{case}"
+                ),
+            }
+        }
+    }
 }
 
 // ------------------------------------------------------------- held

@@ -26,7 +26,7 @@ use pronet::{
     TimeDelta,
 };
 use std::fmt::Debug;
-use support::{T0, days, done, email, email_of, m, sent_id, whole};
+use support::{T0, days, done, email, email_of, invite, invite_with, m, whole};
 
 /// The member erased in every test.
 const ZED: MemberId = MemberId::new(1);
@@ -80,24 +80,10 @@ fn others<S: Store>(net: &Network<S, ManualClock>) {
     }
     done(net.register(Member::company(K, Profile::named("Kompany"))));
     for (x, y) in [(A, B), (B, C)] {
-        let id = sent_id(
-            &net.send(
-                pronet::SendRequest::new(x, y)
-                    .note("hi")
-                    .proof(&email_of(y)),
-            )
-            .unwrap(),
-        );
+        let id = invite(net, x, y, Some("hi"));
         done(net.accept(y, id));
     }
-    sent_id(
-        &net.send(
-            pronet::SendRequest::new(D, A)
-                .note("from d to a")
-                .proof(&email_of(A)),
-        )
-        .unwrap(),
-    );
+    invite(net, D, A, Some("from d to a"));
     done(net.follow(A, K));
 }
 
@@ -106,23 +92,9 @@ fn others<S: Store>(net: &Network<S, ManualClock>) {
 /// follow, a group, a dismissal, a block and a report.
 fn zed_acts<S: Store>(net: &Network<S, ManualClock>, with_report: bool) {
     done(net.register(zed()));
-    let to_a = sent_id(
-        &net.send(
-            pronet::SendRequest::new(ZED, A)
-                .note("Secret hello from Zed")
-                .proof(&email_of(A)),
-        )
-        .unwrap(),
-    );
+    let to_a = invite(net, ZED, A, Some("Secret hello from Zed"));
     done(net.accept(A, to_a));
-    sent_id(
-        &net.send(
-            pronet::SendRequest::new(ZED, C)
-                .note("Pending words from Zed")
-                .proof(&email_of(C)),
-        )
-        .unwrap(),
-    );
+    invite(net, ZED, C, Some("Pending words from Zed"));
     done(net.add_contacts(ZED, &[email("zed-friend@example.net"), email_of(B)]));
     done(net.invite_to_join(ZED, &email("newcomer@example.net")));
     done(net.follow(ZED, K));
@@ -137,13 +109,11 @@ fn zed_acts<S: Store>(net: &Network<S, ManualClock>, with_report: bool) {
 /// B invites Zed with a note, and Zed rejects with one (an action of B's
 /// towards Zed: not in the two-worlds tests).
 fn b_invites_zed<S: Store>(net: &Network<S, ManualClock>) {
-    let id = sent_id(
-        &net.send(
-            pronet::SendRequest::new(B, ZED)
-                .note("Dear Zed from B")
-                .proof(&zed_email()),
-        )
-        .unwrap(),
+    let id = invite_with(
+        net,
+        pronet::SendRequest::new(B, ZED)
+            .note("Dear Zed from B")
+            .proof(&zed_email()),
     );
     done(net.reject_with_note(ZED, id, "No thanks from Zed"));
 }
@@ -455,15 +425,12 @@ fn pd4_export_reveals_nothing_of_what_others_did() {
             done(
                 net.register(Member::person(X, Profile::named("X")).with_email(email_of(X), true)),
             );
-            let from_x = sent_id(
-                &net.send(
-                    pronet::SendRequest::new(X, ZED)
-                        .note("x writes zed")
-                        .proof(&zed_email()),
-                )
-                .unwrap(),
+            invite_with(
+                &net,
+                pronet::SendRequest::new(X, ZED)
+                    .note("x writes zed")
+                    .proof(&zed_email()),
             );
-            let _ = from_x;
             done(net.block(X, ZED));
             // C ignores Zed's pending invitation (Zed's sent list still
             // says pending).

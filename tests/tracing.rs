@@ -178,3 +178,169 @@ fn p_spans_name_the_operation_ids_outcome_and_attempts_and_nothing_personal() {
         );
     }
 }
+
+/// Every operation's span, reads included, records an `outcome`: `ok`,
+/// `unchanged`, or the refusal's code (P: and still nothing personal).
+#[test]
+fn p_every_operation_records_its_outcome() {
+    use pronet::block::ReportReason;
+    use pronet::{ChangeCursor, DegreeFilter, GroupId, ImportFormat as Format};
+    let capture = Capture::default();
+    let spans = capture.spans.clone();
+    tracing::subscriber::with_default(capture, || {
+        let w = World::new();
+        let (ana, bo, cy, acme) = (m(1), m(2), m(3), m(9));
+        let nobody = m(404);
+        for id in [ana, bo, cy] {
+            w.person(id);
+        }
+        w.register(Member::company(acme, Profile::named("Acme")));
+        let page = PageSize::default();
+        let id = w.invite(ana, bo);
+        let _ = w.net.invitation(bo, id).unwrap();
+        let _ = w.net.invitation(cy, id).unwrap_err();
+        let _ = w.net.inbox(bo, None, page).unwrap();
+        let _ = w.net.held(bo, None, page).unwrap();
+        let _ = w.net.sent(ana, None, page).unwrap();
+        let _ = w.net.invitation_counts(bo).unwrap();
+        let _ = w.net.mark_seen(bo, None).unwrap();
+        let _ = w.net.accept(bo, id).unwrap();
+        let _ = w.net.degree(ana, bo).unwrap();
+        let _ = w.net.mutuals(ana, bo, None, page).unwrap();
+        let _ = w.net.mutual_count(ana, bo).unwrap();
+        let _ = w.net.second_degree_count(ana).unwrap();
+        let _ = w.net.how_connected(ana, cy, page).unwrap();
+        let _ = w.net.connections(ana, bo, None, page).unwrap();
+        w.net.with_view(ana, |_| Ok(())).unwrap();
+        let _ = w.net.standing(ana).unwrap();
+        let _ = w.net.quota(nobody).unwrap_err();
+        let _ = w.net.quota(ana).unwrap();
+        let _ = w.net.member(ana, bo).unwrap();
+        let _ = w.net.rows(ana, vec![bo]).unwrap();
+        let _ = w.net.relationships(ana, &[bo, cy]).unwrap();
+        let _ = w.net.people_you_may_know(cy, page).unwrap();
+        let _ = w.net.people_you_may_know_page(cy, None, page).unwrap();
+        let _ = w
+            .net
+            .search(cy, &SearchQuery::keywords("p1"), None, page)
+            .unwrap();
+        let _ = w.net.follow(ana, acme).unwrap();
+        let _ = w.net.unfollow(ana, acme).unwrap();
+        let _ = w
+            .net
+            .company_people(ana, acme, DegreeFilter::ANY, None, page)
+            .unwrap();
+        let _ = w.net.join_group(ana, GroupId::new(7)).unwrap();
+        let _ = w.net.leave_group(ana, GroupId::new(7)).unwrap();
+        let _ = w.net.dismiss(cy, ana).unwrap();
+        let _ = w.net.add_contacts(ana, &[email_of(cy)]).unwrap();
+        let _ = w
+            .net
+            .import_contacts(nobody, b"x@example.org\n", &Format::Detect)
+            .unwrap_err();
+        let _ = w
+            .net
+            .import_contacts(ana, b"x@example.org\n", &Format::Detect)
+            .unwrap();
+        let outsider = Email::parse("out@example.org").unwrap();
+        let _ = w.net.invite_to_join(ana, &outsider).unwrap();
+        let _ = w.net.sent_join_invitations(ana).unwrap();
+        let _ = w.net.opt_out(&outsider).unwrap();
+        let _ = w.net.deliver_join_invitations(cy).unwrap();
+        let sent = w.invite(cy, ana);
+        let _ = w.net.withdraw(cy, sent).unwrap();
+        let _ = w.net.report(ana, cy, ReportReason::Spam).unwrap();
+        let _ = w.net.block(ana, cy).unwrap();
+        let _ = w.net.blocked(ana, None, page).unwrap();
+        let _ = w.net.unblock(ana, cy).unwrap();
+        let _ = w.net.remove_connection(ana, bo).unwrap();
+        let _ = w.net.export(ana).unwrap();
+        let _ = w.net.events_since(ChangeCursor::START, 10).unwrap();
+        let _ = w.net.acknowledge(ChangeCursor::START).unwrap();
+        let _ = w.net.catch_up().unwrap();
+        let _ = w.net.repair_clock().unwrap();
+        let _ = w.net.apply_retention(100).unwrap();
+        let _ = w.net.deactivate(cy).unwrap();
+        let _ = w.net.erase(cy).unwrap();
+        let _ = w.net.update_member(ana, |_| ()).unwrap();
+        let _ = w.net.register(Member::person(ana, Profile::named("Again")));
+    });
+    let spans = spans.lock().unwrap().clone();
+    let mut outcomes: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    for (name, fields) in &spans {
+        assert_eq!(name, "pronet", "{fields:?}");
+        let outcome = fields.get("outcome");
+        assert!(outcome.is_some(), "a span without an outcome: {fields:?}");
+        outcomes
+            .entry(fields["operation"].clone())
+            .or_default()
+            .push(outcome.unwrap().clone());
+    }
+    // Every public operation ran, and recorded an outcome.
+    for operation in [
+        "accept",
+        "acknowledge",
+        "add_contacts",
+        "apply_retention",
+        "block",
+        "blocked",
+        "catch_up",
+        "company_people",
+        "connections",
+        "deactivate",
+        "degree",
+        "deliver_join_invitations",
+        "dismiss",
+        "erase",
+        "events_since",
+        "export",
+        "follow",
+        "held",
+        "how_connected",
+        "import_contacts",
+        "inbox",
+        "invitation",
+        "invitation_counts",
+        "invite_to_join",
+        "join_group",
+        "leave_group",
+        "mark_seen",
+        "member",
+        "mutual_count",
+        "mutuals",
+        "opt_out",
+        "people_you_may_know",
+        "people_you_may_know_page",
+        "quota",
+        "register",
+        "relationships",
+        "remove_connection",
+        "repair_clock",
+        "report",
+        "rows",
+        "search",
+        "second_degree_count",
+        "send",
+        "sent",
+        "sent_join_invitations",
+        "standing",
+        "unblock",
+        "unfollow",
+        "update_member",
+        "with_view",
+        "withdraw",
+    ] {
+        assert!(outcomes.contains_key(operation), "{operation} left no span");
+    }
+    // Reads: ok, or the refusal's code (the first calls are the test's;
+    // later ones may be other operations' own reads).
+    assert_eq!(outcomes["invitation"][..2], ["ok", "invitation_not_found"]);
+    assert_eq!(outcomes["quota"][..2], ["unknown_member", "ok"]);
+    assert!(outcomes["inbox"].iter().all(|o| o == "ok"));
+    // Commands with a step before their run: the refusal there is recorded.
+    assert_eq!(outcomes["import_contacts"][..2], ["unknown_member", "ok"]);
+    assert_eq!(outcomes["register"].last().unwrap(), "member_exists");
+    // A command that changed nothing.
+    assert_eq!(outcomes["update_member"][0], "unchanged");
+    assert!(!format!("{spans:?}").contains('@'));
+}

@@ -174,7 +174,8 @@ impl PairFacts {
 /// `actor` blocks `other`. Atomically removes their connection and every
 /// pending invitation between them, both ways (cancelled: after an unblock
 /// it still counts on its sender's re-send ladder, so a block and unblock
-/// never shorten a wait), and from then on each is hidden from the other.
+/// never shorten a wait; one the recipient ignored stays ignored for them),
+/// and from then on each is hidden from the other.
 /// The one event is `MemberBlocked`, for the blocker; the removed
 /// connection is part of it. Blocking someone already blocked answers
 /// [`BlockOutcome::AlreadyBlocked`] and changes nothing.
@@ -247,9 +248,13 @@ fn blocked(
     changes.write(facts.tally.as_ref(), Record::BlockTally(tally));
     let mut pair = facts.pair.as_ref().or_new(|| PairState::new(key));
     // A pending invitation is cancelled; one already past its expiry is
-    // recorded as expired, which it already was for both parties.
+    // recorded as expired, which it already was for both parties. An
+    // ignored one stays ignored for its recipient.
     if let Some(open) = facts.open.as_ref().filter(|o| o.value.is_open()) {
-        let closed = open.value.ended(Status::Cancelled, policy, now);
+        let closed = open
+            .value
+            .ended(Status::Cancelled, policy, now)
+            .keeping_ignore(open.value.status);
         changes.write(Some(open), Record::Invitation(closed));
     }
     pair.open = None;
@@ -285,6 +290,7 @@ pub fn unblock(
     actor: MemberId,
     other: MemberId,
     facts: &PairFacts,
+    _policy: &Policy,
     clock: Timestamp,
 ) -> Result<Decision<UnblockOutcome>, Refusal> {
     let now = facts.effective_now(clock);
@@ -319,6 +325,7 @@ pub fn report(
     other: MemberId,
     reason: ReportReason,
     facts: &PairFacts,
+    _policy: &Policy,
     clock: Timestamp,
 ) -> Result<Decision<()>, Refusal> {
     let now = facts.effective_now(clock);
@@ -368,6 +375,7 @@ pub fn remove_connection(
     actor: MemberId,
     other: MemberId,
     facts: &PairFacts,
+    _policy: &Policy,
     clock: Timestamp,
 ) -> Result<Decision<()>, Refusal> {
     let now = facts.effective_now(clock);
@@ -470,7 +478,7 @@ mod tests {
         never.other = None;
         for facts in [&blocked_back, &gone, &never] {
             assert_eq!(
-                unblock(ANA, BO, facts, T0).unwrap_err(),
+                unblock(ANA, BO, facts, &Policy::default(), T0).unwrap_err(),
                 Refusal::UnknownMember(BO)
             );
             assert_eq!(
@@ -478,7 +486,7 @@ mod tests {
                 Refusal::UnknownMember(BO)
             );
         }
-        let lifted = unblock(ANA, BO, &base, T0).unwrap();
+        let lifted = unblock(ANA, BO, &base, &Policy::default(), T0).unwrap();
         assert_eq!(lifted.outcome, UnblockOutcome::Unblocked);
         let again = block(ANA, BO, &base, &Policy::default(), T0).unwrap();
         assert_eq!(again.outcome, BlockOutcome::AlreadyBlocked);
@@ -512,14 +520,14 @@ mod tests {
             Refusal::Yourself
         );
         assert_eq!(
-            unblock(ANA, ANA, &facts, T0).unwrap_err(),
+            unblock(ANA, ANA, &facts, &Policy::default(), T0).unwrap_err(),
             Refusal::Yourself
         );
     }
 
     #[test]
     fn given_no_block_when_ana_unblocks_bo_then_nothing_changes() {
-        let decision = unblock(ANA, BO, &given(), T0).unwrap();
+        let decision = unblock(ANA, BO, &given(), &Policy::default(), T0).unwrap();
         assert_eq!(decision.outcome, UnblockOutcome::NotBlocked);
         assert!(decision.changes.is_empty());
         assert!(decision.changes.events.is_empty());

@@ -1,5 +1,5 @@
 //! The pure decisions about address books: adding contacts, and which
-//! member an address may show to whom (SPEC 9).
+//! member an address may show to whom.
 
 use super::{Contact, ImportReport, MemberMatch, NonMember, ParsedBook};
 use crate::change::{ChangeSet, Decision};
@@ -13,8 +13,9 @@ use crate::record::Record;
 use crate::time::Timestamp;
 use std::collections::BTreeSet;
 
-/// The member `viewer` may be shown for an address (SPEC 9, RELIABILITY
-/// B7), given the address's stored owner record and that owner's member
+/// The member `viewer` may be shown for an address (no membership
+/// oracle: a non-member, an undiscoverable member and a member hidden by a
+/// block give the same answer), given the address's stored owner record and that owner's member
 /// record, and whether a block hides a member from the viewer (either way).
 ///
 /// Some member only if the address is claimed by an active member (person

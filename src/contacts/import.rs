@@ -1,4 +1,4 @@
-//! The address-book parser (SPEC 9): bytes in, a [`ParsedBook`] or an
+//! The address-book parser: bytes in, a [`ParsedBook`] or an
 //! [`ImportError`] out. Pure: no store, no clock, no I/O, and no panic on any
 //! input (RELIABILITY C1, fuzzed by `fuzz/fuzz_targets/import.rs`).
 //!

@@ -322,25 +322,48 @@ pub fn settle(
     Some(record)
 }
 
-/// Joining: invitation to join `id`, waiting at `invitee`'s address,
-/// becomes an ordinary invitation to the member who now owns it, decided by
-/// the ordinary [`send`] with the address as
-/// proof (`facts` are the sender's and the new member's, with `facts.join`
-/// naming `id`). A refusal drops it silently: the sender was never promised
-/// delivery, and telling them would say who owns the address. Answers
-/// whether it became an invitation (or a connection); a change that settles
-/// nothing (already settled, expired, opted out) is empty.
+/// A waiting invitation to join to deliver: which one, from whom, to the
+/// member who now has the address.
+#[derive(Clone, Copy, Debug)]
+pub struct JoinDelivery<'a> {
+    /// The invitation to join.
+    pub invitation: InvitationId,
+    /// Who sent it.
+    pub sender: MemberId,
+    /// The member who now has the address.
+    pub recipient: MemberId,
+    /// The address, the proof of the send it becomes.
+    pub email: &'a Email,
+}
+
+/// What delivering an invitation to join needs from the store.
+#[derive(Clone, Debug)]
+pub struct DeliverFacts {
+    /// The address's record, which holds the invitation to join.
+    pub invitee: Versioned<Invitee>,
+    /// The facts of the send it becomes: the sender's and the new
+    /// member's, with [`join`](SendFacts::join) naming the invitation. They
+    /// give the effective time.
+    pub send: SendFacts,
+}
+
+/// Joining: an invitation to join waiting at the address becomes an
+/// ordinary invitation to the member who now owns it, decided by the
+/// ordinary [`send`] with the address as proof. A refusal drops it
+/// silently: the sender was never promised delivery, and telling them
+/// would say who owns the address. Answers whether it became an invitation
+/// (or a connection); a change that settles nothing (already settled,
+/// expired, opted out) is empty.
 ///
 /// # Errors
 /// None: a refusal of the send is the drop described above.
 pub fn deliver(
-    invitee: &Versioned<Invitee>,
-    (id, sender): (InvitationId, MemberId),
-    (recipient, email): (MemberId, &Email),
-    facts: &SendFacts,
+    req: &JoinDelivery<'_>,
+    facts: &DeliverFacts,
     policy: &Policy,
     clock: Timestamp,
 ) -> Result<Decision<bool>, Refusal> {
+    let (id, invitee) = (req.invitation, &facts.invitee);
     // The sender's note travels with the invitation it becomes.
     let note = invitee
         .value
@@ -349,14 +372,14 @@ pub fn deliver(
         .find(|i| i.id == id)
         .and_then(|i| i.note.as_ref())
         .map(Note::as_str);
-    let req = SendRequest {
-        sender,
-        recipient,
+    let send_req = SendRequest {
+        sender: req.sender,
+        recipient: req.recipient,
         note,
-        proof: Some(email),
+        proof: Some(req.email),
     };
-    let now = facts.effective_now(clock);
-    let (mut changes, state) = match send(&req, facts, policy, now) {
+    let now = facts.send.effective_now(clock);
+    let (mut changes, state) = match send(&send_req, &facts.send, policy, now) {
         Ok(decision) => (decision.changes, JoinState::Delivered),
         Err(_) => (ChangeSet::default(), JoinState::Dropped),
     };
@@ -504,10 +527,19 @@ mod tests {
     /// as given, the waiting invitation is delivered as Ana's send.
     fn delivered(sender: Member, policy: &Policy, at: Timestamp) -> Decision<bool> {
         let cy = Member::person(CY, Profile::named("Cy")).with_email(cy_email(), true);
-        let mut facts = strangers(sender, cy, InvitationId::new(99));
-        facts.join = Some(NEW);
-        let invitee = stored(invited()).unwrap();
-        deliver(&invitee, (NEW, ANA), (CY, &cy_email()), &facts, policy, at).unwrap()
+        let mut send = strangers(sender, cy, InvitationId::new(99));
+        send.join = Some(NEW);
+        let facts = DeliverFacts {
+            invitee: stored(invited()).unwrap(),
+            send,
+        };
+        let req = JoinDelivery {
+            invitation: NEW,
+            sender: ANA,
+            recipient: CY,
+            email: &cy_email(),
+        };
+        deliver(&req, &facts, policy, at).unwrap()
     }
 
     #[test]

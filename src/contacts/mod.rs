@@ -1,11 +1,11 @@
-//! Contacts (SPEC 9): imported address books, matching them against
+//! Contacts: imported address books, matching them against
 //! members, and invitations to join for people who are not members yet.
 //!
 //! * [`import`]: the pure parser, bytes to a [`ParsedBook`].
 //! * [`Contact`]: one address in one member's address book, stored once per
 //!   owner and canonical address, so that importing again changes nothing.
 //!   A contact makes its owner eligible to invite the member who has that
-//!   address (SPEC 3.1), whatever that member's discoverability settings.
+//!   address, whatever that member's discoverability settings.
 //! * [`findable`](decide::findable): the one rule deciding which member an importer may be
 //!   shown for an address, used by the import report and by
 //!   [`Network::invite_to_join`](crate::Network::invite_to_join).

@@ -1,4 +1,5 @@
-//! Every rule of SPEC 3 as a pure decision: loaded facts, the policy and
+//! Every invitation rule (sending, answering, withdrawing, re-sending and
+//! the privacy of answers) as a pure decision: loaded facts, the policy and
 //! `now` in; a [`Refusal`] or a [`Decision`] (a change set with its events)
 //! out. No I/O, no clock, no randomness: the same facts always give the same
 //! answer, which is what lets the shell retry safely after a conflict.
@@ -33,7 +34,7 @@ pub enum SendOutcome {
     /// A new invitation, pending from the sender's point of view.
     Sent(InvitationId),
     /// The recipient had already invited the sender: that invitation was
-    /// accepted instead, and the two are connected (SPEC 3.1).
+    /// accepted instead, and the two are connected: no new invitation, no quota used.
     Connected {
         /// The recipient's invitation that was accepted.
         accepted: InvitationId,
@@ -118,7 +119,8 @@ pub struct SendFacts {
     pub outstanding: usize,
     /// The id a new invitation would take.
     pub new_id: InvitationId,
-    /// The invitation to join this send delivers, if it does (SPEC 9): the
+    /// The invitation to join this send delivers, if it does (the address
+    /// joined as this recipient): the
     /// new invitation takes its id, and the quota, counted when it was
     /// sent, is not counted again.
     pub join: Option<InvitationId>,
@@ -148,11 +150,16 @@ pub struct AnswerFacts {
     pub replacement: Option<Versioned<Invitation>>,
 }
 
-/// SPEC 3.1: send an invitation, or accept the recipient's own pending
+/// Sends an invitation, or accepts the recipient's own pending
 /// invitation to the sender (a crossing send).
 ///
-/// The checks run in SPEC order, the first failure being the answer, with
-/// one deliberate exception for privacy (SPEC 3.4): a bar from an earlier
+/// The checks run in this order, the first failure being the answer: both
+/// are active persons and not the same member; neither blocked the other;
+/// not connected and neither at the connection cap; not barred by a reject;
+/// the re-send ladder and withdraw cooldown; eligibility (a shared
+/// connection, a proved address or a contact); the note; standing,
+/// outstanding invitations and quotas. One deliberate exception keeps the
+/// recipient's private answers private: a bar from an earlier
 /// "I don't know" is not refused but applied last, by dropping an
 /// invitation that every other rule accepted, so that the sender's answer is
 /// exactly what it would be had the recipient never answered.
@@ -174,7 +181,7 @@ pub fn send(
     let sender = active_person(facts.sender.as_ref(), req.sender)?;
     let key = PairKey::new(req.sender, req.recipient).ok_or(Refusal::Yourself)?;
     // A member who blocked the sender is, to the sender, a member who does
-    // not exist (SPEC 3.4), so that part of rule 2 comes first.
+    // not exist, so that part of rule 2 comes first.
     if facts.sender_blocks.blocked_by {
         return Err(Refusal::UnknownMember(req.recipient));
     }
@@ -245,7 +252,7 @@ pub fn send(
         Some(text) => Note::parse(text, policy.note_max_chars(sender.tier))?,
         None => None,
     };
-    // 8. Standing, outstanding invitations, quotas (SPEC 4 and 5).
+    // 8. Standing, outstanding invitations, quotas.
     let ledger_read = facts.sender_ledger.as_ref();
     let mut ledger = ledger_read.or_new(|| Ledger::new(req.sender));
     standing_allows(&ledger, knows_email, policy, now)?;
@@ -277,12 +284,9 @@ pub fn send(
     let id = facts.join.unwrap_or(facts.new_id);
     if let Some(open) = facts.open.as_ref().filter(|o| o.value.is_open()) {
         // Only the sender's own invitation can still be live here.
-        let mut old = open.value.ended(Status::Superseded, policy, now);
-        if old.status == Status::Superseded {
+        let old = open.value.replaced(id, delivery, policy, now);
+        if old.replaced_by.is_some() {
             supersedes = Some(old.id);
-            // So that the recipient answering the old one is told which
-            // replaced it.
-            old.replaced_by = Some(id);
         }
         changes.write(Some(open), Record::Invitation(old));
     }
@@ -290,8 +294,8 @@ pub fn send(
     own.unanswered = own.unanswered.saturating_add(1);
     own.last_sent = Some(now);
     // The recipient is invited by the sender: the recipient's own ladder
-    // towards the sender starts again (SPEC 3.3, "unless the recipient
-    // invites the sender"), unless the invitation is dropped: the recipient
+    // towards the sender starts again (the ladder's "never" holds unless
+    // the recipient invites the sender), unless the invitation is dropped: the recipient
     // never learns of it, so it must change nothing they can observe.
     if delivery != Delivery::Dropped {
         pair.attempts_mut(req.recipient).unanswered = 0;
@@ -347,7 +351,7 @@ pub fn send(
     Ok(Decision::new(changes, SendOutcome::Sent(id)))
 }
 
-/// SPEC 5 for one more send of any kind (an invitation, an invitation to
+/// Standing for one more send of any kind (an invitation, an invitation to
 /// join): a suspended sender sends nothing, and a restricted one only with
 /// the recipient's email address proved.
 ///
@@ -375,7 +379,7 @@ pub fn standing_allows(
     }
 }
 
-/// SPEC 4 for one more send of any kind: the tier's invitation quota over
+/// Quotas for one more send of any kind: the tier's invitation quota over
 /// its rolling window, counting every send in the ledger (invitations to
 /// join included), and, for a send with a note, the note allowance.
 ///
@@ -450,8 +454,10 @@ pub fn record_send(
     (exhausted, standing_event)
 }
 
-/// The earliest instant the sender may invite this person again (SPEC 3.3):
-/// the ladder counted from the last send, and the withdraw cooldown.
+/// The earliest instant the sender may invite this person again: the
+/// re-send ladder counted from the last send (by default 90 days after one
+/// unanswered attempt, 365 after two, never after three), and the withdraw
+/// cooldown counted from the last withdrawal.
 ///
 /// # Errors
 /// [`Refusal::ResendNever`] after three or more unanswered attempts.
@@ -519,7 +525,7 @@ fn connect(
 }
 
 /// How many invitations count against the sender's
-/// [`max_outstanding`](Policy::max_outstanding) (SPEC 3.2): of their open
+/// [`max_outstanding`](Policy::max_outstanding): of their open
 /// invitations, those still live at `now` whose recipient is `active`. An
 /// invitation to a member since deactivated is invisible to its sender
 /// (not listed, not withdrawable), so it does not count.
@@ -590,7 +596,7 @@ fn ledger_time(ledger: Option<&Versioned<Ledger>>) -> Option<Timestamp> {
 
 impl SendFacts {
     /// The effective time of a send: the clock, or the latest instant
-    /// already recorded in these facts if that is later (SPEC 4: a clock
+    /// already recorded in these facts if that is later (a clock
     /// that goes backwards never refills a quota or shortens a wait).
     #[must_use]
     pub fn effective_now(&self, clock: Timestamp) -> Timestamp {

@@ -40,6 +40,29 @@ pub enum Status {
     Expired,
     /// Removed by a block between the two.
     Cancelled,
+    /// The recipient ignored it, and it ended for the sender alone: the
+    /// sender sees `sender_sees` (superseded, expired or cancelled), the
+    /// recipient still sees their ignore. A newer send dropped after the
+    /// recipient's "I don't know", which never reaches them, ends it this
+    /// way, and so does a block: the recipient's answer stands, and what
+    /// they see of it never depends on what the sender did since.
+    EndedIgnored {
+        /// The recipient's answer.
+        reason: IgnoreReason,
+        /// What the sender sees.
+        sender_sees: Seen,
+    },
+}
+
+impl Status {
+    /// The recipient's ignore, if it stands.
+    #[must_use]
+    pub fn ignored(self) -> Option<IgnoreReason> {
+        match self {
+            Self::Ignored(reason) | Self::EndedIgnored { reason, .. } => Some(reason),
+            _ => None,
+        }
+    }
 }
 
 /// How the recipient ignored an invitation, from the mildest answer to the
@@ -99,14 +122,14 @@ pub struct Invitation {
     pub closed_at: Option<Timestamp>,
     /// The note the recipient gave when rejecting it, readable only by the
     /// two (the sender is told of the reject anyway, so it reveals nothing
-    /// more). Personal data like [`note`](Self::note): the personal-data
-    /// rules (SPEC 10, erasure and note retention) are to erase it with the
-    /// invitation's note.
+    /// more). Personal data like [`note`](Self::note): erasure and note
+    /// retention erase it with the invitation's note.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub decline_note: Option<Note>,
     /// The sender's newer invitation to the same person that replaced this
-    /// one ([`Status::Superseded`]); `None` otherwise, and for invitations
-    /// replaced before pronet recorded it.
+    /// one ([`Status::Superseded`], or [`Status::EndedIgnored`] when the
+    /// sender sees it superseded); `None` otherwise, and for invitations replaced before
+    /// pronet recorded it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub replaced_by: Option<InvitationId>,
 }
@@ -187,10 +210,60 @@ impl Invitation {
         }
     }
 
+    /// The sender's own open invitation ended by their newer one, `by`,
+    /// sent at `now` and delivered as `delivery`: superseded if still live,
+    /// otherwise expired (as it already was for both parties).
+    ///
+    /// A newer send dropped because of the recipient's "I don't know" never
+    /// reaches the recipient, so it must change nothing they can observe:
+    /// an invitation they ignored ends for the sender alone
+    /// ([`Status::EndedIgnored`]), exactly as if the recipient had not
+    /// answered, and the recipient still sees their ignore.
+    #[must_use]
+    pub(crate) fn replaced(
+        &self,
+        by: InvitationId,
+        delivery: Delivery,
+        policy: &Policy,
+        now: Timestamp,
+    ) -> Self {
+        let mut old = self.ended(Status::Superseded, policy, now);
+        if old.status == Status::Superseded {
+            // So that the recipient answering the old one is told which
+            // replaced it.
+            old.replaced_by = Some(by);
+        }
+        if delivery == Delivery::Dropped {
+            old = old.keeping_ignore(self.status);
+        }
+        old
+    }
+
+    /// This invitation, just ended for its sender (superseded, expired or
+    /// cancelled), with the recipient's ignore kept when its status
+    /// `before` was one ([`Status::EndedIgnored`]).
+    #[must_use]
+    pub(crate) fn keeping_ignore(mut self, before: Status) -> Self {
+        let sender_sees = match self.status {
+            Status::Superseded => Seen::Superseded,
+            Status::Expired => Seen::Expired,
+            Status::Cancelled => Seen::Cancelled,
+            _ => return self,
+        };
+        if let Status::Ignored(reason) = before {
+            self.status = Status::EndedIgnored {
+                reason,
+                sender_sees,
+            };
+        }
+        self
+    }
+
     /// What the sender sees: never an ignore, never the delivery.
     #[must_use]
     pub fn seen_by_sender(&self, policy: &Policy, now: Timestamp) -> Seen {
         match self.status {
+            Status::EndedIgnored { sender_sees, .. } => sender_sees,
             Status::Pending | Status::Ignored(_) if now >= self.expires_at(policy) => Seen::Expired,
             Status::Pending | Status::Ignored(_) => Seen::Pending,
             Status::Accepted => Seen::Accepted,
@@ -216,7 +289,7 @@ impl Invitation {
             Status::Expired => Seen::Expired,
             Status::Pending if self.delivery == Delivery::Held => Seen::Held,
             Status::Pending => Seen::Pending,
-            Status::Ignored(_) => Seen::Ignored,
+            Status::Ignored(_) | Status::EndedIgnored { .. } => Seen::Ignored,
             Status::Accepted => Seen::Accepted,
             Status::Rejected => Seen::Rejected,
             Status::Cancelled => Seen::Cancelled,

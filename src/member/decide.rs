@@ -1,5 +1,5 @@
 //! The pure decisions about members themselves: registration, updates,
-//! deactivation, and the profile limits (SPEC 5).
+//! deactivation, and the profile limits.
 
 use super::{EmailOwner, Kind, Member, ProfileField, ProfileLimits, within_chars};
 use crate::change::{ChangeSet, Decision};
@@ -24,7 +24,7 @@ pub struct MemberFacts {
 }
 
 /// The member `id` as its stored record says, if active: the one rule for
-/// "this member exists" (SPEC 1: a deactivated member appears nowhere).
+/// "this member exists": a deactivated member appears nowhere.
 ///
 /// # Errors
 /// [`Refusal::UnknownMember`] for a missing or deactivated member (or a
@@ -151,7 +151,7 @@ pub fn update(
     Ok(changes.into())
 }
 
-/// Deactivates a member (SPEC 1): from now on they appear nowhere.
+/// Deactivates a member: from now on they appear nowhere.
 /// Deactivating twice answers the same and changes nothing.
 ///
 /// # Errors

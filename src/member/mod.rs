@@ -1,4 +1,4 @@
-//! Members (SPEC 1): persons and company pages, their tier, profile and
+//! Members: persons and company pages, their tier, profile and
 //! invitation preference.
 
 use crate::email::Email;
@@ -17,7 +17,7 @@ pub enum Kind {
 }
 
 /// A person's account tier: it sets the invitation quota and note allowance
-/// (SPEC 4). Paid levels are numbered by the host, `Premium(0)` being its
+/// Paid levels are numbered by the host, `Premium(0)` being its
 /// first paid level; what each level allows is the host's policy.
 #[derive(
     Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize,
@@ -31,8 +31,9 @@ pub enum Tier {
     Premium(u8),
 }
 
-/// Who may send this member an invitation (SPEC 1). Every choice also
-/// requires the ordinary eligibility of SPEC 3.1.
+/// Who may send this member an invitation. Every choice also requires the
+/// ordinary eligibility of a send (a shared connection, a proved address
+/// or the recipient in the sender's contacts).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[non_exhaustive]
 pub enum InvitePreference {
@@ -46,7 +47,7 @@ pub enum InvitePreference {
     ContactsOnly,
 }
 
-/// What others can search a member by (SPEC 1 and 8). Companies are referred
+/// What others can search a member by (search and people you may know). Companies are referred
 /// to by the member id of their company page.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[non_exhaustive]
@@ -78,8 +79,8 @@ impl Profile {
     }
 }
 
-/// A member-supplied part of a [`Member`] that has a size limit (SPEC 5:
-/// every member-supplied field has one).
+/// A member-supplied part of a [`Member`] that has a size limit (every
+/// member-supplied field has one).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[non_exhaustive]
 pub enum ProfileField {
@@ -122,7 +123,7 @@ impl std::fmt::Display for ProfileField {
     }
 }
 
-/// The size limits of a member's profile (SPEC 5), checked when a member
+/// The size limits of a member's profile, checked when a member
 /// registers and on every update, so that no member can make the work of
 /// storing, indexing or searching their profile grow without bound. Text is
 /// counted in characters (Unicode scalar values), lists in entries. The
@@ -141,7 +142,12 @@ impl std::fmt::Display for ProfileField {
 ///
 /// Each must be 1 to [`ProfileLimits::CEILING`]; the
 /// [`PolicyBuilder`](crate::policy::PolicyBuilder) refuses anything else.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+///
+/// It deserializes (in a [`PolicyConfig`](crate::PolicyConfig)) with every
+/// limit optional, an absent one keeping its default; the builder checks
+/// the ranges.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Deserialize)]
+#[serde(default, deny_unknown_fields)]
 #[non_exhaustive]
 pub struct ProfileLimits {
     /// Characters of the display name (default 100).
@@ -221,9 +227,10 @@ fn within_chars(value: &str, limit: u32) -> bool {
     value.len() <= limit || value.chars().nth(limit).is_none()
 }
 
-/// One of a member's email addresses. Proving it (SPEC 3.1) works whatever
+/// One of a member's email addresses. Proving it when sending an
+/// invitation makes the sender eligible whatever
 /// its discoverability; discoverability only governs whether others may find
-/// the member by it (contact matching, SPEC 9).
+/// the member by it (contact matching).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct MemberEmail {
@@ -264,7 +271,7 @@ pub struct Member {
     /// Who may invite this member.
     pub invite_preference: InvitePreference,
     /// A deactivated member appears nowhere, and every operation addressed to
-    /// them fails as if they did not exist (SPEC 1).
+    /// them fails as if they did not exist.
     pub active: bool,
 }
 

@@ -101,41 +101,44 @@ impl<S: Store, C: Clock> Network<S, C> {
         bytes: &[u8],
         format: &Format,
     ) -> Result<Committed<ImportReport>, Error> {
-        let _op = super::trace::member("import_contacts", owner);
-        self.active_member(owner)?;
-        let book = contacts::parse(bytes, format, self.policy.import_limits())?;
-        self.run(|now| {
-            let sight = self.sight(owner)?;
-            let existing = self
-                .store
-                .contacts(owner)?
-                .into_iter()
-                .map(|c| c.email.canonical().to_owned())
-                .collect();
-            let mut members = Vec::with_capacity(book.entries.len());
-            for entry in &book.entries {
-                members.push(self.findable(owner, &sight, entry.email.canonical())?);
-            }
-            let degrees: Vec<Option<Degree>> = {
-                let graph = self.graph();
-                let view = sight.view(&graph);
-                let hood = view.neighbourhood(owner)?;
-                let degree = |m| hood.degree(m).unwrap_or(Degree::OutOfNetwork);
-                members.iter().map(|m| m.map(degree)).collect()
-            };
-            let mut found = Vec::with_capacity(book.entries.len());
-            for ((entry, member), degree) in book.entries.iter().zip(members).zip(degrees) {
-                found.push(match (member, degree) {
-                    (Some(member), Some(degree)) => Found::Member(member, degree),
-                    _ => Found::NotMember {
-                        invited: self
-                            .load::<Invitee>(Key::Invitee(entry.email.canonical().to_owned()))?
-                            .is_some_and(|i| i.value.invitations.iter().any(|j| j.sender == owner)),
-                    },
-                });
-            }
-            let facts = ImportFacts { existing, found };
-            Ok(contacts::decide::import(owner, &book, &facts, now)?)
+        super::trace::member("import_contacts", owner).within(|| {
+            self.active_member(owner)?;
+            let book = contacts::parse(bytes, format, self.policy.import_limits())?;
+            self.run(|now| {
+                let sight = self.sight(owner)?;
+                let existing = self
+                    .store
+                    .contacts(owner)?
+                    .into_iter()
+                    .map(|c| c.email.canonical().to_owned())
+                    .collect();
+                let mut members = Vec::with_capacity(book.entries.len());
+                for entry in &book.entries {
+                    members.push(self.findable(owner, &sight, entry.email.canonical())?);
+                }
+                let degrees: Vec<Option<Degree>> = {
+                    let graph = self.graph();
+                    let view = sight.view(&graph);
+                    let hood = view.neighbourhood(owner)?;
+                    let degree = |m| hood.degree(m).unwrap_or(Degree::OutOfNetwork);
+                    members.iter().map(|m| m.map(degree)).collect()
+                };
+                let mut found = Vec::with_capacity(book.entries.len());
+                for ((entry, member), degree) in book.entries.iter().zip(members).zip(degrees) {
+                    found.push(match (member, degree) {
+                        (Some(member), Some(degree)) => Found::Member(member, degree),
+                        _ => Found::NotMember {
+                            invited: self
+                                .load::<Invitee>(Key::Invitee(entry.email.canonical().to_owned()))?
+                                .is_some_and(|i| {
+                                    i.value.invitations.iter().any(|j| j.sender == owner)
+                                }),
+                        },
+                    });
+                }
+                let facts = ImportFacts { existing, found };
+                Ok(contacts::decide::import(owner, &book, &facts, now)?)
+            })
         })
     }
 
@@ -192,44 +195,45 @@ impl<S: Store, C: Clock> Network<S, C> {
         email: &Email,
         note: Option<&str>,
     ) -> Result<Committed<InviteOutcome>, Error> {
-        let _op = super::trace::member("invite_to_join", sender);
-        // Whom the address names is decided on the index: as current as
-        // the store, as every decision.
-        self.sync()?;
-        let sight = self.sight(sender)?;
-        let canonical = email.canonical();
-        if let Some(member) = self.findable(sender, &sight, canonical)? {
-            let sent = self.send(
-                crate::SendRequest::new(sender, member)
-                    .maybe_note(note)
-                    .proof(email),
-            )?;
-            return Ok(Committed {
-                outcome: InviteOutcome::Member {
-                    member,
-                    sent: sent.outcome,
-                },
-                events: sent.events,
-                mail: sent.mail,
-            });
-        }
-        self.run(|now| {
-            let owner = self.load::<EmailOwner>(Key::EmailOwner(canonical.to_owned()))?;
-            let facts = JoinFacts {
-                sender: self.load(Key::Member(sender))?,
-                sender_ledger: self.load(Key::Ledger(sender))?,
-                invitee: self.load(Key::Invitee(canonical.to_owned()))?,
-                new_id: self.store.next_invitation_id()?,
-                deliver: owner.is_none_or(|o| o.value.member.is_none()),
-            };
-            Ok(join::invite(
-                sender,
-                email,
-                note,
-                &facts,
-                &self.policy,
-                now,
-            )?)
+        super::trace::member("invite_to_join", sender).within(|| {
+            // Whom the address names is decided on the index: as current as
+            // the store, as every decision.
+            self.sync()?;
+            let sight = self.sight(sender)?;
+            let canonical = email.canonical();
+            if let Some(member) = self.findable(sender, &sight, canonical)? {
+                let sent = self.send(
+                    crate::SendRequest::new(sender, member)
+                        .maybe_note(note)
+                        .proof(email),
+                )?;
+                return Ok(Committed {
+                    outcome: InviteOutcome::Member {
+                        member,
+                        sent: sent.outcome,
+                    },
+                    events: sent.events,
+                    mail: sent.mail,
+                });
+            }
+            self.run(|now| {
+                let owner = self.load::<EmailOwner>(Key::EmailOwner(canonical.to_owned()))?;
+                let facts = JoinFacts {
+                    sender: self.load(Key::Member(sender))?,
+                    sender_ledger: self.load(Key::Ledger(sender))?,
+                    invitee: self.load(Key::Invitee(canonical.to_owned()))?,
+                    new_id: self.store.next_invitation_id()?,
+                    deliver: owner.is_none_or(|o| o.value.member.is_none()),
+                };
+                Ok(join::invite(
+                    sender,
+                    email,
+                    note,
+                    &facts,
+                    &self.policy,
+                    now,
+                )?)
+            })
         })
     }
 
@@ -249,35 +253,36 @@ impl<S: Store, C: Clock> Network<S, C> {
         &self,
         sender: MemberId,
     ) -> Result<Vec<SentJoinInvitation>, Error> {
-        let _op = super::trace::member("sent_join_invitations", sender);
-        self.active_member(sender)?;
-        let now = self.now();
-        let Some(ledger) = self.load::<Ledger>(Key::Ledger(sender))? else {
-            return Ok(Vec::new());
-        };
-        let mut rows = Vec::new();
-        for sent in &ledger.value.joins {
-            let key = Key::Invitee(sent.email.canonical().to_owned());
-            let Some(invitee) = self.load::<Invitee>(key)? else {
-                continue;
+        super::trace::member("sent_join_invitations", sender).within(|| {
+            self.active_member(sender)?;
+            let now = self.now();
+            let Some(ledger) = self.load::<Ledger>(Key::Ledger(sender))? else {
+                return Ok(Vec::new());
             };
-            let waiting = invitee.value.invitations.iter().find(|j| {
-                j.id == sent.invitation
-                    && j.sender == sender
-                    && matches!(j.state, JoinState::Pending | JoinState::Dropped)
-                    && now < self.policy.expires_at(j.sent_at)
-            });
-            if let Some(j) = waiting {
-                rows.push(SentJoinInvitation {
-                    invitation: j.id,
-                    email: sent.email.clone(),
-                    note: j.note.clone(),
-                    sent_at: j.sent_at,
+            let mut rows = Vec::new();
+            for sent in &ledger.value.joins {
+                let key = Key::Invitee(sent.email.canonical().to_owned());
+                let Some(invitee) = self.load::<Invitee>(key)? else {
+                    continue;
+                };
+                let waiting = invitee.value.invitations.iter().find(|j| {
+                    j.id == sent.invitation
+                        && j.sender == sender
+                        && matches!(j.state, JoinState::Pending | JoinState::Dropped)
+                        && now < self.policy.expires_at(j.sent_at)
                 });
+                if let Some(j) = waiting {
+                    rows.push(SentJoinInvitation {
+                        invitation: j.id,
+                        email: sent.email.clone(),
+                        note: j.note.clone(),
+                        sent_at: j.sent_at,
+                    });
+                }
             }
-        }
-        rows.sort_by_key(|r| std::cmp::Reverse((r.sent_at, r.invitation)));
-        Ok(rows)
+            rows.sort_by_key(|r| std::cmp::Reverse((r.sent_at, r.invitation)));
+            Ok(rows)
+        })
     }
 
     /// Records that the person at `email` wants no invitations to join (the
@@ -309,34 +314,35 @@ impl<S: Store, C: Clock> Network<S, C> {
     /// # Errors
     /// [`Refusal::UnknownMember`](crate::Refusal::UnknownMember); store failures; contention.
     pub fn deliver_join_invitations(&self, member: MemberId) -> Result<Committed<usize>, Error> {
-        let _op = super::trace::member("deliver_join_invitations", member);
-        let me = self.active_member(member)?;
-        let now = self.now();
-        let mut events = Vec::new();
-        let mut delivered = 0;
-        for address in me.emails.iter().filter(|e| e.discoverable) {
-            let canonical = address.email.canonical().to_owned();
-            let owned = self
-                .load::<EmailOwner>(Key::EmailOwner(canonical.clone()))?
-                .is_some_and(|o| o.value.member == Some(member));
-            let Some(invitee) = self.load::<Invitee>(Key::Invitee(canonical.clone()))? else {
-                continue;
-            };
-            if !owned {
-                continue;
+        super::trace::member("deliver_join_invitations", member).within(|| {
+            let me = self.active_member(member)?;
+            let now = self.now();
+            let mut events = Vec::new();
+            let mut delivered = 0;
+            for address in me.emails.iter().filter(|e| e.discoverable) {
+                let canonical = address.email.canonical().to_owned();
+                let owned = self
+                    .load::<EmailOwner>(Key::EmailOwner(canonical.clone()))?
+                    .is_some_and(|o| o.value.member == Some(member));
+                let Some(invitee) = self.load::<Invitee>(Key::Invitee(canonical.clone()))? else {
+                    continue;
+                };
+                if !owned {
+                    continue;
+                }
+                let waiting: Vec<_> = invitee
+                    .value
+                    .deliverable(&self.policy, now)
+                    .map(|i| (i.id, i.sender))
+                    .collect();
+                for (id, sender) in waiting {
+                    let done = self.deliver_one(member, &address.email, id, sender)?;
+                    delivered += usize::from(done.outcome);
+                    events.extend(done.events);
+                }
             }
-            let waiting: Vec<_> = invitee
-                .value
-                .deliverable(&self.policy, now)
-                .map(|i| (i.id, i.sender))
-                .collect();
-            for (id, sender) in waiting {
-                let done = self.deliver_one(member, &address.email, id, sender)?;
-                delivered += usize::from(done.outcome);
-                events.extend(done.events);
-            }
-        }
-        Ok(Committed::new(delivered, events))
+            Ok(Committed::new(delivered, events))
+        })
     }
 
     /// Delivers one invitation to join, if still waiting: answers whether it
@@ -353,16 +359,16 @@ impl<S: Store, C: Clock> Network<S, C> {
             let Some(invitee) = self.load::<Invitee>(key.clone())? else {
                 return Ok(Decision::unchanged(false));
             };
-            let mut facts = self.send_facts(sender, member, now)?;
-            facts.join = Some(id);
-            Ok(join::deliver(
-                &invitee,
-                (id, sender),
-                (member, email),
-                &facts,
-                &self.policy,
-                now,
-            )?)
+            let mut send = self.send_facts(sender, member, now)?;
+            send.join = Some(id);
+            let req = join::JoinDelivery {
+                invitation: id,
+                sender,
+                recipient: member,
+                email,
+            };
+            let facts = join::DeliverFacts { invitee, send };
+            Ok(join::deliver(&req, &facts, &self.policy, now)?)
         })
     }
 

@@ -67,7 +67,7 @@ impl<S: Store, C: Clock> Network<S, C> {
         let _op = super::trace::pair("unblock", actor, other);
         self.run(|now| {
             let facts = self.pair_facts(actor, other)?;
-            Ok(block::unblock(actor, other, &facts, now)?)
+            Ok(block::unblock(actor, other, &facts, &self.policy, now)?)
         })
     }
 
@@ -84,7 +84,14 @@ impl<S: Store, C: Clock> Network<S, C> {
         let _op = super::trace::pair("report", actor, other);
         self.run(|now| {
             let facts = self.pair_facts(actor, other)?;
-            Ok(block::report(actor, other, reason, &facts, now)?)
+            Ok(block::report(
+                actor,
+                other,
+                reason,
+                &facts,
+                &self.policy,
+                now,
+            )?)
         })
     }
 
@@ -101,7 +108,13 @@ impl<S: Store, C: Clock> Network<S, C> {
         let _op = super::trace::pair("remove_connection", actor, other);
         self.run(|now| {
             let facts = self.pair_facts(actor, other)?;
-            Ok(block::remove_connection(actor, other, &facts, now)?)
+            Ok(block::remove_connection(
+                actor,
+                other,
+                &facts,
+                &self.policy,
+                now,
+            )?)
         })
     }
 }

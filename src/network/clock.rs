@@ -1,10 +1,11 @@
 //! The time a network acts on, and the repair after a bad clock reading.
 
-use super::{FEED_PAGE, Network};
-use crate::error::{CommitError, Error};
+use super::Network;
+use crate::change::Write;
+use crate::error::Error;
 use crate::instants;
 use crate::record::{Key, Versioned};
-use crate::store::{ChangeCursor, Store};
+use crate::store::Store;
 use crate::time::{Clock, Timestamp};
 use std::sync::atomic::Ordering;
 
@@ -58,64 +59,37 @@ impl<S: Store, C: Clock> Network<S, C> {
     /// Store failures; [`Error::Contended`] when other writers keep changing
     /// a record it repairs.
     pub fn repair_clock(&self) -> Result<usize, Error> {
-        let _op = super::trace::op("repair_clock");
-        let now = self.clock.now();
-        self.latest.store(now.as_micros(), Ordering::SeqCst);
-        let longest = self.policy.standing().sanction_max;
-        let mut repaired = 0;
-        let mut cursor = ChangeCursor::new(0);
-        loop {
-            let page = self.store.changes_since(cursor, FEED_PAGE)?;
-            for read in &page.changes {
-                let Some(record) = read.value.record() else {
-                    continue;
-                };
+        super::trace::op("repair_clock").within(|| {
+            let now = self.clock.now();
+            self.latest.store(now.as_micros(), Ordering::SeqCst);
+            let longest = self.policy.standing().sanction_max;
+            let mut repaired = 0;
+            self.each_record(|record| {
                 if instants::latest(record).is_some_and(|t| t > now) {
-                    repaired += usize::from(self.repair_one(record.key(), now, longest)?);
+                    repaired += usize::from(self.repair_one(&record.key(), now, longest)?);
                 }
-            }
-            if page.changes.len() < FEED_PAGE || page.cursor <= cursor {
-                break;
-            }
-            cursor = page.cursor;
-        }
-        Ok(repaired)
+                Ok(())
+            })?;
+            Ok(repaired)
+        })
     }
 
-    /// Rewrites one record with its instants brought back to `now`, retrying
-    /// on conflict: answers whether it wrote.
-    pub(super) fn repair_one(
+    /// Rewrites one record with its instants brought back to `now`:
+    /// answers whether it wrote.
+    fn repair_one(
         &self,
-        key: Key,
+        key: &Key,
         now: Timestamp,
         longest: chrono::TimeDelta,
     ) -> Result<bool, Error> {
-        let attempts = self.policy.max_attempts();
-        for _ in 0..attempts {
-            let Some(read) = self.store.get(&key)? else {
-                return Ok(false);
-            };
+        self.rewrite_one(key, |read| {
             let version = Versioned {
                 version: read.version,
                 value: (),
             };
             let mut record = read.value;
-            if !instants::bring_back(&mut record, now, longest) {
-                return Ok(false);
-            }
-            let write = crate::change::Write::replacing(Some(&version), record);
-            match self.store.commit(std::slice::from_ref(&write)) {
-                Ok(()) => {
-                    let _ = self.sync();
-                    return Ok(true);
-                }
-                Err(CommitError::Conflict(_)) => continue,
-                Err(CommitError::Store(e)) => {
-                    self.stale.store(true, Ordering::SeqCst);
-                    return Err(e.into());
-                }
-            }
-        }
-        Err(Error::Contended { attempts })
+            instants::bring_back(&mut record, now, longest)
+                .then(|| Write::replacing(Some(&version), record))
+        })
     }
 }

@@ -109,23 +109,25 @@ impl<S: Store, C: Clock> Network<S, C> {
     /// [`Refusal::UnknownMember`](crate::Refusal::UnknownMember) for an
     /// unknown or deactivated member; store failures.
     pub fn invitation_counts(&self, member: MemberId) -> Result<InvitationCounts, Error> {
-        let (_, inbox) = self.listing(member, List::Inbox)?;
-        let (_, held) = self.listing(member, List::Held)?;
-        let (_, sent) = self.listing(member, List::Sent)?;
-        let mark = self.load::<InboxMark>(Key::InboxMark(member))?;
-        let unseen = inbox
-            .iter()
-            .filter(|(_, inv)| {
-                !mark
-                    .as_ref()
-                    .is_some_and(|m| m.value.covers(inv.sent_at, inv.id))
+        super::trace::member("invitation_counts", member).within(|| {
+            let (_, inbox) = self.listing(member, List::Inbox)?;
+            let (_, held) = self.listing(member, List::Held)?;
+            let (_, sent) = self.listing(member, List::Sent)?;
+            let mark = self.load::<InboxMark>(Key::InboxMark(member))?;
+            let unseen = inbox
+                .iter()
+                .filter(|(_, inv)| {
+                    !mark
+                        .as_ref()
+                        .is_some_and(|m| m.value.covers(inv.sent_at, inv.id))
+                })
+                .count();
+            Ok(InvitationCounts {
+                inbox: inbox.len(),
+                held: held.len(),
+                sent: sent.len(),
+                unseen,
             })
-            .count();
-        Ok(InvitationCounts {
-            inbox: inbox.len(),
-            held: held.len(),
-            sent: sent.len(),
-            unseen,
         })
     }
 
@@ -148,6 +150,7 @@ impl<S: Store, C: Clock> Network<S, C> {
         recipient: MemberId,
         up_to: Option<ListCursor>,
     ) -> Result<Committed<()>, Error> {
+        let _op = super::trace::member("mark_seen", recipient);
         self.run(|_| {
             let (_, inbox) = self.listing(recipient, List::Inbox)?;
             let newest = inbox

@@ -76,8 +76,7 @@ impl<S: Store, C: Clock> Network<S, C> {
     /// [`Error::Store`] when the store fails; the index then keeps what it
     /// applied, and the next call continues from there.
     pub fn catch_up(&self) -> Result<usize, Error> {
-        let _op = super::trace::op("catch_up");
-        Ok(self.sync()?)
+        super::trace::op("catch_up").within(|| Ok(self.sync()?))
     }
 
     /// Follows the feed before a read, as the freshness setting asks.

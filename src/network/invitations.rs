@@ -31,7 +31,7 @@ impl<S: Store, C: Clock> Network<S, C> {
         })
     }
 
-    /// Accepts an invitation: the two become connected (SPEC 3.2).
+    /// Accepts an invitation: the two become connected; the sender is notified.
     ///
     /// ```
     /// # use pronet::{Email, ManualClock, Member, MemberId, MemoryStore, Network, Policy, Profile, SendOutcome, Timestamp};
@@ -205,7 +205,9 @@ impl<S: Store, C: Clock> Network<S, C> {
         })
     }
 
-    /// Withdraws a pending invitation (SPEC 3.2).
+    /// Withdraws a pending invitation: it leaves the recipient's inbox,
+    /// nobody is notified, the quota is not refunded, and the sender waits
+    /// the policy's withdraw cooldown before inviting the same person again.
     ///
     /// ```
     /// # use pronet::{Email, ManualClock, Member, MemberId, MemoryStore, Network, Policy, Profile, SendOutcome, Timestamp};

@@ -24,20 +24,21 @@ impl<S: Store, C: Clock> Network<S, C> {
     /// of the registration: if it fails, the member is registered all the
     /// same, and the host may run it again.
     pub fn register(&self, member: Member) -> Result<Committed<()>, Error> {
-        let _op = super::trace::member("register", member.id);
-        let id = member.id;
-        let limits = self.policy.profile_limits();
-        // Before any read: an oversized profile costs nothing more.
-        limits.check(&member)?;
-        let mut done = self.run(|_| {
-            let facts = MemberFacts {
-                existing: self.load(Key::Member(member.id))?,
-                owners: self.owners([&member])?,
-            };
-            Ok(member::decide::register(member.clone(), &facts, limits)?)
-        })?;
-        self.follow_up_joins(id, &mut done.events);
-        Ok(done)
+        super::trace::member("register", member.id).within(|| {
+            let id = member.id;
+            let limits = self.policy.profile_limits();
+            // Before any read: an oversized profile costs nothing more.
+            limits.check(&member)?;
+            let mut done = self.run(|_| {
+                let facts = MemberFacts {
+                    existing: self.load(Key::Member(member.id))?,
+                    owners: self.owners([&member])?,
+                };
+                Ok(member::decide::register(member.clone(), &facts, limits)?)
+            })?;
+            self.follow_up_joins(id, &mut done.events);
+            Ok(done)
+        })
     }
 
     /// Edits a member: `edit` changes the member as stored now (profile,

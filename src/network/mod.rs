@@ -444,6 +444,61 @@ impl<S: Store, C: Clock> Network<S, C> {
         }
         Err(Error::Contended { attempts })
     }
+
+    /// Calls `f` on every record of the store, read through its change
+    /// feed a page at a time (the operator's sweeps: clock repair, erasure,
+    /// export), stopping at `f`'s first error.
+    fn each_record(&self, mut f: impl FnMut(&Record) -> Result<(), Error>) -> Result<(), Error> {
+        let mut cursor = ChangeCursor::START;
+        loop {
+            let page = self.store.changes_since(cursor, FEED_PAGE)?;
+            for record in page.changes.iter().filter_map(|c| c.value.record()) {
+                f(record)?;
+            }
+            if page.changes.len() < FEED_PAGE || page.cursor <= cursor {
+                return Ok(());
+            }
+            cursor = page.cursor;
+        }
+    }
+
+    /// Rewrites (or deletes) the one record under `key`, outside any
+    /// decision: `decide` turns the version read into its write, or `None`
+    /// to leave it (answering `false`). The write is committed alone
+    /// against that version, and on a conflict read again and decided
+    /// anew; answers whether it wrote. What the operator's sweeps (clock
+    /// repair, erasure, retention) do to each record they change.
+    ///
+    /// # Errors
+    /// Store failures (the index is then marked stale);
+    /// [`Error::Contended`] after the policy's attempts.
+    fn rewrite_one(
+        &self,
+        key: &Key,
+        mut decide: impl FnMut(Versioned<Record>) -> Option<Write>,
+    ) -> Result<bool, Error> {
+        let attempts = self.policy.max_attempts();
+        for _ in 0..attempts {
+            let Some(read) = self.store.get(key)? else {
+                return Ok(false);
+            };
+            let Some(write) = decide(read) else {
+                return Ok(false);
+            };
+            match self.store.commit(std::slice::from_ref(&write)) {
+                Ok(()) => {
+                    let _ = self.sync();
+                    return Ok(true);
+                }
+                Err(CommitError::Conflict(_)) => continue,
+                Err(CommitError::Store(e)) => {
+                    self.stale.store(true, Ordering::SeqCst);
+                    return Err(e.into());
+                }
+            }
+        }
+        Err(Error::Contended { attempts })
+    }
 }
 
 /// Records a decision read in one store call

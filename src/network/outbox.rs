@@ -31,14 +31,15 @@ impl<S: Store, C: Clock> Network<S, C> {
     /// # Errors
     /// [`Error::Store`] when the store fails.
     pub fn events_since(&self, after: ChangeCursor, limit: usize) -> Result<EventPage, Error> {
-        let _op = super::trace::op("events_since");
-        let changes = self.store.outbox(after, limit)?;
-        let cursor = changes.last().map_or(after, |(position, _)| *position);
-        let events = changes
-            .into_iter()
-            .flat_map(|(position, outbox)| outbox.published(position))
-            .collect();
-        Ok(EventPage { events, cursor })
+        super::trace::op("events_since").within(|| {
+            let changes = self.store.outbox(after, limit)?;
+            let cursor = changes.last().map_or(after, |(position, _)| *position);
+            let events = changes
+                .into_iter()
+                .flat_map(|(position, outbox)| outbox.published(position))
+                .collect();
+            Ok(EventPage { events, cursor })
+        })
     }
 
     /// Trims the events up to and including `through` (a cursor
@@ -51,7 +52,6 @@ impl<S: Store, C: Clock> Network<S, C> {
     /// [`Error::Store`] when the store fails; nothing is lost, and the
     /// events are delivered again after a restart.
     pub fn acknowledge(&self, through: ChangeCursor) -> Result<usize, Error> {
-        let _op = super::trace::op("acknowledge");
-        Ok(self.store.trim_outbox(through)?)
+        super::trace::op("acknowledge").within(|| Ok(self.store.trim_outbox(through)?))
     }
 }

@@ -176,8 +176,8 @@ impl<S: Store, C: Clock> Network<S, C> {
         viewer: MemberId,
         limit: PageSize,
     ) -> Result<Vec<Suggestion>, Error> {
-        let _op = super::trace::member("people_you_may_know", viewer);
-        self.suggestions(viewer, None, limit.get())
+        super::trace::member("people_you_may_know", viewer)
+            .within(|| self.suggestions(viewer, None, limit.get()))
     }
 
     /// One page of `viewer`'s people you may know, after `after`: the same
@@ -214,14 +214,16 @@ impl<S: Store, C: Clock> Network<S, C> {
         after: Option<PymkCursor>,
         size: PageSize,
     ) -> Result<Page<Suggestion, PymkCursor>, Error> {
-        let mut items = self.suggestions(viewer, after, size.get() + 1)?;
-        let next = if items.len() > size.get() {
-            items.truncate(size.get());
-            items.last().map(PymkCursor::from)
-        } else {
-            None
-        };
-        Ok(Page::new(items, next))
+        super::trace::member("people_you_may_know_page", viewer).within(|| {
+            let mut items = self.suggestions(viewer, after, size.get() + 1)?;
+            let next = if items.len() > size.get() {
+                items.truncate(size.get());
+                items.last().map(PymkCursor::from)
+            } else {
+                None
+            };
+            Ok(Page::new(items, next))
+        })
     }
 
     /// At most `limit` of `viewer`'s suggestions ranked after `after`.
@@ -295,13 +297,14 @@ impl<S: Store, C: Clock> Network<S, C> {
         after: Option<SearchCursor>,
         size: PageSize,
     ) -> Result<Page<SearchHit, SearchCursor>, Error> {
-        let _op = super::trace::member("search", viewer);
-        self.fresh()?;
-        let sight = self.sight(viewer)?;
-        let graph = self.graph();
-        let index = self.discovery();
-        let view = sight.view(&graph);
-        Ok(search::search(&view, viewer, &index, query, after, size)?)
+        super::trace::member("search", viewer).within(|| {
+            self.fresh()?;
+            let sight = self.sight(viewer)?;
+            let graph = self.graph();
+            let index = self.discovery();
+            let view = sight.view(&graph);
+            Ok(search::search(&view, viewer, &index, query, after, size)?)
+        })
     }
 
     /// A company's people: the persons who work at `company` now,
@@ -320,22 +323,23 @@ impl<S: Store, C: Clock> Network<S, C> {
         after: Option<SearchCursor>,
         size: PageSize,
     ) -> Result<Page<SearchHit, SearchCursor>, Error> {
-        let _op = super::trace::pair("company_people", viewer, company);
-        self.fresh()?;
-        let sight = self.sight(viewer)?;
-        match self.load::<Member>(Key::Member(company))? {
-            Some(m) if m.value.active && !sight.hides(company) => {
-                if m.value.kind != Kind::Company {
-                    return Err(Refusal::NotACompany(company).into());
+        super::trace::pair("company_people", viewer, company).within(|| {
+            self.fresh()?;
+            let sight = self.sight(viewer)?;
+            match self.load::<Member>(Key::Member(company))? {
+                Some(m) if m.value.active && !sight.hides(company) => {
+                    if m.value.kind != Kind::Company {
+                        return Err(Refusal::NotACompany(company).into());
+                    }
                 }
+                _ => return Err(Refusal::UnknownMember(company).into()),
             }
-            _ => return Err(Refusal::UnknownMember(company).into()),
-        }
-        let query = SearchQuery::new().current_company(company).degrees(degrees);
-        let graph = self.graph();
-        let index = self.discovery();
-        let view = sight.view(&graph);
-        Ok(search::search(&view, viewer, &index, &query, after, size)?)
+            let query = SearchQuery::new().current_company(company).degrees(degrees);
+            let graph = self.graph();
+            let index = self.discovery();
+            let view = sight.view(&graph);
+            Ok(search::search(&view, viewer, &index, &query, after, size)?)
+        })
     }
 
     fn discovery_facts<T: TryFrom<Record>>(

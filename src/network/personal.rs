@@ -9,7 +9,7 @@ use crate::change::{ChangeSet, Decision, Write};
 use crate::contacts::{Contact, Invitee};
 use crate::discovery::{Dismissals, Follows, Memberships};
 use crate::email::Email;
-use crate::error::{CommitError, Error, Refusal};
+use crate::error::{Error, Refusal};
 use crate::id::{GroupId, InvitationId, MemberId};
 use crate::member::{EmailOwner, Member};
 use crate::network::InvitationView;
@@ -20,7 +20,6 @@ use crate::store::{ChangeCursor, Role, Store};
 use crate::time::{Clock, Timestamp};
 use std::collections::BTreeSet;
 use std::sync::PoisonError;
-use std::sync::atomic::Ordering;
 
 /// Everything pronet holds about one member that the member may read, as
 /// [`Network::export`] answers it; its JSON form is its
@@ -107,27 +106,19 @@ impl<S: Store, C: Clock> Network<S, C> {
     /// failures; [`Error::Contended`] when other writers keep changing a
     /// record it rewrites.
     pub fn erase(&self, member: MemberId) -> Result<usize, Error> {
-        let first = self.run(|_| self.decide_erasure(member))?;
-        let (addresses, mut done) = first.outcome;
-        let mut cursor = ChangeCursor::START;
-        loop {
-            let page = self.store.changes_since(cursor, FEED_PAGE)?;
-            for read in &page.changes {
-                let Some(record) = read.value.record() else {
-                    continue;
-                };
+        super::trace::member("erase", member).within(|| {
+            let first = self.run(|_| self.decide_erasure(member))?;
+            let (addresses, mut done) = first.outcome;
+            self.each_record(|record| {
                 if privacy::scrub(record, member, &addresses) != Scrub::Keep {
                     let key = record.key();
                     done +=
                         usize::from(self.rewrite(&key, |r| privacy::scrub(r, member, &addresses))?);
                 }
-            }
-            if page.changes.len() < FEED_PAGE || page.cursor <= cursor {
-                break;
-            }
-            cursor = page.cursor;
-        }
-        Ok(done)
+                Ok(())
+            })?;
+            Ok(done)
+        })
     }
 
     /// The first, atomic step of [`erase`](Self::erase): the marker, the
@@ -189,33 +180,14 @@ impl<S: Store, C: Clock> Network<S, C> {
         Ok(Decision::new(changes, (addresses, count)))
     }
 
-    /// Rewrites (or deletes) the record under `key` as `scrub` says,
-    /// against the version read, retrying on conflict; answers whether it
-    /// changed it.
+    /// Rewrites (or deletes) the record under `key` as `scrub` says of
+    /// the version read: answers whether it changed it.
     fn rewrite(&self, key: &Key, scrub: impl Fn(&Record) -> Scrub) -> Result<bool, Error> {
-        let attempts = self.policy.max_attempts();
-        for _ in 0..attempts {
-            let Some(read) = self.store.get(key)? else {
-                return Ok(false);
-            };
-            let write = match scrub(&read.value) {
-                Scrub::Keep => return Ok(false),
-                Scrub::Put(record) => Write::replacing(Some(&read), *record),
-                Scrub::Delete => Write::deleting(&read, key.clone()),
-            };
-            match self.store.commit(std::slice::from_ref(&write)) {
-                Ok(()) => {
-                    let _ = self.sync();
-                    return Ok(true);
-                }
-                Err(CommitError::Conflict(_)) => continue,
-                Err(CommitError::Store(e)) => {
-                    self.stale.store(true, Ordering::SeqCst);
-                    return Err(e.into());
-                }
-            }
-        }
-        Err(Error::Contended { attempts })
+        self.rewrite_one(key, |read| match scrub(&read.value) {
+            Scrub::Keep => None,
+            Scrub::Put(record) => Some(Write::replacing(Some(&read), *record)),
+            Scrub::Delete => Some(Write::deleting(&read, key.clone())),
+        })
     }
 
     /// Everything pronet holds about `member` that they may read (see
@@ -237,28 +209,26 @@ impl<S: Store, C: Clock> Network<S, C> {
     /// member (they appear nowhere, to themselves included); store
     /// failures.
     pub fn export(&self, member: MemberId) -> Result<Export, Error> {
-        self.fresh()?;
-        let record = self.active_member(member)?;
-        let sight = self.sight(member)?;
-        let mut export = Export {
-            member: record,
-            connections: Vec::new(),
-            sent: Vec::new(),
-            received: Vec::new(),
-            join_invitations: Vec::new(),
-            contacts: self.store.contacts(member)?,
-            follows: Vec::new(),
-            groups: Vec::new(),
-            dismissed: Vec::new(),
-            blocks: self.store.blocks(member, Role::Sender)?,
-            reports: Vec::new(),
-            standing: self.standing(member)?,
-        };
-        let mut invitations = BTreeSet::new();
-        let mut cursor = ChangeCursor::START;
-        loop {
-            let page = self.store.changes_since(cursor, FEED_PAGE)?;
-            for record in page.changes.iter().filter_map(|c| c.value.record()) {
+        super::trace::member("export", member).within(|| {
+            self.fresh()?;
+            let record = self.active_member(member)?;
+            let sight = self.sight(member)?;
+            let mut export = Export {
+                member: record,
+                connections: Vec::new(),
+                sent: Vec::new(),
+                received: Vec::new(),
+                join_invitations: Vec::new(),
+                contacts: self.store.contacts(member)?,
+                follows: Vec::new(),
+                groups: Vec::new(),
+                dismissed: Vec::new(),
+                blocks: self.store.blocks(member, Role::Sender)?,
+                reports: Vec::new(),
+                standing: self.standing(member)?,
+            };
+            let mut invitations = BTreeSet::new();
+            self.each_record(|record| {
                 match record {
                     Record::Invitation(i) if i.sender == member || i.recipient == member => {
                         invitations.insert(i.id);
@@ -284,46 +254,43 @@ impl<S: Store, C: Clock> Network<S, C> {
                     Record::Report(r) if r.reporter == member => export.reports.push(r.clone()),
                     _ => {}
                 }
-            }
-            if page.changes.len() < FEED_PAGE || page.cursor <= cursor {
-                break;
-            }
-            cursor = page.cursor;
-        }
-        for id in invitations {
-            // What the member can read of it, exactly as `invitation`
-            // answers them; hidden ones are left out.
-            if let Ok(view) = self.invitation(member, id) {
-                if view.sender == member {
-                    export.sent.push(view);
-                } else {
-                    export.received.push(view);
+                Ok(())
+            })?;
+            for id in invitations {
+                // What the member can read of it, exactly as `invitation`
+                // answers them; hidden ones are left out.
+                if let Ok(view) = self.invitation(member, id) {
+                    if view.sender == member {
+                        export.sent.push(view);
+                    } else {
+                        export.received.push(view);
+                    }
                 }
             }
-        }
-        if let Some(f) = self.load::<Follows>(Key::Follows(member))? {
-            export.follows = f.value.companies.into_iter().collect();
-        }
-        if let Some(g) = self.load::<Memberships>(Key::Groups(member))? {
-            export.groups = g.value.groups.into_iter().collect();
-        }
-        if let Some(d) = self.load::<Dismissals>(Key::Dismissed(member))? {
-            let graph = self.graph();
-            export.dismissed = d
-                .value
-                .dismissed
-                .into_iter()
-                .filter(|(other, _)| sight.sees(*other, &graph))
-                .collect();
-        }
-        export.connections.sort();
-        export.join_invitations.sort_by_key(|j| j.0);
-        export
-            .contacts
-            .sort_by(|a, b| a.email.canonical().cmp(b.email.canonical()));
-        export.blocks.sort_by_key(|b| b.target);
-        export.reports.sort_by_key(|r| r.target);
-        Ok(export)
+            if let Some(f) = self.load::<Follows>(Key::Follows(member))? {
+                export.follows = f.value.companies.into_iter().collect();
+            }
+            if let Some(g) = self.load::<Memberships>(Key::Groups(member))? {
+                export.groups = g.value.groups.into_iter().collect();
+            }
+            if let Some(d) = self.load::<Dismissals>(Key::Dismissed(member))? {
+                let graph = self.graph();
+                export.dismissed = d
+                    .value
+                    .dismissed
+                    .into_iter()
+                    .filter(|(other, _)| sight.sees(*other, &graph))
+                    .collect();
+            }
+            export.connections.sort();
+            export.join_invitations.sort_by_key(|j| j.0);
+            export
+                .contacts
+                .sort_by(|a, b| a.email.canonical().cmp(b.email.canonical()));
+            export.blocks.sort_by_key(|b| b.target);
+            export.reports.sort_by_key(|r| r.target);
+            Ok(export)
+        })
     }
 
     /// Erases the notes of closed invitations past the policy's
@@ -341,33 +308,35 @@ impl<S: Store, C: Clock> Network<S, C> {
     /// Store failures; [`Error::Contended`] when other writers keep
     /// changing an invitation it rewrites.
     pub fn apply_retention(&self, limit: usize) -> Result<Retained, Error> {
-        let now = self.now();
-        let mut cursor = self
-            .retention
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner);
-        let page = self.store.changes_since(*cursor, limit)?;
-        let mut erased = 0;
-        for record in page.changes.iter().filter_map(|c| c.value.record()) {
-            let Record::Invitation(invitation) = record else {
-                continue;
-            };
-            if privacy::notes_expired(invitation, &self.policy, now).is_some() {
-                let key = record.key();
-                let rewrote = self.rewrite(&key, |r| match r {
-                    Record::Invitation(i) => privacy::notes_expired(i, &self.policy, now)
-                        .map_or(Scrub::Keep, |i| Scrub::Put(Box::new(Record::Invitation(i)))),
-                    _ => Scrub::Keep,
-                })?;
-                erased += usize::from(rewrote);
+        super::trace::op("apply_retention").within(|| {
+            let now = self.now();
+            let mut cursor = self
+                .retention
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner);
+            let page = self.store.changes_since(*cursor, limit)?;
+            let mut erased = 0;
+            for record in page.changes.iter().filter_map(|c| c.value.record()) {
+                let Record::Invitation(invitation) = record else {
+                    continue;
+                };
+                if privacy::notes_expired(invitation, &self.policy, now).is_some() {
+                    let key = record.key();
+                    let rewrote = self.rewrite(&key, |r| match r {
+                        Record::Invitation(i) => privacy::notes_expired(i, &self.policy, now)
+                            .map_or(Scrub::Keep, |i| Scrub::Put(Box::new(Record::Invitation(i)))),
+                        _ => Scrub::Keep,
+                    })?;
+                    erased += usize::from(rewrote);
+                }
             }
-        }
-        let more = limit > 0 && page.changes.len() >= limit && page.cursor > *cursor;
-        *cursor = if more {
-            page.cursor
-        } else {
-            ChangeCursor::START
-        };
-        Ok(Retained { erased, more })
+            let more = limit > 0 && page.changes.len() >= limit && page.cursor > *cursor;
+            *cursor = if more {
+                page.cursor
+            } else {
+                ChangeCursor::START
+            };
+            Ok(Retained { erased, more })
+        })
     }
 }

@@ -139,20 +139,22 @@ impl<S: Store, C: Clock> Network<S, C> {
     /// [`Refusal::UnknownMember`](crate::Refusal::UnknownMember) for an
     /// unknown or deactivated viewer; store failures.
     pub fn member(&self, viewer: MemberId, id: MemberId) -> Result<Option<MemberView>, Error> {
-        self.fresh()?;
-        let sight = self.sight(viewer)?;
-        let Some((m, degree, mutual)) = self.visible(&sight, viewer, id)? else {
-            return Ok(None);
-        };
-        Ok(Some(MemberView {
-            id,
-            kind: m.kind,
-            tier: m.tier,
-            degree,
-            mutual_connections: mutual,
-            emails: if viewer == id { m.emails } else { Vec::new() },
-            profile: m.profile,
-        }))
+        super::trace::pair("member", viewer, id).within(|| {
+            self.fresh()?;
+            let sight = self.sight(viewer)?;
+            let Some((m, degree, mutual)) = self.visible(&sight, viewer, id)? else {
+                return Ok(None);
+            };
+            Ok(Some(MemberView {
+                id,
+                kind: m.kind,
+                tier: m.tier,
+                degree,
+                mutual_connections: mutual,
+                emails: if viewer == id { m.emails } else { Vec::new() },
+                profile: m.profile,
+            }))
+        })
     }
 
     /// The rows of a list `viewer` read, each with the display fields of
@@ -179,36 +181,38 @@ impl<S: Store, C: Clock> Network<S, C> {
     /// [`Refusal::UnknownMember`](crate::Refusal::UnknownMember) for an
     /// unknown or deactivated viewer; store failures.
     pub fn rows<T: Subject>(&self, viewer: MemberId, items: Vec<T>) -> Result<Vec<Row<T>>, Error> {
-        self.fresh()?;
-        let sight = self.sight(viewer)?;
-        let placed: Vec<Option<(Degree, usize)>> = {
-            let graph = self.graph();
-            let view = sight.view(&graph);
-            items
-                .iter()
-                .map(|item| place(&sight, &graph, &view, viewer, item.subject()))
-                .collect()
-        };
-        let mut rows = Vec::with_capacity(items.len());
-        for (item, placed) in items.into_iter().zip(placed) {
-            let Some((degree, _)) = placed else { continue };
-            let Some(m) = self.active_record(item.subject())? else {
-                continue;
+        super::trace::member("rows", viewer).within(|| {
+            self.fresh()?;
+            let sight = self.sight(viewer)?;
+            let placed: Vec<Option<(Degree, usize)>> = {
+                let graph = self.graph();
+                let view = sight.view(&graph);
+                items
+                    .iter()
+                    .map(|item| place(&sight, &graph, &view, viewer, item.subject()))
+                    .collect()
             };
-            let p = m.profile;
-            rows.push(Row {
-                item,
-                card: Card {
-                    id: m.id,
-                    kind: m.kind,
-                    display_name: p.display_name,
-                    headline: p.headline,
-                    location: p.location,
-                    degree,
-                },
-            });
-        }
-        Ok(rows)
+            let mut rows = Vec::with_capacity(items.len());
+            for (item, placed) in items.into_iter().zip(placed) {
+                let Some((degree, _)) = placed else { continue };
+                let Some(m) = self.active_record(item.subject())? else {
+                    continue;
+                };
+                let p = m.profile;
+                rows.push(Row {
+                    item,
+                    card: Card {
+                        id: m.id,
+                        kind: m.kind,
+                        display_name: p.display_name,
+                        headline: p.headline,
+                        location: p.location,
+                        degree,
+                    },
+                });
+            }
+            Ok(rows)
+        })
     }
 
     /// Whom `viewer` blocks, by member id, one page at a time: for the
@@ -238,41 +242,43 @@ impl<S: Store, C: Clock> Network<S, C> {
         after: Option<MemberId>,
         size: PageSize,
     ) -> Result<Page<BlockedMember, MemberId>, Error> {
-        self.fresh()?;
-        self.sight(viewer)?;
-        let mut blocks: Vec<(MemberId, Timestamp)> = self
-            .store
-            .blocks(viewer, Role::Sender)?
-            .into_iter()
-            .filter(|b| b.blocker == viewer)
-            .filter_map(|b| b.since.map(|since| (b.target, since)))
-            .filter(|(target, _)| after.is_none_or(|a| *target > a))
-            .collect();
-        {
-            let graph = self.graph();
-            blocks.retain(|(target, _)| graph.contains(*target));
-        }
-        blocks.sort_unstable();
-        let more = blocks.len() > size.get();
-        blocks.truncate(size.get());
-        let mut items = Vec::with_capacity(blocks.len());
-        for (member, since) in blocks {
-            let display_name = match self.load::<Member>(Key::Member(member))? {
-                Some(m) => m.value.profile.display_name,
-                None => String::new(),
+        super::trace::member("blocked", viewer).within(|| {
+            self.fresh()?;
+            self.sight(viewer)?;
+            let mut blocks: Vec<(MemberId, Timestamp)> = self
+                .store
+                .blocks(viewer, Role::Sender)?
+                .into_iter()
+                .filter(|b| b.blocker == viewer)
+                .filter_map(|b| b.since.map(|since| (b.target, since)))
+                .filter(|(target, _)| after.is_none_or(|a| *target > a))
+                .collect();
+            {
+                let graph = self.graph();
+                blocks.retain(|(target, _)| graph.contains(*target));
+            }
+            blocks.sort_unstable();
+            let more = blocks.len() > size.get();
+            blocks.truncate(size.get());
+            let mut items = Vec::with_capacity(blocks.len());
+            for (member, since) in blocks {
+                let display_name = match self.load::<Member>(Key::Member(member))? {
+                    Some(m) => m.value.profile.display_name,
+                    None => String::new(),
+                };
+                items.push(BlockedMember {
+                    member,
+                    display_name,
+                    since,
+                });
+            }
+            let next = if more {
+                items.last().map(|b| b.member)
+            } else {
+                None
             };
-            items.push(BlockedMember {
-                member,
-                display_name,
-                since,
-            });
-        }
-        let next = if more {
-            items.last().map(|b| b.member)
-        } else {
-            None
-        };
-        Ok(Page::new(items, next))
+            Ok(Page::new(items, next))
+        })
     }
 
     /// `id`'s record with their degree and mutual count in `viewer`'s

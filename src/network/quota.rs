@@ -39,24 +39,26 @@ impl<S: Store, C: Clock> Network<S, C> {
     /// [`Refusal::UnknownMember`](crate::Refusal::UnknownMember) for an
     /// unknown or deactivated member; store failures.
     pub fn quota(&self, member: MemberId) -> Result<Allowance, Error> {
-        self.fresh()?;
-        let me = self.active_member(member)?;
-        let ledger = self
-            .load::<Ledger>(Key::Ledger(member))?
-            .map_or_else(|| Ledger::new(member), |l| l.value);
-        // As the send rule: time never runs backwards for a ledger.
-        let now = self.now().max(ledger.latest);
-        let pending = self.store.open_invitations(member, Role::Sender)?;
-        let open = {
-            let graph = self.graph();
-            outstanding(&pending, |m| graph.contains(m), &self.policy, now)
-        };
-        Ok(invitation::allowance(
-            &ledger,
-            me.tier,
-            open,
-            &self.policy,
-            now,
-        ))
+        super::trace::member("quota", member).within(|| {
+            self.fresh()?;
+            let me = self.active_member(member)?;
+            let ledger = self
+                .load::<Ledger>(Key::Ledger(member))?
+                .map_or_else(|| Ledger::new(member), |l| l.value);
+            // As the send rule: time never runs backwards for a ledger.
+            let now = self.now().max(ledger.latest);
+            let pending = self.store.open_invitations(member, Role::Sender)?;
+            let open = {
+                let graph = self.graph();
+                outstanding(&pending, |m| graph.contains(m), &self.policy, now)
+            };
+            Ok(invitation::allowance(
+                &ledger,
+                me.tier,
+                open,
+                &self.policy,
+                now,
+            ))
+        })
     }
 }

@@ -133,8 +133,8 @@ impl<S: Store, C: Clock> Network<S, C> {
     /// # Errors
     /// [`Refusal::UnknownMember`], also for a member hidden from the viewer.
     pub fn degree(&self, viewer: MemberId, other: MemberId) -> Result<Degree, Error> {
-        let _op = super::trace::pair("degree", viewer, other);
-        self.with_view(viewer, |view| Ok(view.degree(viewer, other)?))
+        super::trace::pair("degree", viewer, other)
+            .within(|| self.with_view(viewer, |view| Ok(view.degree(viewer, other)?)))
     }
 
     /// The connections `viewer` shares with `other`, one page at a time.
@@ -148,8 +148,8 @@ impl<S: Store, C: Clock> Network<S, C> {
         after: Option<MemberId>,
         size: PageSize,
     ) -> Result<Page<MemberId, MemberId>, Error> {
-        let _op = super::trace::pair("mutuals", viewer, other);
-        self.with_view(viewer, |view| Ok(view.mutuals(viewer, other, after, size)?))
+        super::trace::pair("mutuals", viewer, other)
+            .within(|| self.with_view(viewer, |view| Ok(view.mutuals(viewer, other, after, size)?)))
     }
 
     /// How many connections `viewer` shares with `other`.
@@ -157,8 +157,8 @@ impl<S: Store, C: Clock> Network<S, C> {
     /// # Errors
     /// [`Refusal::UnknownMember`].
     pub fn mutual_count(&self, viewer: MemberId, other: MemberId) -> Result<usize, Error> {
-        let _op = super::trace::pair("mutual_count", viewer, other);
-        self.with_view(viewer, |view| Ok(view.mutual_count(viewer, other)?))
+        super::trace::pair("mutual_count", viewer, other)
+            .within(|| self.with_view(viewer, |view| Ok(view.mutual_count(viewer, other)?)))
     }
 
     /// The size of `viewer`'s second-degree network.
@@ -166,8 +166,8 @@ impl<S: Store, C: Clock> Network<S, C> {
     /// # Errors
     /// [`Refusal::UnknownMember`].
     pub fn second_degree_count(&self, viewer: MemberId) -> Result<usize, Error> {
-        let _op = super::trace::member("second_degree_count", viewer);
-        self.with_view(viewer, |view| Ok(view.second_degree_count(viewer)?))
+        super::trace::member("second_degree_count", viewer)
+            .within(|| self.with_view(viewer, |view| Ok(view.second_degree_count(viewer)?)))
     }
 
     /// How `viewer` is connected to `other` ("how you're connected").
@@ -180,8 +180,8 @@ impl<S: Store, C: Clock> Network<S, C> {
         other: MemberId,
         size: PageSize,
     ) -> Result<HowConnected, Error> {
-        let _op = super::trace::pair("how_connected", viewer, other);
-        self.with_view(viewer, |view| Ok(view.how_connected(viewer, other, size)?))
+        super::trace::pair("how_connected", viewer, other)
+            .within(|| self.with_view(viewer, |view| Ok(view.how_connected(viewer, other, size)?)))
     }
 
     /// The connections of `member` (the viewer's own or someone else's), as
@@ -196,8 +196,8 @@ impl<S: Store, C: Clock> Network<S, C> {
         after: Option<MemberId>,
         size: PageSize,
     ) -> Result<Page<MemberId, MemberId>, Error> {
-        let _op = super::trace::pair("connections", viewer, member);
-        self.with_view(viewer, |view| Ok(view.connections(member, after, size)?))
+        super::trace::pair("connections", viewer, member)
+            .within(|| self.with_view(viewer, |view| Ok(view.connections(member, after, size)?)))
     }
 
     /// Runs `query` on the graph as `viewer` may see it: members the viewer
@@ -214,12 +214,13 @@ impl<S: Store, C: Clock> Network<S, C> {
         viewer: MemberId,
         query: impl FnOnce(&View<'_>) -> Result<T, Error>,
     ) -> Result<T, Error> {
-        let _op = super::trace::member("with_view", viewer);
-        self.fresh()?;
-        let sight = self.sight(viewer)?;
-        let graph = self.graph();
-        let view = sight.view(&graph);
-        query(&view)
+        super::trace::member("with_view", viewer).within(|| {
+            self.fresh()?;
+            let sight = self.sight(viewer)?;
+            let graph = self.graph();
+            let view = sight.view(&graph);
+            query(&view)
+        })
     }
 
     /// The recipient's inbox: delivered pending invitations, newest first,
@@ -233,8 +234,8 @@ impl<S: Store, C: Clock> Network<S, C> {
         after: Option<ListCursor>,
         size: PageSize,
     ) -> Result<Page<Listed, ListCursor>, Error> {
-        let _op = super::trace::member("inbox", recipient);
-        self.received(recipient, Inbox::Main, after, size)
+        super::trace::member("inbox", recipient)
+            .within(|| self.received(recipient, Inbox::Main, after, size))
     }
 
     /// The invitations held back by the recipient's "who may invite me"
@@ -250,8 +251,8 @@ impl<S: Store, C: Clock> Network<S, C> {
         after: Option<ListCursor>,
         size: PageSize,
     ) -> Result<Page<Listed, ListCursor>, Error> {
-        let _op = super::trace::member("held", recipient);
-        self.received(recipient, Inbox::Held, after, size)
+        super::trace::member("held", recipient)
+            .within(|| self.received(recipient, Inbox::Held, after, size))
     }
 
     /// The sender's pending invitations, newest first. Ignored, held and
@@ -265,9 +266,10 @@ impl<S: Store, C: Clock> Network<S, C> {
         after: Option<ListCursor>,
         size: PageSize,
     ) -> Result<Page<Listed, ListCursor>, Error> {
-        let _op = super::trace::member("sent", sender);
-        let (sight, items) = self.listing(sender, List::Sent)?;
-        Ok(self.paginate(&sight, items, after, size))
+        super::trace::member("sent", sender).within(|| {
+            let (sight, items) = self.listing(sender, List::Sent)?;
+            Ok(self.paginate(&sight, items, after, size))
+        })
     }
 
     /// A member's spam standing as judged now, for the member
@@ -277,22 +279,23 @@ impl<S: Store, C: Clock> Network<S, C> {
     /// # Errors
     /// [`Refusal::UnknownMember`]; store failures.
     pub fn standing(&self, member: MemberId) -> Result<Standing, Error> {
-        let _op = super::trace::member("standing", member);
-        self.active_member(member)?;
-        let now = self.now();
-        Ok(self
-            .load::<Ledger>(Key::Ledger(member))?
-            .map(|l| {
-                let now = now.max(l.value.latest);
-                standing::evaluate(
-                    &l.value.standing,
-                    &l.value.sends,
-                    &l.value.reports,
-                    self.policy.standing(),
-                    now,
-                )
-            })
-            .unwrap_or_default())
+        super::trace::member("standing", member).within(|| {
+            self.active_member(member)?;
+            let now = self.now();
+            Ok(self
+                .load::<Ledger>(Key::Ledger(member))?
+                .map(|l| {
+                    let now = now.max(l.value.latest);
+                    standing::evaluate(
+                        &l.value.standing,
+                        &l.value.sends,
+                        &l.value.reports,
+                        self.policy.standing(),
+                        now,
+                    )
+                })
+                .unwrap_or_default())
+        })
     }
 
     /// One invitation as `viewer` sees it. Only its sender and recipient can
@@ -302,33 +305,34 @@ impl<S: Store, C: Clock> Network<S, C> {
     /// # Errors
     /// [`Refusal::InvitationNotFound`]; store failures.
     pub fn invitation(&self, viewer: MemberId, id: InvitationId) -> Result<InvitationView, Error> {
-        let _op = super::trace::invitation("invitation", viewer, id);
-        let now = self.now();
-        let not_found = || Error::Refused(Refusal::InvitationNotFound(id));
-        self.fresh()?;
-        let sight = self.sight(viewer).map_err(|_| not_found())?;
-        let inv = self
-            .load::<Invitation>(Key::Invitation(id))?
-            .ok_or_else(not_found)?
-            .value;
-        let seen = if viewer == inv.sender && sight.sees(inv.recipient, &self.graph()) {
-            inv.seen_by_sender(&self.policy, now)
-        } else if viewer == inv.recipient && sight.sees(inv.sender, &self.graph()) {
-            match inv.seen_by_recipient(&self.policy, now) {
-                Some(seen) => seen,
-                None => return Err(self.replaced_or_not_found(&inv, now)?.into()),
-            }
-        } else {
-            return Err(not_found());
-        };
-        Ok(InvitationView {
-            id,
-            sender: inv.sender,
-            recipient: inv.recipient,
-            note: inv.note,
-            sent_at: inv.sent_at,
-            seen,
-            decline_note: inv.decline_note,
+        super::trace::invitation("invitation", viewer, id).within(|| {
+            let now = self.now();
+            let not_found = || Error::Refused(Refusal::InvitationNotFound(id));
+            self.fresh()?;
+            let sight = self.sight(viewer).map_err(|_| not_found())?;
+            let inv = self
+                .load::<Invitation>(Key::Invitation(id))?
+                .ok_or_else(not_found)?
+                .value;
+            let seen = if viewer == inv.sender && sight.sees(inv.recipient, &self.graph()) {
+                inv.seen_by_sender(&self.policy, now)
+            } else if viewer == inv.recipient && sight.sees(inv.sender, &self.graph()) {
+                match inv.seen_by_recipient(&self.policy, now) {
+                    Some(seen) => seen,
+                    None => return Err(self.replaced_or_not_found(&inv, now)?.into()),
+                }
+            } else {
+                return Err(not_found());
+            };
+            Ok(InvitationView {
+                id,
+                sender: inv.sender,
+                recipient: inv.recipient,
+                note: inv.note,
+                sent_at: inv.sent_at,
+                seen,
+                decline_note: inv.decline_note,
+            })
         })
     }
 

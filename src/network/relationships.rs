@@ -77,32 +77,34 @@ impl<S: Store, C: Clock> Network<S, C> {
         viewer: MemberId,
         ids: &[MemberId],
     ) -> Result<Vec<Option<Relationship>>, Error> {
-        let mut pending: HashMap<MemberId, Pending> = HashMap::new();
-        for (list, as_pending) in [
-            (
-                List::Inbox,
-                Pending::Received as fn(InvitationId) -> Pending,
-            ),
-            (List::Held, Pending::Held),
-            (List::Sent, Pending::Sent),
-        ] {
-            for (other, inv) in self.listing(viewer, list)?.1 {
-                pending.insert(other, as_pending(inv.id));
+        super::trace::member("relationships", viewer).within(|| {
+            let mut pending: HashMap<MemberId, Pending> = HashMap::new();
+            for (list, as_pending) in [
+                (
+                    List::Inbox,
+                    Pending::Received as fn(InvitationId) -> Pending,
+                ),
+                (List::Held, Pending::Held),
+                (List::Sent, Pending::Sent),
+            ] {
+                for (other, inv) in self.listing(viewer, list)?.1 {
+                    pending.insert(other, as_pending(inv.id));
+                }
             }
-        }
-        let sight = self.sight(viewer)?;
-        let graph = self.graph();
-        let view = sight.view(&graph);
-        Ok(ids
-            .iter()
-            .map(|&id| {
-                place(&sight, &graph, &view, viewer, id).map(|(degree, mutual)| Relationship {
-                    member: id,
-                    degree,
-                    pending: pending.get(&id).copied(),
-                    mutual_connections: mutual,
+            let sight = self.sight(viewer)?;
+            let graph = self.graph();
+            let view = sight.view(&graph);
+            Ok(ids
+                .iter()
+                .map(|&id| {
+                    place(&sight, &graph, &view, viewer, id).map(|(degree, mutual)| Relationship {
+                        member: id,
+                        degree,
+                        pending: pending.get(&id).copied(),
+                        mutual_connections: mutual,
+                    })
                 })
-            })
-            .collect())
+                .collect())
+        })
     }
 }

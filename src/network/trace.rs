@@ -4,19 +4,27 @@
 //!
 //! Each span is named `pronet` at level INFO, with these fields: `operation`
 //! (the method's name), the member and invitation ids it names (`member`,
-//! `other`, `invitation`, as numbers), and, for every operation that
-//! decides and commits, `outcome` (`ok`, `unchanged`, or the refusal's or
-//! error's [`code`](crate::Error::code)), `attempts` (decisions made,
-//! conflicts retried included) and `store_us` (microseconds spent reading
-//! the facts and committing, over all attempts). Nothing personal is ever
+//! `other`, `invitation`, as numbers), `outcome` on every operation (`ok`,
+//! `unchanged` for a command that changed nothing, or the refusal's or
+//! error's [`code`](crate::Error::code)), and, for every operation that
+//! decides and commits, `attempts` (decisions made, conflicts retried
+//! included) and `store_us` (microseconds spent reading the facts and
+//! committing, over all attempts). Nothing personal is ever
 //! recorded: no note, no email address, no profile field.
 
 use crate::error::Error;
 use crate::id::{InvitationId, MemberId};
 use crate::network::Committed;
 
-// `outcome`: `ok` when the operation committed a change, `unchanged` when
-// it decided there was nothing to change.
+// `outcome`: `ok` when the operation committed a change (or, for a read,
+// answered), `unchanged` when it decided there was nothing to change.
+
+#[cfg(feature = "tracing")]
+thread_local! {
+    /// The outcome of the current operation's last decide-and-commit run,
+    /// for [`Op::within`].
+    static LAST_RUN: std::cell::Cell<Option<&'static str>> = const { std::cell::Cell::new(None) };
+}
 
 /// The span of one operation, entered until dropped.
 #[must_use]
@@ -55,6 +63,31 @@ impl Op {
             let _ = (operation, member, other, invitation);
             Self {}
         }
+    }
+}
+
+impl Op {
+    /// Runs `f`, the body of an operation that is not one decide-and-commit
+    /// run (a read, or a command with steps before or after its run), and
+    /// records its `outcome` on this span: the refusal's or error's
+    /// [`code`](crate::Error::code), `unchanged` when its last
+    /// decide-and-commit run changed nothing, `ok` otherwise.
+    #[inline]
+    pub(super) fn within<T>(self, f: impl FnOnce() -> Result<T, Error>) -> Result<T, Error> {
+        #[cfg(feature = "tracing")]
+        LAST_RUN.set(None);
+        let result = f();
+        #[cfg(feature = "tracing")]
+        self._span.record(
+            "outcome",
+            match &result {
+                // A command's last decide-and-commit run tells `unchanged`
+                // from `ok`.
+                Ok(_) => LAST_RUN.take().unwrap_or("ok"),
+                Err(e) => e.code(),
+            },
+        );
+        result
     }
 }
 
@@ -129,7 +162,7 @@ impl Run {
     }
 
     /// Records the outcome, the attempts and the store time on the
-    /// current span.
+    /// current span (and the outcome for an enclosing [`Op::within`]).
     #[inline]
     pub(super) fn finish<O>(self, result: &Result<Committed<O>, Error>) {
         #[cfg(feature = "tracing")]
@@ -139,6 +172,7 @@ impl Run {
                 Ok(_) => "unchanged",
                 Err(e) => e.code(),
             };
+            LAST_RUN.set(Some(outcome));
             let span = tracing::Span::current();
             span.record("outcome", outcome);
             span.record("attempts", self.attempts);

@@ -31,7 +31,7 @@
 //!   suggestion's score, which is at most `u32::MAX`) are JSON numbers:
 //!   they stay far below 2^53.
 //! - **Cursors** are opaque strings (see [`ListCursor`], [`SearchCursor`],
-//!   [`PymkCursor`](crate::discovery::PymkCursor), [`ChangeCursor`]; a page
+//!   [`PymkCursor`], [`ChangeCursor`]; a page
 //!   of members or of blocked members continues after a member id
 //!   string): hand back what you were given. Parsing one never panics.
 //! - **Errors** are `{"code": "...", "message": "...", ...fields}`: the
@@ -81,7 +81,7 @@
 
 use crate::block::{BlockOutcome, UnblockOutcome};
 use crate::contacts::join::InviteOutcome;
-use crate::discovery::{Reason, SearchCursor, SearchHit, Suggestion};
+use crate::discovery::{PymkCursor, Reason, SearchCursor, SearchHit, Suggestion};
 use crate::email::Email;
 use crate::error::{Error, Refusal, StoreError};
 use crate::event::Event;
@@ -276,33 +276,19 @@ impl ToWire for Timestamp {
     }
 }
 
-impl ToWire for EventId {
-    type Wire<'a> = Text<EventId>;
-    fn to_wire(&self) -> Text<EventId> {
-        Text(*self)
-    }
+/// Ids and cursors that travel as their text form ([`Text`]).
+macro_rules! as_text {
+    ($($t:ty),*) => {$(
+        impl ToWire for $t {
+            type Wire<'a> = Text<$t>;
+            fn to_wire(&self) -> Text<$t> {
+                Text(*self)
+            }
+        }
+    )*};
 }
 
-impl ToWire for ChangeCursor {
-    type Wire<'a> = Text<ChangeCursor>;
-    fn to_wire(&self) -> Text<ChangeCursor> {
-        Text(*self)
-    }
-}
-
-impl ToWire for ListCursor {
-    type Wire<'a> = Text<ListCursor>;
-    fn to_wire(&self) -> Text<ListCursor> {
-        Text(*self)
-    }
-}
-
-impl ToWire for SearchCursor {
-    type Wire<'a> = Text<SearchCursor>;
-    fn to_wire(&self) -> Text<SearchCursor> {
-        Text(*self)
-    }
-}
+as_text!(EventId, ChangeCursor, ListCursor, SearchCursor, PymkCursor);
 
 impl ToWire for BlockOutcome {
     type Wire<'a> = &'static str;

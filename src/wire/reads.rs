@@ -2,7 +2,6 @@
 //! the block list, relationships, a sender's allowance.
 
 use super::*;
-use crate::discovery::PymkCursor;
 use crate::invitation::Allowance;
 use crate::member::MemberEmail;
 use crate::network::{
@@ -39,10 +38,8 @@ pub struct WireOwnEmail<'a> {
 /// empty, for anyone else).
 #[derive(Clone, Debug, Serialize)]
 pub struct WireMemberView<'a> {
-    id: Id,
-    kind: &'static str,
-    tier: std::borrow::Cow<'static, str>,
-    profile: WireProfile<'a>,
+    #[serde(flatten)]
+    member: WireMember<'a>,
     degree: &'static str,
     mutual_connections: usize,
     #[serde(skip_serializing_if = "Vec::is_empty")]
@@ -53,10 +50,7 @@ impl ToWire for MemberView {
     type Wire<'a> = WireMemberView<'a>;
     fn to_wire(&self) -> WireMemberView<'_> {
         WireMemberView {
-            id: id(self.id),
-            kind: kind_name(self.kind),
-            tier: tier_name(self.tier),
-            profile: WireProfile::of(&self.profile),
+            member: WireMember::of(self.id, self.kind, self.tier, &self.profile),
             degree: degree_name(self.degree),
             mutual_connections: self.mutual_connections,
             emails: self
@@ -238,12 +232,5 @@ impl ToWire for Allowance {
             next_send_at: self.next_send_at.map(at),
             standing: self.standing.to_wire(),
         }
-    }
-}
-
-impl ToWire for PymkCursor {
-    type Wire<'a> = Text<PymkCursor>;
-    fn to_wire(&self) -> Text<PymkCursor> {
-        Text(*self)
     }
 }

@@ -231,14 +231,27 @@ impl<'a> WireProfile<'a> {
     }
 }
 
+impl<'a> WireMember<'a> {
+    /// The one wire form of a member's public fields, shared by
+    /// [`Member`] and [`MemberView`](crate::network::MemberView).
+    pub(super) fn of(
+        member: MemberId,
+        kind: Kind,
+        tier: Tier,
+        profile: &'a crate::member::Profile,
+    ) -> Self {
+        WireMember {
+            id: id(member),
+            kind: reads::kind_name(kind),
+            tier: reads::tier_name(tier),
+            profile: WireProfile::of(profile),
+        }
+    }
+}
+
 impl ToWire for Member {
     type Wire<'a> = WireMember<'a>;
     fn to_wire(&self) -> WireMember<'_> {
-        WireMember {
-            id: id(self.id),
-            kind: reads::kind_name(self.kind),
-            tier: reads::tier_name(self.tier),
-            profile: WireProfile::of(&self.profile),
-        }
+        WireMember::of(self.id, self.kind, self.tier, &self.profile)
     }
 }

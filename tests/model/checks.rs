@@ -21,7 +21,7 @@ impl World {
                 inv.recipient.get(),
                 inv.note.as_ref().map(|n| n.as_str().to_owned()),
                 inv.sent_at.as_micros(),
-                status_of(inv.status),
+                model_status(inv),
                 delivery_of(inv.delivery),
             );
             let model = (
@@ -29,7 +29,7 @@ impl World {
                 m.recipient,
                 m.note.clone(),
                 m.sent_at,
-                m.status,
+                (m.status, m.kept_ignore),
                 m.delivery,
             );
             assert_eq!(real, model, "step {}: invitation {id}", self.step);
@@ -45,7 +45,7 @@ impl World {
         // I1: at most one open invitation per unordered pair.
         let mut open_per_pair: BTreeMap<(u64, u64), Vec<u64>> = BTreeMap::new();
         for (id, inv) in &snap.invitations {
-            let status = effective(status_of(inv.status), inv.sent_at.as_micros(), now);
+            let status = effective(model_status(inv).0, inv.sent_at.as_micros(), now);
             if status.is_open() {
                 open_per_pair
                     .entry(pair(inv.sender.get(), inv.recipient.get()))
@@ -75,7 +75,7 @@ impl World {
 
         // I5: closed stays closed.
         for (id, inv) in &snap.invitations {
-            let status = effective(status_of(inv.status), inv.sent_at.as_micros(), now);
+            let status = effective(model_status(inv).0, inv.sent_at.as_micros(), now);
             let seen = self.history.entry(*id).or_default();
             if let Some(&last) = seen.last() {
                 if !last.is_open() {
@@ -338,7 +338,7 @@ impl World {
                     // An invitation past its expiry stays as it was.
                     let live = inv.is_live(self.net.policy(), ts(self.model.now));
                     assert!(
-                        !(status_of(inv.status).is_open() && live),
+                        !(model_status(inv).0.is_open() && live),
                         "B1: {a} blocked {b}, {inv:?} open"
                     );
                 }

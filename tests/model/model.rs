@@ -58,6 +58,10 @@ pub(crate) struct MInvitation {
     pub(crate) delivery: MDelivery,
     /// The re-send that superseded it.
     pub(crate) replaced_by: Option<u64>,
+    /// The recipient's ignore, kept for the recipient when a re-send they
+    /// never see (dropped after "I don't know") or a block ended it for
+    /// the sender.
+    pub(crate) kept_ignore: Option<IgnoreReason>,
 }
 
 /// One direction of a pair's history.
@@ -353,16 +357,21 @@ impl Model {
         if inv.delivery == MDelivery::Dropped && inv.status != MStatus::Accepted {
             return None;
         }
+        // A re-send the recipient never saw changes nothing they see.
+        if inv.kept_ignore.is_some() {
+            return Some(Seen::Ignored);
+        }
         match inv.status {
             MStatus::Pending if !self.live(inv) => Some(Seen::Expired),
             MStatus::Pending if inv.delivery == MDelivery::Held => Some(Seen::Held),
             MStatus::Pending => Some(Seen::Pending),
-            // SPEC.md does not say what recipients see of an invitation they
-            // ignored once it expires or the sender sends again. The code
-            // shows `Ignored` until a later send stores `Expired` or
-            // `Superseded` over it, and then `Expired` or nothing; the model
-            // follows it (the stored status is compared exactly), and I5 is
-            // checked on the status as the sender sees it.
+            // What recipients see of an invitation they ignored once it
+            // expires or the sender sends again is not written in the rules.
+            // The code shows `Ignored` until a later send that reaches them
+            // stores `Expired` or `Superseded` over it, and then `Expired` or
+            // nothing (a dropped send or a block changes nothing:
+            // `kept_ignore`); the model follows it, and I5 is checked on the
+            // status as the sender sees it.
             MStatus::Ignored(_) => Some(Seen::Ignored),
             MStatus::Accepted => Some(Seen::Accepted),
             MStatus::Rejected => Some(Seen::Rejected),
@@ -500,6 +509,9 @@ impl Model {
         if let Some(old) = open {
             let live = self.live(&self.invitations[&old]);
             let inv = self.invitations.get_mut(&old).unwrap();
+            if let (MStatus::Ignored(r), MDelivery::Dropped) = (inv.status, delivery) {
+                inv.kept_ignore = Some(r);
+            }
             if live {
                 assert_eq!(inv.sender, s, "model: the recipient's live invitation");
                 inv.status = MStatus::Superseded;
@@ -529,6 +541,7 @@ impl Model {
                 status: MStatus::Pending,
                 delivery,
                 replaced_by: None,
+                kept_ignore: None,
             },
         );
         let mut events = vec![Event::InvitationSent {
@@ -637,9 +650,10 @@ impl Model {
 
     pub(crate) fn ignore(&mut self, actor: u64, id: u64, reason: IgnoreReason) -> Answered<()> {
         let seen = self.as_recipient(actor, id)?;
-        let earlier = match self.invitations[&id].status {
+        let inv = &self.invitations[&id];
+        let earlier = match inv.status {
             MStatus::Ignored(r) => Some(r),
-            _ => None,
+            _ => inv.kept_ignore,
         };
         match (seen, earlier) {
             (Seen::Pending | Seen::Held, _) => {}
@@ -651,7 +665,11 @@ impl Model {
             (seen, _) => return Err(Refusal::NotPending { seen }),
         }
         let inv = self.invitations.get_mut(&id).unwrap();
-        inv.status = MStatus::Ignored(reason);
+        if inv.kept_ignore.is_some() {
+            inv.kept_ignore = Some(reason);
+        } else {
+            inv.status = MStatus::Ignored(reason);
+        }
         let sender = inv.sender;
         if matches!(reason, IgnoreReason::DontKnow | IgnoreReason::Spam) {
             let dir = self.direction_mut(sender, actor);
@@ -863,6 +881,10 @@ impl Model {
         if let Some(id) = self.open_between(actor, other) {
             let live = self.live(&self.invitations[&id]);
             let inv = self.invitations.get_mut(&id).unwrap();
+            // The recipient's ignore stands.
+            if let MStatus::Ignored(r) = inv.status {
+                inv.kept_ignore = Some(r);
+            }
             inv.status = if live {
                 MStatus::Cancelled
             } else {

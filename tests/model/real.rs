@@ -37,6 +37,23 @@ pub(crate) fn delivery_of(delivery: Delivery) -> MDelivery {
     }
 }
 
+/// The stored status as the model holds it: an ignored invitation that a
+/// dropped re-send closed for the sender alone is, to the sender,
+/// superseded (or expired), with the recipient's ignore kept apart.
+pub(crate) fn model_status(inv: &Invitation) -> (MStatus, Option<IgnoreReason>) {
+    match inv.status {
+        Status::EndedIgnored {
+            reason,
+            sender_sees,
+        } => match sender_sees {
+            Seen::Superseded => (MStatus::Superseded, Some(reason)),
+            Seen::Cancelled => (MStatus::Cancelled, Some(reason)),
+            _ => (MStatus::Expired, Some(reason)),
+        },
+        status => (status_of(status), None),
+    }
+}
+
 /// The status as time has made it: open past the expiry is expired.
 pub(crate) fn effective(status: MStatus, sent_at: i64, now: i64) -> MStatus {
     if status.is_open() && now >= plus(sent_at, EXPIRY) {
@@ -155,7 +172,7 @@ impl Snapshot {
             .find(|i| {
                 i.sender.get() == s
                     && i.recipient.get() == r
-                    && effective(status_of(i.status), i.sent_at.as_micros(), now).is_open()
+                    && effective(model_status(i).0, i.sent_at.as_micros(), now).is_open()
             })
             .map(|i| i.id.get())
     }

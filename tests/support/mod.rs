@@ -96,6 +96,30 @@ pub fn sent_id(committed: &Committed<SendOutcome>) -> InvitationId {
     sent(committed.outcome)
 }
 
+/// Sends `request`, which must create an invitation: its id.
+pub fn invite_with<S: Store, C: pronet::Clock>(
+    net: &Network<S, C>,
+    request: pronet::SendRequest<'_>,
+) -> InvitationId {
+    sent_id(&net.send(request).unwrap())
+}
+
+/// `from` invites `to` with `note`, proving `to`'s address
+/// ([`email_of`]); the send must create an invitation: its id.
+pub fn invite<S: Store, C: pronet::Clock>(
+    net: &Network<S, C>,
+    from: MemberId,
+    to: MemberId,
+    note: Option<&str>,
+) -> InvitationId {
+    invite_with(
+        net,
+        pronet::SendRequest::new(from, to)
+            .maybe_note(note)
+            .proof(&email_of(to)),
+    )
+}
+
 /// The new invitation of a send outcome that must be one.
 pub fn sent(outcome: SendOutcome) -> InvitationId {
     match outcome {
@@ -189,12 +213,7 @@ impl World {
     /// `from` invites `to`, proving `to`'s address; the send must create an
     /// invitation.
     pub fn invite(&self, from: MemberId, to: MemberId) -> InvitationId {
-        sent_id(
-            &self
-                .net
-                .send(pronet::SendRequest::new(from, to).proof(&email_of(to)))
-                .unwrap(),
-        )
+        invite(&self.net, from, to, None)
     }
 
     /// Connects two members through an accepted invitation.

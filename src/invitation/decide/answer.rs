@@ -48,17 +48,24 @@ pub fn ignore(
 ) -> Result<Decision<()>, Refusal> {
     let now = facts.effective_now(clock);
     let (invitation, seen) = as_recipient(actor, id, facts, policy, now)?;
-    match (seen, invitation.value.status) {
+    match (seen, invitation.value.status.ignored()) {
         (Seen::Pending | Seen::Held, _) => {}
         // A later "I don't know" or report of an ignored invitation still
         // counts; a weaker or equal answer repeats and changes nothing.
-        (Seen::Ignored, Status::Ignored(earlier)) if reason > earlier => {}
+        (Seen::Ignored, Some(earlier)) if reason > earlier => {}
         (Seen::Ignored, _) => return Ok(Decision::unchanged(())),
         (seen, _) => return Err(Refusal::NotPending { seen }),
     }
     let mut changes = ChangeSet::default();
     let mut closed = invitation.value.clone();
-    closed.status = Status::Ignored(reason);
+    closed.status = match closed.status {
+        // Still ended for the sender.
+        Status::EndedIgnored { sender_sees, .. } => Status::EndedIgnored {
+            reason,
+            sender_sees,
+        },
+        _ => Status::Ignored(reason),
+    };
     changes.write(Some(invitation), Record::Invitation(closed));
     if reason.bars() {
         let mut pair = pair_or_new(facts.pair.as_ref(), pair_of(&invitation.value)?);
