@@ -2,7 +2,9 @@
 //! networks of one repetition (and of each serial order), the rest is
 //! shared. See `main.rs` for what is compared and checked.
 
-use crate::support::{Conflicts, T0, TempDb, Watch, Watched, pair, whole};
+#[cfg(feature = "sqlite")]
+use crate::support::TempDb;
+use crate::support::{Conflicts, T0, Watch, Watched, pair, whole};
 use pronet::invitation::{Delivery, Invitation, PairState, Status};
 use pronet::record::{Key, Record, Versioned};
 use pronet::{
