@@ -1018,19 +1018,15 @@ fn main() {
         let empty = DiscoveryIndex::new();
         let view = graph.view([]);
         let facts = PymkFacts::default();
+        let suggest = |v: u32| {
+            pymk::suggest::<GraphError>(&view, id(v), &empty, &facts, &discovery_policy, 10, |_| {
+                Ok(true)
+            })
+        };
         let mut walked = Vec::with_capacity(viewers.len());
         let mut bounded = 0usize;
         let (ns, answers) = timed(viewers, None, |&v| {
-            let ranked = pymk::suggest::<GraphError>(
-                &view,
-                id(v),
-                &empty,
-                &facts,
-                &discovery_policy,
-                10,
-                |_| Ok(true),
-            )
-            .expect("viewer exists");
+            let ranked = suggest(v).expect("viewer exists");
             walked.push(ranked.walked as u64);
             bounded += usize::from(ranked.left_out > 0);
             let top: Vec<(u64, usize)> = ranked
@@ -1073,18 +1069,7 @@ fn main() {
                 let best = (0..3)
                     .map(|_| {
                         let t = Instant::now();
-                        black_box(
-                            pymk::suggest::<GraphError>(
-                                &view,
-                                id(v),
-                                &empty,
-                                &facts,
-                                &discovery_policy,
-                                10,
-                                |_| Ok(true),
-                            )
-                            .ok(),
-                        );
+                        black_box(suggest(v).ok());
                         t.elapsed().as_nanos() as u64
                     })
                     .min()

@@ -99,7 +99,7 @@ fn follow(store: &dyn Store, done: &AtomicBool) -> BTreeMap<Key, Versioned<Recor
                 seen.insert(key, record);
             }
         }
-        audit(store, cursor, &seen);
+        audit(store, cursor, |key| seen.get(key).map(|r| r.version));
         audits += 1;
         if finished {
             eprintln!("F1: the reader followed {pages} pages, audited {audits} times");
@@ -113,7 +113,7 @@ fn follow(store: &dyn Store, done: &AtomicBool) -> BTreeMap<Key, Versioned<Recor
 /// the reader has been, must be one the reader saw (at that version or a
 /// later one). A commit that became visible behind the reader's cursor
 /// would show here as a record the reader never saw.
-fn audit(store: &dyn Store, passed: ChangeCursor, seen: &BTreeMap<Key, Versioned<Record>>) {
+fn audit(store: &dyn Store, passed: ChangeCursor, seen: impl Fn(&Key) -> Option<Version>) {
     let mut cursor = ChangeCursor::START;
     loop {
         let page = store.changes_since(cursor, 1).unwrap();
@@ -125,7 +125,7 @@ fn audit(store: &dyn Store, passed: ChangeCursor, seen: &BTreeMap<Key, Versioned
             return;
         }
         let key = record.value.key();
-        let reader = seen.get(&key).map(|r| r.version);
+        let reader = seen(&key);
         assert!(
             reader >= Some(record.version),
             "F1: {key:?} version {:?} appeared at position {} behind the reader's cursor {} \
@@ -378,25 +378,7 @@ fn follow_versions(store: &dyn Store, done: &AtomicBool) -> BTreeMap<Key, (Versi
             }
         }
         // Nothing behind the cursor that the reader did not see.
-        let mut at = ChangeCursor::START;
-        loop {
-            let page = store.changes_since(at, 1).unwrap();
-            let Some(change) = page.changes.first() else {
-                break;
-            };
-            at = page.cursor;
-            if at > cursor {
-                break;
-            }
-            let key = change.value.key();
-            assert!(
-                seen.get(&key).map(|&(v, _)| v) >= Some(change.version),
-                "F1: {key:?} version {:?} appeared at {} behind the reader's cursor {}",
-                change.version,
-                at.get(),
-                cursor.get()
-            );
-        }
+        audit(store, cursor, |key| seen.get(key).map(|&(v, _)| v));
         if finished {
             return seen;
         }
