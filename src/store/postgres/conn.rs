@@ -53,31 +53,16 @@ fn values<'a>(params: &'a Params<'a>) -> Vec<&'a (dyn ToSql + Sync)> {
     params.iter().map(|(v, _)| *v).collect()
 }
 
-/// The statement for `sql`, prepared on first use.
-fn statement(
-    prepared: &mut HashMap<String, Statement>,
-    prepare: impl FnOnce(&[Type]) -> Result<Statement, postgres::Error>,
-    sql: &str,
-    params: &Params<'_>,
-) -> Result<Statement, postgres::Error> {
-    if let Some(s) = prepared.get(sql) {
-        return Ok(s.clone());
-    }
-    let types: Vec<Type> = params.iter().map(|(_, t)| t.clone()).collect();
-    let s = prepare(&types)?;
-    prepared.insert(sql.to_owned(), s.clone());
-    Ok(s)
-}
-
 impl Conn {
+    /// The statement for `sql`, prepared on first use.
     fn prepared(&mut self, sql: &str, params: &Params<'_>) -> Result<Statement, postgres::Error> {
-        let client = &mut self.client;
-        statement(
-            &mut self.prepared,
-            |types| client.prepare_typed(sql, types),
-            sql,
-            params,
-        )
+        if let Some(s) = self.prepared.get(sql) {
+            return Ok(s.clone());
+        }
+        let types: Vec<Type> = params.iter().map(|(_, t)| t.clone()).collect();
+        let s = self.client.prepare_typed(sql, &types)?;
+        self.prepared.insert(sql.to_owned(), s.clone());
+        Ok(s)
     }
 
     /// The rows of `sql`.
