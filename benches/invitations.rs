@@ -294,11 +294,13 @@ fn degree_parallel(net: &Net<pronet::SqliteStore>, emails: &[Email], members: u6
     // pair that never met (members are connected only as 2p, 2p + 1).
     let next = AtomicU64::new(0);
     let writes = AtomicU64::new(0);
-    let run = |readers: u64| -> (f64, u64) {
+    let run = |readers: u64| -> Shares {
         let stop = AtomicBool::new(false);
         let written_before = writes.load(Ordering::SeqCst);
-        let elapsed = std::thread::scope(|scope| {
-            scope.spawn(|| {
+        let machine_before = machine_ticks();
+        let (elapsed, writer_cpu, readers_cpu) = std::thread::scope(|scope| {
+            let writer = scope.spawn(|| {
+                let cpu = thread_cpu_secs();
                 while !stop.load(Ordering::SeqCst) {
                     let n = next.fetch_add(1, Ordering::SeqCst);
                     let half = members / 2;
@@ -315,11 +317,13 @@ fn degree_parallel(net: &Net<pronet::SqliteStore>, emails: &[Email], members: u6
                     }
                     writes.fetch_add(2, Ordering::SeqCst);
                 }
+                thread_cpu_secs() - cpu
             });
             let start = Instant::now();
             let handles: Vec<_> = (0..readers)
                 .map(|r| {
                     scope.spawn(move || {
+                        let cpu = thread_cpu_secs();
                         for q in 0..queries {
                             let q = q + r * queries;
                             let (a, b) = (
@@ -328,25 +332,118 @@ fn degree_parallel(net: &Net<pronet::SqliteStore>, emails: &[Email], members: u6
                             );
                             let _ = black_box(net.degree(a, b).unwrap());
                         }
+                        thread_cpu_secs() - cpu
                     })
                 })
                 .collect();
-            for h in handles {
-                h.join().unwrap();
-            }
+            let readers_cpu: f64 = handles.into_iter().map(|h| h.join().unwrap()).sum();
             let elapsed = start.elapsed().as_secs_f64();
             stop.store(true, Ordering::SeqCst);
-            elapsed
+            (elapsed, writer.join().unwrap(), readers_cpu)
         });
-        let qps = (readers * queries) as f64 / elapsed;
-        (qps, writes.load(Ordering::SeqCst) - written_before)
+        let machine = machine_ticks().since(machine_before);
+        Shares {
+            qps: (readers * queries) as f64 / elapsed,
+            writes: writes.load(Ordering::SeqCst) - written_before,
+            readers_cores: readers_cpu / elapsed,
+            writer_cores: writer_cpu / elapsed,
+            idle: machine.idle_share(),
+            reads_per_cpu_sec: (readers * queries) as f64 / readers_cpu,
+        }
     };
-    let (one, one_writes) = run(1);
-    let (two, two_writes) = run(2);
+    let one = run(1);
+    let two = run(2);
+    // The CPU the readers got, beside their throughput: when the readers
+    // answer as many queries per CPU-second with two threads as with one,
+    // they do not wait on each other or on the writer, and the ratio is
+    // what the machine's cores leave them (`machine_idle` near 0: no core
+    // was free).
     println!(
         "summary query=degree_parallel readers=2 writers=1 queries={queries} \
-         one_reader_qps={one:.0} two_readers_qps={two:.0} ratio={:.2} \
-         writes_during_one={one_writes} writes_during_two={two_writes}",
-        two / one
+         one_reader_qps={:.0} two_readers_qps={:.0} ratio={:.2} \
+         writes_during_one={} writes_during_two={} \
+         reader_cores_one={:.2} reader_cores_two={:.2} cpu_ratio={:.2} \
+         writer_cores_one={:.2} writer_cores_two={:.2} \
+         reads_per_cpu_sec_one={:.0} reads_per_cpu_sec_two={:.0} \
+         machine_idle_one={:.2} machine_idle_two={:.2} cores={}",
+        one.qps,
+        two.qps,
+        two.qps / one.qps,
+        one.writes,
+        two.writes,
+        one.readers_cores,
+        two.readers_cores,
+        two.readers_cores / one.readers_cores,
+        one.writer_cores,
+        two.writer_cores,
+        one.reads_per_cpu_sec,
+        two.reads_per_cpu_sec,
+        one.idle,
+        two.idle,
+        std::thread::available_parallelism().map_or(0, usize::from),
     );
+}
+
+/// What one `degree_parallel` run measured: throughput, and the CPU each
+/// side got (in cores: CPU-seconds per second of the run).
+#[cfg(feature = "sqlite")]
+struct Shares {
+    qps: f64,
+    writes: u64,
+    readers_cores: f64,
+    writer_cores: f64,
+    /// The machine's idle share over the run (0: every core busy).
+    idle: f64,
+    reads_per_cpu_sec: f64,
+}
+
+/// The CPU time this thread has run, in seconds: the first field of
+/// `/proc/thread-self/schedstat` (nanoseconds on the CPU); 0 where the
+/// file is missing (not Linux), which the summary then shows as such.
+#[cfg(feature = "sqlite")]
+fn thread_cpu_secs() -> f64 {
+    std::fs::read_to_string("/proc/thread-self/schedstat")
+        .ok()
+        .and_then(|s| s.split_whitespace().next()?.parse::<u64>().ok())
+        .map_or(0.0, |ns| ns as f64 / 1e9)
+}
+
+/// The machine's clock ticks so far, all and idle (idle and iowait), from
+/// the first line of `/proc/stat`.
+#[cfg(feature = "sqlite")]
+#[derive(Clone, Copy, Default)]
+struct Ticks {
+    all: u64,
+    idle: u64,
+}
+
+#[cfg(feature = "sqlite")]
+impl Ticks {
+    fn since(self, before: Ticks) -> Ticks {
+        Ticks {
+            all: self.all - before.all,
+            idle: self.idle - before.idle,
+        }
+    }
+
+    fn idle_share(self) -> f64 {
+        self.idle as f64 / self.all.max(1) as f64
+    }
+}
+
+#[cfg(feature = "sqlite")]
+fn machine_ticks() -> Ticks {
+    let stat = std::fs::read_to_string("/proc/stat").unwrap_or_default();
+    let fields: Vec<u64> = stat
+        .lines()
+        .next()
+        .unwrap_or_default()
+        .split_whitespace()
+        .skip(1)
+        .filter_map(|f| f.parse().ok())
+        .collect();
+    Ticks {
+        all: fields.iter().sum(),
+        idle: fields.get(3).copied().unwrap_or(0) + fields.get(4).copied().unwrap_or(0),
+    }
 }
