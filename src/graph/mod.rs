@@ -167,7 +167,7 @@ impl SocialGraph {
     pub fn with_max_connections(max_connections: usize) -> Self {
         Self {
             ids: Vec::new(),
-            slots: SlotTable::default(),
+            slots: SlotTable::sequential(),
             flags: Vec::new(),
             adjacency: Adjacency::default(),
             dormant: BTreeSet::new(),

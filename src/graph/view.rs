@@ -1,6 +1,8 @@
 //! Queries on the graph as one viewer sees it.
 
-use super::index::{AHEAD, Slot, for_each_common, prefetch, with_marks};
+use super::index::{
+    AHEAD, Slot, count_common, for_each_common, has_common, prefetch, with_marks,
+};
 use super::{Degree, GraphError, Neighbourhood, SocialGraph};
 use crate::id::MemberId;
 use crate::page::{Page, PageSize};
@@ -131,15 +133,24 @@ impl<'g> View<'g> {
         if sa == sb {
             return Ok(Degree::Yourself);
         }
+        let (na, nb) = (self.neighbours(sa), self.neighbours(sb));
+        // Both lists are read past the first degree, and partly before:
+        // their lines load together rather than one after another.
+        prefetch(na);
+        prefetch(nb);
         if self.graph.adjacency.contains(sa, sb) {
             return Ok(Degree::First);
         }
-        let (na, nb) = (self.neighbours(sa), self.neighbours(sb));
-        let mut shared = false;
-        for_each_common(na, nb, |s| {
-            shared = self.visible(s);
-            !shared
-        });
+        let shared = if self.hidden.is_empty() {
+            has_common(na, nb)
+        } else {
+            let mut shared = false;
+            for_each_common(na, nb, |s| {
+                shared = self.visible(s);
+                !shared
+            });
+            shared
+        };
         if shared {
             return Ok(Degree::Second);
         }
@@ -150,9 +161,10 @@ impl<'g> View<'g> {
             (na, nb)
         };
         let linked = with_marks(self.graph.adjacency.slots(), |marks| {
-            // Start loading every list about to be scanned before scanning
-            // any: their cache misses overlap instead of queueing.
-            for &x in scanned {
+            // Start loading the first lists to scan, then keep AHEAD lists
+            // loading ahead of the scan: their cache misses overlap, and the
+            // scan stops at the first link without having fetched the rest.
+            for &x in scanned.iter().take(AHEAD) {
                 prefetch(self.neighbours(x));
             }
             for &y in marked {
@@ -160,9 +172,15 @@ impl<'g> View<'g> {
                     marks.mark(y);
                 }
             }
-            scanned
-                .iter()
-                .any(|&x| self.visible(x) && self.neighbours(x).iter().any(|&z| marks.is_marked(z)))
+            for (i, &x) in scanned.iter().enumerate() {
+                if let Some(&ahead) = scanned.get(i + AHEAD) {
+                    prefetch(self.neighbours(ahead));
+                }
+                if self.visible(x) && self.neighbours(x).iter().any(|&z| marks.is_marked(z)) {
+                    return true;
+                }
+            }
+            false
         });
         Ok(if linked {
             Degree::Third
@@ -217,13 +235,20 @@ impl<'g> View<'g> {
     /// [`GraphError::UnknownMember`].
     pub fn mutual_count(&self, a: MemberId, b: MemberId) -> Result<usize, GraphError> {
         let (sa, sb) = (self.resolve(a)?, self.resolve(b)?);
-        let mut count = 0;
-        if sa != sb {
-            for_each_common(self.neighbours(sa), self.neighbours(sb), |s| {
-                count += usize::from(self.visible(s));
-                true
-            });
+        if sa == sb {
+            return Ok(0);
         }
+        let (na, nb) = (self.neighbours(sa), self.neighbours(sb));
+        prefetch(na);
+        prefetch(nb);
+        if self.hidden.is_empty() {
+            return Ok(count_common(na, nb));
+        }
+        let mut count = 0;
+        for_each_common(na, nb, |s| {
+            count += usize::from(self.visible(s));
+            true
+        });
         Ok(count)
     }
 
