@@ -17,6 +17,10 @@ use std::time::Instant;
 pub struct Csr {
     offsets: Vec<usize>,
     targets: Vec<u32>,
+    /// Cache lines an id-to-slot lookup reads: 1, or 0 when the ids are
+    /// sequential in slot order (`base`, `base + 1`, ...), where pronet's
+    /// slot is `id - base` and reads no memory.
+    pub lookup_lines: u32,
 }
 
 impl Csr {
@@ -40,7 +44,11 @@ impl Csr {
         for i in 0..n {
             targets[offsets[i]..offsets[i + 1]].sort_unstable();
         }
-        Self { offsets, targets }
+        Self {
+            offsets,
+            targets,
+            lookup_lines: 1,
+        }
     }
 
     pub fn of(&self, s: u32) -> &[u32] {
@@ -124,7 +132,8 @@ fn data_lines(len: usize) -> u32 {
 }
 
 /// The accesses pronet's degree query cannot avoid for the pair `(a, b)`:
-/// the two id lookups (slot table), the two list headers, the two lists;
+/// the two id lookups (slot table; none for sequential ids, see
+/// [`Csr::lookup_lines`]), the two list headers, the two lists;
 /// past the second degree, the headers of both sides' connections (to pick
 /// the cheaper side), then the first line of every list on the scanned side,
 /// and the further lines of the lists scanned until the first link to the
@@ -132,6 +141,8 @@ fn data_lines(len: usize) -> u32 {
 /// cache and is not counted.
 pub fn degree_model(csr: &Csr, a: u32, b: u32, answer: Degree) -> Model {
     let (na, nb) = (csr.of(a), csr.of(b));
+    // The lookup level and its two lines, when ids need one.
+    let (lookup, ids) = (csr.lookup_lines, 2 * csr.lookup_lines);
     match answer {
         Degree::Yourself => Model {
             levels: 1,
@@ -140,13 +151,15 @@ pub fn degree_model(csr: &Csr, a: u32, b: u32, answer: Degree) -> Model {
         Degree::First => {
             let short = na.len().min(nb.len());
             Model {
-                levels: 3,
-                lines: 4 + data_lines(short).min((usize::BITS - short.leading_zeros()).max(1)),
+                levels: 2 + lookup,
+                lines: ids
+                    + 2
+                    + data_lines(short).min((usize::BITS - short.leading_zeros()).max(1)),
             }
         }
         Degree::Second => Model {
-            levels: 3,
-            lines: 4 + data_lines(na.len()) + data_lines(nb.len()),
+            levels: 2 + lookup,
+            lines: ids + 2 + data_lines(na.len()) + data_lines(nb.len()),
         },
         Degree::Third | Degree::OutOfNetwork => {
             let cost = |l: &[u32]| l.iter().map(|&x| csr.of(x).len()).sum::<usize>();
@@ -155,8 +168,11 @@ pub fn degree_model(csr: &Csr, a: u32, b: u32, answer: Degree) -> Model {
             } else {
                 (na, nb)
             };
-            let mut lines =
-                4 + data_lines(na.len()) + data_lines(nb.len()) + (na.len() + nb.len()) as u32;
+            let mut lines = ids
+                + 2
+                + data_lines(na.len())
+                + data_lines(nb.len())
+                + (na.len() + nb.len()) as u32;
             let marked: HashSet<u32> = marked.iter().copied().collect();
             let mut found = false;
             for &x in scanned {
@@ -173,16 +189,23 @@ pub fn degree_model(csr: &Csr, a: u32, b: u32, answer: Degree) -> Model {
                     None => lines += data_lines(list.len()),
                 }
             }
-            Model { levels: 5, lines }
+            Model {
+                levels: 4 + lookup,
+                lines,
+            }
         }
     }
 }
 
-/// The accesses of a mutual count: two id lookups, two headers, both lists.
+/// The accesses of a mutual count: two id lookups (none for sequential
+/// ids), two headers, both lists.
 pub fn mutual_model(csr: &Csr, a: u32, b: u32) -> Model {
     Model {
-        levels: 3,
-        lines: 4 + data_lines(csr.of(a).len()) + data_lines(csr.of(b).len()),
+        levels: 2 + csr.lookup_lines,
+        lines: 2 * csr.lookup_lines
+            + 2
+            + data_lines(csr.of(a).len())
+            + data_lines(csr.of(b).len()),
     }
 }
 
