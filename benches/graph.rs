@@ -722,7 +722,11 @@ fn main() {
     let mut csr = extra::Csr::new(n, &input.edges);
     // Members were added in id order: when the ids also have no gaps, the
     // graph's slot of an id is arithmetic and the floor pays no lookup.
-    if input.ids.windows(2).all(|w| w[0].get().checked_add(1) == Some(w[1].get())) {
+    if input
+        .ids
+        .windows(2)
+        .all(|w| w[0].get().checked_add(1) == Some(w[1].get()))
+    {
         csr.lookup_lines = 0;
     }
     // The floor and SQL serve the degree, mutual and second-degree rows.

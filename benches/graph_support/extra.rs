@@ -202,10 +202,7 @@ pub fn degree_model(csr: &Csr, a: u32, b: u32, answer: Degree) -> Model {
 pub fn mutual_model(csr: &Csr, a: u32, b: u32) -> Model {
     Model {
         levels: 2 + csr.lookup_lines,
-        lines: 2 * csr.lookup_lines
-            + 2
-            + data_lines(csr.of(a).len())
-            + data_lines(csr.of(b).len()),
+        lines: 2 * csr.lookup_lines + 2 + data_lines(csr.of(a).len()) + data_lines(csr.of(b).len()),
     }
 }
 

@@ -131,24 +131,40 @@ fn remove_sorted(list: &mut Vec<Slot>, s: Slot) -> bool {
 /// the loads in flight fit the CPU's fill buffers.
 pub(crate) const AHEAD: usize = 8;
 
-/// At most this many cache lines of one list are [`prefetch`]ed (2 KiB,
-/// 512 neighbours): beyond that a walk of the list is long enough for the
-/// CPU's own stream prefetcher, and a binary search into a hub's list reads
-/// only a few of its lines.
+/// At most this many cache lines of one list are loaded by
+/// [`prefetch_all`] (2 KiB, 512 neighbours): beyond that a walk of the list
+/// is long enough for the CPU's own stream prefetcher, and a binary search
+/// into a hub's list reads only a few of its lines.
 const PREFETCH_LINES: usize = 32;
 
-/// Starts loading every cache line of `list` (up to [`PREFETCH_LINES`])
-/// into the CPU's cache without waiting for them, so that the loads of
-/// lists about to be read overlap instead of queueing behind each other.
+/// Starts loading the first two cache lines of `list` (see
+/// [`prefetch_lines`]): for walks over many lists, where more lines per
+/// list would queue behind each other in the CPU's fill buffers.
+#[inline(always)]
+pub(crate) fn prefetch(list: &[Slot]) {
+    prefetch_lines(list, 2);
+}
+
+/// Starts loading every cache line of `list`, up to [`PREFETCH_LINES`]
+/// (see [`prefetch_lines`]): for the few lists a query is about to read in
+/// full.
+#[inline(always)]
+pub(crate) fn prefetch_all(list: &[Slot]) {
+    prefetch_lines(list, PREFETCH_LINES);
+}
+
+/// Starts loading the cache lines of `list`, at most `most` of them, into
+/// the CPU's cache without waiting for them, so that the loads of lists
+/// about to be read overlap instead of queueing behind each other.
 ///
 /// The crate's one `unsafe` block: `_mm_prefetch` is only a hint to the
 /// cache. It never faults, whatever the address, reads nothing into the
 /// program and writes nothing, and the SSE it needs is part of every
-/// x86_64 target; the addresses are within (or, for the last, the last
-/// byte of) a live slice anyway. Elsewhere it does nothing.
+/// x86_64 target; the addresses are within a live slice anyway. Elsewhere
+/// it does nothing.
 #[inline(always)]
 #[allow(unsafe_code)]
-pub(crate) fn prefetch(list: &[Slot]) {
+fn prefetch_lines(list: &[Slot], most: usize) {
     #[cfg(target_arch = "x86_64")]
     {
         use core::arch::x86_64::{_MM_HINT_T0, _mm_prefetch};
@@ -157,22 +173,20 @@ pub(crate) fn prefetch(list: &[Slot]) {
             return;
         }
         let at = list.as_ptr().cast::<i8>();
-        let lines = bytes.div_ceil(64).min(PREFETCH_LINES);
+        // Lines the slice touches: a list not starting on a line boundary
+        // spills into one more.
+        let first = at as usize / 64;
+        let lines = ((at as usize + bytes - 1) / 64 - first + 1).min(most);
         // SAFETY: see above; a prefetch has no effect the program can
         // observe, and `wrapping_add` makes no claim about the address.
         unsafe {
             for line in 0..lines {
                 _mm_prefetch::<_MM_HINT_T0>(at.wrapping_add(line * 64));
             }
-            // A list that does not start on a line boundary spills into
-            // one more line.
-            if lines < PREFETCH_LINES {
-                _mm_prefetch::<_MM_HINT_T0>(at.wrapping_add(bytes - 1));
-            }
         }
     }
     #[cfg(not(target_arch = "x86_64"))]
-    let _ = list;
+    let _ = (list, most);
 }
 
 /// Ids compared at once by [`count_common`]'s block merge.

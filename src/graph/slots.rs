@@ -170,7 +170,13 @@ mod tests {
         for i in 0..100u32 {
             t.insert(MemberId::new(1_000 + u64::from(i)), i, 0);
         }
-        assert!(matches!(t, SlotTable::Sequential { base: 1_000, len: 100 }));
+        assert!(matches!(
+            t,
+            SlotTable::Sequential {
+                base: 1_000,
+                len: 100
+            }
+        ));
         assert_eq!(t.heap_bytes(), 0);
         assert_eq!(t.get(MemberId::new(1_000)), Some(0));
         assert_eq!(t.get(MemberId::new(1_099)), Some(99));

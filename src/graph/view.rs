@@ -1,7 +1,7 @@
 //! Queries on the graph as one viewer sees it.
 
 use super::index::{
-    AHEAD, Slot, count_common, for_each_common, has_common, prefetch, with_marks,
+    AHEAD, Slot, count_common, for_each_common, has_common, prefetch, prefetch_all, with_marks,
 };
 use super::{Degree, GraphError, Neighbourhood, SocialGraph};
 use crate::id::MemberId;
@@ -136,8 +136,8 @@ impl<'g> View<'g> {
         let (na, nb) = (self.neighbours(sa), self.neighbours(sb));
         // Both lists are read past the first degree, and partly before:
         // their lines load together rather than one after another.
-        prefetch(na);
-        prefetch(nb);
+        prefetch_all(na);
+        prefetch_all(nb);
         if self.graph.adjacency.contains(sa, sb) {
             return Ok(Degree::First);
         }
@@ -165,7 +165,7 @@ impl<'g> View<'g> {
             // loading ahead of the scan: their cache misses overlap, and the
             // scan stops at the first link without having fetched the rest.
             for &x in scanned.iter().take(AHEAD) {
-                prefetch(self.neighbours(x));
+                prefetch_all(self.neighbours(x));
             }
             for &y in marked {
                 if self.visible(y) {
@@ -174,7 +174,7 @@ impl<'g> View<'g> {
             }
             for (i, &x) in scanned.iter().enumerate() {
                 if let Some(&ahead) = scanned.get(i + AHEAD) {
-                    prefetch(self.neighbours(ahead));
+                    prefetch_all(self.neighbours(ahead));
                 }
                 if self.visible(x) && self.neighbours(x).iter().any(|&z| marks.is_marked(z)) {
                     return true;
@@ -239,8 +239,8 @@ impl<'g> View<'g> {
             return Ok(0);
         }
         let (na, nb) = (self.neighbours(sa), self.neighbours(sb));
-        prefetch(na);
-        prefetch(nb);
+        prefetch_all(na);
+        prefetch_all(nb);
         if self.hidden.is_empty() {
             return Ok(count_common(na, nb));
         }
