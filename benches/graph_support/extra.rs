@@ -134,9 +134,10 @@ fn data_lines(len: usize) -> u32 {
 /// The accesses pronet's degree query cannot avoid for the pair `(a, b)`:
 /// the two id lookups (slot table; none for sequential ids, see
 /// [`Csr::lookup_lines`]), the two list headers, the two lists;
-/// past the second degree, the header and the lines of each list on the
-/// scanned side (the side with fewer connections) until the first link to
-/// the marked side. The marks bitset (128 KiB per million members) stays in
+/// past the second degree, the headers of both sides' connections (to pick
+/// the cheaper side), then the first line of every list on the scanned side,
+/// and the further lines of the lists scanned until the first link to the
+/// marked side. The marks bitset (128 KiB per million members) stays in
 /// cache and is not counted.
 pub fn degree_model(csr: &Csr, a: u32, b: u32, answer: Degree) -> Model {
     let (na, nb) = (csr.of(a), csr.of(b));
@@ -161,22 +162,29 @@ pub fn degree_model(csr: &Csr, a: u32, b: u32, answer: Degree) -> Model {
             lines: ids + 2 + data_lines(na.len()) + data_lines(nb.len()),
         },
         Degree::Third | Degree::OutOfNetwork => {
-            // pronet scans the side with fewer connections, list by list
-            // (a header and the list's lines), until the first link.
-            let (marked, scanned) = if na.len() <= nb.len() {
+            let cost = |l: &[u32]| l.iter().map(|&x| csr.of(x).len()).sum::<usize>();
+            let (marked, scanned) = if cost(na) <= cost(nb) {
                 (nb, na)
             } else {
                 (na, nb)
             };
-            let mut lines = ids + 2 + data_lines(na.len()) + data_lines(nb.len());
+            let mut lines = ids
+                + 2
+                + data_lines(na.len())
+                + data_lines(nb.len())
+                + (na.len() + nb.len()) as u32;
             let marked: HashSet<u32> = marked.iter().copied().collect();
+            let mut found = false;
             for &x in scanned {
                 let list = csr.of(x);
-                lines += 1;
+                if found {
+                    lines += u32::from(!list.is_empty());
+                    continue;
+                }
                 match list.iter().position(|z| marked.contains(z)) {
                     Some(at) => {
                         lines += data_lines(at + 1);
-                        break;
+                        found = true;
                     }
                     None => lines += data_lines(list.len()),
                 }

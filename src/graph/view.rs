@@ -154,11 +154,8 @@ impl<'g> View<'g> {
         if shared {
             return Ok(Degree::Second);
         }
-        // Scan from the side with fewer connections: its lists are the
-        // ones read, and choosing costs nothing, where weighing each side
-        // by its connections' connections would read a list header per
-        // connection of both sides (a cache miss each).
-        let (marked, scanned) = if na.len() <= nb.len() {
+        // Scan from the side whose connections have fewer connections.
+        let (marked, scanned) = if self.scan_cost(na) <= self.scan_cost(nb) {
             (nb, na)
         } else {
             (na, nb)
@@ -190,6 +187,10 @@ impl<'g> View<'g> {
         } else {
             Degree::OutOfNetwork
         })
+    }
+
+    fn scan_cost(&self, list: &[Slot]) -> usize {
+        list.iter().map(|&x| self.neighbours(x).len()).sum()
     }
 
     /// The members connected to both `a` and `b`, one page at a time, in the
