@@ -135,9 +135,8 @@ fn data_lines(len: usize) -> u32 {
 /// the two id lookups (slot table; none for sequential ids, see
 /// [`Csr::lookup_lines`]), the two list headers, the two lists;
 /// past the second degree, the headers of both sides' connections (to pick
-/// the cheaper side), then the first line of every list on the scanned side,
-/// and the further lines of the lists scanned until the first link to the
-/// marked side. The marks bitset (128 KiB per million members) stays in
+/// the cheaper side), then the lines of the lists on the scanned side up to
+/// the first link to the marked side (the lists after it are not read). The marks bitset (128 KiB per million members) stays in
 /// cache and is not counted.
 pub fn degree_model(csr: &Csr, a: u32, b: u32, answer: Degree) -> Model {
     let (na, nb) = (csr.of(a), csr.of(b));
@@ -174,17 +173,12 @@ pub fn degree_model(csr: &Csr, a: u32, b: u32, answer: Degree) -> Model {
                 + data_lines(nb.len())
                 + (na.len() + nb.len()) as u32;
             let marked: HashSet<u32> = marked.iter().copied().collect();
-            let mut found = false;
             for &x in scanned {
                 let list = csr.of(x);
-                if found {
-                    lines += u32::from(!list.is_empty());
-                    continue;
-                }
                 match list.iter().position(|z| marked.contains(z)) {
                     Some(at) => {
                         lines += data_lines(at + 1);
-                        found = true;
+                        break;
                     }
                     None => lines += data_lines(list.len()),
                 }
