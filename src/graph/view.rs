@@ -165,7 +165,7 @@ impl<'g> View<'g> {
             // loading ahead of the scan: their cache misses overlap, and the
             // scan stops at the first link without having fetched the rest.
             for &x in scanned.iter().take(AHEAD) {
-                prefetch_all(self.neighbours(x));
+                prefetch(self.neighbours(x));
             }
             for &y in marked {
                 if self.visible(y) {
@@ -174,7 +174,7 @@ impl<'g> View<'g> {
             }
             for (i, &x) in scanned.iter().enumerate() {
                 if let Some(&ahead) = scanned.get(i + AHEAD) {
-                    prefetch_all(self.neighbours(ahead));
+                    prefetch(self.neighbours(ahead));
                 }
                 if self.visible(x) && self.neighbours(x).iter().any(|&z| marks.is_marked(z)) {
                     return true;
