@@ -17,7 +17,9 @@
 //! query=degree_parallel ...`: degree queries a second on one reader thread
 //! and on two, while a third thread keeps sending and accepting
 //! invitations through the same `Network` (target: two readers at least
-//! 1.7 times one: reads never wait on writes).
+//! 1.7 times one: reads never wait on writes), with the CPU each side got
+//! (reader and writer cores, reads per CPU-second, the machine's idle
+//! share), so the ratio can be read against what the cores allowed.
 //!
 //! With the `postgres` feature and `PRONET_POSTGRES_URL` set, the same over
 //! a `PostgresStore` (a fresh schema, dropped afterwards; the server's own
@@ -27,7 +29,11 @@
 //! synchronous_commit=server ...` (issue 14's target: 5,000 committed
 //! operations per second with 8 threads on loopback), then the same with
 //! `synchronous_commit=off` set for the store's connections (a crash may
-//! lose the last acknowledged commits; see the README). Without a server
+//! lose the last acknowledged commits; see the README). Each row also says
+//! where the CPU went per operation (`client_cpu_us_per_op`: this process;
+//! `rest_cpu_us_per_op`: the rest of the machine, the server when nothing
+//! else runs) and the throughput the cores allow at that cost
+//! (`cpu_bound_ops_per_sec`). Without a server
 //! it prints a note and skips. Measured figures, with the commands and
 //! the machine's load: the README's Benchmarks section ("Writes, and reads
 //! while writing") and its PostgreSQL section.
