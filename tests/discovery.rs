@@ -916,17 +916,7 @@ impl Model {
 
     /// `x`'s connections as `v` may see them.
     fn n(&self, v: MemberId, x: MemberId) -> BTreeSet<MemberId> {
-        self.edges
-            .iter()
-            .filter_map(|&(a, b)| {
-                if a == x {
-                    Some(b)
-                } else if b == x {
-                    Some(a)
-                } else {
-                    None
-                }
-            })
+        support::partners(&self.edges, x)
             .filter(|&y| self.sees(v, y))
             .collect()
     }
@@ -1302,20 +1292,7 @@ impl Sim {
     /// clear of the "no note" spam signal).
     fn invite(&mut self, a: MemberId, b: MemberId) -> pronet::InvitationId {
         self.model.used.insert(key(a, b));
-        match self
-            .w
-            .net
-            .send(
-                pronet::SendRequest::new(a, b)
-                    .note("Hello")
-                    .proof(&email_of(b)),
-            )
-            .unwrap()
-            .outcome
-        {
-            SendOutcome::Sent(id) => id,
-            other => panic!("expected a new invitation, got {other:?}"),
-        }
+        support::invite(&self.w.net, a, b, Some("Hello"))
     }
 
     fn apply(&mut self, op: &Op) {
@@ -1425,10 +1402,7 @@ impl Sim {
 }
 
 fn cases() -> u32 {
-    std::env::var("PROPTEST_CASES")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(40)
+    support::cases(40)
 }
 
 fn arb_policy() -> impl Strategy<Value = DiscoveryPolicy> {

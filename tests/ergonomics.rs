@@ -15,6 +15,7 @@ use pronet::{
 };
 use pronet::{ManualClock, Policy, PolicyConfig, PolicyError, Profile, TimeDelta};
 use support::{World, email_of, m, refusal, sent_id};
+use support::withdrawn_event;
 
 /// The member as stored.
 fn stored(net: &Network<MemoryStore, ManualClock>, id: MemberId) -> Member {
@@ -446,10 +447,7 @@ fn c_the_sender_withdraws_an_invitation_to_join() {
     let done = w.net.withdraw(ana, id).unwrap();
     assert_eq!(
         done.events,
-        vec![Event::InvitationWithdrawn {
-            invitation: id,
-            sender: ana
-        }]
+        vec![withdrawn_event(id, ana)]
     );
     assert!(done.mail.is_empty());
     assert!(w.net.sent_join_invitations(ana).unwrap().is_empty());

@@ -27,8 +27,7 @@ use pronet::{Kind, MemberId, Page, PageSize};
 use proptest::collection::vec;
 use proptest::prelude::*;
 use proptest::test_runner::{FileFailurePersistence, TestCaseError};
-use std::collections::btree_map::Entry;
-use std::collections::{BTreeMap, BTreeSet, VecDeque};
+use std::collections::{BTreeMap, BTreeSet};
 use std::time::{Duration, Instant};
 
 // ---------------------------------------------------------------------------
@@ -218,31 +217,11 @@ impl Seen {
 
     /// Breadth-first distances from `a`, up to depth 3.
     fn distances(&self, a: u64) -> BTreeMap<u64, usize> {
-        let mut dist = BTreeMap::from([(a, 0)]);
-        let mut queue = VecDeque::from([a]);
-        while let Some(x) = queue.pop_front() {
-            let d = dist[&x];
-            if d == 3 {
-                continue;
-            }
-            for &y in &self.adj[&x] {
-                if let Entry::Vacant(slot) = dist.entry(y) {
-                    slot.insert(d + 1);
-                    queue.push_back(y);
-                }
-            }
-        }
-        dist
+        support::distances(a, 3, |x| self.adj[&x].iter().copied())
     }
 
     fn degree_from(&self, dist: &BTreeMap<u64, usize>, b: u64) -> Degree {
-        match dist.get(&b) {
-            Some(0) => Degree::Yourself,
-            Some(1) => Degree::First,
-            Some(2) => Degree::Second,
-            Some(3) => Degree::Third,
-            _ => Degree::OutOfNetwork,
-        }
+        support::degree_at(dist.get(&b))
     }
 
     /// Mutual connections in the order of addition; nobody is their own

@@ -27,6 +27,7 @@ use pronet::{
 use std::collections::BTreeSet;
 use std::fmt::Debug;
 use support::{World, at, days, done, email_of, refusal, sent_id, us, whole};
+use support::{sent_event, withdrawn_event};
 
 // ---------------------------------------------------------------- helpers
 
@@ -116,12 +117,7 @@ fn i8_first_resend_boundary_is_exactly_90_days_and_supersedes() {
     assert_eq!(
         sent.events,
         vec![
-            Event::InvitationSent {
-                invitation: second,
-                sender: a,
-                recipient: b,
-                supersedes: Some(first),
-            },
+            sent_event(second, a, b, Some(first)),
             Event::InvitationReceived {
                 invitation: second,
                 sender: a,
@@ -260,12 +256,7 @@ fn i8_second_resend_waits_exactly_365_days_from_the_last_send() {
     // superseded and it stays expired
     assert_eq!(
         sent.events[0],
-        Event::InvitationSent {
-            invitation: third,
-            sender: a,
-            recipient: b,
-            supersedes: None,
-        }
+        sent_event(third, a, b, None)
     );
     assert_eq!(w.seen(a, second), Seen::Expired);
     assert_eq!(w.inbox(b), vec![third]);
@@ -386,12 +377,7 @@ fn i8_withdraw_then_send_never_shortens_the_90_day_wait() {
     let second = sent_id(&sent);
     assert_eq!(
         sent.events[0],
-        Event::InvitationSent {
-            invitation: second,
-            sender: a,
-            recipient: b,
-            supersedes: None,
-        }
+        sent_event(second, a, b, None)
     );
     assert_eq!(w.seen(a, first), Seen::Withdrawn);
     // And the withdrawn attempt still counted: the next wait is 365 days
@@ -732,12 +718,7 @@ fn i6_dont_know_bar_is_silent_and_permanent() {
     // Then to Ana it is an ordinary send: one event, for her
     assert_eq!(
         sent.events,
-        vec![Event::InvitationSent {
-            invitation: second,
-            sender: a,
-            recipient: b,
-            supersedes: Some(first),
-        }]
+        vec![sent_event(second, a, b, Some(first))]
     );
     assert_eq!(w.sent(a), vec![second]);
     let view = w.net.invitation(a, second).unwrap();
@@ -956,12 +937,7 @@ fn held_by_contacts_only_is_silent_and_acceptable() {
     // Then it is Ok, with no notification for Bo
     assert_eq!(
         sent.events,
-        vec![Event::InvitationSent {
-            invitation: id,
-            sender: a,
-            recipient: b,
-            supersedes: None,
-        }]
+        vec![sent_event(id, a, b, None)]
     );
     assert!(!sent.events.iter().any(|e| e.audience().includes(b)));
     // ... it waits in Bo's held list, not his inbox
@@ -1115,10 +1091,7 @@ fn i4_withdraw_twice_is_ok_without_events_and_keeps_the_cooldown() {
     let first = w.net.withdraw(a, id).unwrap();
     assert_eq!(
         first.events,
-        vec![Event::InvitationWithdrawn {
-            invitation: id,
-            sender: a
-        }]
+        vec![withdrawn_event(id, a)]
     );
 
     // When she withdraws again on day 85
@@ -1684,12 +1657,7 @@ fn events_of_send_and_accept_name_their_audience() {
     assert_eq!(
         sent.events,
         vec![
-            Event::InvitationSent {
-                invitation: id,
-                sender: a,
-                recipient: b,
-                supersedes: None,
-            },
+            sent_event(id, a, b, None),
             Event::InvitationReceived {
                 invitation: id,
                 sender: a,

@@ -113,10 +113,7 @@ fn q1_free_quota_is_exact_at_every_window_boundary() {
 /// different recipients, is taken exactly once.
 #[test]
 fn q1_last_quota_slot_raced_by_threads_is_taken_once() {
-    let reps: usize = std::env::var("PRONET_RACE_REPS")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(50);
+    let reps: usize = support::env_number("PRONET_RACE_REPS", 50);
     for _ in 0..reps {
         let w = world(12, quota_policy(5));
         for to in 1..=4 {

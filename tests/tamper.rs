@@ -271,10 +271,7 @@ fn a5_byte_flips_read_back_identical_or_as_errors() {
         std::fs::write(copy.path(), &bytes).unwrap();
         observe(copy.path(), &keys).unwrap()
     };
-    let trials = std::env::var("PRONET_FLIP_TRIALS")
-        .ok()
-        .and_then(|t| t.parse().ok())
-        .unwrap_or(FLIP_TRIALS);
+    let trials = support::env_number("PRONET_FLIP_TRIALS", FLIP_TRIALS);
     let mut rng = Rng(0x005e_ed0f_f11b);
     let (mut identical, mut errored) = (0, 0);
     let mut different = Vec::new();

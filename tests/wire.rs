@@ -30,12 +30,7 @@ fn note(text: &str) -> Note {
 /// later Cy invites Ana with a note.
 fn world() -> (World, InvitationId) {
     let w = World::new();
-    let (ana, bo, cy, di) = (
-        w.person(m(1)),
-        w.person(m(2)),
-        w.person(m(3)),
-        w.person(m(4)),
-    );
+    let [ana, bo, cy, di] = w.persons([m(1), m(2), m(3), m(4)]);
     w.connect(ana, bo);
     w.connect(bo, cy);
     w.connect(bo, di);
@@ -139,12 +134,7 @@ fn events_are_internally_tagged_with_string_ids_and_rfc3339_instants() {
     let big = u64::MAX;
     let cases: Vec<(Event, &str)> = vec![
         (
-            Event::InvitationSent {
-                invitation: InvitationId::new(big),
-                sender: m(1),
-                recipient: m(2),
-                supersedes: None,
-            },
+            sent_event(InvitationId::new(big), m(1), m(2), None),
             r#"{"type":"invitation_sent","invitation":"18446744073709551615","sender":"1","recipient":"2"}"#,
         ),
         (

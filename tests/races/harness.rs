@@ -4,7 +4,7 @@
 
 #[cfg(feature = "sqlite")]
 use crate::support::TempDb;
-use crate::support::{Conflicts, T0, Watch, Watched, pair, whole};
+use crate::support::{Conflicts, T0, Watch, Watched, graph_of, pair, whole};
 use pronet::invitation::{Delivery, Invitation, PairState, Status};
 use pronet::record::{Key, Record, Versioned};
 use pronet::{
@@ -570,10 +570,7 @@ pub trait Backend {
 
 /// The repetition count from `var`, or `default`.
 fn reps_from(var: &str, default: usize) -> usize {
-    std::env::var(var)
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(default)
+    crate::support::env_number(var, default)
 }
 
 /// All racing calls on one `MemoryStore` network shared by reference.
@@ -755,21 +752,6 @@ impl Backend for Postgres {
     }
 }
 
-/// Each member's connections in the graph index, sorted.
-pub fn graph_of<S: Store>(
-    net: &Network<S, ManualClock>,
-    members: &[MemberId],
-) -> Vec<(MemberId, Vec<MemberId>)> {
-    let graph = net.graph();
-    members
-        .iter()
-        .map(|&member| {
-            let mut items = graph.connections(member, None, whole()).unwrap().items;
-            items.sort();
-            (member, items)
-        })
-        .collect()
-}
 
 /// Makes each call on its own thread, on the network `net` gives that
 /// thread, all released at once; the answers (with each thread's network),
