@@ -544,11 +544,7 @@ fn b1_block_leaves_nothing_between_the_two() {
 
                 let got = events(w.net.block(blocker, blocked));
 
-                assert_eq!(
-                    got,
-                    vec![blocked_event(blocker, blocked)],
-                    "{ctx}"
-                );
+                assert_eq!(got, vec![blocked_event(blocker, blocked)], "{ctx}");
                 assert_eq!(got[0].audience(), Audience::Member(blocker), "{ctx}");
                 assert_nothing_between(&w, A, B, &ctx);
                 assert_block_stands(&w, blocker, blocked, &ctx);
@@ -1036,10 +1032,7 @@ fn b2_reblock_within_48_hours_is_refused_exactly() {
         assert_eq!(w.snap(), before);
     }
     w.at(hours(5) + hours(48));
-    assert_eq!(
-        events(w.net.block(A, B)),
-        vec![blocked_event(A, B)]
-    );
+    assert_eq!(events(w.net.block(A, B)), vec![blocked_event(A, B)]);
     assert_block_stands(&w, A, B, "blocked again");
 
     // The blocked member is not bound by the blocker's wait.
@@ -1047,10 +1040,7 @@ fn b2_reblock_within_48_hours_is_refused_exactly() {
     w.at(hours(5));
     let _ = w.net.unblock(A, B).unwrap();
     w.at(hours(5) + us(1));
-    assert_eq!(
-        events(w.net.block(B, A)),
-        vec![blocked_event(B, A)]
-    );
+    assert_eq!(events(w.net.block(B, A)), vec![blocked_event(B, A)]);
     assert_block_stands(&w, B, A, "B blocked");
 }
 
@@ -2340,11 +2330,10 @@ fn b4_every_read_query_hides_blocked_and_deactivated_members() {
 fn b5_only_the_blocker_can_unblock() {
     let (w, inv) = b2_world(A);
     let before = w.snap();
-    assert_eq!(refusal(w.net.unblock(B, A)), Refusal::UnknownMember(A));
-    assert_eq!(
-        refusal(w.net.unblock(B, NOBODY)),
-        Refusal::UnknownMember(NOBODY)
-    );
+    support::refusals! {
+        w.net.unblock(B, A) => Refusal::UnknownMember(A),
+        w.net.unblock(B, NOBODY) => Refusal::UnknownMember(NOBODY),
+    }
     assert_eq!(w.snap(), before, "B's unblock changed the store");
     assert_block_stands(&w, A, B, "after B's unblock");
     for op in [
@@ -2393,20 +2382,10 @@ fn b5_blocking_back_cannot_undo_the_first_block() {
     assert_eq!(b.blocked_by.iter().copied().collect::<Vec<_>>(), vec![A]);
     assert_block_stands(&w, A, B, "A's block after B's unblock");
     assert_nothing_between(&w, A, B, "A's block after B's unblock");
-    assert_eq!(
-        refusal(
-            w.net
-                .send(pronet::SendRequest::new(B, A).proof(&email_of(A)))
-        ),
-        Refusal::UnknownMember(A)
-    );
-    assert_eq!(
-        refusal(
-            w.net
-                .send(pronet::SendRequest::new(A, B).proof(&email_of(B)))
-        ),
-        Refusal::YouBlocked(B)
-    );
+    support::refusals! {
+        w.net.send(pronet::SendRequest::new(B, A).proof(&email_of(A))) => Refusal::UnknownMember(A),
+        w.net.send(pronet::SendRequest::new(A, B).proof(&email_of(B))) => Refusal::YouBlocked(B),
+    }
     // A blocking again changes nothing, and says so.
     let again = w.net.block(A, B).unwrap();
     assert_eq!(again.outcome, BlockOutcome::AlreadyBlocked);
@@ -2803,15 +2782,11 @@ fn removal_of_a_missing_connection_is_ok_and_silent() {
     let _ = w.net.remove_connection(C, A).unwrap();
     assert_silent(&w, A, C, "already removed");
     assert_silent(&w, C, A, "already removed, by the remover");
-    assert_eq!(refusal(w.net.remove_connection(A, A)), Refusal::Yourself);
-    assert_eq!(
-        refusal(w.net.remove_connection(A, NOBODY)),
-        Refusal::UnknownMember(NOBODY)
-    );
-    assert_eq!(
-        refusal(w.net.remove_connection(NOBODY, A)),
-        Refusal::UnknownMember(NOBODY)
-    );
+    support::refusals! {
+        w.net.remove_connection(A, A) => Refusal::Yourself,
+        w.net.remove_connection(A, NOBODY) => Refusal::UnknownMember(NOBODY),
+        w.net.remove_connection(NOBODY, A) => Refusal::UnknownMember(NOBODY),
+    }
 }
 
 // ------------------------------------------------- deactivated (SPEC 1)
@@ -3026,16 +3001,9 @@ fn deactivated_member_cannot_be_unblocked() {
 #[test]
 fn deactivated_member_is_no_cursor() {
     let (w, ..) = deactivated_world();
-    assert_eq!(
-        refusal(w.net.connections(A, C, Some(NOBODY), whole())),
-        Refusal::UnknownCursor(NOBODY)
-    );
-    assert_eq!(
-        refusal(w.net.connections(A, C, Some(GONE), whole())),
-        Refusal::UnknownCursor(GONE)
-    );
-    assert_eq!(
-        refusal(w.net.mutuals(A, C, Some(GONE), whole())),
-        Refusal::UnknownCursor(GONE)
-    );
+    support::refusals! {
+        w.net.connections(A, C, Some(NOBODY), whole()) => Refusal::UnknownCursor(NOBODY),
+        w.net.connections(A, C, Some(GONE), whole()) => Refusal::UnknownCursor(GONE),
+        w.net.mutuals(A, C, Some(GONE), whole()) => Refusal::UnknownCursor(GONE),
+    }
 }

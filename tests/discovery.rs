@@ -42,7 +42,7 @@ use pronet::discovery::{DiscoveryPolicy, fold, words};
 use pronet::{
     Degree, DegreeFilter, Error, Event, GroupId, ManualClock, Member, MemberId, MemoryStore,
     Network, Page, PageSize, Policy, Profile, Reason, Refusal, SearchCursor, SearchHit,
-    SearchQuery, SendOutcome, Suggestion,
+    SearchQuery, Suggestion,
 };
 use proptest::prelude::*;
 use std::cmp::Reverse;
@@ -123,15 +123,11 @@ fn follows_are_stored_refused_where_spec_says_and_repeat_harmlessly() {
         }]
     );
     assert!(w.net.follow(ana, acme).unwrap().events.is_empty());
-    assert_eq!(refusal(w.net.follow(ana, bo)), Refusal::NotACompany(bo));
-    assert_eq!(
-        refusal(w.net.follow(acme, globex)),
-        Refusal::NotAPerson(acme)
-    );
-    assert_eq!(
-        refusal(w.net.follow(ana, m(999))),
-        Refusal::UnknownMember(m(999))
-    );
+    support::refusals! {
+        w.net.follow(ana, bo) => Refusal::NotACompany(bo),
+        w.net.follow(acme, globex) => Refusal::NotAPerson(acme),
+        w.net.follow(ana, m(999)) => Refusal::UnknownMember(m(999)),
+    }
     let _ = w.net.follow(ana, globex).unwrap();
     assert_eq!(
         refusal(w.net.follow(ana, initech)),
@@ -336,15 +332,11 @@ fn pymk_excludes_connections_pending_blocked_barred_dismissed_and_deactivated() 
     assert!(w.suggested(ana).is_empty(), "{:?}", w.pymk(ana));
     // Dismissing is remembered, refused for oneself and hidden members.
     assert!(w.net.dismiss(ana, dismissed).unwrap().events.is_empty());
-    assert_eq!(refusal(w.net.dismiss(ana, ana)), Refusal::Yourself);
-    assert_eq!(
-        refusal(w.net.dismiss(ana, blocker)),
-        Refusal::UnknownMember(blocker)
-    );
-    assert_eq!(
-        refusal(w.net.dismiss(ana, gone)),
-        Refusal::UnknownMember(gone)
-    );
+    support::refusals! {
+        w.net.dismiss(ana, ana) => Refusal::Yourself,
+        w.net.dismiss(ana, blocker) => Refusal::UnknownMember(blocker),
+        w.net.dismiss(ana, gone) => Refusal::UnknownMember(gone),
+    }
     // The hub's other connections still see each other, minus their own
     // exclusions: the blocker never sees Ana, nor Ana the blocker.
     assert!(!w.suggested(blocker).contains(&ana));
@@ -773,20 +765,11 @@ fn company_people_lists_current_employees_by_degree() {
     assert_eq!(page(acme, DegreeFilter::ANY), [cy, fay]);
     assert_eq!(page(acme, DegreeFilter::SECOND), [cy]);
     assert_eq!(page(globex, DegreeFilter::FIRST), [bo]);
-    assert_eq!(
-        refusal(
-            w.net
-                .company_people(ana, bo, DegreeFilter::ANY, None, whole())
-        ),
-        Refusal::NotACompany(bo)
-    );
-    assert_eq!(
-        refusal(
-            w.net
-                .company_people(ana, m(999), DegreeFilter::ANY, None, whole())
-        ),
-        Refusal::UnknownMember(m(999))
-    );
+    support::refusals! {
+        w.net.company_people(ana, bo, DegreeFilter::ANY, None, whole()) => Refusal::NotACompany(bo),
+        w.net.company_people(ana, m(999), DegreeFilter::ANY, None, whole())
+            => Refusal::UnknownMember(m(999)),
+    }
     let _ = w.net.deactivate(acme).unwrap();
     assert_eq!(
         refusal(

@@ -45,7 +45,7 @@ use pronet::record::{Key, Record, Versioned};
 use pronet::store::{Fault, FaultyStore};
 use pronet::{
     Email, Error, Event, IgnoreReason, InvitationId, ManualClock, Member, MemberId, MemoryStore,
-    Network, PageSize, Policy, Profile, Refusal, SendOutcome, Store,
+    Network, PageSize, Policy, Profile, Refusal, Store,
 };
 use std::collections::BTreeMap;
 use support::{T0, m};

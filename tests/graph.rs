@@ -583,85 +583,53 @@ trait Queries {
     fn q_neighbourhood(&self, viewer: MemberId) -> Result<Neighbourhood<'_>, GraphError>;
 }
 
-impl Queries for SocialGraph {
-    fn q_degree(&self, a: MemberId, b: MemberId) -> Result<Degree, GraphError> {
-        self.degree(a, b)
-    }
-    fn q_mutuals(
-        &self,
-        a: MemberId,
-        b: MemberId,
-        after: Option<MemberId>,
-        size: PageSize,
-    ) -> Result<MemberPage, GraphError> {
-        self.mutuals(a, b, after, size)
-    }
-    fn q_mutual_count(&self, a: MemberId, b: MemberId) -> Result<usize, GraphError> {
-        self.mutual_count(a, b)
-    }
-    fn q_second_degree_count(&self, a: MemberId) -> Result<usize, GraphError> {
-        self.second_degree_count(a)
-    }
-    fn q_connections(
-        &self,
-        a: MemberId,
-        after: Option<MemberId>,
-        size: PageSize,
-    ) -> Result<MemberPage, GraphError> {
-        self.connections(a, after, size)
-    }
-    fn q_how_connected(
-        &self,
-        a: MemberId,
-        b: MemberId,
-        size: PageSize,
-    ) -> Result<HowConnected, GraphError> {
-        self.how_connected(a, b, size)
-    }
-    fn q_neighbourhood(&self, viewer: MemberId) -> Result<Neighbourhood<'_>, GraphError> {
-        self.neighbourhood(viewer)
-    }
+/// `Queries` for a type whose inherent query methods have these names: each
+/// `q_` method calls the one of its name.
+macro_rules! queries {
+    ($($ty:ty),+) => {$(
+        impl Queries for $ty {
+            fn q_degree(&self, a: MemberId, b: MemberId) -> Result<Degree, GraphError> {
+                self.degree(a, b)
+            }
+            fn q_mutuals(
+                &self,
+                a: MemberId,
+                b: MemberId,
+                after: Option<MemberId>,
+                size: PageSize,
+            ) -> Result<MemberPage, GraphError> {
+                self.mutuals(a, b, after, size)
+            }
+            fn q_mutual_count(&self, a: MemberId, b: MemberId) -> Result<usize, GraphError> {
+                self.mutual_count(a, b)
+            }
+            fn q_second_degree_count(&self, a: MemberId) -> Result<usize, GraphError> {
+                self.second_degree_count(a)
+            }
+            fn q_connections(
+                &self,
+                a: MemberId,
+                after: Option<MemberId>,
+                size: PageSize,
+            ) -> Result<MemberPage, GraphError> {
+                self.connections(a, after, size)
+            }
+            fn q_how_connected(
+                &self,
+                a: MemberId,
+                b: MemberId,
+                size: PageSize,
+            ) -> Result<HowConnected, GraphError> {
+                self.how_connected(a, b, size)
+            }
+            fn q_neighbourhood(&self, viewer: MemberId) -> Result<Neighbourhood<'_>, GraphError> {
+                self.neighbourhood(viewer)
+            }
+        }
+    )+};
 }
 
-impl Queries for View<'_> {
-    fn q_degree(&self, a: MemberId, b: MemberId) -> Result<Degree, GraphError> {
-        self.degree(a, b)
-    }
-    fn q_mutuals(
-        &self,
-        a: MemberId,
-        b: MemberId,
-        after: Option<MemberId>,
-        size: PageSize,
-    ) -> Result<MemberPage, GraphError> {
-        self.mutuals(a, b, after, size)
-    }
-    fn q_mutual_count(&self, a: MemberId, b: MemberId) -> Result<usize, GraphError> {
-        self.mutual_count(a, b)
-    }
-    fn q_second_degree_count(&self, a: MemberId) -> Result<usize, GraphError> {
-        self.second_degree_count(a)
-    }
-    fn q_connections(
-        &self,
-        a: MemberId,
-        after: Option<MemberId>,
-        size: PageSize,
-    ) -> Result<MemberPage, GraphError> {
-        self.connections(a, after, size)
-    }
-    fn q_how_connected(
-        &self,
-        a: MemberId,
-        b: MemberId,
-        size: PageSize,
-    ) -> Result<HowConnected, GraphError> {
-        self.how_connected(a, b, size)
-    }
-    fn q_neighbourhood(&self, viewer: MemberId) -> Result<Neighbourhood<'_>, GraphError> {
-        self.neighbourhood(viewer)
-    }
-}
+queries!(SocialGraph, View<'_>);
 
 /// Follows `next` cursors to the end of a paginated list. The first call's
 /// error is the list's answer; every page must hold at most `size` items,

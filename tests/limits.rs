@@ -167,18 +167,10 @@ fn q2_clock_jumping_back_refills_nothing_and_ends_no_wait() {
         TimeDelta::hours(22),
     ] {
         w.clock.advance(-back);
-        assert_eq!(
-            refusal(w.send(4, Some("hi"))),
-            Refusal::QuotaExhausted {
-                retry_at: quota_end
-            }
-        );
-        assert_eq!(
-            refusal(w.send(1, Some("again"))),
-            Refusal::ResendTooSoon {
-                retry_at: resend_end
-            }
-        );
+        support::refusals! {
+            w.send(4, Some("hi")) => Refusal::QuotaExhausted { retry_at: quota_end },
+            w.send(1, Some("again")) => Refusal::ResendTooSoon { retry_at: resend_end },
+        }
     }
     // Beyond it (a day, a year, twice): the records ahead of the clock are
     // refused by name, and nothing is decided or written.

@@ -46,9 +46,10 @@ impl Answered {
         to: u64,
         note: Option<&str>,
     ) -> pronet::InvitationId {
+        let address = email_of(m(to));
         let request = pronet::SendRequest::new(m(from), m(to))
             .maybe_note(note)
-            .proof(&email_of(m(to)));
+            .proof(&address);
         support::sent(self.keep(net.send(request).unwrap()))
     }
 

@@ -283,7 +283,8 @@ fn the_service_answers_over_http_across_restarts_and_instances() {
     // through one is accepted through the other, and both answer alike at
     // once, without waiting for anything.
     let other = Server::start(&rt, db.path(), false);
-    let (_, invitation) = server.invite(json!({ "sender": 2, "recipient": 3, "email": "cy@example.com" }));
+    let (_, invitation) =
+        server.invite(json!({ "sender": 2, "recipient": 3, "email": "cy@example.com" }));
     let (_, inbox) = other.get("/members/3/inbox");
     assert_eq!(inbox["items"][0]["invitation"], invitation.to_string());
     other.ok(
@@ -317,7 +318,8 @@ fn the_service_answers_over_http_across_restarts_and_instances() {
     );
 
     // A withdrawn invitation cannot be sent again at once: 429, and when.
-    let (_, invitation) = other.invite(json!({ "sender": 1, "recipient": 3, "email": "cy@example.com" }));
+    let (_, invitation) =
+        other.invite(json!({ "sender": 1, "recipient": 3, "email": "cy@example.com" }));
     server.ok(
         &format!("/invitations/{invitation}/withdraw"),
         json!({ "actor": 1 }),

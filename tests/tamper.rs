@@ -18,7 +18,7 @@ use pronet::{
 };
 use std::fmt::Write as _;
 use std::path::Path;
-use support::{T0, TempDb, m, sent, whole};
+use support::{T0, TempDb, m, whole};
 
 /// When the built database is read back: after everything it recorded (a
 /// clock behind its records would be refused as a clock fault).
@@ -55,46 +55,31 @@ fn build(path: &Path) {
         .register(Member::company(m(100), Profile::named("ACME")))
         .unwrap();
     let _ = net.add_contacts(m(1), &[email(2), email(3)]).unwrap();
-    let a = sent(
-        net.send(pronet::SendRequest::new(m(1), m(2)).note("Hello two, note one"))
-            .unwrap()
-            .outcome,
+    let a = support::invite_with(
+        &net,
+        pronet::SendRequest::new(m(1), m(2)).note("Hello two, note one"),
     );
     let _ = net.accept(m(2), a).unwrap();
-    let b = sent(
-        net.send(pronet::SendRequest::new(m(1), m(3)).note("Hi three"))
-            .unwrap()
-            .outcome,
-    );
+    let b = support::invite_with(&net, pronet::SendRequest::new(m(1), m(3)).note("Hi three"));
     let _ = net.accept(m(3), b).unwrap();
     clock.advance(chrono::TimeDelta::hours(5));
     let _ = net
         .send(pronet::SendRequest::new(m(2), m(3)).note("Pending note"))
         .unwrap();
-    let c = sent(
-        net.send(pronet::SendRequest::new(m(1), m(4)).proof(&email(4)))
-            .unwrap()
-            .outcome,
-    );
+    let c = support::invite_with(&net, pronet::SendRequest::new(m(1), m(4)).proof(&email(4)));
     let _ = net.ignore(m(4), c).unwrap();
-    let d = sent(
-        net.send(
-            pronet::SendRequest::new(m(1), m(5))
-                .note("Rejected note")
-                .proof(&email(5)),
-        )
-        .unwrap()
-        .outcome,
+    let d = support::invite_with(
+        &net,
+        pronet::SendRequest::new(m(1), m(5))
+            .note("Rejected note")
+            .proof(&email(5)),
     );
     let _ = net.reject(m(5), d).unwrap();
-    let e = sent(
-        net.send(
-            pronet::SendRequest::new(m(3), m(6))
-                .note("Withdrawn")
-                .proof(&email(6)),
-        )
-        .unwrap()
-        .outcome,
+    let e = support::invite_with(
+        &net,
+        pronet::SendRequest::new(m(3), m(6))
+            .note("Withdrawn")
+            .proof(&email(6)),
     );
     let _ = net.withdraw(m(3), e).unwrap();
     let _ = net

@@ -630,52 +630,13 @@ impl Backend for Sqlite {
     }
 
     fn race(s: &Scenario) -> Raced {
-        use pronet::SqliteStore;
         let file = TempDb::new("races");
-        let (setup, before) = {
-            let store = SqliteStore::open(file.path()).unwrap();
-            let net = open(Arc::new(store) as Arc<dyn Snap>, &s.policy);
-            let setup = (s.setup)(&net);
-            let before = net.store().records();
-            (setup, before)
-        };
-        let conflicts = Conflicts::default();
-        let (results, overlapped) = race_threads(
-            &setup.calls,
-            || {
-                // Its own connection and its own network, like a process.
-                let store = SqliteStore::open(file.path()).unwrap();
-                open(Watched::new(store, conflicts.clone()), &s.policy)
-            },
-            perform,
-        );
-        // A network freshly opened on the file observes; every racing
-        // network, once caught up, holds the same graph.
-        let fresh = open(
-            Arc::new(SqliteStore::open(file.path()).unwrap()) as Arc<dyn Snap>,
-            &s.policy,
-        );
-        let fresh_graph = graph_of(&fresh, &setup.members);
-        let mut answers = Vec::new();
-        for (answer, net) in results {
-            let _ = net.catch_up().unwrap();
-            assert_eq!(
-                graph_of(&net, &setup.members),
-                fresh_graph,
-                "{}: a racing network did not converge",
-                s.name
-            );
-            answers.push(answer);
-        }
-        Raced {
-            net: fresh,
-            setup,
-            before,
-            answers,
-            overlapped,
-            conflicts: conflicts.count(),
-            _file: Some(Box::new(file)),
-        }
+        let path = file.path().to_owned();
+        race_apart(
+            s,
+            move || pronet::SqliteStore::open(&path).unwrap(),
+            Box::new(file),
+        )
     }
 }
 
@@ -704,54 +665,58 @@ impl Backend for Postgres {
         let url = std::env::var(pg::VAR).unwrap();
         let schemas = pg::Schemas::new(&url);
         let schema = schemas.fresh("races");
-        let (setup, before) = {
-            let net = open(
-                Arc::new(pg::store_in(&url, &schema)) as Arc<dyn Snap>,
-                &s.policy,
-            );
-            let setup = (s.setup)(&net);
-            let before = net.store().records();
-            (setup, before)
-        };
-        let conflicts = Conflicts::default();
-        let (results, overlapped) = race_threads(
-            &setup.calls,
-            || {
-                open(
-                    Watched::new(pg::store_in(&url, &schema), conflicts.clone()),
-                    &s.policy,
-                )
-            },
-            perform,
-        );
-        let fresh = open(
-            Arc::new(pg::store_in(&url, &schema)) as Arc<dyn Snap>,
-            &s.policy,
-        );
-        let fresh_graph = graph_of(&fresh, &setup.members);
-        let mut answers = Vec::new();
-        for (answer, net) in results {
-            let _ = net.catch_up().unwrap();
-            assert_eq!(
-                graph_of(&net, &setup.members),
-                fresh_graph,
-                "{}: a racing network did not converge",
-                s.name
-            );
-            answers.push(answer);
-        }
-        Raced {
-            net: fresh,
-            setup,
-            before,
-            answers,
-            overlapped,
-            conflicts: conflicts.count(),
-            _file: Some(Box::new(schemas)),
-        }
+        race_apart(s, move || pg::store_in(&url, &schema), Box::new(schemas))
     }
 }
 
+#[cfg(any(feature = "sqlite", feature = "postgres"))]
+/// Races `s` with each call on its own store and network over one
+/// database (`store` opens a new store on it, like a process would); the
+/// setup runs first, on a store of its own, and the end is observed by a
+/// network freshly opened on it, which every racing network, once caught
+/// up, must equal. `database` keeps the database for the checks.
+fn race_apart<S: Snap + 'static>(
+    s: &Scenario,
+    store: impl Fn() -> S + Sync,
+    database: Box<dyn std::any::Any>,
+) -> Raced {
+    let (setup, before) = {
+        let net = open(Arc::new(store()) as Arc<dyn Snap>, &s.policy);
+        let setup = (s.setup)(&net);
+        let before = net.store().records();
+        (setup, before)
+    };
+    let conflicts = Conflicts::default();
+    let (results, overlapped) = race_threads(
+        &setup.calls,
+        || open(Watched::new(store(), conflicts.clone()), &s.policy),
+        perform,
+    );
+    // A network freshly opened on the database observes; every racing
+    // network, once caught up, holds the same graph.
+    let fresh = open(Arc::new(store()) as Arc<dyn Snap>, &s.policy);
+    let fresh_graph = graph_of(&fresh, &setup.members);
+    let mut answers = Vec::new();
+    for (answer, net) in results {
+        let _ = net.catch_up().unwrap();
+        assert_eq!(
+            graph_of(&net, &setup.members),
+            fresh_graph,
+            "{}: a racing network did not converge",
+            s.name
+        );
+        answers.push(answer);
+    }
+    Raced {
+        net: fresh,
+        setup,
+        before,
+        answers,
+        overlapped,
+        conflicts: conflicts.count(),
+        _file: Some(database),
+    }
+}
 
 /// Makes each call on its own thread, on the network `net` gives that
 /// thread, all released at once; the answers (with each thread's network),

@@ -92,6 +92,25 @@ pub fn refusal<T: Debug>(result: Result<T, Error>) -> Refusal {
     }
 }
 
+/// A table of calls that must each be refused, a row `call => refusal`:
+/// the rows run in order, each compared with `assert_eq!` and its failure
+/// naming its call.
+#[allow(unused_macros)]
+macro_rules! refusals {
+    ($($call:expr => $want:expr),+ $(,)?) => {
+        $(
+            assert_eq!(
+                crate::support::refusal($call),
+                $want,
+                "case: {}",
+                stringify!($call)
+            );
+        )+
+    };
+}
+#[allow(unused_imports)]
+pub(crate) use refusals;
+
 /// The new invitation of a send that must have created one.
 pub fn sent_id(committed: &Committed<SendOutcome>) -> InvitationId {
     sent(committed.outcome)
