@@ -2710,9 +2710,7 @@ fn removal_by_either_side_is_silent_and_bars_nothing() {
             let ctx = format!("removed by {remover}, invited again by {next}");
             let w = World::new();
             w.people([A, B, C]);
-            w.connect(C, A);
-            w.connect(C, B);
-            w.connect(A, B);
+            w.connect_all([(C, A), (C, B), (A, B)]);
             let before = w.snap();
             for m in [A, B] {
                 assert_eq!(ledger_connections(&before, m), 2, "{ctx}");
@@ -2799,9 +2797,7 @@ const GONE: MemberId = MemberId::new(4);
 fn deactivated_world() -> (World, InvitationId, InvitationId) {
     let w = World::new();
     w.people([A, B, C, GONE]);
-    w.connect(C, A);
-    w.connect(C, B);
-    w.connect(C, GONE);
+    w.connect_all([(C, A), (C, B), (C, GONE)]);
     let gone_to_a = w.invite(GONE, A);
     let b_to_gone = w.invite(B, GONE);
     w.at(hours(1));

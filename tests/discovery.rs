@@ -393,10 +393,7 @@ fn pymk_bounds_hub_expansion_and_keeps_reasons_exact() {
     let hub = w.profiled(m(2), profile("Hub"));
     let small = w.profiled(m(3), profile("Small"));
     let cy = w.profiled(m(4), profile("Cy"));
-    w.connect(ana, hub);
-    w.connect(ana, small);
-    w.connect(small, cy);
-    w.connect(hub, cy);
+    w.connect_all([(ana, hub), (ana, small), (small, cy), (hub, cy)]);
     for i in 0..400 {
         let fan = w.profiled(m(1000 + i), profile("Fan"));
         w.connect(fan, hub);

@@ -556,80 +556,42 @@ fn step(
 
 type MemberPage = Page<MemberId, MemberId>;
 
-/// The read API shared by [`SocialGraph`] (nobody hidden) and [`View`].
-trait Queries {
-    fn q_degree(&self, a: MemberId, b: MemberId) -> Result<Degree, GraphError>;
-    fn q_mutuals(
-        &self,
-        a: MemberId,
-        b: MemberId,
-        after: Option<MemberId>,
-        size: PageSize,
-    ) -> Result<MemberPage, GraphError>;
-    fn q_mutual_count(&self, a: MemberId, b: MemberId) -> Result<usize, GraphError>;
-    fn q_second_degree_count(&self, a: MemberId) -> Result<usize, GraphError>;
-    fn q_connections(
-        &self,
-        a: MemberId,
-        after: Option<MemberId>,
-        size: PageSize,
-    ) -> Result<MemberPage, GraphError>;
-    fn q_how_connected(
-        &self,
-        a: MemberId,
-        b: MemberId,
-        size: PageSize,
-    ) -> Result<HowConnected, GraphError>;
-    fn q_neighbourhood(&self, viewer: MemberId) -> Result<Neighbourhood<'_>, GraphError>;
-}
-
-/// `Queries` for a type whose inherent query methods have these names: each
-/// `q_` method calls the one of its name.
+/// The read API shared by [`SocialGraph`] (nobody hidden) and [`View`]:
+/// the trait `Queries`, each `q_` method calling the inherent method named
+/// after `=>` with its arguments, and its impls for both types.
 macro_rules! queries {
-    ($($ty:ty),+) => {$(
-        impl Queries for $ty {
-            fn q_degree(&self, a: MemberId, b: MemberId) -> Result<Degree, GraphError> {
-                self.degree(a, b)
-            }
-            fn q_mutuals(
-                &self,
-                a: MemberId,
-                b: MemberId,
-                after: Option<MemberId>,
-                size: PageSize,
-            ) -> Result<MemberPage, GraphError> {
-                self.mutuals(a, b, after, size)
-            }
-            fn q_mutual_count(&self, a: MemberId, b: MemberId) -> Result<usize, GraphError> {
-                self.mutual_count(a, b)
-            }
-            fn q_second_degree_count(&self, a: MemberId) -> Result<usize, GraphError> {
-                self.second_degree_count(a)
-            }
-            fn q_connections(
-                &self,
-                a: MemberId,
-                after: Option<MemberId>,
-                size: PageSize,
-            ) -> Result<MemberPage, GraphError> {
-                self.connections(a, after, size)
-            }
-            fn q_how_connected(
-                &self,
-                a: MemberId,
-                b: MemberId,
-                size: PageSize,
-            ) -> Result<HowConnected, GraphError> {
-                self.how_connected(a, b, size)
-            }
-            fn q_neighbourhood(&self, viewer: MemberId) -> Result<Neighbourhood<'_>, GraphError> {
-                self.neighbourhood(viewer)
-            }
+    ($(fn $q:ident => $name:ident($($arg:ident: $t:ty),*) -> $out:ty;)+) => {
+        trait Queries {
+            $(fn $q(&self, $($arg: $t),*) -> Result<$out, GraphError>;)+
         }
-    )+};
+        queries!(@impl SocialGraph; $(fn $q => $name($($arg: $t),*) -> $out;)+);
+        queries!(@impl View<'_>; $(fn $q => $name($($arg: $t),*) -> $out;)+);
+    };
+    (@impl $ty:ty; $(fn $q:ident => $name:ident($($arg:ident: $t:ty),*) -> $out:ty;)+) => {
+        impl Queries for $ty {
+            $(fn $q(&self, $($arg: $t),*) -> Result<$out, GraphError> {
+                self.$name($($arg),*)
+            })+
+        }
+    };
 }
 
-queries!(SocialGraph, View<'_>);
+queries! {
+    fn q_degree => degree(a: MemberId, b: MemberId) -> Degree;
+    fn q_mutuals => mutuals(
+        a: MemberId,
+        b: MemberId,
+        after: Option<MemberId>,
+        size: PageSize
+    ) -> MemberPage;
+    fn q_mutual_count => mutual_count(a: MemberId, b: MemberId) -> usize;
+    fn q_second_degree_count => second_degree_count(a: MemberId) -> usize;
+    fn q_connections => connections(a: MemberId, after: Option<MemberId>, size: PageSize)
+        -> MemberPage;
+    fn q_how_connected => how_connected(a: MemberId, b: MemberId, size: PageSize)
+        -> HowConnected;
+    fn q_neighbourhood => neighbourhood(viewer: MemberId) -> Neighbourhood<'_>;
+}
 
 /// Follows `next` cursors to the end of a paginated list. The first call's
 /// error is the list's answer; every page must hold at most `size` items,

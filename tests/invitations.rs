@@ -1756,10 +1756,12 @@ fn inbox_is_newest_first_paginates_and_counts_mutuals() {
     // ... and seven senders, some sharing Hal and/or Ivy, two sending at the
     // same instant
     let senders: Vec<MemberId> = (1..=7).map(|i| w.person(MemberId::new(i))).collect();
-    w.connect(senders[1], hal);
-    w.connect(senders[2], hal);
-    w.connect(senders[2], ivy);
-    w.connect(ivy, senders[4]);
+    w.connect_all([
+        (senders[1], hal),
+        (senders[2], hal),
+        (senders[2], ivy),
+        (ivy, senders[4]),
+    ]);
     let mut sent = Vec::new();
     for (i, &s) in senders.iter().enumerate() {
         w.at(TimeDelta::hours(i.min(5) as i64 + 1));

@@ -61,9 +61,7 @@ fn b3_a_blocker_and_a_non_member_look_the_same_through_every_new_read() {
     let ids = [a, b, c, d, m(99)];
     let blocked = World::new();
     blocked.people([a, b, c, d]);
-    blocked.connect(a, c);
-    blocked.connect(b, c);
-    blocked.connect(c, d);
+    blocked.connect_all([(a, c), (b, c), (c, d)]);
     let _invitation = blocked.invite(a, b);
     done(blocked.net.mark_seen(b, None));
     done(blocked.net.block(a, b));
@@ -547,9 +545,7 @@ fn people_you_may_know_pages_never_repeat_while_the_network_changes() {
     let first_ids: Vec<MemberId> = first.items.iter().map(|s| s.member).collect();
     assert_eq!(first_ids, candidates[..2]);
     // Two candidates gain a mutual connection: one already shown, one not.
-    w.connect(viewer, x);
-    w.connect(x, candidates[0]);
-    w.connect(x, candidates[3]);
+    w.connect_all([(viewer, x), (x, candidates[0]), (x, candidates[3])]);
     let mut shown = first_ids;
     let mut after = first.next;
     while let Some(cursor) = after {

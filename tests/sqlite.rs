@@ -17,7 +17,7 @@ use pronet::{
 };
 use std::collections::HashSet;
 use std::sync::Barrier;
-use support::{T0, TempDb, m, sent, whole};
+use support::{T0, TempDb, m, send_proving, sent, whole};
 
 fn email(raw: u64) -> Email {
     Email::parse(&format!("Member.{raw}@Example.com")).unwrap()
@@ -57,28 +57,17 @@ fn history<S: Store>(net: &Network<S, ManualClock>, clock: &ManualClock) {
     // A crossing send connects at once.
     let _ = net.send(pronet::SendRequest::new(m(3), m(2))).unwrap();
     // 4 admits only email or contacts: 1, eligible through 3, is held.
-    let to_dee = support::invite_with(&net, pronet::SendRequest::new(m(3), m(4)).proof(&email(4)));
+    let to_dee = sent(send_proving(&net, m(3), m(4), None, &email(4)).outcome);
     let _ = net.accept(m(4), to_dee).unwrap();
     let _ = net.send(pronet::SendRequest::new(m(1), m(4))).unwrap();
-    let to_eli = support::invite_with(&net, pronet::SendRequest::new(m(1), m(5)).proof(&email(5)));
+    let to_eli = sent(send_proving(&net, m(1), m(5), None, &email(5)).outcome);
     let _ = net.ignore_unknown(m(5), to_eli).unwrap();
-    let to_fe = support::invite_with(&net, pronet::SendRequest::new(m(2), m(6)).proof(&email(6)));
+    let to_fe = sent(send_proving(&net, m(2), m(6), None, &email(6)).outcome);
     let _ = net.reject(m(6), to_fe).unwrap();
     clock.advance(TimeDelta::days(3) + TimeDelta::microseconds(7));
-    let to_gus = support::invite_with(
-        &net,
-        pronet::SendRequest::new(m(3), m(7))
-            .note("Gus?")
-            .proof(&email(7)),
-    );
+    let to_gus = sent(send_proving(&net, m(3), m(7), Some("Gus?"), &email(7)).outcome);
     let _ = net.withdraw(m(3), to_gus).unwrap();
-    let _ = net
-        .send(
-            pronet::SendRequest::new(m(6), m(1))
-                .note("Hi!")
-                .proof(&email(1)),
-        )
-        .unwrap();
+    let _ = send_proving(&net, m(6), m(1), Some("Hi!"), &email(1));
     let _ = net.deactivate(m(7)).unwrap();
 }
 
@@ -212,10 +201,10 @@ fn a7_networks_sharing_a_file_answer_alike_without_catch_up() {
     assert!(b.graph().contains(m(6)));
     // Sent on a, accepted on b: b's decision sees a's invitation and
     // member records, and a's next read sees b's acceptance.
-    let i = support::invite_with(&a, pronet::SendRequest::new(m(1), m(2)).proof(&email(2)));
+    let i = sent(send_proving(&a, m(1), m(2), None, &email(2)).outcome);
     let _ = b.accept(m(2), i).unwrap();
     assert_eq!(a.degree(m(1), m(2)).unwrap(), pronet::Degree::First);
-    let j = support::invite_with(&b, pronet::SendRequest::new(m(2), m(3)).proof(&email(3)));
+    let j = sent(send_proving(&b, m(2), m(3), None, &email(3)).outcome);
     let _ = a.accept(m(3), j).unwrap();
     // 1 and 3 share 2: b decides eligibility on a's acceptance without
     // being told (the stale `NotEligible`).

@@ -18,7 +18,7 @@ use pronet::{
 };
 use std::fmt::Write as _;
 use std::path::Path;
-use support::{T0, TempDb, m, whole};
+use support::{T0, TempDb, m, send_proving, sent, whole};
 
 /// When the built database is read back: after everything it recorded (a
 /// clock behind its records would be refused as a clock fault).
@@ -66,41 +66,17 @@ fn build(path: &Path) {
     let _ = net
         .send(pronet::SendRequest::new(m(2), m(3)).note("Pending note"))
         .unwrap();
-    let c = support::invite_with(&net, pronet::SendRequest::new(m(1), m(4)).proof(&email(4)));
+    let c = sent(send_proving(&net, m(1), m(4), None, &email(4)).outcome);
     let _ = net.ignore(m(4), c).unwrap();
-    let d = support::invite_with(
-        &net,
-        pronet::SendRequest::new(m(1), m(5))
-            .note("Rejected note")
-            .proof(&email(5)),
-    );
+    let d = sent(send_proving(&net, m(1), m(5), Some("Rejected note"), &email(5)).outcome);
     let _ = net.reject(m(5), d).unwrap();
-    let e = support::invite_with(
-        &net,
-        pronet::SendRequest::new(m(3), m(6))
-            .note("Withdrawn")
-            .proof(&email(6)),
-    );
+    let e = sent(send_proving(&net, m(3), m(6), Some("Withdrawn"), &email(6)).outcome);
     let _ = net.withdraw(m(3), e).unwrap();
-    let _ = net
-        .send(
-            pronet::SendRequest::new(m(6), m(7))
-                .note("Open to seven")
-                .proof(&email(7)),
-        )
-        .unwrap();
-    let _ = net
-        .send(pronet::SendRequest::new(m(2), m(4)).proof(&email(4)))
-        .unwrap();
+    let _ = send_proving(&net, m(6), m(7), Some("Open to seven"), &email(7));
+    let _ = send_proving(&net, m(2), m(4), None, &email(4));
     clock.advance(chrono::TimeDelta::days(2));
     let _ = net.block(m(5), m(7)).unwrap();
-    let _ = net
-        .send(
-            pronet::SendRequest::new(m(4), m(6))
-                .note("Last one")
-                .proof(&email(6)),
-        )
-        .unwrap();
+    let _ = send_proving(&net, m(4), m(6), Some("Last one"), &email(6));
 }
 
 /// Every answer the store and a `Network` over it give, as text; or the

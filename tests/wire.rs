@@ -31,9 +31,7 @@ fn note(text: &str) -> Note {
 fn world() -> (World, InvitationId) {
     let w = World::new();
     let [ana, bo, cy, di] = w.persons([m(1), m(2), m(3), m(4)]);
-    w.connect(ana, bo);
-    w.connect(bo, cy);
-    w.connect(bo, di);
+    w.connect_all([(ana, bo), (bo, cy), (bo, di)]);
     w.at(hours(1));
     let inv = sent_id(
         &w.net

@@ -16,6 +16,23 @@ pub(crate) struct MMember {
     pub(crate) emails: Vec<String>,
 }
 
+impl MMember {
+    /// Member `id` after `Operation::Update`: the preference `p`, the tier
+    /// (unchanged when `tier` is `None`), and a person's addresses (the
+    /// primary one, and the alternative one when `alt`).
+    pub(crate) fn update(&mut self, id: u64, p: InvitePreference, alt: bool, tier: Option<bool>) {
+        self.preference = p;
+        // A tier change keeps every earlier send in the window (Q4).
+        self.premium = tier.unwrap_or(self.premium);
+        if self.person {
+            self.emails = vec![primary_address(id)];
+            if alt {
+                self.emails.push(alt_address(id));
+            }
+        }
+    }
+}
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum MStatus {
     Pending,
@@ -758,15 +775,7 @@ impl Model {
             .get_mut(&id)
             .filter(|m| m.active)
             .ok_or(Refusal::UnknownMember(mid(id)))?;
-        member.preference = preference;
-        // A tier change keeps every earlier send in the window (Q4).
-        member.premium = premium.unwrap_or(member.premium);
-        if member.person {
-            member.emails = vec![primary_address(id)];
-            if alt_email {
-                member.emails.push(alt_address(id));
-            }
-        }
+        member.update(id, preference, alt_email, premium);
         Ok(((), vec![]))
     }
 

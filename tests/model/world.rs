@@ -438,14 +438,7 @@ impl World {
         let real = match self.model.members.get(&member) {
             Some(m) => {
                 let mut next = m.clone();
-                next.preference = preference;
-                next.premium = premium.unwrap_or(next.premium);
-                if next.person {
-                    next.emails = vec![primary_address(member)];
-                    if alt_email {
-                        next.emails.push(alt_address(member));
-                    }
-                }
+                next.update(member, preference, alt_email, premium);
                 refused(
                     self.net
                         .update_member(mid(member), |m| *m = real_member(member, &next)),

@@ -124,6 +124,23 @@ pub fn invite_with<S: Store, C: pronet::Clock>(
     sent_id(&net.send(request).unwrap())
 }
 
+/// `from` sends `to` an invitation with `note`, proving `proof`: the
+/// committed answer of a send that must be accepted.
+pub fn send_proving<S: Store, C: pronet::Clock>(
+    net: &Network<S, C>,
+    from: MemberId,
+    to: MemberId,
+    note: Option<&str>,
+    proof: &Email,
+) -> Committed<SendOutcome> {
+    net.send(
+        pronet::SendRequest::new(from, to)
+            .maybe_note(note)
+            .proof(proof),
+    )
+    .unwrap()
+}
+
 /// `from` invites `to` with `note`, proving `to`'s address
 /// ([`email_of`]); the send must create an invitation: its id.
 pub fn invite<S: Store, C: pronet::Clock>(
@@ -357,6 +374,13 @@ impl World {
     /// Registers `ids` as [`World::person`]: the same ids, to destructure.
     pub fn persons<const N: usize>(&self, ids: [MemberId; N]) -> [MemberId; N] {
         ids.map(|id| self.person(id))
+    }
+
+    /// Connects each pair, in order, as [`World::connect`].
+    pub fn connect_all(&self, pairs: impl IntoIterator<Item = (MemberId, MemberId)>) {
+        for (a, b) in pairs {
+            self.connect(a, b);
+        }
     }
 
     /// `from` invites `to`, proving `to`'s address; the send must create an
