@@ -2213,23 +2213,14 @@ fn b4_every_read_query_hides_blocked_and_deactivated_members() {
             ReadQuery::PeopleYouMayKnowPage => {
                 let one = pronet::PageSize::new(1).unwrap();
                 for &v in &viewers {
-                    let mut got = Vec::new();
-                    let mut after = None;
-                    let answer = loop {
-                        match net.people_you_may_know_page(v, after, one) {
-                            Ok(page) => {
-                                got.extend(
-                                    page.items
-                                        .into_iter()
-                                        .map(|s| (s.member, s.score, s.reasons)),
-                                );
-                                match page.next {
-                                    Some(next) => after = Some(next),
-                                    None => break Answer::Read(dbg(&got)),
-                                }
-                            }
-                            Err(e) => break Answer::failed(e),
-                        }
+                    let pages =
+                        support::all_items(|after| net.people_you_may_know_page(v, after, one));
+                    let answer = match pages {
+                        Ok(items) => Answer::Read(dbg(items
+                            .into_iter()
+                            .map(|s| (s.member, s.score, s.reasons))
+                            .collect::<Vec<_>>())),
+                        Err(e) => Answer::failed(e),
                     };
                     check(
                         format!("people_you_may_know_page({v}), one at a time"),

@@ -727,23 +727,12 @@ fn search_orders_by_mutual_count_and_pages_with_cursors() {
     want.reverse();
     let query = SearchQuery::keywords("candidate");
     assert_eq!(w.search(viewer, &query), want);
-    let mut got = Vec::new();
-    let mut after = None;
-    loop {
-        let page = w
-            .net
-            .search(viewer, &query, after, PageSize::new(3).unwrap())
-            .unwrap();
-        got.extend(
-            page.items
-                .iter()
-                .map(|h| (h.member, h.degree, h.mutual_connections)),
-        );
-        match page.next {
-            Some(next) => after = Some(next),
-            None => break,
-        }
-    }
+    let three = PageSize::new(3).unwrap();
+    let got: Vec<_> = support::all_items(|after| w.net.search(viewer, &query, after, three))
+        .unwrap()
+        .iter()
+        .map(|h| (h.member, h.degree, h.mutual_connections))
+        .collect();
     assert_eq!(got, want);
 }
 

@@ -256,15 +256,14 @@ fn f1_feed_followed_under_writer_threads_and_processes_sqlite() {
 #[cfg(feature = "postgres")]
 #[test]
 fn f1_feed_followed_under_writer_threads_and_processes_postgres() {
-    let Some(url) =
-        support::pg::url("f1_feed_followed_under_writer_threads_and_processes_postgres")
+    let Some(schemas) =
+        support::pg::schemas("f1_feed_followed_under_writer_threads_and_processes_postgres")
     else {
         return;
     };
-    let schemas = support::pg::Schemas::new(&url);
     let schema = schemas.fresh("f1");
     f1(
-        || support::pg::store_in(&url, &schema),
+        || support::pg::store_in(schemas.url(), &schema),
         |w| spawn_child("postgres", &schema, w),
     );
 }
@@ -386,10 +385,9 @@ fn f1_deletions_race_writers_sqlite() {
 #[cfg(feature = "postgres")]
 #[test]
 fn f1_deletions_race_writers_postgres() {
-    let Some(url) = support::pg::url("f1_deletions_race_writers_postgres") else {
+    let Some(schemas) = support::pg::schemas("f1_deletions_race_writers_postgres") else {
         return;
     };
-    let schemas = support::pg::Schemas::new(&url);
     let schema = schemas.fresh("f1del");
-    f1_deletions(|| support::pg::store_in(&url, &schema));
+    f1_deletions(|| support::pg::store_in(schemas.url(), &schema));
 }

@@ -1379,16 +1379,13 @@ fn g6_two_hubs_of_30000_answer_quickly_and_correctly() {
     let count = timed("mutual_count(h1, h2)", bound, || graph.mutual_count(m1, m2));
     assert_eq!(count, Ok(want_mutuals.len()));
     let size = page_size(PageSize::MAX);
-    let mut listed = Vec::new();
-    let mut after = None;
-    loop {
-        let page = timed("mutuals page", bound, || graph.mutuals(m1, m2, after, size)).unwrap();
-        listed.extend(page.items.iter().map(|m| m.get()));
-        match page.next {
-            Some(next) => after = Some(next),
-            None => break,
-        }
-    }
+    let listed: Vec<u64> = support::all_items(|after| {
+        timed("mutuals page", bound, || graph.mutuals(m1, m2, after, size))
+    })
+    .unwrap()
+    .iter()
+    .map(|m| m.get())
+    .collect();
     assert_eq!(listed, want_mutuals);
     let small = timed("mutuals(h1, h2) first page of 20", bound, || {
         graph.mutuals(m1, m2, None, PageSize::default())

@@ -284,6 +284,17 @@ fn raw(path: &Path) -> rusqlite::Connection {
     rusqlite::Connection::open(path).unwrap()
 }
 
+/// Lists invitation `key` (as stored, JSON) in member `a`'s open
+/// invitations, as the recipient.
+fn list_open(path: &Path, a: i64, key: &str) {
+    raw(path)
+        .execute(
+            "INSERT INTO entry (kind, a, b, key) VALUES ('open', ?1, 1, ?2)",
+            rusqlite::params![a, key],
+        )
+        .unwrap();
+}
+
 fn corrupt_key<T: std::fmt::Debug>(r: Result<T, Error>) -> Key {
     match r {
         Err(Error::Store(StoreError::Corrupt(key))) => key,
@@ -324,21 +335,11 @@ fn a5_lost_and_phantom_entries_are_corrupt_naming_the_key() {
     // The sender's side is intact.
     assert_eq!(open().sent(m(2), None, whole()).unwrap().items.len(), 2);
     // Put it back: sound again.
-    raw(path.path())
-        .execute(
-            "INSERT INTO entry (kind, a, b, key) VALUES ('open', 3, 1, ?1)",
-            [&key3],
-        )
-        .unwrap();
+    list_open(path.path(), 3, &key3);
     assert_eq!(open().inbox(m(3), None, whole()).unwrap().items.len(), 1);
     // A phantom: invitation 9 (4 -> 6) listed in 5's inbox too.
     let key9 = serde_json::to_string(&Key::Invitation(InvitationId::new(9))).unwrap();
-    raw(path.path())
-        .execute(
-            "INSERT INTO entry (kind, a, b, key) VALUES ('open', 5, 1, ?1)",
-            [&key9],
-        )
-        .unwrap();
+    list_open(path.path(), 5, &key9);
     assert_eq!(
         corrupt_key(open().inbox(m(5), None, whole())),
         Key::Invitation(InvitationId::new(9))
@@ -349,12 +350,7 @@ fn a5_lost_and_phantom_entries_are_corrupt_naming_the_key() {
     assert!(open().inbox(m(5), None, whole()).unwrap().items.is_empty());
     // A phantom naming no record at all.
     let key42 = serde_json::to_string(&Key::Invitation(InvitationId::new(42))).unwrap();
-    raw(path.path())
-        .execute(
-            "INSERT INTO entry (kind, a, b, key) VALUES ('open', 6, 1, ?1)",
-            [&key42],
-        )
-        .unwrap();
+    list_open(path.path(), 6, &key42);
     let store = SqliteStore::open(path.path()).unwrap();
     assert!(matches!(
         store.open_invitations(m(6), Role::Recipient),

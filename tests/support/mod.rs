@@ -263,6 +263,23 @@ pub fn graph_of<S: Store, C: pronet::Clock>(
         .collect()
 }
 
+/// Every item of a paginated list, following each page's `next` cursor
+/// from the start (`fetch(None)`); the first error ends it.
+pub fn all_items<T, C, E>(
+    mut fetch: impl FnMut(Option<C>) -> Result<pronet::Page<T, C>, E>,
+) -> Result<Vec<T>, E> {
+    let mut items = Vec::new();
+    let mut after = None;
+    loop {
+        let page = fetch(after)?;
+        items.extend(page.items);
+        match page.next {
+            Some(next) => after = Some(next),
+            None => return Ok(items),
+        }
+    }
+}
+
 /// Unwraps a committed operation whose answer the test does not inspect.
 pub fn done<O: Debug>(result: Result<Committed<O>, Error>) {
     let _committed = result.unwrap();
@@ -612,6 +629,12 @@ pub mod pg {
         pronet::PostgresStore::open_in_schema(config(url), schema, 4).unwrap()
     }
 
+    /// Schemas on the server for `test`, or `None` after printing that it
+    /// skips (see [`url`]).
+    pub fn schemas(test: &str) -> Option<Schemas> {
+        url(test).map(|url| Schemas::new(&url))
+    }
+
     /// Drops `schema` and everything in it.
     pub fn drop_schema(url: &str, schema: &str) {
         let mut client = config(url).connect(postgres::NoTls).unwrap();
@@ -632,6 +655,11 @@ pub mod pg {
                 url: url.to_owned(),
                 names: Mutex::new(Vec::new()),
             }
+        }
+
+        /// The server's connection string.
+        pub fn url(&self) -> &str {
+            &self.url
         }
 
         /// A fresh schema, dropped with `self`.
