@@ -31,6 +31,8 @@
 //!
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+// B4's model, world and helpers serve only the `testing` test below.
+#![cfg_attr(not(feature = "testing"), allow(dead_code, unused_imports))]
 
 mod support;
 use support::blocked_event;

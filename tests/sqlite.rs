@@ -45,10 +45,10 @@ fn history<S: Store>(net: &Network<S, ManualClock>, clock: &ManualClock) {
         .unwrap();
     let _ = net.add_contacts(m(1), &[email(2), email(3)]).unwrap();
     let note = Some("Hi Bo 👋🏽 we met at RustConf — let's connect!\r\nZoë");
-    let to_bo = support::invite_with(&net, pronet::SendRequest::new(m(1), m(2)).maybe_note(note));
+    let to_bo = support::invite_with(net, pronet::SendRequest::new(m(1), m(2)).maybe_note(note));
     clock.advance(TimeDelta::milliseconds(1_500) + TimeDelta::microseconds(1));
     let _ = net.accept(m(2), to_bo).unwrap();
-    let to_cy = support::invite_with(&net, pronet::SendRequest::new(m(1), m(3)));
+    let to_cy = support::invite_with(net, pronet::SendRequest::new(m(1), m(3)));
     let _ = net.accept(m(3), to_cy).unwrap();
     // 2 and 3 now share 1: eligible by shared connection.
     let _ = net
@@ -57,17 +57,17 @@ fn history<S: Store>(net: &Network<S, ManualClock>, clock: &ManualClock) {
     // A crossing send connects at once.
     let _ = net.send(pronet::SendRequest::new(m(3), m(2))).unwrap();
     // 4 admits only email or contacts: 1, eligible through 3, is held.
-    let to_dee = sent(send_proving(&net, m(3), m(4), None, &email(4)).outcome);
+    let to_dee = sent(send_proving(net, m(3), m(4), None, &email(4)).outcome);
     let _ = net.accept(m(4), to_dee).unwrap();
     let _ = net.send(pronet::SendRequest::new(m(1), m(4))).unwrap();
-    let to_eli = sent(send_proving(&net, m(1), m(5), None, &email(5)).outcome);
+    let to_eli = sent(send_proving(net, m(1), m(5), None, &email(5)).outcome);
     let _ = net.ignore_unknown(m(5), to_eli).unwrap();
-    let to_fe = sent(send_proving(&net, m(2), m(6), None, &email(6)).outcome);
+    let to_fe = sent(send_proving(net, m(2), m(6), None, &email(6)).outcome);
     let _ = net.reject(m(6), to_fe).unwrap();
     clock.advance(TimeDelta::days(3) + TimeDelta::microseconds(7));
-    let to_gus = sent(send_proving(&net, m(3), m(7), Some("Gus?"), &email(7)).outcome);
+    let to_gus = sent(send_proving(net, m(3), m(7), Some("Gus?"), &email(7)).outcome);
     let _ = net.withdraw(m(3), to_gus).unwrap();
-    let _ = send_proving(&net, m(6), m(1), Some("Hi!"), &email(1));
+    let _ = send_proving(net, m(6), m(1), Some("Hi!"), &email(1));
     let _ = net.deactivate(m(7)).unwrap();
 }
 
