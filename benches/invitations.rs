@@ -17,7 +17,9 @@
 //! query=degree_parallel ...`: degree queries a second on one reader thread
 //! and on two, while a third thread keeps sending and accepting
 //! invitations through the same `Network` (target: two readers at least
-//! 1.7 times one: reads never wait on writes).
+//! 1.7 times one: reads never wait on writes), with the CPU each side got
+//! (reader and writer cores, reads per CPU-second, the machine's idle
+//! share), so the ratio can be read against what the cores allowed.
 //!
 //! With the `postgres` feature and `PRONET_POSTGRES_URL` set, the same over
 //! a `PostgresStore` (a fresh schema, dropped afterwards; the server's own
@@ -27,7 +29,11 @@
 //! synchronous_commit=server ...` (issue 14's target: 5,000 committed
 //! operations per second with 8 threads on loopback), then the same with
 //! `synchronous_commit=off` set for the store's connections (a crash may
-//! lose the last acknowledged commits; see the README). Without a server
+//! lose the last acknowledged commits; see the README). Each row also says
+//! where the CPU went per operation (`client_cpu_us_per_op`: this process;
+//! `rest_cpu_us_per_op`: the rest of the machine, the server when nothing
+//! else runs) and the throughput the cores allow at that cost
+//! (`cpu_bound_ops_per_sec`). Without a server
 //! it prints a note and skips. Measured figures, with the commands and
 //! the machine's load: the README's Benchmarks section ("Writes, and reads
 //! while writing") and its PostgreSQL section.
@@ -210,6 +216,7 @@ fn postgres_throughput() {
             }
         });
         let per = pairs / threads;
+        let (machine_before, client_before) = (machine_ticks(), process_ticks());
         let start = Instant::now();
         std::thread::scope(|scope| {
             for t in 0..threads {
@@ -222,12 +229,26 @@ fn postgres_throughput() {
             }
         });
         let elapsed = start.elapsed().as_secs_f64();
+        let machine = machine_ticks().since(machine_before);
+        let client = process_ticks() - client_before;
         let ops = 2 * per * threads;
+        // Where the CPU went, per operation: this process (the client) and
+        // the rest of the machine's busy time (on an otherwise idle machine,
+        // the server); `cpu_bound_ops_per_sec` is what the machine's cores
+        // allow at that cost, the ceiling whatever the waits.
+        let tick_us = 1e6 / TICKS_PER_SEC;
+        let client_us = client as f64 * tick_us / ops as f64;
+        let rest_us = machine.busy().saturating_sub(client) as f64 * tick_us / ops as f64;
+        let cores = std::thread::available_parallelism().map_or(1, usize::from) as f64;
         println!(
             "summary throughput=send_accept_postgres threads={threads} synchronous_commit={} \
-             ops={ops} ops_per_sec={:.0}",
+             ops={ops} ops_per_sec={:.0} client_cpu_us_per_op={client_us:.0} \
+             rest_cpu_us_per_op={rest_us:.0} machine_idle={:.2} cores={cores} \
+             cpu_bound_ops_per_sec={:.0}",
             if synchronous { "server" } else { "off" },
-            ops as f64 / elapsed
+            ops as f64 / elapsed,
+            machine.idle_share(),
+            cores * 1e6 / (client_us + rest_us).max(1.0),
         );
         assert_eq!(net.graph().connection_count() as u64, per * threads);
         drop(net);
@@ -410,14 +431,14 @@ fn thread_cpu_secs() -> f64 {
 
 /// The machine's clock ticks so far, all and idle (idle and iowait), from
 /// the first line of `/proc/stat`.
-#[cfg(feature = "sqlite")]
+#[cfg(any(feature = "sqlite", feature = "postgres"))]
 #[derive(Clone, Copy, Default)]
 struct Ticks {
     all: u64,
     idle: u64,
 }
 
-#[cfg(feature = "sqlite")]
+#[cfg(any(feature = "sqlite", feature = "postgres"))]
 impl Ticks {
     fn since(self, before: Ticks) -> Ticks {
         Ticks {
@@ -429,9 +450,33 @@ impl Ticks {
     fn idle_share(self) -> f64 {
         self.idle as f64 / self.all.max(1) as f64
     }
+
+    #[cfg(feature = "postgres")]
+    fn busy(self) -> u64 {
+        self.all - self.idle
+    }
 }
 
-#[cfg(feature = "sqlite")]
+/// `/proc`'s clock ticks per second (`USER_HZ`, 100 on Linux's usual builds).
+#[cfg(feature = "postgres")]
+const TICKS_PER_SEC: f64 = 100.0;
+
+/// This process's CPU so far, user and system, in `/proc` ticks: fields 14
+/// and 15 of `/proc/self/stat` (counted after the command name, which may
+/// hold spaces); 0 where the file is missing.
+#[cfg(feature = "postgres")]
+fn process_ticks() -> u64 {
+    let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
+    let after_name = stat.rsplit_once(')').map_or("", |(_, rest)| rest);
+    after_name
+        .split_whitespace()
+        .skip(11)
+        .take(2)
+        .filter_map(|f| f.parse::<u64>().ok())
+        .sum()
+}
+
+#[cfg(any(feature = "sqlite", feature = "postgres"))]
 fn machine_ticks() -> Ticks {
     let stat = std::fs::read_to_string("/proc/stat").unwrap_or_default();
     let fields: Vec<u64> = stat

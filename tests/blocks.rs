@@ -31,8 +31,11 @@
 //!
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+// B4's model, world and helpers serve only the `testing` test below.
+#![cfg_attr(not(feature = "testing"), allow(dead_code, unused_imports))]
 
 mod support;
+use support::blocked_event;
 
 use pronet::DegreeFilter;
 use pronet::block::BlockList;
@@ -47,7 +50,7 @@ use pronet::{
     Profile, Reason, Refusal, ReportReason, SearchQuery, Seen, SendOutcome, Store,
 };
 use pronet::{BlockOutcome, UnblockOutcome};
-use std::collections::{BTreeMap, BTreeSet, VecDeque};
+use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Debug;
 use std::sync::Barrier;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -85,10 +88,7 @@ fn other_of(x: MemberId) -> MemberId {
 
 /// The new invitation of a send that must have created one.
 fn new_invitation(result: Result<Committed<SendOutcome>, Error>) -> InvitationId {
-    match result.unwrap().outcome {
-        SendOutcome::Sent(id) => id,
-        other => panic!("expected a new invitation, got {other:?}"),
-    }
+    support::sent(result.unwrap().outcome)
 }
 
 /// The events of an operation that must have succeeded.
@@ -546,11 +546,7 @@ fn b1_block_leaves_nothing_between_the_two() {
 
                 let got = events(w.net.block(blocker, blocked));
 
-                assert_eq!(
-                    got,
-                    vec![Event::MemberBlocked { blocker, blocked }],
-                    "{ctx}"
-                );
+                assert_eq!(got, vec![blocked_event(blocker, blocked)], "{ctx}");
                 assert_eq!(got[0].audience(), Audience::Member(blocker), "{ctx}");
                 assert_nothing_between(&w, A, B, &ctx);
                 assert_block_stands(&w, blocker, blocked, &ctx);
@@ -692,10 +688,7 @@ fn race_once(inviter: MemberId, blocker: MemberId) -> (RaceEnd, usize) {
 
 /// Repetitions of each race configuration: 200, or `PRONET_RACE_REPS`.
 fn reps() -> usize {
-    std::env::var("PRONET_RACE_REPS")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(200)
+    support::env_number("PRONET_RACE_REPS", 200)
 }
 
 /// B1 and A3 (block vs accept): a block and the accept of a pending
@@ -736,7 +729,7 @@ fn b1_block_raced_against_accept_ends_as_one_serial_order() {
                 let Answer::Done { events, .. } = &end.block else {
                     panic!("block: {:?}", end.block)
                 };
-                assert_eq!(events, &vec![Event::MemberBlocked { blocker, blocked }]);
+                assert_eq!(events, &vec![blocked_event(blocker, blocked)]);
                 assert!(!end.connected_in_graph);
                 assert_eq!(end.graph_connections, 0);
             }
@@ -790,9 +783,7 @@ fn b1_block_raced_against_accept_ends_as_one_serial_order() {
 /// clock is left at hour 2.
 fn b2_world(inviter: MemberId) -> (World, InvitationId) {
     let w = World::new();
-    for m in [A, B, C] {
-        w.person(m);
-    }
+    w.people([A, B, C]);
     w.connect(C, A);
     w.connect(C, B);
     let inv = w.invite(inviter, other_of(inviter));
@@ -907,10 +898,7 @@ fn after_unblock(op: Op, actor: MemberId, inviter: MemberId, inv: InvitationId) 
         Op::Block if actor == A => Expect::Refused(Refusal::ReblockTooSoon {
             retry_at: at(hours(2) + hours(48)),
         }),
-        Op::Block => Expect::Events(vec![Event::MemberBlocked {
-            blocker: B,
-            blocked: A,
-        }]),
+        Op::Block => Expect::Events(vec![blocked_event(B, A)]),
         Op::Degree => Expect::Read(dbg(Degree::Second)),
         Op::Mutuals | Op::Connections => {
             Expect::Read(dbg(Page::<MemberId, MemberId>::new(vec![C], None)))
@@ -1046,13 +1034,7 @@ fn b2_reblock_within_48_hours_is_refused_exactly() {
         assert_eq!(w.snap(), before);
     }
     w.at(hours(5) + hours(48));
-    assert_eq!(
-        events(w.net.block(A, B)),
-        vec![Event::MemberBlocked {
-            blocker: A,
-            blocked: B
-        }]
-    );
+    assert_eq!(events(w.net.block(A, B)), vec![blocked_event(A, B)]);
     assert_block_stands(&w, A, B, "blocked again");
 
     // The blocked member is not bound by the blocker's wait.
@@ -1060,13 +1042,7 @@ fn b2_reblock_within_48_hours_is_refused_exactly() {
     w.at(hours(5));
     let _ = w.net.unblock(A, B).unwrap();
     w.at(hours(5) + us(1));
-    assert_eq!(
-        events(w.net.block(B, A)),
-        vec![Event::MemberBlocked {
-            blocker: B,
-            blocked: A
-        }]
-    );
+    assert_eq!(events(w.net.block(B, A)), vec![blocked_event(B, A)]);
     assert_block_stands(&w, B, A, "B blocked");
 }
 
@@ -1129,10 +1105,7 @@ fn b3_world(with_a: bool, before: Before) -> (World, InvitationId, InvitationId,
         .send(pronet::SendRequest::new(A, B).proof(&email_of(B)));
     assert_eq!(a_to_b.is_ok(), with_a);
     // The sixth send of the script, in both worlds.
-    let a_to_b = a_to_b.map_or(InvitationId::new(6), |c| match c.outcome {
-        SendOutcome::Sent(id) => id,
-        other => panic!("{other:?}"),
-    });
+    let a_to_b = a_to_b.map_or(InvitationId::new(6), |c| support::sent(c.outcome));
     assert_eq!(a_to_b, InvitationId::new(6));
     if let Before::Connected = before {
         assert_eq!(w.net.accept(B, a_to_b).is_ok(), with_a);
@@ -1507,17 +1480,7 @@ struct Model {
 impl Model {
     /// Members hidden from `viewer`: blocked either way, or deactivated.
     fn hidden(&self, viewer: MemberId) -> BTreeSet<MemberId> {
-        self.blocks
-            .iter()
-            .filter_map(|&(x, y)| {
-                if x == viewer {
-                    Some(y)
-                } else if y == viewer {
-                    Some(x)
-                } else {
-                    None
-                }
-            })
+        support::partners(&self.blocks, viewer)
             .chain(self.inactive.iter().copied())
             .collect()
     }
@@ -1547,33 +1510,13 @@ impl Model {
 
     /// Distances from `x` on `viewer`'s graph, up to 3.
     fn distances(&self, viewer: MemberId, x: MemberId) -> BTreeMap<MemberId, usize> {
-        let mut dist = BTreeMap::from([(x, 0)]);
-        let mut queue = VecDeque::from([x]);
-        while let Some(y) = queue.pop_front() {
-            let d = dist[&y];
-            if d == 3 {
-                continue;
-            }
-            for z in self.n(viewer, y) {
-                dist.entry(z).or_insert_with(|| {
-                    queue.push_back(z);
-                    d + 1
-                });
-            }
-        }
-        dist
+        support::distances(x, 3, |y| self.n(viewer, y))
     }
 
     fn degree(&self, viewer: MemberId, x: MemberId, y: MemberId) -> Result<Degree, Refusal> {
         self.resolve(viewer, x)?;
         self.resolve(viewer, y)?;
-        Ok(match self.distances(viewer, x).get(&y) {
-            Some(0) => Degree::Yourself,
-            Some(1) => Degree::First,
-            Some(2) => Degree::Second,
-            Some(3) => Degree::Third,
-            _ => Degree::OutOfNetwork,
-        })
+        Ok(support::degree_at(self.distances(viewer, x).get(&y)))
     }
 
     fn mutuals(
@@ -2272,23 +2215,14 @@ fn b4_every_read_query_hides_blocked_and_deactivated_members() {
             ReadQuery::PeopleYouMayKnowPage => {
                 let one = pronet::PageSize::new(1).unwrap();
                 for &v in &viewers {
-                    let mut got = Vec::new();
-                    let mut after = None;
-                    let answer = loop {
-                        match net.people_you_may_know_page(v, after, one) {
-                            Ok(page) => {
-                                got.extend(
-                                    page.items
-                                        .into_iter()
-                                        .map(|s| (s.member, s.score, s.reasons)),
-                                );
-                                match page.next {
-                                    Some(next) => after = Some(next),
-                                    None => break Answer::Read(dbg(&got)),
-                                }
-                            }
-                            Err(e) => break Answer::failed(e),
-                        }
+                    let pages =
+                        support::all_items(|after| net.people_you_may_know_page(v, after, one));
+                    let answer = match pages {
+                        Ok(items) => Answer::Read(dbg(items
+                            .into_iter()
+                            .map(|s| (s.member, s.score, s.reasons))
+                            .collect::<Vec<_>>())),
+                        Err(e) => Answer::failed(e),
                     };
                     check(
                         format!("people_you_may_know_page({v}), one at a time"),
@@ -2389,11 +2323,10 @@ fn b4_every_read_query_hides_blocked_and_deactivated_members() {
 fn b5_only_the_blocker_can_unblock() {
     let (w, inv) = b2_world(A);
     let before = w.snap();
-    assert_eq!(refusal(w.net.unblock(B, A)), Refusal::UnknownMember(A));
-    assert_eq!(
-        refusal(w.net.unblock(B, NOBODY)),
-        Refusal::UnknownMember(NOBODY)
-    );
+    support::refusals! {
+        w.net.unblock(B, A) => Refusal::UnknownMember(A),
+        w.net.unblock(B, NOBODY) => Refusal::UnknownMember(NOBODY),
+    }
     assert_eq!(w.snap(), before, "B's unblock changed the store");
     assert_block_stands(&w, A, B, "after B's unblock");
     for op in [
@@ -2442,20 +2375,10 @@ fn b5_blocking_back_cannot_undo_the_first_block() {
     assert_eq!(b.blocked_by.iter().copied().collect::<Vec<_>>(), vec![A]);
     assert_block_stands(&w, A, B, "A's block after B's unblock");
     assert_nothing_between(&w, A, B, "A's block after B's unblock");
-    assert_eq!(
-        refusal(
-            w.net
-                .send(pronet::SendRequest::new(B, A).proof(&email_of(A)))
-        ),
-        Refusal::UnknownMember(A)
-    );
-    assert_eq!(
-        refusal(
-            w.net
-                .send(pronet::SendRequest::new(A, B).proof(&email_of(B)))
-        ),
-        Refusal::YouBlocked(B)
-    );
+    support::refusals! {
+        w.net.send(pronet::SendRequest::new(B, A).proof(&email_of(A))) => Refusal::UnknownMember(A),
+        w.net.send(pronet::SendRequest::new(A, B).proof(&email_of(B))) => Refusal::YouBlocked(B),
+    }
     // A blocking again changes nothing, and says so.
     let again = w.net.block(A, B).unwrap();
     assert_eq!(again.outcome, BlockOutcome::AlreadyBlocked);
@@ -2489,9 +2412,7 @@ fn b5_unblocking_restores_nothing() {
     for between in [Between::Connected, Between::Pending] {
         let ctx = format!("{between:?}");
         let w = World::new();
-        for m in [A, B, C] {
-            w.person(m);
-        }
+        w.people([A, B, C]);
         w.connect(C, A);
         w.connect(C, B);
         let inv = match between {
@@ -2563,9 +2484,7 @@ const W: MemberId = MemberId::new(6);
 /// days) with their answers. Answers also the events of the two reports.
 fn b6_target_view(spammer: MemberId, reporter: MemberId) -> (Vec<(String, Answer)>, Vec<Event>) {
     let w = World::with(report_policy(1));
-    for m in [TARGET, R1, R2, S1, S2, W] {
-        w.person(m);
-    }
+    w.people([TARGET, R1, R2, S1, S2, W]);
     let to_r1 = w.invite(TARGET, R1);
     let to_r2 = w.invite(TARGET, R2);
     w.at(hours(1));
@@ -2694,9 +2613,7 @@ fn reasons(w: &World) -> Vec<Signal> {
 fn b6_one_reporter_counts_once_per_target() {
     // Twice.
     let w = World::with(report_policy(1));
-    for m in [TARGET, R1] {
-        w.person(m);
-    }
+    w.people([TARGET, R1]);
     assert_eq!(
         events(w.net.report(R1, TARGET, ReportReason::Spam)),
         vec![Event::MemberReported {
@@ -2717,9 +2634,7 @@ fn b6_one_reporter_counts_once_per_target() {
     for report_first in [true, false] {
         let ctx = format!("report first: {report_first}");
         let w = World::with(report_policy(1));
-        for m in [TARGET, R1] {
-            w.person(m);
-        }
+        w.people([TARGET, R1]);
         let inv = w.invite(TARGET, R1);
         w.at(hours(1));
         let spam = |w: &World| events(w.net.report_invitation(R1, inv));
@@ -2755,9 +2670,7 @@ fn b6_one_reporter_counts_once_per_target() {
 #[test]
 fn b6_three_distinct_reporters_count_three() {
     let w = World::new();
-    for m in [TARGET, R1, R2, S1] {
-        w.person(m);
-    }
+    w.people([TARGET, R1, R2, S1]);
     let inv = w.invite(TARGET, S1);
     w.at(hours(1));
     let _ = w.net.report(R1, TARGET, ReportReason::Spam).unwrap();
@@ -2789,12 +2702,8 @@ fn removal_by_either_side_is_silent_and_bars_nothing() {
         for next in [A, B] {
             let ctx = format!("removed by {remover}, invited again by {next}");
             let w = World::new();
-            for m in [A, B, C] {
-                w.person(m);
-            }
-            w.connect(C, A);
-            w.connect(C, B);
-            w.connect(A, B);
+            w.people([A, B, C]);
+            w.connect_all([(C, A), (C, B), (A, B)]);
             let before = w.snap();
             for m in [A, B] {
                 assert_eq!(ledger_connections(&before, m), 2, "{ctx}");
@@ -2847,9 +2756,7 @@ fn removal_by_either_side_is_silent_and_bars_nothing() {
 #[test]
 fn removal_of_a_missing_connection_is_ok_and_silent() {
     let w = World::new();
-    for m in [A, B, C] {
-        w.person(m);
-    }
+    w.people([A, B, C]);
     let assert_silent = |w: &World, x: MemberId, y: MemberId, ctx: &str| {
         let before = w.snap();
         let got = w.net.remove_connection(x, y).unwrap();
@@ -2866,15 +2773,11 @@ fn removal_of_a_missing_connection_is_ok_and_silent() {
     let _ = w.net.remove_connection(C, A).unwrap();
     assert_silent(&w, A, C, "already removed");
     assert_silent(&w, C, A, "already removed, by the remover");
-    assert_eq!(refusal(w.net.remove_connection(A, A)), Refusal::Yourself);
-    assert_eq!(
-        refusal(w.net.remove_connection(A, NOBODY)),
-        Refusal::UnknownMember(NOBODY)
-    );
-    assert_eq!(
-        refusal(w.net.remove_connection(NOBODY, A)),
-        Refusal::UnknownMember(NOBODY)
-    );
+    support::refusals! {
+        w.net.remove_connection(A, A) => Refusal::Yourself,
+        w.net.remove_connection(A, NOBODY) => Refusal::UnknownMember(NOBODY),
+        w.net.remove_connection(NOBODY, A) => Refusal::UnknownMember(NOBODY),
+    }
 }
 
 // ------------------------------------------------- deactivated (SPEC 1)
@@ -2886,12 +2789,8 @@ const GONE: MemberId = MemberId::new(4);
 /// clock is left at hour 2. Answers the world, GONE→A and B→GONE.
 fn deactivated_world() -> (World, InvitationId, InvitationId) {
     let w = World::new();
-    for m in [A, B, C, GONE] {
-        w.person(m);
-    }
-    w.connect(C, A);
-    w.connect(C, B);
-    w.connect(C, GONE);
+    w.people([A, B, C, GONE]);
+    w.connect_all([(C, A), (C, B), (C, GONE)]);
     let gone_to_a = w.invite(GONE, A);
     let b_to_gone = w.invite(B, GONE);
     w.at(hours(1));
@@ -3072,9 +2971,7 @@ fn deactivated_member_operations_fail_as_for_a_missing_member() {
 #[test]
 fn deactivated_member_cannot_be_unblocked() {
     let w = World::new();
-    for m in [A, GONE] {
-        w.person(m);
-    }
+    w.people([A, GONE]);
     let _ = w.net.block(A, GONE).unwrap();
     let _ = w.net.deactivate(GONE).unwrap();
     let before = w.snap();
@@ -3093,16 +2990,9 @@ fn deactivated_member_cannot_be_unblocked() {
 #[test]
 fn deactivated_member_is_no_cursor() {
     let (w, ..) = deactivated_world();
-    assert_eq!(
-        refusal(w.net.connections(A, C, Some(NOBODY), whole())),
-        Refusal::UnknownCursor(NOBODY)
-    );
-    assert_eq!(
-        refusal(w.net.connections(A, C, Some(GONE), whole())),
-        Refusal::UnknownCursor(GONE)
-    );
-    assert_eq!(
-        refusal(w.net.mutuals(A, C, Some(GONE), whole())),
-        Refusal::UnknownCursor(GONE)
-    );
+    support::refusals! {
+        w.net.connections(A, C, Some(NOBODY), whole()) => Refusal::UnknownCursor(NOBODY),
+        w.net.connections(A, C, Some(GONE), whole()) => Refusal::UnknownCursor(GONE),
+        w.net.mutuals(A, C, Some(GONE), whole()) => Refusal::UnknownCursor(GONE),
+    }
 }

@@ -84,12 +84,11 @@ fn many_blockers_of_one_member_write_constant_bytes_per_block() {
     assert!(net.store().blocks(famous, Role::Sender).unwrap().is_empty());
     for i in [1_000, 1_000 + n / 2, 1_000 + n - 1] {
         let m = MemberId::new(i);
-        assert_eq!(refusal(net.degree(famous, m)), Refusal::UnknownMember(m));
-        assert_eq!(
-            refusal(net.degree(m, famous)),
-            Refusal::UnknownMember(famous)
-        );
-        assert_eq!(refusal(net.block(famous, m)), Refusal::UnknownMember(m));
+        support::refusals! {
+            net.degree(famous, m) => Refusal::UnknownMember(m),
+            net.degree(m, famous) => Refusal::UnknownMember(famous),
+            net.block(famous, m) => Refusal::UnknownMember(m),
+        }
     }
     // The famous member's own block of someone else is as small.
     let _ = net

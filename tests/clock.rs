@@ -27,6 +27,15 @@ const CY: MemberId = MemberId::new(3);
 const DEE: MemberId = MemberId::new(4);
 const EVE: MemberId = MemberId::new(5);
 
+/// Registers each `(member, name)` as a person with a discoverable address.
+fn register<S: Store>(net: &Network<S, ManualClock>, people: &[(MemberId, &str)]) {
+    for &(m, name) in people {
+        let _ = net
+            .register(Member::person(m, Profile::named(name)).with_email(email_of(m), true))
+            .unwrap();
+    }
+}
+
 fn send<S: Store>(
     net: &Network<S, ManualClock>,
     from: MemberId,
@@ -56,17 +65,16 @@ fn glitch<S: Store + Send + Sync + 'static>(store: Arc<S>) {
         Network::open(Arc::clone(&store), clock.clone(), Policy::default()).unwrap()
     };
     let net = open(&clock);
-    for (m, name) in [
-        (ANA, "Ana"),
-        (BO, "Bo"),
-        (CY, "Cy"),
-        (DEE, "Dee"),
-        (EVE, "Eve"),
-    ] {
-        let _ = net
-            .register(Member::person(m, Profile::named(name)).with_email(email_of(m), true))
-            .unwrap();
-    }
+    register(
+        &net,
+        &[
+            (ANA, "Ana"),
+            (BO, "Bo"),
+            (CY, "Cy"),
+            (DEE, "Dee"),
+            (EVE, "Eve"),
+        ],
+    );
 
     // One reading ten years ahead: Ana invites Bo.
     let future = at(TimeDelta::days(3650));
@@ -173,11 +181,7 @@ fn q2_a_forward_glitch_is_contained_detected_and_repaired_sqlite() {
 fn q2_a_forward_jump_within_the_skew_never_goes_backwards() {
     let clock = ManualClock::new(T0);
     let net = Network::open(MemoryStore::new(), clock.clone(), Policy::default()).unwrap();
-    for (m, name) in [(ANA, "Ana"), (BO, "Bo"), (CY, "Cy")] {
-        let _ = net
-            .register(Member::person(m, Profile::named(name)).with_email(email_of(m), true))
-            .unwrap();
-    }
+    register(&net, &[(ANA, "Ana"), (BO, "Bo"), (CY, "Cy")]);
     let ahead = at(TimeDelta::hours(12));
     clock.set(ahead);
     let id = send(&net, ANA, BO).unwrap();
@@ -207,11 +211,7 @@ fn reblock_wait_holds_with_lag(lag: TimeDelta) {
     let lagging = ManualClock::new(at(-lag));
     let one = Network::open(Arc::clone(&store), on_time.clone(), Policy::default()).unwrap();
     let two = Network::open(Arc::clone(&store), lagging, Policy::default()).unwrap();
-    for (m, name) in [(ANA, "Ana"), (BO, "Bo")] {
-        let _ = one
-            .register(Member::person(m, Profile::named(name)).with_email(email_of(m), true))
-            .unwrap();
-    }
+    register(&one, &[(ANA, "Ana"), (BO, "Bo")]);
     let _ = one.block(ANA, BO).unwrap();
     let _ = two.unblock(ANA, BO).unwrap();
     on_time.set(at(TimeDelta::hours(30)));

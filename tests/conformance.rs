@@ -44,9 +44,8 @@ fn a4_run_conformance_on_memory_store() {
 #[cfg(feature = "postgres")]
 #[test]
 fn a4_conformance_postgres_store() {
-    let Some(url) = support::pg::url("a4_conformance_postgres_store") else {
+    let Some(schemas) = support::pg::schemas("a4_conformance_postgres_store") else {
         return;
     };
-    let schemas = support::pg::Schemas::new(&url);
     pronet::store::conformance::run_conformance(|| schemas.store("conformance"));
 }

@@ -1260,17 +1260,11 @@ fn c4_invitations_to_join_share_the_quota_and_are_not_counted_twice() {
         member: s,
         retry_at
     }));
-    assert_eq!(
-        refusal(
-            w.net
-                .send(pronet::SendRequest::new(s, b).proof(&email("m3@example.com")))
-        ),
-        Refusal::QuotaExhausted { retry_at }
-    );
-    assert_eq!(
-        refusal(w.net.invite_to_join(s, &email("j3@example.org"))),
-        Refusal::QuotaExhausted { retry_at }
-    );
+    support::refusals! {
+        w.net.send(pronet::SendRequest::new(s, b).proof(&email("m3@example.com")))
+            => Refusal::QuotaExhausted { retry_at },
+        w.net.invite_to_join(s, &email("j3@example.org")) => Refusal::QuotaExhausted { retry_at },
+    }
     // j1 joins: the invitation is delivered although the quota is full,
     // and it does not use another slot.
     w.at(TimeDelta::days(1));

@@ -42,7 +42,7 @@ use pronet::discovery::{DiscoveryPolicy, fold, words};
 use pronet::{
     Degree, DegreeFilter, Error, Event, GroupId, ManualClock, Member, MemberId, MemoryStore,
     Network, Page, PageSize, Policy, Profile, Reason, Refusal, SearchCursor, SearchHit,
-    SearchQuery, SendOutcome, Suggestion,
+    SearchQuery, Suggestion,
 };
 use proptest::prelude::*;
 use std::cmp::Reverse;
@@ -123,15 +123,11 @@ fn follows_are_stored_refused_where_spec_says_and_repeat_harmlessly() {
         }]
     );
     assert!(w.net.follow(ana, acme).unwrap().events.is_empty());
-    assert_eq!(refusal(w.net.follow(ana, bo)), Refusal::NotACompany(bo));
-    assert_eq!(
-        refusal(w.net.follow(acme, globex)),
-        Refusal::NotAPerson(acme)
-    );
-    assert_eq!(
-        refusal(w.net.follow(ana, m(999))),
-        Refusal::UnknownMember(m(999))
-    );
+    support::refusals! {
+        w.net.follow(ana, bo) => Refusal::NotACompany(bo),
+        w.net.follow(acme, globex) => Refusal::NotAPerson(acme),
+        w.net.follow(ana, m(999)) => Refusal::UnknownMember(m(999)),
+    }
     let _ = w.net.follow(ana, globex).unwrap();
     assert_eq!(
         refusal(w.net.follow(ana, initech)),
@@ -336,15 +332,11 @@ fn pymk_excludes_connections_pending_blocked_barred_dismissed_and_deactivated() 
     assert!(w.suggested(ana).is_empty(), "{:?}", w.pymk(ana));
     // Dismissing is remembered, refused for oneself and hidden members.
     assert!(w.net.dismiss(ana, dismissed).unwrap().events.is_empty());
-    assert_eq!(refusal(w.net.dismiss(ana, ana)), Refusal::Yourself);
-    assert_eq!(
-        refusal(w.net.dismiss(ana, blocker)),
-        Refusal::UnknownMember(blocker)
-    );
-    assert_eq!(
-        refusal(w.net.dismiss(ana, gone)),
-        Refusal::UnknownMember(gone)
-    );
+    support::refusals! {
+        w.net.dismiss(ana, ana) => Refusal::Yourself,
+        w.net.dismiss(ana, blocker) => Refusal::UnknownMember(blocker),
+        w.net.dismiss(ana, gone) => Refusal::UnknownMember(gone),
+    }
     // The hub's other connections still see each other, minus their own
     // exclusions: the blocker never sees Ana, nor Ana the blocker.
     assert!(!w.suggested(blocker).contains(&ana));
@@ -401,10 +393,7 @@ fn pymk_bounds_hub_expansion_and_keeps_reasons_exact() {
     let hub = w.profiled(m(2), profile("Hub"));
     let small = w.profiled(m(3), profile("Small"));
     let cy = w.profiled(m(4), profile("Cy"));
-    w.connect(ana, hub);
-    w.connect(ana, small);
-    w.connect(small, cy);
-    w.connect(hub, cy);
+    w.connect_all([(ana, hub), (ana, small), (small, cy), (hub, cy)]);
     for i in 0..400 {
         let fan = w.profiled(m(1000 + i), profile("Fan"));
         w.connect(fan, hub);
@@ -738,23 +727,12 @@ fn search_orders_by_mutual_count_and_pages_with_cursors() {
     want.reverse();
     let query = SearchQuery::keywords("candidate");
     assert_eq!(w.search(viewer, &query), want);
-    let mut got = Vec::new();
-    let mut after = None;
-    loop {
-        let page = w
-            .net
-            .search(viewer, &query, after, PageSize::new(3).unwrap())
-            .unwrap();
-        got.extend(
-            page.items
-                .iter()
-                .map(|h| (h.member, h.degree, h.mutual_connections)),
-        );
-        match page.next {
-            Some(next) => after = Some(next),
-            None => break,
-        }
-    }
+    let three = PageSize::new(3).unwrap();
+    let got: Vec<_> = support::all_items(|after| w.net.search(viewer, &query, after, three))
+        .unwrap()
+        .iter()
+        .map(|h| (h.member, h.degree, h.mutual_connections))
+        .collect();
     assert_eq!(got, want);
 }
 
@@ -773,20 +751,11 @@ fn company_people_lists_current_employees_by_degree() {
     assert_eq!(page(acme, DegreeFilter::ANY), [cy, fay]);
     assert_eq!(page(acme, DegreeFilter::SECOND), [cy]);
     assert_eq!(page(globex, DegreeFilter::FIRST), [bo]);
-    assert_eq!(
-        refusal(
-            w.net
-                .company_people(ana, bo, DegreeFilter::ANY, None, whole())
-        ),
-        Refusal::NotACompany(bo)
-    );
-    assert_eq!(
-        refusal(
-            w.net
-                .company_people(ana, m(999), DegreeFilter::ANY, None, whole())
-        ),
-        Refusal::UnknownMember(m(999))
-    );
+    support::refusals! {
+        w.net.company_people(ana, bo, DegreeFilter::ANY, None, whole()) => Refusal::NotACompany(bo),
+        w.net.company_people(ana, m(999), DegreeFilter::ANY, None, whole())
+            => Refusal::UnknownMember(m(999)),
+    }
     let _ = w.net.deactivate(acme).unwrap();
     assert_eq!(
         refusal(
@@ -916,17 +885,7 @@ impl Model {
 
     /// `x`'s connections as `v` may see them.
     fn n(&self, v: MemberId, x: MemberId) -> BTreeSet<MemberId> {
-        self.edges
-            .iter()
-            .filter_map(|&(a, b)| {
-                if a == x {
-                    Some(b)
-                } else if b == x {
-                    Some(a)
-                } else {
-                    None
-                }
-            })
+        support::partners(&self.edges, x)
             .filter(|&y| self.sees(v, y))
             .collect()
     }
@@ -1302,20 +1261,7 @@ impl Sim {
     /// clear of the "no note" spam signal).
     fn invite(&mut self, a: MemberId, b: MemberId) -> pronet::InvitationId {
         self.model.used.insert(key(a, b));
-        match self
-            .w
-            .net
-            .send(
-                pronet::SendRequest::new(a, b)
-                    .note("Hello")
-                    .proof(&email_of(b)),
-            )
-            .unwrap()
-            .outcome
-        {
-            SendOutcome::Sent(id) => id,
-            other => panic!("expected a new invitation, got {other:?}"),
-        }
+        support::invite(&self.w.net, a, b, Some("Hello"))
     }
 
     fn apply(&mut self, op: &Op) {
@@ -1425,10 +1371,7 @@ impl Sim {
 }
 
 fn cases() -> u32 {
-    std::env::var("PROPTEST_CASES")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(40)
+    support::cases(40)
 }
 
 fn arb_policy() -> impl Strategy<Value = DiscoveryPolicy> {

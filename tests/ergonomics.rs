@@ -14,6 +14,7 @@ use pronet::{
     Note, Refusal, Seen, Store, Tier,
 };
 use pronet::{ManualClock, Policy, PolicyConfig, PolicyError, Profile, TimeDelta};
+use support::withdrawn_event;
 use support::{World, email_of, m, refusal, sent_id};
 
 /// The member as stored.
@@ -444,13 +445,7 @@ fn c_the_sender_withdraws_an_invitation_to_join() {
         Refusal::InvitationNotFound(id)
     );
     let done = w.net.withdraw(ana, id).unwrap();
-    assert_eq!(
-        done.events,
-        vec![Event::InvitationWithdrawn {
-            invitation: id,
-            sender: ana
-        }]
-    );
+    assert_eq!(done.events, vec![withdrawn_event(id, ana)]);
     assert!(done.mail.is_empty());
     assert!(w.net.sent_join_invitations(ana).unwrap().is_empty());
     let again = w.net.withdraw(ana, id).unwrap();

@@ -45,7 +45,7 @@ use pronet::record::{Key, Record, Versioned};
 use pronet::store::{Fault, FaultyStore};
 use pronet::{
     Email, Error, Event, IgnoreReason, InvitationId, ManualClock, Member, MemberId, MemoryStore,
-    Network, PageSize, Policy, Profile, Refusal, SendOutcome, Store,
+    Network, PageSize, Policy, Profile, Refusal, Store,
 };
 use std::collections::BTreeMap;
 use support::{T0, m};
@@ -135,18 +135,12 @@ struct Ids {
 }
 
 fn invite<S: Inspect>(net: &Net<S>, from: u64, to: u64) -> InvitationId {
-    match net
-        .send(
-            pronet::SendRequest::new(m(from), m(to))
-                .note("Hello 👋")
-                .proof(&email(to)),
-        )
-        .unwrap()
-        .outcome
-    {
-        SendOutcome::Sent(id) => id,
-        other => panic!("{other:?}"),
-    }
+    support::invite_with(
+        net,
+        pronet::SendRequest::new(m(from), m(to))
+            .note("Hello 👋")
+            .proof(&email(to)),
+    )
 }
 
 /// Members 1 to 7; 1 and 2 connected; invitations to 1 from 3, 4, 5 and 7,

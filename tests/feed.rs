@@ -23,7 +23,7 @@
 
 mod support;
 
-use pronet::change::Write;
+use pronet::change::{Change, Write};
 use pronet::record::{Key, Record, Version, Versioned};
 use pronet::{ChangeCursor, Member, MemberId, Profile, Store};
 use std::collections::BTreeMap;
@@ -34,10 +34,7 @@ const PROCESSES: u64 = 2;
 const KEYS_PER_WRITER: u64 = 4;
 
 fn commits() -> u64 {
-    std::env::var("PRONET_F1_COMMITS")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(60)
+    support::env_number("PRONET_F1_COMMITS", 60)
 }
 
 fn member(raw: u64, round: u64) -> Record {
@@ -65,10 +62,17 @@ fn write(store: &dyn Store, w: u64) {
     }
 }
 
-/// Follows the feed while `done` is false, then to its end: every key's
-/// latest version seen, checking that no key ever goes back.
-fn follow(store: &dyn Store, done: &AtomicBool) -> BTreeMap<Key, Versioned<Record>> {
-    let mut seen: BTreeMap<Key, Versioned<Record>> = BTreeMap::new();
+/// Follows the feed while `done` is false, then to its end: each key's
+/// latest entry (`entry` makes it from a change, `version` reads its
+/// version back), checking that the cursor and no key's version ever goes
+/// back, and auditing each pass. Also how many pages and audits it took.
+fn follow_feed<E>(
+    store: &dyn Store,
+    done: &AtomicBool,
+    entry: impl Fn(&Versioned<Change>) -> E,
+    version: impl Fn(&E) -> Version,
+) -> (BTreeMap<Key, E>, u64, u64) {
+    let mut seen: BTreeMap<Key, E> = BTreeMap::new();
     let mut cursor = ChangeCursor::START;
     let (mut pages, mut audits) = (0_u64, 0_u64);
     loop {
@@ -83,29 +87,42 @@ fn follow(store: &dyn Store, done: &AtomicBool) -> BTreeMap<Key, Versioned<Recor
             pages += 1;
             for change in page.changes {
                 let key = change.value.key();
-                // This feed has no deletions: every change is a record.
-                let record = Versioned {
-                    version: change.version,
-                    value: change.value.record().cloned().unwrap(),
-                };
+                let next = entry(&change);
                 if let Some(before) = seen.get(&key) {
                     assert!(
-                        record.version > before.version,
+                        version(&next) > version(before),
                         "F1: {key:?} came back at version {:?} after {:?}",
-                        record.version,
-                        before.version
+                        version(&next),
+                        version(before)
                     );
                 }
-                seen.insert(key, record);
+                seen.insert(key, next);
             }
         }
-        audit(store, cursor, |key| seen.get(key).map(|r| r.version));
+        // Nothing behind the cursor that the reader did not see.
+        audit(store, cursor, |key| seen.get(key).map(&version));
         audits += 1;
         if finished {
-            eprintln!("F1: the reader followed {pages} pages, audited {audits} times");
-            return seen;
+            return (seen, pages, audits);
         }
     }
+}
+
+/// Follows the feed while `done` is false, then to its end: every key's
+/// latest version seen, checking that no key ever goes back.
+fn follow(store: &dyn Store, done: &AtomicBool) -> BTreeMap<Key, Versioned<Record>> {
+    let (seen, pages, audits) = follow_feed(
+        store,
+        done,
+        // This feed has no deletions: every change is a record.
+        |change| Versioned {
+            version: change.version,
+            value: change.value.record().cloned().unwrap(),
+        },
+        |record| record.version,
+    );
+    eprintln!("F1: the reader followed {pages} pages, audited {audits} times");
+    seen
 }
 
 /// Reads the whole feed again, one record a page (so each page's cursor
@@ -193,17 +210,12 @@ fn f1<S: Store + 'static>(open: impl Fn() -> S + Sync, child: impl Fn(u64) -> st
 /// Starts this binary in the child role: writer `w` on the database named
 /// by `kind` and `target`.
 fn spawn_child(kind: &str, target: &str, w: u64) -> std::process::Child {
-    std::process::Command::new(std::env::current_exe().unwrap())
-        .args([
-            "f1_child_writer_role",
-            "--exact",
-            "--nocapture",
-            "--test-threads=1",
-        ])
-        .env("PRONET_F1_CHILD", format!("{kind}|{target}|{w}"))
-        .stdout(std::process::Stdio::null())
-        .spawn()
-        .unwrap()
+    support::child_role(
+        "f1_child_writer_role",
+        "PRONET_F1_CHILD",
+        format!("{kind}|{target}|{w}"),
+        std::process::Stdio::null(),
+    )
 }
 
 /// Child role: one writer process (does nothing in a normal run).
@@ -244,15 +256,14 @@ fn f1_feed_followed_under_writer_threads_and_processes_sqlite() {
 #[cfg(feature = "postgres")]
 #[test]
 fn f1_feed_followed_under_writer_threads_and_processes_postgres() {
-    let Some(url) =
-        support::pg::url("f1_feed_followed_under_writer_threads_and_processes_postgres")
+    let Some(schemas) =
+        support::pg::schemas("f1_feed_followed_under_writer_threads_and_processes_postgres")
     else {
         return;
     };
-    let schemas = support::pg::Schemas::new(&url);
     let schema = schemas.fresh("f1");
     f1(
-        || support::pg::store_in(&url, &schema),
+        || support::pg::store_in(schemas.url(), &schema),
         |w| spawn_child("postgres", &schema, w),
     );
 }
@@ -354,35 +365,13 @@ fn f1_deletions<S: Store>(open: impl Fn() -> S + Sync) {
 /// latest version and whether it is a record (`true`) or a deletion,
 /// checking that no key's version ever goes back, and auditing each pass.
 fn follow_versions(store: &dyn Store, done: &AtomicBool) -> BTreeMap<Key, (Version, bool)> {
-    let mut seen: BTreeMap<Key, (Version, bool)> = BTreeMap::new();
-    let mut cursor = ChangeCursor::START;
-    loop {
-        let finished = done.load(Ordering::SeqCst);
-        loop {
-            let page = store.changes_since(cursor, 7).unwrap();
-            if page.changes.is_empty() {
-                break;
-            }
-            assert!(page.cursor > cursor, "F1: the cursor went back");
-            cursor = page.cursor;
-            for change in page.changes {
-                let key = change.value.key();
-                if let Some(&(before, _)) = seen.get(&key) {
-                    assert!(
-                        change.version > before,
-                        "F1: {key:?} came back at version {:?} after {before:?}",
-                        change.version
-                    );
-                }
-                seen.insert(key, (change.version, change.value.record().is_some()));
-            }
-        }
-        // Nothing behind the cursor that the reader did not see.
-        audit(store, cursor, |key| seen.get(key).map(|&(v, _)| v));
-        if finished {
-            return seen;
-        }
-    }
+    follow_feed(
+        store,
+        done,
+        |change| (change.version, change.value.record().is_some()),
+        |&(version, _)| version,
+    )
+    .0
 }
 
 #[cfg(feature = "sqlite")]
@@ -396,10 +385,9 @@ fn f1_deletions_race_writers_sqlite() {
 #[cfg(feature = "postgres")]
 #[test]
 fn f1_deletions_race_writers_postgres() {
-    let Some(url) = support::pg::url("f1_deletions_race_writers_postgres") else {
+    let Some(schemas) = support::pg::schemas("f1_deletions_race_writers_postgres") else {
         return;
     };
-    let schemas = support::pg::Schemas::new(&url);
     let schema = schemas.fresh("f1del");
-    f1_deletions(|| support::pg::store_in(&url, &schema));
+    f1_deletions(|| support::pg::store_in(schemas.url(), &schema));
 }

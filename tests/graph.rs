@@ -27,8 +27,7 @@ use pronet::{Kind, MemberId, Page, PageSize};
 use proptest::collection::vec;
 use proptest::prelude::*;
 use proptest::test_runner::{FileFailurePersistence, TestCaseError};
-use std::collections::btree_map::Entry;
-use std::collections::{BTreeMap, BTreeSet, VecDeque};
+use std::collections::{BTreeMap, BTreeSet};
 use std::time::{Duration, Instant};
 
 // ---------------------------------------------------------------------------
@@ -218,31 +217,11 @@ impl Seen {
 
     /// Breadth-first distances from `a`, up to depth 3.
     fn distances(&self, a: u64) -> BTreeMap<u64, usize> {
-        let mut dist = BTreeMap::from([(a, 0)]);
-        let mut queue = VecDeque::from([a]);
-        while let Some(x) = queue.pop_front() {
-            let d = dist[&x];
-            if d == 3 {
-                continue;
-            }
-            for &y in &self.adj[&x] {
-                if let Entry::Vacant(slot) = dist.entry(y) {
-                    slot.insert(d + 1);
-                    queue.push_back(y);
-                }
-            }
-        }
-        dist
+        support::distances(a, 3, |x| self.adj[&x].iter().copied())
     }
 
     fn degree_from(&self, dist: &BTreeMap<u64, usize>, b: u64) -> Degree {
-        match dist.get(&b) {
-            Some(0) => Degree::Yourself,
-            Some(1) => Degree::First,
-            Some(2) => Degree::Second,
-            Some(3) => Degree::Third,
-            _ => Degree::OutOfNetwork,
-        }
+        support::degree_at(dist.get(&b))
     }
 
     /// Mutual connections in the order of addition; nobody is their own
@@ -577,111 +556,41 @@ fn step(
 
 type MemberPage = Page<MemberId, MemberId>;
 
-/// The read API shared by [`SocialGraph`] (nobody hidden) and [`View`].
-trait Queries {
-    fn q_degree(&self, a: MemberId, b: MemberId) -> Result<Degree, GraphError>;
-    fn q_mutuals(
-        &self,
-        a: MemberId,
-        b: MemberId,
-        after: Option<MemberId>,
-        size: PageSize,
-    ) -> Result<MemberPage, GraphError>;
-    fn q_mutual_count(&self, a: MemberId, b: MemberId) -> Result<usize, GraphError>;
-    fn q_second_degree_count(&self, a: MemberId) -> Result<usize, GraphError>;
-    fn q_connections(
-        &self,
-        a: MemberId,
-        after: Option<MemberId>,
-        size: PageSize,
-    ) -> Result<MemberPage, GraphError>;
-    fn q_how_connected(
-        &self,
-        a: MemberId,
-        b: MemberId,
-        size: PageSize,
-    ) -> Result<HowConnected, GraphError>;
-    fn q_neighbourhood(&self, viewer: MemberId) -> Result<Neighbourhood<'_>, GraphError>;
+/// The read API shared by [`SocialGraph`] (nobody hidden) and [`View`]:
+/// the trait `Queries`, each `q_` method calling the inherent method named
+/// after `=>` with its arguments, and its impls for both types.
+macro_rules! queries {
+    ($(fn $q:ident => $name:ident($($arg:ident: $t:ty),*) -> $out:ty;)+) => {
+        trait Queries {
+            $(fn $q(&self, $($arg: $t),*) -> Result<$out, GraphError>;)+
+        }
+        queries!(@impl SocialGraph; $(fn $q => $name($($arg: $t),*) -> $out;)+);
+        queries!(@impl View<'_>; $(fn $q => $name($($arg: $t),*) -> $out;)+);
+    };
+    (@impl $ty:ty; $(fn $q:ident => $name:ident($($arg:ident: $t:ty),*) -> $out:ty;)+) => {
+        impl Queries for $ty {
+            $(fn $q(&self, $($arg: $t),*) -> Result<$out, GraphError> {
+                self.$name($($arg),*)
+            })+
+        }
+    };
 }
 
-impl Queries for SocialGraph {
-    fn q_degree(&self, a: MemberId, b: MemberId) -> Result<Degree, GraphError> {
-        self.degree(a, b)
-    }
-    fn q_mutuals(
-        &self,
+queries! {
+    fn q_degree => degree(a: MemberId, b: MemberId) -> Degree;
+    fn q_mutuals => mutuals(
         a: MemberId,
         b: MemberId,
         after: Option<MemberId>,
-        size: PageSize,
-    ) -> Result<MemberPage, GraphError> {
-        self.mutuals(a, b, after, size)
-    }
-    fn q_mutual_count(&self, a: MemberId, b: MemberId) -> Result<usize, GraphError> {
-        self.mutual_count(a, b)
-    }
-    fn q_second_degree_count(&self, a: MemberId) -> Result<usize, GraphError> {
-        self.second_degree_count(a)
-    }
-    fn q_connections(
-        &self,
-        a: MemberId,
-        after: Option<MemberId>,
-        size: PageSize,
-    ) -> Result<MemberPage, GraphError> {
-        self.connections(a, after, size)
-    }
-    fn q_how_connected(
-        &self,
-        a: MemberId,
-        b: MemberId,
-        size: PageSize,
-    ) -> Result<HowConnected, GraphError> {
-        self.how_connected(a, b, size)
-    }
-    fn q_neighbourhood(&self, viewer: MemberId) -> Result<Neighbourhood<'_>, GraphError> {
-        self.neighbourhood(viewer)
-    }
-}
-
-impl Queries for View<'_> {
-    fn q_degree(&self, a: MemberId, b: MemberId) -> Result<Degree, GraphError> {
-        self.degree(a, b)
-    }
-    fn q_mutuals(
-        &self,
-        a: MemberId,
-        b: MemberId,
-        after: Option<MemberId>,
-        size: PageSize,
-    ) -> Result<MemberPage, GraphError> {
-        self.mutuals(a, b, after, size)
-    }
-    fn q_mutual_count(&self, a: MemberId, b: MemberId) -> Result<usize, GraphError> {
-        self.mutual_count(a, b)
-    }
-    fn q_second_degree_count(&self, a: MemberId) -> Result<usize, GraphError> {
-        self.second_degree_count(a)
-    }
-    fn q_connections(
-        &self,
-        a: MemberId,
-        after: Option<MemberId>,
-        size: PageSize,
-    ) -> Result<MemberPage, GraphError> {
-        self.connections(a, after, size)
-    }
-    fn q_how_connected(
-        &self,
-        a: MemberId,
-        b: MemberId,
-        size: PageSize,
-    ) -> Result<HowConnected, GraphError> {
-        self.how_connected(a, b, size)
-    }
-    fn q_neighbourhood(&self, viewer: MemberId) -> Result<Neighbourhood<'_>, GraphError> {
-        self.neighbourhood(viewer)
-    }
+        size: PageSize
+    ) -> MemberPage;
+    fn q_mutual_count => mutual_count(a: MemberId, b: MemberId) -> usize;
+    fn q_second_degree_count => second_degree_count(a: MemberId) -> usize;
+    fn q_connections => connections(a: MemberId, after: Option<MemberId>, size: PageSize)
+        -> MemberPage;
+    fn q_how_connected => how_connected(a: MemberId, b: MemberId, size: PageSize)
+        -> HowConnected;
+    fn q_neighbourhood => neighbourhood(viewer: MemberId) -> Neighbourhood<'_>;
 }
 
 /// Follows `next` cursors to the end of a paginated list. The first call's
@@ -1470,16 +1379,13 @@ fn g6_two_hubs_of_30000_answer_quickly_and_correctly() {
     let count = timed("mutual_count(h1, h2)", bound, || graph.mutual_count(m1, m2));
     assert_eq!(count, Ok(want_mutuals.len()));
     let size = page_size(PageSize::MAX);
-    let mut listed = Vec::new();
-    let mut after = None;
-    loop {
-        let page = timed("mutuals page", bound, || graph.mutuals(m1, m2, after, size)).unwrap();
-        listed.extend(page.items.iter().map(|m| m.get()));
-        match page.next {
-            Some(next) => after = Some(next),
-            None => break,
-        }
-    }
+    let listed: Vec<u64> = support::all_items(|after| {
+        timed("mutuals page", bound, || graph.mutuals(m1, m2, after, size))
+    })
+    .unwrap()
+    .iter()
+    .map(|m| m.get())
+    .collect();
     assert_eq!(listed, want_mutuals);
     let small = timed("mutuals(h1, h2) first page of 20", bound, || {
         graph.mutuals(m1, m2, None, PageSize::default())

@@ -27,6 +27,7 @@ use pronet::{
 use std::collections::BTreeSet;
 use std::fmt::Debug;
 use support::{World, at, days, done, email_of, refusal, sent_id, us, whole};
+use support::{sent_event, withdrawn_event};
 
 // ---------------------------------------------------------------- helpers
 
@@ -78,6 +79,18 @@ impl World {
     fn degree(&self, a: MemberId, b: MemberId) -> Degree {
         self.net.graph().degree(a, b).unwrap()
     }
+
+    /// Moves the clock to `offset` after day 0, where `from`'s send to `to`
+    /// (proving the address, no note) must be refused `want`.
+    #[track_caller]
+    fn refused_at(&self, offset: TimeDelta, from: MemberId, to: MemberId, want: Refusal) {
+        self.at(offset);
+        assert_eq!(
+            refusal(self.send_proof(from, to, None)),
+            want,
+            "a send at {offset}"
+        );
+    }
 }
 
 fn too_soon(offset: TimeDelta) -> Refusal {
@@ -116,12 +129,7 @@ fn i8_first_resend_boundary_is_exactly_90_days_and_supersedes() {
     assert_eq!(
         sent.events,
         vec![
-            Event::InvitationSent {
-                invitation: second,
-                sender: a,
-                recipient: b,
-                supersedes: Some(first),
-            },
+            sent_event(second, a, b, Some(first)),
             Event::InvitationReceived {
                 invitation: second,
                 sender: a,
@@ -144,8 +152,10 @@ fn i8_first_resend_boundary_is_exactly_90_days_and_supersedes() {
         invitation: first,
         by: second,
     };
-    assert_eq!(refusal(w.net.invitation(b, first)), replaced);
-    assert_eq!(refusal(w.net.accept(b, first)), replaced);
+    support::refusals! {
+        w.net.invitation(b, first) => replaced,
+        w.net.accept(b, first) => replaced,
+    }
     // And the sender cannot withdraw what was superseded.
     assert_eq!(
         refusal(w.net.withdraw(a, first)),
@@ -171,11 +181,13 @@ fn i5_answering_a_replaced_invitation_names_its_replacement_to_the_recipient_onl
         by: second,
     };
     let before = w.net.store().snapshot();
-    assert_eq!(refusal(w.net.accept(b, first)), replaced);
-    assert_eq!(refusal(w.net.ignore(b, first)), replaced);
-    assert_eq!(refusal(w.net.reject(b, first)), replaced);
-    assert_eq!(refusal(w.net.reject_with_note(b, first, "No")), replaced);
-    assert_eq!(refusal(w.net.invitation(b, first)), replaced);
+    support::refusals! {
+        w.net.accept(b, first) => replaced,
+        w.net.ignore(b, first) => replaced,
+        w.net.reject(b, first) => replaced,
+        w.net.reject_with_note(b, first, "No") => replaced,
+        w.net.invitation(b, first) => replaced,
+    }
     assert_eq!(
         w.net.store().snapshot(),
         before,
@@ -183,25 +195,15 @@ fn i5_answering_a_replaced_invitation_names_its_replacement_to_the_recipient_onl
     );
     assert_eq!(replaced.code(), "invitation_replaced");
     // The sender and a stranger: exactly what they got before.
-    assert_eq!(
-        refusal(w.net.accept(a, first)),
-        Refusal::InvitationNotFound(first)
-    );
-    assert_eq!(
-        refusal(w.net.withdraw(a, first)),
-        Refusal::NotPending {
-            seen: Seen::Superseded
-        }
-    );
+    support::refusals! {
+        w.net.accept(a, first) => Refusal::InvitationNotFound(first),
+        w.net.withdraw(a, first) => Refusal::NotPending { seen: Seen::Superseded },
+    }
     assert_eq!(w.seen(a, first), Seen::Superseded);
-    assert_eq!(
-        refusal(w.net.accept(c, first)),
-        Refusal::InvitationNotFound(first)
-    );
-    assert_eq!(
-        refusal(w.net.invitation(c, first)),
-        Refusal::InvitationNotFound(first)
-    );
+    support::refusals! {
+        w.net.accept(c, first) => Refusal::InvitationNotFound(first),
+        w.net.invitation(c, first) => Refusal::InvitationNotFound(first),
+    }
     // The replacement answers as usual.
     done(w.net.accept(b, second));
     assert_eq!(w.degree(a, b), Degree::First);
@@ -248,8 +250,7 @@ fn i8_second_resend_waits_exactly_365_days_from_the_last_send() {
     assert_eq!(refusal(w.send_proof(a, b, None)), too_soon(days(455)));
 
     // When she tries one microsecond before day 455
-    w.at(days(455) - us(1));
-    assert_eq!(refusal(w.send_proof(a, b, None)), too_soon(days(455)));
+    w.refused_at(days(455) - us(1), a, b, too_soon(days(455)));
 
     // When she tries at exactly day 455
     w.at(days(455));
@@ -258,15 +259,7 @@ fn i8_second_resend_waits_exactly_365_days_from_the_last_send() {
 
     // Then it is sent; the second had expired on day 270, so nothing is
     // superseded and it stays expired
-    assert_eq!(
-        sent.events[0],
-        Event::InvitationSent {
-            invitation: third,
-            sender: a,
-            recipient: b,
-            supersedes: None,
-        }
-    );
+    assert_eq!(sent.events[0], sent_event(third, a, b, None));
     assert_eq!(w.seen(a, second), Seen::Expired);
     assert_eq!(w.inbox(b), vec![third]);
     assert_eq!(w.sent(a), vec![third]);
@@ -292,8 +285,7 @@ fn i8_after_three_unanswered_sends_the_answer_is_never() {
         days(455 + 365),
         days(455 + 3_650),
     ] {
-        w.at(offset);
-        assert_eq!(refusal(w.send_proof(a, b, None)), Refusal::ResendNever);
+        w.refused_at(offset, a, b, Refusal::ResendNever);
     }
     // ... whatever eligibility the sender brings
     done(w.net.add_contacts(a, &[email_of(b)]));
@@ -319,10 +311,8 @@ fn i8_first_resend_wait_follows_the_policy() {
     w.invite(a, b);
 
     // Then day 90 is too soon, and so is one microsecond before day 120
-    w.at(days(90));
-    assert_eq!(refusal(w.send_proof(a, b, None)), too_soon(days(120)));
-    w.at(days(120) - us(1));
-    assert_eq!(refusal(w.send_proof(a, b, None)), too_soon(days(120)));
+    w.refused_at(days(90), a, b, too_soon(days(120)));
+    w.refused_at(days(120) - us(1), a, b, too_soon(days(120)));
 
     // And day 120 exactly is allowed
     w.at(days(120));
@@ -343,8 +333,7 @@ fn i8_recipient_inviting_the_sender_restarts_the_senders_ladder() {
     w.invite(a, b);
     w.at(days(455));
     w.invite(a, b);
-    w.at(days(640));
-    assert_eq!(refusal(w.send_proof(a, b, None)), Refusal::ResendNever);
+    w.refused_at(days(640), a, b, Refusal::ResendNever);
 
     // When Bo invites Ana (then withdraws, so that Ana's send is not a
     // crossing accept)
@@ -355,8 +344,7 @@ fn i8_recipient_inviting_the_sender_restarts_the_senders_ladder() {
     let fresh = w.invite(a, b);
     assert_eq!(w.inbox(b), vec![fresh]);
     // ... and her ladder starts from one attempt: 90 days from now
-    w.at(days(640 + 90) - us(1));
-    assert_eq!(refusal(w.send_proof(a, b, None)), too_soon(days(730)));
+    w.refused_at(days(640 + 90) - us(1), a, b, too_soon(days(730)));
 }
 
 // ------------------------------------------------- I8: withdraw cooldown
@@ -377,26 +365,16 @@ fn i8_withdraw_then_send_never_shortens_the_90_day_wait() {
     w.at(days(22));
     // Then the ladder still says day 90
     assert_eq!(refusal(w.send_proof(a, b, None)), too_soon(days(90)));
-    w.at(days(90) - us(1));
-    assert_eq!(refusal(w.send_proof(a, b, None)), too_soon(days(90)));
+    w.refused_at(days(90) - us(1), a, b, too_soon(days(90)));
 
     // And on day 90 exactly she may; nothing is superseded (it was withdrawn)
     w.at(days(90));
     let sent = w.send_proof(a, b, None).unwrap();
     let second = sent_id(&sent);
-    assert_eq!(
-        sent.events[0],
-        Event::InvitationSent {
-            invitation: second,
-            sender: a,
-            recipient: b,
-            supersedes: None,
-        }
-    );
+    assert_eq!(sent.events[0], sent_event(second, a, b, None));
     assert_eq!(w.seen(a, first), Seen::Withdrawn);
     // And the withdrawn attempt still counted: the next wait is 365 days
-    w.at(days(90 + 365) - us(1));
-    assert_eq!(refusal(w.send_proof(a, b, None)), too_soon(days(455)));
+    w.refused_at(days(90 + 365) - us(1), a, b, too_soon(days(455)));
 }
 
 /// SPEC 3.2 / I8: when the 21-day withdraw cooldown ends after the ladder,
@@ -411,11 +389,9 @@ fn i8_withdraw_cooldown_dominates_when_it_ends_after_the_ladder() {
     done(w.net.withdraw(a, first));
 
     // Then on day 90 (ladder over) the cooldown still runs until day 101
-    w.at(days(90));
-    assert_eq!(refusal(w.send_proof(a, b, None)), too_soon(days(101)));
+    w.refused_at(days(90), a, b, too_soon(days(101)));
     // ... to the microsecond: withdrawal + 21 days - 1 us
-    w.at(days(80 + 21) - us(1));
-    assert_eq!(refusal(w.send_proof(a, b, None)), too_soon(days(101)));
+    w.refused_at(days(80 + 21) - us(1), a, b, too_soon(days(101)));
 
     // And at withdrawal + 21 days exactly she may
     w.at(days(101));
@@ -437,8 +413,7 @@ fn withdraw_cooldown_alone_is_exactly_21_days() {
     done(w.net.withdraw(b, from_bo));
 
     // Then Ana waits exactly 21 days from her withdrawal
-    w.at(days(21) - us(1));
-    assert_eq!(refusal(w.send_proof(a, b, None)), too_soon(days(21)));
+    w.refused_at(days(21) - us(1), a, b, too_soon(days(21)));
     w.at(days(21));
     let again = w.invite(a, b);
     assert_eq!(w.sent(a), vec![again]);
@@ -474,10 +449,12 @@ fn expiry_is_exactly_180_days_for_both_parties() {
     let expired = Refusal::NotPending {
         seen: Seen::Expired,
     };
-    assert_eq!(refusal(w.net.accept(b, id)), expired);
-    assert_eq!(refusal(w.net.reject(b, id)), expired);
-    assert_eq!(refusal(w.net.ignore(b, id)), expired);
-    assert_eq!(refusal(w.net.withdraw(a, id)), expired);
+    support::refusals! {
+        w.net.accept(b, id) => expired,
+        w.net.reject(b, id) => expired,
+        w.net.ignore(b, id) => expired,
+        w.net.withdraw(a, id) => expired,
+    }
     assert_eq!(w.degree(a, b), Degree::OutOfNetwork);
 }
 
@@ -730,15 +707,7 @@ fn i6_dont_know_bar_is_silent_and_permanent() {
     let second = sent_id(&sent);
 
     // Then to Ana it is an ordinary send: one event, for her
-    assert_eq!(
-        sent.events,
-        vec![Event::InvitationSent {
-            invitation: second,
-            sender: a,
-            recipient: b,
-            supersedes: Some(first),
-        }]
-    );
+    assert_eq!(sent.events, vec![sent_event(second, a, b, Some(first))]);
     assert_eq!(w.sent(a), vec![second]);
     let view = w.net.invitation(a, second).unwrap();
     assert_eq!(view.seen, Seen::Pending);
@@ -747,9 +716,11 @@ fn i6_dont_know_bar_is_silent_and_permanent() {
     assert!(w.inbox(b).is_empty());
     assert!(w.held(b).is_empty());
     let gone = Refusal::InvitationNotFound(second);
-    assert_eq!(refusal(w.net.invitation(b, second)), gone);
-    assert_eq!(refusal(w.net.accept(b, second)), gone);
-    assert_eq!(refusal(w.net.reject(b, second)), gone);
+    support::refusals! {
+        w.net.invitation(b, second) => gone,
+        w.net.accept(b, second) => gone,
+        w.net.reject(b, second) => gone,
+    }
 
     // When Ana withdraws, brings contacts and pays, and waits out the ladder
     w.at(days(91));
@@ -954,15 +925,7 @@ fn held_by_contacts_only_is_silent_and_acceptable() {
     let id = sent_id(&sent);
 
     // Then it is Ok, with no notification for Bo
-    assert_eq!(
-        sent.events,
-        vec![Event::InvitationSent {
-            invitation: id,
-            sender: a,
-            recipient: b,
-            supersedes: None,
-        }]
-    );
+    assert_eq!(sent.events, vec![sent_event(id, a, b, None)]);
     assert!(!sent.events.iter().any(|e| e.audience().includes(b)));
     // ... it waits in Bo's held list, not his inbox
     assert!(w.inbox(b).is_empty());
@@ -1056,27 +1019,27 @@ fn i3_only_the_parties_act_and_others_get_not_found() {
     let nf = Refusal::InvitationNotFound(id);
 
     // Then Cy can do nothing with it
-    assert_eq!(refusal(w.net.accept(c, id)), nf);
-    assert_eq!(refusal(w.net.reject(c, id)), nf);
-    assert_eq!(refusal(w.net.ignore_unknown(c, id)), nf);
-    assert_eq!(refusal(w.net.withdraw(c, id)), nf);
-    assert_eq!(refusal(w.net.invitation(c, id)), nf);
+    support::refusals! {
+        w.net.accept(c, id) => nf,
+        w.net.reject(c, id) => nf,
+        w.net.ignore_unknown(c, id) => nf,
+        w.net.withdraw(c, id) => nf,
+        w.net.invitation(c, id) => nf,
+    }
     // ... the sender cannot answer her own invitation
-    assert_eq!(refusal(w.net.accept(a, id)), nf);
-    assert_eq!(refusal(w.net.reject(a, id)), nf);
-    assert_eq!(refusal(w.net.ignore(a, id)), nf);
+    support::refusals! {
+        w.net.accept(a, id) => nf,
+        w.net.reject(a, id) => nf,
+        w.net.ignore(a, id) => nf,
+    }
     // ... and the recipient cannot withdraw it
     assert_eq!(refusal(w.net.withdraw(b, id)), nf);
     // ... the same answer as for an id that was never issued
     let never = InvitationId::new(9_999);
-    assert_eq!(
-        refusal(w.net.accept(c, never)),
-        Refusal::InvitationNotFound(never)
-    );
-    assert_eq!(
-        refusal(w.net.withdraw(c, never)),
-        Refusal::InvitationNotFound(never)
-    );
+    support::refusals! {
+        w.net.accept(c, never) => Refusal::InvitationNotFound(never),
+        w.net.withdraw(c, never) => Refusal::InvitationNotFound(never),
+    }
 
     // And nothing changed
     assert_eq!(w.seen(a, id), Seen::Pending);
@@ -1113,13 +1076,7 @@ fn i4_withdraw_twice_is_ok_without_events_and_keeps_the_cooldown() {
     let id = w.invite(a, b);
     w.at(days(80));
     let first = w.net.withdraw(a, id).unwrap();
-    assert_eq!(
-        first.events,
-        vec![Event::InvitationWithdrawn {
-            invitation: id,
-            sender: a
-        }]
-    );
+    assert_eq!(first.events, vec![withdrawn_event(id, a)]);
 
     // When she withdraws again on day 85
     w.at(days(85));
@@ -1157,9 +1114,11 @@ fn i5_a_closed_invitation_never_changes() {
     let was_rejected = Refusal::NotPending {
         seen: Seen::Rejected,
     };
-    assert_eq!(refusal(w.net.accept(b, rejected)), was_rejected);
-    assert_eq!(refusal(w.net.ignore(b, rejected)), was_rejected);
-    assert_eq!(refusal(w.net.withdraw(a, rejected)), was_rejected);
+    support::refusals! {
+        w.net.accept(b, rejected) => was_rejected,
+        w.net.ignore(b, rejected) => was_rejected,
+        w.net.withdraw(a, rejected) => was_rejected,
+    }
     assert_eq!(w.seen(a, rejected), Seen::Rejected);
     assert_eq!(w.seen(b, rejected), Seen::Rejected);
     assert_ne!(w.degree(a, b), Degree::First);
@@ -1170,18 +1129,22 @@ fn i5_a_closed_invitation_never_changes() {
     let was_accepted = Refusal::NotPending {
         seen: Seen::Accepted,
     };
-    assert_eq!(refusal(w.net.reject(c, accepted)), was_accepted);
-    assert_eq!(refusal(w.net.ignore_unknown(c, accepted)), was_accepted);
-    assert_eq!(refusal(w.net.withdraw(a, accepted)), was_accepted);
+    support::refusals! {
+        w.net.reject(c, accepted) => was_accepted,
+        w.net.ignore_unknown(c, accepted) => was_accepted,
+        w.net.withdraw(a, accepted) => was_accepted,
+    }
     assert_eq!(w.degree(a, c), Degree::First);
 
     // Withdrawn: gone for the recipient, fixed for the sender
     let withdrawn = w.invite(a, d);
     done(w.net.withdraw(a, withdrawn));
     let nf = Refusal::InvitationNotFound(withdrawn);
-    assert_eq!(refusal(w.net.accept(d, withdrawn)), nf);
-    assert_eq!(refusal(w.net.reject(d, withdrawn)), nf);
-    assert_eq!(refusal(w.net.invitation(d, withdrawn)), nf);
+    support::refusals! {
+        w.net.accept(d, withdrawn) => nf,
+        w.net.reject(d, withdrawn) => nf,
+        w.net.invitation(d, withdrawn) => nf,
+    }
     assert_eq!(w.seen(a, withdrawn), Seen::Withdrawn);
     assert_ne!(w.degree(a, d), Degree::First);
 }
@@ -1210,19 +1173,17 @@ fn i6_reject_bars_the_sender_for_ever_but_not_the_recipient() {
     assert_eq!(rejected.events[0].audience(), Audience::Member(a));
 
     // Then Ana is barred at once (before the ladder would speak) ...
-    w.at(days(1));
-    assert_eq!(refusal(w.send_proof(a, b, None)), Refusal::Barred);
+    w.refused_at(days(1), a, b, Refusal::Barred);
     // ... with contacts, a shared connection, a paid tier, ten years on
     done(w.net.add_contacts(a, &[email_of(b)]));
     share_one(&w, a, b, CY);
     done(w.net.update_member(a, |m| m.tier = Tier::Premium(1)));
     for offset in [days(90), days(365), days(3_650)] {
         w.at(offset);
-        assert_eq!(refusal(w.send_proof(a, b, None)), Refusal::Barred);
-        assert_eq!(
-            refusal(w.net.send(pronet::SendRequest::new(a, b))),
-            Refusal::Barred
-        );
+        support::refusals! {
+            w.send_proof(a, b, None) => Refusal::Barred,
+            w.net.send(pronet::SendRequest::new(a, b)) => Refusal::Barred,
+        }
     }
     assert!(w.inbox(b).is_empty());
 
@@ -1274,8 +1235,10 @@ fn i9_crossing_send_connects() {
     assert_eq!(w.seen(a, id), Seen::Accepted);
     assert_eq!(w.seen(b, id), Seen::Accepted);
     // ... and no further invitation either way (I2)
-    assert_eq!(refusal(w.send_proof(a, b, None)), Refusal::AlreadyConnected);
-    assert_eq!(refusal(w.send_proof(b, a, None)), Refusal::AlreadyConnected);
+    support::refusals! {
+        w.send_proof(a, b, None) => Refusal::AlreadyConnected,
+        w.send_proof(b, a, None) => Refusal::AlreadyConnected,
+    }
 }
 
 /// I9: a recipient who ignored an invitation and later invites the sender
@@ -1446,35 +1409,19 @@ fn send_refuses_self_unknown_companies_and_deactivated_members() {
     done(w.net.deactivate(gone));
     let unknown = MemberId::new(99);
 
-    assert_eq!(refusal(w.send_proof(a, a, None)), Refusal::Yourself);
-    assert_eq!(
-        refusal(w.net.send(pronet::SendRequest::new(a, unknown))),
-        Refusal::UnknownMember(unknown)
-    );
-    assert_eq!(
-        refusal(
-            w.net
-                .send(pronet::SendRequest::new(unknown, a).proof(&email_of(a)))
-        ),
-        Refusal::UnknownMember(unknown)
-    );
-    assert_eq!(
-        refusal(w.net.send(pronet::SendRequest::new(a, company))),
-        Refusal::NotAPerson(company)
-    );
-    assert_eq!(
-        refusal(w.send_proof(company, a, None)),
-        Refusal::NotAPerson(company)
-    );
+    support::refusals! {
+        w.send_proof(a, a, None) => Refusal::Yourself,
+        w.net.send(pronet::SendRequest::new(a, unknown)) => Refusal::UnknownMember(unknown),
+        w.net.send(pronet::SendRequest::new(unknown, a).proof(&email_of(a)))
+            => Refusal::UnknownMember(unknown),
+        w.net.send(pronet::SendRequest::new(a, company)) => Refusal::NotAPerson(company),
+        w.send_proof(company, a, None) => Refusal::NotAPerson(company),
+    }
     // A deactivated member is indistinguishable from an unknown one
-    assert_eq!(
-        refusal(w.send_proof(a, gone, None)),
-        Refusal::UnknownMember(gone)
-    );
-    assert_eq!(
-        refusal(w.send_proof(gone, a, None)),
-        Refusal::UnknownMember(gone)
-    );
+    support::refusals! {
+        w.send_proof(a, gone, None) => Refusal::UnknownMember(gone),
+        w.send_proof(gone, a, None) => Refusal::UnknownMember(gone),
+    }
     // Nothing was created by any of these
     assert!(w.sent(a).is_empty());
     assert!(w.inbox(a).is_empty());
@@ -1490,14 +1437,10 @@ fn send_refusals_come_in_spec_order() {
     let bad = "bell\u{7}";
 
     // Already connected, whatever else is wrong
-    assert_eq!(
-        refusal(w.send_proof(a, b, Some(bad))),
-        Refusal::AlreadyConnected
-    );
-    assert_eq!(
-        refusal(w.net.send(pronet::SendRequest::new(b, a).note(bad))),
-        Refusal::AlreadyConnected
-    );
+    support::refusals! {
+        w.send_proof(a, b, Some(bad)) => Refusal::AlreadyConnected,
+        w.net.send(pronet::SendRequest::new(b, a).note(bad)) => Refusal::AlreadyConnected,
+    }
     // Cy is 2nd degree to nobody: not eligible comes before the bad note
     let d = w.person(DEE);
     assert_eq!(
@@ -1684,12 +1627,7 @@ fn events_of_send_and_accept_name_their_audience() {
     assert_eq!(
         sent.events,
         vec![
-            Event::InvitationSent {
-                invitation: id,
-                sender: a,
-                recipient: b,
-                supersedes: None,
-            },
+            sent_event(id, a, b, None),
             Event::InvitationReceived {
                 invitation: id,
                 sender: a,
@@ -1818,10 +1756,12 @@ fn inbox_is_newest_first_paginates_and_counts_mutuals() {
     // ... and seven senders, some sharing Hal and/or Ivy, two sending at the
     // same instant
     let senders: Vec<MemberId> = (1..=7).map(|i| w.person(MemberId::new(i))).collect();
-    w.connect(senders[1], hal);
-    w.connect(senders[2], hal);
-    w.connect(senders[2], ivy);
-    w.connect(ivy, senders[4]);
+    w.connect_all([
+        (senders[1], hal),
+        (senders[2], hal),
+        (senders[2], ivy),
+        (ivy, senders[4]),
+    ]);
     let mut sent = Vec::new();
     for (i, &s) in senders.iter().enumerate() {
         w.at(TimeDelta::hours(i.min(5) as i64 + 1));

@@ -113,10 +113,7 @@ fn q1_free_quota_is_exact_at_every_window_boundary() {
 /// different recipients, is taken exactly once.
 #[test]
 fn q1_last_quota_slot_raced_by_threads_is_taken_once() {
-    let reps: usize = std::env::var("PRONET_RACE_REPS")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(50);
+    let reps: usize = support::env_number("PRONET_RACE_REPS", 50);
     for _ in 0..reps {
         let w = world(12, quota_policy(5));
         for to in 1..=4 {
@@ -170,18 +167,10 @@ fn q2_clock_jumping_back_refills_nothing_and_ends_no_wait() {
         TimeDelta::hours(22),
     ] {
         w.clock.advance(-back);
-        assert_eq!(
-            refusal(w.send(4, Some("hi"))),
-            Refusal::QuotaExhausted {
-                retry_at: quota_end
-            }
-        );
-        assert_eq!(
-            refusal(w.send(1, Some("again"))),
-            Refusal::ResendTooSoon {
-                retry_at: resend_end
-            }
-        );
+        support::refusals! {
+            w.send(4, Some("hi")) => Refusal::QuotaExhausted { retry_at: quota_end },
+            w.send(1, Some("again")) => Refusal::ResendTooSoon { retry_at: resend_end },
+        }
     }
     // Beyond it (a day, a year, twice): the records ahead of the clock are
     // refused by name, and nothing is decided or written.

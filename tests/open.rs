@@ -215,17 +215,12 @@ fn open_beside_writer_process_sqlite() {
         .unwrap();
         join_and_connect(&net, 1, None);
     }
-    let mut child = std::process::Command::new(std::env::current_exe().unwrap())
-        .args([
-            "child_writer_role",
-            "--exact",
-            "--nocapture",
-            "--test-threads=1",
-        ])
-        .env("PRONET_OPEN_CHILD_DB", file.path())
-        .stdout(std::process::Stdio::null())
-        .spawn()
-        .unwrap();
+    let mut child = support::child_role(
+        "child_writer_role",
+        "PRONET_OPEN_CHILD_DB",
+        file.path(),
+        std::process::Stdio::null(),
+    );
     let mut opens = 0;
     let status = loop {
         if let Some(status) = child.try_wait().unwrap() {

@@ -37,6 +37,22 @@ impl Answered {
         c.outcome
     }
 
+    /// Sends `from` → `to` with `note`, proving `to`'s address; keeps the
+    /// answer; the send must create an invitation: its id.
+    fn send<S: Store>(
+        &mut self,
+        net: &Network<S, ManualClock>,
+        from: u64,
+        to: u64,
+        note: Option<&str>,
+    ) -> pronet::InvitationId {
+        let address = email_of(m(to));
+        let request = pronet::SendRequest::new(m(from), m(to))
+            .maybe_note(note)
+            .proof(&address);
+        support::sent(self.keep(net.send(request).unwrap()))
+    }
+
     fn flat(&self) -> Vec<Event> {
         self.0.iter().flatten().cloned().collect()
     }
@@ -53,33 +69,13 @@ fn script<S: Store>(net: &Network<S, ManualClock>, clock: &ManualClock) -> Answe
     for raw in 1..=6 {
         got.keep(net.register(person(raw)).unwrap());
     }
-    let i = got.keep(
-        net.send(
-            pronet::SendRequest::new(m(1), m(2))
-                .note("Hi")
-                .proof(&email_of(m(2))),
-        )
-        .unwrap(),
-    );
-    let i = support::sent(i);
+    let i = got.send(net, 1, 2, Some("Hi"));
     got.keep(net.accept(m(2), i).unwrap());
     // A repeated accept changes nothing and stores no event.
     got.keep(net.accept(m(2), i).unwrap());
-    let j = got.keep(
-        net.send(pronet::SendRequest::new(m(3), m(2)).proof(&email_of(m(2))))
-            .unwrap(),
-    );
-    let j = support::sent(j);
+    let j = got.send(net, 3, 2, None);
     got.keep(net.ignore_unknown(m(2), j).unwrap());
-    let k = got.keep(
-        net.send(
-            pronet::SendRequest::new(m(4), m(5))
-                .note("Hello")
-                .proof(&email_of(m(5))),
-        )
-        .unwrap(),
-    );
-    let k = support::sent(k);
+    let k = got.send(net, 4, 5, Some("Hello"));
     got.keep(net.withdraw(m(4), k).unwrap());
     let outsider = Email::parse("new.person@example.org").unwrap();
     got.keep(net.invite_to_join(m(1), &outsider).unwrap());
@@ -336,17 +332,12 @@ fn e2_kill_9_between_commit_and_publish() {
     use std::io::{BufRead, BufReader, Write};
     let file = support::TempDb::new("outbox-kill");
     let path = file.path().to_str().unwrap().to_owned();
-    let mut child = std::process::Command::new(std::env::current_exe().unwrap())
-        .args([
-            "e2_child_role",
-            "--exact",
-            "--nocapture",
-            "--test-threads=1",
-        ])
-        .env("PRONET_OUTBOX_CHILD_DB", &path)
-        .stdout(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
+    let mut child = support::child_role(
+        "e2_child_role",
+        "PRONET_OUTBOX_CHILD_DB",
+        &path,
+        std::process::Stdio::piped(),
+    );
     let stdout = child.stdout.take().unwrap();
     let ready = BufReader::new(stdout)
         .lines()

@@ -201,11 +201,11 @@ fn pd1_sqlite_file_bytes_hold_nothing_of_the_erased_member() {
 #[cfg(feature = "postgres")]
 #[test]
 fn pd1_postgres_store_holds_nothing_of_the_erased_member() {
-    let Some(url) = support::pg::url("pd1_postgres_store_holds_nothing_of_the_erased_member")
+    let Some(schemas) =
+        support::pg::schemas("pd1_postgres_store_holds_nothing_of_the_erased_member")
     else {
         return;
     };
-    let schemas = support::pg::Schemas::new(&url);
     let net = erased_world(schemas.store("pd1"));
     assert_no_secrets("the feed and outbox", &dump(&net));
     assert_no_secrets(

@@ -18,7 +18,7 @@ use pronet::{
 };
 use std::collections::BTreeSet;
 use support::pg::{self, Schemas};
-use support::{T0, email_of, m, pair, whole};
+use support::{T0, email_of, graph_of, m, pair, whole};
 
 fn clock() -> ManualClock {
     ManualClock::new(T0)
@@ -37,16 +37,11 @@ fn person(raw: u64) -> Member {
         .with_email(email_of(m(raw)), true)
 }
 
-/// Every member's connections in `net`'s graph index, sorted.
-fn graph_of<S: Store>(net: &Network<S, ManualClock>, members: &[MemberId]) -> Vec<String> {
-    let graph = net.graph();
-    members
-        .iter()
-        .map(|&member| {
-            let mut items = graph.connections(member, None, whole()).unwrap().items;
-            items.sort();
-            format!("{}:{items:?}", member.get())
-        })
+/// Every member's connections in `net`'s graph index, sorted, a line each.
+fn graph_lines<S: Store>(net: &Network<S, ManualClock>, members: &[MemberId]) -> Vec<String> {
+    graph_of(net, members)
+        .into_iter()
+        .map(|(member, items)| format!("{}:{items:?}", member.get()))
         .collect()
 }
 
@@ -333,10 +328,7 @@ fn quota() -> Policy {
 }
 
 fn ops() -> u64 {
-    std::env::var("PRONET_PG_PROCESS_OPS")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(60)
+    support::env_number("PRONET_PG_PROCESS_OPS", 60)
 }
 
 /// Child role of `processes_with_their_own_networks_keep_invariants`:
@@ -413,7 +405,7 @@ fn process_network_child_role() {
     }
     net.catch_up().unwrap();
     let everyone: Vec<MemberId> = (1..=PEOPLE).map(m).collect();
-    for line in graph_of(&net, &everyone) {
+    for line in graph_lines(&net, &everyone) {
         println!("GRAPH {line}");
     }
     eprintln!("process {w}: {} ops, {contended} contended", ops());
@@ -444,17 +436,12 @@ fn processes_with_their_own_networks_keep_invariants() {
         .unwrap();
     let children: Vec<_> = (0..PROCESSES)
         .map(|w| {
-            std::process::Command::new(std::env::current_exe().unwrap())
-                .args([
-                    "process_network_child_role",
-                    "--exact",
-                    "--nocapture",
-                    "--test-threads=1",
-                ])
-                .env("PRONET_PG_CHILD", format!("{schema}|{w}"))
-                .stdout(std::process::Stdio::piped())
-                .spawn()
-                .unwrap()
+            support::child_role(
+                "process_network_child_role",
+                "PRONET_PG_CHILD",
+                format!("{schema}|{w}"),
+                std::process::Stdio::piped(),
+            )
         })
         .collect();
     let outputs: Vec<String> = children
@@ -467,7 +454,7 @@ fn processes_with_their_own_networks_keep_invariants() {
         .collect();
     let net = Network::open(pg::store_in(&url, &schema), clock(), Policy::default()).unwrap();
     let everyone: Vec<MemberId> = (1..=PEOPLE).map(m).collect();
-    let fresh: Vec<String> = graph_of(&net, &everyone);
+    let fresh: Vec<String> = graph_lines(&net, &everyone);
     for (w, out) in outputs.iter().enumerate() {
         let graph: Vec<String> = out
             .lines()

@@ -60,20 +60,14 @@ fn b3_a_blocker_and_a_non_member_look_the_same_through_every_new_read() {
     let (a, b, c, d) = (m(1), m(2), m(3), m(4));
     let ids = [a, b, c, d, m(99)];
     let blocked = World::new();
-    for x in [a, b, c, d] {
-        blocked.person(x);
-    }
-    blocked.connect(a, c);
-    blocked.connect(b, c);
-    blocked.connect(c, d);
+    blocked.people([a, b, c, d]);
+    blocked.connect_all([(a, c), (b, c), (c, d)]);
     let _invitation = blocked.invite(a, b);
     done(blocked.net.mark_seen(b, None));
     done(blocked.net.block(a, b));
 
     let never = World::new();
-    for x in [b, c, d] {
-        never.person(x);
-    }
+    never.people([b, c, d]);
     never.connect(b, c);
     never.connect(c, d);
 
@@ -101,9 +95,7 @@ fn i7_ignored_and_seen_invitations_look_pending_to_their_sender() {
     let (a, b, c) = (m(1), m(2), m(3));
     let world = |answer: &str| {
         let w = World::new();
-        for x in [a, b, c] {
-            w.person(x);
-        }
+        w.people([a, b, c]);
         w.connect(b, c);
         let inv = w.invite(a, b);
         w.at(hours(1));
@@ -172,9 +164,7 @@ fn i7_ignored_and_seen_invitations_look_pending_to_their_sender() {
 fn the_unseen_count_follows_the_mark_and_never_runs_ahead_of_the_inbox() {
     let w = World::new();
     let (a, b, c, r) = (m(1), m(2), m(3), m(4));
-    for x in [a, b, c, r] {
-        w.person(x);
-    }
+    w.people([a, b, c, r]);
     let first = w.invite(a, r);
     w.at(hours(1));
     let second = w.invite(b, r);
@@ -215,7 +205,7 @@ fn the_unseen_count_follows_the_mark_and_never_runs_ahead_of_the_inbox() {
 #[test]
 fn a_member_view_carries_emails_for_its_owner_only() {
     let w = World::new();
-    let (a, b, c) = (w.person(m(1)), w.person(m(2)), w.person(m(3)));
+    let [a, b, c] = w.persons([m(1), m(2), m(3)]);
     w.connect(a, b);
     w.connect(b, c);
     let own = w.net.member(a, a).unwrap().unwrap();
@@ -275,7 +265,7 @@ fn quota_has_no_next_instant_while_open_invitations_are_at_the_cap() {
         .build()
         .unwrap();
     let w = World::with(policy);
-    let (a, b, c) = (w.person(m(1)), w.person(m(2)), w.person(m(3)));
+    let [a, b, c] = w.persons([m(1), m(2), m(3)]);
     let inv = w.invite(a, b);
     assert_eq!(w.net.quota(a).unwrap().next_send_at, None);
     assert_eq!(
@@ -292,12 +282,7 @@ fn quota_has_no_next_instant_while_open_invitations_are_at_the_cap() {
 #[test]
 fn relationships_answer_pending_either_way_and_held() {
     let w = World::new();
-    let (a, b, c, h) = (
-        w.person(m(1)),
-        w.person(m(2)),
-        w.person(m(3)),
-        w.person(m(4)),
-    );
+    let [a, b, c, h] = w.persons([m(1), m(2), m(3), m(4)]);
     let d = w.person_with(m(5), InvitePreference::ContactsOnly);
     w.connect(c, h);
     w.connect(a, h);
@@ -325,7 +310,7 @@ fn relationships_answer_pending_either_way_and_held() {
 #[test]
 fn rows_carry_display_fields_for_inbox_search_and_suggestions() {
     let w = World::new();
-    let (a, b, c) = (w.person(m(1)), w.person(m(2)), w.person(m(3)));
+    let [a, b, c] = w.persons([m(1), m(2), m(3)]);
     let mut profile = Profile::named("Ruth Moreau");
     profile.headline = "Rust engineer".to_owned();
     profile.location = "Lyon".to_owned();
@@ -549,7 +534,7 @@ proptest! {
 #[test]
 fn people_you_may_know_pages_never_repeat_while_the_network_changes() {
     let w = World::new();
-    let (viewer, hub, x) = (w.person(m(1)), w.person(m(2)), w.person(m(3)));
+    let [viewer, hub, x] = w.persons([m(1), m(2), m(3)]);
     w.connect(viewer, hub);
     let candidates: Vec<MemberId> = (10..15).map(|i| w.person(m(i))).collect();
     for &c in &candidates {
@@ -560,9 +545,7 @@ fn people_you_may_know_pages_never_repeat_while_the_network_changes() {
     let first_ids: Vec<MemberId> = first.items.iter().map(|s| s.member).collect();
     assert_eq!(first_ids, candidates[..2]);
     // Two candidates gain a mutual connection: one already shown, one not.
-    w.connect(viewer, x);
-    w.connect(x, candidates[0]);
-    w.connect(x, candidates[3]);
+    w.connect_all([(viewer, x), (x, candidates[0]), (x, candidates[3])]);
     let mut shown = first_ids;
     let mut after = first.next;
     while let Some(cursor) = after {

@@ -63,6 +63,18 @@ impl Server {
         body
     }
 
+    /// Sends `body` to `/invitations`, which must answer with a new
+    /// invitation: the whole answer and the invitation's id.
+    fn invite(&self, body: Value) -> (Value, u64) {
+        let sent = self.ok("/invitations", body);
+        let invitation = sent["outcome"]["invitation"]
+            .as_str()
+            .unwrap()
+            .parse()
+            .unwrap();
+        (sent, invitation)
+    }
+
     fn degree(&self, viewer: u64, other: u64) -> String {
         let (status, body) = self.get(&format!("/members/{viewer}/degree/{other}"));
         assert_eq!(status, 200, "{body}");
@@ -150,16 +162,10 @@ fn the_service_answers_over_http_across_restarts_and_instances() {
     }
 
     // Ana knows Bo's address, so she may invite him, with a note.
-    let sent = server.ok(
-        "/invitations",
+    let (sent, invitation) = server.invite(
         json!({ "sender": 1, "recipient": 2, "note": "Hi Bo!", "email": "bo@example.com" }),
     );
     assert_eq!(sent["outcome"]["type"], "sent");
-    let invitation: u64 = sent["outcome"]["invitation"]
-        .as_str()
-        .unwrap()
-        .parse()
-        .unwrap();
     let (status, inbox) = server.get("/members/2/inbox");
     assert_eq!(status, 200);
     let items = inbox["items"].as_array().unwrap();
@@ -277,15 +283,8 @@ fn the_service_answers_over_http_across_restarts_and_instances() {
     // through one is accepted through the other, and both answer alike at
     // once, without waiting for anything.
     let other = Server::start(&rt, db.path(), false);
-    let sent = server.ok(
-        "/invitations",
-        json!({ "sender": 2, "recipient": 3, "email": "cy@example.com" }),
-    );
-    let invitation: u64 = sent["outcome"]["invitation"]
-        .as_str()
-        .unwrap()
-        .parse()
-        .unwrap();
+    let (_, invitation) =
+        server.invite(json!({ "sender": 2, "recipient": 3, "email": "cy@example.com" }));
     let (_, inbox) = other.get("/members/3/inbox");
     assert_eq!(inbox["items"][0]["invitation"], invitation.to_string());
     other.ok(
@@ -319,15 +318,8 @@ fn the_service_answers_over_http_across_restarts_and_instances() {
     );
 
     // A withdrawn invitation cannot be sent again at once: 429, and when.
-    let sent = other.ok(
-        "/invitations",
-        json!({ "sender": 1, "recipient": 3, "email": "cy@example.com" }),
-    );
-    let invitation: u64 = sent["outcome"]["invitation"]
-        .as_str()
-        .unwrap()
-        .parse()
-        .unwrap();
+    let (_, invitation) =
+        other.invite(json!({ "sender": 1, "recipient": 3, "email": "cy@example.com" }));
     server.ok(
         &format!("/invitations/{invitation}/withdraw"),
         json!({ "actor": 1 }),

@@ -17,7 +17,7 @@ use pronet::{
 };
 use std::collections::HashSet;
 use std::sync::Barrier;
-use support::{T0, TempDb, m, sent, whole};
+use support::{T0, TempDb, m, send_proving, sent, whole};
 
 fn email(raw: u64) -> Email {
     Email::parse(&format!("Member.{raw}@Example.com")).unwrap()
@@ -45,18 +45,10 @@ fn history<S: Store>(net: &Network<S, ManualClock>, clock: &ManualClock) {
         .unwrap();
     let _ = net.add_contacts(m(1), &[email(2), email(3)]).unwrap();
     let note = Some("Hi Bo 👋🏽 we met at RustConf — let's connect!\r\nZoë");
-    let to_bo = sent(
-        net.send(pronet::SendRequest::new(m(1), m(2)).maybe_note(note))
-            .unwrap()
-            .outcome,
-    );
+    let to_bo = support::invite_with(net, pronet::SendRequest::new(m(1), m(2)).maybe_note(note));
     clock.advance(TimeDelta::milliseconds(1_500) + TimeDelta::microseconds(1));
     let _ = net.accept(m(2), to_bo).unwrap();
-    let to_cy = sent(
-        net.send(pronet::SendRequest::new(m(1), m(3)))
-            .unwrap()
-            .outcome,
-    );
+    let to_cy = support::invite_with(net, pronet::SendRequest::new(m(1), m(3)));
     let _ = net.accept(m(3), to_cy).unwrap();
     // 2 and 3 now share 1: eligible by shared connection.
     let _ = net
@@ -65,43 +57,17 @@ fn history<S: Store>(net: &Network<S, ManualClock>, clock: &ManualClock) {
     // A crossing send connects at once.
     let _ = net.send(pronet::SendRequest::new(m(3), m(2))).unwrap();
     // 4 admits only email or contacts: 1, eligible through 3, is held.
-    let to_dee = sent(
-        net.send(pronet::SendRequest::new(m(3), m(4)).proof(&email(4)))
-            .unwrap()
-            .outcome,
-    );
+    let to_dee = sent(send_proving(net, m(3), m(4), None, &email(4)).outcome);
     let _ = net.accept(m(4), to_dee).unwrap();
     let _ = net.send(pronet::SendRequest::new(m(1), m(4))).unwrap();
-    let to_eli = sent(
-        net.send(pronet::SendRequest::new(m(1), m(5)).proof(&email(5)))
-            .unwrap()
-            .outcome,
-    );
+    let to_eli = sent(send_proving(net, m(1), m(5), None, &email(5)).outcome);
     let _ = net.ignore_unknown(m(5), to_eli).unwrap();
-    let to_fe = sent(
-        net.send(pronet::SendRequest::new(m(2), m(6)).proof(&email(6)))
-            .unwrap()
-            .outcome,
-    );
+    let to_fe = sent(send_proving(net, m(2), m(6), None, &email(6)).outcome);
     let _ = net.reject(m(6), to_fe).unwrap();
     clock.advance(TimeDelta::days(3) + TimeDelta::microseconds(7));
-    let to_gus = sent(
-        net.send(
-            pronet::SendRequest::new(m(3), m(7))
-                .note("Gus?")
-                .proof(&email(7)),
-        )
-        .unwrap()
-        .outcome,
-    );
+    let to_gus = sent(send_proving(net, m(3), m(7), Some("Gus?"), &email(7)).outcome);
     let _ = net.withdraw(m(3), to_gus).unwrap();
-    let _ = net
-        .send(
-            pronet::SendRequest::new(m(6), m(1))
-                .note("Hi!")
-                .proof(&email(1)),
-        )
-        .unwrap();
+    let _ = send_proving(net, m(6), m(1), Some("Hi!"), &email(1));
     let _ = net.deactivate(m(7)).unwrap();
 }
 
@@ -235,26 +201,14 @@ fn a7_networks_sharing_a_file_answer_alike_without_catch_up() {
     assert!(b.graph().contains(m(6)));
     // Sent on a, accepted on b: b's decision sees a's invitation and
     // member records, and a's next read sees b's acceptance.
-    let i = sent(
-        a.send(pronet::SendRequest::new(m(1), m(2)).proof(&email(2)))
-            .unwrap()
-            .outcome,
-    );
+    let i = sent(send_proving(&a, m(1), m(2), None, &email(2)).outcome);
     let _ = b.accept(m(2), i).unwrap();
     assert_eq!(a.degree(m(1), m(2)).unwrap(), pronet::Degree::First);
-    let j = sent(
-        b.send(pronet::SendRequest::new(m(2), m(3)).proof(&email(3)))
-            .unwrap()
-            .outcome,
-    );
+    let j = sent(send_proving(&b, m(2), m(3), None, &email(3)).outcome);
     let _ = a.accept(m(3), j).unwrap();
     // 1 and 3 share 2: b decides eligibility on a's acceptance without
     // being told (the stale `NotEligible`).
-    let k = sent(
-        b.send(pronet::SendRequest::new(m(1), m(3)).note("via Bo"))
-            .unwrap()
-            .outcome,
-    );
+    let k = support::invite_with(&b, pronet::SendRequest::new(m(1), m(3)).note("via Bo"));
     assert_eq!(
         a.inbox(m(3), None, whole()).unwrap().items[0].mutual_connections,
         1

@@ -18,7 +18,7 @@ use pronet::{
 };
 use std::fmt::Write as _;
 use std::path::Path;
-use support::{T0, TempDb, m, sent, whole};
+use support::{T0, TempDb, m, send_proving, sent, whole};
 
 /// When the built database is read back: after everything it recorded (a
 /// clock behind its records would be refused as a clock fault).
@@ -55,67 +55,28 @@ fn build(path: &Path) {
         .register(Member::company(m(100), Profile::named("ACME")))
         .unwrap();
     let _ = net.add_contacts(m(1), &[email(2), email(3)]).unwrap();
-    let a = sent(
-        net.send(pronet::SendRequest::new(m(1), m(2)).note("Hello two, note one"))
-            .unwrap()
-            .outcome,
+    let a = support::invite_with(
+        &net,
+        pronet::SendRequest::new(m(1), m(2)).note("Hello two, note one"),
     );
     let _ = net.accept(m(2), a).unwrap();
-    let b = sent(
-        net.send(pronet::SendRequest::new(m(1), m(3)).note("Hi three"))
-            .unwrap()
-            .outcome,
-    );
+    let b = support::invite_with(&net, pronet::SendRequest::new(m(1), m(3)).note("Hi three"));
     let _ = net.accept(m(3), b).unwrap();
     clock.advance(chrono::TimeDelta::hours(5));
     let _ = net
         .send(pronet::SendRequest::new(m(2), m(3)).note("Pending note"))
         .unwrap();
-    let c = sent(
-        net.send(pronet::SendRequest::new(m(1), m(4)).proof(&email(4)))
-            .unwrap()
-            .outcome,
-    );
+    let c = sent(send_proving(&net, m(1), m(4), None, &email(4)).outcome);
     let _ = net.ignore(m(4), c).unwrap();
-    let d = sent(
-        net.send(
-            pronet::SendRequest::new(m(1), m(5))
-                .note("Rejected note")
-                .proof(&email(5)),
-        )
-        .unwrap()
-        .outcome,
-    );
+    let d = sent(send_proving(&net, m(1), m(5), Some("Rejected note"), &email(5)).outcome);
     let _ = net.reject(m(5), d).unwrap();
-    let e = sent(
-        net.send(
-            pronet::SendRequest::new(m(3), m(6))
-                .note("Withdrawn")
-                .proof(&email(6)),
-        )
-        .unwrap()
-        .outcome,
-    );
+    let e = sent(send_proving(&net, m(3), m(6), Some("Withdrawn"), &email(6)).outcome);
     let _ = net.withdraw(m(3), e).unwrap();
-    let _ = net
-        .send(
-            pronet::SendRequest::new(m(6), m(7))
-                .note("Open to seven")
-                .proof(&email(7)),
-        )
-        .unwrap();
-    let _ = net
-        .send(pronet::SendRequest::new(m(2), m(4)).proof(&email(4)))
-        .unwrap();
+    let _ = send_proving(&net, m(6), m(7), Some("Open to seven"), &email(7));
+    let _ = send_proving(&net, m(2), m(4), None, &email(4));
     clock.advance(chrono::TimeDelta::days(2));
     let _ = net.block(m(5), m(7)).unwrap();
-    let _ = net
-        .send(
-            pronet::SendRequest::new(m(4), m(6))
-                .note("Last one")
-                .proof(&email(6)),
-        )
-        .unwrap();
+    let _ = send_proving(&net, m(4), m(6), Some("Last one"), &email(6));
 }
 
 /// Every answer the store and a `Network` over it give, as text; or the
@@ -271,10 +232,7 @@ fn a5_byte_flips_read_back_identical_or_as_errors() {
         std::fs::write(copy.path(), &bytes).unwrap();
         observe(copy.path(), &keys).unwrap()
     };
-    let trials = std::env::var("PRONET_FLIP_TRIALS")
-        .ok()
-        .and_then(|t| t.parse().ok())
-        .unwrap_or(FLIP_TRIALS);
+    let trials = support::env_number("PRONET_FLIP_TRIALS", FLIP_TRIALS);
     let mut rng = Rng(0x005e_ed0f_f11b);
     let (mut identical, mut errored) = (0, 0);
     let mut different = Vec::new();
@@ -326,6 +284,17 @@ fn raw(path: &Path) -> rusqlite::Connection {
     rusqlite::Connection::open(path).unwrap()
 }
 
+/// Lists invitation `key` (as stored, JSON) in member `a`'s open
+/// invitations, as the recipient.
+fn list_open(path: &Path, a: i64, key: &str) {
+    raw(path)
+        .execute(
+            "INSERT INTO entry (kind, a, b, key) VALUES ('open', ?1, 1, ?2)",
+            rusqlite::params![a, key],
+        )
+        .unwrap();
+}
+
 fn corrupt_key<T: std::fmt::Debug>(r: Result<T, Error>) -> Key {
     match r {
         Err(Error::Store(StoreError::Corrupt(key))) => key,
@@ -366,21 +335,11 @@ fn a5_lost_and_phantom_entries_are_corrupt_naming_the_key() {
     // The sender's side is intact.
     assert_eq!(open().sent(m(2), None, whole()).unwrap().items.len(), 2);
     // Put it back: sound again.
-    raw(path.path())
-        .execute(
-            "INSERT INTO entry (kind, a, b, key) VALUES ('open', 3, 1, ?1)",
-            [&key3],
-        )
-        .unwrap();
+    list_open(path.path(), 3, &key3);
     assert_eq!(open().inbox(m(3), None, whole()).unwrap().items.len(), 1);
     // A phantom: invitation 9 (4 -> 6) listed in 5's inbox too.
     let key9 = serde_json::to_string(&Key::Invitation(InvitationId::new(9))).unwrap();
-    raw(path.path())
-        .execute(
-            "INSERT INTO entry (kind, a, b, key) VALUES ('open', 5, 1, ?1)",
-            [&key9],
-        )
-        .unwrap();
+    list_open(path.path(), 5, &key9);
     assert_eq!(
         corrupt_key(open().inbox(m(5), None, whole())),
         Key::Invitation(InvitationId::new(9))
@@ -391,12 +350,7 @@ fn a5_lost_and_phantom_entries_are_corrupt_naming_the_key() {
     assert!(open().inbox(m(5), None, whole()).unwrap().items.is_empty());
     // A phantom naming no record at all.
     let key42 = serde_json::to_string(&Key::Invitation(InvitationId::new(42))).unwrap();
-    raw(path.path())
-        .execute(
-            "INSERT INTO entry (kind, a, b, key) VALUES ('open', 6, 1, ?1)",
-            [&key42],
-        )
-        .unwrap();
+    list_open(path.path(), 6, &key42);
     let store = SqliteStore::open(path.path()).unwrap();
     assert!(matches!(
         store.open_invitations(m(6), Role::Recipient),

@@ -191,9 +191,7 @@ fn p_every_operation_records_its_outcome() {
         let w = World::new();
         let (ana, bo, cy, acme) = (m(1), m(2), m(3), m(9));
         let nobody = m(404);
-        for id in [ana, bo, cy] {
-            w.person(id);
-        }
+        w.people([ana, bo, cy]);
         w.register(Member::company(acme, Profile::named("Acme")));
         let page = PageSize::default();
         let id = w.invite(ana, bo);

@@ -30,15 +30,8 @@ fn note(text: &str) -> Note {
 /// later Cy invites Ana with a note.
 fn world() -> (World, InvitationId) {
     let w = World::new();
-    let (ana, bo, cy, di) = (
-        w.person(m(1)),
-        w.person(m(2)),
-        w.person(m(3)),
-        w.person(m(4)),
-    );
-    w.connect(ana, bo);
-    w.connect(bo, cy);
-    w.connect(bo, di);
+    let [ana, bo, cy, di] = w.persons([m(1), m(2), m(3), m(4)]);
+    w.connect_all([(ana, bo), (bo, cy), (bo, di)]);
     w.at(hours(1));
     let inv = sent_id(
         &w.net
@@ -139,12 +132,7 @@ fn events_are_internally_tagged_with_string_ids_and_rfc3339_instants() {
     let big = u64::MAX;
     let cases: Vec<(Event, &str)> = vec![
         (
-            Event::InvitationSent {
-                invitation: InvitationId::new(big),
-                sender: m(1),
-                recipient: m(2),
-                supersedes: None,
-            },
+            sent_event(InvitationId::new(big), m(1), m(2), None),
             r#"{"type":"invitation_sent","invitation":"18446744073709551615","sender":"1","recipient":"2"}"#,
         ),
         (

@@ -16,6 +16,23 @@ pub(crate) struct MMember {
     pub(crate) emails: Vec<String>,
 }
 
+impl MMember {
+    /// Member `id` after `Operation::Update`: the preference `p`, the tier
+    /// (unchanged when `tier` is `None`), and a person's addresses (the
+    /// primary one, and the alternative one when `alt`).
+    pub(crate) fn update(&mut self, id: u64, p: InvitePreference, alt: bool, tier: Option<bool>) {
+        self.preference = p;
+        // A tier change keeps every earlier send in the window (Q4).
+        self.premium = tier.unwrap_or(self.premium);
+        if self.person {
+            self.emails = vec![primary_address(id)];
+            if alt {
+                self.emails.push(alt_address(id));
+            }
+        }
+    }
+}
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum MStatus {
     Pending,
@@ -162,14 +179,7 @@ impl Model {
 
     /// Members hidden from `viewer`: blocked by or blocking them.
     pub(crate) fn hidden(&self, viewer: u64) -> BTreeSet<u64> {
-        self.blocks
-            .keys()
-            .filter_map(|&(x, y)| match () {
-                () if x == viewer => Some(y),
-                () if y == viewer => Some(x),
-                () => None,
-            })
-            .collect()
+        support::partners(self.blocks.keys(), viewer).collect()
     }
 
     /// Whether `viewer` may see `other`: active and not hidden by a block.
@@ -217,13 +227,7 @@ impl Model {
         if !self.active(a) {
             return BTreeSet::new();
         }
-        self.connections
-            .iter()
-            .filter_map(|&(x, y)| match () {
-                () if x == a => Some(y),
-                () if y == a => Some(x),
-                () => None,
-            })
+        support::partners(&self.connections, a)
             .filter(|&o| self.active(o))
             .collect()
     }
@@ -260,20 +264,7 @@ impl Model {
                 links.entry(y).or_default().insert(x);
             }
         }
-        let mut dist = BTreeMap::from([(viewer, 0)]);
-        let mut queue = VecDeque::from([viewer]);
-        while let Some(x) = queue.pop_front() {
-            let d = dist[&x];
-            if d == 3 {
-                continue;
-            }
-            for &y in links.get(&x).into_iter().flatten() {
-                dist.entry(y).or_insert_with(|| {
-                    queue.push_back(y);
-                    d + 1
-                });
-            }
-        }
+        let dist = support::distances(viewer, 3, |x| links.get(&x).into_iter().flatten().copied());
         let none = BTreeSet::new();
         let mine = links.get(&viewer).unwrap_or(&none);
         others
@@ -283,13 +274,7 @@ impl Model {
                     let unknown = Refusal::UnknownMember(mid(o));
                     return (o, (Err(unknown.clone()), Err(unknown)));
                 }
-                let degree = match dist.get(&o) {
-                    Some(0) => Degree::Yourself,
-                    Some(1) => Degree::First,
-                    Some(2) => Degree::Second,
-                    Some(3) => Degree::Third,
-                    _ => Degree::OutOfNetwork,
-                };
+                let degree = support::degree_at(dist.get(&o));
                 let mutual = if o == viewer {
                     0
                 } else {
@@ -790,15 +775,7 @@ impl Model {
             .get_mut(&id)
             .filter(|m| m.active)
             .ok_or(Refusal::UnknownMember(mid(id)))?;
-        member.preference = preference;
-        // A tier change keeps every earlier send in the window (Q4).
-        member.premium = premium.unwrap_or(member.premium);
-        if member.person {
-            member.emails = vec![primary_address(id)];
-            if alt_email {
-                member.emails.push(alt_address(id));
-            }
-        }
+        member.update(id, preference, alt_email, premium);
         Ok(((), vec![]))
     }
 

@@ -3,6 +3,13 @@
 use super::*;
 use pronet::{BlockOutcome, UnblockOutcome};
 
+/// The outcome a model answer's events `e` stand for: `unchanged` when
+/// there are none, else `changed`; with the events.
+fn outcome_by_events<T>(e: Vec<Event>, unchanged: T, changed: T) -> (T, Vec<Event>) {
+    let outcome = if e.is_empty() { unchanged } else { changed };
+    (outcome, e)
+}
+
 // ---------------------------------------------------------------------------
 // The lockstep harness
 // ---------------------------------------------------------------------------
@@ -438,14 +445,7 @@ impl World {
         let real = match self.model.members.get(&member) {
             Some(m) => {
                 let mut next = m.clone();
-                next.preference = preference;
-                next.premium = premium.unwrap_or(next.premium);
-                if next.person {
-                    next.emails = vec![primary_address(member)];
-                    if alt_email {
-                        next.emails.push(alt_address(member));
-                    }
-                }
+                next.update(member, preference, alt_email, premium);
                 refused(
                     self.net
                         .update_member(mid(member), |m| *m = real_member(member, &next)),
@@ -543,64 +543,45 @@ impl World {
         // The model answers with events only: a block that changed
         // nothing is `AlreadyBlocked`.
         let expected = self.model.block(actor, other).map(|((), e)| {
-            let outcome = if e.is_empty() {
-                BlockOutcome::AlreadyBlocked
-            } else {
-                BlockOutcome::Blocked
-            };
-            (outcome, e)
+            outcome_by_events(e, BlockOutcome::AlreadyBlocked, BlockOutcome::Blocked)
         });
-        tally("block", &real);
-        assert_eq!(
-            real, expected,
-            "step {}: block {actor} -> {other}",
-            self.step
-        );
-        self.transition(&real.map(|(_, e)| e).unwrap_or_default());
+        self.compare("block", format!("block {actor} -> {other}"), real, expected);
     }
 
     pub(crate) fn unblock(&mut self, actor: u64, other: u64) {
         self.unblocking = Some((actor, other));
         let real = refused(self.net.unblock(mid(actor), mid(other)));
         let expected = self.model.unblock(actor, other).map(|((), e)| {
-            let outcome = if e.is_empty() {
-                UnblockOutcome::NotBlocked
-            } else {
-                UnblockOutcome::Unblocked
-            };
-            (outcome, e)
+            outcome_by_events(e, UnblockOutcome::NotBlocked, UnblockOutcome::Unblocked)
         });
-        tally("unblock", &real);
-        assert_eq!(
-            real, expected,
-            "step {}: unblock {actor} -> {other}",
-            self.step
+        self.compare(
+            "unblock",
+            format!("unblock {actor} -> {other}"),
+            real,
+            expected,
         );
-        self.transition(&real.map(|(_, e)| e).unwrap_or_default());
     }
 
     pub(crate) fn report(&mut self, actor: u64, other: u64, reason: ReportReason) {
         let real = refused(self.net.report(mid(actor), mid(other), reason));
         let expected = self.model.report(actor, other, reason);
-        tally("report", &real);
-        assert_eq!(
-            real, expected,
-            "step {}: report {actor} -> {other} ({reason:?})",
-            self.step
+        self.compare(
+            "report",
+            format!("report {actor} -> {other} ({reason:?})"),
+            real,
+            expected,
         );
-        self.transition(&real.map(|(_, e)| e).unwrap_or_default());
     }
 
     pub(crate) fn remove(&mut self, actor: u64, other: u64) {
         let real = refused(self.net.remove_connection(mid(actor), mid(other)));
         let expected = self.model.remove(actor, other);
-        tally("remove", &real);
-        assert_eq!(
-            real, expected,
-            "step {}: remove {actor} - {other}",
-            self.step
+        self.compare(
+            "remove",
+            format!("remove {actor} - {other}"),
+            real,
+            expected,
         );
-        self.transition(&real.map(|(_, e)| e).unwrap_or_default());
     }
 
     pub(crate) fn proof(&self, recipient: u64, proof: ProofKind) -> Option<String> {
@@ -732,6 +713,21 @@ impl World {
         assert!(self.net.store().snapshot() == before, "I4: a repeat wrote");
         self.probes += 1;
 
+        self.transition(&real.map(|(_, e)| e).unwrap_or_default());
+    }
+
+    /// Counts the real answer of one operation (as `what`), compares it
+    /// with the model's (a failure names the step and `call`), and makes
+    /// the transition its events say.
+    fn compare<O: PartialEq + std::fmt::Debug>(
+        &mut self,
+        what: &str,
+        call: String,
+        real: Answered<O>,
+        expected: Answered<O>,
+    ) {
+        tally(what, &real);
+        assert_eq!(real, expected, "step {}: {call}", self.step);
         self.transition(&real.map(|(_, e)| e).unwrap_or_default());
     }
 

@@ -4,7 +4,7 @@
 
 #[cfg(feature = "sqlite")]
 use crate::support::TempDb;
-use crate::support::{Conflicts, T0, Watch, Watched, pair, whole};
+use crate::support::{Conflicts, T0, Watch, Watched, graph_of, pair, whole};
 use pronet::invitation::{Delivery, Invitation, PairState, Status};
 use pronet::record::{Key, Record, Versioned};
 use pronet::{
@@ -570,10 +570,7 @@ pub trait Backend {
 
 /// The repetition count from `var`, or `default`.
 fn reps_from(var: &str, default: usize) -> usize {
-    std::env::var(var)
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(default)
+    crate::support::env_number(var, default)
 }
 
 /// All racing calls on one `MemoryStore` network shared by reference.
@@ -633,52 +630,13 @@ impl Backend for Sqlite {
     }
 
     fn race(s: &Scenario) -> Raced {
-        use pronet::SqliteStore;
         let file = TempDb::new("races");
-        let (setup, before) = {
-            let store = SqliteStore::open(file.path()).unwrap();
-            let net = open(Arc::new(store) as Arc<dyn Snap>, &s.policy);
-            let setup = (s.setup)(&net);
-            let before = net.store().records();
-            (setup, before)
-        };
-        let conflicts = Conflicts::default();
-        let (results, overlapped) = race_threads(
-            &setup.calls,
-            || {
-                // Its own connection and its own network, like a process.
-                let store = SqliteStore::open(file.path()).unwrap();
-                open(Watched::new(store, conflicts.clone()), &s.policy)
-            },
-            perform,
-        );
-        // A network freshly opened on the file observes; every racing
-        // network, once caught up, holds the same graph.
-        let fresh = open(
-            Arc::new(SqliteStore::open(file.path()).unwrap()) as Arc<dyn Snap>,
-            &s.policy,
-        );
-        let fresh_graph = graph_of(&fresh, &setup.members);
-        let mut answers = Vec::new();
-        for (answer, net) in results {
-            let _ = net.catch_up().unwrap();
-            assert_eq!(
-                graph_of(&net, &setup.members),
-                fresh_graph,
-                "{}: a racing network did not converge",
-                s.name
-            );
-            answers.push(answer);
-        }
-        Raced {
-            net: fresh,
-            setup,
-            before,
-            answers,
-            overlapped,
-            conflicts: conflicts.count(),
-            _file: Some(Box::new(file)),
-        }
+        let path = file.path().to_owned();
+        race_apart(
+            s,
+            move || pronet::SqliteStore::open(&path).unwrap(),
+            Box::new(file),
+        )
     }
 }
 
@@ -707,68 +665,57 @@ impl Backend for Postgres {
         let url = std::env::var(pg::VAR).unwrap();
         let schemas = pg::Schemas::new(&url);
         let schema = schemas.fresh("races");
-        let (setup, before) = {
-            let net = open(
-                Arc::new(pg::store_in(&url, &schema)) as Arc<dyn Snap>,
-                &s.policy,
-            );
-            let setup = (s.setup)(&net);
-            let before = net.store().records();
-            (setup, before)
-        };
-        let conflicts = Conflicts::default();
-        let (results, overlapped) = race_threads(
-            &setup.calls,
-            || {
-                open(
-                    Watched::new(pg::store_in(&url, &schema), conflicts.clone()),
-                    &s.policy,
-                )
-            },
-            perform,
-        );
-        let fresh = open(
-            Arc::new(pg::store_in(&url, &schema)) as Arc<dyn Snap>,
-            &s.policy,
-        );
-        let fresh_graph = graph_of(&fresh, &setup.members);
-        let mut answers = Vec::new();
-        for (answer, net) in results {
-            let _ = net.catch_up().unwrap();
-            assert_eq!(
-                graph_of(&net, &setup.members),
-                fresh_graph,
-                "{}: a racing network did not converge",
-                s.name
-            );
-            answers.push(answer);
-        }
-        Raced {
-            net: fresh,
-            setup,
-            before,
-            answers,
-            overlapped,
-            conflicts: conflicts.count(),
-            _file: Some(Box::new(schemas)),
-        }
+        race_apart(s, move || pg::store_in(&url, &schema), Box::new(schemas))
     }
 }
 
-/// Each member's connections in the graph index, sorted.
-pub fn graph_of<S: Store>(
-    net: &Network<S, ManualClock>,
-    members: &[MemberId],
-) -> Vec<(MemberId, Vec<MemberId>)> {
-    let graph = net.graph();
-    members
-        .iter()
-        .map(|&member| {
-            let mut items = graph.connections(member, None, whole()).unwrap().items;
-            items.sort();
-            (member, items)
-        })
-        .collect()
+#[cfg(any(feature = "sqlite", feature = "postgres"))]
+/// Races `s` with each call on its own store and network over one
+/// database (`store` opens a new store on it, like a process would); the
+/// setup runs first, on a store of its own, and the end is observed by a
+/// network freshly opened on it, which every racing network, once caught
+/// up, must equal. `database` keeps the database for the checks.
+fn race_apart<S: Snap + 'static>(
+    s: &Scenario,
+    store: impl Fn() -> S + Sync,
+    database: Box<dyn std::any::Any>,
+) -> Raced {
+    let (setup, before) = {
+        let net = open(Arc::new(store()) as Arc<dyn Snap>, &s.policy);
+        let setup = (s.setup)(&net);
+        let before = net.store().records();
+        (setup, before)
+    };
+    let conflicts = Conflicts::default();
+    let (results, overlapped) = race_threads(
+        &setup.calls,
+        || open(Watched::new(store(), conflicts.clone()), &s.policy),
+        perform,
+    );
+    // A network freshly opened on the database observes; every racing
+    // network, once caught up, holds the same graph.
+    let fresh = open(Arc::new(store()) as Arc<dyn Snap>, &s.policy);
+    let fresh_graph = graph_of(&fresh, &setup.members);
+    let mut answers = Vec::new();
+    for (answer, net) in results {
+        let _ = net.catch_up().unwrap();
+        assert_eq!(
+            graph_of(&net, &setup.members),
+            fresh_graph,
+            "{}: a racing network did not converge",
+            s.name
+        );
+        answers.push(answer);
+    }
+    Raced {
+        net: fresh,
+        setup,
+        before,
+        answers,
+        overlapped,
+        conflicts: conflicts.count(),
+        _file: Some(database),
+    }
 }
 
 /// Makes each call on its own thread, on the network `net` gives that

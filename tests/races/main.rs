@@ -207,9 +207,11 @@ fn seen(net: &Net, viewer: MemberId, id: InvitationId) -> Result<Seen, Refusal> 
         .map_err(|e| e.refusal().cloned().unwrap())
 }
 
-fn inbox_ids(net: &Net, member: MemberId) -> Vec<(MemberId, InvitationId)> {
-    let mut ids: Vec<_> = net
-        .inbox(member, None, whole())
+/// A list's invitations, with the other member of each, sorted.
+fn listed_ids(
+    list: Result<pronet::Page<pronet::Listed, pronet::ListCursor>, pronet::Error>,
+) -> Vec<(MemberId, InvitationId)> {
+    let mut ids: Vec<_> = list
         .unwrap()
         .items
         .into_iter()
@@ -219,16 +221,12 @@ fn inbox_ids(net: &Net, member: MemberId) -> Vec<(MemberId, InvitationId)> {
     ids
 }
 
+fn inbox_ids(net: &Net, member: MemberId) -> Vec<(MemberId, InvitationId)> {
+    listed_ids(net.inbox(member, None, whole()))
+}
+
 fn sent_ids(net: &Net, member: MemberId) -> Vec<(MemberId, InvitationId)> {
-    let mut ids: Vec<_> = net
-        .sent(member, None, whole())
-        .unwrap()
-        .items
-        .into_iter()
-        .map(|l| (l.other, l.invitation))
-        .collect();
-    ids.sort();
-    ids
+    listed_ids(net.sent(member, None, whole()))
 }
 
 /// Members 1 and 2 who share member 3.
@@ -245,6 +243,25 @@ fn one_invitation(net: &Net) -> (MemberId, MemberId, InvitationId) {
     let (a, b) = (m(1), m(2));
     register(net, &[a, b]);
     (a, b, invite(net, a, b))
+}
+
+/// [`one_invitation`], with the calls `calls` makes from its sender,
+/// recipient and id raced: the setup.
+fn on_one_invitation(net: &Net, calls: fn(MemberId, MemberId, InvitationId) -> Vec<Call>) -> Setup {
+    let (a, b, id) = one_invitation(net);
+    Setup {
+        members: vec![a, b],
+        calls: calls(a, b, id),
+    }
+}
+
+/// The sender, recipient and invitation of an [`on_one_invitation`] setup
+/// whose first call is the accept.
+fn accepted(setup: &Setup) -> (MemberId, MemberId, InvitationId) {
+    let Call::Accept(_, id) = setup.calls[0] else {
+        unreachable!()
+    };
+    (m(1), m(2), id)
 }
 
 /// A G5 scenario: under the cap of 3, with member 1 at cap-1, every call
@@ -384,17 +401,12 @@ fn a3_accept_vs_withdraw_never_both() -> Scenario {
         name: "a3_accept_vs_withdraw_never_both",
         policy: Policy::default(),
         setup: |net| {
-            let (a, b, id) = one_invitation(net);
-            Setup {
-                members: vec![a, b],
-                calls: vec![Call::Accept(b, id), Call::Withdraw(a, id)],
-            }
+            on_one_invitation(net, |a, b, id| {
+                vec![Call::Accept(b, id), Call::Withdraw(a, id)]
+            })
         },
         check: |net, setup, answers| {
-            let (a, b) = (m(1), m(2));
-            let Call::Accept(_, id) = setup.calls[0] else {
-                unreachable!()
-            };
+            let (a, b, id) = accepted(setup);
             let accepted = Answer::Refused(Refusal::NotPending {
                 seen: Seen::Accepted,
             });
@@ -427,17 +439,12 @@ fn a3_accept_vs_accept_connects_once() -> Scenario {
         name: "a3_accept_vs_accept_connects_once",
         policy: Policy::default(),
         setup: |net| {
-            let (a, b, id) = one_invitation(net);
-            Setup {
-                members: vec![a, b],
-                calls: vec![Call::Accept(b, id), Call::Accept(b, id)],
-            }
+            on_one_invitation(net, |_, b, id| {
+                vec![Call::Accept(b, id), Call::Accept(b, id)]
+            })
         },
         check: |net, setup, answers| {
-            let (a, b) = (m(1), m(2));
-            let Call::Accept(_, id) = setup.calls[0] else {
-                unreachable!()
-            };
+            let (a, b, id) = accepted(setup);
             let expected = vec![
                 Event::InvitationAccepted {
                     invitation: id,

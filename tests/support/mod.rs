@@ -24,6 +24,7 @@ use pronet::{
     MemoryStore, Network, PageSize, PairKey, Policy, Profile, Refusal, SendOutcome, Tier,
     Timestamp,
 };
+use std::collections::{BTreeMap, VecDeque};
 use std::fmt::Debug;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -91,6 +92,25 @@ pub fn refusal<T: Debug>(result: Result<T, Error>) -> Refusal {
     }
 }
 
+/// A table of calls that must each be refused, a row `call => refusal`:
+/// the rows run in order, each compared with `assert_eq!` and its failure
+/// naming its call.
+#[allow(unused_macros)]
+macro_rules! refusals {
+    ($($call:expr => $want:expr),+ $(,)?) => {
+        $(
+            assert_eq!(
+                crate::support::refusal($call),
+                $want,
+                "case: {}",
+                stringify!($call)
+            );
+        )+
+    };
+}
+#[allow(unused_imports)]
+pub(crate) use refusals;
+
 /// The new invitation of a send that must have created one.
 pub fn sent_id(committed: &Committed<SendOutcome>) -> InvitationId {
     sent(committed.outcome)
@@ -102,6 +122,23 @@ pub fn invite_with<S: Store, C: pronet::Clock>(
     request: pronet::SendRequest<'_>,
 ) -> InvitationId {
     sent_id(&net.send(request).unwrap())
+}
+
+/// `from` sends `to` an invitation with `note`, proving `proof`: the
+/// committed answer of a send that must be accepted.
+pub fn send_proving<S: Store, C: pronet::Clock>(
+    net: &Network<S, C>,
+    from: MemberId,
+    to: MemberId,
+    note: Option<&str>,
+    proof: &Email,
+) -> Committed<SendOutcome> {
+    net.send(
+        pronet::SendRequest::new(from, to)
+            .maybe_note(note)
+            .proof(proof),
+    )
+    .unwrap()
 }
 
 /// `from` invites `to` with `note`, proving `to`'s address
@@ -128,17 +165,151 @@ pub fn sent(outcome: SendOutcome) -> InvitationId {
     }
 }
 
-/// `default` cases for a property, unless `PROPTEST_CASES` says otherwise.
-pub fn cases(default: u32) -> u32 {
-    std::env::var("PROPTEST_CASES")
+/// The number the environment variable `var` holds, or `default` when it
+/// is unset or not a number.
+pub fn env_number<T: std::str::FromStr>(var: &str, default: T) -> T {
+    std::env::var(var)
         .ok()
         .and_then(|v| v.parse().ok())
         .unwrap_or(default)
 }
 
+/// `default` cases for a property, unless `PROPTEST_CASES` says otherwise.
+pub fn cases(default: u32) -> u32 {
+    env_number("PROPTEST_CASES", default)
+}
+
+/// Starts this test binary again to run only the test `role` (a child
+/// role that does nothing in a normal run), with `value` in the
+/// environment variable `var` and its stdout as `stdout` says.
+pub fn child_role(
+    role: &str,
+    var: &str,
+    value: impl AsRef<std::ffi::OsStr>,
+    stdout: std::process::Stdio,
+) -> std::process::Child {
+    std::process::Command::new(std::env::current_exe().unwrap())
+        .args([role, "--exact", "--nocapture", "--test-threads=1"])
+        .env(var, value)
+        .stdout(stdout)
+        .spawn()
+        .unwrap()
+}
+
+// ------------------------------------------------------------ graph oracles
+
+/// Breadth-first distances from `from`, up to `depth`, over the
+/// neighbours `next` gives (each member once, at its shortest distance).
+pub fn distances<T, I>(from: T, depth: usize, mut next: impl FnMut(T) -> I) -> BTreeMap<T, usize>
+where
+    T: Ord + Copy,
+    I: IntoIterator<Item = T>,
+{
+    let mut dist = BTreeMap::from([(from, 0)]);
+    let mut queue = VecDeque::from([from]);
+    while let Some(x) = queue.pop_front() {
+        let d = dist[&x];
+        if d == depth {
+            continue;
+        }
+        for y in next(x) {
+            dist.entry(y).or_insert_with(|| {
+                queue.push_back(y);
+                d + 1
+            });
+        }
+    }
+    dist
+}
+
+/// The degree a distance up to 3 stands for (none or further: out of
+/// network).
+pub fn degree_at(distance: Option<&usize>) -> pronet::Degree {
+    use pronet::Degree;
+    match distance {
+        Some(0) => Degree::Yourself,
+        Some(1) => Degree::First,
+        Some(2) => Degree::Second,
+        Some(3) => Degree::Third,
+        _ => Degree::OutOfNetwork,
+    }
+}
+
+/// The other side of each pair in `pairs` that has `x` on one side.
+pub fn partners<'a, T: PartialEq + Copy + 'a>(
+    pairs: impl IntoIterator<Item = &'a (T, T)>,
+    x: T,
+) -> impl Iterator<Item = T> {
+    pairs.into_iter().filter_map(move |&(a, b)| match () {
+        () if a == x => Some(b),
+        () if b == x => Some(a),
+        () => None,
+    })
+}
+
+/// Each member's connections in `net`'s graph index, sorted.
+pub fn graph_of<S: Store, C: pronet::Clock>(
+    net: &Network<S, C>,
+    members: &[MemberId],
+) -> Vec<(MemberId, Vec<MemberId>)> {
+    let graph = net.graph();
+    members
+        .iter()
+        .map(|&member| {
+            let mut items = graph.connections(member, None, whole()).unwrap().items;
+            items.sort();
+            (member, items)
+        })
+        .collect()
+}
+
+/// Every item of a paginated list, following each page's `next` cursor
+/// from the start (`fetch(None)`); the first error ends it.
+pub fn all_items<T, C, E>(
+    mut fetch: impl FnMut(Option<C>) -> Result<pronet::Page<T, C>, E>,
+) -> Result<Vec<T>, E> {
+    let mut items = Vec::new();
+    let mut after = None;
+    loop {
+        let page = fetch(after)?;
+        items.extend(page.items);
+        match page.next {
+            Some(next) => after = Some(next),
+            None => return Ok(items),
+        }
+    }
+}
+
 /// Unwraps a committed operation whose answer the test does not inspect.
 pub fn done<O: Debug>(result: Result<Committed<O>, Error>) {
     let _committed = result.unwrap();
+}
+
+// ------------------------------------------------------- expected events
+
+/// The `InvitationSent` event of a send.
+pub fn sent_event(
+    invitation: InvitationId,
+    sender: MemberId,
+    recipient: MemberId,
+    supersedes: Option<InvitationId>,
+) -> pronet::Event {
+    pronet::Event::InvitationSent {
+        invitation,
+        sender,
+        recipient,
+        supersedes,
+    }
+}
+
+/// The `InvitationWithdrawn` event of a withdrawal.
+pub fn withdrawn_event(invitation: InvitationId, sender: MemberId) -> pronet::Event {
+    pronet::Event::InvitationWithdrawn { invitation, sender }
+}
+
+/// The `MemberBlocked` event of a block.
+pub fn blocked_event(blocker: MemberId, blocked: MemberId) -> pronet::Event {
+    pronet::Event::MemberBlocked { blocker, blocked }
 }
 
 // ------------------------------------------------------------------ policy
@@ -208,6 +379,25 @@ impl World {
                 .with_email(email_of(id), true)
                 .with_invite_preference(pref),
         )
+    }
+
+    /// Registers each of `ids` as [`World::person`].
+    pub fn people(&self, ids: impl IntoIterator<Item = MemberId>) {
+        for id in ids {
+            self.person(id);
+        }
+    }
+
+    /// Registers `ids` as [`World::person`]: the same ids, to destructure.
+    pub fn persons<const N: usize>(&self, ids: [MemberId; N]) -> [MemberId; N] {
+        ids.map(|id| self.person(id))
+    }
+
+    /// Connects each pair, in order, as [`World::connect`].
+    pub fn connect_all(&self, pairs: impl IntoIterator<Item = (MemberId, MemberId)>) {
+        for (a, b) in pairs {
+            self.connect(a, b);
+        }
     }
 
     /// `from` invites `to`, proving `to`'s address; the send must create an
@@ -439,6 +629,12 @@ pub mod pg {
         pronet::PostgresStore::open_in_schema(config(url), schema, 4).unwrap()
     }
 
+    /// Schemas on the server for `test`, or `None` after printing that it
+    /// skips (see [`url`]).
+    pub fn schemas(test: &str) -> Option<Schemas> {
+        url(test).map(|url| Schemas::new(&url))
+    }
+
     /// Drops `schema` and everything in it.
     pub fn drop_schema(url: &str, schema: &str) {
         let mut client = config(url).connect(postgres::NoTls).unwrap();
@@ -459,6 +655,11 @@ pub mod pg {
                 url: url.to_owned(),
                 names: Mutex::new(Vec::new()),
             }
+        }
+
+        /// The server's connection string.
+        pub fn url(&self) -> &str {
+            &self.url
         }
 
         /// A fresh schema, dropped with `self`.
