@@ -566,7 +566,7 @@ mod tests {
     #[test]
     fn block_merge_count_agrees_with_the_plain_merge() {
         let e: &[Slot] = &[];
-        let run = |from: Slot, n: Slot| (from..from + n).collect::<Vec<Slot>>();
+        let run = |from: Slot, n: Slot| (0..n).map(|i| from + i).collect::<Vec<Slot>>();
         // Edge cases: empty, equal, disjoint, interleaved, ties on block
         // ends, lengths around the block size, the largest slots.
         check_count(e, e);
