@@ -137,12 +137,13 @@ pub(crate) const AHEAD: usize = 8;
 /// into a hub's list reads only a few of its lines.
 const PREFETCH_LINES: usize = 32;
 
-/// Starts loading the first two cache lines of `list` (see
-/// [`prefetch_lines`]): for walks over many lists, where more lines per
-/// list would queue behind each other in the CPU's fill buffers.
+/// Starts loading the first cache line of `list`, and the second for a
+/// list of more than 16 neighbours (see [`prefetch_lines`]): for walks over
+/// many lists, where more lines per list would queue behind each other in
+/// the CPU's fill buffers.
 #[inline(always)]
 pub(crate) fn prefetch(list: &[Slot]) {
-    prefetch_lines(list, 2);
+    prefetch_lines(list, if list.len() > 16 { 2 } else { 1 });
 }
 
 /// Starts loading every cache line of `list`, up to [`PREFETCH_LINES`]
