@@ -48,6 +48,9 @@ pub enum HowConnected {
     OutOfNetwork,
 }
 
+/// How many lists ahead the third-degree scan loads.
+const SCAN_AHEAD: usize = 32;
+
 impl<'g> View<'g> {
     pub(super) fn new(graph: &'g SocialGraph, hidden: impl IntoIterator<Item = MemberId>) -> Self {
         let mut hidden: Vec<Slot> = hidden
@@ -161,10 +164,10 @@ impl<'g> View<'g> {
             (na, nb)
         };
         let linked = with_marks(self.graph.adjacency.slots(), |marks| {
-            // Start loading the first lists to scan, then keep AHEAD lists
-            // loading ahead of the scan: their cache misses overlap, and the
-            // scan stops at the first link without having fetched the rest.
-            for &x in scanned.iter().take(AHEAD) {
+            // Keep the next SCAN_AHEAD lists loading while scanning one: their
+            // cache misses overlap, and the scan stops at the first link
+            // without having fetched the rest.
+            for &x in scanned.iter().take(SCAN_AHEAD) {
                 prefetch(self.neighbours(x));
             }
             for &y in marked {
@@ -173,7 +176,7 @@ impl<'g> View<'g> {
                 }
             }
             for (i, &x) in scanned.iter().enumerate() {
-                if let Some(&ahead) = scanned.get(i + AHEAD) {
+                if let Some(&ahead) = scanned.get(i + SCAN_AHEAD) {
                     prefetch(self.neighbours(ahead));
                 }
                 if self.visible(x) && self.neighbours(x).iter().any(|&z| marks.is_marked(z)) {
