@@ -136,8 +136,9 @@ fn data_lines(len: usize) -> u32 {
 /// [`Csr::lookup_lines`]), the two list headers, the two lists;
 /// past the second degree, the headers of both sides' connections (to pick
 /// the cheaper side), then the lines of the lists on the scanned side up to
-/// the first link to the marked side (the lists after it are not read). The marks bitset (128 KiB per million members) stays in
-/// cache and is not counted.
+/// the first link to the marked side (the lists after it are not read).
+/// The marks bitset (128 KiB per million members) stays in cache and is
+/// not counted.
 pub fn degree_model(csr: &Csr, a: u32, b: u32, answer: Degree) -> Model {
     let (na, nb) = (csr.of(a), csr.of(b));
     // The lookup level and its two lines, when ids need one.

@@ -240,10 +240,14 @@ pub fn partners<'a, T: PartialEq + Copy + 'a>(
     pairs: impl IntoIterator<Item = &'a (T, T)>,
     x: T,
 ) -> impl Iterator<Item = T> {
-    pairs.into_iter().filter_map(move |&(a, b)| match () {
-        () if a == x => Some(b),
-        () if b == x => Some(a),
-        () => None,
+    pairs.into_iter().filter_map(move |&(a, b)| {
+        if a == x {
+            Some(b)
+        } else if b == x {
+            Some(a)
+        } else {
+            None
+        }
     })
 }
 
