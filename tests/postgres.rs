@@ -142,6 +142,66 @@ fn a5_newer_and_foreign_schemas_are_refused() {
     assert_eq!(tables, 1, "the foreign schema is left as it was");
 }
 
+/// A5: a schema of version 2 (each commit one big statement, before
+/// `pronet_apply`) is migrated in place on opening: its records and
+/// versions kept, and commits work as before, conflicts included.
+#[test]
+fn a5_a_version_2_schema_is_migrated_keeping_its_records() {
+    let Some(url) = pg::url("a5_a_version_2_schema_is_migrated_keeping_its_records") else {
+        return;
+    };
+    let schemas = Schemas::new(&url);
+    let schema = schemas.fresh("v2");
+    let before = {
+        let net = Network::open(pg::store_in(&url, &schema), clock(), Policy::default()).unwrap();
+        for raw in 1..=3 {
+            support::done(net.register(person(raw)));
+        }
+        let sent = net
+            .send(pronet::SendRequest::new(m(1), m(2)).proof(&email_of(m(2))))
+            .unwrap();
+        support::done(net.accept(m(2), support::sent_id(&sent)));
+        net.store().snapshot().unwrap()
+    };
+    // Take the schema back to version 2 as that release left it.
+    admin(&url, &schema)
+        .batch_execute(
+            "DROP FUNCTION pronet_apply(text[], bigint[], bigint[], text[], bool[],
+                 smallint[], bigint[], smallint[], text[]);
+             CREATE FUNCTION pronet_conflict(key text) RETURNS bigint LANGUAGE plpgsql AS $$
+             BEGIN
+                 RAISE EXCEPTION USING ERRCODE = 'PN409', MESSAGE = key;
+             END $$;
+             UPDATE meta SET value = 2 WHERE name = 'schema_version'",
+        )
+        .unwrap();
+    let net = Network::open(pg::store_in(&url, &schema), clock(), Policy::default()).unwrap();
+    let version: i64 = admin(&url, &schema)
+        .query_one("SELECT value FROM meta WHERE name = 'schema_version'", &[])
+        .unwrap()
+        .get(0);
+    assert_eq!(version, PostgresStore::SCHEMA_VERSION);
+    assert_eq!(net.store().snapshot().unwrap(), before, "every record kept");
+    let sent = net
+        .send(pronet::SendRequest::new(m(1), m(3)).proof(&email_of(m(3))))
+        .unwrap();
+    support::done(net.accept(m(3), support::sent_id(&sent)));
+    assert_eq!(net.graph().connection_count(), 2);
+    // A stale expectation (m1's ledger moved with the send) is still a
+    // conflict naming its key.
+    let key = Key::Ledger(m(1));
+    let stale = before
+        .iter()
+        .find(|(k, _)| *k == key)
+        .map(|(_, v)| v.clone())
+        .unwrap();
+    let write = Write::replacing(Some(&stale), stale.value.clone());
+    match net.store().commit(&[write]) {
+        Err(pronet::CommitError::Conflict(k)) => assert_eq!(k, key),
+        other => panic!("expected a conflict on {key:?}, got {other:?}"),
+    }
+}
+
 /// A5: values read back are validated: an unknown field, a respelled value
 /// or a record under another key is `Corrupt` naming the key.
 #[test]

@@ -1,8 +1,8 @@
 //! The pool's connections, each keeping its prepared statements: a
 //! statement is parsed once per connection, not on every call (measured
 //! with `perf` over the send+accept bench, parsing and planning took the
-//! largest share of the server's time), and planned for each call's
-//! parameters (the generic plans measured slower).
+//! largest share of the server's time), and planned by PostgreSQL's plan
+//! cache (generic plans once they are no worse than custom ones).
 
 use super::*;
 use postgres::types::ToSql;
@@ -26,11 +26,12 @@ impl r2d2::ManageConnection for Manager {
     type Error = postgres::Error;
 
     fn connect(&self) -> Result<Conn, postgres::Error> {
-        let mut client = self.config.connect(NoTls)?;
-        // Statements are parsed once, but planned for their parameters
-        // each time: with PostgreSQL's generic plans the send+accept bench
-        // measured a third slower with 8 threads.
-        client.batch_execute("SET plan_cache_mode = force_custom_plan")?;
+        // No plan mode is forced: a commit is one call of `pronet_apply`
+        // (schema step 3), whose statements each touch one row by its key,
+        // so PostgreSQL's generic plans are as good as custom ones and are
+        // made once per connection. (Custom plans for step 2's one big
+        // statement cost most of a commit's server time.)
+        let client = self.config.connect(NoTls)?;
         Ok(Conn {
             client,
             prepared: HashMap::new(),

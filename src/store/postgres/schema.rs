@@ -38,9 +38,74 @@ pub(super) const MIGRATIONS: &[&str] = &[
      BEGIN
          RAISE EXCEPTION USING ERRCODE = 'PN409', MESSAGE = key;
      END $$;",
+    // 3: a change set is one call of `pronet_apply`, whose statements are
+    // each one row by its key: PostgreSQL plans them once per connection
+    // (the one big statement of step 2 was planned anew for every commit,
+    // most of a commit's server time). It raises `CONFLICT` itself.
+    "CREATE FUNCTION pronet_apply(
+         keys text[], expected bigint[], ords bigint[], vals text[], personal bool[],
+         e_kind smallint[], e_a bigint[], e_b smallint[], e_key text[]
+     ) RETURNS bigint LANGUAGE plpgsql AS $$
+     DECLARE
+         base constant bigint := pg_current_xact_id()::text::bigint * 65536;
+         rewritten text[] := '{}';
+         vacated bigint;
+         applied boolean;
+         failed text;
+         failed_ord bigint;
+     BEGIN
+         FOR i IN 1 .. cardinality(keys) LOOP
+             IF expected[i] = 0 THEN
+                 INSERT INTO record AS r (key, version, pos, value)
+                 VALUES (keys[i], CASE WHEN personal[i] THEN base + ords[i] ELSE 1 END,
+                         base + ords[i], vals[i])
+                 ON CONFLICT (key) DO UPDATE
+                 SET version = r.version + 1, pos = EXCLUDED.pos, value = EXCLUDED.value
+                 WHERE r.value = 'null';
+                 applied := FOUND;
+             ELSIF personal[i] AND vals[i] = 'null' THEN
+                 DELETE FROM record
+                 WHERE key = keys[i] AND version = expected[i] AND value <> 'null';
+                 applied := FOUND;
+                 IF applied THEN
+                     vacated := greatest(vacated, base + ords[i]);
+                     rewritten := rewritten || keys[i];
+                 END IF;
+             ELSE
+                 UPDATE record SET version = version + 1, value = vals[i], pos = base + ords[i]
+                 WHERE key = keys[i] AND version = expected[i] AND value <> 'null';
+                 applied := FOUND;
+                 IF applied THEN
+                     rewritten := rewritten || keys[i];
+                 END IF;
+             END IF;
+             IF NOT applied AND (failed_ord IS NULL OR ords[i] < failed_ord) THEN
+                 failed := keys[i];
+                 failed_ord := ords[i];
+             END IF;
+         END LOOP;
+         IF failed IS NOT NULL THEN
+             RAISE EXCEPTION USING ERRCODE = 'PN409', MESSAGE = failed;
+         END IF;
+         IF cardinality(rewritten) > 0 THEN
+             DELETE FROM entry e WHERE e.key = ANY (rewritten) AND NOT EXISTS (
+                 SELECT 1 FROM unnest(e_kind, e_a, e_b, e_key) AS n(kind, a, b, key)
+                 WHERE n.kind = e.kind AND n.a = e.a AND n.b = e.b AND n.key = e.key
+             );
+         END IF;
+         IF cardinality(e_key) > 0 THEN
+             INSERT INTO entry (kind, a, b, key)
+             SELECT * FROM unnest(e_kind, e_a, e_b, e_key) ON CONFLICT DO NOTHING;
+         END IF;
+         IF vacated IS NOT NULL THEN
+             UPDATE meta SET value = greatest(value, vacated) WHERE name = 'trimmed_position';
+         END IF;
+         RETURN base;
+     END $$;
+     DROP FUNCTION pronet_conflict(text);",
 ];
 
-/// The SQLSTATE `pronet_conflict` raises: the message is the key text.
+/// The SQLSTATE `pronet_apply` raises: the message is the key text.
 pub(super) const CONFLICT: &str = "PN409";
 
 /// The key range of the outbox's rows, spelled as in the partial index

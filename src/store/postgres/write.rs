@@ -137,84 +137,26 @@ fn last_position(base: i64, writes: usize) -> Result<ChangeCursor, CommitError> 
 }
 
 /// The statement that applies every write of a change set, each checked
-/// against its expectation, in a transaction of its own: `$1..$4` are
-/// parallel columns (key text, expected version or 0 for absent, place in
-/// the change set, value), sorted by key. Rows to update are locked in key
-/// order, whatever the order of the writes (their positions keep it), so
-/// that two change sets over the same keys wait for each other instead of
-/// deadlocking; a row changed by a transaction that committed meanwhile no
-/// longer has the expected version and is not updated, and a key inserted
-/// meanwhile is not inserted. A tombstone (value `null`, clause 10) never
-/// matches an expected version; an insert over one continues its version.
-/// `$5` says which keys hold personal data: deleting one removes its row
-/// (and raises the trimmed position past it: the store keeps a vacated
-/// position apart, clause 7), and creating one starts its version at its
-/// position. `$6..$9` are the entries of the new records (kind, member,
-/// role, key): a rewritten or deleted record's other entries, found by
-/// their key, go; the new ones are added. When any write was not applied
-/// (its expectation failed), `pronet_conflict` raises `CONFLICT` naming
-/// the first such key, and the whole statement rolls back. Answers the
-/// transaction's positions' base: its `i`-th write is at base + `i`.
-const APPLY: &str = "
-    WITH input AS (
-        SELECT * FROM unnest($1::text[], $2::bigint[], $3::bigint[], $4::text[], $5::bool[])
-            AS i(key, expected, ord, value, personal)
-    ), locked AS (
-        SELECT r.key, r.version, i.ord, i.value, i.personal
-        FROM record r JOIN input i ON r.key = i.key AND r.version = i.expected
-        WHERE r.value <> 'null'
-        ORDER BY r.key
-        FOR UPDATE OF r
-    ), updated AS (
-        UPDATE record r
-        SET version = l.version + 1, value = l.value,
-            pos = pg_current_xact_id()::text::bigint * 65536 + l.ord
-        FROM locked l
-        WHERE r.key = l.key AND r.version = l.version AND NOT (l.personal AND l.value = 'null')
-        RETURNING r.key
-    ), deleted AS (
-        DELETE FROM record r USING locked l
-        WHERE r.key = l.key AND r.version = l.version AND l.personal AND l.value = 'null'
-        RETURNING r.key, pg_current_xact_id()::text::bigint * 65536 + l.ord AS pos
-    ), inserted AS (
-        INSERT INTO record (key, version, pos, value)
-        SELECT key,
-            CASE WHEN personal THEN pg_current_xact_id()::text::bigint * 65536 + ord ELSE 1 END,
-            pg_current_xact_id()::text::bigint * 65536 + ord, value
-        FROM input WHERE expected = 0 ORDER BY key
-        ON CONFLICT (key) DO UPDATE
-        SET version = record.version + 1, pos = EXCLUDED.pos, value = EXCLUDED.value
-        WHERE record.value = 'null'
-        RETURNING key
-    ), applied AS (
-        SELECT key FROM updated UNION ALL SELECT key FROM deleted UNION ALL SELECT key FROM inserted
-    ), fresh AS (
-        SELECT * FROM unnest($6::smallint[], $7::bigint[], $8::smallint[], $9::text[])
-            AS n(kind, a, b, key)
-    ), gone AS (
-        DELETE FROM entry e USING (SELECT key FROM updated UNION ALL SELECT key FROM deleted) w
-        WHERE e.key = w.key AND NOT EXISTS (
-            SELECT 1 FROM fresh n
-            WHERE n.kind = e.kind AND n.a = e.a AND n.b = e.b AND n.key = e.key
-        )
-        RETURNING 1
-    ), added AS (
-        INSERT INTO entry (kind, a, b, key) SELECT * FROM fresh ON CONFLICT DO NOTHING
-        RETURNING 1
-    ), vacated AS (
-        UPDATE meta SET value = greatest(value, (SELECT max(pos) FROM deleted))
-        WHERE name = 'trimmed_position' AND EXISTS (SELECT 1 FROM deleted)
-        RETURNING 1
-    )
-    SELECT CASE
-        WHEN (SELECT count(*) FROM applied) = cardinality($1::text[])
-        THEN pg_current_xact_id()::text::bigint * 65536
-        ELSE pronet_conflict((
-            SELECT i.key FROM input i WHERE NOT EXISTS (SELECT 1 FROM applied a WHERE a.key = i.key)
-            ORDER BY i.ord LIMIT 1
-        ))
-    END,
-    (SELECT count(*) FROM gone), (SELECT count(*) FROM added), (SELECT count(*) FROM vacated)";
+/// against its expectation, in a transaction of its own (schema step 3,
+/// `pronet_apply`): `$1..$4` are parallel columns (key text, expected
+/// version or 0 for absent, place in the change set, value), sorted by key.
+/// Rows are written in key order, whatever the order of the writes (their
+/// positions keep it), so that two change sets over the same keys wait for
+/// each other instead of deadlocking; a row changed by a transaction that
+/// committed meanwhile no longer has the expected version and is not
+/// updated, and a key inserted meanwhile is not inserted. A tombstone
+/// (value `null`, clause 10) never matches an expected version; an insert
+/// over one continues its version. `$5` says which keys hold personal data:
+/// deleting one removes its row (and raises the trimmed position past it:
+/// the store keeps a vacated position apart, clause 7), and creating one
+/// starts its version at its position. `$6..$9` are the entries of the new
+/// records (kind, member, role, key): a rewritten or deleted record's other
+/// entries go; the new ones are added. When any write was not applied (its
+/// expectation failed), the function raises `CONFLICT` naming the first
+/// such key in the change set's order, and the whole transaction rolls
+/// back. Answers the transaction's positions' base: its `i`-th write is at
+/// base + `i`.
+const APPLY: &str = "SELECT pronet_apply($1, $2, $3, $4, $5, $6, $7, $8, $9)";
 
 /// One statement, its own transaction ([`APPLY`]): every write with its
 /// expectation checked, and the entries, or nothing. Answers the
