@@ -216,18 +216,12 @@ impl Sight {
     /// `member`'s sight: whom they blocked and who blocked them, from the
     /// store's secondary read.
     fn of<S: Store + ?Sized>(store: &S, member: MemberId) -> Result<Self, StoreError> {
-        let mut hidden: BTreeSet<MemberId> = store
-            .blocks(member, Role::Sender)?
-            .into_iter()
-            .map(|b| b.target)
-            .collect();
-        hidden.extend(
-            store
-                .blocks(member, Role::Recipient)?
-                .into_iter()
-                .map(|b| b.blocker),
-        );
-        Ok(Self { hidden })
+        let both = store.blocks_both_ways(member)?;
+        let made = both.made.into_iter().map(|b| b.target);
+        let hidden = made.chain(both.received.into_iter().map(|b| b.blocker));
+        Ok(Self {
+            hidden: hidden.collect(),
+        })
     }
 
     /// Whether a block hides `other` from the viewer.

@@ -1,7 +1,7 @@
 //! [`FaultyStore`]: a wrapper that makes store calls fail on purpose
 //! (feature `testing`).
 
-use super::{ChangeCursor, Changes, Role, Store};
+use super::{BothWays, ChangeCursor, Changes, Role, Store};
 use crate::block::Block;
 use crate::change::Write;
 use crate::contacts::Contact;
@@ -195,6 +195,11 @@ impl<S: Store> Store for FaultyStore<S> {
     fn blocks(&self, member: MemberId, role: Role) -> Result<Vec<Block>, StoreError> {
         self.check()?;
         self.inner.blocks(member, role)
+    }
+
+    fn blocks_both_ways(&self, member: MemberId) -> Result<BothWays, StoreError> {
+        self.check()?;
+        self.inner.blocks_both_ways(member)
     }
 
     fn next_invitation_id(&self) -> Result<InvitationId, StoreError> {

@@ -43,6 +43,16 @@ pub enum Role {
     Recipient,
 }
 
+/// The standing blocks around one member, from
+/// [`Store::blocks_both_ways`], each list in any order.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct BothWays {
+    /// The blocks the member made (as [`Role::Sender`]).
+    pub made: Vec<Block>,
+    /// The blocks others made of the member (as [`Role::Recipient`]).
+    pub received: Vec<Block>,
+}
+
 /// The source of truth: where pronet keeps members, invitations, pairs and
 /// counters. The host implements it over its database; [`MemoryStore`] is the
 /// reference implementation, and `SqliteStore` (feature `sqlite`) keeps it in
@@ -97,7 +107,8 @@ pub enum Role {
 ///    [`contacts`](Store::contacts) the contact records of one owner;
 ///    [`blocks`](Store::blocks) the [`Block`] records that stand
 ///    ([`Block::stands`]) with the member as blocker (`Role::Sender`) or as
-///    target (`Role::Recipient`).
+///    target (`Role::Recipient`), and
+///    [`blocks_both_ways`](Store::blocks_both_ways) both of those at once.
 ///    Each is derived from the latest version of each record alone, and
 ///    records of other kinds never appear in them.
 /// 6. **Ids.** [`next_invitation_id`](Store::next_invitation_id) never
@@ -241,6 +252,21 @@ pub trait Store: Send + Sync {
     /// # Errors
     /// [`StoreError`] when the backend fails or a record is corrupt.
     fn blocks(&self, member: MemberId, role: Role) -> Result<Vec<Block>, StoreError>;
+
+    /// The standing blocks `member` made and those others made of
+    /// `member`, as [`blocks`](Store::blocks) answers them with each role:
+    /// what every read applies, so a store that answers both in one call to
+    /// its backend (as `PostgresStore` does, one round trip instead of two)
+    /// may override this.
+    ///
+    /// # Errors
+    /// [`StoreError`] when the backend fails or a record is corrupt.
+    fn blocks_both_ways(&self, member: MemberId) -> Result<BothWays, StoreError> {
+        Ok(BothWays {
+            made: self.blocks(member, Role::Sender)?,
+            received: self.blocks(member, Role::Recipient)?,
+        })
+    }
 
     /// Every contact `owner` imported, in any order.
     ///
@@ -417,6 +443,9 @@ macro_rules! delegate_store {
             }
             fn blocks(&self, member: MemberId, role: Role) -> Result<Vec<Block>, StoreError> {
                 (**self).blocks(member, role)
+            }
+            fn blocks_both_ways(&self, member: MemberId) -> Result<BothWays, StoreError> {
+                (**self).blocks_both_ways(member)
             }
             fn next_invitation_id(&self) -> Result<InvitationId, StoreError> {
                 (**self).next_invitation_id()

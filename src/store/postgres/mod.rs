@@ -90,7 +90,7 @@ mod write;
 pub use feed::FeedListener;
 
 use super::json::{decode_stored, decode_value, key_text, parse_key};
-use super::{ChangeCursor, Changes, Entry, Role, Store, entries};
+use super::{BothWays, ChangeCursor, Changes, Entry, Role, Store, entries};
 use crate::block::Block;
 use crate::change::{Change, Write};
 use crate::contacts::Contact;
@@ -337,23 +337,25 @@ impl PostgresStore {
         self.pool.get().map_err(failed)
     }
 
-    /// The records of one entry list, each checked to imply its entry.
+    /// The records of the entry lists of `member` in `roles`, one round
+    /// trip, each with its role and checked to imply its entry.
     fn listed(
         &self,
         kind: i16,
         member: MemberId,
-        role: Role,
-        derived: impl Fn(&Record) -> bool,
-    ) -> Result<Vec<Record>, StoreError> {
+        roles: &[Role],
+        derived: impl Fn(&Record, Role) -> bool,
+    ) -> Result<Vec<(Role, Record)>, StoreError> {
         let mut conn = self.conn()?;
+        let codes: Vec<i16> = roles.iter().map(|&r| role_code(r)).collect();
         let rows = conn
             .query_typed(
-                "SELECT e.key, r.version, r.value FROM entry e LEFT JOIN record r ON r.key = e.key
-                 WHERE e.kind = $1 AND e.a = $2 AND e.b = $3",
+                "SELECT e.key, r.version, r.value, e.b FROM entry e LEFT JOIN record r ON r.key = e.key
+                 WHERE e.kind = $1 AND e.a = $2 AND e.b = ANY ($3)",
                 &[
                     (&kind, Type::INT2),
                     (&bits(member.get()), Type::INT8),
-                    (&role_code(role), Type::INT2),
+                    (&codes, Type::INT2_ARRAY),
                 ],
             )
             .map_err(failed)?;
@@ -362,17 +364,41 @@ impl PostgresStore {
             let key = row_key(&row.try_get::<_, String>(0).map_err(failed)?)?;
             let version: Option<i64> = row.try_get(1).map_err(failed)?;
             let value: Option<String> = row.try_get(2).map_err(failed)?;
-            // An entry whose record does not exist.
-            let (Some(version), Some(value)) = (version, value) else {
+            let code: i16 = row.try_get(3).map_err(failed)?;
+            // An entry whose record does not exist, or of another role.
+            let (Some(version), Some(value), Some(&role)) = (
+                version,
+                value,
+                roles.iter().find(|&&r| role_code(r) == code),
+            ) else {
                 return Err(StoreError::Corrupt(key));
             };
             let record = decode_value(&key, version, &value)?.value;
-            if !derived(&record) {
+            if !derived(&record, role) {
                 return Err(StoreError::Corrupt(key));
             }
-            found.push(record);
+            found.push((role, record));
         }
         Ok(found)
+    }
+
+    /// The standing blocks around `member` in `roles`, one round trip.
+    fn blocks_in(&self, member: MemberId, roles: &[Role]) -> Result<BothWays, StoreError> {
+        let listed = self.listed(1, member, roles, |record, role| {
+            matches!(record, Record::Block(_))
+                && entries(record)
+                    .any(|e| matches!(e, Entry::Block(m, r, _) if m == member && r == role))
+        })?;
+        let mut both = BothWays::default();
+        for (role, record) in listed {
+            if let Record::Block(b) = record {
+                match role {
+                    Role::Sender => both.made.push(b),
+                    Role::Recipient => both.received.push(b),
+                }
+            }
+        }
+        Ok(both)
     }
 
     /// Every record whose key text is in `[from, to)`, checked.
@@ -554,13 +580,13 @@ impl Store for PostgresStore {
         member: MemberId,
         role: Role,
     ) -> Result<Vec<Invitation>, StoreError> {
-        let listed = self.listed(0, member, role, |record| {
+        let listed = self.listed(0, member, &[role], |record, role| {
             matches!(record, Record::Invitation(inv)
                 if entries(record).any(|e| e == Entry::Open(member, role, inv.id)))
         })?;
         Ok(listed
             .into_iter()
-            .filter_map(|record| match record {
+            .filter_map(|(_, record)| match record {
                 Record::Invitation(inv) => Some(inv),
                 _ => None,
             })
@@ -595,18 +621,15 @@ impl Store for PostgresStore {
     }
 
     fn blocks(&self, member: MemberId, role: Role) -> Result<Vec<Block>, StoreError> {
-        let listed = self.listed(1, member, role, |record| {
-            matches!(record, Record::Block(_))
-                && entries(record)
-                    .any(|e| matches!(e, Entry::Block(m, r, _) if m == member && r == role))
-        })?;
-        Ok(listed
-            .into_iter()
-            .filter_map(|record| match record {
-                Record::Block(b) => Some(b),
-                _ => None,
-            })
-            .collect())
+        let both = self.blocks_in(member, &[role])?;
+        Ok(match role {
+            Role::Sender => both.made,
+            Role::Recipient => both.received,
+        })
+    }
+
+    fn blocks_both_ways(&self, member: MemberId) -> Result<BothWays, StoreError> {
+        self.blocks_in(member, &[Role::Sender, Role::Recipient])
     }
 
     fn contacts(&self, owner: MemberId) -> Result<Vec<Contact>, StoreError> {
