@@ -1,8 +1,8 @@
 //! The pool's connections, each keeping its prepared statements: a
 //! statement is parsed once per connection, not on every call (measured
 //! with `perf` over the send+accept bench, parsing and planning took the
-//! largest share of the server's time), and planned by PostgreSQL's plan
-//! cache (generic plans once they are no worse than custom ones).
+//! largest share of the server's time), and planned once too (generic
+//! plans: see `Manager::connect`).
 
 use super::*;
 use postgres::types::ToSql;
@@ -26,12 +26,15 @@ impl r2d2::ManageConnection for Manager {
     type Error = postgres::Error;
 
     fn connect(&self) -> Result<Conn, postgres::Error> {
-        // No plan mode is forced: a commit is one call of `pronet_apply`
-        // (schema step 3), whose statements each touch one row by its key,
-        // so PostgreSQL's generic plans are as good as custom ones and are
-        // made once per connection. (Custom plans for step 2's one big
-        // statement cost most of a commit's server time.)
-        let client = self.config.connect(NoTls)?;
+        // Every statement is planned once per connection: each is a lookup
+        // by key, a range of an index in its order, or a call of
+        // `pronet_apply` (schema step 3), whose statements each touch one
+        // row by its key, so a generic plan is as good as a custom one. Left
+        // to choose, PostgreSQL kept planning `key = ANY ($1)` for every
+        // call (its generic estimate is of 10 keys), half of that read's
+        // server time.
+        let mut client = self.config.connect(NoTls)?;
+        client.batch_execute("SET plan_cache_mode = force_generic_plan")?;
         Ok(Conn {
             client,
             prepared: HashMap::new(),
