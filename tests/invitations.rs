@@ -900,6 +900,129 @@ fn i7_dropped_resend_supersedes_for_the_sender_only() {
     }
 }
 
+/// Bo answers Ana's first invitation "I don't know" on day 1; Ana then
+/// sends again on each of `resend_days` (each send dropped) if `resend`, or
+/// does nothing; on `bo_day` Bo sends to Ana. Returns everything Bo can
+/// observe from then on (his send's answer and events, his views, lists,
+/// counts, relationship and quota reads, his view of the invitation he
+/// sent, and the events addressed to him), with the id of the invitation
+/// Bo's send created written `NEW` (ids are drawn from one sequence, so the
+/// dropped re-sends shift it: that side channel is not this test's), and
+/// the ids of the dropped re-sends.
+fn recipient_cross_run(
+    resend: bool,
+    resend_days: &[i64],
+    bo_day: i64,
+) -> (Vec<String>, Vec<InvitationId>) {
+    let w = World::new();
+    let (a, b) = (w.person(ANA), w.person(BO));
+    let first = sent_id(&w.send_proof(a, b, Some("Hello Bo")).unwrap());
+    w.at(days(1));
+    done(w.net.ignore_unknown(b, first));
+    let mut dropped = Vec::new();
+    for &day in resend_days {
+        w.at(days(day));
+        if resend {
+            dropped.push(sent_id(&w.send_proof(a, b, None).unwrap()));
+        }
+    }
+    w.at(days(bo_day));
+    let mut seen = recipient_view(&w, a, b, first);
+    let crossing = w.send_proof(b, a, Some("Hello Ana"));
+    let new = match &crossing {
+        Ok(c) => match c.outcome {
+            SendOutcome::Sent(id) => Some(id),
+            _ => None,
+        },
+        Err(_) => None,
+    };
+    let hide = |s: String| match new {
+        Some(id) => s.replace(&format!("{id:?}"), "NEW"),
+        None => s,
+    };
+    seen.push(format!(
+        "{:?}",
+        crossing
+            .map(|c| {
+                let mine: Vec<Event> = c
+                    .events
+                    .into_iter()
+                    .filter(|e| e.audience().includes(b))
+                    .collect();
+                (c.outcome, mine)
+            })
+            .map_err(|e| refusal::<()>(Err(e)))
+    ));
+    for day in [bo_day, bo_day + 1, 275, 400, 900] {
+        if day < bo_day {
+            continue;
+        }
+        w.at(days(day) + us(1));
+        seen.extend(recipient_view(&w, a, b, first));
+        seen.push(format!("{:?}", w.degree(b, a)));
+        if let Some(id) = new {
+            seen.push(format!(
+                "{:?}",
+                w.net.invitation(b, id).map_err(|e| refusal::<()>(Err(e)))
+            ));
+        }
+        // Bo never reads a dropped re-send, whatever happened.
+        for &id in &dropped {
+            assert_eq!(
+                refusal(w.net.invitation(b, id)),
+                Refusal::InvitationNotFound(id),
+                "Bo reads the dropped {id:?} on day {day}"
+            );
+        }
+    }
+    seen.extend(
+        w.net
+            .events_since(pronet::ChangeCursor::START, usize::MAX)
+            .unwrap()
+            .events
+            .into_iter()
+            .filter(|p| p.event.audience().includes(b))
+            .map(|p| format!("{:?} {:?}", p.at, p.event)),
+    );
+    (seen.into_iter().map(hide).collect(), dropped)
+}
+
+/// I6 / SPEC 3.4: when Bo, who answered Ana's invitation "I don't know",
+/// sends to Ana after her dropped re-send, his send answers exactly as
+/// where Ana never re-sent: while her first invitation is live (until day
+/// 180) his send accepts that one, and after it expired his send is a new
+/// invitation, even while her dropped re-send would still be live (days
+/// 200 and 250, for a re-send on day 90); and so with a chain of two
+/// dropped re-sends (days 90 and 455). Everything Bo observes afterwards
+/// (views, lists, counts, relationship, degree, events) is the same too.
+/// (Before the fix his send accepted the dropped re-send, an invitation he
+/// never saw, naming its id, and connected the two on days 200 and 250.)
+#[test]
+fn i6_recipients_crossing_send_ignores_a_dropped_resend() {
+    for (resend_days, bo_day) in [
+        (&[90][..], 100),
+        (&[90][..], 179),
+        (&[90][..], 200),
+        (&[90][..], 250),
+        (&[90][..], 300),
+        (&[200][..], 210),
+        (&[90, 455][..], 460),
+        (&[90, 455][..], 700),
+    ] {
+        let (resent, dropped) = recipient_cross_run(true, resend_days, bo_day);
+        let (quiet, _) = recipient_cross_run(false, resend_days, bo_day);
+        assert_eq!(dropped.len(), resend_days.len(), "the re-sends were taken");
+        assert!(resent.len() > 20, "the script ran");
+        for (i, (x, y)) in resent.iter().zip(&quiet).enumerate() {
+            assert_eq!(
+                x, y,
+                "step {i} differs, re-sent on days {resend_days:?}, Bo sent on day {bo_day}"
+            );
+        }
+        assert_eq!(resent.len(), quiet.len());
+    }
+}
+
 // ------------------------------------------------------------- held
 
 /// Gives `a` and `b` one shared connection, `via`.
