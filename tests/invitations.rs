@@ -1023,6 +1023,122 @@ fn i6_recipients_crossing_send_ignores_a_dropped_resend() {
     }
 }
 
+/// Ana invites Bo on day 0; Bo answers "I don't know" on day 1 if
+/// `dont_know` (else he never looks); Ana re-sends on day 90; Bo sends to
+/// Ana on `bo_day`. Returns everything Ana can observe from her re-send
+/// on, and the ids of her two invitations.
+fn sender_cross_run(dont_know: bool, bo_day: i64) -> (Vec<String>, [InvitationId; 2]) {
+    let w = World::new();
+    let (a, b) = (w.person(ANA), w.person(BO));
+    let first = sent_id(&w.send_proof(a, b, Some("Hello Bo")).unwrap());
+    w.at(days(1));
+    if dont_know {
+        done(w.net.ignore_unknown(b, first));
+    }
+    w.at(days(90));
+    let resent = w.send_proof(a, b, None).unwrap();
+    let second = sent_id(&resent);
+    let mut seen = vec![format!(
+        "{:?}",
+        resent
+            .events
+            .iter()
+            .filter(|e| e.audience().includes(a))
+            .collect::<Vec<_>>()
+    )];
+    w.at(days(bo_day));
+    let crossing = w.send_proof(b, a, None).unwrap();
+    seen.push(format!(
+        "{:?}",
+        crossing
+            .events
+            .iter()
+            .filter(|e| e.audience().includes(a))
+            .collect::<Vec<_>>()
+    ));
+    for day in [bo_day, 400] {
+        w.at(days(day) + us(1));
+        for id in [first, second] {
+            seen.push(format!(
+                "{:?}",
+                w.net.invitation(a, id).map_err(|e| refusal::<()>(Err(e)))
+            ));
+            seen.push(format!("{:?}", refusal(w.net.withdraw(a, id))));
+        }
+        seen.push(format!("{:?}", w.sent(a)));
+        seen.push(format!("{:?}", w.inbox(a)));
+        seen.push(format!("{:?}", w.net.invitation_counts(a).unwrap()));
+        seen.push(format!("{:?}", w.degree(a, b)));
+        seen.push(format!("{:?}", w.net.relationships(a, &[b]).unwrap()));
+    }
+    (seen, [first, second])
+}
+
+/// I7 / SPEC 3.4: when Bo, who answered "I don't know", accepts Ana's first
+/// invitation by sending to her while it is live (after her dropped
+/// re-send), Ana sees exactly what she would had Bo never answered: her
+/// re-send accepted (the event names it), her first invitation superseded,
+/// the two connected.
+#[test]
+fn i7_crossing_after_a_dropped_resend_accepts_the_resend_for_the_sender() {
+    let (barred, [first, second]) = sender_cross_run(true, 100);
+    let (untouched, _) = sender_cross_run(false, 100);
+    for (i, (x, y)) in barred.iter().zip(&untouched).enumerate() {
+        assert_eq!(x, y, "step {i} differs");
+    }
+    assert_eq!(barred.len(), untouched.len());
+    assert!(barred[1].contains(&format!("invitation: {second:?}")));
+    assert!(
+        barred
+            .iter()
+            .any(|s| s.contains("seen: Superseded") && s.contains(&format!("{first:?}")))
+    );
+}
+
+/// SPEC 3.4, the decision where the two views cannot both be kept: Bo,
+/// who answered "I don't know", sends to Ana after her first invitation
+/// expired but while her dropped re-send would still be live. Bo's send is
+/// a new invitation (as where Ana never re-sent, see
+/// `i6_recipients_crossing_send_ignores_a_dropped_resend`); Ana's re-send
+/// is closed as superseded, named by no event and no answer, and Bo's
+/// invitation reaches her inbox; the two are not connected, and she may
+/// accept it.
+#[test]
+fn a_dropped_resend_is_superseded_by_the_recipients_new_invitation() {
+    let w = World::new();
+    let (a, b) = (w.person(ANA), w.person(BO));
+    let first = w.invite(a, b);
+    w.at(days(1));
+    done(w.net.ignore_unknown(b, first));
+    w.at(days(90));
+    let second = w.invite(a, b);
+    w.at(days(200));
+    let sent = w.send_proof(b, a, None).unwrap();
+    let from_bo = sent_id(&sent);
+    assert_eq!(
+        sent.events,
+        vec![
+            sent_event(from_bo, b, a, None),
+            Event::InvitationReceived {
+                invitation: from_bo,
+                sender: b,
+                recipient: a,
+                note: None,
+            },
+        ]
+    );
+    assert_eq!(w.seen(a, first), Seen::Superseded);
+    assert_eq!(w.seen(a, second), Seen::Superseded);
+    assert_eq!(w.seen(b, first), Seen::Ignored);
+    assert!(w.sent(a).is_empty());
+    assert_eq!(w.inbox(a), vec![from_bo]);
+    assert_eq!(w.sent(b), vec![from_bo]);
+    assert_ne!(w.degree(a, b), Degree::First);
+    done(w.net.accept(a, from_bo));
+    assert_eq!(w.degree(a, b), Degree::First);
+    assert_eq!(w.seen(b, from_bo), Seen::Accepted);
+}
+
 // ------------------------------------------------------------- held
 
 /// Gives `a` and `b` one shared connection, `via`.

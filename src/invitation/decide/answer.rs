@@ -22,7 +22,9 @@ pub fn accept(
     let now = facts.effective_now(clock);
     let (invitation, seen) = as_recipient(actor, id, facts, policy, now)?;
     match seen {
-        Seen::Pending | Seen::Held => Ok(Decision::from(connect(facts, invitation, None, policy, now)?)),
+        Seen::Pending | Seen::Held => Ok(Decision::from(connect(
+            facts, invitation, None, policy, now,
+        )?)),
         Seen::Accepted => Ok(Decision::unchanged(())),
         seen => Err(Refusal::NotPending { seen }),
     }
