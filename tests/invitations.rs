@@ -901,8 +901,9 @@ fn i7_dropped_resend_supersedes_for_the_sender_only() {
 }
 
 /// Bo answers Ana's first invitation "I don't know" on day 1; Ana then
-/// sends again on each of `resend_days` (each send dropped) if `resend`, or
-/// does nothing; on `bo_day` Bo sends to Ana. Returns everything Bo can
+/// sends again on each of `resend_days` (each send dropped), withdrawing
+/// each the next day if `withdraw`, if `resend`, or does nothing; on
+/// `bo_day` Bo sends to Ana. Returns everything Bo can
 /// observe from then on (his send's answer and events, his views, lists,
 /// counts, relationship and quota reads, his view of the invitation he
 /// sent, and the events addressed to him), with the id of the invitation
@@ -912,6 +913,7 @@ fn i7_dropped_resend_supersedes_for_the_sender_only() {
 fn recipient_cross_run(
     resend: bool,
     resend_days: &[i64],
+    withdraw: bool,
     bo_day: i64,
 ) -> (Vec<String>, Vec<InvitationId>) {
     let w = World::new();
@@ -923,7 +925,12 @@ fn recipient_cross_run(
     for &day in resend_days {
         w.at(days(day));
         if resend {
-            dropped.push(sent_id(&w.send_proof(a, b, None).unwrap()));
+            let id = sent_id(&w.send_proof(a, b, None).unwrap());
+            dropped.push(id);
+            if withdraw {
+                w.at(days(day + 1));
+                done(w.net.withdraw(a, id));
+            }
         }
     }
     w.at(days(bo_day));
@@ -993,30 +1000,34 @@ fn recipient_cross_run(
 /// 180) his send accepts that one, and after it expired his send is a new
 /// invitation, even while her dropped re-send would still be live (days
 /// 200 and 250, for a re-send on day 90); and so with a chain of two
-/// dropped re-sends (days 90 and 455). Everything Bo observes afterwards
+/// dropped re-sends (days 90 and 455), and when Ana withdrew her re-send.
+/// Everything Bo observes afterwards
 /// (views, lists, counts, relationship, degree, events) is the same too.
 /// (Before the fix his send accepted the dropped re-send, an invitation he
 /// never saw, naming its id, and connected the two on days 200 and 250.)
 #[test]
 fn i6_recipients_crossing_send_ignores_a_dropped_resend() {
-    for (resend_days, bo_day) in [
-        (&[90][..], 100),
-        (&[90][..], 179),
-        (&[90][..], 200),
-        (&[90][..], 250),
-        (&[90][..], 300),
-        (&[200][..], 210),
-        (&[90, 455][..], 460),
-        (&[90, 455][..], 700),
+    for (resend_days, withdraw, bo_day) in [
+        (&[90][..], false, 100),
+        (&[90][..], false, 179),
+        (&[90][..], false, 200),
+        (&[90][..], false, 250),
+        (&[90][..], false, 300),
+        (&[200][..], false, 210),
+        (&[90, 455][..], false, 460),
+        (&[90, 455][..], false, 700),
+        (&[90][..], true, 100),
+        (&[90][..], true, 200),
+        (&[90, 455][..], true, 460),
     ] {
-        let (resent, dropped) = recipient_cross_run(true, resend_days, bo_day);
-        let (quiet, _) = recipient_cross_run(false, resend_days, bo_day);
+        let (resent, dropped) = recipient_cross_run(true, resend_days, withdraw, bo_day);
+        let (quiet, _) = recipient_cross_run(false, resend_days, withdraw, bo_day);
         assert_eq!(dropped.len(), resend_days.len(), "the re-sends were taken");
         assert!(resent.len() > 20, "the script ran");
         for (i, (x, y)) in resent.iter().zip(&quiet).enumerate() {
             assert_eq!(
                 x, y,
-                "step {i} differs, re-sent on days {resend_days:?}, Bo sent on day {bo_day}"
+                "step {i} differs, re-sent on days {resend_days:?} (withdrawn: {withdraw}), Bo sent on day {bo_day}"
             );
         }
         assert_eq!(resent.len(), quiet.len());
