@@ -1150,6 +1150,40 @@ fn a_dropped_resend_is_superseded_by_the_recipients_new_invitation() {
     assert_eq!(w.seen(b, from_bo), Seen::Accepted);
 }
 
+/// SPEC 3.4: Bo, who answered "I don't know", sends to Ana while her first
+/// invitation is live, after she re-sent (dropped) and withdrew the
+/// re-send. Bo's send accepts her first invitation, as where she never
+/// re-sent; Ana sees the two connected, her first invitation still
+/// superseded and her re-send still withdrawn, and no event names either.
+#[test]
+fn a_crossing_send_accepts_the_known_invitation_after_a_withdrawn_dropped_resend() {
+    let w = World::new();
+    let (a, b) = (w.person(ANA), w.person(BO));
+    let first = w.invite(a, b);
+    w.at(days(1));
+    done(w.net.ignore_unknown(b, first));
+    w.at(days(90));
+    let second = w.invite(a, b);
+    w.at(days(91));
+    done(w.net.withdraw(a, second));
+    w.at(days(100));
+    let crossing = w.send_proof(b, a, None).unwrap();
+    assert_eq!(crossing.outcome, SendOutcome::Connected { accepted: first });
+    assert_eq!(crossing.events, vec![Event::ConnectionCreated { a, b }]);
+    assert_eq!(w.degree(a, b), Degree::First);
+    assert_eq!(w.seen(b, first), Seen::Accepted);
+    assert_eq!(w.seen(a, first), Seen::Superseded);
+    assert_eq!(w.seen(a, second), Seen::Withdrawn);
+    assert_eq!(
+        refusal(w.net.invitation(b, second)),
+        Refusal::InvitationNotFound(second)
+    );
+    for m in [a, b] {
+        assert!(w.inbox(m).is_empty());
+        assert!(w.sent(m).is_empty());
+    }
+}
+
 // ------------------------------------------------------------- held
 
 /// Gives `a` and `b` one shared connection, `via`.

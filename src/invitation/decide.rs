@@ -289,19 +289,23 @@ pub fn send(
     let mut supersedes = None;
     let mut recipient_knows = None;
     let id = facts.join.unwrap_or(facts.new_id);
+    // What the recipient still knows in place of this dropped send: the
+    // sender's open invitation it replaces, if that one reached them, or
+    // what the dropped one it replaces stood for (withdrawn or not).
+    if let Some(open) = facts.open.as_ref().map(|o| &o.value) {
+        if delivery == Delivery::Dropped && open.sender == req.sender {
+            recipient_knows = match open.delivery {
+                Delivery::Dropped => open.recipient_knows,
+                _ if open.is_open() => Some(open.id),
+                _ => None,
+            };
+        }
+    }
     if let Some(open) = facts.open.as_ref().filter(|o| o.value.is_open()) {
         let old = if open.value.sender == req.sender {
             let old = open.value.replaced(id, delivery, policy, now);
             if old.replaced_by.is_some() {
                 supersedes = Some(old.id);
-            }
-            if delivery == Delivery::Dropped {
-                // What the recipient still knows in place of this dropped send.
-                recipient_knows = if old.delivery == Delivery::Dropped {
-                    old.recipient_knows
-                } else {
-                    Some(old.id)
-                };
             }
             old
         } else {
@@ -510,13 +514,18 @@ pub fn earliest_send(attempts: &Attempts, policy: &Policy) -> Result<Timestamp, 
 ///
 /// - while that known invitation is live (`pending_expiry` from its own
 ///   send), the crossing send accepts it, exactly as it would have had the
-///   recipient never re-sent: the sender is answered
-///   `Connected { accepted: known }`. To the recipient (who must not learn
-///   that they were ignored) it is their latest invitation, the dropped one,
-///   that was accepted: it is closed as accepted and the
+///   recipient never re-sent (or withdrawn their re-send): the sender is
+///   answered `Connected { accepted: known }`. To the recipient (who must
+///   not learn that they were ignored) it is their latest invitation, the
+///   dropped one, that was accepted: it is closed as accepted and the
 ///   [`Event::InvitationAccepted`] names it, while the known one, which
 ///   they saw superseded, stays superseded to them
-///   ([`Status::EndedAccepted`]).
+///   ([`Status::EndedAccepted`]). If they had withdrawn the dropped one,
+///   it stays withdrawn, and no [`Event::InvitationAccepted`] is sent (none
+///   of their invitations is open to them): they see the connection made.
+///   That the two connect at all tells them something; it cannot be
+///   otherwise, since the sender, who cannot know of the withdrawal, must
+///   see their own send connect.
 /// - once the known invitation has expired (or if there is none), there is
 ///   no crossing, even while the dropped one would still be live: the send
 ///   goes the normal way and is a new invitation, as where the recipient
@@ -532,12 +541,14 @@ fn crossing<'f>(
     now: Timestamp,
 ) -> Option<(&'f Versioned<Invitation>, Option<&'f Versioned<Invitation>>)> {
     let open = facts.open.as_ref()?;
-    if open.value.sender != req.recipient || !open.value.is_live(policy, now) {
+    if open.value.sender != req.recipient {
         return None;
     }
     if open.value.delivery != Delivery::Dropped {
-        return Some((open, None));
+        return open.value.is_live(policy, now).then_some((open, None));
     }
+    // Dropped: still pending to its sender, or withdrawn by them (the pair
+    // still names it, see `withdraw`).
     let known = facts.known.as_ref()?;
     let k = &known.value;
     let same_pair = Some(k.id) == open.value.recipient_knows
@@ -582,7 +593,8 @@ fn ended_by_crossing(inv: &Invitation, policy: &Policy, now: Timestamp) -> Invit
 
 /// Accepting `invitation`: the shared core of an accept and a crossing
 /// send. `dropped` is the dropped invitation that stands in its place for
-/// its sender (see [`crossing`]): that one is what its sender sees accepted.
+/// its sender (see [`crossing`]): that one, if still open, is what its
+/// sender sees accepted.
 fn connect(
     facts: &AnswerFacts,
     invitation: &Versioned<Invitation>,
@@ -601,21 +613,24 @@ fn connect(
         ledger.latest = ledger.latest.max(now);
         if member == inv.sender {
             ledger.record_answer(inv.id, Answer::Accepted, now);
-            if let Some(d) = dropped {
+            if let Some(d) = dropped.filter(|d| d.value.is_open()) {
                 ledger.record_answer(d.value.id, Answer::Accepted, now);
             }
         }
         ledgers.push((read, ledger));
     }
     let mut changes = ChangeSet::default();
-    let mut told = inv.id;
+    let mut told = Some(inv.id);
     let closed = match dropped {
         None => inv.closed_as(Status::Accepted, now),
         Some(d) => {
             let sender_sees = inv.seen_by_sender(policy, now);
-            let shown = d.value.closed_as(Status::Accepted, now);
-            told = shown.id;
-            changes.write(Some(d), Record::Invitation(shown));
+            told = None;
+            if d.value.is_open() {
+                let shown = d.value.closed_as(Status::Accepted, now);
+                told = Some(shown.id);
+                changes.write(Some(d), Record::Invitation(shown));
+            }
             inv.closed_as(Status::EndedAccepted { sender_sees }, now)
         }
     };
@@ -634,11 +649,13 @@ fn connect(
     for (read, ledger) in ledgers {
         changes.write(read, Record::Ledger(ledger));
     }
-    changes.emit(Event::InvitationAccepted {
-        invitation: told,
-        sender: inv.sender,
-        recipient: inv.recipient,
-    });
+    if let Some(told) = told {
+        changes.emit(Event::InvitationAccepted {
+            invitation: told,
+            sender: inv.sender,
+            recipient: inv.recipient,
+        });
+    }
     changes.emit(Event::ConnectionCreated {
         a: inv.sender,
         b: inv.recipient,

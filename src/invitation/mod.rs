@@ -393,7 +393,10 @@ pub struct PairState {
     /// Since when they are connected, if they are.
     pub connected_since: Option<Timestamp>,
     /// The one invitation between them that is open (it may have expired
-    /// since; readers check).
+    /// since; readers check). Or a dropped invitation its sender withdrew
+    /// that stands for one its recipient still knows
+    /// ([`Invitation::recipient_knows`]): closed, it is open to nobody,
+    /// but a crossing send by its recipient finds that one through it.
     pub open: Option<InvitationId>,
     /// Invitations sent by `key.low()` to `key.high()`.
     pub from_low: Attempts,

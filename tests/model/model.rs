@@ -144,6 +144,11 @@ pub(crate) struct Model {
     pub(crate) unblocked: BTreeMap<(u64, u64), i64>,
     /// Each sender's successful sends: when, and whether with a note.
     pub(crate) sends: BTreeMap<u64, Vec<(i64, bool)>>,
+    /// Pairs (low, high) whose last invitation is a dropped one its sender
+    /// withdrew, which stands for one the recipient still knows: a
+    /// crossing send by the recipient accepts that one while it is live.
+    /// Until the next send, connection or block in the pair.
+    pub(crate) withdrawn_dropped: BTreeMap<(u64, u64), u64>,
 }
 
 /// SPEC 4, naively: `None` if one more event fits at `now` among `events`
@@ -412,9 +417,10 @@ impl Model {
         // while that one is live (SPEC 3.4: nothing they observe depends on
         // the dropped ones); the recipient sees their re-send accepted.
         let open = self.open_between(s, r);
-        if let Some(id) = open {
+        let via = open.or_else(|| self.withdrawn_dropped.get(&pair(s, r)).copied());
+        if let Some(id) = via {
             let inv = &self.invitations[&id];
-            if inv.sender == r && self.live(inv) {
+            if inv.sender == r && (self.live(inv) || inv.delivery == MDelivery::Dropped) {
                 let known = if inv.delivery == MDelivery::Dropped {
                     inv.recipient_knows.filter(|k| {
                         let k = &self.invitations[k];
@@ -437,7 +443,25 @@ impl Model {
                         known.recipient_accepted = true;
                         known.kept_ignore = None;
                     }
-                    let events = self.connect(id);
+                    let events = if self.invitations[&id].status.is_open() {
+                        self.connect(id)
+                    } else {
+                        // Withdrawn by its sender: it stays so, and
+                        // nothing of theirs is accepted.
+                        self.withdrawn_dropped.remove(&pair(s, r));
+                        self.connections.insert(pair(s, r));
+                        for (a, b) in [(s, r), (r, s)] {
+                            let dir = self.direction_mut(a, b);
+                            *dir = Direction {
+                                bar: dir.bar,
+                                ..Direction::default()
+                            };
+                        }
+                        vec![Event::ConnectionCreated {
+                            a: mid(r),
+                            b: mid(s),
+                        }]
+                    };
                     return Ok((SendOutcome::Connected { accepted: iid(k) }, events));
                 }
             }
@@ -529,6 +553,12 @@ impl Model {
         );
         let mut supersedes = None;
         let mut recipient_knows = None;
+        if let Some(w) = self.withdrawn_dropped.remove(&pair(s, r)) {
+            let inv = &self.invitations[&w];
+            if inv.sender == s && delivery == MDelivery::Dropped {
+                recipient_knows = inv.recipient_knows;
+            }
+        }
         if let Some(old) = open.filter(|&o| self.invitations[&o].sender == r) {
             // The recipient's own invitation, not crossed: past its expiry
             // (their ignore stands), or dropped and live, superseded for
@@ -782,6 +812,9 @@ impl Model {
             seen => return Err(Refusal::NotPending { seen }),
         }
         let recipient = inv.recipient;
+        if inv.delivery == MDelivery::Dropped && inv.recipient_knows.is_some() {
+            self.withdrawn_dropped.insert(pair(actor, recipient), id);
+        }
         self.invitations.get_mut(&id).unwrap().status = MStatus::Withdrawn;
         let now = self.now;
         self.direction_mut(actor, recipient).withdrawn_at = Some(now);
@@ -915,6 +948,7 @@ impl Model {
             }
         }
         self.blocks.insert((actor, other), self.now);
+        self.withdrawn_dropped.remove(&pair(actor, other));
         // A pending invitation is cancelled; one past its expiry (which both
         // parties already see as expired, I5) is recorded as expired.
         if let Some(id) = self.open_between(actor, other) {
