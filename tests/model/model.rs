@@ -448,6 +448,7 @@ impl Model {
                     } else {
                         // Withdrawn by its sender: it stays so, and
                         // nothing of theirs is accepted.
+                        count("send: crossing through a withdrawn dropped invitation".to_owned());
                         self.withdrawn_dropped.remove(&pair(s, r));
                         self.connections.insert(pair(s, r));
                         for (a, b) in [(s, r), (r, s)] {

@@ -654,6 +654,7 @@ impl World {
         });
         if let (Some(knows), true, false) = (dropped, both_active, capped) {
             let after = Snapshot::take(&self.net);
+            tally("send over a live dropped invitation", &real);
             match &real {
                 Ok((SendOutcome::Connected { accepted }, _)) => {
                     assert_eq!(Some(accepted.get()), knows, "I9: {real:?}");
