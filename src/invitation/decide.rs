@@ -505,8 +505,9 @@ pub fn earliest_send(attempts: &Attempts, policy: &Policy) -> Result<Timestamp, 
 /// the dropped invitation of the recipient's that stands in its place for
 /// the recipient (the sender of the accepted one).
 ///
-/// A crossing send accepts the recipient's live invitation to the sender,
-/// as the sender knows it. After the sender answered "I don't know" (or
+/// Here the sender is the member sending now, the recipient the one
+/// invited. A crossing send accepts the recipient's live invitation to the
+/// sender, as the sender knows it. After the sender answered "I don't know" (or
 /// reported it), the recipient's re-sends are dropped and never reach
 /// them, so to the sender the recipient's invitation is still the last one
 /// that reached them ([`Invitation::recipient_knows`]), and nothing the
@@ -577,11 +578,14 @@ fn crossing<'f>(
 /// answer (as after a dropped re-send or a block).
 ///
 /// Dropped and still live (the invitation the sender knew has expired):
-/// closed as superseded, naming nothing. Its recipient, who never reached
-/// the sender with it, sees it superseded and the sender's new invitation
-/// in their inbox; no event tells them of it, and neither the sender's
-/// answer nor their events name it. (That the two did not connect is what
-/// the sender's own new invitation tells them; nothing else is told.)
+/// closed as superseded, naming nothing, since a pair has one open
+/// invitation. The member who sent it (the recipient of this send) sees it
+/// superseded and the new invitation in their inbox; no event tells them
+/// of it, and neither this send's answer nor its events name it to its
+/// sender. The new invitation arriving while theirs was pending does tell
+/// them that theirs did not cross: that cannot be avoided once the sender
+/// of this send, who must see what they would had it never been sent,
+/// invites them; nothing more is told.
 fn ended_by_crossing(inv: &Invitation, policy: &Policy, now: Timestamp) -> Invitation {
     if inv.delivery == Delivery::Dropped && inv.is_live(policy, now) {
         inv.closed_as(Status::Superseded, now)
