@@ -47,6 +47,7 @@ pub(crate) fn strangers(sender: Member, recipient: Member, new_id: InvitationId)
         sender_blocks: Between::default(),
         pair: None,
         open: None,
+        known: None,
         sender_ledger: None,
         recipient_ledger: None,
         shared_connections: 0,

@@ -900,6 +900,290 @@ fn i7_dropped_resend_supersedes_for_the_sender_only() {
     }
 }
 
+/// Bo answers Ana's first invitation "I don't know" on day 1; Ana then
+/// sends again on each of `resend_days` (each send dropped), withdrawing
+/// each the next day if `withdraw`, if `resend`, or does nothing; on
+/// `bo_day` Bo sends to Ana. Returns everything Bo can
+/// observe from then on (his send's answer and events, his views, lists,
+/// counts, relationship and quota reads, his view of the invitation he
+/// sent, and the events addressed to him), with the id of the invitation
+/// Bo's send created written `NEW` (ids are drawn from one sequence, so the
+/// dropped re-sends shift it: that side channel is not this test's), and
+/// the ids of the dropped re-sends.
+fn recipient_cross_run(
+    resend: bool,
+    resend_days: &[i64],
+    withdraw: bool,
+    bo_day: i64,
+) -> (Vec<String>, Vec<InvitationId>) {
+    let w = World::new();
+    let (a, b) = (w.person(ANA), w.person(BO));
+    let first = sent_id(&w.send_proof(a, b, Some("Hello Bo")).unwrap());
+    w.at(days(1));
+    done(w.net.ignore_unknown(b, first));
+    let mut dropped = Vec::new();
+    for &day in resend_days {
+        w.at(days(day));
+        if resend {
+            let id = sent_id(&w.send_proof(a, b, None).unwrap());
+            dropped.push(id);
+            if withdraw {
+                w.at(days(day + 1));
+                done(w.net.withdraw(a, id));
+            }
+        }
+    }
+    w.at(days(bo_day));
+    let mut seen = recipient_view(&w, a, b, first);
+    let crossing = w.send_proof(b, a, Some("Hello Ana"));
+    let new = match &crossing {
+        Ok(c) => match c.outcome {
+            SendOutcome::Sent(id) => Some(id),
+            _ => None,
+        },
+        Err(_) => None,
+    };
+    let hide = |s: String| match new {
+        Some(id) => s.replace(&format!("{id:?}"), "NEW"),
+        None => s,
+    };
+    seen.push(format!(
+        "{:?}",
+        crossing
+            .map(|c| {
+                let mine: Vec<Event> = c
+                    .events
+                    .into_iter()
+                    .filter(|e| e.audience().includes(b))
+                    .collect();
+                (c.outcome, mine)
+            })
+            .map_err(|e| refusal::<()>(Err(e)))
+    ));
+    for day in [bo_day, bo_day + 1, 275, 400, 900] {
+        if day < bo_day {
+            continue;
+        }
+        w.at(days(day) + us(1));
+        seen.extend(recipient_view(&w, a, b, first));
+        seen.push(format!("{:?}", w.degree(b, a)));
+        if let Some(id) = new {
+            seen.push(format!(
+                "{:?}",
+                w.net.invitation(b, id).map_err(|e| refusal::<()>(Err(e)))
+            ));
+        }
+        // Bo never reads a dropped re-send, whatever happened.
+        for &id in &dropped {
+            assert_eq!(
+                refusal(w.net.invitation(b, id)),
+                Refusal::InvitationNotFound(id),
+                "Bo reads the dropped {id:?} on day {day}"
+            );
+        }
+    }
+    seen.extend(
+        w.net
+            .events_since(pronet::ChangeCursor::START, usize::MAX)
+            .unwrap()
+            .events
+            .into_iter()
+            .filter(|p| p.event.audience().includes(b))
+            .map(|p| format!("{:?} {:?}", p.at, p.event)),
+    );
+    (seen.into_iter().map(hide).collect(), dropped)
+}
+
+/// I6 / SPEC 3.4: when Bo, who answered Ana's invitation "I don't know",
+/// sends to Ana after her dropped re-send, his send answers exactly as
+/// where Ana never re-sent: while her first invitation is live (until day
+/// 180) his send accepts that one, and after it expired his send is a new
+/// invitation, even while her dropped re-send would still be live (days
+/// 200 and 250, for a re-send on day 90); and so with a chain of two
+/// dropped re-sends (days 90 and 455), and when Ana withdrew her re-send.
+/// Everything Bo observes afterwards
+/// (views, lists, counts, relationship, degree, events) is the same too.
+/// (Before the fix his send accepted the dropped re-send, an invitation he
+/// never saw, naming its id, and connected the two on days 200 and 250.)
+#[test]
+fn i6_recipients_crossing_send_ignores_a_dropped_resend() {
+    for (resend_days, withdraw, bo_day) in [
+        (&[90][..], false, 100),
+        (&[90][..], false, 179),
+        (&[90][..], false, 200),
+        (&[90][..], false, 250),
+        (&[90][..], false, 300),
+        (&[200][..], false, 210),
+        (&[90, 455][..], false, 460),
+        (&[90, 455][..], false, 700),
+        (&[90][..], true, 100),
+        (&[90][..], true, 200),
+        (&[90, 455][..], true, 460),
+    ] {
+        let (resent, dropped) = recipient_cross_run(true, resend_days, withdraw, bo_day);
+        let (quiet, _) = recipient_cross_run(false, resend_days, withdraw, bo_day);
+        assert_eq!(dropped.len(), resend_days.len(), "the re-sends were taken");
+        assert!(resent.len() > 20, "the script ran");
+        for (i, (x, y)) in resent.iter().zip(&quiet).enumerate() {
+            assert_eq!(
+                x, y,
+                "step {i} differs, re-sent on days {resend_days:?} (withdrawn: {withdraw}), Bo sent on day {bo_day}"
+            );
+        }
+        assert_eq!(resent.len(), quiet.len());
+    }
+}
+
+/// Ana invites Bo on day 0; Bo answers "I don't know" on day 1 if
+/// `dont_know` (else he never looks); Ana re-sends on day 90; Bo sends to
+/// Ana on `bo_day`. Returns everything Ana can observe from her re-send
+/// on, and the ids of her two invitations.
+fn sender_cross_run(dont_know: bool, bo_day: i64) -> (Vec<String>, [InvitationId; 2]) {
+    let w = World::new();
+    let (a, b) = (w.person(ANA), w.person(BO));
+    let first = sent_id(&w.send_proof(a, b, Some("Hello Bo")).unwrap());
+    w.at(days(1));
+    if dont_know {
+        done(w.net.ignore_unknown(b, first));
+    }
+    w.at(days(90));
+    let resent = w.send_proof(a, b, None).unwrap();
+    let second = sent_id(&resent);
+    let mut seen = vec![format!(
+        "{:?}",
+        resent
+            .events
+            .iter()
+            .filter(|e| e.audience().includes(a))
+            .collect::<Vec<_>>()
+    )];
+    w.at(days(bo_day));
+    let crossing = w.send_proof(b, a, None).unwrap();
+    seen.push(format!(
+        "{:?}",
+        crossing
+            .events
+            .iter()
+            .filter(|e| e.audience().includes(a))
+            .collect::<Vec<_>>()
+    ));
+    for day in [bo_day, 400] {
+        w.at(days(day) + us(1));
+        for id in [first, second] {
+            seen.push(format!(
+                "{:?}",
+                w.net.invitation(a, id).map_err(|e| refusal::<()>(Err(e)))
+            ));
+            seen.push(format!("{:?}", refusal(w.net.withdraw(a, id))));
+        }
+        seen.push(format!("{:?}", w.sent(a)));
+        seen.push(format!("{:?}", w.inbox(a)));
+        seen.push(format!("{:?}", w.net.invitation_counts(a).unwrap()));
+        seen.push(format!("{:?}", w.degree(a, b)));
+        seen.push(format!("{:?}", w.net.relationships(a, &[b]).unwrap()));
+    }
+    (seen, [first, second])
+}
+
+/// I7 / SPEC 3.4: when Bo, who answered "I don't know", accepts Ana's first
+/// invitation by sending to her while it is live (after her dropped
+/// re-send), Ana sees exactly what she would had Bo never answered: her
+/// re-send accepted (the event names it), her first invitation superseded,
+/// the two connected.
+#[test]
+fn i7_crossing_after_a_dropped_resend_accepts_the_resend_for_the_sender() {
+    let (barred, [first, second]) = sender_cross_run(true, 100);
+    let (untouched, _) = sender_cross_run(false, 100);
+    for (i, (x, y)) in barred.iter().zip(&untouched).enumerate() {
+        assert_eq!(x, y, "step {i} differs");
+    }
+    assert_eq!(barred.len(), untouched.len());
+    assert!(barred[1].contains(&format!("invitation: {second:?}")));
+    assert!(
+        barred
+            .iter()
+            .any(|s| s.contains("seen: Superseded") && s.contains(&format!("{first:?}")))
+    );
+}
+
+/// SPEC 3.4, the decision where the two views cannot both be kept: Bo,
+/// who answered "I don't know", sends to Ana after her first invitation
+/// expired but while her dropped re-send would still be live. Bo's send is
+/// a new invitation (as where Ana never re-sent, see
+/// `i6_recipients_crossing_send_ignores_a_dropped_resend`); Ana's re-send
+/// is closed as superseded, named by no event and no answer, and Bo's
+/// invitation reaches her inbox; the two are not connected, and she may
+/// accept it.
+#[test]
+fn a_dropped_resend_is_superseded_by_the_recipients_new_invitation() {
+    let w = World::new();
+    let (a, b) = (w.person(ANA), w.person(BO));
+    let first = w.invite(a, b);
+    w.at(days(1));
+    done(w.net.ignore_unknown(b, first));
+    w.at(days(90));
+    let second = w.invite(a, b);
+    w.at(days(200));
+    let sent = w.send_proof(b, a, None).unwrap();
+    let from_bo = sent_id(&sent);
+    assert_eq!(
+        sent.events,
+        vec![
+            sent_event(from_bo, b, a, None),
+            Event::InvitationReceived {
+                invitation: from_bo,
+                sender: b,
+                recipient: a,
+                note: None,
+            },
+        ]
+    );
+    assert_eq!(w.seen(a, first), Seen::Superseded);
+    assert_eq!(w.seen(a, second), Seen::Superseded);
+    assert_eq!(w.seen(b, first), Seen::Ignored);
+    assert!(w.sent(a).is_empty());
+    assert_eq!(w.inbox(a), vec![from_bo]);
+    assert_eq!(w.sent(b), vec![from_bo]);
+    assert_ne!(w.degree(a, b), Degree::First);
+    done(w.net.accept(a, from_bo));
+    assert_eq!(w.degree(a, b), Degree::First);
+    assert_eq!(w.seen(b, from_bo), Seen::Accepted);
+}
+
+/// SPEC 3.4: Bo, who answered "I don't know", sends to Ana while her first
+/// invitation is live, after she re-sent (dropped) and withdrew the
+/// re-send. Bo's send accepts her first invitation, as where she never
+/// re-sent; Ana sees the two connected, her first invitation still
+/// superseded and her re-send still withdrawn, and no event names either.
+#[test]
+fn a_crossing_send_accepts_the_known_invitation_after_a_withdrawn_dropped_resend() {
+    let w = World::new();
+    let (a, b) = (w.person(ANA), w.person(BO));
+    let first = w.invite(a, b);
+    w.at(days(1));
+    done(w.net.ignore_unknown(b, first));
+    w.at(days(90));
+    let second = w.invite(a, b);
+    w.at(days(91));
+    done(w.net.withdraw(a, second));
+    w.at(days(100));
+    let crossing = w.send_proof(b, a, None).unwrap();
+    assert_eq!(crossing.outcome, SendOutcome::Connected { accepted: first });
+    assert_eq!(crossing.events, vec![Event::ConnectionCreated { a, b }]);
+    assert_eq!(w.degree(a, b), Degree::First);
+    assert_eq!(w.seen(b, first), Seen::Accepted);
+    assert_eq!(w.seen(a, first), Seen::Superseded);
+    assert_eq!(w.seen(a, second), Seen::Withdrawn);
+    assert_eq!(
+        refusal(w.net.invitation(b, second)),
+        Refusal::InvitationNotFound(second)
+    );
+    for m in [a, b] {
+        assert!(w.inbox(m).is_empty());
+        assert!(w.sent(m).is_empty());
+    }
+}
+
 // ------------------------------------------------------------- held
 
 /// Gives `a` and `b` one shared connection, `via`.

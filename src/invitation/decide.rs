@@ -107,6 +107,10 @@ pub struct SendFacts {
     pub pair: Option<Versioned<PairState>>,
     /// The invitation the pair record names as open, if any.
     pub open: Option<Versioned<Invitation>>,
+    /// When `open` is a dropped invitation that replaced an earlier one,
+    /// the invitation its recipient knows in its place
+    /// ([`Invitation::recipient_knows`]), if stored.
+    pub known: Option<Versioned<Invitation>>,
     /// The sender's counters.
     pub sender_ledger: Option<Versioned<Ledger>>,
     /// The recipient's counters.
@@ -197,30 +201,32 @@ pub fn send(
     }
     below_cap(facts.sender_ledger.as_ref(), req.sender, policy)?;
     below_cap(facts.recipient_ledger.as_ref(), req.recipient, policy)?;
-    // Crossing send: the recipient's live invitation to the sender is accepted.
-    if let Some(open) = &facts.open {
-        if open.value.sender == req.recipient && open.value.is_live(policy, now) {
-            // No invitation is created, so a note goes nowhere; an invalid
-            // one is still refused rather than silently dropped.
-            if let Some(text) = req.note {
-                Note::parse(text, policy.note_max_chars(sender.tier))?;
-            }
-            let answer = AnswerFacts {
-                invitation: Some(open.clone()),
-                sender: facts.recipient.clone(),
-                recipient: facts.sender.clone(),
-                // Blocks were checked above; the crossing accept needs none.
-                sender_blocks: Between::default(),
-                report: None,
-                pair: facts.pair.clone(),
-                sender_ledger: facts.recipient_ledger.clone(),
-                recipient_ledger: facts.sender_ledger.clone(),
-                replacement: None,
-            };
-            let accepted = open.value.id;
-            let decision = connect(&answer, open, policy, now)?;
-            return Ok(Decision::new(decision, SendOutcome::Connected { accepted }));
+    // Crossing send: the recipient's live invitation to the sender is
+    // accepted; see `crossing` for one the sender never received.
+    if let Some((accepted, dropped)) = crossing(req, facts, policy, now) {
+        // No invitation is created, so a note goes nowhere; an invalid
+        // one is still refused rather than silently dropped.
+        if let Some(text) = req.note {
+            Note::parse(text, policy.note_max_chars(sender.tier))?;
         }
+        let answer = AnswerFacts {
+            invitation: Some(accepted.clone()),
+            sender: facts.recipient.clone(),
+            recipient: facts.sender.clone(),
+            // Blocks were checked above; the crossing accept needs none.
+            sender_blocks: Between::default(),
+            report: None,
+            pair: facts.pair.clone(),
+            sender_ledger: facts.recipient_ledger.clone(),
+            recipient_ledger: facts.sender_ledger.clone(),
+            replacement: None,
+        };
+        let id = accepted.value.id;
+        let decision = connect(&answer, accepted, dropped, policy, now)?;
+        return Ok(Decision::new(
+            decision,
+            SendOutcome::Connected { accepted: id },
+        ));
     }
     // 4. Not barred openly.
     let attempts = *pair.attempts(req.sender);
@@ -281,13 +287,33 @@ pub fn send(
 
     let mut changes = ChangeSet::default();
     let mut supersedes = None;
+    let mut recipient_knows = None;
     let id = facts.join.unwrap_or(facts.new_id);
-    if let Some(open) = facts.open.as_ref().filter(|o| o.value.is_open()) {
-        // Only the sender's own invitation can still be live here.
-        let old = open.value.replaced(id, delivery, policy, now);
-        if old.replaced_by.is_some() {
-            supersedes = Some(old.id);
+    // What the recipient still knows in place of this dropped send: the
+    // sender's open invitation it replaces, if that one reached them, or
+    // what the dropped one it replaces stood for (withdrawn or not).
+    if let Some(open) = facts.open.as_ref().map(|o| &o.value) {
+        if delivery == Delivery::Dropped && open.sender == req.sender {
+            recipient_knows = match open.delivery {
+                Delivery::Dropped => open.recipient_knows,
+                _ if open.is_open() => Some(open.id),
+                _ => None,
+            };
         }
+    }
+    if let Some(open) = facts.open.as_ref().filter(|o| o.value.is_open()) {
+        let old = if open.value.sender == req.sender {
+            let old = open.value.replaced(id, delivery, policy, now);
+            if old.replaced_by.is_some() {
+                supersedes = Some(old.id);
+            }
+            old
+        } else {
+            // The recipient's own invitation to the sender, which the
+            // crossing above did not accept: expired, or dropped (see
+            // `crossing`).
+            ended_by_crossing(&open.value, policy, now)
+        };
         changes.write(Some(open), Record::Invitation(old));
     }
     let own = pair.attempts_mut(req.sender);
@@ -313,6 +339,7 @@ pub fn send(
         closed_at: None,
         decline_note: None,
         replaced_by: None,
+        recipient_knows,
     };
     changes.write::<Invitation>(None, Record::Invitation(invitation));
 
@@ -474,10 +501,108 @@ pub fn earliest_send(attempts: &Attempts, policy: &Policy) -> Result<Timestamp, 
     Ok(ladder.max(cooldown))
 }
 
-/// Accepting `invitation`: the shared core of an accept and a crossing send.
+/// The invitation a crossing send by `req.sender` accepts, if any, with
+/// the dropped invitation of the recipient's that stands in its place for
+/// the recipient (the sender of the accepted one).
+///
+/// Here the sender is the member sending now, the recipient the one
+/// invited. A crossing send accepts the recipient's live invitation to the
+/// sender, as the sender knows it. After the sender answered "I don't know" (or
+/// reported it), the recipient's re-sends are dropped and never reach
+/// them, so to the sender the recipient's invitation is still the last one
+/// that reached them ([`Invitation::recipient_knows`]), and nothing the
+/// sender observes may depend on the dropped ones (SPEC 3.4). So:
+///
+/// - while that known invitation is live (`pending_expiry` from its own
+///   send), the crossing send accepts it, exactly as it would have had the
+///   recipient never re-sent (or withdrawn their re-send): the sender is
+///   answered `Connected { accepted: known }`. To the recipient (who must
+///   not learn that they were ignored) it is their latest invitation, the
+///   dropped one, that was accepted: it is closed as accepted and the
+///   [`Event::InvitationAccepted`] names it, while the known one, which
+///   they saw superseded, stays superseded to them
+///   ([`Status::EndedAccepted`]). If they had withdrawn the dropped one,
+///   it stays withdrawn, and no [`Event::InvitationAccepted`] is sent (none
+///   of their invitations is open to them): they see the connection made.
+///   That the two connect at all tells them something; it cannot be
+///   otherwise, since the sender, who cannot know of the withdrawal, must
+///   see their own send connect.
+/// - once the known invitation has expired (or if there is none), there is
+///   no crossing, even while the dropped one would still be live: the send
+///   goes the normal way and is a new invitation, as where the recipient
+///   never re-sent. The dropped invitation is closed, since a pair has one
+///   open invitation; see [`ended_by_crossing`] for what its sender sees.
+///
+/// Held invitations ("who may invite me") reach the recipient's held list,
+/// so they cross as delivered ones do.
+fn crossing<'f>(
+    req: &SendRequest<'_>,
+    facts: &'f SendFacts,
+    policy: &Policy,
+    now: Timestamp,
+) -> Option<(&'f Versioned<Invitation>, Option<&'f Versioned<Invitation>>)> {
+    let open = facts.open.as_ref()?;
+    if open.value.sender != req.recipient {
+        return None;
+    }
+    if open.value.delivery != Delivery::Dropped {
+        return open.value.is_live(policy, now).then_some((open, None));
+    }
+    // Dropped: still pending to its sender, or withdrawn by them (the pair
+    // still names it, see `withdraw`).
+    let known = facts.known.as_ref()?;
+    let k = &known.value;
+    let same_pair = Some(k.id) == open.value.recipient_knows
+        && k.sender == open.value.sender
+        && k.recipient == open.value.recipient
+        && k.delivery != Delivery::Dropped;
+    // Open to the sender of this send: ignored by them, and ended for its
+    // own sender only by the dropped re-send.
+    let open_to_them = matches!(
+        k.status,
+        Status::Pending
+            | Status::Ignored(_)
+            | Status::EndedIgnored {
+                sender_sees: Seen::Superseded,
+                ..
+            }
+    );
+    (same_pair && open_to_them && now < k.expires_at(policy)).then_some((known, Some(open)))
+}
+
+/// The recipient's open invitation to the sender, ended by the sender's
+/// send that did not cross it (see [`crossing`]).
+///
+/// Expired: closed as expired at the instant it expired, keeping the
+/// sender's ignore if they ignored it, so that they still see their own
+/// answer (as after a dropped re-send or a block).
+///
+/// Dropped and still live (the invitation the sender knew has expired):
+/// closed as superseded, naming nothing, since a pair has one open
+/// invitation. The member who sent it (the recipient of this send) sees it
+/// superseded and the new invitation in their inbox; no event tells them
+/// of it, and neither this send's answer nor its events name it to its
+/// sender. The new invitation arriving while theirs was pending does tell
+/// them that theirs did not cross: that cannot be avoided once the sender
+/// of this send, who must see what they would had it never been sent,
+/// invites them; nothing more is told.
+fn ended_by_crossing(inv: &Invitation, policy: &Policy, now: Timestamp) -> Invitation {
+    if inv.delivery == Delivery::Dropped && inv.is_live(policy, now) {
+        inv.closed_as(Status::Superseded, now)
+    } else {
+        inv.ended(Status::Expired, policy, now)
+            .keeping_ignore(inv.status)
+    }
+}
+
+/// Accepting `invitation`: the shared core of an accept and a crossing
+/// send. `dropped` is the dropped invitation that stands in its place for
+/// its sender (see [`crossing`]): that one, if still open, is what its
+/// sender sees accepted.
 fn connect(
     facts: &AnswerFacts,
     invitation: &Versioned<Invitation>,
+    dropped: Option<&Versioned<Invitation>>,
     policy: &Policy,
     now: Timestamp,
 ) -> Result<ChangeSet, Refusal> {
@@ -492,11 +617,27 @@ fn connect(
         ledger.latest = ledger.latest.max(now);
         if member == inv.sender {
             ledger.record_answer(inv.id, Answer::Accepted, now);
+            if let Some(d) = dropped.filter(|d| d.value.is_open()) {
+                ledger.record_answer(d.value.id, Answer::Accepted, now);
+            }
         }
         ledgers.push((read, ledger));
     }
     let mut changes = ChangeSet::default();
-    let closed = inv.closed_as(Status::Accepted, now);
+    let mut told = Some(inv.id);
+    let closed = match dropped {
+        None => inv.closed_as(Status::Accepted, now),
+        Some(d) => {
+            let sender_sees = inv.seen_by_sender(policy, now);
+            told = None;
+            if d.value.is_open() {
+                let shown = d.value.closed_as(Status::Accepted, now);
+                told = Some(shown.id);
+                changes.write(Some(d), Record::Invitation(shown));
+            }
+            inv.closed_as(Status::EndedAccepted { sender_sees }, now)
+        }
+    };
     changes.write(Some(invitation), Record::Invitation(closed));
     let mut pair = pair_or_new(facts.pair.as_ref(), pair_of(inv)?);
     pair.connected_since = Some(now);
@@ -512,11 +653,13 @@ fn connect(
     for (read, ledger) in ledgers {
         changes.write(read, Record::Ledger(ledger));
     }
-    changes.emit(Event::InvitationAccepted {
-        invitation: inv.id,
-        sender: inv.sender,
-        recipient: inv.recipient,
-    });
+    if let Some(told) = told {
+        changes.emit(Event::InvitationAccepted {
+            invitation: told,
+            sender: inv.sender,
+            recipient: inv.recipient,
+        });
+    }
     changes.emit(Event::ConnectionCreated {
         a: inv.sender,
         b: inv.recipient,

@@ -52,6 +52,16 @@ pub enum Status {
         /// What the sender sees.
         sender_sees: Seen,
     },
+    /// The recipient accepted it by inviting the sender in turn, after it
+    /// had ended for the sender alone (the sender's newer invitation was
+    /// dropped after the recipient's "I don't know", so to the recipient
+    /// this one was still the sender's invitation): the recipient sees it
+    /// accepted; the sender sees `sender_sees` (superseded), and the
+    /// dropped invitation that replaced it accepted.
+    EndedAccepted {
+        /// What the sender sees.
+        sender_sees: Seen,
+    },
 }
 
 impl Status {
@@ -132,6 +142,15 @@ pub struct Invitation {
     /// pronet recorded it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub replaced_by: Option<InvitationId>,
+    /// For an invitation [`Delivery::Dropped`] that replaced an earlier one
+    /// of the sender's to the same person: the sender's last invitation
+    /// that reached the recipient (in the inbox or held), directly or
+    /// through other dropped ones. To the recipient, who never learns of a
+    /// dropped invitation, that one is still the sender's invitation: a
+    /// crossing send by the recipient accepts it while it is live, and
+    /// never the dropped one. `None` otherwise.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub recipient_knows: Option<InvitationId>,
 }
 
 /// An invitation's state as one of its two parties sees it: the
@@ -263,7 +282,9 @@ impl Invitation {
     #[must_use]
     pub fn seen_by_sender(&self, policy: &Policy, now: Timestamp) -> Seen {
         match self.status {
-            Status::EndedIgnored { sender_sees, .. } => sender_sees,
+            Status::EndedIgnored { sender_sees, .. } | Status::EndedAccepted { sender_sees } => {
+                sender_sees
+            }
             Status::Pending | Status::Ignored(_) if now >= self.expires_at(policy) => Seen::Expired,
             Status::Pending | Status::Ignored(_) => Seen::Pending,
             Status::Accepted => Seen::Accepted,
@@ -276,12 +297,13 @@ impl Invitation {
     }
 
     /// What the recipient sees, or `None` when the invitation does not exist
-    /// for them: dropped (unless the recipient accepted it by inviting the
-    /// sender in turn), or taken back by the sender (withdrawn or superseded)
-    /// before they answered.
+    /// for them: dropped (whatever became of it: a crossing send by the
+    /// recipient accepts the invitation they know instead, see
+    /// [`recipient_knows`](Self::recipient_knows)), or taken back by the
+    /// sender (withdrawn or superseded) before they answered.
     #[must_use]
     pub fn seen_by_recipient(&self, policy: &Policy, now: Timestamp) -> Option<Seen> {
-        if self.delivery == Delivery::Dropped && self.status != Status::Accepted {
+        if self.delivery == Delivery::Dropped {
             return None;
         }
         Some(match self.status {
@@ -290,7 +312,7 @@ impl Invitation {
             Status::Pending if self.delivery == Delivery::Held => Seen::Held,
             Status::Pending => Seen::Pending,
             Status::Ignored(_) | Status::EndedIgnored { .. } => Seen::Ignored,
-            Status::Accepted => Seen::Accepted,
+            Status::Accepted | Status::EndedAccepted { .. } => Seen::Accepted,
             Status::Rejected => Seen::Rejected,
             Status::Cancelled => Seen::Cancelled,
             Status::Withdrawn | Status::Superseded => return None,
@@ -371,7 +393,10 @@ pub struct PairState {
     /// Since when they are connected, if they are.
     pub connected_since: Option<Timestamp>,
     /// The one invitation between them that is open (it may have expired
-    /// since; readers check).
+    /// since; readers check). Or a dropped invitation its sender withdrew
+    /// that stands for one its recipient still knows
+    /// ([`Invitation::recipient_knows`]): closed, it is open to nobody,
+    /// but a crossing send by its recipient finds that one through it.
     pub open: Option<InvitationId>,
     /// Invitations sent by `key.low()` to `key.high()`.
     pub from_low: Attempts,

@@ -8,7 +8,7 @@ use crate::error::{Error, Refusal, StoreError};
 use crate::graph::{SocialGraph, View};
 use crate::id::{InvitationId, MemberId, PairKey};
 use crate::invitation::decide::{AnswerFacts, SendFacts, outstanding};
-use crate::invitation::{Invitation, Ledger, PairState};
+use crate::invitation::{Delivery, Invitation, Ledger, PairState};
 use crate::member::decide::Owners;
 use crate::member::{self, Member};
 use crate::record::Key;
@@ -54,6 +54,15 @@ impl<S: Store, C: Clock> Network<S, C> {
             Some(id) => self.load::<Invitation>(Key::Invitation(id))?,
             None => None,
         };
+        // A dropped open invitation: the one its recipient knows instead.
+        let known = match open
+            .as_ref()
+            .filter(|o| o.value.delivery == Delivery::Dropped)
+            .and_then(|o| o.value.recipient_knows)
+        {
+            Some(id) => self.load::<Invitation>(Key::Invitation(id))?,
+            None => None,
+        };
         let recipient_member = self.take::<Member>(&mut fetched, Key::Member(recipient))?;
         let mut in_contacts = false;
         if let Some(m) = &recipient_member {
@@ -91,6 +100,7 @@ impl<S: Store, C: Clock> Network<S, C> {
             sender_blocks,
             pair,
             open,
+            known,
             sender_ledger: self.take::<Ledger>(&mut fetched, Key::Ledger(sender))?,
             recipient_ledger: self.take::<Ledger>(&mut fetched, Key::Ledger(recipient))?,
             shared_connections,

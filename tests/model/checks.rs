@@ -23,6 +23,8 @@ impl World {
                 inv.sent_at.as_micros(),
                 model_status(inv),
                 delivery_of(inv.delivery),
+                inv.recipient_knows.map(|k| k.get()),
+                matches!(inv.status, Status::EndedAccepted { .. }),
             );
             let model = (
                 m.sender,
@@ -31,6 +33,8 @@ impl World {
                 m.sent_at,
                 (m.status, m.kept_ignore),
                 m.delivery,
+                m.recipient_knows,
+                m.recipient_accepted,
             );
             assert_eq!(real, model, "step {}: invitation {id}", self.step);
             // G3: only persons on either end.

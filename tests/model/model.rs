@@ -79,6 +79,14 @@ pub(crate) struct MInvitation {
     /// never see (dropped after "I don't know") or a block ended it for
     /// the sender.
     pub(crate) kept_ignore: Option<IgnoreReason>,
+    /// For a dropped re-send that replaced an earlier invitation: the
+    /// sender's last invitation that reached the recipient, which to the
+    /// recipient is still the sender's invitation (SPEC 3.4).
+    pub(crate) recipient_knows: Option<u64>,
+    /// The recipient accepted it by a crossing send after a dropped
+    /// re-send ended it for the sender alone: the recipient sees it
+    /// accepted, the sender superseded.
+    pub(crate) recipient_accepted: bool,
 }
 
 /// One direction of a pair's history.
@@ -136,6 +144,11 @@ pub(crate) struct Model {
     pub(crate) unblocked: BTreeMap<(u64, u64), i64>,
     /// Each sender's successful sends: when, and whether with a note.
     pub(crate) sends: BTreeMap<u64, Vec<(i64, bool)>>,
+    /// Pairs (low, high) whose last invitation is a dropped one its sender
+    /// withdrew, which stands for one the recipient still knows: a
+    /// crossing send by the recipient accepts that one while it is live.
+    /// Until the next send, connection or block in the pair.
+    pub(crate) withdrawn_dropped: BTreeMap<(u64, u64), u64>,
 }
 
 /// SPEC 4, naively: `None` if one more event fits at `now` among `events`
@@ -337,10 +350,13 @@ impl Model {
 
     /// `None`: the invitation does not exist for the recipient.
     pub(crate) fn seen_by_recipient(&self, inv: &MInvitation) -> Option<Seen> {
-        // A dropped invitation never reaches the recipient, unless they
-        // accepted it by inviting the sender in turn (a crossing send).
-        if inv.delivery == MDelivery::Dropped && inv.status != MStatus::Accepted {
+        // A dropped invitation never reaches the recipient, whatever became
+        // of it (a crossing send accepts the one they know instead).
+        if inv.delivery == MDelivery::Dropped {
             return None;
+        }
+        if inv.recipient_accepted {
+            return Some(Seen::Accepted);
         }
         // A re-send the recipient never saw changes nothing they see.
         if inv.kept_ignore.is_some() {
@@ -396,13 +412,59 @@ impl Model {
         // A crossing send connects before the bar, ladder and eligibility
         // checks (SPEC 3.1 says "instead"); its note goes nowhere, but an
         // invalid one is still refused.
+        // A dropped re-send of the recipient's never crosses: the sender,
+        // who never saw it, accepts the last invitation that reached them
+        // while that one is live (SPEC 3.4: nothing they observe depends on
+        // the dropped ones); the recipient sees their re-send accepted.
         let open = self.open_between(s, r);
-        if let Some(id) = open {
+        let via = open.or_else(|| self.withdrawn_dropped.get(&pair(s, r)).copied());
+        if let Some(id) = via {
             let inv = &self.invitations[&id];
-            if inv.sender == r && self.live(inv) {
-                note.expected(sender.premium)?;
-                let events = self.connect(id);
-                return Ok((SendOutcome::Connected { accepted: iid(id) }, events));
+            if inv.sender == r && (self.live(inv) || inv.delivery == MDelivery::Dropped) {
+                let known = if inv.delivery == MDelivery::Dropped {
+                    inv.recipient_knows.filter(|k| {
+                        let k = &self.invitations[k];
+                        let open_to_them = match k.status {
+                            MStatus::Pending | MStatus::Ignored(_) => true,
+                            MStatus::Superseded => k.kept_ignore.is_some(),
+                            _ => false,
+                        };
+                        k.delivery != MDelivery::Dropped
+                            && open_to_them
+                            && self.now < plus(k.sent_at, EXPIRY)
+                    })
+                } else {
+                    Some(id)
+                };
+                if let Some(k) = known {
+                    note.expected(sender.premium)?;
+                    if k != id {
+                        let known = self.invitations.get_mut(&k).unwrap();
+                        known.recipient_accepted = true;
+                        known.kept_ignore = None;
+                    }
+                    let events = if self.invitations[&id].status.is_open() {
+                        self.connect(id)
+                    } else {
+                        // Withdrawn by its sender: it stays so, and
+                        // nothing of theirs is accepted.
+                        count("send: crossing through a withdrawn dropped invitation".to_owned());
+                        self.withdrawn_dropped.remove(&pair(s, r));
+                        self.connections.insert(pair(s, r));
+                        for (a, b) in [(s, r), (r, s)] {
+                            let dir = self.direction_mut(a, b);
+                            *dir = Direction {
+                                bar: dir.bar,
+                                ..Direction::default()
+                            };
+                        }
+                        vec![Event::ConnectionCreated {
+                            a: mid(r),
+                            b: mid(s),
+                        }]
+                    };
+                    return Ok((SendOutcome::Connected { accepted: iid(k) }, events));
+                }
             }
         }
         let dir = self.direction(s, r);
@@ -491,11 +553,40 @@ impl Model {
             "invitation id {id} reused"
         );
         let mut supersedes = None;
-        if let Some(old) = open {
+        let mut recipient_knows = None;
+        if let Some(w) = self.withdrawn_dropped.remove(&pair(s, r)) {
+            let inv = &self.invitations[&w];
+            if inv.sender == s && delivery == MDelivery::Dropped {
+                recipient_knows = inv.recipient_knows;
+            }
+        }
+        if let Some(old) = open.filter(|&o| self.invitations[&o].sender == r) {
+            // The recipient's own invitation, not crossed: past its expiry
+            // (their ignore stands), or dropped and live, superseded for
+            // its sender and named to nobody.
+            let live = self.live(&self.invitations[&old]);
+            let inv = self.invitations.get_mut(&old).unwrap();
+            if live {
+                assert_eq!(inv.delivery, MDelivery::Dropped, "model: a live crossing");
+                inv.status = MStatus::Superseded;
+            } else {
+                if let MStatus::Ignored(r) = inv.status {
+                    inv.kept_ignore = Some(r);
+                }
+                inv.status = MStatus::Expired;
+            }
+        } else if let Some(old) = open {
             let live = self.live(&self.invitations[&old]);
             let inv = self.invitations.get_mut(&old).unwrap();
             if let (MStatus::Ignored(r), MDelivery::Dropped) = (inv.status, delivery) {
                 inv.kept_ignore = Some(r);
+            }
+            if delivery == MDelivery::Dropped {
+                recipient_knows = if inv.delivery == MDelivery::Dropped {
+                    inv.recipient_knows
+                } else {
+                    Some(old)
+                };
             }
             if live {
                 assert_eq!(inv.sender, s, "model: the recipient's live invitation");
@@ -527,6 +618,8 @@ impl Model {
                 delivery,
                 replaced_by: None,
                 kept_ignore: None,
+                recipient_knows,
+                recipient_accepted: false,
             },
         );
         let mut events = vec![Event::InvitationSent {
@@ -720,6 +813,9 @@ impl Model {
             seen => return Err(Refusal::NotPending { seen }),
         }
         let recipient = inv.recipient;
+        if inv.delivery == MDelivery::Dropped && inv.recipient_knows.is_some() {
+            self.withdrawn_dropped.insert(pair(actor, recipient), id);
+        }
         self.invitations.get_mut(&id).unwrap().status = MStatus::Withdrawn;
         let now = self.now;
         self.direction_mut(actor, recipient).withdrawn_at = Some(now);
@@ -853,6 +949,7 @@ impl Model {
             }
         }
         self.blocks.insert((actor, other), self.now);
+        self.withdrawn_dropped.remove(&pair(actor, other));
         // A pending invitation is cancelled; one past its expiry (which both
         // parties already see as expired, I5) is recorded as expired.
         if let Some(id) = self.open_between(actor, other) {

@@ -50,6 +50,12 @@ pub(crate) fn model_status(inv: &Invitation) -> (MStatus, Option<IgnoreReason>) 
             Seen::Cancelled => (MStatus::Cancelled, Some(reason)),
             _ => (MStatus::Expired, Some(reason)),
         },
+        // Accepted by its recipient's crossing send after it ended for its
+        // sender alone (`MInvitation::recipient_accepted`).
+        Status::EndedAccepted { sender_sees } => match sender_sees {
+            Seen::Superseded => (MStatus::Superseded, None),
+            other => panic!("accepted after it ended as {other:?}"),
+        },
         status => (status_of(status), None),
     }
 }

@@ -645,7 +645,28 @@ impl World {
         let note_refused = matches!(&real, Err(Refusal::InvalidNote(_)));
         let cap = self.model.limits.connections;
         let capped = before.at_cap(s, cap) || before.at_cap(r, cap);
-        if let (Some(x), true, false, false) = (crossing, both_active, note_refused, capped) {
+        // A dropped invitation (after "I don't know") never crosses: the
+        // sender, who never saw it, accepts the one they know while it is
+        // live, or else sends anew, and it is closed (SPEC 3.4).
+        let dropped = crossing.and_then(|x| {
+            let inv = &before.invitations[&x];
+            (inv.delivery == Delivery::Dropped).then(|| inv.recipient_knows.map(|k| k.get()))
+        });
+        if let (Some(knows), true, false) = (dropped, both_active, capped) {
+            let after = Snapshot::take(&self.net);
+            tally("send over a live dropped invitation", &real);
+            match &real {
+                Ok((SendOutcome::Connected { accepted }, _)) => {
+                    assert_eq!(Some(accepted.get()), knows, "I9: {real:?}");
+                    assert!(self.net.graph().are_connected(mid(s), mid(r)));
+                }
+                Ok((SendOutcome::Sent(_), _)) => {
+                    assert!(after.live(r, s, self.model.now).is_none(), "I1: {real:?}");
+                }
+                _ => {}
+            }
+        } else if let (Some(x), true, false, false) = (crossing, both_active, note_refused, capped)
+        {
             assert!(
                 matches!(&real, Ok((SendOutcome::Connected { accepted }, _)) if accepted.get() == x),
                 "I9: send {s} -> {r} with {x} live from {r}: {real:?}"

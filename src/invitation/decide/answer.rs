@@ -22,7 +22,9 @@ pub fn accept(
     let now = facts.effective_now(clock);
     let (invitation, seen) = as_recipient(actor, id, facts, policy, now)?;
     match seen {
-        Seen::Pending | Seen::Held => Ok(Decision::from(connect(facts, invitation, policy, now)?)),
+        Seen::Pending | Seen::Held => Ok(Decision::from(connect(
+            facts, invitation, None, policy, now,
+        )?)),
         Seen::Accepted => Ok(Decision::unchanged(())),
         seen => Err(Refusal::NotPending { seen }),
     }
@@ -134,8 +136,10 @@ pub fn reject(
     };
     let mut closed = invitation.value.closed_as(Status::Rejected, now);
     closed.decline_note.clone_from(&note);
-    let mut changes = close(facts, invitation, closed, Answer::Rejected, now, |sender| {
-        sender.bar = Some(Bar::Rejected);
+    let sender = invitation.value.sender;
+    let mut changes = close(facts, invitation, closed, Answer::Rejected, now, |pair| {
+        pair.open = None;
+        pair.attempts_mut(sender).bar = Some(Bar::Rejected);
     })?;
     changes.emit(Event::InvitationRejected {
         invitation: id,
@@ -175,16 +179,17 @@ pub fn withdraw(
         seen => return Err(Refusal::NotPending { seen }),
     }
     let closed = invitation.value.closed_as(Status::Withdrawn, now);
-    let mut changes = close(
-        facts,
-        invitation,
-        closed,
-        Answer::Withdrawn,
-        now,
-        |sender| {
-            sender.withdrawn_at = Some(now);
-        },
-    )?;
+    // A dropped invitation stays named by the pair when it stands for one
+    // its recipient still knows (`Invitation::recipient_knows`): to them,
+    // who never saw it withdrawn, that one is still open (see `crossing`).
+    let keep = invitation.value.delivery == Delivery::Dropped
+        && invitation.value.recipient_knows.is_some();
+    let mut changes = close(facts, invitation, closed, Answer::Withdrawn, now, |pair| {
+        if !keep {
+            pair.open = None;
+        }
+        pair.attempts_mut(actor).withdrawn_at = Some(now);
+    })?;
     changes.emit(Event::InvitationWithdrawn {
         invitation: id,
         sender: actor,
@@ -193,22 +198,21 @@ pub fn withdraw(
 }
 
 /// The writes that close an open invitation for good, as `closed`: the
-/// invitation, its pair (no longer open, the sender's attempts edited by
-/// `attempts`) and the sender's ledger with `answer` recorded.
+/// invitation, its pair (edited by `edit`) and the sender's ledger with
+/// `answer` recorded.
 fn close(
     facts: &AnswerFacts,
     invitation: &Versioned<Invitation>,
     closed: Invitation,
     answer: Answer,
     now: Timestamp,
-    attempts: impl FnOnce(&mut Attempts),
+    edit: impl FnOnce(&mut PairState),
 ) -> Result<ChangeSet, Refusal> {
     let (id, sender) = (invitation.value.id, invitation.value.sender);
     let mut changes = ChangeSet::default();
     changes.write(Some(invitation), Record::Invitation(closed));
     let mut pair = pair_or_new(facts.pair.as_ref(), pair_of(&invitation.value)?);
-    pair.open = None;
-    attempts(pair.attempts_mut(sender));
+    edit(&mut pair);
     changes.write(facts.pair.as_ref(), Record::Pair(pair));
     let ledger = answered(facts.sender_ledger.as_ref(), sender, id, answer, now);
     changes.write(facts.sender_ledger.as_ref(), Record::Ledger(ledger));

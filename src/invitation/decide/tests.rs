@@ -41,6 +41,7 @@ fn pending(id: u64, sender: MemberId, recipient: MemberId, sent_at: Timestamp) -
         closed_at: None,
         decline_note: None,
         replaced_by: None,
+        recipient_knows: None,
     }
 }
 

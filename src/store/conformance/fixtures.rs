@@ -27,6 +27,7 @@ pub(super) fn invitation(raw: u64, sender: u64, recipient: u64, status: Status) 
         closed_at: None,
         decline_note: None,
         replaced_by: None,
+        recipient_knows: None,
     })
 }
 

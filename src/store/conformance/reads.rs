@@ -39,6 +39,7 @@ fn rich_records() -> Vec<Record> {
         closed_at: Some(Timestamp::MAX),
         decline_note: Note::parse("Sorry, not now.", 300).unwrap(),
         replaced_by: Some(InvitationId::new(u64::MAX - 1)),
+        recipient_knows: Some(InvitationId::new(u64::MAX - 2)),
     };
     let mut pair_state = PairState::new(pair_key(1, u64::MAX));
     pair_state.connected_since = Some(Timestamp::from_micros(-1));

@@ -246,6 +246,7 @@ fn pending(id: u64, note: Option<&str>) -> Invitation {
         closed_at: None,
         decline_note: None,
         replaced_by: None,
+        recipient_knows: None,
     }
 }
 
@@ -431,6 +432,7 @@ fn an_entry_disagreeing_with_its_record_is_corrupt() {
         closed_at: None,
         decline_note: None,
         replaced_by: None,
+        recipient_knows: None,
     };
     store
         .commit(&[write(Record::Invitation(invitation))])
