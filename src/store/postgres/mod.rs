@@ -123,10 +123,12 @@ const POSITIONS_PER_TRANSACTION: i64 = 1 << 16;
 ///   opens; the schema version is recorded in the database, and a database
 ///   written by a newer pronet is refused
 ///   ([`PostgresOpenError::NewerSchema`]).
-/// - Each change set is one transaction whose one statement writes every
-///   record and checks every expected version (`INSERT ... ON CONFLICT DO
-///   NOTHING`, `UPDATE ... WHERE version = $n`, one row each); it rolls
-///   back when any fails, answering [`CommitError::Conflict`] naming it.
+/// - Each change set is one transaction, one round trip: a call of the
+///   schema's `pronet_apply` function, which writes every record and
+///   checks every expected version (`INSERT ... ON CONFLICT`, `UPDATE ...
+///   WHERE version = $n`, one row each, in key order); it rolls back when
+///   any fails, answering [`CommitError::Conflict`] naming it. Its
+///   statements, like every other, are planned once per connection.
 ///   Deadlocks and serialization failures are retried, then reported as
 ///   [`CommitError::Conflict`].
 /// - Records are stored as JSON through the same serde derives as
