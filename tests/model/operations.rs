@@ -266,6 +266,10 @@ pub(crate) enum Op {
         b: u64,
         answer: Answer,
         invite_back: bool,
+        /// The sender withdraws the second send before any invite back
+        /// (a dropped one after "I don't know": the crossing must still
+        /// accept the invitation the recipient knows).
+        withdraw: bool,
     },
     /// Sends from one member to the others in turn, each then settled:
     /// the quota, note allowance and outstanding boundaries.

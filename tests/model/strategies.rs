@@ -227,8 +227,15 @@ pub(crate) fn op() -> impl Strategy<Value = Op> {
                 1 => Just(Answer::Reject),
             ],
             any::<bool>(),
+            prop::bool::weighted(0.3),
         )
-            .prop_map(|((a, b), answer, invite_back)| Op::Spurn { a, b, answer, invite_back }),
+            .prop_map(|((a, b), answer, invite_back, withdraw)| Op::Spurn {
+                a,
+                b,
+                answer,
+                invite_back,
+                withdraw,
+            }),
         4 => (two(), proof_kind(), vec(rung(), 1..=4)).prop_map(|((sender, recipient), proof, rungs)| {
             Op::Climb { sender, recipient, proof, rungs }
         }),

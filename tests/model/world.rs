@@ -218,6 +218,7 @@ impl World {
                 b,
                 answer,
                 invite_back,
+                withdraw,
             } => {
                 let proof = ProofKind::Right {
                     which: 0,
@@ -231,6 +232,12 @@ impl World {
                     self.advance_to(at);
                 }
                 self.send(a, b, NoteKind::Valid, proof);
+                let open = self.model.open_between(a, b);
+                if let Some(id) =
+                    open.filter(|id| withdraw && self.model.invitations[id].sender == a)
+                {
+                    self.answer(Answer::Withdraw, a, id);
+                }
                 if invite_back {
                     self.send(b, a, NoteKind::Absent, proof);
                 }
