@@ -261,7 +261,8 @@ impl World {
                         && !snap.between(s, r)
                         && !snap.at_cap(s, cap)
                         && !snap.at_cap(r, cap)
-                        && snap.live(r, s, now).is_none();
+                        && snap.live(r, s, now).is_none()
+                        && !snap.stands_for_known(r, s, now);
                     drop(graph);
                     if probe {
                         let proof = snap.members[&r].emails.first().map(|e| e.email.clone());

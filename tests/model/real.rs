@@ -171,6 +171,23 @@ impl Snapshot {
         self.ledger_connections.get(&m).copied().unwrap_or(0) >= cap
     }
 
+    /// Whether a dropped invitation from `s` to `r` stands for one that
+    /// reached `r` and is still within its expiry: a send by `r` to `s`
+    /// may then cross it (as the model decides), whatever became of the
+    /// dropped one, so the probes of other rules leave such a pair alone.
+    pub(crate) fn stands_for_known(&self, s: u64, r: u64, now: i64) -> bool {
+        self.invitations.values().any(|i| {
+            i.sender.get() == s
+                && i.recipient.get() == r
+                && i.delivery == Delivery::Dropped
+                && i.recipient_knows.is_some_and(|k| {
+                    self.invitations
+                        .get(&k.get())
+                        .is_some_and(|k| now < plus(k.sent_at.as_micros(), EXPIRY))
+                })
+        })
+    }
+
     /// The live invitation from `s` to `r`, if any.
     pub(crate) fn live(&self, s: u64, r: u64, now: i64) -> Option<u64> {
         self.invitations
