@@ -272,9 +272,10 @@ impl FeedListener {
 }
 
 /// The least time between two notifications of one store. Followers learn
-/// of a commit at most this much later; each notification costs the server
-/// about what a one-row read does, and sent per commit they were an eighth
-/// of the server's work under load (send+accept bench, 8 threads).
+/// of a commit at most this much later (plus the notification's own
+/// trip). Sent per commit, notifications were an eighth of the statements
+/// the server ran under load (send+accept bench, 8 threads); now at most
+/// a thousand a second.
 const NOTIFY_GAP: Duration = Duration::from_millis(1);
 
 /// Sends the store's `NOTIFY` after commits, from a thread of its own, so
