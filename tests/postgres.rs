@@ -147,11 +147,10 @@ fn a5_newer_and_foreign_schemas_are_refused() {
 /// versions kept, and commits work as before, conflicts included.
 #[test]
 fn a5_a_version_2_schema_is_migrated_keeping_its_records() {
-    let Some(url) = pg::url("a5_a_version_2_schema_is_migrated_keeping_its_records") else {
+    let Some(schemas) = pg::schemas("a5_a_version_2_schema_is_migrated_keeping_its_records") else {
         return;
     };
-    let schemas = Schemas::new(&url);
-    let schema = schemas.fresh("v2");
+    let (url, schema) = (schemas.url().to_owned(), schemas.fresh("v2"));
     let before = {
         let net = Network::open(pg::store_in(&url, &schema), clock(), Policy::default()).unwrap();
         for raw in 1..=3 {

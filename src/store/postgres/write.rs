@@ -158,7 +158,7 @@ fn last_position(base: i64, writes: usize) -> Result<ChangeCursor, CommitError> 
 /// base + `i`.
 const APPLY: &str = "SELECT pronet_apply($1, $2, $3, $4, $5, $6, $7, $8, $9)";
 
-/// One statement, its own transaction ([`APPLY`]): every write with its
+/// One call, its own transaction ([`APPLY`]): every write with its
 /// expectation checked, and the entries, or nothing. Answers the
 /// transaction's positions' base (its id times
 /// `POSITIONS_PER_TRANSACTION`): its `i`-th write is at base + `i`.
@@ -209,7 +209,7 @@ fn attempt_commit(conn: &mut Conn, encoded: &[Encoded<'_>]) -> Result<i64, Faile
     base.ok_or_else(|| Failed::from(damaged("a commit answered no position")))
 }
 
-/// The conflict `pronet_conflict` raised, naming its key.
+/// The conflict `pronet_apply` raised, naming its key.
 fn conflict(e: &postgres::Error) -> Option<CommitError> {
     let db = e.as_db_error()?;
     if db.code().code() != CONFLICT {
