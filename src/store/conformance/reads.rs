@@ -296,16 +296,17 @@ pub fn c5_secondary_reads<S: Store>(make: impl Fn() -> S) {
                     .collect();
                 assert_eq!(read, want, "clause 5: blocks({p}, {role:?}) at step {step}");
             }
-            let mut both = store.blocks_both_ways(id(p)).unwrap();
-            both.made.sort_by_key(|b| (b.blocker, b.target));
-            both.received.sort_by_key(|b| (b.blocker, b.target));
-            let mut made = store.blocks(id(p), Role::Sender).unwrap();
-            made.sort_by_key(|b| (b.blocker, b.target));
-            let mut received = store.blocks(id(p), Role::Recipient).unwrap();
-            received.sort_by_key(|b| (b.blocker, b.target));
+            let sorted = |mut blocks: Vec<Block>| {
+                blocks.sort_by_key(|b| (b.blocker, b.target));
+                blocks
+            };
+            let both = store.blocks_both_ways(id(p)).unwrap();
             assert_eq!(
-                (both.made, both.received),
-                (made, received),
+                (sorted(both.made), sorted(both.received)),
+                (
+                    sorted(store.blocks(id(p), Role::Sender).unwrap()),
+                    sorted(store.blocks(id(p), Role::Recipient).unwrap())
+                ),
                 "clause 5: blocks_both_ways({p}) at step {step}"
             );
         }
