@@ -1,7 +1,7 @@
 //! Fact loaders: what each decision reads from the store, and what a
 //! viewer may see.
 
-use super::Network;
+use super::{Fetched, Network};
 use crate::block::Block;
 use crate::block::decide::{Between, PairFacts};
 use crate::error::{Error, Refusal, StoreError};
@@ -12,7 +12,7 @@ use crate::invitation::{Delivery, Invitation, Ledger, PairState};
 use crate::member::decide::Owners;
 use crate::member::{self, Member};
 use crate::record::Key;
-use crate::store::{Role, Store};
+use crate::store::{BothWays, Gather, Role, Store};
 use crate::time::{Clock, Timestamp};
 use std::collections::BTreeSet;
 
@@ -45,7 +45,14 @@ impl<S: Store, C: Clock> Network<S, C> {
             Key::Ledger(recipient),
         ];
         keys.extend(pair_key.map(Key::Pair));
-        let mut fetched = self.fetch(keys)?;
+        // With them, in the same store call: the blocks around the sender
+        // and the sender's open invitations.
+        let gathered = self.store.gather(&Gather {
+            keys: &keys,
+            blocks_both_ways: Some(sender),
+            open_invitations: Some((sender, Role::Sender)),
+        })?;
+        let mut fetched = Fetched::of(keys, gathered.records);
         let pair = match pair_key {
             Some(k) => self.take::<PairState>(&mut fetched, Key::Pair(k))?,
             None => None,
@@ -83,16 +90,16 @@ impl<S: Store, C: Clock> Network<S, C> {
         // Shared connections as the sender may see them: a member hidden by
         // a block carries no path. Unknown members share nothing;
         // the decision names them.
-        let shared_connections = Sight::of(&self.store, sender)?
+        let shared_connections = Sight::from(gathered.blocks)
             .view(&self.graph())
             .mutual_count(sender, recipient)
             .unwrap_or(0);
         // Invitations to members since deactivated are invisible to the
         // sender (not listed, not withdrawable), so they do not count.
-        let pending = self.store.open_invitations(sender, Role::Sender)?;
         let outstanding = {
             let graph = self.graph();
-            outstanding(&pending, |m| graph.contains(m), &self.policy, now)
+            let pending = &gathered.open_invitations;
+            outstanding(pending, |m| graph.contains(m), &self.policy, now)
         };
         Ok(SendFacts {
             sender: self.take(&mut fetched, Key::Member(sender))?,
@@ -215,6 +222,17 @@ impl<S: Store, C: Clock> Network<S, C> {
     }
 }
 
+/// The sight of the member around whom these blocks stand.
+impl From<BothWays> for Sight {
+    fn from(both: BothWays) -> Self {
+        let made = both.made.into_iter().map(|b| b.target);
+        let hidden = made.chain(both.received.into_iter().map(|b| b.blocker));
+        Self {
+            hidden: hidden.collect(),
+        }
+    }
+}
+
 /// What one viewer may see: every member but those hidden from them by a
 /// standing block, either way, and the deactivated (whom the graph leaves
 /// out). Every read applies blocks through it and nothing else.
@@ -226,12 +244,7 @@ impl Sight {
     /// `member`'s sight: whom they blocked and who blocked them, from the
     /// store's secondary read.
     fn of<S: Store + ?Sized>(store: &S, member: MemberId) -> Result<Self, StoreError> {
-        let both = store.blocks_both_ways(member)?;
-        let made = both.made.into_iter().map(|b| b.target);
-        let hidden = made.chain(both.received.into_iter().map(|b| b.blocker));
-        Ok(Self {
-            hidden: hidden.collect(),
-        })
+        Ok(store.blocks_both_ways(member)?.into())
     }
 
     /// Whether a block hides `other` from the viewer.

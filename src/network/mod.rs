@@ -304,9 +304,7 @@ impl<S: Store, C: Clock> Network<S, C> {
     /// Reads `keys` in one store call, for [`take`](Self::take).
     fn fetch(&self, keys: Vec<Key>) -> Result<Fetched, Error> {
         let found = self.store.get_many(&keys)?;
-        Ok(Fetched(
-            keys.into_iter().zip(found.into_iter().map(Some)).collect(),
-        ))
+        Ok(Fetched::of(keys, found))
     }
 
     /// The record under `key` as [`load`](Self::load) answers it: from
@@ -502,9 +500,16 @@ impl<S: Store, C: Clock> Network<S, C> {
 }
 
 /// Records a decision read in one store call
-/// ([`get_many`](Store::get_many)), by key (a few: searched in order), each
+/// ([`get_many`](Store::get_many) or [`gather`](Store::gather)), by key (a few: searched in order), each
 /// until taken.
 struct Fetched(Vec<(Key, Option<Option<Versioned<Record>>>)>);
+
+impl Fetched {
+    /// The records `found` under `keys`, in their order.
+    fn of(keys: Vec<Key>, found: Vec<Option<Versioned<Record>>>) -> Self {
+        Self(keys.into_iter().zip(found.into_iter().map(Some)).collect())
+    }
+}
 
 /// A random number, different in each process and each call (std's
 /// hasher keys come from the operating system's randomness).

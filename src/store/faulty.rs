@@ -1,7 +1,7 @@
 //! [`FaultyStore`]: a wrapper that makes store calls fail on purpose
 //! (feature `testing`).
 
-use super::{BothWays, ChangeCursor, Changes, Role, Store};
+use super::{BothWays, ChangeCursor, Changes, Gather, Gathered, Role, Store};
 use crate::block::Block;
 use crate::change::Write;
 use crate::contacts::Contact;
@@ -200,6 +200,11 @@ impl<S: Store> Store for FaultyStore<S> {
     fn blocks_both_ways(&self, member: MemberId) -> Result<BothWays, StoreError> {
         self.check()?;
         self.inner.blocks_both_ways(member)
+    }
+
+    fn gather(&self, reads: &Gather<'_>) -> Result<Gathered, StoreError> {
+        self.check()?;
+        self.inner.gather(reads)
     }
 
     fn next_invitation_id(&self) -> Result<InvitationId, StoreError> {

@@ -53,6 +53,31 @@ pub struct BothWays {
     pub received: Vec<Block>,
 }
 
+/// Reads a decision makes together, for [`Store::gather`]: the records
+/// under some keys and, if asked, the secondary reads around one member.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Gather<'k> {
+    /// Read as [`get_many`](Store::get_many) reads them.
+    pub keys: &'k [Key],
+    /// Whose blocks to read, as [`blocks_both_ways`](Store::blocks_both_ways).
+    pub blocks_both_ways: Option<MemberId>,
+    /// Whose open invitations in which role to read, as
+    /// [`open_invitations`](Store::open_invitations).
+    pub open_invitations: Option<(MemberId, Role)>,
+}
+
+/// What [`Store::gather`] read: each part as its own method answers it;
+/// a part that was not asked for is empty.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Gathered {
+    /// The records under [`Gather::keys`], in their order.
+    pub records: Vec<Option<Versioned<Record>>>,
+    /// The blocks around [`Gather::blocks_both_ways`]'s member.
+    pub blocks: BothWays,
+    /// The open invitations of [`Gather::open_invitations`], in any order.
+    pub open_invitations: Vec<Invitation>,
+}
+
 /// The source of truth: where pronet keeps members, invitations, pairs and
 /// counters. The host implements it over its database; [`MemoryStore`] is the
 /// reference implementation, and `SqliteStore` (feature `sqlite`) keeps it in
@@ -108,8 +133,9 @@ pub struct BothWays {
 ///    [`blocks`](Store::blocks) the [`Block`] records that stand
 ///    ([`Block::stands`]) with the member as blocker (`Role::Sender`) or as
 ///    target (`Role::Recipient`), and
-///    [`blocks_both_ways`](Store::blocks_both_ways) both of those at once.
-///    Each is derived from the latest version of each record alone, and
+///    [`blocks_both_ways`](Store::blocks_both_ways) both of those at once;
+///    [`gather`](Store::gather) answers records by key and these reads
+///    together, each part as its own method would. Each is derived from the latest version of each record alone, and
 ///    records of other kinds never appear in them.
 /// 6. **Ids.** [`next_invitation_id`](Store::next_invitation_id) never
 ///    returns the same id twice, across all callers and processes; ids
@@ -265,6 +291,32 @@ pub trait Store: Send + Sync {
         Ok(BothWays {
             made: self.blocks(member, Role::Sender)?,
             received: self.blocks(member, Role::Recipient)?,
+        })
+    }
+
+    /// Several reads in one call: what a decision reads before it decides
+    /// (a send reads its records by key, the sender's blocks and the
+    /// sender's open invitations), so that a store over a database may
+    /// answer them in one round trip, as `PostgresStore` does. Each part
+    /// is answered as its own method would answer it, from a consistent
+    /// state (clause 4); the parts need not be read from one state, as
+    /// separate calls are not. The default calls
+    /// [`get_many`](Store::get_many) and the asked-for secondary reads in
+    /// turn.
+    ///
+    /// # Errors
+    /// As the reads it makes.
+    fn gather(&self, reads: &Gather<'_>) -> Result<Gathered, StoreError> {
+        Ok(Gathered {
+            records: self.get_many(reads.keys)?,
+            blocks: match reads.blocks_both_ways {
+                Some(member) => self.blocks_both_ways(member)?,
+                None => BothWays::default(),
+            },
+            open_invitations: match reads.open_invitations {
+                Some((member, role)) => self.open_invitations(member, role)?,
+                None => Vec::new(),
+            },
         })
     }
 
@@ -446,6 +498,9 @@ macro_rules! delegate_store {
             }
             fn blocks_both_ways(&self, member: MemberId) -> Result<BothWays, StoreError> {
                 (**self).blocks_both_ways(member)
+            }
+            fn gather(&self, reads: &Gather<'_>) -> Result<Gathered, StoreError> {
+                (**self).gather(reads)
             }
             fn next_invitation_id(&self) -> Result<InvitationId, StoreError> {
                 (**self).next_invitation_id()

@@ -42,7 +42,7 @@ mod outbox;
 mod reads;
 mod writes;
 
-use super::{ChangeCursor, Role, Store};
+use super::{ChangeCursor, Gather, Gathered, Role, Store};
 use crate::block::{Block, BlockTally};
 use crate::change::{Change, Expect, Write};
 use crate::contacts::Contact;

@@ -84,13 +84,14 @@
 
 mod conn;
 mod feed;
+mod read;
 mod schema;
 mod write;
 
 pub use feed::FeedListener;
 
 use super::json::{decode_stored, decode_value, key_text, parse_key};
-use super::{BothWays, ChangeCursor, Changes, Entry, Role, Store, entries};
+use super::{BothWays, ChangeCursor, Changes, Entry, Gather, Gathered, Role, Store, entries};
 use crate::block::Block;
 use crate::change::{Change, Write};
 use crate::contacts::Contact;
@@ -339,70 +340,6 @@ impl PostgresStore {
         self.pool.get().map_err(failed)
     }
 
-    /// The records of the entry lists of `member` in `roles`, one round
-    /// trip, each with its role and checked to imply its entry.
-    fn listed(
-        &self,
-        kind: i16,
-        member: MemberId,
-        roles: &[Role],
-        derived: impl Fn(&Record, Role) -> bool,
-    ) -> Result<Vec<(Role, Record)>, StoreError> {
-        let mut conn = self.conn()?;
-        let codes: Vec<i16> = roles.iter().map(|&r| role_code(r)).collect();
-        let rows = conn
-            .query_typed(
-                "SELECT e.key, r.version, r.value, e.b FROM entry e LEFT JOIN record r ON r.key = e.key
-                 WHERE e.kind = $1 AND e.a = $2 AND e.b = ANY ($3)",
-                &[
-                    (&kind, Type::INT2),
-                    (&bits(member.get()), Type::INT8),
-                    (&codes, Type::INT2_ARRAY),
-                ],
-            )
-            .map_err(failed)?;
-        let mut found = Vec::with_capacity(rows.len());
-        for row in rows {
-            let key = row_key(&row.try_get::<_, String>(0).map_err(failed)?)?;
-            let version: Option<i64> = row.try_get(1).map_err(failed)?;
-            let value: Option<String> = row.try_get(2).map_err(failed)?;
-            let code: i16 = row.try_get(3).map_err(failed)?;
-            // An entry whose record does not exist, or of another role.
-            let (Some(version), Some(value), Some(&role)) = (
-                version,
-                value,
-                roles.iter().find(|&&r| role_code(r) == code),
-            ) else {
-                return Err(StoreError::Corrupt(key));
-            };
-            let record = decode_value(&key, version, &value)?.value;
-            if !derived(&record, role) {
-                return Err(StoreError::Corrupt(key));
-            }
-            found.push((role, record));
-        }
-        Ok(found)
-    }
-
-    /// The standing blocks around `member` in `roles`, one round trip.
-    fn blocks_in(&self, member: MemberId, roles: &[Role]) -> Result<BothWays, StoreError> {
-        let listed = self.listed(1, member, roles, |record, role| {
-            matches!(record, Record::Block(_))
-                && entries(record)
-                    .any(|e| matches!(e, Entry::Block(m, r, _) if m == member && r == role))
-        })?;
-        let mut both = BothWays::default();
-        for (role, record) in listed {
-            if let Record::Block(b) = record {
-                match role {
-                    Role::Sender => both.made.push(b),
-                    Role::Recipient => both.received.push(b),
-                }
-            }
-        }
-        Ok(both)
-    }
-
     /// Every record whose key text is in `[from, to)`, checked.
     fn records_between(&self, from: &str, to: &str) -> Result<Vec<Record>, StoreError> {
         let mut conn = self.conn()?;
@@ -442,6 +379,11 @@ fn bits(v: u64) -> i64 {
     i64::from_ne_bytes(v.to_ne_bytes())
 }
 
+/// The `entry` kinds (spelled as numbers in `read.rs`'s statements too):
+/// an open invitation, a standing block.
+const OPEN: i16 = 0;
+const BLOCK: i16 = 1;
+
 fn role_code(role: Role) -> i16 {
     match role {
         Role::Sender => 0,
@@ -453,8 +395,8 @@ fn role_code(role: Role) -> i16 {
 /// Members and connections are read from their records.
 fn entry_columns(entry: Entry) -> Option<(i16, i64, i16)> {
     match entry {
-        Entry::Open(member, role, _) => Some((0, bits(member.get()), role_code(role))),
-        Entry::Block(member, role, _) => Some((1, bits(member.get()), role_code(role))),
+        Entry::Open(member, role, _) => Some((OPEN, bits(member.get()), role_code(role))),
+        Entry::Block(member, role, _) => Some((BLOCK, bits(member.get()), role_code(role))),
         Entry::Connected(_) | Entry::Member(_) => None,
     }
 }
@@ -525,38 +467,11 @@ impl Store for PostgresStore {
 
     /// One query for all the keys, from one snapshot.
     fn get_many(&self, keys: &[Key]) -> Result<Vec<Option<Versioned<Record>>>, StoreError> {
-        let texts = keys.iter().map(key_text).collect::<Result<Vec<_>, _>>()?;
-        let mut conn = self.conn()?;
-        let rows = conn
-            .query_typed(
-                "SELECT key, version, value FROM record WHERE key = ANY($1)",
-                &[(&texts, Type::TEXT_ARRAY)],
-            )
-            .map_err(failed)?;
-        let mut found = std::collections::BTreeMap::new();
-        for row in &rows {
-            let text: &str = row.try_get(0).map_err(failed)?;
-            // Only the rows asked for (a damaged index could lead elsewhere).
-            if !texts.iter().any(|t| t == text) {
-                return Err(StoreError::Corrupt(row_key(text)?));
-            }
-            let version: i64 = row.try_get(1).map_err(failed)?;
-            let value: &str = row.try_get(2).map_err(failed)?;
-            found.insert(text, (version, value));
-        }
-        keys.iter()
-            .zip(&texts)
-            .map(|(key, text)| match found.get(text.as_str()) {
-                // A tombstone reads as absent, as in `get`.
-                Some(&(version, value)) => decode_stored(key, version, value).map(|read| {
-                    read.value.map(|value| Versioned {
-                        version: read.version,
-                        value,
-                    })
-                }),
-                None => Ok(None),
-            })
-            .collect()
+        self.read_many(keys)
+    }
+
+    fn gather(&self, reads: &Gather<'_>) -> Result<Gathered, StoreError> {
+        self.gather_at_once(reads)
     }
 
     fn commit(&self, writes: &[Write]) -> Result<(), CommitError> {
@@ -582,17 +497,7 @@ impl Store for PostgresStore {
         member: MemberId,
         role: Role,
     ) -> Result<Vec<Invitation>, StoreError> {
-        let listed = self.listed(0, member, &[role], |record, role| {
-            matches!(record, Record::Invitation(inv)
-                if entries(record).any(|e| e == Entry::Open(member, role, inv.id)))
-        })?;
-        Ok(listed
-            .into_iter()
-            .filter_map(|(_, record)| match record {
-                Record::Invitation(inv) => Some(inv),
-                _ => None,
-            })
-            .collect())
+        self.open_of(member, role)
     }
 
     fn members(&self) -> Result<Vec<Member>, StoreError> {
