@@ -33,7 +33,10 @@
 //! where the CPU went per operation (`client_cpu_us_per_op`: this process;
 //! `rest_cpu_us_per_op`: the rest of the machine, the server when nothing
 //! else runs) and the throughput the cores allow at that cost
-//! (`cpu_bound_ops_per_sec`). Without a server
+//! (`cpu_bound_ops_per_sec`), and, measured just before on the same
+//! server with as many connections, the floor (`floor_ops_per_sec`: one
+//! read by key and one write a operation, nothing else; see
+//! `postgres_floor`) with pronet's share of it (`of_floor`). Without a server
 //! it prints a note and skips. Measured figures, with the commands and
 //! the machine's load: the README's Benchmarks section ("Writes, and reads
 //! while writing") and its PostgreSQL section.
@@ -216,6 +219,7 @@ fn postgres_throughput() {
             }
         });
         let per = pairs / threads;
+        let floor = postgres_floor(&config, &schema, threads, 2 * per);
         let (machine_before, client_before) = (machine_ticks(), process_ticks());
         let start = Instant::now();
         std::thread::scope(|scope| {
@@ -244,11 +248,12 @@ fn postgres_throughput() {
             "summary throughput=send_accept_postgres threads={threads} synchronous_commit={} \
              ops={ops} ops_per_sec={:.0} client_cpu_us_per_op={client_us:.0} \
              rest_cpu_us_per_op={rest_us:.0} machine_idle={:.2} cores={cores} \
-             cpu_bound_ops_per_sec={:.0}",
+             cpu_bound_ops_per_sec={:.0} floor_ops_per_sec={floor:.0} of_floor={:.2}",
             if synchronous { "server" } else { "off" },
             ops as f64 / elapsed,
             machine.idle_share(),
             cores * 1e6 / (client_us + rest_us).max(1.0),
+            ops as f64 / elapsed / floor,
         );
         assert_eq!(net.graph().connection_count() as u64, per * threads);
         drop(net);
@@ -257,6 +262,67 @@ fn postgres_throughput() {
             .batch_execute(&format!("DROP SCHEMA \"{schema}\" CASCADE"))
             .unwrap();
     }
+}
+
+/// The floor beside pronet's PostgreSQL figure, in the same run: what the
+/// server allows, with `threads` connections, a client that does the
+/// least any store over a database must do per operation (read records
+/// by key in one statement, then write in one statement) and nothing
+/// else: per operation, one read of 7 keys and one insert of 4 records of
+/// a send's size into a table shaped as `PostgresStore`'s, with a
+/// position from a sequence. No decision, no secondary entries, no
+/// expected versions, no feed: a bound pronet's figure cannot pass, not a
+/// rival. Answers operations a second; `ops` in all.
+#[cfg(feature = "postgres")]
+fn postgres_floor(config: &postgres::Config, schema: &str, threads: u64, ops: u64) -> f64 {
+    let floor = format!("{schema}_floor");
+    let mut setup = config.connect(postgres::NoTls).unwrap();
+    setup
+        .batch_execute(&format!(
+            "CREATE SCHEMA \"{floor}\";
+             CREATE TABLE \"{floor}\".record (key text COLLATE \"C\" PRIMARY KEY,
+                 version bigint NOT NULL, pos bigint NOT NULL, value text NOT NULL);
+             CREATE UNIQUE INDEX ON \"{floor}\".record (pos);
+             CREATE SEQUENCE \"{floor}\".pos;"
+        ))
+        .unwrap();
+    let read = format!("SELECT key, version, value FROM \"{floor}\".record WHERE key = ANY ($1)");
+    let write = format!(
+        "INSERT INTO \"{floor}\".record (key, version, pos, value)
+         SELECT k, 1, nextval('\"{floor}\".pos'), v FROM unnest($1::text[], $2::text[]) AS u(k, v)"
+    );
+    let value = format!(
+        "{{\"Invitation\":{{\"note\":\"Hello!\",\"padding\":\"{}\"}}}}",
+        "x".repeat(120)
+    );
+    let per = ops / threads;
+    let clients: Vec<postgres::Client> = (0..threads)
+        .map(|_| config.connect(postgres::NoTls).unwrap())
+        .collect();
+    let start = Instant::now();
+    std::thread::scope(|scope| {
+        for (t, mut client) in clients.into_iter().enumerate() {
+            let (read, write, value) = (&read, &write, &value);
+            scope.spawn(move || {
+                let (read, write) = (
+                    client.prepare(read).unwrap(),
+                    client.prepare(write).unwrap(),
+                );
+                for op in 0..per {
+                    let key = |part: u64| format!("{t}:{op}:{part}");
+                    let keys: Vec<String> = (0..7).map(key).collect();
+                    let _ = black_box(client.query(&read, &[&keys]).unwrap());
+                    let values = vec![value.clone(); 4];
+                    client.execute(&write, &[&&keys[..4], &values]).unwrap();
+                }
+            });
+        }
+    });
+    let elapsed = start.elapsed().as_secs_f64();
+    setup
+        .batch_execute(&format!("DROP SCHEMA \"{floor}\" CASCADE"))
+        .unwrap();
+    (per * threads) as f64 / elapsed
 }
 
 /// Degree queries (each following the store's feed first, as the default

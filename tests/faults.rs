@@ -777,3 +777,24 @@ fn catch_up_reports_store_failures() {
     // Its own commits were followed already; the feed holds nothing new.
     assert_eq!(net.catch_up().unwrap(), 0);
 }
+
+/// The store calls of the hot path, each a round trip to a database
+/// server (issue 14: each costs CPU on both sides, which bounds
+/// PostgreSQL throughput). A send follows the feed, gathers its records
+/// with the sender's blocks and open invitations in one call
+/// ([`Store::gather`]), looks for the recipient's one address in the
+/// sender's contacts, takes an invitation id (`PostgresStore` reserves 64
+/// a call) and commits; an accept follows the feed, reads the invitation,
+/// then the records around it in one call, and commits. A call more is a
+/// regression.
+#[test]
+fn send_and_accept_make_five_and_four_store_calls() {
+    let (net, _) = world::<MemoryStore>();
+    let before = net.store().calls();
+    let id = invite(&net, 2, 3);
+    let sent = net.store().calls() - before;
+    let before = net.store().calls();
+    let _ = net.accept(m(3), id).unwrap();
+    let accepted = net.store().calls() - before;
+    assert_eq!((sent, accepted), (5, 4));
+}
