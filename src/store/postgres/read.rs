@@ -80,6 +80,7 @@ impl PostgresStore {
         blocks_of(member, roles, self.listed(BLOCK, member, roles)?)
     }
 
+    /// The open invitations of `member` in `role`, one round trip.
     pub(super) fn open_of(
         &self,
         member: MemberId,
