@@ -785,10 +785,11 @@ fn catch_up_reports_store_failures() {
 /// ([`Store::gather`]), looks for the recipient's one address in the
 /// sender's contacts, takes an invitation id (`PostgresStore` reserves 64
 /// a call) and commits; an accept follows the feed, reads the invitation,
-/// then the records around it in one call, and commits. A call more is a
-/// regression.
+/// then the records around it in one call, and commits. The inbox follows
+/// the feed, then reads the recipient's blocks and open invitations in one
+/// call. A call more is a regression.
 #[test]
-fn send_and_accept_make_five_and_four_store_calls() {
+fn send_accept_and_inbox_make_five_four_and_two_store_calls() {
     let (net, _) = world::<MemoryStore>();
     let before = net.store().calls();
     let id = invite(&net, 2, 3);
@@ -796,5 +797,8 @@ fn send_and_accept_make_five_and_four_store_calls() {
     let before = net.store().calls();
     let _ = net.accept(m(3), id).unwrap();
     let accepted = net.store().calls() - before;
-    assert_eq!((sent, accepted), (5, 4));
+    let before = net.store().calls();
+    let _ = net.inbox(m(1), None, pronet::PageSize::default()).unwrap();
+    let inbox = net.store().calls() - before;
+    assert_eq!((sent, accepted, inbox), (5, 4, 2));
 }

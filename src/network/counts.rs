@@ -7,7 +7,7 @@ use crate::error::Error;
 use crate::id::MemberId;
 use crate::invitation::{InboxMark, Invitation, Seen};
 use crate::record::{Key, Record};
-use crate::store::{Role, Store};
+use crate::store::{Gather, Role, Store};
 use crate::time::Clock;
 use serde::{Deserialize, Serialize};
 
@@ -56,20 +56,25 @@ impl<S: Store, C: Clock> Network<S, C> {
         list: List,
     ) -> Result<(Sight, Vec<(MemberId, Invitation)>), Error> {
         self.fresh()?;
-        let sight = self.sight(owner)?;
-        let now = self.now();
         let role = match list {
             List::Inbox | List::Held => Role::Recipient,
             List::Sent => Role::Sender,
         };
+        let (sight, gathered) = self.sight_gathering(
+            owner,
+            Gather {
+                open_invitations: Some((owner, role)),
+                ..Gather::default()
+            },
+        )?;
+        let now = self.now();
         let keep = |inv: &Invitation| match list {
             List::Inbox => inv.seen_by_recipient(&self.policy, now) == Some(Seen::Pending),
             List::Held => inv.seen_by_recipient(&self.policy, now) == Some(Seen::Held),
             List::Sent => inv.seen_by_sender(&self.policy, now) == Seen::Pending,
         };
-        let items: Vec<(MemberId, Invitation)> = self
-            .store
-            .open_invitations(owner, role)?
+        let items: Vec<(MemberId, Invitation)> = gathered
+            .open_invitations
             .into_iter()
             .filter(keep)
             .map(|inv| match list {

@@ -12,7 +12,7 @@ use crate::invitation::{Delivery, Invitation, Ledger, PairState};
 use crate::member::decide::Owners;
 use crate::member::{self, Member};
 use crate::record::Key;
-use crate::store::{BothWays, Gather, Role, Store};
+use crate::store::{BothWays, Gather, Gathered, Role, Store};
 use crate::time::{Clock, Timestamp};
 use std::collections::BTreeSet;
 
@@ -20,12 +20,35 @@ impl<S: Store, C: Clock> Network<S, C> {
     /// What `viewer` may see: the one place that applies blocks (and, via
     /// the graph, deactivation) to every read.
     pub(super) fn sight(&self, viewer: MemberId) -> Result<Sight, Error> {
-        // Activity is mirrored in the graph: no member record to clone on
-        // every read.
-        if !self.graph().contains(viewer) {
-            return Err(Refusal::UnknownMember(viewer).into());
-        }
+        self.known(viewer)?;
         Ok(Sight::of(&self.store, viewer)?)
+    }
+
+    /// [`sight`](Self::sight), and `reads` in the same store call (one
+    /// round trip where the store can): the answer's `blocks` went into
+    /// the sight.
+    pub(super) fn sight_gathering(
+        &self,
+        viewer: MemberId,
+        reads: Gather<'_>,
+    ) -> Result<(Sight, Gathered), Error> {
+        self.known(viewer)?;
+        let mut gathered = self.store.gather(&Gather {
+            blocks_both_ways: Some(viewer),
+            ..reads
+        })?;
+        let sight = std::mem::take(&mut gathered.blocks).into();
+        Ok((sight, gathered))
+    }
+
+    /// Refuses a viewer who is not an active member. Activity is mirrored
+    /// in the graph: no member record to clone on every read.
+    fn known(&self, viewer: MemberId) -> Result<(), Error> {
+        if self.graph().contains(viewer) {
+            Ok(())
+        } else {
+            Err(Refusal::UnknownMember(viewer).into())
+        }
     }
 
     pub(super) fn send_facts(

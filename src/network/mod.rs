@@ -499,8 +499,8 @@ impl<S: Store, C: Clock> Network<S, C> {
     }
 }
 
-/// Records a decision read in one store call
-/// ([`get_many`](Store::get_many) or [`gather`](Store::gather)), by key (a few: searched in order), each
+/// Records read in one store call ([`get_many`](Store::get_many) or
+/// [`gather`](Store::gather)), by key (a few: searched in order), each
 /// until taken.
 struct Fetched(Vec<(Key, Option<Option<Versioned<Record>>>)>);
 

@@ -2,7 +2,7 @@
 //! company pages, and the follows and groups they use): thin shells over
 //! [`crate::discovery`].
 
-use super::Network;
+use super::{Fetched, Network};
 use crate::contacts;
 use crate::discovery::decide::{self, Facts};
 use crate::discovery::pymk::{self, PymkFacts};
@@ -14,7 +14,7 @@ use crate::invitation::PairState;
 use crate::member::{EmailOwner, Kind, Member};
 use crate::page::{Page, PageSize};
 use crate::record::{Key, Record};
-use crate::store::{Role, Store};
+use crate::store::{Gather, Role, Store};
 use crate::time::Clock;
 use std::collections::BTreeSet;
 use std::sync::{PoisonError, RwLockReadGuard};
@@ -234,15 +234,24 @@ impl<S: Store, C: Clock> Network<S, C> {
         limit: usize,
     ) -> Result<Vec<Suggestion>, Error> {
         self.fresh()?;
-        let sight = self.sight(viewer)?;
+        let dismissed = [Key::Dismissed(viewer)];
+        let (sight, gathered) = self.sight_gathering(
+            viewer,
+            Gather {
+                keys: &dismissed,
+                blocks_both_ways: None,
+                open_invitations: Some((viewer, Role::Sender)),
+            },
+        )?;
         if !self.discovery().contains(viewer) {
             // An active member who is not an indexed person: a company page.
             return Err(Refusal::NotAPerson(viewer).into());
         }
         let now = self.now();
-        let mut open = self.store.open_invitations(viewer, Role::Sender)?;
+        let mut open = gathered.open_invitations;
         open.extend(self.store.open_invitations(viewer, Role::Recipient)?);
-        let dismissals = self.load::<Dismissals>(Key::Dismissed(viewer))?;
+        let mut fetched = Fetched::of(dismissed.to_vec(), gathered.records);
+        let dismissals = self.take::<Dismissals>(&mut fetched, Key::Dismissed(viewer))?;
         let excluded = decide::pymk_excluded(
             viewer,
             &open,

@@ -296,8 +296,10 @@ pub trait Store: Send + Sync {
 
     /// Several reads in one call: what a decision reads before it decides
     /// (a send reads its records by key, the sender's blocks and the
-    /// sender's open invitations), so that a store over a database may
-    /// answer them in one round trip, as `PostgresStore` does. Each part
+    /// sender's open invitations) or a read needs (an invitation list
+    /// reads the owner's blocks and open invitations), so that a store
+    /// over a database may answer them in one round trip, as
+    /// `PostgresStore` does. Each part
     /// is answered as its own method would answer it, from a consistent
     /// state (clause 4); the parts need not be read from one state, as
     /// separate calls are not. The default calls
