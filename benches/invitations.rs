@@ -35,7 +35,7 @@
 //! else runs) and the throughput the cores allow at that cost
 //! (`cpu_bound_ops_per_sec`), and, measured just before on the same
 //! server with as many connections, the floor (`floor_ops_per_sec`: one
-//! read by key and one write a operation, nothing else; see
+//! read by key and one write an operation, nothing else; see
 //! `postgres_floor`) with pronet's share of it (`of_floor`). Without a server
 //! it prints a note and skips. Measured figures, with the commands and
 //! the machine's load: the README's Benchmarks section ("Writes, and reads

@@ -239,8 +239,8 @@ impl<S: Store, C: Clock> Network<S, C> {
             viewer,
             Gather {
                 keys: &dismissed,
-                blocks_both_ways: None,
                 open_invitations: Some((viewer, Role::Sender)),
+                ..Gather::default()
             },
         )?;
         if !self.discovery().contains(viewer) {

@@ -135,8 +135,9 @@ pub struct Gathered {
 ///    target (`Role::Recipient`), and
 ///    [`blocks_both_ways`](Store::blocks_both_ways) both of those at once;
 ///    [`gather`](Store::gather) answers records by key and these reads
-///    together, each part as its own method would. Each is derived from the latest version of each record alone, and
-///    records of other kinds never appear in them.
+///    together, each part as its own method would. Each is derived from
+///    the latest version of each record alone, and records of other kinds
+///    never appear in them.
 /// 6. **Ids.** [`next_invitation_id`](Store::next_invitation_id) never
 ///    returns the same id twice, across all callers and processes; ids
 ///    may be skipped.
@@ -299,12 +300,11 @@ pub trait Store: Send + Sync {
     /// sender's open invitations) or a read needs (an invitation list
     /// reads the owner's blocks and open invitations), so that a store
     /// over a database may answer them in one round trip, as
-    /// `PostgresStore` does. Each part
-    /// is answered as its own method would answer it, from a consistent
-    /// state (clause 4); the parts need not be read from one state, as
-    /// separate calls are not. The default calls
-    /// [`get_many`](Store::get_many) and the asked-for secondary reads in
-    /// turn.
+    /// `PostgresStore` does. Each part is answered as its own method would
+    /// answer it, from a consistent state (clause 4); the parts need not
+    /// be read from one state, as separate calls are not. The default
+    /// calls [`get_many`](Store::get_many) and the asked-for secondary
+    /// reads in turn.
     ///
     /// # Errors
     /// As the reads it makes.

@@ -126,7 +126,8 @@ impl PostgresStore {
             match row.try_get::<_, i16>(0).map_err(failed)? {
                 0 => records.push(keyed_row(row, 1)?),
                 1 => blocks.push(listed_row(row, 1)?),
-                _ => invitations.push(listed_row(row, 1)?),
+                2 => invitations.push(listed_row(row, 1)?),
+                part => return Err(damaged(format!("a gathered row of part {part}"))),
             }
         }
         Ok(Gathered {
