@@ -165,9 +165,7 @@ fn a5_a_version_2_schema_is_migrated_keeping_its_records() {
     // Take the schema back to version 2 as that release left it.
     admin(&url, &schema)
         .batch_execute(
-            "DROP FUNCTION pronet_apply_all(int[], int[], text[], bigint[], bigint[], text[],
-                 bool[], smallint[], bigint[], smallint[], text[]);
-             DROP FUNCTION pronet_apply(text[], bigint[], bigint[], text[], bool[],
+            "DROP FUNCTION pronet_apply(text[], bigint[], bigint[], text[], bool[],
                  smallint[], bigint[], smallint[], text[]);
              CREATE FUNCTION pronet_conflict(key text) RETURNS bigint LANGUAGE plpgsql AS $$
              BEGIN

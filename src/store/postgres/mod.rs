@@ -57,18 +57,6 @@
 //! ids never repeat; the highest position trimmed is kept in `meta` all the
 //! same, so that [`change_cursor`](Store::change_cursor) never goes back.
 //!
-//! # Group commit
-//!
-//! One store commits one transaction at a time: a thread that commits
-//! while another's transaction runs queues its change set, and the next
-//! transaction carries every change set queued by then, each in a
-//! subtransaction of its own, in queue order (`group.rs`). Measured with
-//! the send+accept bench, 8 threads, synchronous commit: CPU per operation
-//! down by about a third, operations a second up by a fifth (README,
-//! Benchmarks). Within a process, write transactions so never wait for
-//! each other's row locks; a transaction of several change sets locks
-//! their rows in key order first, as one change set does.
-//!
 //! # Followers
 //!
 //! After each commit the store sends a `NOTIFY` on its channel (one per
@@ -96,7 +84,6 @@
 
 mod conn;
 mod feed;
-mod group;
 mod read;
 mod schema;
 mod write;
@@ -116,7 +103,6 @@ use crate::outbox::Outbox;
 use crate::record::{Key, Record, Versioned};
 use conn::{Conn, Manager};
 use feed::{FeedRow, Notifier};
-use group::Group;
 use postgres::types::Type;
 use postgres::{Client, Config, NoTls};
 use r2d2::{Pool, PooledConnection};
@@ -138,18 +124,14 @@ const POSITIONS_PER_TRANSACTION: i64 = 1 << 16;
 ///   opens; the schema version is recorded in the database, and a database
 ///   written by a newer pronet is refused
 ///   ([`PostgresOpenError::NewerSchema`]).
-/// - Each change set is applied whole or not at all, in one round trip: a
-///   call of the schema's `pronet_apply` function, which writes every
-///   record and checks every expected version (`INSERT ... ON CONFLICT`,
-///   `UPDATE ... WHERE version = $n`, one row each, in key order); it rolls
-///   back when any fails, answering [`CommitError::Conflict`] naming it.
-///   Change sets that threads commit while another commit is running
-///   queue, and go to PostgreSQL together in the next transaction, each in
-///   a subtransaction of its own (group commit: one round trip and one
-///   flush for all of them; a conflict rolls back only its own change
-///   set). Its statements, like every other, are planned once per
-///   connection. Deadlocks and serialization failures are retried, then
-///   reported as [`CommitError::Conflict`].
+/// - Each change set is one transaction, one round trip: a call of the
+///   schema's `pronet_apply` function, which writes every record and
+///   checks every expected version (`INSERT ... ON CONFLICT`, `UPDATE ...
+///   WHERE version = $n`, one row each, in key order); it rolls back when
+///   any fails, answering [`CommitError::Conflict`] naming it. Its
+///   statements, like every other, are planned once per connection.
+///   Deadlocks and serialization failures are retried, then reported as
+///   [`CommitError::Conflict`].
 /// - Records are stored as JSON through the same serde derives as
 ///   everything else, and what is read back must decode through the
 ///   validating parsers to a record that serialises back to exactly the
@@ -171,8 +153,6 @@ pub struct PostgresStore {
     /// next one and the end of the block.
     ids: Mutex<(u64, u64)>,
     notifier: Notifier,
-    /// Change sets waiting to be committed together.
-    group: Group,
     /// How long a feed read waits for older transactions to end.
     settle: Duration,
 }
@@ -274,7 +254,6 @@ impl PostgresStore {
             channel,
             ids: Mutex::new((0, 0)),
             notifier,
-            group: Group::default(),
             settle: feed::SETTLE_LIMIT,
         })
     }
@@ -508,7 +487,7 @@ impl Store for PostgresStore {
         if writes.is_empty() {
             return Ok(None);
         }
-        let last = self.group.commit(self, write::prepare(writes)?)?;
+        let last = self.commit_writes(writes)?;
         self.notifier.notify();
         Ok(Some(last))
     }

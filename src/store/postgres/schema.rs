@@ -103,45 +103,6 @@ pub(super) const MIGRATIONS: &[&str] = &[
          RETURN base;
      END $$;
      DROP FUNCTION pronet_conflict(text);",
-    // 4: several change sets in one transaction (group commit), each in a
-    // subtransaction of its own, so that a conflict rolls back only its
-    // own. `sizes` and `e_sizes` cut the parallel columns of
-    // `pronet_apply` into the change sets' parts, in order; `ords` run on
-    // across change sets, so that every write has a position of its own.
-    // Answers the transaction's positions' base and, for each change set,
-    // the key its conflict named or NULL when it was applied.
-    "CREATE FUNCTION pronet_apply_all(
-         sizes int[], e_sizes int[],
-         keys text[], expected bigint[], ords bigint[], vals text[], personal bool[],
-         e_kind smallint[], e_a bigint[], e_b smallint[], e_key text[],
-         OUT base bigint, OUT failed text[]
-     ) LANGUAGE plpgsql AS $$
-     DECLARE
-         w int := 1;
-         e int := 1;
-         lw int;
-         le int;
-     BEGIN
-         failed := '{}';
-         -- The rows of all the change sets are locked in key order first,
-         -- as one change set's are, so that transactions over the same
-         -- keys wait for each other instead of deadlocking.
-         PERFORM 1 FROM record WHERE key = ANY (keys) ORDER BY key FOR UPDATE;
-         FOR s IN 1 .. cardinality(sizes) LOOP
-             lw := w + sizes[s] - 1;
-             le := e + e_sizes[s] - 1;
-             BEGIN
-                 PERFORM pronet_apply(keys[w:lw], expected[w:lw], ords[w:lw], vals[w:lw],
-                     personal[w:lw], e_kind[e:le], e_a[e:le], e_b[e:le], e_key[e:le]);
-                 failed := failed || NULL::text;
-             EXCEPTION WHEN SQLSTATE 'PN409' THEN
-                 failed := failed || SQLERRM;
-             END;
-             w := lw + 1;
-             e := le + 1;
-         END LOOP;
-         base := pg_current_xact_id()::text::bigint * 65536;
-     END $$;",
 ];
 
 /// The SQLSTATE `pronet_apply` raises: the message is the key text.
